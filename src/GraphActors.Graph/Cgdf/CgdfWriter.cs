@@ -1,0 +1,308 @@
+// Writes a CGDF directory: node_data/<type>/, edge_data/<src>_<edge>_<dst>/, metadata.json.
+using GraphActors.Contracts;
+using GraphActors.Graph.Tables;
+using Parquet;
+using Parquet.Schema;
+
+namespace GraphActors.Graph.Cgdf;
+
+/// <summary>Column names and Parquet schemas of CGDF; the layout is described in docs/FORMATS.md.</summary>
+public static class CgdfLayout
+{
+    public const string NodeData = "node_data";
+    public const string EdgeData = "edge_data";
+    public const string GlobalNodeId = "global_node_id";
+    public const string NodeId = "node_id";
+    public const string FeatureVec = "feature_vec";
+    public const string Label = "label";
+    public const string TrainMask = "train_mask";
+    public const string ValMask = "val_mask";
+    public const string TestMask = "test_mask";
+    public const string Src = "src";
+    public const string Dst = "dst";
+    public const string EdgeWeight = "edge_weight";
+
+    public static string NodeDirectory(string root, string type) => Path.Combine(root, NodeData, type);
+    public static string EdgeDirectory(string root, CanonicalEdgeType type) => Path.Combine(root, EdgeData, type.DirectoryName);
+
+    internal static readonly DataField<long> GlobalIdField = new(GlobalNodeId);
+    internal static readonly DataField<long> NodeIdField = new(NodeId);
+    internal static readonly DataField<int> LabelField = new(Label);
+    internal static readonly DataField<bool> TrainField = new(TrainMask);
+    internal static readonly DataField<bool> ValField = new(ValMask);
+    internal static readonly DataField<bool> TestField = new(TestMask);
+    internal static readonly DataField<long> SrcField = new(Src);
+    internal static readonly DataField<long> DstField = new(Dst);
+    internal static readonly DataField<float> WeightField = new(EdgeWeight);
+
+    internal static IEnumerable<string> PartFiles(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory).Where(f => HiveLayout.IsDataFile(Path.GetFileName(f))).Order(StringComparer.Ordinal)
+            : [];
+}
+
+/// <summary>
+/// Writes one CGDF directory. Node types get global id ranges in the order they are begun (the ETL begins them
+/// in name order), each type dense from 0; edges are written with global ids. Write one type at a time;
+/// <see cref="Complete"/> writes metadata.json last, so a directory with metadata.json is a finished one.
+/// </summary>
+public sealed class CgdfWriter
+{
+    private readonly List<CgdfNodeType> _nodeTypes = [];
+    private readonly List<CgdfEdgeType> _edgeTypes = [];
+    private long _nextGlobal;
+
+    public CgdfWriter(string directory, string graphName, string? sourceDt, int rowGroupRows = 65_536, long rowsPerFile = 4_000_000)
+    {
+        Directory = directory;
+        GraphName = graphName;
+        SourceDt = sourceDt;
+        RowGroupRows = rowGroupRows;
+        RowsPerFile = rowsPerFile;
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public string Directory { get; }
+    public string GraphName { get; }
+    public string? SourceDt { get; }
+    public int RowGroupRows { get; }
+    public long RowsPerFile { get; }
+
+    /// <summary>Starts a node type at the next free global id. <paramref name="featureDim"/> &lt; 0: taken from the first row added.</summary>
+    public CgdfNodeTypeWriter BeginNodeType(string type, int featureDim, bool hasMasks) =>
+        new(this, type, _nextGlobal, featureDim, hasMasks);
+
+    public CgdfEdgeTypeWriter BeginEdgeType(CanonicalEdgeType type) => new(this, type);
+
+    internal void Finished(CgdfNodeType t)
+    {
+        _nodeTypes.Add(t);
+        _nextGlobal = t.GlobalIdEnd;
+    }
+
+    internal void Finished(CgdfEdgeType t) => _edgeTypes.Add(t);
+
+    public CgdfMetadata Complete()
+    {
+        var meta = new CgdfMetadata(CgdfMetadata.FormatName, CgdfMetadata.CurrentVersion, GraphName, SourceDt, _nodeTypes.ToArray(), _edgeTypes.ToArray());
+        File.WriteAllText(Path.Combine(Directory, CgdfMetadata.FileName), meta.ToJson());
+        return meta;
+    }
+}
+
+/// <summary>Rolling part files of one folder, one row group per flush.</summary>
+internal sealed class PartFileSink : IDisposable
+{
+    private readonly string _directory;
+    private readonly ParquetSchema _schema;
+    private readonly long _rowsPerFile;
+    private FileStream? _stream;
+    private ParquetWriter? _writer;
+    private long _rowsInFile;
+    private int _index;
+
+    public PartFileSink(string directory, ParquetSchema schema, long rowsPerFile)
+    {
+        _directory = directory;
+        _schema = schema;
+        _rowsPerFile = rowsPerFile;
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public void WriteRowGroup(int rows, Func<ParquetRowGroupWriter, Task> write)
+    {
+        if (_writer is null)
+        {
+            _stream = new FileStream(Path.Combine(_directory, $"part-{_index++:D5}.parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+            _writer = ParquetWriter.CreateAsync(_schema, _stream).GetAwaiter().GetResult();
+            _rowsInFile = 0;
+        }
+        using (var rg = _writer.CreateRowGroup()) write(rg).GetAwaiter().GetResult();
+        _rowsInFile += rows;
+        if (_rowsInFile >= _rowsPerFile) Close();
+    }
+
+    /// <summary>Closes the last part; writes an empty part when nothing was written, so the schema is on disk.</summary>
+    public void Complete()
+    {
+        if (_writer is null && _index == 0)
+        {
+            _stream = new FileStream(Path.Combine(_directory, $"part-{_index++:D5}.parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            _writer = ParquetWriter.CreateAsync(_schema, _stream).GetAwaiter().GetResult();
+        }
+        Close();
+    }
+
+    private void Close()
+    {
+        _writer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _stream?.Dispose();
+        _writer = null;
+        _stream = null;
+    }
+
+    public void Dispose() => Close();
+}
+
+/// <summary>Appends the nodes of one type; dense ids are given in arrival order.</summary>
+public sealed class CgdfNodeTypeWriter : IDisposable
+{
+    private readonly CgdfWriter _owner;
+    private readonly ListField _features = ParquetColumns.FloatList(CgdfLayout.FeatureVec);
+    private PartFileSink? _sink;
+    private long[] _global = [], _business = [];
+    private float[] _values = [];
+    private int[] _labels = [];
+    private bool[] _train = [], _val = [], _test = [];
+    private int _buffered;
+    private int _maxLabel = -1;
+    private bool _completed;
+
+    internal CgdfNodeTypeWriter(CgdfWriter owner, string type, long globalStart, int featureDim, bool hasMasks)
+    {
+        _owner = owner;
+        Type = type;
+        GlobalStart = globalStart;
+        FeatureDim = featureDim;
+        HasMasks = hasMasks;
+    }
+
+    public string Type { get; }
+    public long GlobalStart { get; }
+    public int FeatureDim { get; private set; }
+    public bool HasMasks { get; }
+    public long Count { get; private set; }
+
+    /// <summary>Adds the next node (dense id = <see cref="Count"/> before the call); returns its global id.</summary>
+    public long Add(long nodeId, ReadOnlySpan<float> features, int label, bool train = false, bool val = false, bool test = false)
+    {
+        if (FeatureDim < 0) FeatureDim = features.Length;
+        if (features.Length != FeatureDim)
+            throw new ArgumentException($"Node type '{Type}' has feature dim {FeatureDim}; got {features.Length}.", nameof(features));
+        if (_sink is null) Open();
+        var i = _buffered++;
+        var global = GlobalStart + Count++;
+        _global[i] = global;
+        _business[i] = nodeId;
+        features.CopyTo(_values.AsSpan(i * FeatureDim, FeatureDim));
+        _labels[i] = label;
+        if (label > _maxLabel) _maxLabel = label;
+        if (HasMasks) { _train[i] = train; _val[i] = val; _test[i] = test; }
+        if (_buffered == _owner.RowGroupRows) Flush();
+        return global;
+    }
+
+    private void Open()
+    {
+        var rows = _owner.RowGroupRows;
+        _global = new long[rows];
+        _business = new long[rows];
+        _values = new float[(long)rows * FeatureDim];
+        _labels = new int[rows];
+        if (HasMasks) { _train = new bool[rows]; _val = new bool[rows]; _test = new bool[rows]; }
+        var fields = new List<Field> { CgdfLayout.GlobalIdField, CgdfLayout.NodeIdField, _features, CgdfLayout.LabelField };
+        if (HasMasks) fields.AddRange([CgdfLayout.TrainField, CgdfLayout.ValField, CgdfLayout.TestField]);
+        _sink = new PartFileSink(CgdfLayout.NodeDirectory(_owner.Directory, Type), new ParquetSchema(fields), _owner.RowsPerFile);
+    }
+
+    private void Flush()
+    {
+        var n = _buffered;
+        if (n == 0) return;
+        _sink!.WriteRowGroup(n, async rg =>
+        {
+            await rg.WriteAsync<long>(CgdfLayout.GlobalIdField, _global.AsMemory(0, n));
+            await rg.WriteAsync<long>(CgdfLayout.NodeIdField, _business.AsMemory(0, n));
+            await ParquetColumns.WriteFixedFloatListsAsync(rg, _features, _values, n, FeatureDim);
+            await rg.WriteAsync<int>(CgdfLayout.LabelField, _labels.AsMemory(0, n));
+            if (HasMasks)
+            {
+                await rg.WriteAsync<bool>(CgdfLayout.TrainField, _train.AsMemory(0, n));
+                await rg.WriteAsync<bool>(CgdfLayout.ValField, _val.AsMemory(0, n));
+                await rg.WriteAsync<bool>(CgdfLayout.TestField, _test.AsMemory(0, n));
+            }
+        });
+        _buffered = 0;
+    }
+
+    public CgdfNodeType Complete()
+    {
+        if (FeatureDim < 0) FeatureDim = 0;
+        if (_sink is null) Open();
+        Flush();
+        _sink!.Complete();
+        _completed = true;
+        var t = new CgdfNodeType(Type, Count, GlobalStart, GlobalStart + Count, FeatureDim, _maxLabel + 1, HasMasks);
+        _owner.Finished(t);
+        return t;
+    }
+
+    public void Dispose()
+    {
+        if (!_completed) _sink?.Dispose();
+    }
+}
+
+/// <summary>Appends the edges of one canonical type, endpoints as global ids.</summary>
+public sealed class CgdfEdgeTypeWriter : IDisposable
+{
+    private readonly CgdfWriter _owner;
+    private readonly PartFileSink _sink;
+    private readonly long[] _src, _dst;
+    private readonly float[] _weights;
+    private int _buffered;
+    private bool _completed;
+
+    internal CgdfEdgeTypeWriter(CgdfWriter owner, CanonicalEdgeType type)
+    {
+        _owner = owner;
+        Type = type;
+        var rows = owner.RowGroupRows * 2; // edges are narrow: bigger row groups, same bytes
+        _src = new long[rows];
+        _dst = new long[rows];
+        _weights = new float[rows];
+        _sink = new PartFileSink(CgdfLayout.EdgeDirectory(owner.Directory, type),
+            new ParquetSchema(CgdfLayout.SrcField, CgdfLayout.DstField, CgdfLayout.WeightField), owner.RowsPerFile * 2);
+    }
+
+    public CanonicalEdgeType Type { get; }
+    public long Count { get; private set; }
+
+    public void Add(long srcGlobal, long dstGlobal, float weight)
+    {
+        var i = _buffered++;
+        _src[i] = srcGlobal;
+        _dst[i] = dstGlobal;
+        _weights[i] = weight;
+        Count++;
+        if (_buffered == _src.Length) Flush();
+    }
+
+    private void Flush()
+    {
+        var n = _buffered;
+        if (n == 0) return;
+        _sink.WriteRowGroup(n, async rg =>
+        {
+            await rg.WriteAsync<long>(CgdfLayout.SrcField, _src.AsMemory(0, n));
+            await rg.WriteAsync<long>(CgdfLayout.DstField, _dst.AsMemory(0, n));
+            await rg.WriteAsync<float>(CgdfLayout.WeightField, _weights.AsMemory(0, n));
+        });
+        _buffered = 0;
+    }
+
+    public CgdfEdgeType Complete()
+    {
+        Flush();
+        _sink.Complete();
+        _completed = true;
+        var t = CgdfEdgeType.Of(Type, Count);
+        _owner.Finished(t);
+        return t;
+    }
+
+    public void Dispose()
+    {
+        if (!_completed) _sink.Dispose();
+    }
+}

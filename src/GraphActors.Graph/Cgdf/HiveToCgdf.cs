@@ -1,0 +1,294 @@
+// The etl verb: Hive-layout tables of one date → a CGDF directory, streamed, validated, swapped in atomically.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using GraphActors.Contracts;
+using GraphActors.Graph.Tables;
+
+namespace GraphActors.Graph.Cgdf;
+
+public enum BadRowPolicy { Fail, Skip }
+
+public sealed record EtlOptions(string TablesRoot, string Dt, string Output)
+{
+    public BadRowPolicy OnBadRow { get; init; } = BadRowPolicy.Fail;
+    /// <summary>Defaults to the output folder's name.</summary>
+    public string? GraphName { get; init; }
+    /// <summary>Progress lines (rows/s per table, at most two a second); null for silence.</summary>
+    public TextWriter? Progress { get; init; }
+    public int RowGroupRows { get; init; } = 65_536;
+}
+
+public sealed record EtlSummary(
+    CgdfMetadata Metadata,
+    IReadOnlyDictionary<string, long> RowsRead,
+    IReadOnlyDictionary<string, long> Rejects,
+    double Seconds)
+{
+    public long TotalRejects => Rejects.Values.Sum();
+    public long TotalRowsRead => RowsRead.Values.Sum();
+}
+
+/// <summary>
+/// Reads every <c>nodes_*</c> then every <c>edges_*</c> table (name order) of one <c>dt</c>, one row group at a
+/// time, and writes CGDF. Memory: the per-type <see cref="IdMap"/>s plus one row group. Node types get global id
+/// ranges in name order. Bad rows either fail the run (<see cref="BadRowPolicy.Fail"/>, a
+/// <see cref="GraphInputException"/> naming table, file, row group, row and field) or are written with their
+/// reason to <c>rejects/&lt;table&gt;/rejects.jsonl</c> and counted (<see cref="BadRowPolicy.Skip"/>).
+/// The output is built in <c>&lt;out&gt;.tmp-&lt;guid&gt;</c> beside the target and renamed into place only when
+/// complete; a previous output is replaced only then, and a failed run leaves it untouched.
+/// </summary>
+public sealed class HiveToCgdf
+{
+    private readonly EtlOptions _options;
+    private readonly Dictionary<string, IdMap> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _globalStart = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _rowsRead = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _rejects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StreamWriter> _rejectFiles = new(StringComparer.Ordinal);
+    private string _work = "";
+
+    private HiveToCgdf(EtlOptions options) => _options = options;
+
+    public static EtlSummary Run(EtlOptions options) => new HiveToCgdf(options).Execute();
+
+    private EtlSummary Execute()
+    {
+        HiveLayout.CheckDt(_options.Dt);
+        var clock = Stopwatch.StartNew();
+        var output = Path.GetFullPath(_options.Output.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var tables = HiveLayout.Tables(_options.TablesRoot, _options.Dt);
+        if (!tables.Any(t => t.Kind == HiveTableKind.Nodes))
+            throw new GraphInputException(_options.TablesRoot, 0, null, "no nodes_* table found.");
+        _work = $"{output}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            var writer = new CgdfWriter(_work, _options.GraphName ?? Path.GetFileName(output), _options.Dt, _options.RowGroupRows);
+            foreach (var t in tables.Where(t => t.Kind == HiveTableKind.Nodes)) LoadNodes(writer, t);
+            foreach (var t in tables.Where(t => t.Kind == HiveTableKind.Edges)) LoadEdges(writer, t);
+            var meta = writer.Complete();
+            CloseRejects();
+            SwapIntoPlace(_work, output);
+            return new EtlSummary(meta, _rowsRead, _rejects, clock.Elapsed.TotalSeconds);
+        }
+        catch
+        {
+            CloseRejects();
+            try { if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private void LoadNodes(CgdfWriter writer, HiveTablePartition table)
+    {
+        if (!PartitionPresent(table)) return;
+        var type = table.TypeName;
+        var ids = new IdMap(1024);
+        CgdfNodeTypeWriter? nodes = null;
+        var dim = -1;
+        var progress = new Progress(table.Table, _options.Progress);
+        foreach (var file in table.Files)
+        {
+            foreach (var b in Batches(() => HiveTableReader.ReadNodeFile(table, file), table, file))
+            {
+                nodes ??= writer.BeginNodeType(type, -1, b.Train is not null);
+                for (var i = 0; i < b.Rows; i++)
+                {
+                    var id = b.Ids[i];
+                    if (id is null) { Bad(b.Origin, i, HiveLayout.NodeId, "null node id", null); continue; }
+                    if (b.Features.IsNull[i]) { Bad(b.Origin, i, HiveLayout.FeatureVec, "null feature vector", id); continue; }
+                    var f = b.Features.Row(i);
+                    if (dim >= 0 && f.Length != dim)
+                    {
+                        Bad(b.Origin, i, HiveLayout.FeatureVec, $"feature vector of length {f.Length}; the table's first row has {dim}", id);
+                        continue;
+                    }
+                    var nonFinite = FirstNonFinite(f);
+                    if (nonFinite >= 0)
+                    {
+                        Bad(b.Origin, i, HiveLayout.FeatureVec, $"non-finite value {f[nonFinite].ToString(CultureInfo.InvariantCulture)} at index {nonFinite}", id);
+                        continue;
+                    }
+                    if (!ids.TryAdd(id.Value, out _)) { Bad(b.Origin, i, HiveLayout.NodeId, $"duplicate node id {id}", id); continue; }
+                    dim = f.Length;
+                    nodes.Add(id.Value, f, b.Labels[i] ?? -1,
+                        b.Train?[i] ?? false, b.Val?[i] ?? false, b.Test?[i] ?? false);
+                }
+                progress.Add(b.Rows);
+            }
+        }
+        nodes ??= writer.BeginNodeType(type, 0, false);
+        var meta = nodes.Complete();
+        ids.TrimExcess();
+        _ids[type] = ids;
+        _globalStart[type] = meta.GlobalIdStart;
+        _rowsRead[table.Table] = progress.Done();
+    }
+
+    private void LoadEdges(CgdfWriter writer, HiveTablePartition table)
+    {
+        if (!PartitionPresent(table)) return;
+        var relation = table.TypeName;
+        string? srcType = null, dstType = null;
+        IdMap? srcIds = null, dstIds = null;
+        long srcStart = 0, dstStart = 0;
+        CgdfEdgeTypeWriter? edges = null;
+        var progress = new Progress(table.Table, _options.Progress);
+        foreach (var file in table.Files)
+        {
+            foreach (var b in Batches(() => HiveTableReader.ReadEdgeFile(table, file), table, file))
+            {
+                for (var i = 0; i < b.Rows; i++)
+                {
+                    var st = b.SrcType[i];
+                    var dt = b.DstType[i];
+                    if (st is null) { Bad(b.Origin, i, HiveLayout.SrcType, "null src_type", b.Src[i]); continue; }
+                    if (dt is null) { Bad(b.Origin, i, HiveLayout.DstType, "null dst_type", b.Dst[i]); continue; }
+                    if (srcType is null)
+                    {
+                        // The first row with both types fixes the table's canonical type; both must be node tables.
+                        if (!_ids.ContainsKey(st)) { Bad(b.Origin, i, HiveLayout.SrcType, $"src_type '{st}' names no node table (have: {string.Join(", ", _ids.Keys)})", b.Src[i]); continue; }
+                        if (!_ids.ContainsKey(dt)) { Bad(b.Origin, i, HiveLayout.DstType, $"dst_type '{dt}' names no node table (have: {string.Join(", ", _ids.Keys)})", b.Dst[i]); continue; }
+                        srcType = st; dstType = dt;
+                        srcIds = _ids[st]; dstIds = _ids[dt];
+                        srcStart = _globalStart[st]; dstStart = _globalStart[dt];
+                        edges = writer.BeginEdgeType(new CanonicalEdgeType(st, relation, dt));
+                    }
+                    if (!string.Equals(st, srcType, StringComparison.Ordinal)) { Bad(b.Origin, i, HiveLayout.SrcType, $"src_type '{st}' disagrees with the table's '{srcType}'", b.Src[i]); continue; }
+                    if (!string.Equals(dt, dstType, StringComparison.Ordinal)) { Bad(b.Origin, i, HiveLayout.DstType, $"dst_type '{dt}' disagrees with the table's '{dstType}'", b.Dst[i]); continue; }
+                    var s = b.Src[i];
+                    var d = b.Dst[i];
+                    if (s is null) { Bad(b.Origin, i, HiveLayout.SrcNodeId, "null src_node_id", null); continue; }
+                    if (d is null) { Bad(b.Origin, i, HiveLayout.DstNodeId, "null dst_node_id", null); continue; }
+                    if (!srcIds!.TryGetDense(s.Value, out var sd)) { Bad(b.Origin, i, HiveLayout.SrcNodeId, $"no node {s} in nodes_{srcType}", s); continue; }
+                    if (!dstIds!.TryGetDense(d.Value, out var dd)) { Bad(b.Origin, i, HiveLayout.DstNodeId, $"no node {d} in nodes_{dstType}", d); continue; }
+                    var w = b.Weights[i] ?? 1f;
+                    if (!float.IsFinite(w)) { Bad(b.Origin, i, HiveLayout.EdgeWeight, $"non-finite weight {w.ToString(CultureInfo.InvariantCulture)}", s); continue; }
+                    edges!.Add(srcStart + sd, dstStart + dd, w);
+                }
+                progress.Add(b.Rows);
+            }
+        }
+        edges?.Complete();
+        _rowsRead[table.Table] = progress.Done();
+    }
+
+    /// <summary>Runs a file's batches; in skip mode an unreadable file or row group becomes one reject and the rest of the file is skipped.</summary>
+    private IEnumerable<T> Batches<T>(Func<IEnumerable<T>> read, HiveTablePartition table, string file)
+    {
+        using var e = read().GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!e.MoveNext()) yield break;
+            }
+            catch (GraphInputException ex) when (_options.OnBadRow == BadRowPolicy.Skip)
+            {
+                Reject(table.Table, new { table = table.Table, file = Path.GetRelativePath(table.Root, file), row_group = -1, row = -1, field = ex.Field, reason = ex.Message, value = (string?)null });
+                yield break;
+            }
+            yield return e.Current;
+        }
+    }
+
+    private bool PartitionPresent(HiveTablePartition table)
+    {
+        try
+        {
+            HiveTableReader.RequirePartition(table);
+            return true;
+        }
+        catch (GraphInputException ex) when (_options.OnBadRow == BadRowPolicy.Skip)
+        {
+            Reject(table.Table, new { table = table.Table, file = (string?)null, row_group = -1, row = -1, field = ex.Field, reason = ex.Message, value = (string?)null });
+            return false;
+        }
+    }
+
+    private void Bad(BatchOrigin origin, int row, string field, string reason, long? value)
+    {
+        if (_options.OnBadRow == BadRowPolicy.Fail)
+            throw new GraphInputException(origin.Describe(row), 0, field, reason);
+        Reject(origin.Table, new { table = origin.Table, file = origin.File, row_group = origin.RowGroup, row, field, reason, value });
+    }
+
+    private void Reject(string table, object record)
+    {
+        if (!_rejectFiles.TryGetValue(table, out var w))
+        {
+            var dir = Path.Combine(_work, "rejects", table);
+            Directory.CreateDirectory(dir);
+            w = new StreamWriter(Path.Combine(dir, "rejects.jsonl"));
+            _rejectFiles[table] = w;
+        }
+        w.WriteLine(JsonSerializer.Serialize(record));
+        _rejects[table] = _rejects.GetValueOrDefault(table) + 1;
+    }
+
+    private void CloseRejects()
+    {
+        foreach (var w in _rejectFiles.Values) w.Dispose();
+        _rejectFiles.Clear();
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> f)
+    {
+        for (var k = 0; k < f.Length; k++)
+            if (!float.IsFinite(f[k])) return k;
+        return -1;
+    }
+
+    /// <summary>Moves a finished directory to <paramref name="output"/>: old output aside, new in, old deleted.</summary>
+    internal static void SwapIntoPlace(string finished, string output)
+    {
+        if (!Directory.Exists(output))
+        {
+            Directory.Move(finished, output);
+            return;
+        }
+        var old = $"{output}.old-{Guid.NewGuid():N}";
+        Directory.Move(output, old);
+        try
+        {
+            Directory.Move(finished, output);
+        }
+        catch
+        {
+            Directory.Move(old, output);
+            throw;
+        }
+        Directory.Delete(old, recursive: true);
+    }
+
+    private sealed class Progress(string table, TextWriter? writer)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _rows;
+        private long _lastReport;
+
+        public void Add(int rows)
+        {
+            _rows += rows;
+            if (writer is null) return;
+            var now = _clock.ElapsedMilliseconds;
+            if (now - _lastReport < 500) return;
+            _lastReport = now;
+            Report();
+        }
+
+        public long Done()
+        {
+            writer?.Write("");
+            if (writer is not null) Report(final: true);
+            return _rows;
+        }
+
+        private void Report(bool final = false)
+        {
+            var s = Math.Max(_clock.Elapsed.TotalSeconds, 1e-6);
+            writer!.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"etl: {table,-24} {_rows,14:N0} rows {_rows / s,14:N0} rows/s{(final ? $" done in {s:F1} s" : "")}"));
+        }
+    }
+}

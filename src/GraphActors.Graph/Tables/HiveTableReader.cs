@@ -1,0 +1,182 @@
+// Streams Hive-layout tables one row group at a time, columns as read (nulls kept for the caller to judge).
+using Parquet;
+using Parquet.Schema;
+
+namespace GraphActors.Graph.Tables;
+
+/// <summary>Where a batch came from: enough to name a bad row precisely.</summary>
+public readonly record struct BatchOrigin(string Table, string File, int RowGroup, long FirstRowInFile)
+{
+    /// <summary>A bad-row location: <c>table 't', file 'f', row group g, row r</c> (r 0-based within the row group).</summary>
+    public string Describe(int row) => $"table '{Table}', file '{File}', row group {RowGroup}, row {row}";
+}
+
+public sealed class HiveNodeBatch
+{
+    public required BatchOrigin Origin { get; init; }
+    public required int Rows { get; init; }
+    public required long?[] Ids { get; init; }
+    public required FloatLists Features { get; init; }
+    public required int?[] Labels { get; init; }
+    /// <summary>Null when the table has no mask columns; a null entry reads as false.</summary>
+    public bool?[]? Train { get; init; }
+    public bool?[]? Val { get; init; }
+    public bool?[]? Test { get; init; }
+}
+
+public sealed class HiveEdgeBatch
+{
+    public required BatchOrigin Origin { get; init; }
+    public required int Rows { get; init; }
+    public required long?[] Src { get; init; }
+    public required long?[] Dst { get; init; }
+    public required string?[] SrcType { get; init; }
+    public required string?[] DstType { get; init; }
+    /// <summary>A null weight reads as 1.</summary>
+    public required float?[] Weights { get; init; }
+}
+
+/// <summary>
+/// Reads one table partition file by file, row group by row group, so memory holds one row group.
+/// A file that is not Parquet or lacks a required column fails with a <see cref="GraphInputException"/>
+/// naming table, file and column.
+/// </summary>
+public static class HiveTableReader
+{
+    public static IEnumerable<HiveNodeBatch> ReadNodes(HiveTablePartition table)
+    {
+        RequirePartition(table);
+        return table.Files.SelectMany(f => ReadNodeFile(table, f));
+    }
+
+    public static IEnumerable<HiveEdgeBatch> ReadEdges(HiveTablePartition table)
+    {
+        RequirePartition(table);
+        return table.Files.SelectMany(f => ReadEdgeFile(table, f));
+    }
+
+    /// <summary>The row groups of one file of <paramref name="table"/> (a path from <see cref="HiveTablePartition.Files"/>).</summary>
+    public static IEnumerable<HiveNodeBatch> ReadNodeFile(HiveTablePartition table, string path)
+    {
+        var (file, reader) = Open(table, path);
+        using (reader)
+        {
+            var schema = reader.Reader.Schema;
+            var id = Require(table, file, schema, HiveLayout.NodeId);
+            var features = Require(table, file, schema, HiveLayout.FeatureVec);
+            var label = Require(table, file, schema, HiveLayout.Label);
+            var train = ParquetColumns.Leaf(schema, HiveLayout.TrainMask);
+            var val = ParquetColumns.Leaf(schema, HiveLayout.ValMask);
+            var test = ParquetColumns.Leaf(schema, HiveLayout.TestMask);
+            if (features.MaxRepetitionLevel != 1 || features.ClrType != typeof(float))
+                throw new GraphInputException(Where(table, file), 0, HiveLayout.FeatureVec, $"must be LIST<FLOAT>, the file has {features.ClrType.Name} (repetition {features.MaxRepetitionLevel}).");
+            long first = 0;
+            for (var g = 0; g < reader.Reader.RowGroupCount; g++)
+            {
+                var origin = new BatchOrigin(table.Table, file, g, first);
+                var batch = Guard(origin, () =>
+                {
+                    var rg = reader.Reader.OpenRowGroupReader(g);
+                    var rows = checked((int)rg.RowCount);
+                    return new HiveNodeBatch
+                    {
+                        Origin = origin,
+                        Rows = rows,
+                        Ids = ParquetColumns.ReadNullableAsync<long>(rg, id, rows).GetAwaiter().GetResult(),
+                        Features = ParquetColumns.ReadFloatListsAsync(rg, features, rows).GetAwaiter().GetResult(),
+                        Labels = ParquetColumns.ReadNullableAsync<int>(rg, label, rows).GetAwaiter().GetResult(),
+                        Train = train is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, train, rows).GetAwaiter().GetResult(),
+                        Val = val is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, val, rows).GetAwaiter().GetResult(),
+                        Test = test is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, test, rows).GetAwaiter().GetResult(),
+                    };
+                });
+                first += batch.Rows;
+                yield return batch;
+            }
+        }
+    }
+
+    public static IEnumerable<HiveEdgeBatch> ReadEdgeFile(HiveTablePartition table, string path)
+    {
+        var (file, reader) = Open(table, path);
+        using (reader)
+        {
+            var schema = reader.Reader.Schema;
+            var src = Require(table, file, schema, HiveLayout.SrcNodeId);
+            var dst = Require(table, file, schema, HiveLayout.DstNodeId);
+            var srcType = Require(table, file, schema, HiveLayout.SrcType);
+            var dstType = Require(table, file, schema, HiveLayout.DstType);
+            var weight = ParquetColumns.Leaf(schema, HiveLayout.EdgeWeight);
+            long first = 0;
+            for (var g = 0; g < reader.Reader.RowGroupCount; g++)
+            {
+                var origin = new BatchOrigin(table.Table, file, g, first);
+                var batch = Guard(origin, () =>
+                {
+                    var rg = reader.Reader.OpenRowGroupReader(g);
+                    var rows = checked((int)rg.RowCount);
+                    return new HiveEdgeBatch
+                    {
+                        Origin = origin,
+                        Rows = rows,
+                        Src = ParquetColumns.ReadNullableAsync<long>(rg, src, rows).GetAwaiter().GetResult(),
+                        Dst = ParquetColumns.ReadNullableAsync<long>(rg, dst, rows).GetAwaiter().GetResult(),
+                        SrcType = ParquetColumns.ReadStringsAsync(rg, srcType, rows).GetAwaiter().GetResult(),
+                        DstType = ParquetColumns.ReadStringsAsync(rg, dstType, rows).GetAwaiter().GetResult(),
+                        Weights = weight is null ? new float?[rows] : ParquetColumns.ReadNullableAsync<float>(rg, weight, rows).GetAwaiter().GetResult(),
+                    };
+                });
+                first += batch.Rows;
+                yield return batch;
+            }
+        }
+    }
+
+    /// <summary>Checks the table has the partition; throws naming the partitions it does have.</summary>
+    public static void RequirePartition(HiveTablePartition table)
+    {
+        if (Directory.Exists(table.Directory)) return;
+        var have = HiveLayout.PartitionsOf(table.Root, table.Table);
+        throw new GraphInputException($"table '{table.Table}'", 0, "dt",
+            $"no partition dt={table.Dt} (has: {(have.Count == 0 ? "none" : string.Join(", ", have))}).");
+    }
+
+    private sealed class OpenReader(ParquetReader reader) : IDisposable
+    {
+        public ParquetReader Reader { get; } = reader;
+        public void Dispose() => Reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    private static (string File, OpenReader Reader) Open(HiveTablePartition table, string path)
+    {
+        var file = Path.GetRelativePath(table.Root, path);
+        try
+        {
+            return (file, new OpenReader(ParquetReader.CreateAsync(path).GetAwaiter().GetResult()));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new GraphInputException(Where(table, file), 0, null, $"not a readable Parquet file: {e.Message}", e);
+        }
+    }
+
+    private static T Guard<T>(BatchOrigin origin, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not GraphInputException and not OutOfMemoryException)
+        {
+            throw new GraphInputException($"table '{origin.Table}', file '{origin.File}', row group {origin.RowGroup}", 0, null,
+                $"unreadable row group: {e.Message}", e);
+        }
+    }
+
+    private static DataField Require(HiveTablePartition table, string file, ParquetSchema schema, string column) =>
+        ParquetColumns.Leaf(schema, column)
+        ?? throw new GraphInputException(Where(table, file), 0, column,
+            $"missing column (the file has: {string.Join(", ", schema.Fields.Select(f => f.Name))}).");
+
+    private static string Where(HiveTablePartition table, string file) => $"table '{table.Table}', file '{file}'";
+}

@@ -1,0 +1,202 @@
+// Writes Hive-layout node and edge tables: row groups as they fill, part files through temp + rename.
+using Parquet;
+using Parquet.Schema;
+
+namespace GraphActors.Graph.Tables;
+
+/// <summary>
+/// Shared machinery: buffers rows, writes a row group every <see cref="RowGroupRows"/> rows, starts a new
+/// <c>part-NNNNN.parquet</c> every <see cref="RowsPerFile"/> rows. Each part is written as a hidden temp file
+/// and renamed when complete, so readers never see half a file. Columns are optional (nullable), as Hive
+/// and Spark declare them. Call <see cref="Complete"/> on success; disposing without it deletes the part in progress.
+/// </summary>
+public abstract class HiveTableWriter : IDisposable
+{
+    private readonly string _directory;
+    private ParquetWriter? _writer;
+    private FileStream? _stream;
+    private string? _tempPath;
+    private string? _finalPath;
+    private int _fileIndex;
+    private long _rowsInFile;
+    private bool _completed;
+
+    protected HiveTableWriter(string root, string table, string dt, int rowGroupRows, long rowsPerFile)
+    {
+        if (rowGroupRows <= 0) throw new ArgumentOutOfRangeException(nameof(rowGroupRows));
+        Table = table;
+        _directory = HiveLayout.PartitionDirectory(root, table, HiveLayout.CheckDt(dt));
+        RowGroupRows = rowGroupRows;
+        RowsPerFile = Math.Max(rowsPerFile, rowGroupRows);
+        Directory.CreateDirectory(_directory);
+    }
+
+    public string Table { get; }
+    public int RowGroupRows { get; }
+    public long RowsPerFile { get; }
+    public long RowsWritten { get; private set; }
+    protected abstract ParquetSchema Schema { get; }
+    protected abstract int Buffered { get; }
+    protected abstract Task WriteBufferAsync(ParquetRowGroupWriter rg);
+    protected abstract void ClearBuffer();
+
+    protected void RowAdded()
+    {
+        if (Buffered >= RowGroupRows) Flush();
+    }
+
+    private void Flush()
+    {
+        if (Buffered == 0) return;
+        if (_writer is null) OpenPart();
+        var rows = Buffered;
+        using (var rg = _writer!.CreateRowGroup())
+        {
+            WriteBufferAsync(rg).GetAwaiter().GetResult();
+        }
+        ClearBuffer();
+        RowsWritten += rows;
+        _rowsInFile += rows;
+        if (_rowsInFile >= RowsPerFile) ClosePart();
+    }
+
+    private void OpenPart()
+    {
+        var name = $"part-{_fileIndex++:D5}.parquet";
+        _finalPath = Path.Combine(_directory, name);
+        _tempPath = Path.Combine(_directory, "." + name + ".tmp-" + Guid.NewGuid().ToString("N"));
+        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        _writer = ParquetWriter.CreateAsync(Schema, _stream).GetAwaiter().GetResult();
+        _rowsInFile = 0;
+    }
+
+    private void ClosePart()
+    {
+        _writer!.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _stream!.Dispose();
+        File.Move(_tempPath!, _finalPath!, overwrite: true);
+        _writer = null;
+        _stream = null;
+        _tempPath = null;
+    }
+
+    /// <summary>Writes what is buffered and closes the last part. A table with no rows gets one empty part file so its schema is on disk.</summary>
+    public void Complete()
+    {
+        Flush();
+        if (_writer is null && RowsWritten == 0) OpenPart();
+        if (_writer is not null) ClosePart();
+        _completed = true;
+    }
+
+    public void Dispose()
+    {
+        if (_completed) return;
+        _completed = true;
+        try { _writer?.DisposeAsync().AsTask().GetAwaiter().GetResult(); } catch (Exception) { /* abandoning the part anyway */ }
+        _stream?.Dispose();
+        if (_tempPath is not null) ParquetColumns.TryDelete(_tempPath);
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Writes <c>nodes_&lt;type&gt;</c>: <c>node_id INT64, feature_vec LIST&lt;FLOAT&gt;, label INT32</c> (+ <c>train_mask, val_mask, test_mask BOOLEAN</c> with masks).</summary>
+public sealed class HiveNodeTableWriter : HiveTableWriter
+{
+    private static readonly DataField<long?> IdField = new(HiveLayout.NodeId);
+    private static readonly DataField<int?> LabelField = new(HiveLayout.Label);
+    private static readonly DataField<bool?> TrainField = new(HiveLayout.TrainMask);
+    private static readonly DataField<bool?> ValField = new(HiveLayout.ValMask);
+    private static readonly DataField<bool?> TestField = new(HiveLayout.TestMask);
+    private readonly ListField _features = ParquetColumns.FloatList(HiveLayout.FeatureVec);
+    private readonly List<long?> _ids = [];
+    private readonly List<float> _values = [];
+    private readonly List<int> _offsets = [0];
+    private readonly List<int?> _labels = [];
+    private readonly List<bool?> _train = [], _val = [], _test = [];
+
+    public HiveNodeTableWriter(string root, string nodeType, string dt, bool withMasks = false, int rowGroupRows = 65_536, long rowsPerFile = 4_000_000)
+        : base(root, HiveLayout.NodesPrefix + nodeType, dt, rowGroupRows, rowsPerFile)
+    {
+        WithMasks = withMasks;
+        var fields = new List<Field> { IdField, _features, LabelField };
+        if (withMasks) fields.AddRange([TrainField, ValField, TestField]);
+        Schema = new ParquetSchema(fields);
+    }
+
+    public bool WithMasks { get; }
+    protected override ParquetSchema Schema { get; }
+    protected override int Buffered => _ids.Count;
+
+    /// <summary>Adds a row. Ids and labels may be null (a source system can hold such rows; ETL rejects null ids).</summary>
+    public void Add(long? id, ReadOnlySpan<float> features, int? label, bool train = false, bool val = false, bool test = false)
+    {
+        _ids.Add(id);
+        _values.AddRange(features);
+        _offsets.Add(_values.Count);
+        _labels.Add(label);
+        if (WithMasks) { _train.Add(train); _val.Add(val); _test.Add(test); }
+        RowAdded();
+    }
+
+    protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
+    {
+        await rg.WriteAsync<long>(IdField, _ids.ToArray());
+        await ParquetColumns.WriteFloatListsAsync(rg, _features, _values.ToArray(), _offsets.ToArray());
+        await rg.WriteAsync<int>(LabelField, _labels.ToArray());
+        if (WithMasks)
+        {
+            await rg.WriteAsync<bool>(TrainField, _train.ToArray());
+            await rg.WriteAsync<bool>(ValField, _val.ToArray());
+            await rg.WriteAsync<bool>(TestField, _test.ToArray());
+        }
+    }
+
+    protected override void ClearBuffer()
+    {
+        _ids.Clear(); _values.Clear(); _offsets.Clear(); _offsets.Add(0); _labels.Clear();
+        _train.Clear(); _val.Clear(); _test.Clear();
+    }
+}
+
+/// <summary>Writes <c>edges_&lt;name&gt;</c>: <c>src_node_id INT64, dst_node_id INT64, src_type STRING, dst_type STRING, edge_weight FLOAT</c>.</summary>
+public sealed class HiveEdgeTableWriter : HiveTableWriter
+{
+    private static readonly DataField<long?> SrcField = new(HiveLayout.SrcNodeId);
+    private static readonly DataField<long?> DstField = new(HiveLayout.DstNodeId);
+    private static readonly DataField<string> SrcTypeField = new(HiveLayout.SrcType);
+    private static readonly DataField<string> DstTypeField = new(HiveLayout.DstType);
+    private static readonly DataField<float?> WeightField = new(HiveLayout.EdgeWeight);
+    private readonly List<long?> _src = [], _dst = [];
+    private readonly List<string?> _srcType = [], _dstType = [];
+    private readonly List<float?> _weight = [];
+
+    public HiveEdgeTableWriter(string root, string edgeName, string dt, int rowGroupRows = 131_072, long rowsPerFile = 8_000_000)
+        : base(root, HiveLayout.EdgesPrefix + edgeName, dt, rowGroupRows, rowsPerFile)
+    {
+        Schema = new ParquetSchema(SrcField, DstField, SrcTypeField, DstTypeField, WeightField);
+    }
+
+    protected override ParquetSchema Schema { get; }
+    protected override int Buffered => _src.Count;
+
+    public void Add(long? src, long? dst, string? srcType, string? dstType, float? weight = 1f)
+    {
+        _src.Add(src); _dst.Add(dst); _srcType.Add(srcType); _dstType.Add(dstType); _weight.Add(weight);
+        RowAdded();
+    }
+
+    protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
+    {
+        await rg.WriteAsync<long>(SrcField, _src.ToArray());
+        await rg.WriteAsync<long>(DstField, _dst.ToArray());
+        await rg.WriteAsync(SrcTypeField, _srcType.ToArray()!);
+        await rg.WriteAsync(DstTypeField, _dstType.ToArray()!);
+        await rg.WriteAsync<float>(WeightField, _weight.ToArray());
+    }
+
+    protected override void ClearBuffer()
+    {
+        _src.Clear(); _dst.Clear(); _srcType.Clear(); _dstType.Clear(); _weight.Clear();
+    }
+}
