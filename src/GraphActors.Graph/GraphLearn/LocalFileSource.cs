@@ -1,7 +1,6 @@
 // GraphLearn's local file source: tab-separated text with a typed header, read line by line into the builders.
 using System.Globalization;
 using System.Text;
-using GraphActors.Contracts;
 
 namespace GraphActors.Graph.GraphLearn;
 
