@@ -87,12 +87,18 @@ internal sealed class ElementColumns
     public bool Weighted => _weights is not null;
     public bool Labeled => _labels is not null;
 
-    public void Add(float weight, int label, ReadOnlySpan<long> ints, ReadOnlySpan<float> floats, ReadOnlySpan<string> strings)
+    /// <summary>Throws unless the attribute spans fit the schema; callers check before touching any other column.</summary>
+    public void CheckShape(ReadOnlySpan<long> ints, ReadOnlySpan<float> floats, ReadOnlySpan<string> strings)
     {
         if (ints.Length != Schema.IntCount || floats.Length != Schema.FloatCount || strings.Length != Schema.StringCount)
             throw new ArgumentException(
                 $"Expected {Schema.IntCount} int, {Schema.FloatCount} float and {Schema.StringCount} string attributes; " +
                 $"got {ints.Length}, {floats.Length} and {strings.Length}.");
+    }
+
+    public void Add(float weight, int label, ReadOnlySpan<long> ints, ReadOnlySpan<float> floats, ReadOnlySpan<string> strings)
+    {
+        CheckShape(ints, floats, strings);
         _weights?.Add(weight);
         _labels?.Add(label);
         _ints.AddRange(ints);
@@ -180,6 +186,8 @@ public sealed class NodeTableBuilder
     /// <summary>Adds a node; false when <paramref name="id"/> is already present (the existing dense id is returned).</summary>
     public bool TryAdd(long id, float weight, int label, ReadOnlySpan<long> ints, ReadOnlySpan<float> floats, ReadOnlySpan<string> strings, out int dense)
     {
+        // Check first: an id added without its row would leave ids and columns out of step.
+        _columns.CheckShape(ints, floats, strings);
         if (!_ids.TryAdd(id, out dense)) return false;
         _columns.Add(weight, label, ints, floats, strings);
         return true;
@@ -239,6 +247,8 @@ public sealed class EdgeTableBuilder
     public void Add(int src, int dst, float weight, int label, ReadOnlySpan<long> ints, ReadOnlySpan<float> floats, ReadOnlySpan<string> strings)
     {
         if (_src.Count == int.MaxValue) throw new InvalidOperationException($"Edge type {Type} exceeds 2^31 - 1 edges.");
+        // Check first: endpoints added without their row would leave the CSR and the edge data out of step.
+        _columns.CheckShape(ints, floats, strings);
         _src.Add(src);
         _dst.Add(dst);
         _columns.Add(weight, label, ints, floats, strings);

@@ -16,8 +16,13 @@ public sealed class IdMap
     private int _count;
     private int _mask;
 
+    /// <summary>The most ids one map holds: the table keeps load ≤ 0.5 in at most 2^30 slots.</summary>
+    public const int MaxCount = 1 << 29;
+
     public IdMap(int capacity = 16)
     {
+        if (capacity < 0 || capacity > MaxCount)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"An IdMap holds 0..{MaxCount} ids.");
         var size = TableSize(capacity);
         _keys = new long[size];
         _slots = new int[size];
@@ -35,7 +40,11 @@ public sealed class IdMap
     /// <summary>Adds <paramref name="business"/> with the next dense id; false (and the existing id) when already present.</summary>
     public bool TryAdd(long business, out int dense)
     {
-        if ((_count + 1) * 2 > _keys.Length) Grow();
+        if ((_count + 1) * 2 > _keys.Length)
+        {
+            if (_count >= MaxCount) throw new InvalidOperationException($"An IdMap holds at most {MaxCount} ids.");
+            Grow();
+        }
         var slot = Probe(_keys, _slots, _mask, business);
         if (_slots[slot] != 0)
         {

@@ -1,0 +1,202 @@
+// GraphLearn's Graph object: declare node and edge sources, then Init() loads them into a HeteroGraph.
+using GraphActors.Contracts;
+
+namespace GraphActors.Graph.GraphLearn;
+
+/// <summary>A node's columns, looked up by business id; the spans view the store, nothing is copied.</summary>
+public readonly record struct NodeRecord(
+    string NodeType, long Id, int DenseId, float Weight, int Label,
+    ReadOnlyMemory<long> IntAttributes, ReadOnlyMemory<float> FloatAttributes, ReadOnlyMemory<string> StringAttributes)
+{
+    /// <summary>The feature vector: the float attributes, a row of the node type's feature slab.</summary>
+    public ReadOnlySpan<float> Features => FloatAttributes.Span;
+}
+
+/// <summary>
+/// The GraphLearn graph-building API: <c>g.Node(...).Edge(...).Init()</c>, with GraphLearn's argument order
+/// (edge types as <c>(src_type, dst_type, edge_type)</c>) and its undirected semantics.
+/// <para>
+/// <see cref="Init()"/> runs in local mode: this process holds the whole graph. It reads every node source, then
+/// every edge source, and publishes <see cref="Store"/> only when everything has loaded. On any error it throws and
+/// the graph stays un-initialised with nothing kept, so Init may be called again once the input is fixed. After a
+/// successful Init the graph is fixed: further Node, Edge or Init calls throw. Worker and server modes arrive
+/// with the cluster; they are not part of this class yet.
+/// </para>
+/// </summary>
+public sealed class Graph
+{
+    private readonly List<NodeSource> _nodeSources = [];
+    private readonly List<EdgeSource> _edgeSources = [];
+    private HeteroGraph? _store;
+
+    private sealed record NodeSource(string Source, string NodeType, Decoder Decoder);
+
+    private sealed record EdgeSource(string Source, (string SrcType, string DstType, string EdgeType) EdgeType, Decoder Decoder, bool Directed);
+
+    /// <summary>Adds a node source of <paramref name="nodeType"/>; each node type has at most one.</summary>
+    public Graph Node(string source, string nodeType, Decoder decoder)
+    {
+        ThrowIfInitialized();
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(nodeType);
+        ArgumentNullException.ThrowIfNull(decoder);
+        foreach (var n in _nodeSources)
+            if (n.NodeType == nodeType)
+                throw new ArgumentException($"Node type '{nodeType}' already has a source ('{n.Source}'); each node type takes one.", nameof(nodeType));
+        _nodeSources.Add(new NodeSource(source, nodeType, decoder));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds an edge source of type <c>(src_type, dst_type, edge_type)</c>. With <paramref name="directed"/> false,
+    /// a same-type edge also gets every reverse edge (then (src, dst) pairs are de-duplicated); an edge between
+    /// different types also gets a type <c>&lt;edge_type&gt;_reverse</c> from dst_type to src_type. Reverse edges
+    /// keep their edge's weight, label and attributes.
+    /// </summary>
+    public Graph Edge(string source, (string SrcType, string DstType, string EdgeType) edgeType, Decoder decoder, bool directed = true)
+    {
+        ThrowIfInitialized();
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentNullException.ThrowIfNull(decoder);
+        if (string.IsNullOrWhiteSpace(edgeType.SrcType) || string.IsNullOrWhiteSpace(edgeType.DstType) || string.IsNullOrWhiteSpace(edgeType.EdgeType))
+            throw new ArgumentException("An edge type needs (src_type, dst_type, edge_type), all non-empty.", nameof(edgeType));
+        var name = edgeType.EdgeType;
+        var reverse = !directed && edgeType.SrcType != edgeType.DstType ? name + CanonicalEdgeType.ReverseSuffix : null;
+        foreach (var e in _edgeSources)
+        {
+            if (EdgeTypeNames(e).Contains(name) || (reverse is not null && EdgeTypeNames(e).Contains(reverse)))
+                throw new ArgumentException(
+                    $"Edge type '{reverse ?? name}' is already declared by source '{e.Source}'; GraphLearn addresses edge types by name.", nameof(edgeType));
+        }
+        _edgeSources.Add(new EdgeSource(source, edgeType, decoder, directed));
+        return this;
+    }
+
+    /// <summary>Loads every source in local mode (this process holds the whole graph). Atomic: see the class remarks.</summary>
+    public Graph Init()
+    {
+        ThrowIfInitialized();
+        var builder = new HeteroGraphBuilder();
+        foreach (var n in _nodeSources)
+        {
+            var nodes = builder.AddNodeType(n.NodeType, n.Decoder.Attributes, n.Decoder.Weighted, n.Decoder.Labeled);
+            LocalFileSource.LoadNodes(n.Source, n.Decoder, nodes);
+        }
+        // Node types are all declared by now, so an edge's endpoint type without a node source is implicit.
+        foreach (var e in _edgeSources)
+        {
+            var edges = builder.AddEdgeType(CanonicalEdgeType.FromGraphLearn(e.EdgeType), e.Decoder.Attributes,
+                e.Decoder.Weighted, e.Decoder.Labeled, e.Directed);
+            LocalFileSource.LoadEdges(e.Source, e.Decoder, edges);
+        }
+        _store = builder.Build();
+        return this;
+    }
+
+    public bool IsInitialized => _store is not null;
+
+    /// <summary>The loaded graph: CSR per edge type, feature slab and id map per node type.</summary>
+    public HeteroGraph Store => _store ?? throw new InvalidOperationException(
+        "The graph is not initialised: call Init() after declaring its Node(...) and Edge(...) sources.");
+
+    /// <summary>The declared node types, then the types only edges name, in declaration order.</summary>
+    public IReadOnlyList<string> NodeTypes
+    {
+        get
+        {
+            var types = new List<string>();
+            foreach (var n in _nodeSources) types.Add(n.NodeType);
+            foreach (var e in _edgeSources)
+            {
+                if (!types.Contains(e.EdgeType.SrcType)) types.Add(e.EdgeType.SrcType);
+                if (!types.Contains(e.EdgeType.DstType)) types.Add(e.EdgeType.DstType);
+            }
+            return types;
+        }
+    }
+
+    /// <summary>Every edge type name, each undirected heterogeneous type followed by its <c>_reverse</c>.</summary>
+    public IReadOnlyList<string> EdgeTypes
+    {
+        get
+        {
+            var names = new List<string>();
+            foreach (var e in _edgeSources) names.AddRange(EdgeTypeNames(e));
+            return names;
+        }
+    }
+
+    /// <summary>GraphLearn's topology of an edge type: <c>(src_type, dst_type, edge_type)</c>; a reverse type is swapped.</summary>
+    public (string SrcType, string DstType, string EdgeType) GetEdgeType(string edgeType)
+    {
+        var (source, reversed) = FindEdgeSource(edgeType);
+        var t = source.EdgeType;
+        return reversed ? (t.DstType, t.SrcType, edgeType) : t;
+    }
+
+    /// <summary>Whether the edge type is directed (a <c>_reverse</c> type shares its forward type's answer).</summary>
+    public bool IsDirected(string edgeType) => FindEdgeSource(edgeType).Source.Directed;
+
+    public Decoder GetNodeDecoder(string nodeType)
+    {
+        foreach (var n in _nodeSources)
+            if (n.NodeType == nodeType) return n.Decoder;
+        throw new KeyNotFoundException($"Node type '{nodeType}' has no node source. Node sources: {string.Join(", ", _nodeSources.Select(n => n.NodeType))}.");
+    }
+
+    /// <summary>The decoder of an edge type; a <c>_reverse</c> type reads its forward type's source.</summary>
+    public Decoder GetEdgeDecoder(string edgeType) => FindEdgeSource(edgeType).Source.Decoder;
+
+    public int NodeCount(string nodeType) => Store.Nodes(nodeType).Count;
+
+    /// <summary>Edges of a type as loaded: an undirected same-type edge counts its reverses, after de-duplication.</summary>
+    public int EdgeCount(string edgeType) => Store.Edges(edgeType).Count;
+
+    /// <summary>A node's weight, label and attributes by business id.</summary>
+    public NodeRecord GetNode(string nodeType, long id) =>
+        TryGetNode(nodeType, id, out var node) ? node
+            : throw new KeyNotFoundException($"No node {id} of type '{nodeType}'.");
+
+    public bool TryGetNode(string nodeType, long id, out NodeRecord node)
+    {
+        var nodes = Store.Nodes(nodeType);
+        if (!nodes.Ids.TryGetDense(id, out var dense))
+        {
+            node = default;
+            return false;
+        }
+        var data = nodes.Data;
+        var s = data.Schema;
+        node = new NodeRecord(nodeType, id, dense, data.Weight(dense), data.Label(dense),
+            data.Ints.Slice(dense * s.IntCount, s.IntCount),
+            s.FloatCount == 0 ? ReadOnlyMemory<float>.Empty : data.Floats.Data.Slice(dense * s.FloatCount, s.FloatCount),
+            data.Strings.Slice(dense * s.StringCount, s.StringCount));
+        return true;
+    }
+
+    /// <summary>A node's feature vector (its float attributes) by business id.</summary>
+    public ReadOnlySpan<float> GetFeatures(string nodeType, long id) => GetNode(nodeType, id).Features;
+
+    private static IEnumerable<string> EdgeTypeNames(EdgeSource e)
+    {
+        yield return e.EdgeType.EdgeType;
+        if (!e.Directed && e.EdgeType.SrcType != e.EdgeType.DstType) yield return e.EdgeType.EdgeType + CanonicalEdgeType.ReverseSuffix;
+    }
+
+    private (EdgeSource Source, bool Reversed) FindEdgeSource(string edgeType)
+    {
+        foreach (var e in _edgeSources)
+        {
+            if (e.EdgeType.EdgeType == edgeType) return (e, false);
+            if (!e.Directed && e.EdgeType.SrcType != e.EdgeType.DstType && e.EdgeType.EdgeType + CanonicalEdgeType.ReverseSuffix == edgeType)
+                return (e, true);
+        }
+        throw new KeyNotFoundException($"No edge type '{edgeType}'. Known: {string.Join(", ", EdgeTypes)}.");
+    }
+
+    private void ThrowIfInitialized()
+    {
+        if (_store is not null)
+            throw new InvalidOperationException("The graph is already initialised; declare sources and call Init() on a new Graph to load another.");
+    }
+}

@@ -1,0 +1,192 @@
+// GraphSAGE convolution over one sampled block, following DGL's SAGEConv.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GraphActors.Models;
+
+/// <summary>How <see cref="SageConv"/> combines the features of a node's in-neighbours.</summary>
+public enum SageAggregator
+{
+    /// <summary>fc_self(h_dst) + fc_neigh(mean of neighbours).</summary>
+    Mean,
+
+    /// <summary>fc_neigh((sum of neighbours + h_dst) / (in-degree + 1)); no separate self weight.</summary>
+    Gcn,
+
+    /// <summary>fc_self(h_dst) + fc_neigh(elementwise max of relu(fc_pool(neighbour))).</summary>
+    Pool,
+}
+
+/// <summary>
+/// GraphSAGE layer for one bipartite block. The destination nodes are the first <c>numDst</c> rows
+/// of the source features (DGL's block convention), and edge <c>i</c> carries a message from local
+/// source <c>edgeSrc[i]</c> to local destination <c>edgeDst[i]</c>. A destination with no in-edges
+/// aggregates to zeros, as in DGL.
+/// </summary>
+public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
+{
+    // Field names match DGL's parameter names so that state dicts line up across the two.
+#pragma warning disable IDE1006
+    private readonly Linear? fc_self;
+    private readonly Linear fc_neigh;
+    private readonly Linear? fc_pool;
+    private readonly Parameter? bias;
+#pragma warning restore IDE1006
+
+    public SageConv(long inDim, long outDim, SageAggregator aggregator = SageAggregator.Mean, bool bias = true, string name = nameof(SageConv))
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outDim, 1);
+        InDim = inDim;
+        OutDim = outDim;
+        Aggregator = aggregator;
+
+        // As in DGL, the linear maps carry no bias of their own: one shared bias is added at the end.
+        fc_neigh = nn.Linear(inDim, outDim, hasBias: false);
+        if (aggregator != SageAggregator.Gcn)
+            fc_self = nn.Linear(inDim, outDim, hasBias: false);
+        if (aggregator == SageAggregator.Pool)
+            fc_pool = nn.Linear(inDim, inDim);
+        if (bias)
+            this.bias = nn.Parameter(zeros(outDim));
+
+        ResetParameters();
+        RegisterComponents();
+    }
+
+    public long InDim { get; }
+
+    public long OutDim { get; }
+
+    public SageAggregator Aggregator { get; }
+
+    /// <summary>DGL's initialisation: Xavier-uniform with the ReLU gain, zero bias.</summary>
+    public void ResetParameters()
+    {
+        using var _ = no_grad();
+        var gain = nn.init.calculate_gain(nn.init.NonlinearityType.ReLU);
+        nn.init.xavier_uniform_(fc_neigh.weight!, gain);
+        if (fc_self is not null)
+            nn.init.xavier_uniform_(fc_self.weight!, gain);
+        if (fc_pool is not null)
+            nn.init.xavier_uniform_(fc_pool.weight!, gain);
+        bias?.zero_();
+    }
+
+    /// <param name="srcFeat">[numSrc, inDim]; the first <paramref name="numDst"/> rows are the destination nodes.</param>
+    /// <param name="edgeSrc">[numEdges] int64 local source index of each edge.</param>
+    /// <param name="edgeDst">[numEdges] int64 local destination index of each edge, below <paramref name="numDst"/>.</param>
+    /// <param name="numDst">Number of destination nodes of the block.</param>
+    /// <returns>[numDst, outDim].</returns>
+    public override Tensor forward(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        CheckInputs(srcFeat, edgeSrc, edgeDst, numDst);
+
+        using var dstFeat = srcFeat.narrow(0, 0, numDst);
+        var result = Aggregator switch
+        {
+            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
+            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
+            SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
+            _ => throw new InvalidOperationException($"Unknown aggregator {Aggregator}."),
+        };
+        if (bias is null)
+            return result;
+        using (result)
+            return result + bias;
+    }
+
+    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
+        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        using var clamped = degree.clamp_min(1);
+        using var mean = sum / clamped.unsqueeze(1);
+        using var self = fc_self!.forward(dstFeat);
+        using var neigh = fc_neigh.forward(mean);
+        return self + neigh;
+    }
+
+    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
+        using var withSelf = sum + dstFeat;
+        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        using var denominator = degree + 1;
+        using var normalised = withSelf / denominator.unsqueeze(1);
+        return fc_neigh.forward(normalised);
+    }
+
+    private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        using var pooledLinear = fc_pool!.forward(srcFeat);
+        using var pooled = nn.functional.relu(pooledLinear);
+        using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, numDst);
+        using var self = fc_self!.forward(dstFeat);
+        using var neigh = fc_neigh.forward(max);
+        return self + neigh;
+    }
+
+    private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        using var messages = srcFeat.index_select(0, edgeSrc);
+        using var empty = zeros(numDst, srcFeat.shape[1], dtype: srcFeat.dtype, device: srcFeat.device);
+        return empty.index_add(0, edgeDst, messages, 1);
+    }
+
+    // TorchSharp 0.107 exposes neither scatter_reduce nor index_reduce, so the max runs over a dense
+    // [numDst, maxInDegree, F] grid in which every edge gets its own slot in its destination's row.
+    // Unused slots stay zero: the inputs are ReLU outputs, so a zero never beats a real message, and
+    // a node without in-edges ends at zero, as in DGL.
+    private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        var width = nonNegative.shape[1];
+        var numEdges = edgeDst.shape[0];
+        if (numEdges == 0)
+            return zeros(numDst, width, dtype: nonNegative.dtype, device: nonNegative.device);
+
+        using var degree = bincount(edgeDst, minlength: numDst);
+        using var maxDegreeTensor = degree.max();
+        var maxDegree = maxDegreeTensor.item<long>();
+
+        // Stable sort groups each destination's edges; an edge's rank in its group is its slot.
+        var (sortedDst, order) = edgeDst.sort(stable: true);
+        using var _sortedDst = sortedDst;
+        using var _order = order;
+        using var inclusiveEnd = degree.cumsum(0);
+        using var groupStart = inclusiveEnd - degree;
+        using var edgePosition = arange(numEdges, dtype: ScalarType.Int64, device: edgeDst.device);
+        using var sortedGroupStart = groupStart.index_select(0, sortedDst);
+        using var rank = edgePosition - sortedGroupStart;
+        using var rowStart = sortedDst * maxDegree;
+        using var slot = rowStart + rank;
+
+        using var sortedSrc = edgeSrc.index_select(0, order);
+        using var messages = nonNegative.index_select(0, sortedSrc);
+        using var empty = zeros(numDst * maxDegree, width, dtype: nonNegative.dtype, device: nonNegative.device);
+        using var slots = empty.index_copy(0, slot, messages);
+        using var grid = slots.view(numDst, maxDegree, width);
+        return grid.amax(new long[] { 1 });
+    }
+
+    private static Tensor InDegree(Tensor edgeDst, long numDst, Tensor like)
+    {
+        using var ones = torch.ones(edgeDst.shape[0], dtype: like.dtype, device: like.device);
+        using var empty = zeros(numDst, dtype: like.dtype, device: like.device);
+        return empty.index_add(0, edgeDst, ones, 1);
+    }
+
+    private void CheckInputs(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    {
+        if (srcFeat.dim() != 2 || srcFeat.shape[1] != InDim)
+            throw new ArgumentException($"Expected source features of shape [numSrc, {InDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
+        if (numDst < 0 || numDst > srcFeat.shape[0])
+            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
+        if (edgeSrc.dtype != ScalarType.Int64 || edgeDst.dtype != ScalarType.Int64)
+            throw new ArgumentException("Edge indices must be int64.");
+        if (edgeSrc.dim() != 1 || edgeDst.dim() != 1 || edgeSrc.shape[0] != edgeDst.shape[0])
+            throw new ArgumentException($"Edge index tensors must be 1-D and equally long, got [{string.Join(", ", edgeSrc.shape)}] and [{string.Join(", ", edgeDst.shape)}].");
+    }
+}
