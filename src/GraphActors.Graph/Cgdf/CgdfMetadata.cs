@@ -43,6 +43,7 @@ public sealed record CgdfMetadata(
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    [JsonIgnore]
     public long TotalNodes => NodeTypes.Sum(n => n.Count);
 
     public CgdfNodeType Node(string type) =>
