@@ -53,6 +53,10 @@ public static class PartitionBenchmark
 
                     var store = PartitionStore.Open(dir);
                     var bytes = Directory.EnumerateFiles(StoreLayout.PartitionDir(dir, 0), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+                    // Warm up the load paths (JIT) so the timings below are the loads themselves.
+                    store.LoadPartition(1).Dispose();
+                    store.LoadPartition(1, PartitionLoadMode.Read).Dispose();
+                    GC.Collect();
                     sw.Restart();
                     double scanMs;
                     using (var p = store.LoadPartition(0))

@@ -214,38 +214,52 @@ public static class GraphPartitioner
         }
     }
 
-    /// <summary>The second node pass: each feature row goes straight to its owner's slab at its row offset (runs of consecutive rows in one write).</summary>
+    /// <summary>
+    /// The second node pass: each feature row goes to its owner's slab at its row offset. Rows bound for consecutive
+    /// ids of one partition are staged and written together (hash interleaves partitions row by row, METIS keeps
+    /// communities together), so writes stay large whatever the assignment.
+    /// </summary>
     private static void WriteFeatures(IPartitionSource source, string temp, SourceNodeType info, PartitionBook book, int[] newIds)
     {
+        const int stageRows = 4096;
         var dim = info.FeatureDim;
         var rowBytes = (long)dim * sizeof(float);
         var b = book.Boundaries(info.Type).ToArray();
         var handles = new Microsoft.Win32.SafeHandles.SafeFileHandle[book.Parts];
+        var stage = new float[book.Parts][];
+        var stageFirst = new int[book.Parts];
+        var stageCount = new int[book.Parts];
+        void Flush(int p)
+        {
+            if (stageCount[p] == 0) return;
+            RandomAccess.Write(handles[p], MemoryMarshal.AsBytes(stage[p].AsSpan(0, stageCount[p] * dim)),
+                StoreFile.HeaderSize + (stageFirst[p] - b[p]) * rowBytes);
+            stageCount[p] = 0;
+        }
         try
         {
             for (var p = 0; p < book.Parts; p++)
             {
                 var dir = StoreLayout.NodeDir(PartTemp(temp, p), info.Type);
                 handles[p] = StoreFile.CreateForRandomWrites<float>(Path.Combine(dir, StoreLayout.Features), (long)(b[p + 1] - b[p]) * dim, dim);
+                stage[p] = new float[stageRows * dim];
             }
             foreach (var chunk in source.ReadNodes(info.Type))
             {
                 var ids = chunk.DenseIds.Span;
                 if (chunk.Features.Length != (long)ids.Length * dim)
                     throw new GraphInputException($"node type '{info.Type}'", 0, "feature_vec", $"chunk of {ids.Length} nodes has {chunk.Features.Length} feature values; expected {ids.Length} × {dim}.");
-                var bytes = MemoryMarshal.AsBytes(chunk.Features.Span);
-                var i = 0;
-                while (i < ids.Length)
+                var features = chunk.Features.Span;
+                for (var i = 0; i < ids.Length; i++)
                 {
                     var id = newIds[ids[i]];
                     var p = Owner(b, id);
-                    var run = 1;
-                    while (i + run < ids.Length && newIds[ids[i + run]] == id + run && id + run < b[p + 1]) run++;
-                    RandomAccess.Write(handles[p], bytes.Slice((int)(i * rowBytes), (int)(run * rowBytes)),
-                        StoreFile.HeaderSize + (id - b[p]) * rowBytes);
-                    i += run;
+                    if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != id)) Flush(p);
+                    if (stageCount[p] == 0) stageFirst[p] = id;
+                    features.Slice(i * dim, dim).CopyTo(stage[p].AsSpan(stageCount[p]++ * dim, dim));
                 }
             }
+            for (var p = 0; p < book.Parts; p++) Flush(p);
         }
         finally
         {

@@ -12,6 +12,10 @@ public static unsafe partial class Metis
     private const int OptionObjType = 1, OptionSeed = 8, OptionUFactor = 16, OptionNumbering = 17;
     private const int MetisOk = 1;
 
+    // GKlib keeps METIS's random generator in process-global state: concurrent calls would disturb each other's
+    // seeded sequence (and are not promised to be safe), so calls are serialised.
+    private static readonly Lock Gate = new();
+
     [LibraryImport(LibraryName, EntryPoint = "METIS_SetDefaultOptions")]
     private static partial int SetDefaultOptions(int* options);
 
@@ -62,6 +66,7 @@ public static unsafe partial class Metis
         options[OptionUFactor] = Math.Max(1, (int)Math.Round(imbalance * 1000));
         var ubvec = stackalloc float[nc];
         for (var i = 0; i < nc; i++) ubvec[i] = (float)(1 + imbalance);
+        lock (Gate)
         fixed (int* px = xadj, pa = adjncy, pv = vwgt, pp = part)
         {
             Check(PartGraphKway(&nvtxs, &nc, px, adjncy.Length == 0 ? null : pa, pv, null, null, &np, null, ubvec, options, &cut, pp),
