@@ -70,6 +70,7 @@ public static class PartitionBenchmark
                         {
                             var loadRead = sw.Elapsed.TotalMilliseconds;
                             if (Scan(q) != checksum) throw new InvalidOperationException("Mapped and read partitions differ.");
+                            Console.WriteLine(string.Create(inv, $"| {method} | {seconds:F2} | {peak:F0} | {report.CutFraction:P2} | {report.NodeTotalBalance:F3} | {report.EdgeBalance:F3} | {loadMap:F2} | {scanMs:F1} | {loadRead:F1} | {bytes / 1e6:F1} |"));
                             results.AddRow(method, seconds.ToString("F2", inv), peak.ToString("F0", inv), report.CutFraction.ToString("P2", inv),
                                 report.NodeTotalBalance.ToString("F3", inv), report.EdgeBalance.ToString("F3", inv),
                                 loadMap.ToString("F2", inv), scanMs.ToString("F1", inv), loadRead.ToString("F1", inv),
