@@ -1,0 +1,124 @@
+// Opens a partition store: the manifest and book at once, each partition on demand by memory-mapping its files.
+using GraphActors.Contracts;
+
+namespace GraphActors.Graph.Storage;
+
+public enum PartitionLoadMode
+{
+    /// <summary>Memory-map every file; nothing is copied or parsed (what partition actors use).</summary>
+    Map,
+    /// <summary>Read every file into managed arrays (for comparison and tools).</summary>
+    Read,
+}
+
+public sealed class PartitionStore
+{
+    private PartitionStore(string root, StoreManifest manifest)
+    {
+        Root = root;
+        Manifest = manifest;
+        Book = manifest.CreateBook();
+    }
+
+    public string Root { get; }
+    public StoreManifest Manifest { get; }
+    public PartitionBook Book { get; }
+
+    /// <summary>The partition count: fixed by the store, never by configuration.</summary>
+    public int Parts => Manifest.Parts;
+
+    public static PartitionStore Open(string directory)
+    {
+        var root = Path.GetFullPath(directory);
+        if (!Directory.Exists(root)) throw new PartitionStoreException(root, "does not exist.");
+        return new PartitionStore(root, StoreManifest.Load(Path.Combine(root, StoreManifest.FileName)));
+    }
+
+    public LoadedPartition LoadPartition(int part, PartitionLoadMode mode = PartitionLoadMode.Map)
+    {
+        if ((uint)part >= (uint)Parts) throw new ArgumentOutOfRangeException(nameof(part), $"The store has partitions 0..{Parts - 1}.");
+        var dir = StoreLayout.PartitionDir(Root, part);
+        var mappings = new List<IDisposable>();
+        try
+        {
+            var nodes = new Dictionary<NodeType, PartitionNodes>();
+            foreach (var nt in Manifest.NodeTypes)
+            {
+                var type = new NodeType(nt.Name);
+                var (start, count) = Book.Range(type, part);
+                var nd = StoreLayout.NodeDir(dir, type);
+                var business = Load<long>(Path.Combine(nd, StoreLayout.BusinessIds), mode, mappings, count, out _);
+                var features = FeatureSlab.Empty;
+                if (nt.FeatureDim > 0)
+                {
+                    var path = Path.Combine(nd, StoreLayout.Features);
+                    var data = Load<float>(path, mode, mappings, (long)count * nt.FeatureDim, out var width);
+                    if (width != nt.FeatureDim) throw new PartitionStoreException(path, $"has rows of {width}; the manifest says {nt.FeatureDim}.");
+                    features = new FeatureSlab(count, nt.FeatureDim, data);
+                }
+                var labels = nt.LabelCount > 0 ? Load<int>(Path.Combine(nd, StoreLayout.Labels), mode, mappings, count, out _) : ReadOnlyMemory<int>.Empty;
+                nodes[type] = new PartitionNodes(type, start, count, features, labels,
+                    Load<byte>(Path.Combine(nd, StoreLayout.TrainMask), mode, mappings, count, out _),
+                    Load<byte>(Path.Combine(nd, StoreLayout.ValMask), mode, mappings, count, out _),
+                    Load<byte>(Path.Combine(nd, StoreLayout.TestMask), mode, mappings, count, out _),
+                    business,
+                    Load<long>(Path.Combine(nd, StoreLayout.LookupKeys), mode, mappings, count, out _),
+                    Load<int>(Path.Combine(nd, StoreLayout.LookupIds), mode, mappings, count, out _));
+            }
+            var edges = new Dictionary<CanonicalEdgeType, PartitionEdges>();
+            foreach (var et in Manifest.EdgeTypes)
+            {
+                var type = et.Type;
+                var ed = StoreLayout.EdgeDir(dir, type);
+                Csr LoadCsr(bool incoming, out ReadOnlyMemory<float> weights)
+                {
+                    var rows = Book.Range(incoming ? type.Dst : type.Src, part).Count;
+                    var offsetsPath = Path.Combine(ed, StoreLayout.Offsets(incoming));
+                    var offsets = Load<long>(offsetsPath, mode, mappings, rows + 1L, out _);
+                    var nbrPath = Path.Combine(ed, StoreLayout.Neighbors(incoming));
+                    var nbrs = Load<int>(nbrPath, mode, mappings, -1, out _);
+                    weights = Load<float>(Path.Combine(ed, StoreLayout.Weights(incoming)), mode, mappings, nbrs.Length, out _);
+                    try
+                    {
+                        return new Csr(rows, offsets, nbrs, ReadOnlyMemory<int>.Empty);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw new PartitionStoreException(nbrPath, $"disagrees with {offsetsPath}: {e.Message}", e);
+                    }
+                }
+                var @out = LoadCsr(false, out var ow);
+                var @in = LoadCsr(true, out var iw);
+                edges[type] = new PartitionEdges(type, @out, ow, @in, iw);
+            }
+            return new LoadedPartition(part, Book, Manifest, nodes, edges, mappings);
+        }
+        catch
+        {
+            foreach (var m in mappings) m.Dispose();
+            throw;
+        }
+    }
+
+    private static ReadOnlyMemory<T> Load<T>(string path, PartitionLoadMode mode, List<IDisposable> mappings, long expected, out int rowWidth)
+        where T : unmanaged
+    {
+        ReadOnlyMemory<T> memory;
+        if (mode == PartitionLoadMode.Map)
+        {
+            var mapped = MappedArray<T>.Open(path);
+            mappings.Add(mapped);
+            memory = mapped.Memory;
+            rowWidth = mapped.RowWidth;
+        }
+        else
+        {
+            var (data, width) = MappedArray<T>.ReadAll(path);
+            memory = data;
+            rowWidth = width;
+        }
+        if (expected >= 0 && memory.Length != expected)
+            throw new PartitionStoreException(path, $"holds {memory.Length} elements; the manifest and book call for {expected}.");
+        return memory;
+    }
+}

@@ -1,0 +1,73 @@
+// partitions.json: the schema, the partition book and per-partition counts of a partition store.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GraphActors.Contracts;
+using GraphActors.Graph.Partitioning;
+
+namespace GraphActors.Graph.Storage;
+
+public sealed record ManifestNodeType(string Name, int Count, int FeatureDim, int LabelCount, bool MasksFromSource);
+
+public sealed record ManifestEdgeType(string Src, string Relation, string Dst, long Count)
+{
+    [JsonIgnore] public CanonicalEdgeType Type => new(Src, Relation, Dst);
+}
+
+/// <summary>
+/// Counts of one partition. <c>OutEdges</c>: edges whose source it owns (stored in its out-CSR; GraphLearn's "edges of
+/// the partition"); <c>InEdges</c>: edges whose destination it owns (its in-CSR); <c>CutEdges</c>: its out-edges
+/// whose destination another partition owns. Keys of edge maps are <see cref="CanonicalEdgeType.DirectoryName"/>.
+/// </summary>
+public sealed record ManifestPartition(
+    int Id,
+    IReadOnlyDictionary<string, int> Nodes,
+    IReadOnlyDictionary<string, long> OutEdges,
+    IReadOnlyDictionary<string, long> InEdges,
+    IReadOnlyDictionary<string, long> CutEdges);
+
+public sealed record StoreManifest(
+    int FormatVersion,
+    string Method,
+    int Parts,
+    int Seed,
+    IReadOnlyList<ManifestNodeType> NodeTypes,
+    IReadOnlyList<ManifestEdgeType> EdgeTypes,
+    IReadOnlyDictionary<string, int[]> Book,
+    IReadOnlyList<ManifestPartition> Partitions,
+    MaskSplit? DefaultSplit)
+{
+    public const string FileName = "partitions.json";
+    public const int CurrentVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    };
+
+    public PartitionBook CreateBook() =>
+        new(Parts, Book.ToDictionary(kv => new NodeType(kv.Key), kv => kv.Value));
+
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    public static StoreManifest Load(string path)
+    {
+        if (!File.Exists(path)) throw new PartitionStoreException(path, "is missing: not a partition store (or an unfinished one).");
+        StoreManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<StoreManifest>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new PartitionStoreException(path, $"is not valid JSON: {e.Message}", e);
+        }
+        if (m is null || m.NodeTypes is null || m.EdgeTypes is null || m.Book is null || m.Partitions is null)
+            throw new PartitionStoreException(path, "lacks nodeTypes, edgeTypes, book or partitions.");
+        if (m.FormatVersion != CurrentVersion)
+            throw new PartitionStoreException(path, $"has format version {m.FormatVersion}; this build reads {CurrentVersion}.");
+        if (m.Partitions.Count != m.Parts)
+            throw new PartitionStoreException(path, $"says {m.Parts} parts but lists {m.Partitions.Count}.");
+        return m;
+    }
+}

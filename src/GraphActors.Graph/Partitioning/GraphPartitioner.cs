@@ -1,0 +1,280 @@
+// The offline partitioning step: source → assignment → relabelling → partition store on disk.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using GraphActors.Contracts;
+using GraphActors.Graph.Storage;
+
+namespace GraphActors.Graph.Partitioning;
+
+public sealed record PartitionOptions(string OutputDirectory, int Parts, string Method = HashPartitioner.MethodName)
+{
+    public MetisOptions Metis { get; init; } = new();
+
+    /// <summary>The split given to labelled node types whose source has no masks.</summary>
+    public MaskSplit Split { get; init; } = new();
+
+    /// <summary>Replace an existing store at <see cref="OutputDirectory"/> (only once the new one is complete).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>Called with a short progress line per phase (the CLI prints them).</summary>
+    public Action<string>? Progress { get; init; }
+}
+
+/// <summary>
+/// Partitions a graph into a store that partition actors memory-map. Memory: the resident part is the node ids,
+/// labels and masks (13 bytes per node), the edge lists (12 bytes per edge) and, per edge type while it is laid out,
+/// two sort permutations; features are never resident: a second pass over the nodes writes each row straight into
+/// its partition's slab file at its row offset. Everything is written under a temporary directory next to the
+/// output, renamed into place when complete; a failure deletes it, so no half-written store is ever visible.
+/// </summary>
+public static class GraphPartitioner
+{
+    public static PartitionReport Run(IPartitionSource source, PartitionOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Parts, 1);
+        var total = Stopwatch.StartNew();
+        var output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
+            throw new IOException($"{output} exists and is not empty; choose another --out or allow overwriting.");
+        var parent = Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.tmp-{Guid.NewGuid():N}");
+        var phases = new List<(string, TimeSpan)>();
+        var sw = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases.Add((name, sw.Elapsed));
+            options.Progress?.Invoke($"{name}: {sw.Elapsed.TotalSeconds:F2} s");
+            sw.Restart();
+        }
+
+        try
+        {
+            var nodeInfo = source.NodeTypes.ToDictionary(n => n.Type);
+            var nodes = source.NodeTypes.Select(n => NodeTable.Read(source, n, options.Split)).ToArray();
+            var edges = source.EdgeTypes.Select(e =>
+            {
+                if (!nodeInfo.TryGetValue(e.Type.Src, out var s) || !nodeInfo.TryGetValue(e.Type.Dst, out var d))
+                    throw new GraphInputException($"edge type {e.Type}", 0, null, "names a node type the source does not declare.");
+                return EdgeList.Read(source, e, s.Count, d.Count);
+            }).ToList();
+            Phase("read structure");
+
+            var assignment = options.Method switch
+            {
+                HashPartitioner.MethodName => new PartitionAssignment(HashPartitioner.MethodName, options.Parts,
+                    nodes.ToDictionary(t => t.Type, t => t.Business.Select(b => HashPartitioner.PartitionOf(b, options.Parts)).ToArray())),
+                MetisPartitioner.MethodName => MetisPartitioner.Assign(nodes, edges, options.Parts, options.Metis),
+                _ => throw new ArgumentException($"Unknown partitioning method '{options.Method}'; use hash or metis."),
+            };
+            Phase($"assign ({assignment.Method})");
+
+            var (book, newIds) = Relabeling.Relabel(assignment);
+            assignment = null;
+            for (var p = 0; p < options.Parts; p++) Directory.CreateDirectory(PartTemp(temp, p));
+
+            var outCounts = new Dictionary<string, long>[options.Parts];
+            var inCounts = new Dictionary<string, long>[options.Parts];
+            var cutCounts = new Dictionary<string, long>[options.Parts];
+            for (var p = 0; p < options.Parts; p++) { outCounts[p] = []; inCounts[p] = []; cutCounts[p] = []; }
+            for (var i = 0; i < edges.Count; i++)
+            {
+                WriteEdges(temp, edges[i], book, newIds, outCounts, inCounts, cutCounts);
+                edges[i] = null!; // the structure of this type is on disk now
+            }
+            Phase("write edges");
+
+            foreach (var table in nodes) WriteNodeColumns(temp, table, book, newIds[table.Type]);
+            Phase("write ids, labels, masks");
+            foreach (var table in nodes)
+                if (table.Info.FeatureDim > 0) WriteFeatures(source, temp, table.Info, book, newIds[table.Type]);
+            Phase("write features");
+
+            var manifest = new StoreManifest(
+                StoreManifest.CurrentVersion, options.Method, options.Parts,
+                options.Method == MetisPartitioner.MethodName ? options.Metis.Seed : 0,
+                source.NodeTypes.Select(n => new ManifestNodeType(n.Type.Name, n.Count, n.FeatureDim, n.LabelCount, n.HasMasks)).ToArray(),
+                source.EdgeTypes.Select(e => new ManifestEdgeType(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name, e.Count)).ToArray(),
+                source.NodeTypes.ToDictionary(n => n.Type.Name, n => book.Boundaries(n.Type).ToArray()),
+                Enumerable.Range(0, options.Parts).Select(p => new ManifestPartition(p,
+                    source.NodeTypes.ToDictionary(n => n.Type.Name, n => book.Range(n.Type, p).Count),
+                    outCounts[p], inCounts[p], cutCounts[p])).ToArray(),
+                source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null);
+            manifest.Save(Path.Combine(temp, StoreManifest.FileName));
+            for (var p = 0; p < options.Parts; p++) Directory.Move(PartTemp(temp, p), StoreLayout.PartitionDir(temp, p));
+
+            if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+            Directory.Move(temp, output);
+            Phase("finish");
+            return PartitionReport.From(manifest, total.Elapsed, phases);
+        }
+        catch
+        {
+            try { if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true); }
+            catch (IOException) { /* best effort: the original error matters more */ }
+            throw;
+        }
+    }
+
+    private static string PartTemp(string temp, int p) => Path.Combine(temp, $"part-{p}.tmp");
+
+    /// <summary>
+    /// Each edge is stored twice: in the out-CSR of the partition owning its source and in the in-CSR of the partition
+    /// owning its destination, so a hop in either direction from any node is one request to that node's owner.
+    /// Rows are local (new id − range start), neighbours are new ids of the other endpoint's type, each row sorted
+    /// ascending; weights run parallel to the neighbours.
+    /// </summary>
+    private static void WriteEdges(string temp, EdgeList edges, PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds,
+        Dictionary<string, long>[] outCounts, Dictionary<string, long>[] inCounts, Dictionary<string, long>[] cutCounts)
+    {
+        var type = edges.Type;
+        var src = edges.Src;
+        var dst = edges.Dst;
+        var srcMap = newIds[type.Src];
+        var dstMap = newIds[type.Dst];
+        for (var i = 0; i < src.Length; i++) { src[i] = srcMap[src[i]]; dst[i] = dstMap[dst[i]]; }
+        var srcCount = book.NodeCount(type.Src);
+        var dstCount = book.NodeCount(type.Dst);
+        foreach (var incoming in new[] { false, true })
+        {
+            var (rows, nbrs, rowType, nbrType, rowCount, nbrCount) = incoming
+                ? (dst, src, type.Dst, type.Src, dstCount, srcCount)
+                : (src, dst, type.Src, type.Dst, srcCount, dstCount);
+            // Sort by neighbour, then stably by row: rows come out sorted by neighbour with ties in input order.
+            var byNbr = CsrLayout.SortedIndices(null, nbrs, nbrCount, out _);
+            var order = CsrLayout.SortedIndices(byNbr, rows, rowCount, out var offsets);
+            byNbr = null;
+            for (var p = 0; p < book.Parts; p++)
+            {
+                var (start, count) = book.Range(rowType, p);
+                var first = offsets[start];
+                var n = (int)(offsets[start + count] - first);
+                var localOffsets = new long[count + 1];
+                for (var r = 0; r <= count; r++) localOffsets[r] = offsets[start + r] - first;
+                var localNbrs = new int[n];
+                var localWeights = new float[n];
+                long cut = 0;
+                var nb = book.Boundaries(nbrType);
+                for (var k = 0; k < n; k++)
+                {
+                    var e = order[first + k];
+                    var v = nbrs[e];
+                    localNbrs[k] = v;
+                    localWeights[k] = edges.Weights[e];
+                    if (v < nb[p] || v >= nb[p + 1]) cut++;
+                }
+                var dir = StoreLayout.EdgeDir(PartTemp(temp, p), type);
+                Directory.CreateDirectory(dir);
+                StoreFile.Write<long>(Path.Combine(dir, StoreLayout.Offsets(incoming)), localOffsets);
+                StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Neighbors(incoming)), localNbrs);
+                StoreFile.Write<float>(Path.Combine(dir, StoreLayout.Weights(incoming)), localWeights);
+                (incoming ? inCounts : outCounts)[p][type.DirectoryName] = n;
+                if (!incoming) cutCounts[p][type.DirectoryName] = cut;
+            }
+        }
+    }
+
+    private static void WriteNodeColumns(string temp, NodeTable table, PartitionBook book, int[] newIds)
+    {
+        var n = table.Count;
+        var business = new long[n];
+        var split = new byte[n];
+        var labels = table.Labels.Length > 0 ? new int[n] : [];
+        for (var v = 0; v < n; v++)
+        {
+            var id = newIds[v];
+            business[id] = table.Business[v];
+            split[id] = table.Split[v];
+            if (labels.Length > 0) labels[id] = table.Labels[v];
+        }
+        for (var p = 0; p < book.Parts; p++)
+        {
+            var (start, count) = book.Range(table.Type, p);
+            var dir = StoreLayout.NodeDir(PartTemp(temp, p), table.Type);
+            Directory.CreateDirectory(dir);
+            var own = business.AsSpan(start, count);
+            StoreFile.Write<long>(Path.Combine(dir, StoreLayout.BusinessIds), own);
+            if (labels.Length > 0) StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Labels), labels.AsSpan(start, count));
+            var mask = new byte[count];
+            foreach (var (flag, file) in new[] { (SplitFlags.Train, StoreLayout.TrainMask), (SplitFlags.Val, StoreLayout.ValMask), (SplitFlags.Test, StoreLayout.TestMask) })
+            {
+                for (var i = 0; i < count; i++) mask[i] = (byte)((split[start + i] & (byte)flag) != 0 ? 1 : 0);
+                StoreFile.Write<byte>(Path.Combine(dir, file), mask);
+            }
+            // Business → new id without a rebuild at load: sorted keys and their ids, binary-searched.
+            var keys = own.ToArray();
+            var ids = new int[count];
+            for (var i = 0; i < count; i++) ids[i] = start + i;
+            Array.Sort(keys, ids);
+            for (var i = 1; i < count; i++)
+                if (keys[i] == keys[i - 1])
+                    throw new GraphInputException($"node type '{table.Type}'", 0, "node_id", $"business id {keys[i]} appears twice.");
+            StoreFile.Write<long>(Path.Combine(dir, StoreLayout.LookupKeys), keys);
+            StoreFile.Write<int>(Path.Combine(dir, StoreLayout.LookupIds), ids);
+        }
+    }
+
+    /// <summary>
+    /// The second node pass: each feature row goes to its owner's slab at its row offset. Rows bound for consecutive
+    /// ids of one partition are staged and written together (hash interleaves partitions row by row, METIS keeps
+    /// communities together), so writes stay large whatever the assignment.
+    /// </summary>
+    private static void WriteFeatures(IPartitionSource source, string temp, SourceNodeType info, PartitionBook book, int[] newIds)
+    {
+        const int stageRows = 4096;
+        var dim = info.FeatureDim;
+        var rowBytes = (long)dim * sizeof(float);
+        var b = book.Boundaries(info.Type).ToArray();
+        var handles = new Microsoft.Win32.SafeHandles.SafeFileHandle[book.Parts];
+        var stage = new float[book.Parts][];
+        var stageFirst = new int[book.Parts];
+        var stageCount = new int[book.Parts];
+        void Flush(int p)
+        {
+            if (stageCount[p] == 0) return;
+            RandomAccess.Write(handles[p], MemoryMarshal.AsBytes(stage[p].AsSpan(0, stageCount[p] * dim)),
+                StoreFile.HeaderSize + (stageFirst[p] - b[p]) * rowBytes);
+            stageCount[p] = 0;
+        }
+        try
+        {
+            for (var p = 0; p < book.Parts; p++)
+            {
+                var dir = StoreLayout.NodeDir(PartTemp(temp, p), info.Type);
+                handles[p] = StoreFile.CreateForRandomWrites<float>(Path.Combine(dir, StoreLayout.Features), (long)(b[p + 1] - b[p]) * dim, dim);
+                stage[p] = new float[stageRows * dim];
+            }
+            foreach (var chunk in source.ReadNodes(info.Type))
+            {
+                var ids = chunk.DenseIds.Span;
+                if (chunk.Features.Length != (long)ids.Length * dim)
+                    throw new GraphInputException($"node type '{info.Type}'", 0, "feature_vec", $"chunk of {ids.Length} nodes has {chunk.Features.Length} feature values; expected {ids.Length} × {dim}.");
+                var features = chunk.Features.Span;
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    var id = newIds[ids[i]];
+                    var p = Owner(b, id);
+                    if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != id)) Flush(p);
+                    if (stageCount[p] == 0) stageFirst[p] = id;
+                    features.Slice(i * dim, dim).CopyTo(stage[p].AsSpan(stageCount[p]++ * dim, dim));
+                }
+            }
+            for (var p = 0; p < book.Parts; p++) Flush(p);
+        }
+        finally
+        {
+            foreach (var h in handles) h?.Dispose();
+        }
+    }
+
+    private static int Owner(int[] b, int id)
+    {
+        int lo = 0, hi = b.Length - 2;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) >> 1;
+            if (b[mid] <= id) lo = mid; else hi = mid - 1;
+        }
+        return lo;
+    }
+}
