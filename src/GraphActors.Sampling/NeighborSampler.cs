@@ -1,6 +1,7 @@
 // Batched neighbour sampling kernels over one CSR: no allocation in steady state, no per-node calls.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using GraphActors.Graph;
 
 namespace GraphActors.Sampling;
@@ -54,6 +55,7 @@ public static class NeighborSampler
         {
             var row = seeds[i];
             if ((uint)row >= rows) ThrowRow(row, csr.RowCount);
+            Prefetch(seeds, i, rows, ref offsets, ref neighbors, ref eids, hasEdgeIds);
             var start = Unsafe.Add(ref offsets, row);
             var degree = (int)(Unsafe.Add(ref offsets, row + 1) - start);
             if (degree > 0)
@@ -96,6 +98,7 @@ public static class NeighborSampler
         {
             var row = seeds[i];
             if ((uint)row >= rows) ThrowRow(row, csr.RowCount);
+            Prefetch(seeds, i, rows, ref offsets, ref neighbors, ref eids, hasEdgeIds);
             var start = (int)Unsafe.Add(ref offsets, row);
             var degree = (int)(Unsafe.Add(ref offsets, row + 1) - start);
             if (degree <= k)
@@ -303,6 +306,36 @@ public static class NeighborSampler
             }
             set[slot] = value + 1;
             return true;
+        }
+    }
+
+    // Seeds are random rows of arrays far larger than the caches, so each seed costs misses on its offsets, its row
+    // and its edge ids. Out-of-order execution alone overlaps only a seed or two; prefetching the offsets of the seed
+    // 2D ahead and the row of the seed D ahead (whose offsets arrived meanwhile) keeps several misses in flight.
+    private const int PrefetchDistance = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ReadOnlySpan<int> seeds, int i, uint rows, ref long offsets, ref int neighbors, ref int eids, bool hasEdgeIds)
+    {
+        if (!Sse.IsSupported) return;
+        if (i + 2 * PrefetchDistance < seeds.Length)
+        {
+            var far = seeds[i + 2 * PrefetchDistance];
+            if ((uint)far < rows) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref offsets, far)));
+        }
+        if (i + PrefetchDistance < seeds.Length)
+        {
+            var next = seeds[i + PrefetchDistance];
+            if ((uint)next >= rows) return;
+            var start = (nint)Unsafe.Add(ref offsets, next);
+            // A prefetch never faults, and a stale address after a GC move costs only a wasted hint.
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref neighbors, start)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref neighbors, start + 16)));
+            if (hasEdgeIds)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref eids, start)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref eids, start + 16)));
+            }
         }
     }
 
