@@ -1,0 +1,240 @@
+// Runs a GSL query batch by batch; enumeration is one epoch, like GraphLearn's Dataset until OutOfRangeError.
+using System.Collections;
+using GraphActors.Graph;
+
+namespace GraphActors.Sampling;
+
+/// <summary>
+/// The batches of a GSL query. <c>foreach</c> runs one epoch and ends; <see cref="TryNext"/> / <see cref="Next"/>
+/// walk the same epochs with a cursor and report the end of each (Next throws <see cref="OutOfRangeException"/>),
+/// after which the following call starts the next epoch. Batch b of epoch e draws from its own random stream
+/// (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// </summary>
+public sealed class GslDataset : IEnumerable<GslBatch>
+{
+    private readonly QueryPlan _plan;
+    private readonly GslOptions _options;
+    private readonly GslQuery[] _steps;
+    private readonly int _sourceCount;
+    private readonly SampleBuffer _buffer = new();
+    private int _epochsStarted;
+    private int _cursorEpoch = -1;
+    private int _cursorBatch;
+    private int[]? _order;
+    private int _orderEpoch = -1;
+
+    internal GslDataset(QueryPlan plan, GslOptions options)
+    {
+        _plan = plan;
+        _options = options;
+        _steps = plan.Steps.ToArray();
+        var root = _steps[0];
+        _sourceCount = root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count;
+        BatchesPerEpoch = (_sourceCount + plan.BatchSize - 1) / plan.BatchSize;
+    }
+
+    public int BatchSize => _plan.BatchSize;
+    public int BatchesPerEpoch { get; }
+
+    /// <summary>Epochs begun so far, by enumeration or by the cursor.</summary>
+    public int EpochsStarted => _epochsStarted;
+
+    public IEnumerator<GslBatch> GetEnumerator()
+    {
+        var epoch = _epochsStarted++;
+        for (var b = 0; b < BatchesPerEpoch; b++) yield return Build(epoch, b);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The next batch of the cursor's epoch; false once at its end (the call after that starts a new epoch).</summary>
+    public bool TryNext(out GslBatch batch)
+    {
+        if (_cursorEpoch < 0)
+        {
+            _cursorEpoch = _epochsStarted++;
+            _cursorBatch = 0;
+        }
+        if (_cursorBatch >= BatchesPerEpoch)
+        {
+            _cursorEpoch = -1;
+            batch = null!;
+            return false;
+        }
+        batch = Build(_cursorEpoch, _cursorBatch++);
+        return true;
+    }
+
+    public GslBatch Next() =>
+        TryNext(out var batch) ? batch
+            : throw new OutOfRangeException(
+                $"End of epoch: all {_sourceCount} sources were visited in {BatchesPerEpoch} batches. The next call starts a new epoch.");
+
+    private GslBatch Build(int epoch, int batchIndex)
+    {
+        var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, (ulong)batchIndex);
+        var results = new AliasResult[_steps.Length];
+        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _steps.Length; i++)
+        {
+            var step = _steps[i];
+            var parent = step.Parent is null ? null : results[step.Parent.Index];
+            results[i] = step.Kind switch
+            {
+                StepKind.SourceNodes or StepKind.SourceEdges => Source(step, epoch, batchIndex),
+                StepKind.HopNodes or StepKind.HopEdges => Hop(step, (NodeResult)parent!, ref rng),
+                StepKind.Negative => Negative(step, (NodeResult)parent!, ref rng),
+                StepKind.Endpoint => Endpoint(step, (EdgeResult)parent!),
+                _ => throw new InvalidOperationException($"Unknown step {step.Description}."),
+            };
+            byAlias.Add(step.AliasName!, results[i]);
+        }
+        return new GslBatch(epoch, batchIndex, byAlias);
+    }
+
+    private AliasResult Source(GslQuery step, int epoch, int batchIndex)
+    {
+        var start = batchIndex * _plan.BatchSize;
+        var n = Math.Min(_plan.BatchSize, _sourceCount - start);
+        var picked = new int[n];
+        if (_plan.Shuffle) Order(epoch).AsSpan(start, n).CopyTo(picked);
+        else for (var i = 0; i < n; i++) picked[i] = start + i;
+
+        if (step.Kind == StepKind.SourceNodes)
+            return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), picked, _options.DefaultNeighborId, n, 0, null);
+
+        // Edge ids are out-CSR positions, so an edge's source is the row whose range holds it.
+        var edges = step.EdgeData!;
+        var offsets = edges.Out.Offsets;
+        var neighbors = edges.Out.Neighbors;
+        var src = new int[n];
+        var dst = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = picked[i];
+            src[i] = RowOf(offsets, e);
+            dst[i] = neighbors[e];
+        }
+        return new EdgeResult(step.AliasName!, edges, false, src, dst, picked,
+            _plan.Graph.Nodes(edges.Type.Src), _plan.Graph.Nodes(edges.Type.Dst), _options.DefaultNeighborId, n, 0, null);
+    }
+
+    private AliasResult Hop(GslQuery step, NodeResult parent, ref Xoshiro256 rng)
+    {
+        var edges = step.EdgeData!;
+        var csr = edges.Direction(step.Incoming);
+        var strategy = StrategyNames.ParseNeighbor(step.StrategyName!);
+        var from = parent.DenseIds;
+
+        // Padding slots of the parent (dense -1) have no neighbours: sample the real ones, then lay rows out again.
+        var seeds = new int[from.Length];
+        var m = 0;
+        foreach (var d in from) if (d >= 0) seeds[m++] = d;
+        NeighborSampler.Sample(csr, seeds.AsSpan(0, m), step.K, strategy, ref rng, _buffer, edges.Data.Weights.Span);
+
+        int[] far, edgeIds;
+        int[]? offsets = null;
+        int width;
+        if (strategy == SamplingStrategy.Full)
+        {
+            offsets = new int[from.Length + 1];
+            far = new int[_buffer.Count];
+            edgeIds = new int[_buffer.Count];
+            var row = 0;
+            for (var i = 0; i < from.Length; i++)
+            {
+                if (from[i] >= 0)
+                {
+                    _buffer.NeighborsOf(row).CopyTo(far.AsSpan(offsets[i]));
+                    _buffer.EdgeIdsOf(row).CopyTo(edgeIds.AsSpan(offsets[i]));
+                    offsets[i + 1] = offsets[i] + _buffer.CountOf(row++);
+                }
+                else offsets[i + 1] = offsets[i];
+            }
+            width = -1;
+        }
+        else
+        {
+            var k = step.K;
+            width = k;
+            far = new int[from.Length * k];
+            edgeIds = new int[from.Length * k];
+            var row = 0;
+            for (var i = 0; i < from.Length; i++)
+            {
+                var dst = far.AsSpan(i * k, k);
+                var dstEdges = edgeIds.AsSpan(i * k, k);
+                if (from[i] >= 0)
+                    Padding.PadRow(_buffer.NeighborsOf(row), _buffer.EdgeIdsOf(row++), _options.Padding, -1, dst, dstEdges);
+                else
+                {
+                    dst.Fill(-1);
+                    dstEdges.Fill(-1);
+                }
+            }
+        }
+
+        var graph = _plan.Graph;
+        var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
+        if (step.Kind == StepKind.HopNodes)
+            return new NodeResult(step.AliasName!, graph.Nodes(farType), far, _options.DefaultNeighborId, from.Length, width, offsets);
+
+        // Edges keep their walker on the Src side: repeat each parent id over its row.
+        var near = new int[far.Length];
+        for (var i = 0; i < from.Length; i++)
+        {
+            var (a, b) = offsets is null ? (i * width, (i + 1) * width) : (offsets[i], offsets[i + 1]);
+            near.AsSpan(a, b - a).Fill(from[i]);
+        }
+        return new EdgeResult(step.AliasName!, edges, step.Incoming, near, far, edgeIds,
+            graph.Nodes(step.NodeType), graph.Nodes(farType), _options.DefaultNeighborId, from.Length, width, offsets);
+    }
+
+    private NodeResult Negative(GslQuery step, NodeResult parent, ref Xoshiro256 rng)
+    {
+        var edges = step.EdgeData!;
+        var strategy = StrategyNames.ParseNegative(step.StrategyName!);
+        var exclude = step.ExcludeNeighbors ?? strategy == NegativeStrategy.InDegree;
+        var output = new int[parent.DenseIds.Length * step.K];
+        var stats = NegativeSampler.Sample(edges, step.Incoming, parent.DenseIds, step.K, strategy, exclude, ref rng, output,
+            _options.MaxNegativeRetries);
+        var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
+        return new NodeResult(step.AliasName!, _plan.Graph.Nodes(farType), output, _options.DefaultNeighborId,
+            parent.DenseIds.Length, step.K, null, stats);
+    }
+
+    private NodeResult Endpoint(GslQuery step, EdgeResult parent)
+    {
+        var ids = step.Incoming ? parent.DstDenseIds : parent.SrcDenseIds;
+        return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), ids, _options.DefaultNeighborId,
+            parent.Rows, parent.Width, parent.Offsets);
+    }
+
+    private int[] Order(int epoch)
+    {
+        if (_orderEpoch == epoch) return _order!;
+        var order = _order ?? new int[_sourceCount];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, ulong.MaxValue); // a stream no batch uses
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = rng.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        _order = order;
+        _orderEpoch = epoch;
+        return order;
+    }
+
+    private static int RowOf(ReadOnlySpan<long> offsets, int position)
+    {
+        // Last row whose start is ≤ position and which is non-empty: upper bound on offsets, minus one.
+        int lo = 0, hi = offsets.Length - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (offsets[mid] <= position) lo = mid + 1; else hi = mid;
+        }
+        return lo - 1;
+    }
+}

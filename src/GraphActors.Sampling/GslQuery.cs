@@ -1,0 +1,237 @@
+// GraphLearn's Graph Sampling Language (GSL) over a HeteroGraph: g.V("user").Batch(64).OutV("u2i").Sample(10).By("random")...
+using GraphActors.Contracts;
+using GraphActors.Graph;
+
+namespace GraphActors.Sampling;
+
+/// <summary>The GSL entry points (GraphLearn's SOURCE operations).</summary>
+public static class GslExtensions
+{
+    /// <summary>Traverses the nodes of <paramref name="nodeType"/> (GraphLearn's <c>g.V(type)</c>).</summary>
+    public static GslQuery V(this HeteroGraph graph, string nodeType)
+    {
+        var nodes = graph.Nodes(nodeType);
+        return GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type);
+    }
+
+    /// <summary>
+    /// Traverses the edges of <paramref name="edgeType"/> (GraphLearn's <c>g.E(type, reverse)</c>); <c>reverse</c>
+    /// picks the <c>_reverse</c> type of an undirected edge, which can also be named directly (<c>"u2i_reverse"</c>).
+    /// </summary>
+    public static GslQuery E(this HeteroGraph graph, string edgeType, bool reverse = false)
+    {
+        var edges = graph.Edges(edgeType, reverse);
+        return GslQuery.Source(graph, StepKind.SourceEdges, edges, edges.Type.Src);
+    }
+}
+
+internal enum StepKind { SourceNodes, SourceEdges, HopNodes, HopEdges, Negative, Endpoint }
+
+/// <summary>Graph-wide settings GraphLearn keeps as globals; here they belong to one dataset.</summary>
+public sealed record GslOptions
+{
+    public static readonly GslOptions Default = new();
+
+    /// <summary>Seeds every draw; the same seed gives the same batches, epoch by epoch.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>GraphLearn's <c>set_padding_mode</c>.</summary>
+    public PaddingMode Padding { get; init; } = PaddingMode.Replicate;
+
+    /// <summary>GraphLearn's <c>set_default_neighbor_id</c>: the business id reported in a padding slot (its dense id is -1).</summary>
+    public long DefaultNeighborId { get; init; }
+
+    /// <summary>Draws a negative may take before it is kept although it is a true neighbour (and counted as unresolved).</summary>
+    public int MaxNegativeRetries { get; init; } = NegativeSampler.DefaultMaxRetries;
+}
+
+/// <summary>
+/// One operation of a GSL query; every call that walks further returns a new step, so a step held in a variable can
+/// be continued more than once (GraphLearn's multiplexed downstream). <see cref="Values"/> on any step runs the whole tree.
+/// </summary>
+public sealed class GslQuery
+{
+    private readonly QueryPlan _plan;
+
+    private GslQuery(QueryPlan plan, GslQuery? parent, StepKind kind, EdgeTypeData? edges, bool incoming, NodeType nodeType, string description)
+    {
+        _plan = plan;
+        Parent = parent;
+        Kind = kind;
+        EdgeData = edges;
+        Incoming = incoming;
+        NodeType = nodeType;
+        Description = description;
+        Index = plan.Steps.Count;
+        plan.Steps.Add(this);
+    }
+
+    internal GslQuery? Parent { get; }
+    internal StepKind Kind { get; }
+    internal EdgeTypeData? EdgeData { get; }
+    /// <summary>Hops: walk the in-CSR. Endpoints: take the walked edge's far end (inV) rather than its near end (outV).</summary>
+    internal bool Incoming { get; }
+    /// <summary>The node type of a node step; for an edge step, the type of the walked edge's near end.</summary>
+    internal NodeType NodeType { get; }
+    internal string Description { get; }
+    internal int Index { get; }
+    internal int K { get; private set; } = -1;
+    internal string? StrategyName { get; private set; }
+    internal string? AliasName { get; private set; }
+    internal bool? ExcludeNeighbors { get; private set; }
+    internal QueryPlan Plan => _plan;
+
+    internal bool ProducesEdges => Kind is StepKind.SourceEdges or StepKind.HopEdges;
+
+    internal static GslQuery Source(HeteroGraph graph, StepKind kind, EdgeTypeData? edges, NodeType type) =>
+        new(new QueryPlan(graph), null, kind, edges, false, type,
+            kind == StepKind.SourceNodes ? $"V({type})" : $"E({edges!.Type.Relation})");
+
+    /// <summary>How many sources each batch takes (GraphLearn's <c>batch</c>); the last batch of an epoch may be smaller.</summary>
+    public GslQuery Batch(int size)
+    {
+        RequireSource("Batch");
+        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "A batch needs at least one source.");
+        _plan.BatchSize = size;
+        return this;
+    }
+
+    /// <summary>
+    /// Visits the sources in a fresh random order each epoch, every source once (GraphLearn's <c>shuffle(traverse=True)</c>).
+    /// GraphLearn's <c>shuffle()</c> without traverse draws with replacement and never ends; a dataset here is always epoch-bounded.
+    /// </summary>
+    public GslQuery Shuffle()
+    {
+        RequireSource("Shuffle");
+        _plan.Shuffle = true;
+        return this;
+    }
+
+    public GslQuery Alias(string name)
+    {
+        Mutable();
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("An alias needs a name.", nameof(name));
+        AliasName = name;
+        return this;
+    }
+
+    /// <summary>From nodes: neighbours along out-edges of <paramref name="edgeType"/>. From edges (no argument): the edge's source end.</summary>
+    public GslQuery OutV(string edgeType) => Hop(StepKind.HopNodes, edgeType, incoming: false, "outV");
+    public GslQuery InV(string edgeType) => Hop(StepKind.HopNodes, edgeType, incoming: true, "inV");
+    public GslQuery OutE(string edgeType) => Hop(StepKind.HopEdges, edgeType, incoming: false, "outE");
+    public GslQuery InE(string edgeType) => Hop(StepKind.HopEdges, edgeType, incoming: true, "inE");
+
+    /// <summary>Negatives along out-edges: destination-type nodes that are not out-neighbours (GraphLearn's <c>outNeg</c>).</summary>
+    public GslQuery OutNeg(string edgeType) => Hop(StepKind.Negative, edgeType, incoming: false, "outNeg");
+    public GslQuery InNeg(string edgeType) => Hop(StepKind.Negative, edgeType, incoming: true, "inNeg");
+
+    /// <summary>The source end of the edges of this step (as walked: the node the walk came from).</summary>
+    public GslQuery OutV() => Endpoint(farEnd: false);
+
+    /// <summary>The destination end of the edges of this step (as walked: the node the walk reached).</summary>
+    public GslQuery InV() => Endpoint(farEnd: true);
+
+    public GslQuery Sample(int k)
+    {
+        Mutable();
+        if (Kind is not (StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative))
+            throw new InvalidOperationException($"Sample() follows a hop (outV/inV/outE/inE/outNeg/inNeg), not {Description}.");
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "Sample(k) needs k > 0.");
+        K = k;
+        return this;
+    }
+
+    /// <summary>The strategy by GraphLearn name: random, random_without_replacement, edge_weight, topk, full; for negatives random or in_degree.</summary>
+    public GslQuery By(string strategy)
+    {
+        Mutable();
+        if (Kind == StepKind.Negative) StrategyNames.ParseNegative(strategy);
+        else if (Kind is StepKind.HopNodes or StepKind.HopEdges) StrategyNames.ParseNeighbor(strategy);
+        else throw new InvalidOperationException($"By() follows Sample(), not {Description}.");
+        StrategyName = strategy;
+        return this;
+    }
+
+    /// <summary>
+    /// Whether negatives must avoid true neighbours of their source. Unset, GraphLearn's documented defaults hold:
+    /// <c>random</c> is not guaranteed true-negative, <c>in_degree</c> is.
+    /// </summary>
+    public GslQuery ExcludeTrueNeighbors(bool exclude = true)
+    {
+        Mutable();
+        if (Kind != StepKind.Negative) throw new InvalidOperationException("ExcludeTrueNeighbors() applies to outNeg/inNeg steps.");
+        ExcludeNeighbors = exclude;
+        return this;
+    }
+
+    /// <summary>Ends the query (GraphLearn's <c>values()</c>): a dataset whose enumeration is one epoch of batches.</summary>
+    public GslDataset Values(GslOptions? options = null)
+    {
+        _plan.Validate();
+        _plan.Frozen = true;
+        return new GslDataset(_plan, options ?? GslOptions.Default);
+    }
+
+    private GslQuery Hop(StepKind kind, string edgeType, bool incoming, string verb)
+    {
+        Mutable();
+        if (ProducesEdges)
+            throw new InvalidOperationException($"{verb}({edgeType}) walks from nodes; after {Description} take an end first with outV() or inV().");
+        var edges = _plan.Graph.Edges(edgeType);
+        var near = incoming ? edges.Type.Dst : edges.Type.Src;
+        if (near != NodeType)
+            throw new InvalidOperationException(
+                $"{verb}({edgeType}) starts from {near} nodes, but {Description} yields {NodeType} nodes. Edge type {edges.Type}.");
+        var far = incoming ? edges.Type.Src : edges.Type.Dst;
+        return new GslQuery(_plan, this, kind, edges, incoming, kind == StepKind.HopEdges ? near : far, $"{verb}({edgeType})");
+    }
+
+    private GslQuery Endpoint(bool farEnd)
+    {
+        Mutable();
+        if (!ProducesEdges)
+            throw new InvalidOperationException($"{(farEnd ? "inV" : "outV")}() without an edge type follows an edge step; {Description} yields nodes.");
+        var t = EdgeData!.Type;
+        var walkedBackwards = Kind == StepKind.HopEdges && Incoming;
+        var type = farEnd ^ walkedBackwards ? t.Dst : t.Src;
+        return new GslQuery(_plan, this, StepKind.Endpoint, null, farEnd, type, farEnd ? "inV()" : "outV()");
+    }
+
+    private void RequireSource(string what)
+    {
+        Mutable();
+        if (Parent is not null) throw new InvalidOperationException($"{what}() belongs right after V() or E(), not after {Description}.");
+    }
+
+    private void Mutable()
+    {
+        if (_plan.Frozen) throw new InvalidOperationException("This query already ended with Values(); build a new query to change it.");
+    }
+}
+
+/// <summary>The steps of one query tree, in the order they were written (parents before children).</summary>
+internal sealed class QueryPlan(HeteroGraph graph)
+{
+    public HeteroGraph Graph { get; } = graph;
+    public List<GslQuery> Steps { get; } = [];
+    public int BatchSize { get; set; } = 64;
+    public bool Shuffle { get; set; }
+    public bool Frozen { get; set; }
+
+    public void Validate()
+    {
+        var aliases = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in Steps)
+        {
+            if (s.AliasName is null)
+                throw new InvalidOperationException($"Step {s.Description} has no alias; GSL names every step with Alias() to read its result.");
+            if (!aliases.Add(s.AliasName)) throw new InvalidOperationException($"Alias '{s.AliasName}' is used twice.");
+            if (s.Kind is StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative)
+            {
+                if (s.StrategyName is null) throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') needs By(strategy).");
+                var full = s.Kind != StepKind.Negative && StrategyNames.ParseNeighbor(s.StrategyName) == SamplingStrategy.Full;
+                if (s.K <= 0 && !full) throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') needs Sample(k).");
+            }
+        }
+    }
+}

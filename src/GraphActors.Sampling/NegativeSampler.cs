@@ -1,0 +1,84 @@
+// Negative sampling along an edge type: nodes of the far end's type that are (preferably) not neighbours.
+using System.Runtime.CompilerServices;
+using GraphActors.Graph;
+
+namespace GraphActors.Sampling;
+
+/// <summary>What a negative sampling call did: how many draws hit a true neighbour and were redrawn, and how many
+/// samples are still true neighbours because every retry hit one (kept, so the output shape holds).</summary>
+public readonly record struct NegativeSampleStats(int Requested, int Redrawn, int Unresolved)
+{
+    public NegativeSampleStats Add(NegativeSampleStats o) => new(Requested + o.Requested, Redrawn + o.Redrawn, Unresolved + o.Unresolved);
+}
+
+/// <summary>
+/// Draws k negatives per source. Outgoing (GraphLearn's <c>outNeg</c>): candidates are destination-type nodes and a
+/// true neighbour is an out-neighbour of the source; incoming (<c>inNeg</c>): source-type nodes and in-neighbours.
+/// <c>in_degree</c> weighs a candidate by its degree towards the source side (in-degree for outNeg) to the power 0.75;
+/// its alias table is built once per CSR and cached for the life of the graph.
+/// </summary>
+public static class NegativeSampler
+{
+    public const double DegreePower = 0.75;
+    public const int DefaultMaxRetries = 32;
+
+    private static readonly ConditionalWeakTable<Csr, AliasTable> DegreeTables = new();
+
+    /// <param name="sources">Dense ids of the sources; a negative id (a padding slot) has no neighbours to exclude.</param>
+    /// <param name="output">sources.Length × k dense ids, row-major.</param>
+    public static NegativeSampleStats Sample(EdgeTypeData edges, bool incoming, ReadOnlySpan<int> sources, int k,
+        NegativeStrategy strategy, bool excludeNeighbors, ref Xoshiro256 rng, Span<int> output, int maxRetries = DefaultMaxRetries)
+    {
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
+        if (output.Length < (long)sources.Length * k)
+            throw new ArgumentException($"Output holds {output.Length} ids; {sources.Length} sources × {k} need {(long)sources.Length * k}.", nameof(output));
+        var adjacency = edges.Direction(incoming);   // rows = sources, to test "is a true neighbour"
+        var candidates = edges.Direction(!incoming); // rows = candidates, their degree towards the sources
+        var n = candidates.RowCount;
+        if (n == 0) throw new InvalidOperationException($"{edges.Type}: no candidate nodes to draw negatives from.");
+        var table = strategy == NegativeStrategy.InDegree ? DegreeTable(candidates, edges) : null;
+
+        var r = rng;
+        int redrawn = 0, unresolved = 0;
+        var w = 0;
+        foreach (var src in sources)
+        {
+            if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(sources), src, $"Source {src} is outside 0..{adjacency.RowCount - 1}.");
+            var check = excludeNeighbors && src >= 0 && adjacency.Degree(src) > 0;
+            for (var j = 0; j < k; j++)
+            {
+                var c = table is null ? r.NextInt(n) : table.Next(ref r);
+                if (check)
+                {
+                    var tries = 0;
+                    while (adjacency.Contains(src, c) && tries < maxRetries)
+                    {
+                        c = table is null ? r.NextInt(n) : table.Next(ref r);
+                        tries++;
+                    }
+                    redrawn += tries;
+                    if (tries == maxRetries && adjacency.Contains(src, c)) unresolved++;
+                }
+                output[w++] = c;
+            }
+        }
+        rng = r;
+        return new NegativeSampleStats(sources.Length * k, redrawn, unresolved);
+    }
+
+    /// <summary>The cached in_degree table of <paramref name="candidates"/> (row degree^0.75).</summary>
+    public static AliasTable DegreeTable(Csr candidates, EdgeTypeData edges) =>
+        DegreeTables.GetValue(candidates, c =>
+        {
+            var weights = new double[c.RowCount];
+            var any = false;
+            for (var i = 0; i < weights.Length; i++)
+            {
+                var d = c.Degree(i);
+                weights[i] = d == 0 ? 0 : Math.Pow(d, DegreePower);
+                any |= d > 0;
+            }
+            if (!any) throw new InvalidOperationException($"{edges.Type}: no node has an edge, so in_degree negatives have nothing to draw from.");
+            return new AliasTable(weights);
+        });
+}
