@@ -23,6 +23,12 @@ public static class GslExtensions
         var edges = graph.Edges(edgeType, reverse);
         return GslQuery.Source(graph, StepKind.SourceEdges, edges, edges.Type.Src);
     }
+
+    /// <summary><c>g.V(type)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
+    public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType) => graph.Store.V(nodeType);
+
+    /// <summary><c>g.E(type, reverse)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
+    public static GslQuery E(this Graph.GraphLearn.Graph graph, string edgeType, bool reverse = false) => graph.Store.E(edgeType, reverse);
 }
 
 internal enum StepKind { SourceNodes, SourceEdges, HopNodes, HopEdges, Negative, Endpoint }

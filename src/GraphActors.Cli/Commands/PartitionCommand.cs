@@ -1,6 +1,7 @@
 // graphactors partition: CGDF → partition store (hash or METIS).
 using System.CommandLine;
 using GraphActors.Cli.Bench;
+using GraphActors.Graph.Cgdf;
 using GraphActors.Graph.Partitioning;
 using Spectre.Console;
 
@@ -8,12 +9,6 @@ namespace GraphActors.Cli.Commands;
 
 public static class PartitionCommand
 {
-    /// <summary>
-    /// Opens a CGDF directory as a partition source. The CGDF reader lives elsewhere; the host sets this hook
-    /// (e.g. <c>PartitionCommand.CgdfSourceFactory = dir =&gt; new CgdfPartitionSource(dir)</c>) before running the CLI.
-    /// </summary>
-    public static Func<string, IPartitionSource>? CgdfSourceFactory { get; set; }
-
     public static Command Create()
     {
         var cgdf = new Option<string?>("--cgdf") { Description = "CGDF directory to partition" };
@@ -49,12 +44,7 @@ public static class PartitionCommand
                 AnsiConsole.MarkupLine("[red]Give --cgdf DIR (or --synthetic N).[/]");
                 return 2;
             }
-            else if (CgdfSourceFactory is null)
-            {
-                AnsiConsole.MarkupLine("[red]This build has no CGDF reader wired in (PartitionCommand.CgdfSourceFactory is unset).[/]");
-                return 2;
-            }
-            else source = CgdfSourceFactory(dir);
+            else source = new CgdfPartitionSource(dir);
 
             var fractions = pr.GetValue(split)!.Split('/').Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             if (fractions.Length != 3)

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace GraphActors.Cli.Bench;
+
+/// <summary>The `graphactors bench …` subcommands.</summary>
+internal static class BenchCommands
+{
+    public static IEnumerable<Command> All() =>
+    [
+        SamplingBenchmark.Create(),
+        EtlBenchmark.Create(),
+        PartitionBenchmark.Create(),
+    ];
+}
