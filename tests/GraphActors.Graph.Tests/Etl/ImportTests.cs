@@ -4,35 +4,12 @@ using GraphActors.Graph.Tables;
 
 namespace GraphActors.Graph.Tests.Etl;
 
-/// <summary>Finds shared data sets: $GRAPHACTORS_DATA, else ../shared/data from the repository root.</summary>
-internal static class SharedData
-{
-    public static string? Find(string name)
-    {
-        var env = Environment.GetEnvironmentVariable("GRAPHACTORS_DATA");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, name))) return Path.Combine(env, name);
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (!File.Exists(Path.Combine(d.FullName, "GraphActors.sln"))) continue;
-            var p = Path.Combine(d.FullName, "..", "shared", "data", name);
-            return Directory.Exists(p) ? Path.GetFullPath(p) : null;
-        }
-        return null;
-    }
-}
-
 public sealed class ImportTests
 {
-    [Fact]
+    [DatasetFact("cora")]
     public void Cora_imports_and_etls_to_2708_papers_5429_citations_and_the_planetoid_split()
     {
-        var cora = SharedData.Find("cora");
-        if (cora is null)
-        {
-            // xunit 2 has no dynamic skip: say so loudly and pass.
-            Console.Error.WriteLine("SKIPPED: Cora not found (set GRAPHACTORS_DATA or put it at ../shared/data/cora).");
-            return;
-        }
+        var cora = SharedData.Require("cora");
         using var dir = new TempDir();
         var import = LinqsImporter.Run(cora, "cora", dir.Sub("t"), "2024-01-01");
         Assert.Equal(7, import.LabelNames.Count);
