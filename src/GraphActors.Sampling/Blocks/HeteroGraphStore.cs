@@ -14,6 +14,7 @@ public sealed class HeteroGraphStore : IGraphStore
 {
     private readonly HeteroGraph _graph;
     private readonly Dictionary<NodeType, byte[]> _splits = new(); // SplitFlags per node
+    private readonly Dictionary<(CanonicalEdgeType, bool), Csr> _plain = new();
     private SampleBuffer? _spare;
 
     public HeteroGraphStore(HeteroGraph graph, IReadOnlyDictionary<NodeType, (byte[] Train, byte[] Val, byte[] Test)>? masks = null,
@@ -55,8 +56,10 @@ public sealed class HeteroGraphStore : IGraphStore
         SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
     {
         var edges = _graph.Edges(type);
-        var csr = edges.Direction(incoming);
         var weights = edges.Data.Weights.Span; // by edge id
+        // Edge ids are needed only to read weights; without them the kernel skips a random read per sampled row.
+        var needsEdgeIds = withWeights || strategy is SamplingStrategy.EdgeWeight or SamplingStrategy.TopK;
+        var csr = needsEdgeIds ? edges.Direction(incoming) : WithoutEdgeIds(edges, incoming);
         var buffer = Interlocked.Exchange(ref _spare, null) ?? new SampleBuffer();
         try
         {
@@ -82,6 +85,18 @@ public sealed class HeteroGraphStore : IGraphStore
         finally
         {
             Interlocked.Exchange(ref _spare, buffer);
+        }
+    }
+
+    private Csr WithoutEdgeIds(EdgeTypeData edges, bool incoming)
+    {
+        var csr = edges.Direction(incoming);
+        if (!csr.HasEdgeIds) return csr;
+        lock (_plain)
+        {
+            if (!_plain.TryGetValue((edges.Type, incoming), out var plain))
+                _plain[(edges.Type, incoming)] = plain = new Csr(csr.RowCount, csr.OffsetsMemory, csr.NeighborsMemory, ReadOnlyMemory<int>.Empty);
+            return plain;
         }
     }
 
