@@ -25,6 +25,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
     {
         public readonly OwnerGrouping Grouping = new();
         public SampleBuffer[] Buffers = [];
+        public float[] Weights = [];
     }
 
     public PartitionedGraphStore(PartitionStore store, PartitionLoadMode mode = PartitionLoadMode.Map)
@@ -83,7 +84,6 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             for (var p = 0; p < _parts.Length; p++)
                 if (grouping.CountOf(p) > 0) grouping.CountRows(p, scratch.Buffers[p].Offsets, offsets);
             OwnerGrouping.ToOffsets(offsets);
-            var weightScratch = withWeights ? new float[0] : null;
             for (var p = 0; p < _parts.Length; p++)
             {
                 if (grouping.CountOf(p) == 0) continue;
@@ -94,9 +94,10 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
                     // CSR edge ids in a partition are positions, and weights run parallel to them.
                     var weights = _parts[p].Edges(type).Weights(incoming).Span;
                     var eids = buffer.EdgeIds;
-                    if (weightScratch!.Length < eids.Length) weightScratch = new float[eids.Length];
-                    for (var i = 0; i < eids.Length; i++) weightScratch[i] = weights.IsEmpty ? 1f : weights[eids[i]];
-                    grouping.ScatterRows<float>(p, buffer.Offsets, weightScratch.AsSpan(0, eids.Length), offsets, result.WeightArray.AsSpan(0, total));
+                    if (scratch.Weights.Length < eids.Length) scratch.Weights = new float[Math.Max(eids.Length, scratch.Weights.Length * 3 / 2)];
+                    var partWeights = scratch.Weights.AsSpan(0, eids.Length);
+                    for (var i = 0; i < eids.Length; i++) partWeights[i] = weights.IsEmpty ? 1f : weights[eids[i]];
+                    grouping.ScatterRows<float>(p, buffer.Offsets, partWeights, offsets, result.WeightArray.AsSpan(0, total));
                 }
             }
             return ValueTask.FromResult(result);
