@@ -8,6 +8,7 @@ internal static class BenchCommands
     public static IEnumerable<Command> All() =>
     [
         SamplingBenchmark.Create(),
+        BlocksBenchmark.Create(),
         EtlBenchmark.Create(),
         PartitionBenchmark.Create(),
     ];

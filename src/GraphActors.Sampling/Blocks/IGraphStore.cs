@@ -1,0 +1,151 @@
+// The graph-store interface the mini-batch samplers talk to: batched, async-capable, ids and structure only.
+using System.Buffers;
+using GraphActors.Contracts;
+
+namespace GraphActors.Sampling;
+
+/// <summary>A node type as a graph store serves it: ids are 0 .. Count - 1 (global per type).</summary>
+public sealed record StoreNodeType(NodeType Type, int Count, int FeatureDim, int LabelCount);
+
+/// <summary>
+/// A canonical edge type. <see cref="Reverse"/> is the type holding each edge reversed, when the store knows it: the
+/// <c>_reverse</c> twin of an undirected heterogeneous edge, or the type itself for an undirected same-type edge
+/// (whose CSRs hold both directions). Null when unknown (the partition store does not record directedness).
+/// </summary>
+public sealed record StoreEdgeType(CanonicalEdgeType Type, long Count, CanonicalEdgeType? Reverse);
+
+public sealed class GraphStoreSchema
+{
+    private readonly Dictionary<NodeType, StoreNodeType> _nodes;
+    private readonly Dictionary<CanonicalEdgeType, StoreEdgeType> _edges;
+
+    public GraphStoreSchema(IReadOnlyList<StoreNodeType> nodeTypes, IReadOnlyList<StoreEdgeType> edgeTypes)
+    {
+        NodeTypes = nodeTypes;
+        EdgeTypes = edgeTypes;
+        _nodes = nodeTypes.ToDictionary(n => n.Type);
+        _edges = edgeTypes.ToDictionary(e => e.Type);
+    }
+
+    public IReadOnlyList<StoreNodeType> NodeTypes { get; }
+    public IReadOnlyList<StoreEdgeType> EdgeTypes { get; }
+
+    public StoreNodeType Node(NodeType type) =>
+        _nodes.TryGetValue(type, out var n) ? n : throw new KeyNotFoundException($"The store has no node type '{type}'.");
+
+    public StoreEdgeType Edge(CanonicalEdgeType type) =>
+        _edges.TryGetValue(type, out var e) ? e : throw new KeyNotFoundException($"The store has no edge type {type}.");
+
+    public int IndexOf(NodeType type)
+    {
+        for (var i = 0; i < NodeTypes.Count; i++) if (NodeTypes[i].Type == type) return i;
+        throw new KeyNotFoundException($"The store has no node type '{type}'.");
+    }
+
+    public int IndexOf(CanonicalEdgeType type)
+    {
+        for (var i = 0; i < EdgeTypes.Count; i++) if (EdgeTypes[i].Type == type) return i;
+        throw new KeyNotFoundException($"The store has no edge type {type}.");
+    }
+}
+
+public enum SplitKind { Train, Val, Test }
+
+/// <summary>
+/// One neighbour sampling call's result, ragged and in seed order: row i is <c>Neighbors[Offsets[i] .. Offsets[i+1])</c>.
+/// The arrays are rented from <see cref="ArrayPool{T}.Shared"/> and may be longer than the data; dispose to return them.
+/// </summary>
+public sealed class NeighborSample : IDisposable
+{
+    private int[]? _offsets;
+    private int[]? _neighbors;
+    private float[]? _weights;
+
+    internal NeighborSample(int seeds, int[] offsets, int[] neighbors, float[]? weights)
+    {
+        SeedCount = seeds;
+        _offsets = offsets;
+        _neighbors = neighbors;
+        _weights = weights;
+    }
+
+    public int SeedCount { get; }
+    public int Count => Offsets[SeedCount];
+    public ReadOnlySpan<int> Offsets => (_offsets ?? throw Disposed()).AsSpan(0, SeedCount + 1);
+    public ReadOnlySpan<int> Neighbors => (_neighbors ?? throw Disposed()).AsSpan(0, Offsets[SeedCount]);
+    /// <summary>Empty unless weights were asked for.</summary>
+    public ReadOnlySpan<float> Weights => _weights is null ? default : _weights.AsSpan(0, Offsets[SeedCount]);
+    public bool HasWeights => _weights is not null;
+
+    internal static NeighborSample Rent(int seeds, int edges, bool weights) =>
+        new(seeds, ArrayPool<int>.Shared.Rent(seeds + 1), ArrayPool<int>.Shared.Rent(Math.Max(edges, 1)),
+            weights ? ArrayPool<float>.Shared.Rent(Math.Max(edges, 1)) : null);
+
+    internal int[] OffsetArray => _offsets!;
+    internal int[] NeighborArray => _neighbors!;
+    internal float[]? WeightArray => _weights;
+
+    public void Dispose()
+    {
+        if (_offsets is not null) ArrayPool<int>.Shared.Return(_offsets);
+        if (_neighbors is not null) ArrayPool<int>.Shared.Return(_neighbors);
+        if (_weights is not null) ArrayPool<float>.Shared.Return(_weights);
+        _offsets = null; _neighbors = null; _weights = null;
+    }
+
+    private static ObjectDisposedException Disposed() => new(nameof(NeighborSample));
+}
+
+/// <summary>All edges of one type as parallel (src, dst) id arrays.</summary>
+public sealed record EdgeList(CanonicalEdgeType Type, int[] Src, int[] Dst)
+{
+    public int Count => Src.Length;
+}
+
+/// <summary>
+/// What a mini-batch sampler needs from a graph, whatever holds it: one in-memory graph, every partition of a store in
+/// this process, or (later) partition actors across a cluster. Every call is batched (a span of ids in, arrays out in
+/// the same order) so that a remote implementation sends one request per partition per call, never one per node, and
+/// returns a <see cref="ValueTask"/> so that local implementations complete synchronously without allocating a task.
+/// Node ids are global per node type (the partition store's relabelled ids; dense ids for an in-memory graph).
+/// Implementations are safe to call from several threads at once.
+/// </summary>
+public interface IGraphStore
+{
+    GraphStoreSchema Schema { get; }
+
+    /// <summary>
+    /// Samples neighbours of <paramref name="seeds"/> along <paramref name="type"/>: in-neighbours (sources, the
+    /// direction messages flow in) when <paramref name="incoming"/>, else out-neighbours. Deterministic in
+    /// <paramref name="rngSeed"/> for a given store layout. Weights are the sampled edges' weights (1 when unweighted).
+    /// </summary>
+    ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Feature rows of <paramref name="ids"/> into <paramref name="destination"/> (ids × FeatureDim, row-major).</summary>
+    ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Labels of <paramref name="ids"/>; -1 where unlabelled.</summary>
+    ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Ids of the nodes of <paramref name="type"/> in a split, ascending.</summary>
+    ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default);
+
+    /// <summary>In-degrees (incoming) or out-degrees along <paramref name="type"/>.</summary>
+    ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// k negatives per source: destination-type nodes drawn uniformly or ∝ in-degree^0.75; with
+    /// <paramref name="excludeNeighbors"/>, a draw that is a true out-neighbour of its source is redrawn (up to a retry cap).
+    /// </summary>
+    ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
+        bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Every edge of <paramref name="type"/> (for edge splits and link-prediction epochs).</summary>
+    ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default);
+
+    ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Ids of business ids; -1 for an unknown one.</summary>
+    ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default);
+}

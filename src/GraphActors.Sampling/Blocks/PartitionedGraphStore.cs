@@ -1,0 +1,302 @@
+// IGraphStore over every partition of a partition store loaded in this process (local mode).
+using GraphActors.Contracts;
+using GraphActors.Graph;
+using GraphActors.Graph.Storage;
+
+namespace GraphActors.Sampling;
+
+/// <summary>
+/// Serves all partitions of a store from one process, the way the cluster serves them from many: each call groups its
+/// ids by owner (<see cref="OwnerGrouping"/>), makes one kernel call per partition on that partition's own CSR with
+/// local rows, and scatters the answers back into the caller's order. Partition p's draws come from the stream
+/// (rngSeed, p), so a result depends on the seed and the store layout, not on call history.
+/// Negatives are drawn centrally (they need only node counts, or the in-degree table built once from every
+/// partition); the true-neighbour check reads the source owner's out-CSR.
+/// </summary>
+public sealed class PartitionedGraphStore : IGraphStore, IDisposable
+{
+    private readonly PartitionBook _book;
+    private readonly LoadedPartition[] _parts;
+    private readonly bool _ownsPartitions;
+    private readonly Dictionary<CanonicalEdgeType, AliasTable> _degreeTables = new();
+    private Scratch? _spare;
+
+    private sealed class Scratch
+    {
+        public readonly OwnerGrouping Grouping = new();
+        public SampleBuffer[] Buffers = [];
+        public float[] Weights = [];
+    }
+
+    public PartitionedGraphStore(PartitionStore store, PartitionLoadMode mode = PartitionLoadMode.Map)
+        : this(store.Book, Enumerable.Range(0, store.Parts).Select(p => store.LoadPartition(p, mode)).ToArray(), ownsPartitions: true) { }
+
+    public PartitionedGraphStore(PartitionBook book, IReadOnlyList<LoadedPartition> partitions, bool ownsPartitions = false)
+    {
+        if (partitions.Count != book.Parts) throw new ArgumentException($"The book has {book.Parts} partitions; got {partitions.Count}.", nameof(partitions));
+        _book = book;
+        _parts = partitions.OrderBy(p => p.Id.Value).ToArray();
+        for (var p = 0; p < _parts.Length; p++)
+            if (_parts[p].Id.Value != p) throw new ArgumentException($"Partition {p} is missing.", nameof(partitions));
+        _ownsPartitions = ownsPartitions;
+        var manifest = _parts[0].Manifest;
+        var relations = manifest.EdgeTypes.ToDictionary(e => e.Relation, e => e.Type);
+        Schema = new GraphStoreSchema(
+            manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount)).ToArray(),
+            manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations))).ToArray());
+    }
+
+    // The store does not record directedness, so only the _reverse naming convention reveals a reverse type.
+    private static CanonicalEdgeType? ReverseOf(string relation, Dictionary<string, CanonicalEdgeType> relations)
+    {
+        if (relations.TryGetValue(relation + CanonicalEdgeType.ReverseSuffix, out var r)) return r;
+        if (relation.EndsWith(CanonicalEdgeType.ReverseSuffix, StringComparison.Ordinal)
+            && relations.TryGetValue(relation[..^CanonicalEdgeType.ReverseSuffix.Length], out var f)) return f;
+        return null;
+    }
+
+    public GraphStoreSchema Schema { get; }
+    public PartitionBook Book => _book;
+    public IReadOnlyList<LoadedPartition> Partitions => _parts;
+
+    public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
+    {
+        var scratch = Interlocked.Exchange(ref _spare, null) ?? new Scratch();
+        try
+        {
+            var grouping = scratch.Grouping;
+            var ids = seeds.Span;
+            grouping.Group(_book, incoming ? type.Dst : type.Src, ids);
+            if (scratch.Buffers.Length < _parts.Length)
+                scratch.Buffers = Enumerable.Range(0, _parts.Length).Select(_ => new SampleBuffer()).ToArray();
+            var total = 0;
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                if (grouping.CountOf(p) == 0) continue;
+                var edges = _parts[p].Edges(type);
+                var rng = Xoshiro256.ForStream(rngSeed, (ulong)p);
+                NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref rng, scratch.Buffers[p], edges.Weights(incoming).Span);
+                total += scratch.Buffers[p].Count;
+            }
+            var result = NeighborSample.Rent(ids.Length, total, withWeights);
+            var offsets = result.OffsetArray.AsSpan(0, ids.Length + 1);
+            for (var p = 0; p < _parts.Length; p++)
+                if (grouping.CountOf(p) > 0) grouping.CountRows(p, scratch.Buffers[p].Offsets, offsets);
+            OwnerGrouping.ToOffsets(offsets);
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                if (grouping.CountOf(p) == 0) continue;
+                var buffer = scratch.Buffers[p];
+                grouping.ScatterRows(p, buffer.Offsets, buffer.Neighbors, offsets, result.NeighborArray.AsSpan(0, total));
+                if (withWeights)
+                {
+                    // CSR edge ids in a partition are positions, and weights run parallel to them.
+                    var weights = _parts[p].Edges(type).Weights(incoming).Span;
+                    var eids = buffer.EdgeIds;
+                    if (scratch.Weights.Length < eids.Length) scratch.Weights = new float[Math.Max(eids.Length, scratch.Weights.Length * 3 / 2)];
+                    var partWeights = scratch.Weights.AsSpan(0, eids.Length);
+                    for (var i = 0; i < eids.Length; i++) partWeights[i] = weights.IsEmpty ? 1f : weights[eids[i]];
+                    grouping.ScatterRows<float>(p, buffer.Offsets, partWeights, offsets, result.WeightArray.AsSpan(0, total));
+                }
+            }
+            return ValueTask.FromResult(result);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _spare, scratch);
+        }
+    }
+
+    public ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default)
+    {
+        var dim = Schema.Node(type).FeatureDim;
+        if (destination.Length < (long)ids.Length * dim)
+            throw new ArgumentException($"Destination holds {destination.Length} floats; {ids.Length} rows of {dim} need {(long)ids.Length * dim}.", nameof(destination));
+        if (dim == 0) return ValueTask.CompletedTask;
+        WithGrouping(type, ids.Span, grouping =>
+        {
+            var dst = destination.Span;
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                var slab = _parts[p].Nodes(type).Features;
+                var rows = grouping.LocalRows(p);
+                var positions = grouping.BatchPositions(p);
+                for (var j = 0; j < rows.Length; j++) slab.Row(rows[j]).CopyTo(dst.Slice(positions[j] * dim, dim));
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
+    {
+        WithGrouping(type, ids.Span, grouping =>
+        {
+            var dst = destination.Span;
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                var labels = _parts[p].Nodes(type).Labels.Span;
+                var rows = grouping.LocalRows(p);
+                var positions = grouping.BatchPositions(p);
+                for (var j = 0; j < rows.Length; j++) dst[positions[j]] = labels.IsEmpty ? -1 : labels[rows[j]];
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default)
+    {
+        var ids = new List<int>();
+        foreach (var part in _parts)
+        {
+            var nodes = part.Nodes(type);
+            var mask = (split switch { SplitKind.Train => nodes.TrainMask, SplitKind.Val => nodes.ValMask, _ => nodes.TestMask }).Span;
+            for (var r = 0; r < mask.Length; r++) if (mask[r] != 0) ids.Add(nodes.Start + r);
+        }
+        return ValueTask.FromResult(ids.ToArray());
+    }
+
+    public ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
+    {
+        WithGrouping(incoming ? type.Dst : type.Src, ids.Span, grouping =>
+        {
+            var dst = destination.Span;
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                var csr = _parts[p].Edges(type).Direction(incoming);
+                var rows = grouping.LocalRows(p);
+                var positions = grouping.BatchPositions(p);
+                for (var j = 0; j < rows.Length; j++) dst[positions[j]] = csr.Degree(rows[j]);
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
+        bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default)
+    {
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
+        var src = sources.Span;
+        var output = destination.Span;
+        if (output.Length < (long)src.Length * k) throw new ArgumentException($"Destination holds {output.Length} ids; {src.Length} × {k} needed.", nameof(destination));
+        var n = Schema.Node(type.Dst).Count;
+        if (n == 0) throw new InvalidOperationException($"{type}: no candidate nodes to draw negatives from.");
+        var table = strategy == NegativeStrategy.InDegree ? DegreeTable(type) : null;
+        var rng = new Xoshiro256(rngSeed);
+        var bounds = _book.Boundaries(type.Src);
+        int redrawn = 0, unresolved = 0, w = 0;
+        foreach (var s in src)
+        {
+            Csr? adjacency = null;
+            var row = 0;
+            if (excludeNeighbors && s >= 0)
+            {
+                var p = _book.Owner(type.Src, s);
+                adjacency = _parts[p].Edges(type).Out;
+                row = s - bounds[p];
+                if (adjacency.Degree(row) == 0) adjacency = null;
+            }
+            for (var j = 0; j < k; j++)
+            {
+                var c = table is null ? rng.NextInt(n) : table.Next(ref rng);
+                if (adjacency is not null)
+                {
+                    var tries = 0;
+                    while (adjacency.Contains(row, c) && tries < NegativeSampler.DefaultMaxRetries)
+                    {
+                        c = table is null ? rng.NextInt(n) : table.Next(ref rng);
+                        tries++;
+                    }
+                    redrawn += tries;
+                    if (tries == NegativeSampler.DefaultMaxRetries && adjacency.Contains(row, c)) unresolved++;
+                }
+                output[w++] = c;
+            }
+        }
+        return ValueTask.FromResult(new NegativeSampleStats(src.Length * k, redrawn, unresolved));
+    }
+
+    private AliasTable DegreeTable(CanonicalEdgeType type)
+    {
+        lock (_degreeTables)
+        {
+            if (_degreeTables.TryGetValue(type, out var t)) return t;
+            var weights = new double[Schema.Node(type.Dst).Count];
+            foreach (var part in _parts)
+            {
+                var csr = part.Edges(type).In;
+                var start = part.Nodes(type.Dst).Start;
+                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[start + r] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
+            }
+            return _degreeTables[type] = new AliasTable(weights);
+        }
+    }
+
+    public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default)
+    {
+        var total = _parts.Sum(p => (long)p.Edges(type).Out.EdgeCount);
+        var src = new int[total];
+        var dst = new int[total];
+        var w = 0;
+        foreach (var part in _parts)
+        {
+            var csr = part.Edges(type).Out;
+            var start = part.Nodes(type.Src).Start;
+            var offsets = csr.Offsets;
+            for (var r = 0; r < csr.RowCount; r++) src.AsSpan(w + (int)offsets[r], (int)(offsets[r + 1] - offsets[r])).Fill(start + r);
+            csr.Neighbors.CopyTo(dst.AsSpan(w));
+            w += csr.EdgeCount;
+        }
+        return ValueTask.FromResult(new EdgeList(type, src, dst));
+    }
+
+    public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default)
+    {
+        WithGrouping(type, ids.Span, grouping =>
+        {
+            var dst = destination.Span;
+            for (var p = 0; p < _parts.Length; p++)
+            {
+                var business = _parts[p].Nodes(type).BusinessIds.Span;
+                var rows = grouping.LocalRows(p);
+                var positions = grouping.BatchPositions(p);
+                for (var j = 0; j < rows.Length; j++) dst[positions[j]] = business[rows[j]];
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default)
+    {
+        // Business ids carry no owner (METIS places them anywhere), so every partition's sorted lookup is asked.
+        var src = businessIds.Span;
+        var dst = destination.Span;
+        for (var i = 0; i < src.Length; i++)
+        {
+            dst[i] = -1;
+            foreach (var part in _parts)
+                if (part.Nodes(type).TryGetId(src[i], out var id)) { dst[i] = id; break; }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void WithGrouping(NodeType type, ReadOnlySpan<int> ids, Action<OwnerGrouping> body)
+    {
+        var scratch = Interlocked.Exchange(ref _spare, null) ?? new Scratch();
+        try
+        {
+            scratch.Grouping.Group(_book, type, ids);
+            body(scratch.Grouping);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _spare, scratch);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_ownsPartitions) return;
+        foreach (var p in _parts) p.Dispose();
+    }
+}
