@@ -24,7 +24,7 @@ public enum SageAggregator
 /// source <c>edgeSrc[i]</c> to local destination <c>edgeDst[i]</c>. A destination with no in-edges
 /// aggregates to zeros, as in DGL.
 /// </summary>
-public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
+public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, IRelationConv
 {
     // Field names match DGL's parameter names so that state dicts line up across the two.
 #pragma warning disable IDE1006
@@ -35,20 +35,34 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
 #pragma warning restore IDE1006
 
     public SageConv(long inDim, long outDim, SageAggregator aggregator = SageAggregator.Mean, bool bias = true, string name = nameof(SageConv))
+        : this(inDim, inDim, outDim, aggregator, bias, name)
+    {
+    }
+
+    /// <summary>
+    /// Bipartite form (DGL's <c>in_feats=(src, dst)</c>), for a relation whose source and destination
+    /// node types have different feature sizes. The gcn aggregator adds the destination's own features
+    /// to its neighbours', so it needs equal sizes.
+    /// </summary>
+    public SageConv(long inSrcDim, long inDstDim, long outDim, SageAggregator aggregator = SageAggregator.Mean, bool bias = true, string name = nameof(SageConv))
         : base(name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inSrcDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inDstDim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outDim, 1);
-        InDim = inDim;
+        if (aggregator == SageAggregator.Gcn && inSrcDim != inDstDim)
+            throw new ArgumentException($"The gcn aggregator needs equal source and destination feature sizes, got {inSrcDim} and {inDstDim}.");
+        InDim = inSrcDim;
+        InDstDim = inDstDim;
         OutDim = outDim;
         Aggregator = aggregator;
 
         // As in DGL, the linear maps carry no bias of their own: one shared bias is added at the end.
-        fc_neigh = nn.Linear(inDim, outDim, hasBias: false);
+        fc_neigh = nn.Linear(inSrcDim, outDim, hasBias: false);
         if (aggregator != SageAggregator.Gcn)
-            fc_self = nn.Linear(inDim, outDim, hasBias: false);
+            fc_self = nn.Linear(inDstDim, outDim, hasBias: false);
         if (aggregator == SageAggregator.Pool)
-            fc_pool = nn.Linear(inDim, inDim);
+            fc_pool = nn.Linear(inSrcDim, inSrcDim);
         if (bias)
             this.bias = nn.Parameter(zeros(outDim));
 
@@ -56,7 +70,11 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Feature size of the source nodes.</summary>
     public long InDim { get; }
+
+    /// <summary>Feature size of the destination nodes (equal to <see cref="InDim"/> unless built bipartite).</summary>
+    public long InDstDim { get; }
 
     public long OutDim { get; }
 
@@ -82,14 +100,33 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
     /// <returns>[numDst, outDim].</returns>
     public override Tensor forward(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
     {
-        CheckInputs(srcFeat, edgeSrc, edgeDst, numDst);
-
+        if (numDst < 0 || numDst > srcFeat.shape[0])
+            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
         using var dstFeat = srcFeat.narrow(0, 0, numDst);
+        return Forward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight: null);
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges) =>
+        Forward(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight);
+
+    /// <summary>
+    /// Bipartite forward. With <paramref name="edgeWeight"/> each message is scaled by its edge's
+    /// weight before aggregation (DGL's <c>edge_weight</c>); mean still divides by the edge count.
+    /// The pool aggregator assumes non-negative weights.
+    /// </summary>
+    /// <param name="srcFeat">[numSrc, InDim].</param>
+    /// <param name="dstFeat">[numDst, InDstDim].</param>
+    /// <returns>[numDst, OutDim].</returns>
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
+    {
+        CheckInputs(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight);
+        var numDst = dstFeat.shape[0];
         var result = Aggregator switch
         {
-            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
-            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
-            SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
+            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
+            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
+            SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
             _ => throw new InvalidOperationException($"Unknown aggregator {Aggregator}."),
         };
         if (bias is null)
@@ -98,9 +135,9 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
             return result + bias;
     }
 
-    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
+        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, edgeWeight, numDst);
         using var degree = InDegree(edgeDst, numDst, srcFeat);
         using var clamped = degree.clamp_min(1);
         using var mean = sum / clamped.unsqueeze(1);
@@ -109,9 +146,9 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         return self + neigh;
     }
 
-    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
+        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, edgeWeight, numDst);
         using var withSelf = sum + dstFeat;
         using var degree = InDegree(edgeDst, numDst, srcFeat);
         using var denominator = degree + 1;
@@ -119,19 +156,19 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         return fc_neigh.forward(normalised);
     }
 
-    private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
         using var pooledLinear = fc_pool!.forward(srcFeat);
         using var pooled = nn.functional.relu(pooledLinear);
-        using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, numDst);
+        using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, edgeWeight, numDst);
         using var self = fc_self!.forward(dstFeat);
         using var neigh = fc_neigh.forward(max);
         return self + neigh;
     }
 
-    private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var messages = srcFeat.index_select(0, edgeSrc);
+        using var messages = Weighted(srcFeat.index_select(0, edgeSrc), edgeWeight);
         using var empty = zeros(numDst, srcFeat.shape[1], dtype: srcFeat.dtype, device: srcFeat.device);
         return empty.index_add(0, edgeDst, messages, 1);
     }
@@ -140,7 +177,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
     // [numDst, maxInDegree, F] grid in which every edge gets its own slot in its destination's row.
     // Unused slots stay zero: the inputs are ReLU outputs, so a zero never beats a real message, and
     // a node without in-edges ends at zero, as in DGL.
-    private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
         var width = nonNegative.shape[1];
         var numEdges = edgeDst.shape[0];
@@ -164,7 +201,8 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         using var slot = rowStart + rank;
 
         using var sortedSrc = edgeSrc.index_select(0, order);
-        using var messages = nonNegative.index_select(0, sortedSrc);
+        using var sortedWeight = edgeWeight?.index_select(0, order);
+        using var messages = Weighted(nonNegative.index_select(0, sortedSrc), sortedWeight);
         using var empty = zeros(numDst * maxDegree, width, dtype: nonNegative.dtype, device: nonNegative.device);
         using var slots = empty.index_copy(0, slot, messages);
         using var grid = slots.view(numDst, maxDegree, width);
@@ -178,15 +216,26 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         return empty.index_add(0, edgeDst, ones, 1);
     }
 
-    private void CheckInputs(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private static Tensor Weighted(Tensor messages, Tensor? edgeWeight)
+    {
+        if (edgeWeight is null)
+            return messages;
+        using (messages)
+        using (var column = edgeWeight.unsqueeze(1))
+            return messages * column;
+    }
+
+    private void CheckInputs(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
     {
         if (srcFeat.dim() != 2 || srcFeat.shape[1] != InDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
-        if (numDst < 0 || numDst > srcFeat.shape[0])
-            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
+        if (dstFeat.dim() != 2 || dstFeat.shape[1] != InDstDim)
+            throw new ArgumentException($"Expected destination features of shape [numDst, {InDstDim}], got [{string.Join(", ", dstFeat.shape)}].", nameof(dstFeat));
         if (edgeSrc.dtype != ScalarType.Int64 || edgeDst.dtype != ScalarType.Int64)
             throw new ArgumentException("Edge indices must be int64.");
         if (edgeSrc.dim() != 1 || edgeDst.dim() != 1 || edgeSrc.shape[0] != edgeDst.shape[0])
             throw new ArgumentException($"Edge index tensors must be 1-D and equally long, got [{string.Join(", ", edgeSrc.shape)}] and [{string.Join(", ", edgeDst.shape)}].");
+        if (edgeWeight is not null && (edgeWeight.dim() != 1 || edgeWeight.shape[0] != edgeSrc.shape[0]))
+            throw new ArgumentException($"Edge weights must be 1-D with one entry per edge, got [{string.Join(", ", edgeWeight.shape)}].");
     }
 }
