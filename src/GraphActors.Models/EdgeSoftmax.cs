@@ -34,9 +34,7 @@ public static class EdgeSoftmax
         using var scope = NewDisposeScope();
         var max = SegmentMaxPerEdge(scores, edgeDst, numDst);
         var exp = (scores - max).exp();
-        var sumShape = scores.shape.ToArray();
-        sumShape[0] = numDst;
-        var sums = zeros(sumShape, dtype: scores.dtype, device: scores.device).index_add(0, edgeDst, exp, 1);
+        var sums = IndexOps.SumInto(exp, edgeDst, numDst);
         return (exp / sums.index_select(0, edgeDst)).MoveToOuterDisposeScope();
     }
 

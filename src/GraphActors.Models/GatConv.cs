@@ -105,7 +105,12 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     }
 
     /// <inheritdoc />
-    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges) => forward(srcFeat, dstFeat, edges);
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false)
+    {
+        var (output, attention) = ForwardWithAttention(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight, dstIsSrcPrefix);
+        attention.Dispose();
+        return output;
+    }
 
     public override Tensor forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges)
     {
@@ -115,7 +120,8 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     }
 
     /// <summary>The layer's output together with the attention α per edge and head ([E, heads], after attention dropout and edge weights).</summary>
-    public (Tensor Output, Tensor Attention) ForwardWithAttention(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight = null)
+    /// <param name="dstIsSrcPrefix">See <see cref="IRelationConv.Forward"/>: destinations then share the sources' dropout mask and projection.</param>
+    public (Tensor Output, Tensor Attention) ForwardWithAttention(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight = null, bool dstIsSrcPrefix = false)
     {
         if (srcFeat.dim() != 2 || srcFeat.shape[1] != InSrcDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InSrcDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
@@ -127,9 +133,20 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         using var scope = NewDisposeScope();
         var numDst = dstFeat.shape[0];
         var hSrc = feat_drop.forward(srcFeat);
-        var hDst = feat_drop.forward(dstFeat);
         var zSrc = fc.forward(hSrc).view(-1, Heads, OutPerHead);
-        var zDst = (fc_dst ?? fc).forward(hDst).view(-1, Heads, OutPerHead);
+        Tensor hDst, zDst;
+        if (fc_dst is null && dstIsSrcPrefix)
+        {
+            // DGL's block path: the destinations are the first source rows, so they share the
+            // dropout mask and the projection instead of paying for both twice.
+            hDst = hSrc.narrow(0, 0, numDst);
+            zDst = zSrc.narrow(0, 0, numDst);
+        }
+        else
+        {
+            hDst = feat_drop.forward(dstFeat);
+            zDst = (fc_dst ?? fc).forward(hDst).view(-1, Heads, OutPerHead);
+        }
 
         var el = (zSrc * attn_l).sum(-1); // [numSrc, heads]
         var er = (zDst * attn_r).sum(-1); // [numDst, heads]
@@ -139,7 +156,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
             alpha = alpha * edgeWeight.unsqueeze(1);
 
         var messages = zSrc.index_select(0, edgeSrc) * alpha.unsqueeze(-1);
-        var output = zeros(numDst, Heads, OutPerHead, dtype: zSrc.dtype, device: zSrc.device).index_add(0, edgeDst, messages, 1);
+        var output = IndexOps.SumInto(messages, edgeDst, numDst);
         if (res_fc is not null)
             output = output + res_fc.forward(hDst).view(-1, Heads, OutPerHead);
         else if (identityResidual)

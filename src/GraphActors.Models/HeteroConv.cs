@@ -92,7 +92,7 @@ public sealed class HeteroConv : nn.Module<Block, Dictionary<string, Tensor>, Di
             if (!block.NumDstNodes.TryGetValue(key.Dst, out var numDst))
                 continue;
             var edges = block.Edges.TryGetValue(key, out var e) ? e : NoEdges(srcFeat.device);
-            var output = ((IRelationConv)module).Forward(srcFeat, dstSource.narrow(0, 0, numDst), edges);
+            var output = ((IRelationConv)module).Forward(srcFeat, dstSource.narrow(0, 0, numDst), edges, dstIsSrcPrefix: key.Src == key.Dst);
             if (!perType.TryGetValue(key.Dst, out var list))
                 perType[key.Dst] = list = new List<Tensor>();
             list.Add(output);

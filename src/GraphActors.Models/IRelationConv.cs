@@ -14,6 +14,11 @@ public interface IRelationConv
     /// <param name="srcFeat">[numSrc, inSrc] features of the relation's source type.</param>
     /// <param name="dstFeat">[numDst, inDst] features of the destination nodes (the first source rows of the destination type).</param>
     /// <param name="edges">The relation's edges in the block.</param>
+    /// <param name="dstIsSrcPrefix">
+    /// True when <paramref name="dstFeat"/> is the first rows of <paramref name="srcFeat"/> (a relation
+    /// within one node type), so work on the source rows can be reused for the destinations, as DGL does
+    /// for blocks.
+    /// </param>
     /// <returns>[numDst, OutDim].</returns>
-    Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges);
+    Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false);
 }

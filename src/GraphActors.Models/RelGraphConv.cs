@@ -120,13 +120,12 @@ public sealed class RelGraphConv : nn.Module<Block, Dictionary<string, Tensor>, 
             // Projecting the source rows before gathering costs numSrc·in·out instead of E·in·out.
             var projected = srcFeat.matmul(weights[r]);
             var messages = projected.index_select(0, edges.Src);
-            var ones = torch.ones(edges.Count, dtype: srcFeat.dtype, device: srcFeat.device);
-            var inDegree = zeros(numDst, dtype: srcFeat.dtype, device: srcFeat.device).index_add(0, edges.Dst, ones, 1);
+            var inDegree = IndexOps.Count(edges.Dst, numDst, srcFeat.dtype);
             var norm = inDegree.clamp_min(1).reciprocal().index_select(0, edges.Dst);
             if (edges.Weight is not null)
                 norm = norm * edges.Weight;
             messages = messages * norm.unsqueeze(1);
-            result[key.Dst] = accumulated.index_add(0, edges.Dst, messages, 1);
+            result[key.Dst] = accumulated + IndexOps.SumInto(messages, edges.Dst, numDst);
         }
 
         if (h_bias is not null)

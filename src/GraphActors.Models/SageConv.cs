@@ -107,7 +107,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     }
 
     /// <inheritdoc />
-    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges) =>
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false) =>
         Forward(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight);
 
     /// <summary>
@@ -135,25 +135,34 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
             return result + bias;
     }
 
+    // Mean and gcn aggregation are linear, so when the input is wider than the output fc_neigh runs
+    // before message passing (DGL's lin_before_mp) and the edges carry the narrower rows.
+    private bool LinearBeforeMessagePassing => InDim > OutDim;
+
     private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, edgeWeight, numDst);
-        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        var early = LinearBeforeMessagePassing;
+        using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
+        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
         using var clamped = degree.clamp_min(1);
         using var mean = sum / clamped.unsqueeze(1);
         using var self = fc_self!.forward(dstFeat);
-        using var neigh = fc_neigh.forward(mean);
+        using var neigh = early ? mean.alias() : fc_neigh.forward(mean);
         return self + neigh;
     }
 
     private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, edgeWeight, numDst);
-        using var withSelf = sum + dstFeat;
-        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        var early = LinearBeforeMessagePassing;
+        using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
+        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var selfRows = early ? fc_neigh.forward(dstFeat) : dstFeat.alias();
+        using var withSelf = sum + selfRows;
+        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
         using var denominator = degree + 1;
         using var normalised = withSelf / denominator.unsqueeze(1);
-        return fc_neigh.forward(normalised);
+        return early ? normalised.alias() : fc_neigh.forward(normalised);
     }
 
     private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
@@ -169,8 +178,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
         using var messages = Weighted(srcFeat.index_select(0, edgeSrc), edgeWeight);
-        using var empty = zeros(numDst, srcFeat.shape[1], dtype: srcFeat.dtype, device: srcFeat.device);
-        return empty.index_add(0, edgeDst, messages, 1);
+        return IndexOps.SumInto(messages, edgeDst, numDst);
     }
 
     // TorchSharp 0.107 exposes neither scatter_reduce nor index_reduce, so the max runs over a dense
@@ -207,13 +215,6 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var slots = empty.index_copy(0, slot, messages);
         using var grid = slots.view(numDst, maxDegree, width);
         return grid.amax(new long[] { 1 });
-    }
-
-    private static Tensor InDegree(Tensor edgeDst, long numDst, Tensor like)
-    {
-        using var ones = torch.ones(edgeDst.shape[0], dtype: like.dtype, device: like.device);
-        using var empty = zeros(numDst, dtype: like.dtype, device: like.device);
-        return empty.index_add(0, edgeDst, ones, 1);
     }
 
     private static Tensor Weighted(Tensor messages, Tensor? edgeWeight)
