@@ -5,7 +5,13 @@ using static TorchSharp.torch;
 
 namespace GraphActors.Models.Tests;
 
+// TorchSharp's random generator is process-wide: tests running alongside would draw from it and
+// change the dropout masks, so the seeded Cora runs get the process to themselves.
+[CollectionDefinition(nameof(CoraAccuracyTests), DisableParallelization = true)]
+public sealed class CoraCollection;
+
 /// <summary>Full-batch Cora node classification on the standard Planetoid split (140/500/1000).</summary>
+[Collection(nameof(CoraAccuracyTests))]
 public sealed class CoraAccuracyTests(ITestOutputHelper output)
 {
     private static readonly Lazy<CoraData> Cora = new(() => CoraData.Load(CoraData.FindDirectory()!));
