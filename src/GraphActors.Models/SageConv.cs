@@ -24,7 +24,7 @@ public enum SageAggregator
 /// source <c>edgeSrc[i]</c> to local destination <c>edgeDst[i]</c>. A destination with no in-edges
 /// aggregates to zeros, as in DGL.
 /// </summary>
-public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
+public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, IRelationConv
 {
     // Field names match DGL's parameter names so that state dicts line up across the two.
 #pragma warning disable IDE1006
@@ -35,20 +35,34 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
 #pragma warning restore IDE1006
 
     public SageConv(long inDim, long outDim, SageAggregator aggregator = SageAggregator.Mean, bool bias = true, string name = nameof(SageConv))
+        : this(inDim, inDim, outDim, aggregator, bias, name)
+    {
+    }
+
+    /// <summary>
+    /// Bipartite form (DGL's <c>in_feats=(src, dst)</c>), for a relation whose source and destination
+    /// node types have different feature sizes. The gcn aggregator adds the destination's own features
+    /// to its neighbours', so it needs equal sizes.
+    /// </summary>
+    public SageConv(long inSrcDim, long inDstDim, long outDim, SageAggregator aggregator = SageAggregator.Mean, bool bias = true, string name = nameof(SageConv))
         : base(name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inSrcDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inDstDim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outDim, 1);
-        InDim = inDim;
+        if (aggregator == SageAggregator.Gcn && inSrcDim != inDstDim)
+            throw new ArgumentException($"The gcn aggregator needs equal source and destination feature sizes, got {inSrcDim} and {inDstDim}.");
+        InDim = inSrcDim;
+        InDstDim = inDstDim;
         OutDim = outDim;
         Aggregator = aggregator;
 
         // As in DGL, the linear maps carry no bias of their own: one shared bias is added at the end.
-        fc_neigh = nn.Linear(inDim, outDim, hasBias: false);
+        fc_neigh = nn.Linear(inSrcDim, outDim, hasBias: false);
         if (aggregator != SageAggregator.Gcn)
-            fc_self = nn.Linear(inDim, outDim, hasBias: false);
+            fc_self = nn.Linear(inDstDim, outDim, hasBias: false);
         if (aggregator == SageAggregator.Pool)
-            fc_pool = nn.Linear(inDim, inDim);
+            fc_pool = nn.Linear(inSrcDim, inSrcDim);
         if (bias)
             this.bias = nn.Parameter(zeros(outDim));
 
@@ -56,7 +70,11 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Feature size of the source nodes.</summary>
     public long InDim { get; }
+
+    /// <summary>Feature size of the destination nodes (equal to <see cref="InDim"/> unless built bipartite).</summary>
+    public long InDstDim { get; }
 
     public long OutDim { get; }
 
@@ -82,14 +100,33 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
     /// <returns>[numDst, outDim].</returns>
     public override Tensor forward(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
     {
-        CheckInputs(srcFeat, edgeSrc, edgeDst, numDst);
-
+        if (numDst < 0 || numDst > srcFeat.shape[0])
+            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
         using var dstFeat = srcFeat.narrow(0, 0, numDst);
+        return Forward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight: null);
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false) =>
+        Forward(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight);
+
+    /// <summary>
+    /// Bipartite forward. With <paramref name="edgeWeight"/> each message is scaled by its edge's
+    /// weight before aggregation (DGL's <c>edge_weight</c>); mean still divides by the edge count.
+    /// The pool aggregator assumes non-negative weights.
+    /// </summary>
+    /// <param name="srcFeat">[numSrc, InDim].</param>
+    /// <param name="dstFeat">[numDst, InDstDim].</param>
+    /// <returns>[numDst, OutDim].</returns>
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
+    {
+        CheckInputs(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight);
+        var numDst = dstFeat.shape[0];
         var result = Aggregator switch
         {
-            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
-            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
-            SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, numDst),
+            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
+            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
+            SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
             _ => throw new InvalidOperationException($"Unknown aggregator {Aggregator}."),
         };
         if (bias is null)
@@ -98,49 +135,57 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
             return result + bias;
     }
 
-    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    // Mean and gcn aggregation are linear, so when the input is wider than the output fc_neigh runs
+    // before message passing (DGL's lin_before_mp) and the edges carry the narrower rows.
+    private bool LinearBeforeMessagePassing => InDim > OutDim;
+
+    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
-        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        var early = LinearBeforeMessagePassing;
+        using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
+        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
         using var clamped = degree.clamp_min(1);
         using var mean = sum / clamped.unsqueeze(1);
         using var self = fc_self!.forward(dstFeat);
-        using var neigh = fc_neigh.forward(mean);
+        using var neigh = early ? mean.alias() : fc_neigh.forward(mean);
         return self + neigh;
     }
 
-    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, numDst);
-        using var withSelf = sum + dstFeat;
-        using var degree = InDegree(edgeDst, numDst, srcFeat);
+        var early = LinearBeforeMessagePassing;
+        using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
+        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var selfRows = early ? fc_neigh.forward(dstFeat) : dstFeat.alias();
+        using var withSelf = sum + selfRows;
+        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
         using var denominator = degree + 1;
         using var normalised = withSelf / denominator.unsqueeze(1);
-        return fc_neigh.forward(normalised);
+        return early ? normalised.alias() : fc_neigh.forward(normalised);
     }
 
-    private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private Tensor PoolForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
         using var pooledLinear = fc_pool!.forward(srcFeat);
         using var pooled = nn.functional.relu(pooledLinear);
-        using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, numDst);
+        using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, edgeWeight, numDst);
         using var self = fc_self!.forward(dstFeat);
         using var neigh = fc_neigh.forward(max);
         return self + neigh;
     }
 
-    private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        using var messages = srcFeat.index_select(0, edgeSrc);
-        using var empty = zeros(numDst, srcFeat.shape[1], dtype: srcFeat.dtype, device: srcFeat.device);
-        return empty.index_add(0, edgeDst, messages, 1);
+        using var messages = Weighted(srcFeat.index_select(0, edgeSrc), edgeWeight);
+        return IndexOps.SumInto(messages, edgeDst, numDst);
     }
 
     // TorchSharp 0.107 exposes neither scatter_reduce nor index_reduce, so the max runs over a dense
     // [numDst, maxInDegree, F] grid in which every edge gets its own slot in its destination's row.
     // Unused slots stay zero: the inputs are ReLU outputs, so a zero never beats a real message, and
     // a node without in-edges ends at zero, as in DGL.
-    private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
         var width = nonNegative.shape[1];
         var numEdges = edgeDst.shape[0];
@@ -164,29 +209,34 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>
         using var slot = rowStart + rank;
 
         using var sortedSrc = edgeSrc.index_select(0, order);
-        using var messages = nonNegative.index_select(0, sortedSrc);
+        using var sortedWeight = edgeWeight?.index_select(0, order);
+        using var messages = Weighted(nonNegative.index_select(0, sortedSrc), sortedWeight);
         using var empty = zeros(numDst * maxDegree, width, dtype: nonNegative.dtype, device: nonNegative.device);
         using var slots = empty.index_copy(0, slot, messages);
         using var grid = slots.view(numDst, maxDegree, width);
         return grid.amax(new long[] { 1 });
     }
 
-    private static Tensor InDegree(Tensor edgeDst, long numDst, Tensor like)
+    private static Tensor Weighted(Tensor messages, Tensor? edgeWeight)
     {
-        using var ones = torch.ones(edgeDst.shape[0], dtype: like.dtype, device: like.device);
-        using var empty = zeros(numDst, dtype: like.dtype, device: like.device);
-        return empty.index_add(0, edgeDst, ones, 1);
+        if (edgeWeight is null)
+            return messages;
+        using (messages)
+        using (var column = edgeWeight.unsqueeze(1))
+            return messages * column;
     }
 
-    private void CheckInputs(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
+    private void CheckInputs(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
     {
         if (srcFeat.dim() != 2 || srcFeat.shape[1] != InDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
-        if (numDst < 0 || numDst > srcFeat.shape[0])
-            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
+        if (dstFeat.dim() != 2 || dstFeat.shape[1] != InDstDim)
+            throw new ArgumentException($"Expected destination features of shape [numDst, {InDstDim}], got [{string.Join(", ", dstFeat.shape)}].", nameof(dstFeat));
         if (edgeSrc.dtype != ScalarType.Int64 || edgeDst.dtype != ScalarType.Int64)
             throw new ArgumentException("Edge indices must be int64.");
         if (edgeSrc.dim() != 1 || edgeDst.dim() != 1 || edgeSrc.shape[0] != edgeDst.shape[0])
             throw new ArgumentException($"Edge index tensors must be 1-D and equally long, got [{string.Join(", ", edgeSrc.shape)}] and [{string.Join(", ", edgeDst.shape)}].");
+        if (edgeWeight is not null && (edgeWeight.dim() != 1 || edgeWeight.shape[0] != edgeSrc.shape[0]))
+            throw new ArgumentException($"Edge weights must be 1-D with one entry per edge, got [{string.Join(", ", edgeWeight.shape)}].");
     }
 }

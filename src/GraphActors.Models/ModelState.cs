@@ -1,0 +1,81 @@
+// Saving, loading and flattening a model's parameters: checkpoints and the cluster's parameter averaging.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GraphActors.Models;
+
+public static class ModelState
+{
+    /// <summary>Writes the module's state dict (parameters and buffers) in TorchSharp's format.</summary>
+    public static void Save(nn.Module module, string path)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+        module.save(path);
+    }
+
+    /// <summary>Loads a state dict written by <see cref="Save"/> into a module of the same configuration (strict: names and shapes must match).</summary>
+    public static void Load(nn.Module module, string path)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No model state at {path}.", path);
+        module.load(path, strict: true);
+    }
+
+    /// <summary>
+    /// The tensors of the flat vector, ordered by name (ordinal): every parameter, and with
+    /// <paramref name="includeBuffers"/> also the floating-point buffers (BatchNorm running
+    /// statistics; the int64 batch counter is left out).
+    /// </summary>
+    public static IReadOnlyList<(string Name, Tensor Tensor)> FlatOrder(nn.Module module, bool includeBuffers = false)
+    {
+        var entries = module.named_parameters().Select(p => (p.name, (Tensor)p.parameter));
+        if (includeBuffers)
+            entries = entries.Concat(module.named_buffers().Where(b => b.buffer.dtype == ScalarType.Float32).Select(b => (b.name, b.buffer)));
+        return entries.OrderBy(e => e.Item1, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Number of floats in the flat vector.</summary>
+    public static long FlatLength(nn.Module module, bool includeBuffers = false) =>
+        FlatOrder(module, includeBuffers).Sum(e => e.Tensor.numel());
+
+    /// <summary>Copies the parameters (and optionally float buffers) into one float array in <see cref="FlatOrder"/>.</summary>
+    public static float[] ToVector(nn.Module module, bool includeBuffers = false)
+    {
+        var entries = FlatOrder(module, includeBuffers);
+        var vector = new float[entries.Sum(e => e.Tensor.numel())];
+        var offset = 0;
+        using var _ = no_grad();
+        foreach (var (name, t) in entries)
+        {
+            if (t.dtype != ScalarType.Float32)
+                throw new InvalidOperationException($"{name} is {t.dtype}; the flat vector holds float32 only.");
+            using var cpu = t.detach().cpu().contiguous();
+            var span = cpu.data<float>();
+            span.CopyTo(vector, offset);
+            offset += (int)t.numel();
+        }
+        return vector;
+    }
+
+    /// <summary>Writes a vector made by <see cref="ToVector"/> back into the module, in place.</summary>
+    public static void FromVector(nn.Module module, ReadOnlySpan<float> vector, bool includeBuffers = false)
+    {
+        var entries = FlatOrder(module, includeBuffers);
+        var length = entries.Sum(e => e.Tensor.numel());
+        if (vector.Length != length)
+            throw new ArgumentException($"The module has {length} values in its flat vector, got {vector.Length}.", nameof(vector));
+        var offset = 0;
+        using var _ = no_grad();
+        foreach (var (_, t) in entries)
+        {
+            var count = (int)t.numel();
+            using var source = tensor(vector.Slice(offset, count).ToArray(), t.shape).to(t.device);
+            t.copy_(source);
+            offset += count;
+        }
+    }
+}
