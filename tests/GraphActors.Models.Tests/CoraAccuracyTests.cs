@@ -14,9 +14,9 @@ public sealed class CoraCollection;
 [Collection(nameof(CoraAccuracyTests))]
 public sealed class CoraAccuracyTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<CoraData> Cora = new(() => CoraData.Load(CoraData.FindDirectory()!));
+    private static readonly Lazy<CoraData> Cora = new(() => CoraData.Load(SharedData.Require("cora")));
 
-    [CoraFact]
+    [DatasetFact("cora")]
     public void HeteroGraphSAGE_mean_reaches_at_least_0_78_test_accuracy_on_Cora_full_batch()
     {
         var cora = Cora.Value;
@@ -33,7 +33,7 @@ public sealed class CoraAccuracyTests(ITestOutputHelper output)
         Assert.True(test >= 0.78, $"test accuracy {test:F3} < 0.78");
     }
 
-    [CoraFact]
+    [DatasetFact("cora")]
     public void HeteroGAT_reaches_at_least_0_78_test_accuracy_on_Cora_full_batch()
     {
         // The GAT paper's Cora settings: 8 heads of 8 hidden units, ELU, dropout 0.6 on features and attention.

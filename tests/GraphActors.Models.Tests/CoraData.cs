@@ -20,26 +20,6 @@ internal sealed class CoraData
     public required long[] Val { get; init; }
     public required long[] Test { get; init; }
 
-    /// <summary>$GRAPHACTORS_DATA/cora, else ../shared/data/cora beside the repository root; null when absent.</summary>
-    public static string? FindDirectory()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable("GRAPHACTORS_DATA");
-        if (!string.IsNullOrEmpty(fromEnv))
-            return HasFiles(Path.Combine(fromEnv, "cora")) ? Path.Combine(fromEnv, "cora") : null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Directory.Packages.props")))
-            {
-                var candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "cora"));
-                return HasFiles(candidate) ? candidate : null;
-            }
-        }
-        return null;
-    }
-
-    private static bool HasFiles(string dir) =>
-        new[] { "cora.content", "cora.cites", "train.txt", "val.txt", "test.txt" }.All(f => File.Exists(Path.Combine(dir, f)));
-
     public static CoraData Load(string dir)
     {
         var ids = new Dictionary<string, int>();
@@ -95,15 +75,5 @@ internal sealed class CoraData
             Val = Split("val.txt"),
             Test = Split("test.txt"),
         };
-    }
-}
-
-/// <summary>A fact that reports itself skipped, with the reason, when the Cora files are not found (xunit 2 has no Assert.Skip).</summary>
-public sealed class CoraFactAttribute : FactAttribute
-{
-    public CoraFactAttribute()
-    {
-        if (CoraData.FindDirectory() is null)
-            Skip = "Cora data not found: set GRAPHACTORS_DATA to a folder holding cora/ (cora.content, cora.cites, train/val/test.txt), or place it at ../shared/data/cora beside the repository root.";
     }
 }
