@@ -183,6 +183,18 @@ public static class PartitionActorRegistration
     public static IActorRef StartPartitionShardingProxy(this ActorSystem system, PartitionSettings settings) =>
         ClusterSharding.Get(system).StartProxy(Names.PartitionShard, settings.Role, PartitionMessageExtractor.Instance);
 
+    /// <summary>
+    /// Asks the region to start every partition of the store now (each goes to its home node), so partitions map
+    /// their files before the first request. Returns the partition count, or 0 when the store cannot be read.
+    /// </summary>
+    public static int StartAllPartitions(this ActorSystem system, PartitionSettings settings)
+    {
+        var parts = PartitionStore.Open(settings.StorePath).Parts;
+        var region = system.PartitionRegion();
+        for (var i = 0; i < parts; i++) region.Tell(new ShardRegion.StartEntity(PartitionMessageExtractor.IdOf(i)));
+        return parts;
+    }
+
     /// <summary>The region or proxy started earlier on this node.</summary>
     public static IActorRef PartitionRegion(this ActorSystem system) => ClusterSharding.Get(system).ShardRegion(Names.PartitionShard);
 }

@@ -12,13 +12,14 @@ public sealed class PartitionSettings
     public static Config DefaultConfig => Reference.Value;
 
     private PartitionSettings(string storePath, TimeSpan requestTimeout, TimeSpan minBackoff, TimeSpan maxBackoff,
-        TimeSpan loadTimeout, int maxStashed, int rebalanceMax, string role)
+        TimeSpan loadTimeout, int maxStashed, int rebalanceMax, string role, bool startOnUp)
     {
         if (minBackoff <= TimeSpan.Zero || maxBackoff < minBackoff)
             throw new ArgumentException($"load-retry backoff needs 0 < min ({minBackoff}) ≤ max ({maxBackoff}).");
         if (rebalanceMax < 1) throw new ArgumentOutOfRangeException(nameof(rebalanceMax), "rebalance-max-simultaneous must be at least 1.");
         StorePath = storePath; RequestTimeout = requestTimeout; LoadRetryMinBackoff = minBackoff; LoadRetryMaxBackoff = maxBackoff;
         LoadTimeout = loadTimeout; MaxStashedRequests = maxStashed; RebalanceMaxSimultaneous = rebalanceMax; Role = role;
+        StartOnUp = startOnUp;
     }
 
     public string StorePath { get; }
@@ -29,6 +30,7 @@ public sealed class PartitionSettings
     public int MaxStashedRequests { get; }
     public int RebalanceMaxSimultaneous { get; }
     public string Role { get; }
+    public bool StartOnUp { get; }
 
     /// <summary>Reads <c>graphactors.partitions</c> from <paramref name="config"/>, the embedded defaults filling gaps.</summary>
     public static PartitionSettings Create(Config config)
@@ -42,7 +44,8 @@ public sealed class PartitionSettings
             c.GetTimeSpan("load-timeout"),
             c.GetInt("max-stashed-requests"),
             c.GetInt("rebalance-max-simultaneous"),
-            c.GetString("role", ClusterRoles.Partition));
+            c.GetString("role", ClusterRoles.Partition),
+            c.GetBoolean("start-on-up", true));
     }
 
     public static PartitionSettings Create(ActorSystem system) => Create(system.Settings.Config);
@@ -54,6 +57,7 @@ public sealed class PartitionSettings
     public PartitionSettings WithMaxStashedRequests(int n) => Copy(maxStashed: n);
     public PartitionSettings WithRebalanceMaxSimultaneous(int n) => Copy(rebalanceMax: n);
     public PartitionSettings WithRole(string role) => Copy(role: role);
+    public PartitionSettings WithStartOnUp(bool on) => Copy(startOnUp: on);
 
     /// <summary>The sharding section for the partition type: the node's <c>akka.cluster.sharding</c> with passivation and remember-entities off.</summary>
     internal static Config ShardingConfig(ActorSystem system) =>
@@ -62,7 +66,7 @@ public sealed class PartitionSettings
             .WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
 
     private PartitionSettings Copy(string? storePath = null, TimeSpan? requestTimeout = null, TimeSpan? minBackoff = null,
-        TimeSpan? maxBackoff = null, TimeSpan? loadTimeout = null, int? maxStashed = null, int? rebalanceMax = null, string? role = null) =>
+        TimeSpan? maxBackoff = null, TimeSpan? loadTimeout = null, int? maxStashed = null, int? rebalanceMax = null, string? role = null, bool? startOnUp = null) =>
         new(storePath ?? StorePath, requestTimeout ?? RequestTimeout, minBackoff ?? LoadRetryMinBackoff, maxBackoff ?? LoadRetryMaxBackoff,
-            loadTimeout ?? LoadTimeout, maxStashed ?? MaxStashedRequests, rebalanceMax ?? RebalanceMaxSimultaneous, role ?? Role);
+            loadTimeout ?? LoadTimeout, maxStashed ?? MaxStashedRequests, rebalanceMax ?? RebalanceMaxSimultaneous, role ?? Role, startOnUp ?? StartOnUp);
 }

@@ -91,16 +91,20 @@ public class NodeProcessTests
     }
 
     [Fact]
-    public async Task A_node_process_joins_comes_up_and_exits_with_code_0_on_SIGTERM()
+    public async Task A_node_process_joins_comes_up_loads_its_partitions_and_exits_with_code_0_on_SIGTERM()
     {
         var port = TestNodes.FreePort();
-        using var node = new Node("akka.loglevel = WARNING\nakka.cluster.roles = [trainer]\n", new Dictionary<string, string>
+        using var node = new Node("akka.loglevel = INFO\nakka.cluster.roles = [partition]\n", new Dictionary<string, string>
         {
             ["GA_HOST"] = "127.0.0.1",
             ["GA_PORT"] = port.ToString(),
             ["GA_SEEDS"] = TestNodes.Address(port),
+            ["GA_STORE"] = TestStore.TwoParts,
         });
         await node.WaitForLine("is up: joined the cluster", Wait);
+        // start-on-up: both partitions are mapped without any request.
+        await node.WaitForLine("Partition 0 loaded", Wait);
+        await node.WaitForLine("Partition 1 loaded", Wait);
         Assert.Contains($"127.0.0.1:{port}", node.Output);
         Assert.Equal(0, await node.Terminate(Wait));
         Assert.Contains("left the cluster", node.Output);
