@@ -50,6 +50,9 @@ public sealed class PartitionSettings
 
     public static PartitionSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
+    /// <summary>The deadline (Unix ms) of a request sent now with the default <see cref="RequestTimeout"/>.</summary>
+    public long DeadlineFromNow() => DateTimeOffset.UtcNow.Add(RequestTimeout).ToUnixTimeMilliseconds();
+
     public PartitionSettings WithStorePath(string path) => Copy(storePath: path);
     public PartitionSettings WithRequestTimeout(TimeSpan t) => Copy(requestTimeout: t);
     public PartitionSettings WithLoadRetryBackoff(TimeSpan min, TimeSpan max) => Copy(minBackoff: min, maxBackoff: max);
