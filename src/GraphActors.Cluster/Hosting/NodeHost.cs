@@ -1,0 +1,141 @@
+// Runs one cluster node: starts the ActorSystem, joins (saying so while it waits), starts sharding per role, leaves on SIGTERM.
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Configuration;
+using GraphActors.Cluster.Partitions;
+
+namespace GraphActors.Cluster.Hosting;
+
+public static class NodeHost
+{
+    /// <summary>Exit codes of <see cref="RunAsync"/>.</summary>
+    public const int ExitLeftGracefully = 0, ExitStoppedUnexpectedly = 1, ExitJoinTimedOut = 2;
+
+    private sealed class SignalReason(string signal) : CoordinatedShutdown.Reason
+    {
+        public override int ExitCode => ExitLeftGracefully;
+        public override string ToString() => signal;
+    }
+
+    /// <summary>
+    /// Starts the ActorSystem from <paramref name="config"/>, joins the seeds (or itself when there are none) and
+    /// starts the shard regions its roles call for. Returns at once; <paramref name="output"/> receives progress lines.
+    /// </summary>
+    public static ActorSystem Start(Config config, TextWriter output)
+    {
+        var system = ActorSystem.Create(Names.ActorSystem, config);
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var roles = cluster.SelfRoles;
+        var host = config.GetString("akka.remote.dot-netty.tcp.hostname");
+        if (host is "0.0.0.0" or "::" && string.IsNullOrEmpty(config.GetString("akka.remote.dot-netty.tcp.public-hostname")))
+            output.WriteLine($"warning: bound to {host} without a public-hostname: other nodes cannot address this one reliably.");
+        output.WriteLine($"node {cluster.SelfAddress} starting with roles [{string.Join(", ", roles)}]");
+
+        var partitions = PartitionSettings.Create(config);
+        if (roles.Contains(partitions.Role))
+        {
+            if (string.IsNullOrWhiteSpace(partitions.StorePath))
+                output.WriteLine("warning: role 'partition' without graphactors.partitions.store-path (GA_STORE / --store): partitions will fail to load.");
+            system.StartPartitionSharding(partitions);
+            if (partitions.StartOnUp && !string.IsNullOrWhiteSpace(partitions.StorePath))
+                cluster.RegisterOnMemberUp(() =>
+                {
+                    try
+                    {
+                        output.WriteLine($"starting the {system.StartAllPartitions(partitions)} partitions of [{partitions.StorePath}]");
+                    }
+                    catch (Exception e)
+                    {
+                        output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] to start its partitions: {e.Message}");
+                    }
+                });
+        }
+        else system.StartPartitionShardingProxy(partitions);
+
+        var seeds = config.GetStringList("akka.cluster.seed-nodes");
+        if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+        WatchJoin(system, config, seeds, output);
+        return system;
+    }
+
+    /// <summary>
+    /// Runs a node until SIGTERM, Ctrl-C or <paramref name="cancel"/>: then leaves through CoordinatedShutdown and
+    /// returns 0. Returns 2 when the join timed out, 1 when the system stopped for another reason (downed, crashed).
+    /// </summary>
+    public static async Task<int> RunAsync(Config config, TextWriter output, CancellationToken cancel = default)
+    {
+        var system = Start(config, output);
+        var shutdown = CoordinatedShutdown.Get(system);
+        var shutdownTimeout = config.GetTimeSpan("graphactors.node.shutdown-timeout", TimeSpan.FromSeconds(60));
+        CoordinatedShutdown.Reason? requested = null;
+
+        void Leave(string signal)
+        {
+            if (requested is not null) return;
+            requested = new SignalReason(signal);
+            output.WriteLine($"{signal}: leaving the cluster");
+            _ = shutdown.Run(requested);
+        }
+
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; Leave("SIGTERM"); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; Leave("SIGINT"); });
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => { ctx.Cancel = true; Leave("SIGQUIT"); });
+        await using var onCancel = cancel.Register(() => Leave("cancelled"));
+
+        await system.WhenTerminated;
+        var reason = shutdown.ShutdownReason;
+        if (requested is not null && ReferenceEquals(reason, requested))
+        {
+            output.WriteLine("node left the cluster and stopped");
+            return ExitLeftGracefully;
+        }
+        if (reason is JoinTimedOut) return ExitJoinTimedOut;
+        output.WriteLine($"node stopped: {reason?.ToString() ?? "the actor system terminated"}");
+        return ExitStoppedUnexpectedly;
+    }
+
+    private sealed class JoinTimedOut : CoordinatedShutdown.Reason
+    {
+        public override int ExitCode => ExitJoinTimedOut;
+        public override string ToString() => "join timed out";
+    }
+
+    // Prints the first up line, and every few seconds until then which seeds the node is still waiting for.
+    private static void WatchJoin(ActorSystem system, Config config, IList<string> seeds, TextWriter output)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var interval = config.GetTimeSpan("graphactors.node.join-progress-interval", TimeSpan.FromSeconds(5));
+        var timeout = config.GetTimeSpan("graphactors.node.join-timeout", TimeSpan.FromMinutes(5));
+        var up = new CancellationTokenSource();
+        var started = DateTime.UtcNow;
+        cluster.RegisterOnMemberUp(() =>
+        {
+            up.Cancel();
+            output.WriteLine($"node {cluster.SelfAddress} is up: joined the cluster with roles [{string.Join(", ", cluster.SelfRoles)}]");
+        });
+        var seedList = seeds.Count == 0 ? "itself" : string.Join(", ", seeds);
+        _ = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(interval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(up.Token))
+                {
+                    var waited = DateTime.UtcNow - started;
+                    if (timeout > TimeSpan.Zero && waited >= timeout)
+                    {
+                        output.WriteLine($"giving up: could not join seeds [{seedList}] within {timeout.TotalSeconds:0}s");
+                        await CoordinatedShutdown.Get(system).Run(new JoinTimedOut());
+                        return;
+                    }
+                    output.WriteLine($"still trying to join seeds [{seedList}]: no answer after {waited.TotalSeconds:0}s");
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Up (or terminated): nothing more to say.
+            }
+        });
+        system.WhenTerminated.ContinueWith(_ => up.Cancel(), TaskScheduler.Default);
+    }
+}

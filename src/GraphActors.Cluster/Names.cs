@@ -1,0 +1,20 @@
+// Every cluster-wide name in one place: sharding type names, singleton names, persistence-id prefixes (kebab-case).
+namespace GraphActors.Cluster;
+
+public static class Names
+{
+    /// <summary>The ActorSystem name; every node of one cluster must use it (it is part of every address).</summary>
+    public const string ActorSystem = "graphactors";
+
+    /// <summary>Sharding type name of the PartitionActor entities (entity <c>partition-&lt;i&gt;</c> is shard and entity <c>i</c>).</summary>
+    public const string PartitionShard = "partition";
+
+    /// <summary>The display name of partition <paramref name="i"/>, as logs and the CLI show it.</summary>
+    public static string PartitionEntity(int i) => $"partition-{i}";
+
+    /// <summary>Singleton name of the training coordinator (reserved for the training work).</summary>
+    public const string TrainingCoordinatorSingleton = "training-coordinator";
+
+    /// <summary>Persistence-id prefix of training jobs (reserved for the persistence work).</summary>
+    public const string TrainingJobPersistencePrefix = "training-job-";
+}

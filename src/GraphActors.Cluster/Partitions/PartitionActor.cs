@@ -1,0 +1,200 @@
+// One partition as a sharded entity: Loading (stash) → Serving, or Unavailable when the store cannot be loaded in time.
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using GraphActors.Graph.Storage;
+using static GraphActors.Contracts.Protocols.PartitionProtocol;
+
+namespace GraphActors.Cluster.Partitions;
+
+/// <summary>
+/// Hosts partition <c>i</c> of the store named by <see cref="PartitionSettings.StorePath"/>. The partition is
+/// memory-mapped off the actor thread; requests wait in the stash meanwhile. A failed load is logged with the path and
+/// retried with a doubling backoff; after <see cref="PartitionSettings.LoadTimeout"/> the waiting requests (and new
+/// ones) get a <see cref="PartitionError"/> until a retry succeeds. Nothing survives a restart: the store is the state.
+/// </summary>
+public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
+{
+    // Internal messages never leave this actor; they skip serialization checks (they hold a LoadedPartition or an exception).
+    private sealed record Loaded(LoadedPartition Partition, int Attempt) : INoSerializationVerificationNeeded;
+    private sealed record LoadFailed(Exception Cause, int Attempt) : INoSerializationVerificationNeeded;
+    private sealed record RetryLoad : INoSerializationVerificationNeeded { public static readonly RetryLoad Instance = new(); }
+    private sealed record LoadTimedOut : INoSerializationVerificationNeeded { public static readonly LoadTimedOut Instance = new(); }
+
+    private const string RetryTimer = "retry-load";
+    private const string LoadTimeoutTimer = "load-timeout";
+
+    private readonly int _partition;
+    private readonly PartitionSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private PartitionServer? _server;
+    private Task<LoadedPartition>? _loading;
+    private int _attempt;
+    private int _stashed;
+    private string _lastFailure = "not loaded yet";
+
+    public PartitionActor(int partition, PartitionSettings settings)
+    {
+        _partition = partition;
+        _settings = settings;
+        Loading();
+    }
+
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(int partition, PartitionSettings settings) =>
+        Akka.Actor.Props.Create(() => new PartitionActor(partition, settings));
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(LoadTimeoutTimer, LoadTimedOut.Instance, _settings.LoadTimeout);
+        StartLoad();
+    }
+
+    // ---- behaviours ----
+
+    private void Loading()
+    {
+        ReceiveLoadOutcomes();
+        Receive<LoadTimedOut>(_ =>
+        {
+            _log.Error("Partition {0} is still not loaded from [{1}] after {2}: answering {3} waiting request(s) with errors; last failure: {4}",
+                _partition, _settings.StorePath, _settings.LoadTimeout, _stashed, _lastFailure);
+            foreach (var envelope in Stash.ClearStash())
+                if (envelope.Message is IPartitionRequest r) envelope.Sender.Tell(Unavailable(r), Self);
+            _stashed = 0;
+            Become(Unavailable);
+        });
+        Receive<IPartitionRequest>(r =>
+        {
+            if (_stashed >= _settings.MaxStashedRequests)
+            {
+                Sender.Tell(Unavailable(r));
+                return;
+            }
+            _stashed++;
+            Stash.Stash();
+        });
+    }
+
+    /// <summary>The store could not be loaded in time: still retrying, but nobody is kept waiting.</summary>
+    private void Unavailable()
+    {
+        ReceiveLoadOutcomes();
+        Receive<IPartitionRequest>(r => Sender.Tell(Unavailable(r)));
+    }
+
+    private void Serving()
+    {
+        Receive<IPartitionRequest>(r =>
+        {
+            if (r.DeadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > r.DeadlineUnixMs)
+            {
+                _server!.CountDropped();
+                _log.Warning("Partition {0} dropped {1} {2} from {3}: its deadline passed {4} ms ago", _partition, r.GetType().Name,
+                    r.RequestId, Sender, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.DeadlineUnixMs);
+                return;
+            }
+            Sender.Tell(_server!.Handle(r));
+        });
+    }
+
+    private void ReceiveLoadOutcomes()
+    {
+        Receive<Loaded>(m =>
+        {
+            _loading = null;
+            _server = new PartitionServer(m.Partition);
+            Timers.CancelAll();
+            _log.Info("Partition {0} loaded from [{1}] (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
+                _partition, _settings.StorePath, m.Attempt, _server.MappedBytes, _stashed);
+            _stashed = 0;
+            Become(Serving);
+            Stash.UnstashAll();
+        });
+        Receive<LoadFailed>(m =>
+        {
+            _loading = null;
+            _lastFailure = m.Cause.Message;
+            var delay = Backoff(m.Attempt);
+            _log.Error(m.Cause, "Partition {0} failed to load from [{1}] (attempt {2}): {3}; retrying in {4}",
+                _partition, _settings.StorePath, m.Attempt, m.Cause.Message, delay);
+            Timers.StartSingleTimer(RetryTimer, RetryLoad.Instance, delay);
+        });
+        Receive<RetryLoad>(_ => StartLoad());
+    }
+
+    // ---- loading ----
+
+    private void StartLoad()
+    {
+        var attempt = ++_attempt;
+        var path = _settings.StorePath;
+        var partition = _partition;
+        _loading = Task.Run(() =>
+        {
+            if (string.IsNullOrWhiteSpace(path))
+                throw new InvalidOperationException("graphactors.partitions.store-path is empty (set it in HOCON or GA_STORE).");
+            return PartitionStore.Open(path).LoadPartition(partition);
+        });
+        _loading.PipeTo(Self, success: p => new Loaded(p, attempt), failure: e => new LoadFailed(e.GetBaseException(), attempt));
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ticks = _settings.LoadRetryMinBackoff.Ticks * Math.Pow(2, Math.Min(attempt - 1, 20));
+        return TimeSpan.FromTicks((long)Math.Min(ticks, _settings.LoadRetryMaxBackoff.Ticks));
+    }
+
+    private PartitionError Unavailable(IPartitionRequest r) => new(r.RequestId, _partition,
+        $"partition {_partition} is not loaded: store [{_settings.StorePath}] failed to load within {_settings.LoadTimeout}: {_lastFailure}");
+
+    protected override void PostStop()
+    {
+        _server?.Dispose();
+        // A load still in flight would otherwise leave its mappings open after the entity stopped (rebalance, shutdown).
+        _loading?.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+        base.PostStop();
+    }
+}
+
+/// <summary>Registers the partition shard region (role <c>partition</c>) or a proxy to it (every other role).</summary>
+public static class PartitionActorRegistration
+{
+    /// <summary>Starts the region hosting PartitionActors on this node. Call only on nodes with the partition role.</summary>
+    public static IActorRef StartPartitionSharding(this ActorSystem system, PartitionSettings settings)
+    {
+        var sharding = ClusterSharding.Get(system);
+        var shardingConfig = PartitionSettings.ShardingConfig(system);
+        var shardingSettings = ClusterShardingSettings
+            .Create(shardingConfig, system.Settings.Config.GetConfig(shardingConfig.GetString("coordinator-singleton")))
+            .WithRole(settings.Role);
+        return sharding.Start(
+            Names.PartitionShard,
+            entityId => PartitionActor.Props(PartitionMessageExtractor.PartitionOf(entityId), settings),
+            shardingSettings,
+            PartitionMessageExtractor.Instance,
+            new PartitionAllocationStrategy(settings.Role, settings.RebalanceMaxSimultaneous),
+            PoisonPill.Instance);
+    }
+
+    /// <summary>A proxy to the partition region for nodes without the partition role (trainers, inference).</summary>
+    public static IActorRef StartPartitionShardingProxy(this ActorSystem system, PartitionSettings settings) =>
+        ClusterSharding.Get(system).StartProxy(Names.PartitionShard, settings.Role, PartitionMessageExtractor.Instance);
+
+    /// <summary>
+    /// Asks the region to start every partition of the store now (each goes to its home node), so partitions map
+    /// their files before the first request. Returns the partition count, or 0 when the store cannot be read.
+    /// </summary>
+    public static int StartAllPartitions(this ActorSystem system, PartitionSettings settings)
+    {
+        var parts = PartitionStore.Open(settings.StorePath).Parts;
+        var region = system.PartitionRegion();
+        for (var i = 0; i < parts; i++) region.Tell(new ShardRegion.StartEntity(PartitionMessageExtractor.IdOf(i)));
+        return parts;
+    }
+
+    /// <summary>The region or proxy started earlier on this node.</summary>
+    public static IActorRef PartitionRegion(this ActorSystem system) => ClusterSharding.Get(system).ShardRegion(Names.PartitionShard);
+}

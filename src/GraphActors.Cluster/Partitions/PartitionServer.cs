@@ -1,0 +1,164 @@
+// Answers partition requests from one loaded partition with the sampling kernels and feature slabs; no actors here.
+using GraphActors.Contracts;
+using GraphActors.Contracts.Protocols;
+using GraphActors.Graph;
+using GraphActors.Graph.Storage;
+using GraphActors.Sampling;
+using static GraphActors.Contracts.Protocols.PartitionProtocol;
+
+namespace GraphActors.Cluster.Partitions;
+
+/// <summary>
+/// The plain state behind a PartitionActor: the loaded partition, one reusable sample buffer and the counters.
+/// Not thread-safe (the actor calls it from its own thread only). A request the partition cannot answer gives a
+/// <see cref="PartitionError"/> naming what was wrong, never an exception.
+/// </summary>
+public sealed class PartitionServer : IDisposable
+{
+    private readonly LoadedPartition _partition;
+    private readonly SampleBuffer _buffer = new();
+
+    public PartitionServer(LoadedPartition partition)
+    {
+        _partition = partition;
+        MappedBytes = MeasureBytes(partition);
+    }
+
+    public int Partition => _partition.Id.Value;
+    public long Requests { get; private set; }
+    public long RowsServed { get; private set; }
+    public long DroppedLate { get; private set; }
+    public long MappedBytes { get; }
+
+    public void CountDropped() => DroppedLate++;
+
+    public IPartitionResponse Handle(IPartitionRequest request)
+    {
+        Requests++;
+        if (request.Partition != Partition)
+            return Error(request, $"was sent to partition {request.Partition} but reached partition {Partition}.");
+        try
+        {
+            return request switch
+            {
+                GetNeighbors m => Sample(m),
+                GetFeatures m => Gather(m),
+                GetDegrees m => Degrees(m),
+                GetIds m => Lookup(m),
+                GetPartitionInfo m => Info(m.RequestId),
+                _ => Error(request, $"{request.GetType().Name} is not a request a partition answers."),
+            };
+        }
+        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or InvalidOperationException)
+        {
+            return Error(request, e.Message);
+        }
+    }
+
+    private IPartitionResponse Sample(GetNeighbors m)
+    {
+        if (m.Fanout < 1 && m.Strategy != NeighborStrategy.Full)
+            return Error(m, $"fanout {m.Fanout} must be at least 1.");
+        var edges = _partition.Edges(m.EdgeType);
+        var incoming = m.Direction == EdgeDirection.In;
+        var rowType = incoming ? m.EdgeType.Dst : m.EdgeType.Src;
+        if (!TryLocalRows(rowType, m.Seeds, out var rows, out var problem)) return Error(m, problem);
+        var weights = edges.Weights(incoming).Span;
+        var rng = new Xoshiro256(m.RngSeed);
+        NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), ToKernel(m.Strategy), ref rng, _buffer, weights);
+        var edgeIds = _buffer.EdgeIds;
+        var w = new float[edgeIds.Length];
+        if (weights.IsEmpty) w.AsSpan().Fill(1f);
+        else for (var i = 0; i < w.Length; i++) w[i] = weights[edgeIds[i]];
+        RowsServed += rows.Length;
+        return new NeighborsResult(m.RequestId, Partition, _buffer.Offsets.ToArray(), _buffer.Neighbors.ToArray(), w);
+    }
+
+    private IPartitionResponse Gather(GetFeatures m)
+    {
+        var nodes = _partition.Nodes(m.NodeType);
+        if (!TryLocalRows(m.NodeType, m.Ids, out var rows, out var problem)) return Error(m, problem);
+        var slab = nodes.Features;
+        var data = GC.AllocateUninitializedArray<float>(checked(rows.Length * slab.Dim));
+        slab.Gather(rows, data);
+        RowsServed += rows.Length;
+        return new FeaturesResult(m.RequestId, Partition, rows.Length, slab.Dim, data);
+    }
+
+    private IPartitionResponse Degrees(GetDegrees m)
+    {
+        var incoming = m.Direction == EdgeDirection.In;
+        var csr = _partition.Edges(m.EdgeType).Direction(incoming);
+        if (!TryLocalRows(incoming ? m.EdgeType.Dst : m.EdgeType.Src, m.Ids, out var rows, out var problem)) return Error(m, problem);
+        var degrees = new int[rows.Length];
+        for (var i = 0; i < rows.Length; i++) degrees[i] = csr.Degree(rows[i]);
+        RowsServed += rows.Length;
+        return new DegreesResult(m.RequestId, Partition, degrees);
+    }
+
+    private IPartitionResponse Lookup(GetIds m)
+    {
+        var nodes = _partition.Nodes(m.NodeType);
+        var ids = new int[m.BusinessIds.Length];
+        var misses = new List<int>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!nodes.TryGetId(m.BusinessIds[i], out ids[i])) { ids[i] = -1; misses.Add(i); }
+        }
+        RowsServed += ids.Length;
+        return new IdsResult(m.RequestId, Partition, ids, misses.ToArray());
+    }
+
+    public PartitionInfoResult Info(long requestId)
+    {
+        var nodes = _partition.NodeTypes.OrderBy(n => n.Type.Name, StringComparer.Ordinal).ToArray();
+        var edges = _partition.EdgeTypes.OrderBy(e => e.Type.DirectoryName, StringComparer.Ordinal).ToArray();
+        return new PartitionInfoResult(requestId, Partition, _partition.Book.Parts,
+            nodes.Select(n => n.Type.Name).ToArray(), nodes.Select(n => n.Start).ToArray(), nodes.Select(n => n.Count).ToArray(),
+            nodes.Select(n => n.Features.Dim).ToArray(), edges.Select(e => e.Type).ToArray(),
+            edges.Select(e => (long)e.Out.EdgeCount).ToArray(), Requests, RowsServed, MappedBytes, DroppedLate);
+    }
+
+    private bool TryLocalRows(NodeType type, int[] ids, out int[] rows, out string problem)
+    {
+        var nodes = _partition.Nodes(type);
+        rows = new int[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!nodes.Owns(ids[i]))
+            {
+                problem = $"node {ids[i]} of type '{type}' is not owned here (partition {Partition} owns [{nodes.Start}, {nodes.Start + nodes.Count})).";
+                return false;
+            }
+            rows[i] = ids[i] - nodes.Start;
+        }
+        problem = "";
+        return true;
+    }
+
+    public static SamplingStrategy ToKernel(NeighborStrategy s) => s switch
+    {
+        NeighborStrategy.Random => SamplingStrategy.Random,
+        NeighborStrategy.RandomWithoutReplacement => SamplingStrategy.RandomWithoutReplacement,
+        NeighborStrategy.EdgeWeight => SamplingStrategy.EdgeWeight,
+        NeighborStrategy.TopK => SamplingStrategy.TopK,
+        NeighborStrategy.Full => SamplingStrategy.Full,
+        _ => throw new ArgumentOutOfRangeException(nameof(s), s, "Unknown neighbour strategy."),
+    };
+
+    private PartitionError Error(IPartitionRequest r, string problem) =>
+        new(r.RequestId, Partition, $"{r.GetType().Name} {r.RequestId}: {problem}");
+
+    private static long MeasureBytes(LoadedPartition p)
+    {
+        long total = 0;
+        foreach (var n in p.NodeTypes)
+            total += n.Features.ByteSize + n.Labels.Length * 4L + (n.TrainMask.Length + n.ValMask.Length + n.TestMask.Length)
+                     + n.BusinessIds.Length * 8L + n.SortedBusinessIds.Length * 8L + n.SortedIds.Length * 4L;
+        foreach (var e in p.EdgeTypes)
+            total += e.Out.ByteSize + e.In.ByteSize + (e.OutWeights.Length + e.InWeights.Length) * 4L;
+        return total;
+    }
+
+    public void Dispose() => _partition.Dispose();
+}

@@ -1,0 +1,77 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using GraphActors.Cluster.Partitions;
+using GraphActors.Cluster.Tests.Support;
+using static GraphActors.Contracts.Protocols.PartitionProtocol;
+
+namespace GraphActors.Cluster.Tests.Partitions;
+
+/// <summary>Two ActorSystems on 127.0.0.1 talking over real Akka.Remote TCP; Sys is node A (the seed), B joins it.</summary>
+public class TwoNodeClusterSpec : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly int PortA = TestNodes.FreePort();
+    private readonly ActorSystem _b;
+    private readonly Address _addressA, _addressB;
+
+    public TwoNodeClusterSpec() : base(TestNodes.Node(PortA, [PortA], "partition", TestStore.TwoParts), "graphactors")
+    {
+        var portB = TestNodes.FreePort();
+        _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(portB, [PortA], "partition", TestStore.TwoParts));
+        _addressA = Akka.Cluster.Cluster.Get(Sys).SelfAddress;
+        _addressB = Akka.Cluster.Cluster.Get(_b).SelfAddress;
+        Task.WhenAll(TestNodes.AwaitUp(Sys, 2, Wait), TestNodes.AwaitUp(_b, 2, Wait)).GetAwaiter().GetResult();
+        Sys.StartPartitionSharding(PartitionSettings.Create(Sys));
+        _b.StartPartitionSharding(PartitionSettings.Create(_b));
+    }
+
+    [Fact]
+    public void Partition_i_lands_on_the_i_th_partition_node_and_answers_requests_from_the_other_node()
+    {
+        var ordered = new[] { _addressA, _addressB }.OrderBy(a => a, Akka.Cluster.Member.AddressOrdering).ToArray();
+        var probe = CreateTestProbe(_b);
+        for (var i = 0; i < 2; i++)
+        {
+            _b.PartitionRegion().Tell(new GetPartitionInfo(100 + i, i), probe.Ref);
+            var info = probe.ExpectMsg<PartitionInfoResult>(Wait);
+            Assert.Equal(i, info.Partition);
+            // The reply comes from the entity itself: its address says where the partition lives (local to B has no host).
+            var from = probe.LastSender.Path.Address;
+            var host = from.HasLocalScope ? _addressB : from;
+            Assert.Equal(ordered[i], host);
+        }
+    }
+
+    [Fact]
+    public void An_eight_megabyte_feature_block_crosses_between_the_two_nodes_intact()
+    {
+        // Ask from the node that does NOT host the partition, so the block must cross Akka.Remote.
+        var ordered = new[] { (Sys, _addressA), (_b, _addressB) }.OrderBy(x => x.Item2, Akka.Cluster.Member.AddressOrdering).ToArray();
+        var asker = ordered[1].Item1; // partition 0 lives on ordered[0]
+        using var p = Graph.Storage.PartitionStore.Open(TestStore.TwoParts).LoadPartition(0);
+        var users = p.Nodes("user");
+        var rows = 8 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float));
+        var ids = Enumerable.Range(0, rows).Select(i => users.Start + i % users.Count).ToArray();
+
+        var probe = CreateTestProbe(asker);
+        asker.PartitionRegion().Tell(new GetFeatures(7, 0, "user", ids, 0), probe.Ref);
+        var block = probe.ExpectMsg<FeaturesResult>(Wait);
+
+        // A local entity would reply with a local-scope address: this one is on the other node.
+        Assert.False(probe.LastSender.Path.Address.HasLocalScope, $"partition 0 answered locally from {probe.LastSender}");
+        Assert.Equal(8 * 1024 * 1024, block.Data.Length * sizeof(float));
+        var expected = new float[block.Data.Length];
+        users.Features.Gather(ids.Select(i => i - users.Start).ToArray(), expected);
+        Assert.True(expected.AsSpan().SequenceEqual(block.Data), "the feature block differs after crossing the wire");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            var leaving = CoordinatedShutdown.Get(_b).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            leaving.Wait(TimeSpan.FromSeconds(15));
+        }
+        base.Dispose(disposing);
+    }
+}

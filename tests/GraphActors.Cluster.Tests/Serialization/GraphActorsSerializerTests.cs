@@ -1,0 +1,88 @@
+using Akka.Configuration;
+using Akka.Serialization;
+using GraphActors.Cluster.Hosting;
+using GraphActors.Contracts;
+using GraphActors.Contracts.Serialization;
+
+namespace GraphActors.Cluster.Tests.Serialization;
+
+public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
+    ConfigurationFactory.ParseString("akka.actor.serialize-messages = on").WithFallback(GraphActorsSerialization.Config))
+{
+    public static TheoryData<int> Indexes()
+    {
+        var d = new TheoryData<int>();
+        for (var i = 0; i < SampleMessages.All.Count; i++) d.Add(i);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Indexes))]
+    public void Every_message_round_trips_to_equal_properties_and_identical_bytes(int index)
+    {
+        var message = SampleMessages.All[index];
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        var manifest = serializer.Manifest(message);
+        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+        SampleMessages.AssertSame(message, back);
+        Assert.Equal(bytes, serializer.ToBinary(back));
+    }
+
+    [Theory]
+    [MemberData(nameof(Indexes))]
+    public void Every_message_survives_a_tell_with_serialize_messages_on(int index)
+    {
+        var message = SampleMessages.All[index];
+        TestActor.Tell(message, Akka.Actor.ActorRefs.NoSender);
+        var received = ExpectMsg<object>(TimeSpan.FromSeconds(3));
+        // serialize-messages delivers a deserialized copy, not the instance sent.
+        Assert.NotSame(message, received);
+        SampleMessages.AssertSame(message, received);
+    }
+
+    [Fact]
+    public void Every_message_type_of_the_contracts_is_bound_to_our_serializer_and_has_a_sample()
+    {
+        var types = typeof(IGraphActorsMessage).Assembly.GetTypes()
+            .Where(t => typeof(IGraphActorsMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToArray();
+        Assert.NotEmpty(types);
+        foreach (var t in types)
+        {
+            var s = Sys.Serialization.FindSerializerForType(t);
+            Assert.True(s is GraphActorsSerializer, $"{t.FullName} is bound to {s.GetType().FullName}, not GraphActorsSerializer.");
+            Assert.Equal(GraphActorsSerializer.SerializerId, s.Identifier);
+            Assert.Contains(SampleMessages.All, m => m.GetType() == t);
+        }
+    }
+
+    [Fact]
+    public void The_node_defaults_bind_the_serializer_too()
+    {
+        using var system = Akka.Actor.ActorSystem.Create("binding", ConfigurationFactory.ParseString("akka.actor.provider = local")
+            .WithFallback(NodeConfig.Defaults));
+        Assert.IsType<GraphActorsSerializer>(system.Serialization.FindSerializerFor(SampleMessages.All[0]));
+    }
+
+    [Fact]
+    public void A_truncated_payload_fails_with_a_message_naming_the_manifest()
+    {
+        var message = SampleMessages.All[2];
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        var e = Assert.ThrowsAny<System.Runtime.Serialization.SerializationException>(
+            () => serializer.FromBinary(bytes[..^3], serializer.Manifest(message)));
+        Assert.Contains(serializer.Manifest(message), e.Message);
+    }
+
+    [Fact]
+    public void Arrays_are_written_as_a_count_and_raw_little_endian_bytes()
+    {
+        var message = new Contracts.Protocols.PartitionProtocol.DegreesResult(1, 2, [1, 256]);
+        var bytes = Sys.Serialization.FindSerializerFor(message).ToBinary(message);
+        // version(1) + request id(8) + partition(4) + count(4) + 2 × 4 bytes.
+        Assert.Equal(1 + 8 + 4 + 4 + 8, bytes.Length);
+        Assert.Equal(new byte[] { 2, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0 }, bytes[^12..]);
+    }
+}

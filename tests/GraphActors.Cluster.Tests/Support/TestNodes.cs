@@ -1,0 +1,48 @@
+// Configuration for in-process test nodes on 127.0.0.1: free ports from the OS, serialize-messages on.
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Configuration;
+using GraphActors.Cluster.Hosting;
+
+namespace GraphActors.Cluster.Tests.Support;
+
+public static class TestNodes
+{
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public static string Address(int port) => $"akka.tcp://{Names.ActorSystem}@127.0.0.1:{port}";
+
+    /// <summary>A node config: given port, seeds (none: joins itself), roles and store; every message checked through its serializer.</summary>
+    public static Config Node(int port, IEnumerable<int> seedPorts, string roles, string? store, string extra = "") =>
+        ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            akka.actor.serialize-messages = on
+            akka.remote.dot-netty.tcp.port = {{port}}
+            akka.cluster.seed-nodes = [{{string.Join(", ", seedPorts.Select(p => NodeConfig.Quote(Address(p))))}}]
+            akka.cluster.roles = [{{roles}}]
+            akka.cluster.sharding.rebalance-interval = 1s
+            graphactors.partitions.store-path = {{NodeConfig.Quote(store ?? "")}}
+            {{extra}}
+            """).WithFallback(NodeConfig.Defaults);
+
+    /// <summary>Waits until <paramref name="count"/> members are up as <paramref name="system"/> sees them.</summary>
+    public static async Task AwaitUp(ActorSystem system, int count, TimeSpan timeout)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var deadline = DateTime.UtcNow + timeout;
+        while (cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException(
+                    $"{cluster.SelfAddress} saw {string.Join(", ", cluster.State.Members.Select(m => $"{m.Address} {m.Status}"))} after {timeout}; expected {count} up.");
+            await Task.Delay(100);
+        }
+    }
+}
