@@ -38,7 +38,13 @@ public static class TestStore
 
     public static string Build(int parts)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "ga-cluster-tests", Guid.NewGuid().ToString("N"), "store");
+        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-tests", Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(run, "store");
+        // Shared by every test of the run, so it goes when the test process does (mappings on Linux survive the unlink).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(run, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
         GraphPartitioner.Run(new HeteroGraphSource(Graph()), new PartitionOptions(dir, parts, "hash"));
         return dir;
     }
