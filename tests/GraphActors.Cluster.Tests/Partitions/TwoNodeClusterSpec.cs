@@ -23,6 +23,7 @@ public class TwoNodeClusterSpec : TestKit
         Task.WhenAll(TestNodes.AwaitUp(Sys, 2, Wait), TestNodes.AwaitUp(_b, 2, Wait)).GetAwaiter().GetResult();
         Sys.StartPartitionSharding(PartitionSettings.Create(Sys));
         _b.StartPartitionSharding(PartitionSettings.Create(_b));
+        TestNodes.AwaitRegions(_b.PartitionRegion(), 2, Wait).GetAwaiter().GetResult();
     }
 
     [Fact]

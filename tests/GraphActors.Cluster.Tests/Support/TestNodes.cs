@@ -45,4 +45,22 @@ public static class TestNodes
             await Task.Delay(100);
         }
     }
+
+    /// <summary>
+    /// Waits until the shard coordinator knows <paramref name="count"/> regions of <paramref name="region"/>: before
+    /// that, a shard can only be allocated to the regions already registered, whatever the placement rule prefers.
+    /// </summary>
+    public static async Task AwaitRegions(IActorRef region, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var regions = await region.Ask<Akka.Cluster.Sharding.CurrentRegions>(Akka.Cluster.Sharding.GetCurrentRegions.Instance, timeout);
+            seen = regions.Regions.Count;
+            if (seen >= count) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The shard coordinator knew {seen} regions after {timeout}; expected {count}.");
+    }
 }
