@@ -175,7 +175,7 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
             StreamInitManifest => new StreamInit(r.Long()),
-            StreamAckManifest => StreamAck.Instance,
+            StreamAckManifest => new StreamAck(),
             StreamCompletedManifest => new StreamCompleted(r.Long()),
             StreamFailedManifest => new StreamFailed(r.Long(), r.String()),
             // ---- end SamplingProtocol ----
