@@ -10,6 +10,7 @@ using GraphActors.Cluster.Tests.Support;
 namespace GraphActors.Cluster.Tests.Hosting;
 
 /// <summary>Akka.Remote over TLS from graphactors.remote.tls, with self-signed certificates made here; and the default bind address.</summary>
+[Collection(MultiNodeCollection.Name)]
 public sealed class RemoteTlsSpec : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ga-tls-" + Guid.NewGuid().ToString("N"));

@@ -14,6 +14,7 @@ using static GraphActors.Contracts.Protocols.PartitionProtocol;
 namespace GraphActors.Cluster.Tests.Sampling;
 
 /// <summary>RemoteGraphStore on node B of a two-node cluster (real Akka.Remote on 127.0.0.1), against the same store read locally.</summary>
+[Collection(MultiNodeCollection.Name)]
 public class RemoteGraphStoreSpec : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);

@@ -14,6 +14,7 @@ namespace GraphActors.Cluster.Tests.Sampling;
 /// The sampler on node A (partition + trainer) streams an epoch through a SourceRef to a deliberately slow consumer on
 /// node B (trainer), over real Akka.Remote on 127.0.0.1.
 /// </summary>
+[Collection(MultiNodeCollection.Name)]
 public class SamplerStreamSpec : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
