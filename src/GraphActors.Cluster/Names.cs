@@ -12,6 +12,9 @@ public static class Names
     /// <summary>The display name of partition <paramref name="i"/>, as logs and the CLI show it.</summary>
     public static string PartitionEntity(int i) => $"partition-{i}";
 
+    /// <summary>Actor name of a node's SamplerActor (<c>/user/sampler</c>).</summary>
+    public const string Sampler = "sampler";
+
     /// <summary>Singleton name of the training coordinator (reserved for the training work).</summary>
     public const string TrainingCoordinatorSingleton = "training-coordinator";
 

@@ -36,14 +36,33 @@ public static class NegativeSampler
         var candidates = edges.Direction(!incoming); // rows = candidates, their degree towards the sources
         var n = candidates.RowCount;
         if (n == 0) throw new InvalidOperationException($"{edges.Type}: no candidate nodes to draw negatives from.");
+        foreach (var src in sources)
+            if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(sources), src, $"Source {src} is outside 0..{adjacency.RowCount - 1}.");
         var table = strategy == NegativeStrategy.InDegree ? DegreeTable(candidates, edges) : null;
+        return Sample(adjacency, sources, n, table, k, excludeNeighbors, ref rng, output, maxRetries);
+    }
 
+    /// <summary>
+    /// The kernel over one CSR, for callers that hold only part of a graph (a partition): <paramref name="rows"/> are
+    /// the sources' rows of <paramref name="adjacency"/> (a negative row has nothing to exclude), candidates are
+    /// 0 .. <paramref name="candidateCount"/> − 1 drawn uniformly, or from <paramref name="degreeTable"/> when given.
+    /// The adjacency's neighbour ids must be in the candidates' id space (global ids for a partition's CSR).
+    /// </summary>
+    public static NegativeSampleStats Sample(Csr adjacency, ReadOnlySpan<int> rows, int candidateCount, AliasTable? degreeTable, int k,
+        bool excludeNeighbors, ref Xoshiro256 rng, Span<int> output, int maxRetries = DefaultMaxRetries)
+    {
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
+        if (output.Length < (long)rows.Length * k)
+            throw new ArgumentException($"Output holds {output.Length} ids; {rows.Length} sources × {k} need {(long)rows.Length * k}.", nameof(output));
+        var n = degreeTable?.Count ?? candidateCount;
+        if (n == 0) throw new InvalidOperationException("No candidate nodes to draw negatives from.");
+        var table = degreeTable;
         var r = rng;
         int redrawn = 0, unresolved = 0;
         var w = 0;
-        foreach (var src in sources)
+        foreach (var src in rows)
         {
-            if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(sources), src, $"Source {src} is outside 0..{adjacency.RowCount - 1}.");
+            if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(rows), src, $"Row {src} is outside 0..{adjacency.RowCount - 1}.");
             var check = excludeNeighbors && src >= 0 && adjacency.Degree(src) > 0;
             for (var j = 0; j < k; j++)
             {
@@ -63,7 +82,7 @@ public static class NegativeSampler
             }
         }
         rng = r;
-        return new NegativeSampleStats(sources.Length * k, redrawn, unresolved);
+        return new NegativeSampleStats(rows.Length * k, redrawn, unresolved);
     }
 
     /// <summary>The cached in_degree table of <paramref name="candidates"/> (row degree^0.75).</summary>

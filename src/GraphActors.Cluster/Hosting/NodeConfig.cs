@@ -22,7 +22,8 @@ public static class NodeConfig
     private static readonly Lazy<Config> Base = new(() => EmbeddedConfig.Load("GraphActors.Cluster.Hosting.base.hocon"));
 
     /// <summary>The built-in <c>hocon/base.hocon</c>, with the module defaults (partitions, serializer) under it.</summary>
-    public static Config Defaults => Base.Value.WithFallback(PartitionSettings.DefaultConfig).WithFallback(GraphActorsSerialization.Config);
+    public static Config Defaults => Base.Value.WithFallback(PartitionSettings.DefaultConfig).WithFallback(Sampling.SamplerSettings.DefaultConfig)
+        .WithFallback(GraphActorsSerialization.Config);
 
     /// <summary>
     /// The full node configuration. <paramref name="environment"/> is usually <see cref="Environment.GetEnvironmentVariables()"/>;

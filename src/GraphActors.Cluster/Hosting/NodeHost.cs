@@ -23,7 +23,7 @@ public static class NodeHost
     /// </summary>
     public static ActorSystem Start(Config config, TextWriter output)
     {
-        var system = ActorSystem.Create(Names.ActorSystem, config);
+        var system = RemoteTls.CreateSystem(Names.ActorSystem, config);
         var cluster = Akka.Cluster.Cluster.Get(system);
         var roles = cluster.SelfRoles;
         var host = config.GetString("akka.remote.dot-netty.tcp.hostname");

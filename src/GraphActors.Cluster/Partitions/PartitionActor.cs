@@ -105,7 +105,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         Receive<Loaded>(m =>
         {
             _loading = null;
-            _server = new PartitionServer(m.Partition);
+            _server = new PartitionServer(m.Partition, PartitionServer.StoreDegreeTables(_settings.StorePath));
             Timers.CancelAll();
             _log.Info("Partition {0} loaded from [{1}] (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
                 _partition, _settings.StorePath, m.Attempt, _server.MappedBytes, _stashed);

@@ -5,6 +5,7 @@ using GraphActors.Graph;
 using GraphActors.Graph.Storage;
 using GraphActors.Sampling;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
+using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
 namespace GraphActors.Cluster.Partitions;
 
@@ -17,10 +18,16 @@ public sealed class PartitionServer : IDisposable
 {
     private readonly LoadedPartition _partition;
     private readonly SampleBuffer _buffer = new();
+    private readonly Func<CanonicalEdgeType, AliasTable>? _degreeTables;
 
-    public PartitionServer(LoadedPartition partition)
+    /// <param name="degreeTables">
+    /// The whole graph's in_degree table of an edge type's destination nodes (a partition holds only its own nodes'
+    /// in-CSR rows); null: in_degree negatives are refused with an error.
+    /// </param>
+    public PartitionServer(LoadedPartition partition, Func<CanonicalEdgeType, AliasTable>? degreeTables = null)
     {
         _partition = partition;
+        _degreeTables = degreeTables;
         MappedBytes = MeasureBytes(partition);
     }
 
@@ -46,6 +53,8 @@ public sealed class PartitionServer : IDisposable
                 GetDegrees m => Degrees(m),
                 GetIds m => Lookup(m),
                 GetPartitionInfo m => Info(m.RequestId),
+                GetNegatives m => Negatives(m),
+                GetLabels m => Labels(m),
                 _ => Error(request, $"{request.GetType().Name} is not a request a partition answers."),
             };
         }
@@ -72,6 +81,58 @@ public sealed class PartitionServer : IDisposable
         else for (var i = 0; i < w.Length; i++) w[i] = weights[edgeIds[i]];
         RowsServed += rows.Length;
         return new NeighborsResult(m.RequestId, Partition, _buffer.Offsets.ToArray(), _buffer.Neighbors.ToArray(), w);
+    }
+
+    private IPartitionResponse Labels(GetLabels m)
+    {
+        if (!TryLocalRows(m.NodeType, m.Ids, out var rows, out var problem)) return Error(m, problem);
+        var labels = _partition.Nodes(m.NodeType).Labels.Span;
+        var result = new int[rows.Length];
+        for (var i = 0; i < rows.Length; i++) result[i] = labels.IsEmpty ? -1 : labels[rows[i]];
+        RowsServed += rows.Length;
+        return new LabelsResult(m.RequestId, Partition, result);
+    }
+
+    private IPartitionResponse Negatives(GetNegatives m)
+    {
+        if (m.K < 1) return Error(m, $"k = {m.K} must be at least 1.");
+        var edges = _partition.Edges(m.EdgeType);
+        if (!TryLocalRows(m.EdgeType.Src, m.Sources, out var rows, out var problem)) return Error(m, problem);
+        var candidates = _partition.Book.NodeCount(m.EdgeType.Dst);
+        AliasTable? table = null;
+        if (m.Strategy == NegativeStrategyKind.InDegree)
+        {
+            if (_degreeTables is null) return Error(m, "in_degree negatives need the whole graph's degree table, which this partition was not given.");
+            table = _degreeTables(m.EdgeType);
+        }
+        var output = new int[checked(rows.Length * m.K)];
+        var rng = new Xoshiro256(m.RngSeed);
+        var stats = NegativeSampler.Sample(edges.Out, rows, candidates, table, m.K, m.ExcludeNeighbors, ref rng, output);
+        RowsServed += rows.Length;
+        return new NegativesResult(m.RequestId, Partition, output, stats.Requested, stats.Redrawn, stats.Unresolved);
+    }
+
+    /// <summary>
+    /// A degree-table provider reading every partition's in-CSR row lengths from the store once per edge type
+    /// (memory-mapped, so the other partitions' files are only touched for their offsets), cached for the server's life.
+    /// </summary>
+    public static Func<CanonicalEdgeType, AliasTable> StoreDegreeTables(string storePath)
+    {
+        var cache = new Dictionary<CanonicalEdgeType, AliasTable>();
+        return type =>
+        {
+            if (cache.TryGetValue(type, out var t)) return t;
+            var store = PartitionStore.Open(storePath);
+            var weights = new double[store.Book.NodeCount(type.Dst)];
+            for (var p = 0; p < store.Parts; p++)
+            {
+                using var part = store.LoadPartition(p);
+                var csr = part.Edges(type).In;
+                var start = part.Nodes(type.Dst).Start;
+                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[start + r] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
+            }
+            return cache[type] = new AliasTable(weights);
+        };
     }
 
     private IPartitionResponse Gather(GetFeatures m)

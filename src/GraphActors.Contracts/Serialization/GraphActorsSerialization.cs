@@ -10,7 +10,9 @@ public static class GraphActorsSerialization
         using var stream = typeof(GraphActorsSerialization).Assembly.GetManifestResourceStream("GraphActors.Contracts.serialization.conf")
             ?? throw new InvalidOperationException("GraphActors.Contracts was built without its serialization.conf resource.");
         using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+        // EpochStreamReady embeds a SourceRef, written by Akka.Streams' StreamRefSerializer: a node that receives one
+        // must know that serializer before it ever materialises a stream (Akka only adds it on first Materializer()).
+        return ConfigurationFactory.ParseString(reader.ReadToEnd()).WithFallback(Akka.Streams.ActorMaterializer.DefaultConfig());
     });
 
     /// <summary>The <c>akka.actor.serializers</c> and <c>serialization-bindings</c> entries for our messages.</summary>

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 using GraphActors.Contracts.Protocols;
+using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
 namespace GraphActors.Contracts.Serialization;
 
@@ -30,6 +31,21 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
     internal const string PartitionInfoResultManifest = "PPI";
     internal const string PartitionErrorManifest = "PER";
 
+    // ---- SamplingProtocol manifests ("S…") ----
+    internal const string GetNegativesManifest = "SGN";
+    internal const string NegativesResultManifest = "SNR";
+    internal const string GetLabelsManifest = "SGL";
+    internal const string LabelsResultManifest = "SLR";
+    internal const string SampleEpochManifest = "SSE";
+    internal const string EpochStreamReadyManifest = "SER";
+    internal const string EpochRejectedManifest = "SEJ";
+    internal const string MiniBatchDataManifest = "SMB";
+    internal const string StreamInitManifest = "SIN";
+    internal const string StreamAckManifest = "SAK";
+    internal const string StreamCompletedManifest = "SSC";
+    internal const string StreamFailedManifest = "SSF";
+    // ---- end SamplingProtocol manifests ----
+
     public override int Identifier => SerializerId;
 
     public override string Manifest(object o) => o switch
@@ -45,22 +61,39 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
         GetPartitionInfo => GetPartitionInfoManifest,
         PartitionInfoResult => PartitionInfoResultManifest,
         PartitionError => PartitionErrorManifest,
+        // ---- SamplingProtocol ----
+        GetNegatives => GetNegativesManifest,
+        NegativesResult => NegativesResultManifest,
+        GetLabels => GetLabelsManifest,
+        LabelsResult => LabelsResultManifest,
+        SampleEpoch => SampleEpochManifest,
+        EpochStreamReady => EpochStreamReadyManifest,
+        EpochRejected => EpochRejectedManifest,
+        MiniBatchData => MiniBatchDataManifest,
+        StreamInit => StreamInitManifest,
+        StreamAck => StreamAckManifest,
+        StreamCompleted => StreamCompletedManifest,
+        StreamFailed => StreamFailedManifest,
+        // ---- end SamplingProtocol ----
         _ => throw Unknown(o),
     };
 
     public override byte[] ToBinary(object obj)
     {
+        // A SourceRef is Akka's to serialize (it holds an actor ref): its bytes are made once, then embedded.
+        var nested = obj is EpochStreamReady ready ? SerializeNested(ready.Stream) : default;
         var sizer = new WireSizer();
-        Write(ref sizer, obj);
+        Write(ref sizer, obj, nested);
         var buffer = GC.AllocateUninitializedArray<byte>(sizer.Size);
         var writer = new WireWriter(buffer);
-        Write(ref writer, obj);
+        Write(ref writer, obj, nested);
         return buffer;
     }
 
-    private static void Write<TW>(ref TW w, object obj) where TW : struct, IWire
+    private static void Write<TW>(ref TW w, object obj, Nested nested) where TW : struct, IWire
     {
         w.Byte(Version);
+        if (WriteSampling(ref w, obj, nested)) return;
         switch (obj)
         {
             case GetNeighbors m:
@@ -130,6 +163,22 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             GetPartitionInfoManifest => new GetPartitionInfo(r.Long(), r.Int(), r.Long()),
             PartitionInfoResultManifest => ReadInfo(ref r),
             PartitionErrorManifest => new PartitionError(r.Long(), r.Int(), r.String()),
+            // ---- SamplingProtocol ----
+            GetNegativesManifest => new GetNegatives(r.Long(), r.Int(), EdgeType(ref r), r.Ints(), r.Int(), (NegativeStrategyKind)r.Byte(),
+                r.Byte() != 0, r.ULong(), r.Long()),
+            NegativesResultManifest => new NegativesResult(r.Long(), r.Int(), r.Ints(), r.Int(), r.Int(), r.Int()),
+            GetLabelsManifest => new GetLabels(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Long()),
+            LabelsResultManifest => new LabelsResult(r.Long(), r.Int(), r.Ints()),
+            SampleEpochManifest => new SampleEpoch(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Int(), r.Ints(),
+                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong()),
+            EpochStreamReadyManifest => ReadStreamReady(ref r),
+            EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
+            MiniBatchDataManifest => ReadMiniBatch(ref r),
+            StreamInitManifest => new StreamInit(r.Long()),
+            StreamAckManifest => new StreamAck(),
+            StreamCompletedManifest => new StreamCompleted(r.Long()),
+            StreamFailedManifest => new StreamFailed(r.Long(), r.String()),
+            // ---- end SamplingProtocol ----
             _ => throw new SerializationException(
                 $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
         };
@@ -159,6 +208,151 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
         // Each element takes at least 4 bytes, so a count beyond that is a torn frame, not a huge allocation.
         return n is >= 0 and <= 1 << 24 ? n : throw new SerializationException($"Implausible element count {n}.");
     }
+
+    // ==== SamplingProtocol: write/read routines (kept apart from the partition protocol's for easy merging) ====
+
+    /// <summary>Akka's own serialization of an embedded object (a SourceRef): serializer id, manifest, bytes.</summary>
+    private readonly record struct Nested(int SerializerId, string Manifest, byte[] Bytes);
+
+    private Nested SerializeNested(object o)
+    {
+        var serializer = system.Serialization.FindSerializerFor(o);
+        return new Nested(serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, o), serializer.ToBinary(o));
+    }
+
+    private static bool WriteSampling<TW>(ref TW w, object obj, Nested nested) where TW : struct, IWire
+    {
+        switch (obj)
+        {
+            case GetNegatives m:
+                w.Long(m.RequestId); w.Int(m.Partition); EdgeType(ref w, m.EdgeType); w.Ints(m.Sources); w.Int(m.K);
+                w.Byte((byte)m.Strategy); w.Byte(m.ExcludeNeighbors ? (byte)1 : (byte)0); w.ULong(m.RngSeed); w.Long(m.DeadlineUnixMs);
+                return true;
+            case NegativesResult m:
+                w.Long(m.RequestId); w.Int(m.Partition); w.Ints(m.Negatives); w.Int(m.Requested); w.Int(m.Redrawn); w.Int(m.Unresolved);
+                return true;
+            case GetLabels m:
+                w.Long(m.RequestId); w.Int(m.Partition); w.String(m.NodeType.Name); w.Ints(m.Ids); w.Long(m.DeadlineUnixMs);
+                return true;
+            case LabelsResult m:
+                w.Long(m.RequestId); w.Int(m.Partition); w.Ints(m.Labels);
+                return true;
+            case SampleEpoch m:
+                w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.NodeType.Name); w.Ints(m.Seeds); w.Int(m.BatchSize); w.Ints(m.Fanouts);
+                w.Byte((byte)m.Strategy); w.Byte(m.DropLast ? (byte)1 : (byte)0); w.ULong(m.Seed);
+                return true;
+            case EpochStreamReady m:
+                w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Batches);
+                w.Int(nested.SerializerId); w.String(nested.Manifest); w.Bytes(nested.Bytes);
+                return true;
+            case EpochRejected m:
+                w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.Problem);
+                return true;
+            case MiniBatchData m:
+                WriteMiniBatch(ref w, m);
+                return true;
+            case StreamInit m:
+                w.Long(m.RequestId);
+                return true;
+            case StreamAck:
+                return true;
+            case StreamCompleted m:
+                w.Long(m.RequestId);
+                return true;
+            case StreamFailed m:
+                w.Long(m.RequestId); w.String(m.Problem);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private EpochStreamReady ReadStreamReady(ref WireReader r)
+    {
+        var requestId = r.Long();
+        var epoch = r.Int();
+        var batches = r.Int();
+        var id = r.Int();
+        var manifest = r.String();
+        var bytes = r.Bytes();
+        var stream = system.Serialization.Deserialize(bytes, id, manifest) as Akka.Streams.ISourceRef<MiniBatchData>
+            ?? throw new SerializationException($"EpochStreamReady {requestId}: the embedded stream is not a SourceRef of MiniBatchData.");
+        return new EpochStreamReady(requestId, epoch, batches, stream);
+    }
+
+    // Layout: header, node types, edge types, blocks (per type: src nodes, num dst; per edge type: src, dst, weights?),
+    // then per type: feature dim, features?, labels?. A null array is a 0 flag byte; present ones a 1 and the array.
+    private static void WriteMiniBatch<TW>(ref TW w, MiniBatchData m) where TW : struct, IWire
+    {
+        w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Index);
+        var types = m.NodeTypes.Length;
+        var edges = m.EdgeTypes.Length;
+        w.Int(types);
+        foreach (var t in m.NodeTypes) w.String(t);
+        w.Int(edges);
+        foreach (var e in m.EdgeTypes) EdgeType(ref w, e);
+        w.Int(m.Blocks.Length);
+        foreach (var b in m.Blocks)
+        {
+            Check(b.SrcNodes.Length == types && b.NumDst.Length == types, "block node arrays");
+            Check(b.EdgeSrc.Length == edges && b.EdgeDst.Length == edges && b.EdgeWeights.Length == edges, "block edge arrays");
+            foreach (var s in b.SrcNodes) w.Ints(s);
+            w.Ints(b.NumDst);
+            for (var e = 0; e < edges; e++) { w.Ints(b.EdgeSrc[e]); w.Ints(b.EdgeDst[e]); OptionalFloats(ref w, b.EdgeWeights[e]); }
+        }
+        Check(m.FeatureDims.Length == types && m.Features.Length == types && m.Labels.Length == types, "per-type arrays");
+        w.Ints(m.FeatureDims);
+        foreach (var f in m.Features) OptionalFloats(ref w, f);
+        foreach (var l in m.Labels)
+        {
+            w.Byte(l is null ? (byte)0 : (byte)1);
+            if (l is not null) w.Ints(l);
+        }
+    }
+
+    private static MiniBatchData ReadMiniBatch(ref WireReader r)
+    {
+        var requestId = r.Long();
+        var epoch = r.Int();
+        var index = r.Int();
+        var nodeTypes = new string[Count(ref r)];
+        for (var i = 0; i < nodeTypes.Length; i++) nodeTypes[i] = r.String();
+        var edgeTypes = new CanonicalEdgeType[Count(ref r)];
+        for (var i = 0; i < edgeTypes.Length; i++) edgeTypes[i] = EdgeType(ref r);
+        var blocks = new BlockData[Count(ref r)];
+        for (var b = 0; b < blocks.Length; b++)
+        {
+            var src = new int[nodeTypes.Length][];
+            for (var t = 0; t < src.Length; t++) src[t] = r.Ints();
+            var numDst = r.Ints();
+            var es = new int[edgeTypes.Length][];
+            var ed = new int[edgeTypes.Length][];
+            var ew = new float[]?[edgeTypes.Length];
+            for (var e = 0; e < edgeTypes.Length; e++) { es[e] = r.Ints(); ed[e] = r.Ints(); ew[e] = OptionalFloats(ref r); }
+            blocks[b] = new BlockData(src, numDst, es, ed, ew);
+        }
+        var dims = r.Ints();
+        var features = new float[]?[nodeTypes.Length];
+        for (var t = 0; t < features.Length; t++) features[t] = OptionalFloats(ref r);
+        var labels = new int[]?[nodeTypes.Length];
+        for (var t = 0; t < labels.Length; t++) labels[t] = r.Byte() == 0 ? null : r.Ints();
+        return new MiniBatchData(requestId, epoch, index, nodeTypes, edgeTypes, blocks, dims, features, labels);
+    }
+
+    private static void OptionalFloats<TW>(ref TW w, float[]? v) where TW : struct, IWire
+    {
+        w.Byte(v is null ? (byte)0 : (byte)1);
+        if (v is not null) w.Floats(v);
+    }
+
+    private static float[]? OptionalFloats(ref WireReader r) => r.Byte() == 0 ? null : r.Floats();
+
+    private static void Check(bool ok, string what)
+    {
+        if (!ok) throw new SerializationException($"MiniBatchData is inconsistent: {what} do not match the node/edge type counts.");
+    }
+
+    // ==== end SamplingProtocol ====
 
     private static void EdgeType<TW>(ref TW w, CanonicalEdgeType t) where TW : struct, IWire
     {

@@ -19,6 +19,7 @@ internal interface IWire
     void Ints(ReadOnlySpan<int> v);
     void Longs(ReadOnlySpan<long> v);
     void Floats(ReadOnlySpan<float> v);
+    void Bytes(ReadOnlySpan<byte> v);
 }
 
 internal struct WireSizer : IWire
@@ -32,6 +33,7 @@ internal struct WireSizer : IWire
     public void Ints(ReadOnlySpan<int> v) => Size = checked(Size + 4 + v.Length * 4);
     public void Longs(ReadOnlySpan<long> v) => Size = checked(Size + 4 + v.Length * 8);
     public void Floats(ReadOnlySpan<float> v) => Size = checked(Size + 4 + v.Length * 4);
+    public void Bytes(ReadOnlySpan<byte> v) => Size = checked(Size + 4 + v.Length);
 }
 
 internal struct WireWriter(byte[] buffer) : IWire
@@ -54,6 +56,7 @@ internal struct WireWriter(byte[] buffer) : IWire
     public void Ints(ReadOnlySpan<int> v) { Int(v.Length); Raw(v, Take(v.Length * 4)); }
     public void Longs(ReadOnlySpan<long> v) { Int(v.Length); Raw(v, Take(v.Length * 8)); }
     public void Floats(ReadOnlySpan<float> v) { Int(v.Length); Raw(v, Take(v.Length * 4)); }
+    public void Bytes(ReadOnlySpan<byte> v) { Int(v.Length); v.CopyTo(Take(v.Length)); }
 
     private static void Raw<T>(ReadOnlySpan<T> v, Span<byte> dst) where T : unmanaged
     {
@@ -90,6 +93,7 @@ internal ref struct WireReader(ReadOnlySpan<byte> data, string manifest)
     public int[] Ints() => Array<int>(4);
     public long[] Longs() => Array<long>(8);
     public float[] Floats() => Array<float>(4);
+    public byte[] Bytes() => Take(Int()).ToArray();
 
     public void End()
     {

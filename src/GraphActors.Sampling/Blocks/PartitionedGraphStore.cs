@@ -39,9 +39,14 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         for (var p = 0; p < _parts.Length; p++)
             if (_parts[p].Id.Value != p) throw new ArgumentException($"Partition {p} is missing.", nameof(partitions));
         _ownsPartitions = ownsPartitions;
-        var manifest = _parts[0].Manifest;
+        Schema = SchemaOf(_parts[0].Manifest);
+    }
+
+    /// <summary>The schema a store's manifest (partitions.json) describes; the cluster's remote store uses it too.</summary>
+    public static GraphStoreSchema SchemaOf(StoreManifest manifest)
+    {
         var relations = manifest.EdgeTypes.ToDictionary(e => e.Relation, e => e.Type);
-        Schema = new GraphStoreSchema(
+        return new GraphStoreSchema(
             manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount)).ToArray(),
             manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations))).ToArray());
     }

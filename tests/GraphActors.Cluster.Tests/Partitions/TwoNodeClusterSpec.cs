@@ -7,6 +7,7 @@ using static GraphActors.Contracts.Protocols.PartitionProtocol;
 namespace GraphActors.Cluster.Tests.Partitions;
 
 /// <summary>Two ActorSystems on 127.0.0.1 talking over real Akka.Remote TCP; Sys is node A (the seed), B joins it.</summary>
+[Collection(MultiNodeCollection.Name)]
 public class TwoNodeClusterSpec : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);

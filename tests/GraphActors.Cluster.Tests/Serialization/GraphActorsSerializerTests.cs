@@ -26,6 +26,13 @@ public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
         var manifest = serializer.Manifest(message);
         var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
         SampleMessages.AssertSame(message, back);
+        if (message is Contracts.Protocols.SamplingProtocol.EpochStreamReady)
+        {
+            // An embedded actor ref resolves in the reading system (the sample's Nobody becomes this system's
+            // deadLetters), so the bytes are stable from the first round trip on.
+            bytes = serializer.ToBinary(back);
+            back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+        }
         Assert.Equal(bytes, serializer.ToBinary(back));
     }
 

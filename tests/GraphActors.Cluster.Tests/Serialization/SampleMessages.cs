@@ -3,6 +3,7 @@ using System.Collections;
 using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
+using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
@@ -25,22 +26,68 @@ public static class SampleMessages
         new PartitionInfoResult(5, 2, 4, ["item", "user"], [0, 100], [60, 100], [2, 64], [Click, new("user", "follow", "user")],
             [750, 400], 10, 2000, 1 << 20, 1),
         new PartitionError(6, 3, "GetFeatures 6: node 12 of type 'user' is not owned here (partition 3 owns [0, 10))."),
+        // ---- SamplingProtocol ----
+        new GetNegatives(7, 1, Click, [3, 4, 4], 5, NegativeStrategyKind.InDegree, true, ulong.MaxValue, 1_700_000_000_000),
+        new GetNegatives(8, 0, Click, [], 1, NegativeStrategyKind.Random, false, 0, 0),
+        new NegativesResult(7, 1, [1, 2, 3, 4, 5, 6], 6, 2, 1),
+        new GetLabels(9, 0, "user", [0, 1, 9], 55),
+        new LabelsResult(9, 0, [3, -1, 0]),
+        new SampleEpoch(10, 3, "user", [5, 1, 9], 512, [-1, 10, 15], NeighborStrategy.RandomWithoutReplacement, true, 42),
+        new EpochStreamReady(11, 3, 17, UnsubscribedSourceRef()),
+        new EpochRejected(12, 3, "seed 9 appears twice; seeds must be distinct."),
+        new MiniBatchData(13, 3, 5, ["item", "user"], [Click, new("user", "follow", "user")],
+            [
+                new BlockData([[7, 8], [1, 2, 3]], [1, 2], [[0, 1], []], [[0, 0], []], [[0.5f, float.NaN], null]),
+                new BlockData([[7], [1, 2]], [0, 2], [[], [1]], [[], [0]], [null, null]),
+            ],
+            [2, 0], [[1f, 2f, 3f, 4f], null], [null, [1, 0]]),
+        new StreamInit(14),
+        StreamAck.Instance,
+        new StreamCompleted(14),
+        new StreamFailed(14, "Remote stream failed"),
     ];
+
+    /// <summary>
+    /// A SourceRef as the sampler hands it out (Akka's SourceRefImpl is internal; its partner here is Nobody), so the
+    /// embedded Akka serialization of EpochStreamReady is exercised.
+    /// </summary>
+    private static Akka.Streams.ISourceRef<MiniBatchData> UnsubscribedSourceRef()
+    {
+        var impl = typeof(Akka.Streams.Dsl.StreamRefs).Assembly.GetType("Akka.Streams.Implementation.StreamRef.SourceRefImpl`1", throwOnError: true)!
+            .MakeGenericType(typeof(MiniBatchData));
+        return (Akka.Streams.ISourceRef<MiniBatchData>)Activator.CreateInstance(impl, Akka.Actor.ActorRefs.Nobody)!;
+    }
 
     /// <summary>Every public property equal; arrays (and other sequences) by content, floats bit for bit.</summary>
     public static void AssertSame(object expected, object actual)
     {
         Assert.Equal(expected.GetType(), actual.GetType());
         foreach (var p in expected.GetType().GetProperties())
+            AssertValue(p.GetValue(expected), p.GetValue(actual), p.Name);
+    }
+
+    // Nested arrays (jagged, nullable rows) and nested records (BlockData) compare element by element; a SourceRef by its partner.
+    private static void AssertValue(object? e, object? a, string where)
+    {
+        if (e is null || a is null) { Assert.True(e is null && a is null, $"{where}: one side is null"); return; }
+        if (e is float[] ef)
+            Assert.Equal(ef.Select(BitConverter.SingleToInt32Bits), ((float[])a).Select(BitConverter.SingleToInt32Bits));
+        else if (e is Akka.Streams.ISourceRef<MiniBatchData>)
         {
-            var e = p.GetValue(expected);
-            var a = p.GetValue(actual);
-            if (e is float[] ef)
-                Assert.Equal(ef.Select(BitConverter.SingleToInt32Bits), ((float[])a!).Select(BitConverter.SingleToInt32Bits));
-            else if (e is IEnumerable es and not string)
-                Assert.Equal(es.Cast<object>(), ((IEnumerable)a!).Cast<object>());
-            else
-                Assert.Equal(e, a);
+            // The partner (Nobody here) resolves per system; SamplerStreamSpec proves a real one crosses nodes and works.
+            Assert.Equal(e.GetType(), a.GetType());
+            Assert.NotNull(a.GetType().GetProperty("InitialPartnerRef")!.GetValue(a));
         }
+        else if (e is IEnumerable es and not string)
+        {
+            var ea = es.Cast<object?>().ToArray();
+            var aa = ((IEnumerable)a).Cast<object?>().ToArray();
+            Assert.Equal(ea.Length, aa.Length);
+            for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
+        }
+        else if (e is BlockData)
+            AssertSame(e, a);
+        else
+            Assert.Equal(e, a);
     }
 }

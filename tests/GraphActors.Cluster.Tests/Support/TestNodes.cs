@@ -21,7 +21,7 @@ public static class TestNodes
     /// <summary>A node config: given port, seeds (none: joins itself), roles and store; every message checked through its serializer.</summary>
     public static Config Node(int port, IEnumerable<int> seedPorts, string roles, string? store, string extra = "") =>
         ConfigurationFactory.ParseString($$"""
-            akka.loglevel = WARNING
+            akka.loglevel = {{(Environment.GetEnvironmentVariable("GA_TEST_LOGLEVEL") ?? "WARNING")}}
             akka.stdout-loglevel = WARNING
             akka.actor.serialize-messages = on
             akka.remote.dot-netty.tcp.port = {{port}}

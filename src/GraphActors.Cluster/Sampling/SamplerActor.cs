@@ -1,0 +1,152 @@
+// Samples an epoch's share of seeds into a stream of mini-batches and hands the trainer a SourceRef to it.
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using GraphActors.Cluster.Partitions;
+using GraphActors.Contracts;
+using GraphActors.Sampling;
+using static GraphActors.Contracts.Protocols.SamplingProtocol;
+
+namespace GraphActors.Cluster.Sampling;
+
+/// <summary>Hooks for measuring the pipeline (tests, metrics); called from stream threads, so implementations must be thread-safe.</summary>
+public interface ISamplerObserver
+{
+    /// <summary>Batch <paramref name="index"/> of <paramref name="epoch"/> entered the sampling stage.</summary>
+    void BatchStarted(int epoch, int index);
+    /// <summary>Batch <paramref name="index"/> has its blocks and features and enters the prefetch buffer.</summary>
+    void BatchReady(int epoch, int index, long payloadBytes);
+}
+
+/// <summary>
+/// On <see cref="SampleEpoch"/> it materialises, per epoch, the pipeline
+/// <c>seed batches → SelectAsync(parallelism) sample blocks → SelectAsync(parallelism) gather input features →
+/// Buffer(prefetch, backpressure) → StreamRefs.SourceRef</c> and answers the requester with
+/// <see cref="EpochStreamReady"/> (or <see cref="EpochRejected"/>). The store calls happen in the stream (no Ask in
+/// this actor); the requester runs the SourceRef into an ack-based sink (<see cref="MiniBatchWire.RunInto"/>), so the
+/// sampler runs at most <see cref="SamplerSettings.InFlightBound"/> batches ahead of the trainer. The streams run on
+/// this actor's materializer: stopping the actor stops its epochs.
+/// </summary>
+public sealed class SamplerActor : ReceiveActor
+{
+    private readonly IGraphStore _store;
+    private readonly SamplerSettings _settings;
+    private readonly ISamplerObserver? _observer;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IMaterializer _materializer = null!;
+
+    public SamplerActor(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer)
+    {
+        _store = store;
+        _settings = settings;
+        _observer = observer;
+        Receive<SampleEpoch>(Start);
+    }
+
+    public static Props Props(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer = null) =>
+        Akka.Actor.Props.Create(() => new SamplerActor(store, settings, observer));
+
+    protected override void PreStart() => _materializer = Context.Materializer();
+
+    private void Start(SampleEpoch m)
+    {
+        var replyTo = Sender;
+        if (Validate(m) is { } problem)
+        {
+            _log.Warning("Sampler refused epoch {0} (request {1}): {2}", m.Epoch, m.RequestId, problem);
+            replyTo.Tell(new EpochRejected(m.RequestId, m.Epoch, problem));
+            return;
+        }
+        var order = EpochPlan.Shuffle(m.Seeds, m.Seed, m.Epoch);
+        var batches = EpochPlan.BatchCount(order.Length, m.BatchSize, m.DropLast);
+        var options = new BlockSamplerOptions(m.Fanouts) { Strategy = PartitionServer.ToKernel(m.Strategy), GatherFeatures = false };
+        // BlockSampler is single-threaded: each in-flight batch borrows one (at most `parallelism` exist per epoch).
+        var samplers = new ConcurrentBag<BlockSampler>();
+        var store = _store;
+        var observer = _observer;
+        var maxBytes = _settings.MaxBatchBytes;
+
+        var ready = Source.From(Enumerable.Range(0, batches))
+            .SelectAsync(_settings.Parallelism, async b =>
+            {
+                observer?.BatchStarted(m.Epoch, b);
+                if (!samplers.TryTake(out var sampler)) sampler = new BlockSampler(store, options);
+                try
+                {
+                    var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = EpochPlan.Batch(order, m.BatchSize, b).ToArray() };
+                    return (Index: b, Batch: await sampler.SampleAsync(seeds, EpochPlan.BatchSeed(m.Seed, m.Epoch, b)).ConfigureAwait(false));
+                }
+                finally
+                {
+                    samplers.Add(sampler);
+                }
+            })
+            .SelectAsync(_settings.Parallelism, async x =>
+            {
+                var batch = await GatherFeatures(store, x.Batch).ConfigureAwait(false);
+                var data = batch.ToData(m.RequestId, m.Epoch, x.Index);
+                var bytes = data.PayloadBytes;
+                if (bytes > maxBytes)
+                    throw new InvalidOperationException(
+                        $"Mini-batch {x.Index} of epoch {m.Epoch} is {bytes / 1048576.0:0.0} MiB, above graphactors.sampler.max-batch-bytes " +
+                        $"({maxBytes / 1048576.0:0.0} MiB, kept under the remote frame size): lower the batch size ({m.BatchSize}) or the fanouts.");
+                observer?.BatchReady(m.Epoch, x.Index, bytes);
+                return data;
+            })
+            .Buffer(_settings.Prefetch, OverflowStrategy.Backpressure)
+            .RunWith(StreamRefs.SourceRef<MiniBatchData>()
+                .WithAttributes(StreamRefAttributes.CreateSubscriptionTimeout(_settings.SubscriptionTimeout)), _materializer);
+
+        ready.PipeTo(replyTo,
+            success: sourceRef => new EpochStreamReady(m.RequestId, m.Epoch, batches, sourceRef),
+            failure: e => new EpochRejected(m.RequestId, m.Epoch, $"the epoch's stream could not be materialised: {e.GetBaseException().Message}"));
+        _log.Info("Sampler offers epoch {0} (request {1}): {2} batch(es) of up to {3} '{4}' seeds, fanouts [{5}]",
+            m.Epoch, m.RequestId, batches, m.BatchSize, m.NodeType, string.Join(", ", m.Fanouts));
+    }
+
+    private string? Validate(SampleEpoch m)
+    {
+        if (m.BatchSize < 1) return $"batch size {m.BatchSize} must be at least 1.";
+        if (m.Fanouts.Length == 0) return "fanouts are empty: need one entry per layer.";
+        if (m.Fanouts.Any(f => f < -1)) return $"fanouts [{string.Join(", ", m.Fanouts)}] must be -1 (all), 0 (skip) or positive.";
+        try { _store.Schema.Node(m.NodeType); }
+        catch (KeyNotFoundException e) { return e.Message; }
+        var count = _store.Schema.Node(m.NodeType).Count;
+        var seen = new HashSet<int>();
+        foreach (var s in m.Seeds)
+        {
+            if ((uint)s >= (uint)count) return $"seed {s} of '{m.NodeType}' is outside 0..{count - 1}.";
+            if (!seen.Add(s)) return $"seed {s} appears twice; seeds must be distinct.";
+        }
+        return null;
+    }
+
+    /// <summary>Input features of every node type, the types asked in parallel (each call is one request per partition).</summary>
+    private static async Task<MiniBatch> GatherFeatures(IGraphStore store, MiniBatch batch)
+    {
+        var schema = store.Schema;
+        var features = new float[]?[batch.NodeTypes.Count];
+        var calls = new List<Task>();
+        for (var t = 0; t < features.Length; t++)
+        {
+            var info = schema.Node(batch.NodeTypes[t]);
+            var input = batch.InputNodes[t];
+            if (info.FeatureDim == 0 || input.Length == 0) continue;
+            var f = GC.AllocateUninitializedArray<float>(input.Length * info.FeatureDim);
+            features[t] = f;
+            calls.Add(store.GatherFeaturesAsync(info.Type, input, f).AsTask());
+        }
+        await Task.WhenAll(calls).ConfigureAwait(false);
+        return new MiniBatch(batch.Blocks, features, batch.FeatureDims, batch.Labels);
+    }
+}
+
+/// <summary>Starts the SamplerActor of a node (role <c>trainer</c> or <c>sampler</c>).</summary>
+public static class SamplerActorRegistration
+{
+    public static IActorRef StartSampler(this ActorSystem system, IGraphStore store, SamplerSettings? settings = null,
+        ISamplerObserver? observer = null, string name = Names.Sampler) =>
+        system.ActorOf(SamplerActor.Props(store, settings ?? SamplerSettings.Create(system), observer), name);
+}

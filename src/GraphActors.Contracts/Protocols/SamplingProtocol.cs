@@ -1,0 +1,126 @@
+// What samplers ask partitions for beyond neighbours (negatives), and how a sampler hands mini-batches to a trainer.
+using Akka.Streams;
+
+namespace GraphActors.Contracts.Protocols;
+
+/// <summary>Negative sampling strategies by their GraphLearn names (mirrors GraphActors.Sampling's enum).</summary>
+public enum NegativeStrategyKind : byte
+{
+    /// <summary><c>random</c>: destination-type nodes drawn uniformly.</summary>
+    Random = 0,
+    /// <summary><c>in_degree</c>: drawn ∝ in-degree^0.75 (word2vec's unigram^0.75).</summary>
+    InDegree = 1,
+}
+
+/// <summary>
+/// The sampling protocol: negative sampling served by partitions (same addressing, request ids and deadlines as
+/// <see cref="PartitionProtocol"/>), and the sampler ↔ trainer exchange: an epoch's share of seeds in, a SourceRef of
+/// mini-batches out. Manifests start with "S".
+/// </summary>
+public static class SamplingProtocol
+{
+    // ---- partition requests ----
+
+    /// <summary>
+    /// <paramref name="K"/> negatives per source along <paramref name="EdgeType"/> (GraphLearn's outNeg): destination-type
+    /// global ids, drawn over the WHOLE graph's destination nodes; sources must be owned by the partition (they are only
+    /// needed to exclude true out-neighbours when <paramref name="ExcludeNeighbors"/>).
+    /// </summary>
+    public sealed record GetNegatives(
+        long RequestId,
+        int Partition,
+        CanonicalEdgeType EdgeType,
+        int[] Sources,
+        int K,
+        NegativeStrategyKind Strategy,
+        bool ExcludeNeighbors,
+        ulong RngSeed,
+        long DeadlineUnixMs) : PartitionProtocol.IPartitionRequest;
+
+    /// <summary>Sources × K ids row-major, and what the draw did (see GraphActors.Sampling's NegativeSampleStats).</summary>
+    public sealed record NegativesResult(long RequestId, int Partition, int[] Negatives, int Requested, int Redrawn, int Unresolved)
+        : PartitionProtocol.IPartitionResponse;
+
+    /// <summary>The labels of <paramref name="Ids"/> (owned nodes of <paramref name="NodeType"/>), in order; -1 where unlabelled.</summary>
+    public sealed record GetLabels(long RequestId, int Partition, NodeType NodeType, int[] Ids, long DeadlineUnixMs)
+        : PartitionProtocol.IPartitionRequest;
+
+    public sealed record LabelsResult(long RequestId, int Partition, int[] Labels) : PartitionProtocol.IPartitionResponse;
+
+    // ---- sampler ↔ trainer ----
+
+    /// <summary>
+    /// Ask a SamplerActor to sample one epoch of node-classification batches over <paramref name="Seeds"/> (this
+    /// trainer's share, already chosen by the coordinator): shuffled by (<paramref name="Seed"/>, epoch), cut into
+    /// <paramref name="BatchSize"/> batches. <paramref name="Fanouts"/> are DGL's order (last = the seeds' layer; -1 all).
+    /// The answer is <see cref="EpochStreamReady"/> or <see cref="EpochRejected"/>.
+    /// </summary>
+    public sealed record SampleEpoch(
+        long RequestId,
+        int Epoch,
+        NodeType NodeType,
+        int[] Seeds,
+        int BatchSize,
+        int[] Fanouts,
+        NeighborStrategy Strategy,
+        bool DropLast,
+        ulong Seed) : IGraphActorsMessage;
+
+    /// <summary>
+    /// The epoch's mini-batches, in batch order, as a single-use stream reference: materialise it within the sampler's
+    /// subscription timeout (<c>graphactors.sampler.subscription-timeout</c>) into an ack-based sink.
+    /// </summary>
+    public sealed record EpochStreamReady(long RequestId, int Epoch, int Batches, ISourceRef<MiniBatchData> Stream) : IGraphActorsMessage;
+
+    /// <summary>The sampler could not start the epoch: the problem in words.</summary>
+    public sealed record EpochRejected(long RequestId, int Epoch, string Problem) : IGraphActorsMessage;
+
+    /// <summary>
+    /// One layer of a mini-batch (GraphActors.Sampling's Block as arrays). Per node type (the batch's order):
+    /// <paramref name="SrcNodes"/> global ids, the first <paramref name="NumDst"/> being the destination nodes. Per edge
+    /// type (the batch's order): local source and destination indices, and weights (null unless asked for).
+    /// </summary>
+    public sealed record BlockData(int[][] SrcNodes, int[] NumDst, int[][] EdgeSrc, int[][] EdgeDst, float[]?[] EdgeWeights);
+
+    /// <summary>
+    /// One mini-batch on the wire: blocks (index 0 = input layer), per node type the input features (row-major,
+    /// InputNodes × FeatureDims[t], null when none) and the seeds' labels (null when unlabelled). One message per batch,
+    /// never chunked: the sampler fails the epoch with a message naming the batch when one would exceed the frame.
+    /// </summary>
+    public sealed record MiniBatchData(
+        long RequestId,
+        int Epoch,
+        int Index,
+        string[] NodeTypes,
+        CanonicalEdgeType[] EdgeTypes,
+        BlockData[] Blocks,
+        int[] FeatureDims,
+        float[]?[] Features,
+        int[]?[] Labels) : IGraphActorsMessage
+    {
+        /// <summary>The payload bytes the serializer writes for the arrays (headers excluded): what counts against the frame.</summary>
+        public long PayloadBytes
+        {
+            get
+            {
+                long n = 0;
+                foreach (var b in Blocks)
+                {
+                    foreach (var s in b.SrcNodes) n += s.Length * 4L;
+                    foreach (var s in b.EdgeSrc) n += s.Length * 4L;
+                    foreach (var s in b.EdgeDst) n += s.Length * 4L;
+                    foreach (var w in b.EdgeWeights) n += (w?.Length ?? 0) * 4L;
+                }
+                foreach (var f in Features) n += (f?.Length ?? 0) * 4L;
+                foreach (var l in Labels) n += (l?.Length ?? 0) * 4L;
+                return n;
+            }
+        }
+    }
+
+    /// <summary>The consumer's ack-sink protocol (Sink.ActorRefWithAck): first message, ack, completion and failure.</summary>
+    public sealed record StreamInit(long RequestId) : IGraphActorsMessage;
+    public sealed record StreamAck : IGraphActorsMessage { public static readonly StreamAck Instance = new(); }
+    public sealed record StreamCompleted(long RequestId) : IGraphActorsMessage;
+    public sealed record StreamFailed(long RequestId, string Problem) : IGraphActorsMessage;
+}
