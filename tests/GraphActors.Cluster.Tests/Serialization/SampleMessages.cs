@@ -3,6 +3,7 @@ using System.Collections;
 using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
@@ -25,6 +26,31 @@ public static class SampleMessages
         new PartitionInfoResult(5, 2, 4, ["item", "user"], [0, 100], [60, 100], [2, 64], [Click, new("user", "follow", "user")],
             [750, 400], 10, 2000, 1 << 20, 1),
         new PartitionError(6, 3, "GetFeatures 6: node 12 of type 'user' is not owned here (partition 3 owns [0, 10))."),
+
+        // ---- CommandProtocol ----
+        new GetClusterState(),
+        new ClusterStateResult("akka.tcp://graphactors@127.0.0.1:4053", "akka.tcp://graphactors@127.0.0.1:4053",
+        [
+            new MemberInfo("akka.tcp://graphactors@127.0.0.1:4053", ["partition", "trainer"], "Up", true, 1_700_000_000_000),
+            new MemberInfo("akka.tcp://graphactors@10.0.0.5:40123", [], "Leaving", false, 0),
+        ]),
+        new ClusterStateResult("akka.tcp://graphactors@127.0.0.1:4054", "", []),
+        new LeaveMember("akka.tcp://graphactors@127.0.0.1:4054"),
+        new DownMember("akka.tcp://graphactors@10.0.0.6:4053"),
+        new CommandResult(false, "no member akka.tcp://graphactors@10.0.0.6:4053 ü"),
+        new SubscribeMembership(),
+        new MembershipSubscribed("akka.tcp://graphactors@127.0.0.1:4053"),
+        new UnsubscribeMembership(),
+        new MembershipEvent("unreachable", new MemberInfo("akka.tcp://graphactors@127.0.0.1:4054", ["partition"], "Up", false, 5),
+            "akka.tcp://graphactors@127.0.0.1:4053", 1_700_000_000_321),
+        new GetPartitions(3000),
+        new PartitionsResult(3,
+        [
+            new PartitionStatus(0, PartitionState.Serving, "akka.tcp://graphactors@127.0.0.1:4053", 1 << 20, 17, 2.5, ""),
+            new PartitionStatus(1, PartitionState.NoAnswer, "akka.tcp://graphactors@127.0.0.1:4054", 0, 0, -1, "no answer within 3 s"),
+            new PartitionStatus(2, PartitionState.NotAllocated, "", 0, 0, double.NaN, ""),
+        ], ""),
+        new PartitionsResult(0, [], "the shard coordinator did not answer within 3 s"),
     ];
 
     /// <summary>Every public property equal; arrays (and other sequences) by content, floats bit for bit.</summary>
