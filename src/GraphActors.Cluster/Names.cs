@@ -20,4 +20,10 @@ public static class Names
 
     /// <summary>Persistence-id prefix of training jobs (reserved for the persistence work).</summary>
     public const string TrainingJobPersistencePrefix = "training-job-";
+
+    /// <summary>The CommandHandler's actor name on every node; the cluster client addresses it as <see cref="CommandHandlerPath"/>.</summary>
+    public const string CommandHandler = "command-handler";
+
+    /// <summary>The path `graphactors ctl` sends to through the ClusterClientReceptionist.</summary>
+    public const string CommandHandlerPath = "/user/" + CommandHandler;
 }

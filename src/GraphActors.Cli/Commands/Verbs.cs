@@ -13,5 +13,6 @@ internal static class Verbs
         EtlCommand.Create(),
         PartitionCommand.Create(),
         NodeCommand.Create(),
+        CtlCommand.Create(),
     ];
 }

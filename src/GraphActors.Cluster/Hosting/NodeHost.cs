@@ -2,6 +2,7 @@
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Configuration;
+using GraphActors.Cluster.Commands;
 using GraphActors.Cluster.Partitions;
 
 namespace GraphActors.Cluster.Hosting;
@@ -51,6 +52,8 @@ public static class NodeHost
                 });
         }
         else system.StartPartitionShardingProxy(partitions);
+        // Every node answers `graphactors ctl`, whatever its roles.
+        system.StartCommandHandler(system.PartitionRegion());
 
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
         if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
@@ -60,7 +63,7 @@ public static class NodeHost
 
     /// <summary>
     /// Runs a node until SIGTERM, Ctrl-C or <paramref name="cancel"/>: then leaves through CoordinatedShutdown and
-    /// returns 0. Returns 2 when the join timed out, 1 when the system stopped for another reason (downed, crashed).
+    /// returns 0 (also when another node asked it to leave). Returns 2 when the join timed out, 1 when the system stopped for another reason (downed, crashed).
     /// </summary>
     public static async Task<int> RunAsync(Config config, TextWriter output, CancellationToken cancel = default)
     {
@@ -90,6 +93,12 @@ public static class NodeHost
             return ExitLeftGracefully;
         }
         if (reason is JoinTimedOut) return ExitJoinTimedOut;
+        // Asked to leave from elsewhere (`graphactors ctl cluster leave`): as graceful as a SIGTERM.
+        if (reason is CoordinatedShutdown.ClusterLeavingReason)
+        {
+            output.WriteLine("node was asked to leave: left the cluster and stopped");
+            return ExitLeftGracefully;
+        }
         output.WriteLine($"node stopped: {reason?.ToString() ?? "the actor system terminated"}");
         return ExitStoppedUnexpectedly;
     }

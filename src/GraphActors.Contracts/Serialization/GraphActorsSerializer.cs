@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
 using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
@@ -75,6 +76,7 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
         StreamCompleted => StreamCompletedManifest,
         StreamFailed => StreamFailedManifest,
         // ---- end SamplingProtocol ----
+        _ when CommandManifest(o) is { } command => command,
         _ => throw Unknown(o),
     };
 
@@ -138,6 +140,9 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             case PartitionError m:
                 w.Long(m.RequestId); w.Int(m.Partition); w.String(m.Problem);
                 break;
+            case var command when CommandManifest(command) is not null:
+                WriteCommand(ref w, command);
+                break;
             default:
                 throw Unknown(obj);
         }
@@ -179,6 +184,7 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             StreamCompletedManifest => new StreamCompleted(r.Long()),
             StreamFailedManifest => new StreamFailed(r.Long(), r.String()),
             // ---- end SamplingProtocol ----
+            _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
             _ => throw new SerializationException(
                 $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
         };
@@ -363,4 +369,133 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
 
     private static SerializationException Unknown(object o) => new(
         $"GraphActorsSerializer does not know {o.GetType().FullName}: add a manifest and a write/read routine for it.");
+
+    // ==== CommandProtocol: manifests "C…" (graphactors ctl ↔ CommandHandlerActor) ====
+
+    internal const string GetClusterStateManifest = "CGS";
+    internal const string ClusterStateResultManifest = "CCS";
+    internal const string LeaveMemberManifest = "CLM";
+    internal const string DownMemberManifest = "CDM";
+    internal const string CommandResultManifest = "CCR";
+    internal const string SubscribeMembershipManifest = "CSM";
+    internal const string MembershipSubscribedManifest = "CMS";
+    internal const string UnsubscribeMembershipManifest = "CUM";
+    internal const string MembershipEventManifest = "CME";
+    internal const string GetPartitionsManifest = "CGP";
+    internal const string PartitionsResultManifest = "CPR";
+
+    private static string? CommandManifest(object o) => o switch
+    {
+        GetClusterState => GetClusterStateManifest,
+        ClusterStateResult => ClusterStateResultManifest,
+        LeaveMember => LeaveMemberManifest,
+        DownMember => DownMemberManifest,
+        CommandResult => CommandResultManifest,
+        SubscribeMembership => SubscribeMembershipManifest,
+        MembershipSubscribed => MembershipSubscribedManifest,
+        UnsubscribeMembership => UnsubscribeMembershipManifest,
+        MembershipEvent => MembershipEventManifest,
+        GetPartitions => GetPartitionsManifest,
+        PartitionsResult => PartitionsResultManifest,
+        _ => null,
+    };
+
+    private static void WriteCommand<TW>(ref TW w, object obj) where TW : struct, IWire
+    {
+        switch (obj)
+        {
+            case GetClusterState or SubscribeMembership or UnsubscribeMembership:
+                break;
+            case ClusterStateResult m:
+                w.String(m.SelfAddress); w.String(m.Leader);
+                w.Int(m.Members.Length);
+                foreach (var member in m.Members) Member(ref w, member);
+                break;
+            case LeaveMember m:
+                w.String(m.Address);
+                break;
+            case DownMember m:
+                w.String(m.Address);
+                break;
+            case CommandResult m:
+                w.Byte(m.Ok ? (byte)1 : (byte)0); w.String(m.Message);
+                break;
+            case MembershipSubscribed m:
+                w.String(m.Node);
+                break;
+            case MembershipEvent m:
+                w.String(m.Kind); Member(ref w, m.Member); w.String(m.ObservedBy); w.Long(m.AtUnixMs);
+                break;
+            case GetPartitions m:
+                w.Long(m.TimeoutMs);
+                break;
+            case PartitionsResult m:
+                w.Int(m.Parts);
+                w.Int(m.Partitions.Length);
+                foreach (var p in m.Partitions)
+                {
+                    w.Int(p.Partition); w.Byte((byte)p.State); w.String(p.Node); w.Long(p.MappedBytes); w.Long(p.Requests);
+                    w.Long(BitConverter.DoubleToInt64Bits(p.RequestsPerSecond)); w.String(p.Problem);
+                }
+                w.String(m.Problem);
+                break;
+            default:
+                throw Unknown(obj);
+        }
+    }
+
+    private static object ReadCommand(ref WireReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            // Fresh instances, not the shared ones: a deserialized message is never the sender's object.
+            case GetClusterStateManifest: return new GetClusterState();
+            case SubscribeMembershipManifest: return new SubscribeMembership();
+            case UnsubscribeMembershipManifest: return new UnsubscribeMembership();
+            case ClusterStateResultManifest:
+            {
+                var self = r.String();
+                var leader = r.String();
+                var members = new MemberInfo[Count(ref r)];
+                for (var i = 0; i < members.Length; i++) members[i] = Member(ref r);
+                return new ClusterStateResult(self, leader, members);
+            }
+            case LeaveMemberManifest: return new LeaveMember(r.String());
+            case DownMemberManifest: return new DownMember(r.String());
+            case CommandResultManifest: return new CommandResult(r.Byte() != 0, r.String());
+            case MembershipSubscribedManifest: return new MembershipSubscribed(r.String());
+            case MembershipEventManifest: return new MembershipEvent(r.String(), Member(ref r), r.String(), r.Long());
+            case GetPartitionsManifest: return new GetPartitions(r.Long());
+            case PartitionsResultManifest:
+            {
+                var parts = r.Int();
+                var partitions = new PartitionStatus[Count(ref r)];
+                for (var i = 0; i < partitions.Length; i++)
+                    partitions[i] = new PartitionStatus(r.Int(), (PartitionState)r.Byte(), r.String(), r.Long(), r.Long(),
+                        BitConverter.Int64BitsToDouble(r.Long()), r.String());
+                return new PartitionsResult(parts, partitions, r.String());
+            }
+            default:
+                throw new SerializationException(
+                    $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know.");
+        }
+    }
+
+    private static void Member<TW>(ref TW w, MemberInfo m) where TW : struct, IWire
+    {
+        w.String(m.Address);
+        w.Int(m.Roles.Length);
+        foreach (var role in m.Roles) w.String(role);
+        w.String(m.Status); w.Byte(m.Reachable ? (byte)1 : (byte)0); w.Long(m.UpSinceUnixMs);
+    }
+
+    private static MemberInfo Member(ref WireReader r)
+    {
+        var address = r.String();
+        var roles = new string[Count(ref r)];
+        for (var i = 0; i < roles.Length; i++) roles[i] = r.String();
+        return new MemberInfo(address, roles, r.String(), r.Byte() != 0, r.Long());
+    }
+
+    // ==== end of CommandProtocol ====
 }

@@ -4,6 +4,7 @@ using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
@@ -45,6 +46,31 @@ public static class SampleMessages
         StreamAck.Instance,
         new StreamCompleted(14),
         new StreamFailed(14, "Remote stream failed"),
+
+        // ---- CommandProtocol ----
+        new GetClusterState(),
+        new ClusterStateResult("akka.tcp://graphactors@127.0.0.1:4053", "akka.tcp://graphactors@127.0.0.1:4053",
+        [
+            new MemberInfo("akka.tcp://graphactors@127.0.0.1:4053", ["partition", "trainer"], "Up", true, 1_700_000_000_000),
+            new MemberInfo("akka.tcp://graphactors@10.0.0.5:40123", [], "Leaving", false, 0),
+        ]),
+        new ClusterStateResult("akka.tcp://graphactors@127.0.0.1:4054", "", []),
+        new LeaveMember("akka.tcp://graphactors@127.0.0.1:4054"),
+        new DownMember("akka.tcp://graphactors@10.0.0.6:4053"),
+        new CommandResult(false, "no member akka.tcp://graphactors@10.0.0.6:4053 ü"),
+        new SubscribeMembership(),
+        new MembershipSubscribed("akka.tcp://graphactors@127.0.0.1:4053"),
+        new UnsubscribeMembership(),
+        new MembershipEvent("unreachable", new MemberInfo("akka.tcp://graphactors@127.0.0.1:4054", ["partition"], "Up", false, 5),
+            "akka.tcp://graphactors@127.0.0.1:4053", 1_700_000_000_321),
+        new GetPartitions(3000),
+        new PartitionsResult(3,
+        [
+            new PartitionStatus(0, PartitionState.Serving, "akka.tcp://graphactors@127.0.0.1:4053", 1 << 20, 17, 2.5, ""),
+            new PartitionStatus(1, PartitionState.NoAnswer, "akka.tcp://graphactors@127.0.0.1:4054", 0, 0, -1, "no answer within 3 s"),
+            new PartitionStatus(2, PartitionState.NotAllocated, "", 0, 0, double.NaN, ""),
+        ], ""),
+        new PartitionsResult(0, [], "the shard coordinator did not answer within 3 s"),
     ];
 
     /// <summary>

@@ -1,0 +1,230 @@
+// Answers `graphactors ctl` on every node: membership, leave/down, a membership stream, and the partition table.
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.PartitionProtocol;
+
+namespace GraphActors.Cluster.Commands;
+
+/// <summary>
+/// The node's side of the control CLI, registered with the ClusterClientReceptionist at <see cref="Names.CommandHandlerPath"/>.
+/// Membership answers come from this node's view of the cluster. The partition table is gathered with Tell: one
+/// <see cref="GetClusterShardingStats"/> to the partition region, then one <see cref="GetPartitionInfo"/> per allocated
+/// partition, correlated by request id, and sent back when all have answered or the query's timer fires.
+/// Membership subscribers (the cluster client's response tunnels) are watched and dropped when they stop.
+/// </summary>
+public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
+{
+    private sealed record PartitionsTimedOut(long Query) : INoSerializationVerificationNeeded;
+
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(200), MaxTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _partitionRegion;
+    private readonly Dictionary<Address, long> _upSince = new();
+    private readonly HashSet<IActorRef> _subscribers = new();
+    private readonly Dictionary<long, (PartitionsQuery Query, IActorRef ReplyTo)> _queries = new();
+    // Queries waiting for the coordinator's statistics, oldest first (the statistics carry no correlation id; any
+    // fresh answer is as good as another, so each one serves the oldest waiting query).
+    private readonly Queue<long> _awaitingStats = new();
+    private readonly Dictionary<long, long> _requestToQuery = new();
+    private readonly PartitionRates _rates = new();
+    private long _nextId;
+
+    public CommandHandlerActor(IActorRef partitionRegion)
+    {
+        _partitionRegion = partitionRegion;
+
+        Receive<GetClusterState>(_ => Sender.Tell(State()));
+        Receive<LeaveMember>(m => Sender.Tell(Change(m.Address, "leave", a => _cluster.Leave(a),
+            "is leaving: it hands its partitions off, then exits")));
+        Receive<DownMember>(m => Sender.Tell(Change(m.Address, "down", a => _cluster.Down(a),
+            "is marked down and will be removed")));
+
+        Receive<SubscribeMembership>(_ =>
+        {
+            if (_subscribers.Add(Sender))
+            {
+                Context.Watch(Sender);
+                _log.Info("Membership subscriber {0} added ({1} now)", Sender.Path, _subscribers.Count);
+            }
+            Sender.Tell(new MembershipSubscribed(_cluster.SelfAddress.ToString()));
+        });
+        Receive<UnsubscribeMembership>(_ => Drop(Sender, "unsubscribed"));
+        Receive<Terminated>(t => Drop(t.ActorRef, "went away"));
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
+        Receive<ClusterEvent.ReachabilityEvent>(OnReachabilityEvent);
+
+        Receive<GetPartitions>(StartPartitionsQuery);
+        Receive<ClusterShardingStats>(OnShardingStats);
+        Receive<IPartitionResponse>(OnPartitionResponse);
+        Receive<PartitionsTimedOut>(t => FinishPartitionsQuery(t.Query, timedOut: true));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef partitionRegion) => Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion));
+
+    protected override void PreStart() =>
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    // ---- membership ----
+
+    private ClusterStateResult State()
+    {
+        var state = _cluster.State;
+        var members = state.Members.Select(m => Info(m, !state.Unreachable.Contains(m))).ToArray();
+        return new ClusterStateResult(_cluster.SelfAddress.ToString(), state.Leader?.ToString() ?? "", members);
+    }
+
+    private MemberInfo Info(Member m, bool reachable) =>
+        new(m.Address.ToString(), m.Roles.Order(StringComparer.Ordinal).ToArray(), m.Status.ToString(), reachable,
+            _upSince.GetValueOrDefault(m.Address));
+
+    private CommandResult Change(string address, string verb, Action<Address> act, string done)
+    {
+        Address target;
+        try
+        {
+            target = Address.Parse(address);
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            return new CommandResult(false, $"'{address}' is not a member address (akka.tcp://{Names.ActorSystem}@HOST:PORT): {e.Message}");
+        }
+        var member = _cluster.State.Members.FirstOrDefault(m => m.Address == target);
+        if (member is null)
+            return new CommandResult(false, $"{target} is not a member of the cluster as {_cluster.SelfAddress} sees it; members: " +
+                                            string.Join(", ", _cluster.State.Members.Select(m => m.Address)));
+        _log.Info("ctl: {0} {1} (was {2})", verb, target, member.Status);
+        act(target);
+        return new CommandResult(true, $"{target} {done} (was {member.Status})");
+    }
+
+    private void OnMemberEvent(ClusterEvent.IMemberEvent e)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        switch (e)
+        {
+            case ClusterEvent.MemberUp up: _upSince[up.Member.Address] = now; break;
+            case ClusterEvent.MemberRemoved removed: _upSince.Remove(removed.Member.Address); break;
+        }
+        var kind = e switch
+        {
+            ClusterEvent.MemberJoined => "joined",
+            ClusterEvent.MemberWeaklyUp => "weakly-up",
+            ClusterEvent.MemberUp => "up",
+            ClusterEvent.MemberLeft => "left",
+            ClusterEvent.MemberExited => "exited",
+            ClusterEvent.MemberDowned => "downed",
+            ClusterEvent.MemberRemoved => "removed",
+            _ => e.GetType().Name,
+        };
+        Publish(kind, e.Member, !_cluster.State.Unreachable.Contains(e.Member), now);
+    }
+
+    private void OnReachabilityEvent(ClusterEvent.ReachabilityEvent e)
+    {
+        var reachable = e is ClusterEvent.ReachableMember;
+        Publish(reachable ? "reachable" : "unreachable", e.Member, reachable, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
+
+    private void Publish(string kind, Member member, bool reachable, long at)
+    {
+        if (_subscribers.Count == 0) return;
+        var message = new MembershipEvent(kind, Info(member, reachable), _cluster.SelfAddress.ToString(), at);
+        foreach (var s in _subscribers) s.Tell(message);
+    }
+
+    private void Drop(IActorRef subscriber, string why)
+    {
+        if (!_subscribers.Remove(subscriber)) return;
+        Context.Unwatch(subscriber);
+        _log.Info("Membership subscriber {0} {1} ({2} left)", subscriber.Path, why, _subscribers.Count);
+    }
+
+    // ---- partitions ----
+
+    private void StartPartitionsQuery(GetPartitions m)
+    {
+        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(m.TimeoutMs, MinTimeout.TotalMilliseconds, MaxTimeout.TotalMilliseconds));
+        var query = new PartitionsQuery(++_nextId, timeout);
+        _queries[query.Id] = (query, Sender);
+        _awaitingStats.Enqueue(query.Id);
+        // The coordinator asks every region itself; give it most of the time, so the info round trip fits in the rest.
+        _partitionRegion.Tell(new GetClusterShardingStats(timeout * 0.6));
+        Timers.StartSingleTimer(TimerKey(query.Id), new PartitionsTimedOut(query.Id), timeout);
+    }
+
+    private void OnShardingStats(ClusterShardingStats stats)
+    {
+        long id;
+        do
+        {
+            if (!_awaitingStats.TryDequeue(out id)) return; // late: its query has already answered
+        } while (!_queries.ContainsKey(id));
+        var (query, _) = _queries[id];
+        var shards = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(shard => (Shard: shard, Node: NodeOf(r.Key))))
+            .Where(s => int.TryParse(s.Shard, out _))
+            .Select(s => (int.Parse(s.Shard, System.Globalization.CultureInfo.InvariantCulture), s.Node));
+        var deadline = DateTimeOffset.UtcNow.Add(query.Timeout).ToUnixTimeMilliseconds();
+        foreach (var p in query.Allocated(shards))
+        {
+            var requestId = ++_nextId;
+            query.Asked(requestId, p);
+            _requestToQuery[requestId] = id;
+            _partitionRegion.Tell(new GetPartitionInfo(requestId, p, deadline));
+        }
+        if (query.Complete) FinishPartitionsQuery(id, timedOut: false);
+    }
+
+    private void OnPartitionResponse(IPartitionResponse response)
+    {
+        if (!_requestToQuery.Remove(response.RequestId, out var id) || !_queries.TryGetValue(id, out var entry))
+        {
+            _log.Debug("Late answer {0} from partition {1} ignored", response.RequestId, response.Partition);
+            return;
+        }
+        entry.Query.Answered(response, NodeOf(Sender.Path.Address), _rates, DateTime.UtcNow);
+        if (entry.Query.Complete) FinishPartitionsQuery(id, timedOut: false);
+    }
+
+    private void FinishPartitionsQuery(long id, bool timedOut)
+    {
+        if (!_queries.Remove(id, out var entry)) return;
+        Timers.Cancel(TimerKey(id));
+        foreach (var r in entry.Query.PendingRequests) _requestToQuery.Remove(r);
+        var result = entry.Query.Result();
+        if (timedOut)
+            _log.Warning("ctl partitions: answering after {0} with {1} partition(s) not answering{2}", entry.Query.Timeout,
+                result.Partitions.Count(p => p.State == PartitionState.NoAnswer), result.Problem.Length > 0 ? ": " + result.Problem : "");
+        entry.ReplyTo.Tell(result);
+    }
+
+    private string NodeOf(Address a) => (a.HasLocalScope ? _cluster.SelfAddress : a).ToString();
+
+    private static string TimerKey(long query) => $"partitions-{query}";
+}
+
+/// <summary>Starts the CommandHandler on a node (every role) and registers it with the cluster client receptionist.</summary>
+public static class CommandHandlerRegistration
+{
+    /// <summary>
+    /// Starts <see cref="CommandHandlerActor"/> at <see cref="Names.CommandHandlerPath"/>, talking to the partition region
+    /// or proxy started on this node, and makes it reachable for <c>graphactors ctl</c> through the receptionist.
+    /// </summary>
+    public static IActorRef StartCommandHandler(this ActorSystem system, IActorRef partitionRegion)
+    {
+        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion), Names.CommandHandler);
+        ClusterClientReceptionist.Get(system).RegisterService(handler);
+        return handler;
+    }
+}

@@ -1,0 +1,188 @@
+// `graphactors ctl` against a real two-process cluster on 127.0.0.1, itself run as a child process with --json.
+using System.Diagnostics;
+using System.Text.Json;
+using GraphActors.Cluster.Tests.Support;
+
+namespace GraphActors.Cluster.Tests.Commands;
+
+/// <summary>
+/// The seed (role partition) and a second partition node, both serving the 2-partition test store. Tests that make a
+/// member come or go use a third node of their own (role trainer), so the partition placement stays put for the others.
+/// </summary>
+public sealed class CtlClusterFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private CliProcess? _seed, _second;
+
+    public int SeedPort { get; } = TestNodes.FreePort();
+    public int SecondPort { get; } = TestNodes.FreePort();
+    public string Seed => TestNodes.Address(SeedPort);
+    public string Second => TestNodes.Address(SecondPort);
+
+    public async Task InitializeAsync()
+    {
+        _seed = CliProcess.Node(CliProcess.NodeHocon(SeedPort, SeedPort, "partition"), TestStore.TwoParts);
+        await _seed.WaitForLine("is up: joined the cluster", Wait);
+        _second = CliProcess.Node(CliProcess.NodeHocon(SecondPort, SeedPort, "partition"), TestStore.TwoParts);
+        await _second.WaitForLine("is up: joined the cluster", Wait);
+    }
+
+    public string NodeOutput => $"=== seed ===\n{_seed?.Output}\n=== second ===\n{_second?.Output}";
+
+    public Task DisposeAsync()
+    {
+        _second?.Dispose();
+        _seed?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClusterFixture>
+{
+    private static readonly TimeSpan Wait = CtlClusterFixture.Wait;
+
+    private sealed record Run(int ExitCode, string Stdout, string Stderr, TimeSpan Took)
+    {
+        public JsonElement Json => JsonDocument.Parse(Stdout).RootElement;
+        public override string ToString() => $"exit {ExitCode} after {Took}\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
+    }
+
+    private async Task<Run> Ctl(params string[] args)
+    {
+        var watch = Stopwatch.StartNew();
+        using var p = CliProcess.Start(["ctl", "--contact", cluster.Seed, "--json", .. args]);
+        var exit = await p.WaitForExit(Wait);
+        return new Run(exit, p.Stdout, p.Stderr, watch.Elapsed);
+    }
+
+    /// <summary>Runs a ctl command until <paramref name="done"/> holds for its answer; every try and the whole wait are bounded.</summary>
+    private async Task<Run> Eventually(Func<Run, bool> done, string what, params string[] args)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var run = await Ctl(args);
+            if (done(run)) return run;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"after {Wait}, still not {what}; last `ctl {string.Join(' ', args)}`: {run}\n{cluster.NodeOutput}");
+            await Task.Delay(300);
+        }
+    }
+
+    private static IEnumerable<JsonElement> Members(Run r) => r.Json.GetProperty("members").EnumerateArray();
+
+    private static bool HasMember(Run r, string address, string status = "Up") =>
+        r.ExitCode == 0 && Members(r).Any(m => m.GetProperty("address").GetString() == address && m.GetProperty("status").GetString() == status);
+
+    [Fact]
+    public async Task Cluster_show_lists_both_members_with_their_roles_status_Up_and_a_leader()
+    {
+        var run = await Eventually(r => HasMember(r, cluster.Seed) && HasMember(r, cluster.Second), "both members up", "cluster", "show");
+
+        Assert.Equal(cluster.Seed, run.Json.GetProperty("self").GetString());
+        var leader = run.Json.GetProperty("leader").GetString();
+        Assert.Contains(leader, new[] { cluster.Seed, cluster.Second });
+        foreach (var address in new[] { cluster.Seed, cluster.Second })
+        {
+            var m = Members(run).Single(m => m.GetProperty("address").GetString() == address);
+            Assert.Equal(new[] { "partition" }, m.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+            Assert.True(m.GetProperty("reachable").GetBoolean());
+        }
+        // The seed watched the second node come up.
+        Assert.NotEqual(JsonValueKind.Null, Members(run).Single(m => m.GetProperty("address").GetString() == cluster.Second).GetProperty("upSince").ValueKind);
+    }
+
+    [Fact]
+    public async Task Partitions_show_lists_every_partition_with_the_node_hosting_it()
+    {
+        // Exit 0 only when every partition serves; partition 1 moves to its home (the second node) after it joined.
+        var run = await Eventually(r => r.ExitCode == 0 && r.Json.GetProperty("partitions").EnumerateArray()
+            .Select(p => p.GetProperty("node").GetString()).Distinct().Count() == 2, "every partition serving on its home node", "partitions", "show");
+
+        Assert.Equal(2, run.Json.GetProperty("parts").GetInt32());
+        var partitions = run.Json.GetProperty("partitions").EnumerateArray().ToArray();
+        Assert.Equal(new[] { 0, 1 }, partitions.Select(p => p.GetProperty("partition").GetInt32()));
+        foreach (var p in partitions)
+        {
+            Assert.Equal("Serving", p.GetProperty("state").GetString());
+            Assert.Contains(p.GetProperty("node").GetString(), new[] { cluster.Seed, cluster.Second });
+            Assert.True(p.GetProperty("mappedBytes").GetInt64() > 0);
+            Assert.True(p.GetProperty("requests").GetInt64() >= 1);
+        }
+
+        // Asked again, the same node knows the previous counts and gives a rate.
+        var again = await Ctl("partitions", "show");
+        Assert.Equal(0, again.ExitCode);
+        Assert.All(again.Json.GetProperty("partitions").EnumerateArray(),
+            p => Assert.True(p.GetProperty("requestsPerSecond").GetDouble() >= 0, again.ToString()));
+    }
+
+    [Fact]
+    public async Task Cluster_tail_with_count_1_prints_the_event_when_a_node_joins()
+    {
+        var port = TestNodes.FreePort();
+        var joiner = TestNodes.Address(port);
+        using var tail = CliProcess.Start(["ctl", "--contact", cluster.Seed, "--json", "cluster", "tail", "--count", "1"]);
+        await tail.WaitForLine("tailing membership events seen by", Wait);
+
+        using var node = CliProcess.Node(CliProcess.NodeHocon(port, cluster.SeedPort, "trainer"));
+        try
+        {
+            Assert.Equal(0, await tail.WaitForExit(Wait));
+            var e = JsonDocument.Parse(tail.Stdout.Trim()).RootElement;
+            Assert.Equal("joined", e.GetProperty("kind").GetString());
+            Assert.Equal(joiner, e.GetProperty("member").GetProperty("address").GetString());
+            Assert.Equal(new[] { "trainer" }, e.GetProperty("member").GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+            Assert.Equal(cluster.Seed, e.GetProperty("observedBy").GetString());
+        }
+        finally
+        {
+            await node.WaitForLine("is up: joined the cluster", Wait);
+            await node.Terminate(Wait);
+        }
+    }
+
+    [Fact]
+    public async Task Cluster_leave_removes_the_member_and_its_process_exits_0()
+    {
+        var port = TestNodes.FreePort();
+        var leaver = TestNodes.Address(port);
+        using var node = CliProcess.Node(CliProcess.NodeHocon(port, cluster.SeedPort, "trainer"));
+        await node.WaitForLine("is up: joined the cluster", Wait);
+        await Eventually(r => HasMember(r, leaver), "the new member up as the seed sees it", "cluster", "show");
+
+        var leave = await Ctl("cluster", "leave", leaver);
+        Assert.True(leave.ExitCode == 0, leave.ToString());
+        Assert.True(leave.Json.GetProperty("ok").GetBoolean());
+
+        Assert.Equal(0, await node.WaitForExit(Wait));
+        Assert.Contains("asked to leave", node.Stdout);
+        await Eventually(r => r.ExitCode == 0 && Members(r).All(m => m.GetProperty("address").GetString() != leaver),
+            "the member gone", "cluster", "show");
+    }
+
+    [Fact]
+    public async Task Cluster_leave_of_an_address_that_is_no_member_is_refused_with_exit_code_1()
+    {
+        var run = await Ctl("cluster", "leave", "127.0.0.1:1");
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.False(run.Json.GetProperty("ok").GetBoolean());
+        Assert.Contains("is not a member", run.Json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Ctl_against_a_port_where_nothing_listens_fails_with_exit_code_3_within_seconds()
+    {
+        var nobody = TestNodes.Address(TestNodes.FreePort());
+        var watch = Stopwatch.StartNew();
+        using var p = CliProcess.Start(["ctl", "--contact", nobody, "--timeout", "2s", "cluster", "show"]);
+        var exit = await p.WaitForExit(Wait);
+
+        Assert.Equal(3, exit);
+        Assert.Contains(nobody, p.Stderr);
+        Assert.Contains("no answer from the cluster within 2 s", p.Stderr);
+        // 2 s of waiting plus starting and stopping the client process (slow on a loaded 2-core machine), never a hang.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(12), $"took {watch.Elapsed}");
+    }
+}
