@@ -12,7 +12,7 @@ namespace GraphActors.Contracts.Serialization;
 /// never change meaning once released: a rolling upgrade may have old and new nodes talking. Every payload starts
 /// with a format version byte. No reflection: one explicit write and read routine per message.
 /// </summary>
-public sealed class GraphActorsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 1450;
     private const byte Version = 1;
@@ -45,6 +45,9 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
         GetPartitionInfo => GetPartitionInfoManifest,
         PartitionInfoResult => PartitionInfoResultManifest,
         PartitionError => PartitionErrorManifest,
+        // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+        _ when TrainingManifest(o) is { } training => training,
+        // ---- end training protocol ----
         _ => throw Unknown(o),
     };
 
@@ -105,6 +108,11 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             case PartitionError m:
                 w.Long(m.RequestId); w.Int(m.Partition); w.String(m.Problem);
                 break;
+            // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+            case IGraphActorsMessage when TrainingManifest(obj) is not null:
+                WriteTraining(ref w, obj);
+                break;
+            // ---- end training protocol ----
             default:
                 throw Unknown(obj);
         }
@@ -130,6 +138,9 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             GetPartitionInfoManifest => new GetPartitionInfo(r.Long(), r.Int(), r.Long()),
             PartitionInfoResultManifest => ReadInfo(ref r),
             PartitionErrorManifest => new PartitionError(r.Long(), r.Int(), r.String()),
+            // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+            ['T', ..] => ReadTraining(ref r, manifest, system),
+            // ---- end training protocol ----
             _ => throw new SerializationException(
                 $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
         };
