@@ -84,7 +84,7 @@ public sealed partial class GraphActorsSerializer
                 Strings(ref w, m.Trainers); w.String(m.Reason);
                 break;
             case RegisterTrainer m:
-                w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
+                w.String(ActorRef(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
                 break;
             case TrainerRegistered m: w.String(m.TrainerId); w.String(m.JobId); break;
             case StepsReported m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Steps); Float(ref w, m.Loss); Float(ref w, m.Metric); break;
@@ -134,7 +134,7 @@ public sealed partial class GraphActorsSerializer
         GetJobStatusManifest => new GetJobStatus(r.String()),
         JobStatusManifest => new JobStatus(r.String(), (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), r.Long(), Float(ref r), Strings(ref r),
             r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String()),
-        RegisterTrainerManifest => new RegisterTrainer(system.Provider.ResolveActorRef(r.String()), r.String(), r.Ints()),
+        RegisterTrainerManifest => new RegisterTrainer(ActorRef(r.String(), system), r.String(), r.Ints()),
         TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
         StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
         ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
@@ -176,6 +176,10 @@ public sealed partial class GraphActorsSerializer
 
     private static TrainingConfig Config(ref WireReader r) => new(r.String(), r.String(), r.String(), r.Int(), r.Int(), r.Int(), Float(ref r),
         r.Ints(), r.Int(), r.ULong(), r.Int(), r.Int(), r.String(), r.String(), r.String());
+
+    // Nobody as "" (resolving its path would give deadLetters); any other ref by its full serialized path.
+    private static string ActorRef(IActorRef actor) => actor.IsNobody() ? "" : Akka.Serialization.Serialization.SerializedActorPath(actor);
+    private static IActorRef ActorRef(string path, ExtendedActorSystem system) => path.Length == 0 ? ActorRefs.Nobody : system.Provider.ResolveActorRef(path);
 
     private static void Float<TW>(ref TW w, float v) where TW : struct, IWire => w.Int(BitConverter.SingleToInt32Bits(v));
     private static float Float(ref WireReader r) => BitConverter.Int32BitsToSingle(r.Int());
