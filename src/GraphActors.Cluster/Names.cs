@@ -15,8 +15,14 @@ public static class Names
     /// <summary>Actor name of a node's SamplerActor (<c>/user/sampler</c>).</summary>
     public const string Sampler = "sampler";
 
-    /// <summary>Singleton name of the training coordinator (reserved for the training work).</summary>
+    /// <summary>Name of the training coordinator's ClusterSingletonManager (<c>/user/training-coordinator</c>) on every trainer-role node.</summary>
     public const string TrainingCoordinatorSingleton = "training-coordinator";
+
+    /// <summary>Name of the proxy every node uses to reach the coordinator singleton.</summary>
+    public const string TrainingCoordinatorProxy = "training-coordinator-proxy";
+
+    /// <summary>Persistence id of the training coordinator: one journal for the cluster's jobs (one job at a time).</summary>
+    public const string TrainingCoordinatorPersistenceId = "training-coordinator";
 
     /// <summary>Persistence-id prefix of training jobs (reserved for the persistence work).</summary>
     public const string TrainingJobPersistencePrefix = "training-job-";

@@ -1,6 +1,7 @@
 // Builds a node's configuration: GA_* environment overrides over the --config file over the built-in base.hocon.
 using System.Globalization;
 using Akka.Configuration;
+using GraphActors.Cluster.Coordination;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Contracts.Serialization;
 
@@ -23,7 +24,10 @@ public static class NodeConfig
 
     /// <summary>The built-in <c>hocon/base.hocon</c>, with the module defaults (partitions, serializer) under it.</summary>
     public static Config Defaults => Base.Value.WithFallback(PartitionSettings.DefaultConfig).WithFallback(Sampling.SamplerSettings.DefaultConfig)
-        .WithFallback(GraphActorsSerialization.Config);
+        .WithFallback(CoordinatorSettings.DefaultConfig).WithFallback(GraphActorsSerialization.Config);
+
+    /// <summary><paramref name="config"/> with the coordinator's journal and snapshot store (Akka.Persistence.Sql) configured from graphactors.persistence.</summary>
+    public static Config WithPersistence(Config config) => CoordinatorPersistence.AkkaConfig(config).WithFallback(config);
 
     /// <summary>
     /// The full node configuration. <paramref name="environment"/> is usually <see cref="Environment.GetEnvironmentVariables()"/>;
@@ -41,7 +45,7 @@ public static class NodeConfig
         if (!string.IsNullOrWhiteSpace(storePath))
             config = ConfigurationFactory.ParseString($"graphactors.partitions.store-path = {Quote(Path.GetFullPath(storePath))}").WithFallback(config);
         var overrides = FromEnvironment(environment);
-        return overrides.Length == 0 ? config : ConfigurationFactory.ParseString(overrides).WithFallback(config);
+        return WithPersistence(overrides.Length == 0 ? config : ConfigurationFactory.ParseString(overrides).WithFallback(config));
     }
 
     /// <summary>The HOCON the GA_* variables stand for (empty when none is set).</summary>

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Configuration;
 using GraphActors.Cluster.Commands;
+using GraphActors.Cluster.Coordination;
 using GraphActors.Cluster.Partitions;
 
 namespace GraphActors.Cluster.Hosting;
@@ -54,6 +55,10 @@ public static class NodeHost
         else system.StartPartitionShardingProxy(partitions);
         // Every node answers `graphactors ctl`, whatever its roles.
         system.StartCommandHandler(system.PartitionRegion());
+
+        var coordinator = CoordinatorSettings.Create(config);
+        if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);
+        system.StartTrainingCoordinatorProxy(coordinator);
 
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
         if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);

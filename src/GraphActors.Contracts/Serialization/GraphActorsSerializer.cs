@@ -14,7 +14,7 @@ namespace GraphActors.Contracts.Serialization;
 /// never change meaning once released: a rolling upgrade may have old and new nodes talking. Every payload starts
 /// with a format version byte. No reflection: one explicit write and read routine per message.
 /// </summary>
-public sealed class GraphActorsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 1450;
     private const byte Version = 1;
@@ -77,6 +77,9 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
         StreamFailed => StreamFailedManifest,
         // ---- end SamplingProtocol ----
         _ when CommandManifest(o) is { } command => command,
+        // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+        _ when TrainingManifest(o) is { } training => training,
+        // ---- end training protocol ----
         _ => throw Unknown(o),
     };
 
@@ -143,6 +146,11 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             case var command when CommandManifest(command) is not null:
                 WriteCommand(ref w, command);
                 break;
+            // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+            case IGraphActorsMessage when TrainingManifest(obj) is not null:
+                WriteTraining(ref w, obj);
+                break;
+            // ---- end training protocol ----
             default:
                 throw Unknown(obj);
         }
@@ -185,6 +193,9 @@ public sealed class GraphActorsSerializer(ExtendedActorSystem system) : Serializ
             StreamFailedManifest => new StreamFailed(r.Long(), r.String()),
             // ---- end SamplingProtocol ----
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
+            // ---- training protocol (GraphActorsSerializer.Training.cs) ----
+            ['T', ..] => ReadTraining(ref r, manifest, system),
+            // ---- end training protocol ----
             _ => throw new SerializationException(
                 $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
         };

@@ -5,12 +5,16 @@ using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
 public static class SampleMessages
 {
     private static readonly CanonicalEdgeType Click = new("user", "click", "item");
+
+    public static readonly TrainingConfig Config = new("graphsage", "node-classification", "user", 256, 2, 1024, 0.003f, [10, 25], 50,
+        ulong.MaxValue - 3, 4, 5, "val_acc", "/data/ck", "/data/store");
 
     public static IReadOnlyList<IGraphActorsMessage> All { get; } =
     [
@@ -71,6 +75,35 @@ public static class SampleMessages
             new PartitionStatus(2, PartitionState.NotAllocated, "", 0, 0, double.NaN, ""),
         ], ""),
         new PartitionsResult(0, [], "the shard coordinator did not answer within 3 s"),
+        // ---- training protocol ----
+        new StartJob("job-1", Config),
+        new StopJob("job-1"),
+        new ResumeJob("job-ü"),
+        new JobCommandResult("job-1", true, JobState.Running, "started"),
+        new GetJobStatus(),
+        new JobStatus("job-1", JobState.Failed, 3, 2, 7, 123_456_789_012, 0.25f, ["val_acc", "loss"], [0.8f, float.NaN], 0.81f, 1,
+            "/ck/epoch-0002", "ab12", 12.5, ["akka://graphactors/user/t1"], "trainer lost"),
+        new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "akka.tcp://graphactors@127.0.0.1:4053", [0, 3]),
+        new TrainerRegistered("akka://graphactors/user/t1", "job-1"),
+        new StepsReported("job-1", 2, 40, 1.5f, 0.6f),
+        new ParametersReady("job-1", 2, 9, 1, 3, [1f, -0f, float.MaxValue]),
+        new EpochFinished("job-1", 2, 0.7f, ["val_acc"], [0.79f]),
+        new CheckpointWritten("job-1", 2, "/ck/job-1/epoch-0002", new string('f', 64), [], []),
+        new EpochAssignment("job-1", 2, Config, [5, 9, int.MaxValue], 0, 2, 17, true, "/ck/job-1/epoch-0001", "00ff"),
+        new AveragedParameters("job-1", 2, 9, 2, 3, 2, [0.5f, float.Epsilon]),
+        new WriteCheckpoint("job-1", 2, "/ck/job-1/epoch-0002"),
+        new TrainingHalted("job-1", JobState.Finished, "all epochs done"),
+        new JobStarted("job-1", Config with { Fanouts = [] }),
+        new EpochPlanned("job-1", 0, ["t1", "t2"], [50, 49], 13),
+        new ParametersAveraged("job-1", 0, 4, 2),
+        new CheckpointRecorded("job-1", 0, "/ck/e0", "cafe", ["val_acc"], [0.5f]),
+        new EpochCompleted("job-1", 0, 1.25f, ["val_acc", "train_acc"], [0.5f, 0.6f]),
+        new JobFinished("job-1"),
+        new JobFailed("job-1", "no trainer wrote the checkpoint of epoch 3"),
+        new JobStopped("job-1"),
+        new JobResumed("job-1", 4),
+        new CoordinatorSnapshot("job-1", Config, JobState.Running, 3, 2, 1, 0.5f, ["val_acc"], [0.7f], 0.7f, 2, "/ck/e2", "beef", ""),
+        new CoordinatorSnapshot("", null, JobState.Idle, -1, -1, -1, float.NaN, [], [], float.NaN, -1, "", "", ""),
     ];
 
     /// <summary>
@@ -111,7 +144,7 @@ public static class SampleMessages
             Assert.Equal(ea.Length, aa.Length);
             for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
         }
-        else if (e is BlockData)
+        else if (e is BlockData or TrainingConfig)
             AssertSame(e, a);
         else
             Assert.Equal(e, a);

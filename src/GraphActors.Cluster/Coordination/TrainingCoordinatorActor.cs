@@ -1,0 +1,236 @@
+// The training coordinator: a persistent cluster singleton that persists what CoordinatorState decides, replies, tells trainers and snapshots.
+using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Event;
+using Akka.Persistence;
+using GraphActors.Contracts;
+using GraphActors.Contracts.Protocols;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Cluster.Coordination;
+
+/// <summary>
+/// Behaviours: <c>Idle</c> (no job) → <c>Running</c> (epochs planned, rounds averaged, checkpoints recorded) →
+/// <c>Halted</c> (finished, failed or stopped; a new StartJob or ResumeJob runs again). All decisions are
+/// <see cref="CoordinatorState"/>'s; this actor persists the events, then replies and tells trainers. One timer covers
+/// the state's current wait (round, epoch finish, checkpoint), one the planning delay. Trainers are watched: one that
+/// leaves the cluster is removed from the epoch in flight and its share re-planned at the next epoch.
+/// </summary>
+public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTimers
+{
+    private sealed record PlanNow;
+    private sealed record LogWaiting;
+
+    private readonly CoordinatorSettings _settings;
+    private readonly ISeedSource _seedSource;
+    private readonly CoordinatorState _state = new();
+    private readonly Dictionary<string, IActorRef> _trainers = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private (string JobId, SeedSet Seeds)? _seeds;
+    private string _waitKey = "";
+    private int _sinceSnapshot;
+
+    public TrainingCoordinatorActor(CoordinatorSettings settings, ISeedSource seedSource)
+    {
+        _settings = settings;
+        _seedSource = seedSource;
+        JournalPluginId = settings.JournalPlugin;
+        SnapshotPluginId = settings.SnapshotPlugin;
+
+        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is CoordinatorSnapshot s) _state.Restore(s); });
+        Recover<ITrainingEvent>(e => _state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _state.Recovered();
+            _log.Info("Training coordinator recovered: job '{0}' {1}, last completed epoch {2}, last checkpoint [{3}]",
+                _state.JobId, _state.State, _state.LastCompletedEpoch, _state.LastCheckpointPath);
+            BecomeFor(_state.State);
+        });
+    }
+
+    public override string PersistenceId => Names.TrainingCoordinatorPersistenceId;
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(CoordinatorSettings settings, ISeedSource seedSource) =>
+        Akka.Actor.Props.Create(() => new TrainingCoordinatorActor(settings, seedSource));
+
+    // ---- behaviours ----
+
+    private void Idle()
+    {
+        Common();
+        CommandAny(m => _log.Debug("No job: ignored {0} from {1}", m.GetType().Name, Sender));
+    }
+
+    private void Running()
+    {
+        Common();
+        Command<PlanNow>(_ => Plan());
+        Command<WaitTimedOut>(m => Handle(m, null));
+        Command<LogWaiting>(_ => LogWaitingForTrainers());
+        Command<ICoordinatorCommand>(m => Handle(m, TrainerId(Sender)));
+    }
+
+    private void Halted()
+    {
+        Common();
+        Command<ICoordinatorCommand>(m => Handle(m, TrainerId(Sender)));
+        CommandAny(m => _log.Debug("Job '{0}' is {1}: ignored {2}", _state.JobId, _state.State, m.GetType().Name));
+    }
+
+    private void Common()
+    {
+        Command<RegisterTrainer>(m =>
+        {
+            var id = m.Trainer.Path.ToString();
+            if (_trainers.TryAdd(id, m.Trainer)) Context.Watch(m.Trainer);
+            else _trainers[id] = m.Trainer;
+            _log.Info("Trainer {0} on {1} registered (local partitions [{2}])", id, m.NodeAddress, string.Join(", ", m.LocalPartitions));
+            Handle(m, id);
+        });
+        Command<Terminated>(t =>
+        {
+            var id = t.ActorRef.Path.ToString();
+            if (_trainers.Remove(id)) Handle(new TrainerLeft(id), null);
+        });
+        Command<StartJob>(m => Handle(m, null));
+        Command<ResumeJob>(m => Handle(m, null));
+        Command<StopJob>(m => Handle(m, null));
+        Command<GetJobStatus>(m => Handle(m, null));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of the training coordinator failed; recovery replays more events"));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old coordinator snapshots failed"));
+    }
+
+    private void BecomeFor(JobState state)
+    {
+        switch (state)
+        {
+            case JobState.Idle: Become(Idle); break;
+            case JobState.Running: Become(Running); break;
+            default: Become(Halted); break;
+        }
+        SyncTimers();
+    }
+
+    // ---- handling ----
+
+    private string? TrainerId(IActorRef sender)
+    {
+        var id = sender.Path.ToString();
+        return _trainers.ContainsKey(id) ? id : null;
+    }
+
+    private void Handle(object command, string? trainerId)
+    {
+        var decision = _state.ProcessCommand(command, trainerId, DateTime.UtcNow);
+        var replyTo = Sender;
+        if (decision.Events.Count == 0)
+        {
+            Complete(decision, replyTo);
+            return;
+        }
+        var left = decision.Events.Count;
+        PersistAll(decision.Events, e =>
+        {
+            _state.Apply(e);
+            _log.Info("{0}", e);
+            if (++_sinceSnapshot >= _settings.SnapshotEvery)
+            {
+                _sinceSnapshot = 0;
+                SaveSnapshot(_state.ToSnapshot());
+            }
+            if (--left == 0) Complete(decision, replyTo);
+        });
+    }
+
+    private void Complete(Decision decision, IActorRef replyTo)
+    {
+        foreach (var w in decision.Warnings) _log.Warning("{0}", w);
+        if (decision.Reply is not null && !replyTo.IsNobody()) replyTo.Tell(decision.Reply);
+        foreach (var (trainer, message) in decision.Sends)
+        {
+            if (_trainers.TryGetValue(trainer, out var target)) target.Tell(message, Self);
+            else _log.Warning("Not sent to {0} (no longer registered): {1}", trainer, message.GetType().Name);
+        }
+        BecomeFor(_state.State);
+    }
+
+    // One timer per concern, keyed by what it waits for: a changed wait re-arms it, a finished one cancels it.
+    private void SyncTimers()
+    {
+        var (key, kind) = _state.Wait;
+        if (key != _waitKey)
+        {
+            _waitKey = key;
+            if (kind == WaitKind.None) Timers.Cancel("wait");
+            else Timers.StartSingleTimer("wait", new WaitTimedOut(key), _settings.TimeoutOf(kind));
+        }
+        if (_state.ReadyToPlan(_settings.MinTrainers))
+        {
+            Timers.Cancel("waiting-log");
+            // Restarted on each registration, so trainers starting together share the first epoch.
+            Timers.StartSingleTimer("plan", new PlanNow(), _settings.PlanDelay);
+        }
+        else if (_state.State == JobState.Running && !_state.EpochInFlight)
+        {
+            if (!Timers.IsTimerActive("waiting-log"))
+                Timers.StartPeriodicTimer("waiting-log", new LogWaiting(), TimeSpan.Zero, _settings.WaitingLogInterval);
+        }
+        else Timers.Cancel("waiting-log");
+    }
+
+    private void LogWaitingForTrainers() => _log.Warning(
+        "Job '{0}' waits for trainers to plan epoch {1}: {2} registered, at least {3} needed (trainers send RegisterTrainer to {4})",
+        _state.JobId, _state.NextEpoch, _state.Trainers.Count, _settings.MinTrainers, Names.TrainingCoordinatorProxy);
+
+    private void Plan()
+    {
+        if (!_state.ReadyToPlan(_settings.MinTrainers)) return;
+        SeedSet seeds;
+        try
+        {
+            if (_seeds is not { } cached || cached.JobId != _state.JobId)
+                _seeds = (_state.JobId, _seedSource.Load(_state.Config!));
+            seeds = _seeds.Value.Seeds;
+        }
+        catch (Exception e)
+        {
+            Handle(new FailJob($"cannot load the seeds of job '{_state.JobId}' from [{_state.Config!.StorePath}]: {e.Message}"), null);
+            return;
+        }
+        Handle(new PlanEpoch(seeds), null);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "The journal rejected {0} (sequence {1}): the coordinator's state and journal may differ", @event.GetType().Name, sequenceNr);
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+}
+
+/// <summary>Registers the coordinator singleton (on nodes with its role) and the proxy every node uses to reach it.</summary>
+public static class TrainingCoordinatorRegistration
+{
+    /// <summary>
+    /// Starts the ClusterSingletonManager of the coordinator (<c>/user/training-coordinator</c>). Call on every node that
+    /// has <see cref="CoordinatorSettings.Role"/>; the oldest of them hosts the coordinator.
+    /// </summary>
+    public static IActorRef StartTrainingCoordinator(this ActorSystem system, CoordinatorSettings settings, ISeedSource? seeds = null)
+    {
+        CoordinatorPersistence.EnsureStorage(system.Settings.Config);
+        return system.ActorOf(ClusterSingletonManager.Props(
+                TrainingCoordinatorActor.Props(settings, seeds ?? new StoreSeedSource()),
+                PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(settings.Role).WithSingletonName("coordinator")),
+            Names.TrainingCoordinatorSingleton);
+    }
+
+    /// <summary>A proxy to the coordinator, wherever it runs; it buffers messages while the singleton moves.</summary>
+    public static IActorRef StartTrainingCoordinatorProxy(this ActorSystem system, CoordinatorSettings settings) =>
+        system.ActorOf(ClusterSingletonProxy.Props(
+                $"/user/{Names.TrainingCoordinatorSingleton}",
+                ClusterSingletonProxySettings.Create(system).WithRole(settings.Role).WithSingletonName("coordinator")),
+            Names.TrainingCoordinatorProxy);
+}

@@ -1,0 +1,200 @@
+// The training protocol's manifests ("T…") and write/read routines; kept apart from the partition and sampling ones.
+using System.Runtime.Serialization;
+using Akka.Actor;
+using GraphActors.Contracts.Protocols;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Contracts.Serialization;
+
+public sealed partial class GraphActorsSerializer
+{
+    // Training manifests: all start with 'T'; journaled events with "TV", the snapshot "TSS". Events and the snapshot are journaled, so their layout is as permanent
+    // as a wire format: change it only with a new format version.
+    internal const string StartJobManifest = "TJS";
+    internal const string StopJobManifest = "TJX";
+    internal const string ResumeJobManifest = "TJU";
+    internal const string JobCommandResultManifest = "TJC";
+    internal const string GetJobStatusManifest = "TGS";
+    internal const string JobStatusManifest = "TST";
+    internal const string RegisterTrainerManifest = "TRT";
+    internal const string TrainerRegisteredManifest = "TRD";
+    internal const string StepsReportedManifest = "TSR";
+    internal const string ParametersReadyManifest = "TPR";
+    internal const string EpochFinishedManifest = "TEF";
+    internal const string CheckpointWrittenManifest = "TCW";
+    internal const string EpochAssignmentManifest = "TEA";
+    internal const string AveragedParametersManifest = "TAP";
+    internal const string WriteCheckpointManifest = "TWC";
+    internal const string TrainingHaltedManifest = "THT";
+    internal const string JobStartedManifest = "TVS";
+    internal const string EpochPlannedManifest = "TVP";
+    internal const string ParametersAveragedManifest = "TVA";
+    internal const string CheckpointRecordedManifest = "TVC";
+    internal const string EpochCompletedManifest = "TVE";
+    internal const string JobFinishedManifest = "TVF";
+    internal const string JobFailedManifest = "TVX";
+    internal const string JobStoppedManifest = "TVT";
+    internal const string JobResumedManifest = "TVR";
+    internal const string CoordinatorSnapshotManifest = "TSS";
+
+    private static string? TrainingManifest(object o) => o switch
+    {
+        StartJob => StartJobManifest,
+        StopJob => StopJobManifest,
+        ResumeJob => ResumeJobManifest,
+        JobCommandResult => JobCommandResultManifest,
+        GetJobStatus => GetJobStatusManifest,
+        JobStatus => JobStatusManifest,
+        RegisterTrainer => RegisterTrainerManifest,
+        TrainerRegistered => TrainerRegisteredManifest,
+        StepsReported => StepsReportedManifest,
+        ParametersReady => ParametersReadyManifest,
+        EpochFinished => EpochFinishedManifest,
+        CheckpointWritten => CheckpointWrittenManifest,
+        EpochAssignment => EpochAssignmentManifest,
+        AveragedParameters => AveragedParametersManifest,
+        WriteCheckpoint => WriteCheckpointManifest,
+        TrainingHalted => TrainingHaltedManifest,
+        JobStarted => JobStartedManifest,
+        EpochPlanned => EpochPlannedManifest,
+        ParametersAveraged => ParametersAveragedManifest,
+        CheckpointRecorded => CheckpointRecordedManifest,
+        EpochCompleted => EpochCompletedManifest,
+        JobFinished => JobFinishedManifest,
+        JobFailed => JobFailedManifest,
+        JobStopped => JobStoppedManifest,
+        JobResumed => JobResumedManifest,
+        CoordinatorSnapshot => CoordinatorSnapshotManifest,
+        _ => null,
+    };
+
+    private static void WriteTraining<TW>(ref TW w, object obj) where TW : struct, IWire
+    {
+        switch (obj)
+        {
+            case StartJob m: w.String(m.JobId); Config(ref w, m.Config); break;
+            case StopJob m: w.String(m.JobId); break;
+            case ResumeJob m: w.String(m.JobId); break;
+            case JobCommandResult m: w.String(m.JobId); w.Byte(m.Accepted ? (byte)1 : (byte)0); w.Byte((byte)m.State); w.String(m.Message); break;
+            case GetJobStatus m: w.String(m.JobId); break;
+            case JobStatus m:
+                w.String(m.JobId); w.Byte((byte)m.State); w.Int(m.Epoch); w.Int(m.LastCompletedEpoch); w.Int(m.Round); w.Long(m.Step);
+                Float(ref w, m.LastLoss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
+                w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.Long(BitConverter.DoubleToInt64Bits(m.EtaSeconds));
+                Strings(ref w, m.Trainers); w.String(m.Reason);
+                break;
+            case RegisterTrainer m:
+                w.String(ActorRef(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
+                break;
+            case TrainerRegistered m: w.String(m.TrainerId); w.String(m.JobId); break;
+            case StepsReported m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Steps); Float(ref w, m.Loss); Float(ref w, m.Metric); break;
+            case ParametersReady m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Floats(m.Chunk); break;
+            case EpochFinished m: w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
+            case CheckpointWritten m:
+                w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
+                break;
+            case EpochAssignment m:
+                w.String(m.JobId); w.Int(m.Epoch); Config(ref w, m.Config); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts); w.Int(m.Steps);
+                w.Byte(m.Evaluate ? (byte)1 : (byte)0); w.String(m.StartParametersPath); w.String(m.StartParametersSha256);
+                break;
+            case AveragedParameters m:
+                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors); w.Floats(m.Chunk);
+                break;
+            case WriteCheckpoint m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); break;
+            case TrainingHalted m: w.String(m.JobId); w.Byte((byte)m.State); w.String(m.Reason); break;
+            case JobStarted m: w.String(m.JobId); Config(ref w, m.Config); break;
+            case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); break;
+            case ParametersAveraged m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.Contributors); break;
+            case CheckpointRecorded m:
+                w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
+                break;
+            case EpochCompleted m: w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
+            case JobFinished m: w.String(m.JobId); break;
+            case JobFailed m: w.String(m.JobId); w.String(m.Reason); break;
+            case JobStopped m: w.String(m.JobId); break;
+            case JobResumed m: w.String(m.JobId); w.Int(m.FromCompletedEpoch); break;
+            case CoordinatorSnapshot m:
+                w.String(m.JobId); w.Byte(m.Config is null ? (byte)0 : (byte)1);
+                if (m.Config is not null) Config(ref w, m.Config);
+                w.Byte((byte)m.State); w.Int(m.Epoch); w.Int(m.LastCompletedEpoch); w.Int(m.Round); Float(ref w, m.LastLoss);
+                Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
+                w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.String(m.Reason);
+                break;
+            default:
+                throw Unknown(obj);
+        }
+    }
+
+    private static object ReadTraining(ref WireReader r, string manifest, ExtendedActorSystem system) => manifest switch
+    {
+        StartJobManifest => new StartJob(r.String(), Config(ref r)),
+        StopJobManifest => new StopJob(r.String()),
+        ResumeJobManifest => new ResumeJob(r.String()),
+        JobCommandResultManifest => new JobCommandResult(r.String(), r.Byte() != 0, (JobState)r.Byte(), r.String()),
+        GetJobStatusManifest => new GetJobStatus(r.String()),
+        JobStatusManifest => new JobStatus(r.String(), (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), r.Long(), Float(ref r), Strings(ref r),
+            r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String()),
+        RegisterTrainerManifest => new RegisterTrainer(ActorRef(r.String(), system), r.String(), r.Ints()),
+        TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
+        StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
+        ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
+        EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats()),
+        CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
+        EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), Config(ref r), r.Ints(), r.Int(), r.Int(), r.Int(), r.Byte() != 0,
+            r.String(), r.String()),
+        AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
+        WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String()),
+        TrainingHaltedManifest => new TrainingHalted(r.String(), (JobState)r.Byte(), r.String()),
+        JobStartedManifest => new JobStarted(r.String(), Config(ref r)),
+        EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int()),
+        ParametersAveragedManifest => new ParametersAveraged(r.String(), r.Int(), r.Int(), r.Int()),
+        CheckpointRecordedManifest => new CheckpointRecorded(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
+        EpochCompletedManifest => new EpochCompleted(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats()),
+        JobFinishedManifest => new JobFinished(r.String()),
+        JobFailedManifest => new JobFailed(r.String(), r.String()),
+        JobStoppedManifest => new JobStopped(r.String()),
+        JobResumedManifest => new JobResumed(r.String(), r.Int()),
+        CoordinatorSnapshotManifest => ReadSnapshot(ref r),
+        _ => throw new SerializationException(
+            $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
+    };
+
+    private static CoordinatorSnapshot ReadSnapshot(ref WireReader r)
+    {
+        var jobId = r.String();
+        var config = r.Byte() != 0 ? Config(ref r) : null;
+        return new CoordinatorSnapshot(jobId, config, (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), Float(ref r), Strings(ref r), r.Floats(),
+            Float(ref r), r.Int(), r.String(), r.String(), r.String());
+    }
+
+    private static void Config<TW>(ref TW w, TrainingConfig c) where TW : struct, IWire
+    {
+        w.String(c.ModelType); w.String(c.Task); w.String(c.Target); w.Int(c.Hidden); w.Int(c.Layers); w.Int(c.BatchSize);
+        Float(ref w, c.LearningRate); w.Ints(c.Fanouts); w.Int(c.Epochs); w.ULong(c.Seed); w.Int(c.AveragingPeriod); w.Int(c.EvalEvery);
+        w.String(c.EvalMetric); w.String(c.CheckpointDir); w.String(c.StorePath);
+    }
+
+    private static TrainingConfig Config(ref WireReader r) => new(r.String(), r.String(), r.String(), r.Int(), r.Int(), r.Int(), Float(ref r),
+        r.Ints(), r.Int(), r.ULong(), r.Int(), r.Int(), r.String(), r.String(), r.String());
+
+    // Nobody as "" (resolving its path would give deadLetters); any other ref by its full serialized path.
+    private static string ActorRef(IActorRef actor) => actor.IsNobody() ? "" : Akka.Serialization.Serialization.SerializedActorPath(actor);
+    private static IActorRef ActorRef(string path, ExtendedActorSystem system) => path.Length == 0 ? ActorRefs.Nobody : system.Provider.ResolveActorRef(path);
+
+    private static void Float<TW>(ref TW w, float v) where TW : struct, IWire => w.Int(BitConverter.SingleToInt32Bits(v));
+    private static float Float(ref WireReader r) => BitConverter.Int32BitsToSingle(r.Int());
+
+    private static void Strings<TW>(ref TW w, string[] v) where TW : struct, IWire
+    {
+        w.Int(v.Length);
+        foreach (var s in v) w.String(s);
+    }
+
+    private static string[] Strings(ref WireReader r)
+    {
+        var n = Count(ref r);
+        var result = n == 0 ? [] : new string[n];
+        for (var i = 0; i < n; i++) result[i] = r.String();
+        return result;
+    }
+}
