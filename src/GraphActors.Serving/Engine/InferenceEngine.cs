@@ -25,6 +25,9 @@ public sealed class InferenceEngine : IDisposable
     private readonly ConcurrentDictionary<string, ConcurrentBag<BlockSampler>> _samplers = new();
     private int _inFlight;
 
+    /// <summary>Set in <see cref="Exception.Data"/> of refusals the engine has already counted in its metrics.</summary>
+    public const string RecordedKey = "graphactors.recorded";
+
     public InferenceEngine(IGraphStore store, IModelLoader loader, IFeatureSource? features, InferenceOptions? options = null, ServingMetrics? metrics = null)
     {
         _store = store;
@@ -55,6 +58,7 @@ public sealed class InferenceEngine : IDisposable
             Interlocked.Decrement(ref _inFlight);
             var busy = ServingException.Unavailable($"Too many requests in flight (max {_options.MaxInFlight}); retry later.");
             Metrics.RecordError(busy.Code, busy.Type);
+            busy.Data[RecordedKey] = true;
             throw busy;
         }
         string? version = null;
@@ -76,13 +80,14 @@ public sealed class InferenceEngine : IDisposable
         {
             if (version is not null) Metrics.RecordRequest(request.Model, version, e.Code);
             Metrics.RecordError(e.Code, e.Type);
+            e.Data[RecordedKey] = true;
             throw;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             if (version is not null) Metrics.RecordRequest(request.Model, version, 500);
             Metrics.RecordError(500, "InternalServerException");
-            throw new ServingException(500, "InternalServerException", $"Prediction failed: {e.Message}");
+            throw new ServingException(500, "InternalServerException", $"Prediction failed: {e.Message}") { Data = { [RecordedKey] = true } };
         }
         finally
         {
