@@ -179,7 +179,10 @@ public sealed class InferenceEngine : IDisposable
         {
             var features = new Dictionary<string, Tensor>();
             foreach (var (type, rows) in batch.Features)
-                features[type] = tensor(rows, [rows.Length / model.Config.InDims[type], model.Config.InDims[type]]);
+            {
+                var dim = model.Config.InDims[type];
+                features[type] = rows.Length == 0 ? zeros(0, dim) : tensor(rows).reshape(rows.Length / dim, dim);
+            }
             return model.Forward(blocks, features);
         }
         finally

@@ -21,7 +21,7 @@ internal static class RequestParsing
             var i = 0;
             foreach (var p in pairs.EnumerateArray())
             {
-                if (p.ValueKind != JsonValueKind.Array || p.GetArrayLength() != 2 || !p[0].TryGetInt64(out src[i]) || !p[1].TryGetInt64(out dst[i]))
+                if (p.ValueKind != JsonValueKind.Array || p.GetArrayLength() != 2 || !Id(p[0], out src[i]) || !Id(p[1], out dst[i]))
                     throw ServingException.BadRequest($"pairs[{i}] must be [src_id, dst_id] with integer ids.");
                 i++;
             }
@@ -37,7 +37,7 @@ internal static class RequestParsing
         var k = 0;
         foreach (var e in idsElement.EnumerateArray())
         {
-            if (!e.TryGetInt64(out ids[k])) throw ServingException.BadRequest($"ids[{k}] is not an integer id: {e.GetRawText()}.");
+            if (!Id(e, out ids[k])) throw ServingException.BadRequest($"ids[{k}] is not an integer id: {e.GetRawText()}.");
             k++;
         }
         return new NodePredictionRequest
@@ -45,6 +45,13 @@ internal static class RequestParsing
             Model = model, Version = version, FullNeighborhood = full,
             NodeType = RequiredString(body, "node_type"), Ids = ids, Embeddings = OptionalBool(body, "embeddings") ?? false,
         };
+    }
+
+    // TryGetInt64 throws on a non-number; a string id is the client's mistake, not ours.
+    private static bool Id(JsonElement e, out long id)
+    {
+        id = 0;
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out id);
     }
 
     private static string RequiredString(JsonElement body, string name) =>

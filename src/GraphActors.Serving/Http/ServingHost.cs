@@ -242,6 +242,10 @@ public sealed class ServingHost : IAsyncDisposable
         {
             // the client went away: nobody to answer
         }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            await Error(ctx, engine, new ServingException(500, "InternalServerException", e.Message)).ConfigureAwait(false);
+        }
     }
 
     private static async Task<JsonDocument> ReadJson(HttpContext ctx)
