@@ -12,5 +12,6 @@ internal static class Verbs
         ImportCommand.Create(),
         EtlCommand.Create(),
         PartitionCommand.Create(),
+        FeatureSyncCommand.Create(),
     ];
 }
