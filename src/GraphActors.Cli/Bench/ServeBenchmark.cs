@@ -45,7 +45,7 @@ public static class ServeBenchmark
 
     private static async Task Run(int userCount, int itemCount, int clickCount, int dim, int requests, int clients, int workers, int[] fanouts, string? redisEndpoint)
     {
-        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; torch threads {TorchSharp.torch.get_num_threads()}, torch workers {workers}, {clients} clients, fanouts [{string.Join(",", fanouts)}]");
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; torch workers {workers} × 1 intra-op thread, {clients} clients, fanouts [{string.Join(",", fanouts)}]");
         var root = Path.Combine(Path.GetTempPath(), $"ga-bench-serve-{Guid.NewGuid():N}");
         Process? redisProcess = null;
         try
@@ -123,9 +123,9 @@ public static class ServeBenchmark
                 using var content = new StringContent($$"""{"node_type":"user","ids":[{{ids}}]}""", Encoding.UTF8, "application/json");
                 var t = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsync("/predictions/sage", content);
-                await response.Content.ReadAsByteArrayAsync();
+                await response.Content.LoadIntoBufferAsync();
                 latencies[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"request {i}: HTTP {(int)response.StatusCode}");
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"request {i}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             }
         })));
         return (wall.Elapsed.TotalSeconds, latencies);

@@ -33,7 +33,7 @@ public sealed class InferenceEngine : IDisposable
         _store = store;
         _features = features;
         _options = options ?? new InferenceOptions();
-        _workers = new TorchWorkerPool(_options.Workers, _options.MaxInFlight + 16);
+        _workers = new TorchWorkerPool(_options.Workers, _options.MaxInFlight + 16, _options.TorchThreads);
         Metrics = metrics ?? new ServingMetrics();
         Models = new ModelRegistry(loader, _workers, store.Schema);
         Metrics.AddGauge("graphactors_inflight_requests", "Predictions in progress.", () => Volatile.Read(ref _inFlight));

@@ -52,6 +52,8 @@ public sealed record InferenceOptions
     public int MaxInFlight { get; init; } = 64;
     /// <summary>Torch worker threads.</summary>
     public int Workers { get; init; } = 1;
+    /// <summary>Intra-op threads of each worker (torch.set_num_threads; libtorch treats it as process-wide); 0 = libtorch's default.</summary>
+    public int TorchThreads { get; init; } = 1;
     /// <summary>Full neighbourhoods for models whose loader gave no fanouts, and for requests that do not say.</summary>
     public bool FullNeighborhoodByDefault { get; init; }
     /// <summary>Mixed with the request's ids into the sampling seed, so the same request samples the same neighbours.</summary>

@@ -13,9 +13,12 @@ public sealed class TorchWorkerPool : IDisposable
 {
     private readonly BlockingCollection<WorkItem> _queue;
     private readonly Thread[] _threads;
+    private readonly int _torchThreads;
 
-    public TorchWorkerPool(int workers, int queueCapacity)
+    /// <param name="torchThreads">Intra-op threads per worker (torch.set_num_threads on each worker thread); 0 leaves libtorch's default.</param>
+    public TorchWorkerPool(int workers, int queueCapacity, int torchThreads = 1)
     {
+        _torchThreads = torchThreads;
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one torch worker.");
         _queue = new BlockingCollection<WorkItem>(new ConcurrentQueue<WorkItem>(), Math.Max(queueCapacity, 1));
         _threads = new Thread[workers];
@@ -47,6 +50,9 @@ public sealed class TorchWorkerPool : IDisposable
 
     private void Loop()
     {
+        // Small serving batches lose to thread hand-offs: with libtorch's default (one OpenMP thread per core) a 1 ms
+        // forward pass took 50–400 ms on 2 cores while the HTTP threads competed for them (docs/BENCHMARKS.md).
+        if (_torchThreads > 0) TorchSharp.torch.set_num_threads(_torchThreads);
         foreach (var item in _queue.GetConsumingEnumerable()) item.Execute();
     }
 

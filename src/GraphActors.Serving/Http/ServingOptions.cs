@@ -41,7 +41,7 @@ public sealed record ServingOptions
 
 public static class InferenceOptionsConfig
 {
-    /// <summary>Reads max-ids-per-request, max-in-flight, workers and full-neighborhood from a configuration section.</summary>
+    /// <summary>Reads max-ids-per-request, max-in-flight, workers, torch-threads and full-neighborhood from a configuration section.</summary>
     public static InferenceOptions FromConfiguration(IConfiguration section)
     {
         var d = new InferenceOptions();
@@ -50,6 +50,7 @@ public static class InferenceOptionsConfig
             MaxIdsPerRequest = ServingOptions.Int(section, "max-ids-per-request", d.MaxIdsPerRequest),
             MaxInFlight = ServingOptions.Int(section, "max-in-flight", d.MaxInFlight),
             Workers = ServingOptions.Int(section, "workers", d.Workers),
+            TorchThreads = ServingOptions.Int(section, "torch-threads", d.TorchThreads),
             FullNeighborhoodByDefault = section["full-neighborhood"] is { } f ? bool.Parse(f) : d.FullNeighborhoodByDefault,
         };
     }
