@@ -18,7 +18,9 @@ internal static class IndexOps
             return zeros(shape, dtype: values.dtype, device: values.device).scatter_add(0, index, values);
 
         using var scope = NewDisposeScope();
-        var width = values.numel() / Math.Max(values.shape[0], 1);
+        // From the trailing dimensions, not numel / rows: with no edges numel is 0 and the width would come out 0.
+        long width = 1;
+        for (var d = 1; d < values.dim(); d++) width *= values.shape[d];
         var flat = values.reshape(values.shape[0], width);
         var expanded = index.unsqueeze(1).expand(index.shape[0], width);
         var summed = zeros(rows, width, dtype: values.dtype, device: values.device).scatter_add(0, expanded, flat);

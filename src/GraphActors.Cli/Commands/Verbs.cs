@@ -14,5 +14,6 @@ internal static class Verbs
         PartitionCommand.Create(),
         NodeCommand.Create(),
         CtlCommand.Create(),
+        FeatureSyncCommand.Create(),
     ];
 }

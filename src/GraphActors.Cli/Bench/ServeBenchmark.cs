@@ -1,0 +1,183 @@
+// `graphactors bench serve`: the HTTP serving path end to end on loopback, with and without the Redis feature cache.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using GraphActors.Contracts;
+using GraphActors.Graph;
+using GraphActors.Graph.Cgdf;
+using GraphActors.Models;
+using GraphActors.Sampling;
+using GraphActors.Serving;
+
+namespace GraphActors.Cli.Bench;
+
+/// <summary>
+/// An in-process server (Kestrel on 127.0.0.1, the engine over an in-memory graph) and a bounded load: a fixed number
+/// of POST /predictions requests from a few concurrent HttpClient loops, after a warm-up. Cases: 1 and 64 business ids
+/// per request, features from the graph store only and from Redis (every row synced, so all hits). The model is a
+/// 2-layer heterogeneous GraphSAGE with fresh weights (latency does not depend on the weights).
+/// </summary>
+public static class ServeBenchmark
+{
+    public static Command Create()
+    {
+        var users = new Option<int>("--users") { Description = "User nodes.", DefaultValueFactory = _ => 50_000 };
+        var items = new Option<int>("--items") { Description = "Item nodes.", DefaultValueFactory = _ => 20_000 };
+        var clicks = new Option<int>("--clicks") { Description = "User–item clicks (undirected).", DefaultValueFactory = _ => 500_000 };
+        var dim = new Option<int>("--dim") { Description = "Feature size of both types.", DefaultValueFactory = _ => 32 };
+        var requests = new Option<int>("--requests") { Description = "Timed requests per case.", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent client loops.", DefaultValueFactory = _ => 4 };
+        var workers = new Option<int>("--workers") { Description = "Torch worker threads.", DefaultValueFactory = _ => 1 };
+        var fanouts = new Option<string>("--fanouts") { Description = "Fanouts, input layer first (-1 = all).", DefaultValueFactory = _ => "10,10" };
+        var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT (default: start redis-server on a free port if installed)" };
+        var cmd = new Command("serve", "HTTP serving: requests/s and p50/p99 latency for 1- and 64-node requests, with and without Redis.");
+        foreach (var o in new Option[] { users, items, clicks, dim, requests, clients, workers, fanouts, redis }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            Run(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(requests), pr.GetValue(clients),
+                pr.GetValue(workers), pr.GetValue(fanouts)!.Split(',').Select(int.Parse).ToArray(), pr.GetValue(redis)).GetAwaiter().GetResult();
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static async Task Run(int userCount, int itemCount, int clickCount, int dim, int requests, int clients, int workers, int[] fanouts, string? redisEndpoint)
+    {
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; torch workers {workers} × 1 intra-op thread, {clients} clients, fanouts [{string.Join(",", fanouts)}]");
+        var root = Path.Combine(Path.GetTempPath(), $"ga-bench-serve-{Guid.NewGuid():N}");
+        Process? redisProcess = null;
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var (graph, cgdf) = Build(root, userCount, itemCount, clickCount, dim);
+            Console.WriteLine($"graph: {userCount:N0} users + {itemCount:N0} items (dim {dim}), {clickCount:N0} clicks ×2 directions, built + CGDF in {sw.Elapsed.TotalSeconds:F1} s");
+            var store = new HeteroGraphStore(graph);
+            var config = new ModelConfig
+            {
+                ModelType = ModelType.Sage,
+                InDims = new Dictionary<string, int> { ["user"] = dim, ["item"] = dim },
+                Relations = [new RelationKey("user", "clicks", "item"), new RelationKey("item", "clicks_reverse", "user")],
+                HiddenChannels = 64, NumLayers = 2, OutDim = 8, Dropout = 0,
+            };
+            var loader = new InProcessModelLoader().Add("bench://sage", config, null, new ServableModelInfo { Fanouts = fanouts });
+
+            if (redisEndpoint is null && FindRedisServer() is { } exe)
+            {
+                var port = FreePort();
+                redisProcess = Process.Start(new ProcessStartInfo(exe, $"--port {port} --save \"\" --appendonly no --bind 127.0.0.1")
+                    { RedirectStandardOutput = true, UseShellExecute = false })!;
+                redisEndpoint = $"127.0.0.1:{port}";
+                await WaitForPort(port);
+            }
+            Console.WriteLine();
+            Console.WriteLine($"{"features",-10} {"ids/req",8} {"requests",9} {"req/s",9} {"nodes/s",10} {"p50 ms",8} {"p99 ms",8} {"cache hits",11}");
+            await Case(store, loader, null, "store", requests, clients, workers, userCount);
+            if (redisEndpoint is not null)
+            {
+                var options = new RedisOptions { Endpoint = redisEndpoint, Graph = "bench" };
+                await FeatureSync.RunAsync(options, cgdf, "user");
+                await FeatureSync.RunAsync(options, cgdf, "item");
+                await using var source = await RedisFeatureSource.ConnectAsync(options);
+                await Case(store, loader, source, "redis", requests, clients, workers, userCount);
+            }
+            else Console.WriteLine("redis: skipped (no --redis and no redis-server on PATH)");
+        }
+        finally
+        {
+            if (redisProcess is { HasExited: false }) { redisProcess.Kill(); redisProcess.WaitForExit(5000); }
+            try { Directory.Delete(root, true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, int requests, int clients, int workers, int users)
+    {
+        using var engine = new InferenceEngine(store, loader, features, new InferenceOptions { Workers = workers, MaxInFlight = 256 });
+        await engine.Models.RegisterAsync("sage", "bench://sage");
+        await using var host = await ServingHost.StartAsync(engine, new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = host.InferenceAddress };
+        foreach (var size in new[] { 1, 64 })
+        {
+            await Load(http, size, Math.Max(requests / 10, 20), clients, users, seed: 1); // warm-up
+            var hits0 = engine.Metrics.CacheHits;
+            var (wall, latencies) = await Load(http, size, requests, clients, users, seed: 2);
+            Array.Sort(latencies);
+            var hits = engine.Metrics.CacheHits - hits0;
+            Console.WriteLine($"{name,-10} {size,8} {requests,9:N0} {requests / wall,9:N0} {requests * size / wall,10:N0} {Pct(latencies, 0.50),8:F2} {Pct(latencies, 0.99),8:F2} {(features is null ? "-" : hits.ToString("N0")),11}");
+        }
+    }
+
+    private static async Task<(double Wall, double[] LatenciesMs)> Load(HttpClient http, int size, int requests, int clients, int users, int seed)
+    {
+        var latencies = new double[requests];
+        var next = -1;
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var rng = new Random(seed * 1000 + c);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests)
+            {
+                var ids = string.Join(",", Enumerable.Range(0, size).Select(_ => rng.Next(users)));
+                using var content = new StringContent($$"""{"node_type":"user","ids":[{{ids}}]}""", Encoding.UTF8, "application/json");
+                var t = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync("/predictions/sage", content);
+                await response.Content.LoadIntoBufferAsync();
+                latencies[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"request {i}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        })));
+        return (wall.Elapsed.TotalSeconds, latencies);
+    }
+
+    private static double Pct(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+    /// <summary>Users and items with random features (business id = dense id), written to CGDF too for the Redis sync.</summary>
+    private static (HeteroGraph, string) Build(string root, int users, int items, int clicks, int dim)
+    {
+        var rng = new Random(7);
+        var b = new HeteroGraphBuilder();
+        var cgdf = Path.Combine(root, "cgdf");
+        var writer = new CgdfWriter(cgdf, "bench", null);
+        var row = new float[dim];
+        foreach (var (type, count) in new[] { ("user", users), ("item", items) })
+        {
+            var table = b.AddNodeType(type, AttributeSchema.Floats(dim), capacity: count);
+            using var w = writer.BeginNodeType(type, dim, hasMasks: false);
+            for (var i = 0; i < count; i++)
+            {
+                for (var k = 0; k < dim; k++) row[k] = (float)(rng.NextDouble() * 2 - 1);
+                table.TryAdd(i, row, -1, out _);
+                w.Add(i, row, -1);
+            }
+            w.Complete();
+        }
+        writer.Complete();
+        var edges = b.AddEdgeType(new CanonicalEdgeType("user", "clicks", "item"), AttributeSchema.Empty, directed: false, capacity: clicks);
+        for (var e = 0; e < clicks; e++) edges.Add(rng.Next(users), rng.Next(items));
+        return (b.Build(), cgdf);
+    }
+
+    private static string? FindRedisServer() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static async Task WaitForPort(int port)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try { using var c = new TcpClient(); await c.ConnectAsync(IPAddress.Loopback, port); return; }
+            catch (SocketException) { await Task.Delay(50); }
+        }
+        throw new TimeoutException($"redis-server did not listen on {port} within 5 s.");
+    }
+}

@@ -1,0 +1,405 @@
+// Business ids in, predictions out: lookup, K-hop sampling, features (cache first, store for misses), a forward pass.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using GraphActors.Contracts;
+using GraphActors.Models;
+using GraphActors.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+using ModelBlock = GraphActors.Models.Block;
+using SampledBlock = GraphActors.Sampling.Block;
+
+namespace GraphActors.Serving;
+
+/// <summary>
+/// The inference engine. Everything up to the forward pass (id lookup, sampling, feature reads) runs on the caller's
+/// async flow against <see cref="IGraphStore"/> and <see cref="IFeatureSource"/>; tensors are made, used and disposed
+/// only on the <see cref="TorchWorkerPool"/> threads, inside a dispose scope and under no_grad. Thread-safe.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly IGraphStore _store;
+    private readonly IFeatureSource? _features;
+    private readonly InferenceOptions _options;
+    private readonly TorchWorkerPool _workers;
+    private readonly ConcurrentDictionary<string, ConcurrentBag<BlockSampler>> _samplers = new();
+    private int _inFlight;
+
+    /// <summary>Set in <see cref="Exception.Data"/> of refusals the engine has already counted in its metrics.</summary>
+    public const string RecordedKey = "graphactors.recorded";
+
+    public InferenceEngine(IGraphStore store, IModelLoader loader, IFeatureSource? features, InferenceOptions? options = null, ServingMetrics? metrics = null)
+    {
+        _store = store;
+        _features = features;
+        _options = options ?? new InferenceOptions();
+        _workers = new TorchWorkerPool(_options.Workers, _options.MaxInFlight + 16, _options.TorchThreads);
+        Metrics = metrics ?? new ServingMetrics();
+        Models = new ModelRegistry(loader, _workers, store.Schema);
+        Metrics.AddGauge("graphactors_inflight_requests", "Predictions in progress.", () => Volatile.Read(ref _inFlight));
+        Metrics.AddGauge("graphactors_models_loaded", "Registered model versions.", () => Models.Count);
+        Metrics.AddGauge("graphactors_torch_queue_length", "Work items waiting for a torch worker.", () => _workers.Queued);
+        if (features is not null)
+            Metrics.AddGauge("graphactors_redis_up", "1 when the feature cache answers, 0 while it is down (features then come from the graph store).", () => features.IsHealthy ? 1 : 0);
+    }
+
+    public ModelRegistry Models { get; }
+    public ServingMetrics Metrics { get; }
+    public IGraphStore Store => _store;
+    public IFeatureSource? Features => _features;
+    public InferenceOptions Options => _options;
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public async Task<PredictionResult> PredictAsync(PredictionRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (Interlocked.Increment(ref _inFlight) > _options.MaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            var busy = ServingException.Unavailable($"Too many requests in flight (max {_options.MaxInFlight}); retry later.");
+            Metrics.RecordError(busy.Code, busy.Type);
+            busy.Data[RecordedKey] = true;
+            throw busy;
+        }
+        string? version = null;
+        try
+        {
+            using var lease = Models.Acquire(request.Model, request.Version);
+            version = lease.Entry.Version;
+            var (result, queued) = request switch
+            {
+                NodePredictionRequest n => await PredictNodesAsync(lease.Entry, n, cancellationToken).ConfigureAwait(false),
+                LinkPredictionRequest l => await PredictLinksAsync(lease.Entry, l, cancellationToken).ConfigureAwait(false),
+                _ => throw ServingException.BadRequest($"Unknown request kind {request.GetType().Name}."),
+            };
+            Metrics.RecordRequest(request.Model, version, 200);
+            Metrics.RecordLatency(request.Model, version, Stopwatch.GetElapsedTime(started).TotalMicroseconds, queued.TotalMicroseconds);
+            return result;
+        }
+        catch (ServingException e)
+        {
+            if (version is not null) Metrics.RecordRequest(request.Model, version, e.Code);
+            Metrics.RecordError(e.Code, e.Type);
+            e.Data[RecordedKey] = true;
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            if (version is not null) Metrics.RecordRequest(request.Model, version, 500);
+            Metrics.RecordError(500, "InternalServerException");
+            throw new ServingException(500, "InternalServerException", $"Prediction failed: {e.Message}") { Data = { [RecordedKey] = true } };
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task<(PredictionResult, TimeSpan)> PredictNodesAsync(ModelEntry entry, NodePredictionRequest r, CancellationToken ct)
+    {
+        var model = entry.Model;
+        if (!r.Embeddings && model.Info.Task != ServingTask.NodeClassification)
+            throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model: ask for \"embeddings\": true or send \"pairs\".");
+        var type = ResolveType(r.NodeType, model);
+        CheckCount(r.Ids.Length, "ids");
+        var ids = await LookupAsync(type, r.Ids, ct).ConfigureAwait(false);
+        var (unique, rowOf) = Distinct(ids);
+        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, ct).ConfigureAwait(false);
+        var (rows, queued) = await _workers.RunAsync(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var output = Forward(model, batch)[type.Name];
+            using var rowsTensor = r.Embeddings ? output.contiguous() : output.softmax(1).contiguous();
+            return (Width: (int)rowsTensor.shape[1], Values: rowsTensor.data<float>().ToArray());
+        }, ct).ConfigureAwait(false);
+
+        var predictions = new NodePrediction[r.Ids.Length];
+        for (var i = 0; i < r.Ids.Length; i++)
+        {
+            var row = rows.Values.AsSpan(rowOf[i] * rows.Width, rows.Width).ToArray();
+            predictions[i] = r.Embeddings
+                ? new NodePrediction(r.Ids[i], null, null, row)
+                : new NodePrediction(r.Ids[i], ArgMax(row), row, null);
+        }
+        return (new NodePredictionResult(entry.Name, entry.Version, type.Name, predictions), queued);
+    }
+
+    private async Task<(PredictionResult, TimeSpan)> PredictLinksAsync(ModelEntry entry, LinkPredictionRequest r, CancellationToken ct)
+    {
+        var model = entry.Model;
+        if (model.Info.Task != ServingTask.LinkPrediction)
+            throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model; it does not score pairs.");
+        var srcType = ResolveType(r.SrcType, model);
+        var dstType = ResolveType(r.DstType, model);
+        if (r.Src.Length != r.Dst.Length) throw ServingException.BadRequest($"{r.Src.Length} sources for {r.Dst.Length} destinations.");
+        CheckCount(r.Src.Length, "pairs");
+        var src = await LookupAsync(srcType, r.Src, ct).ConfigureAwait(false);
+        var dst = await LookupAsync(dstType, r.Dst, ct).ConfigureAwait(false);
+        // One seed list per type: a pair of one type contributes both ends to the same list.
+        var perType = new Dictionary<NodeType, List<int>>();
+        void AddAll(NodeType t, int[] xs) { if (!perType.TryGetValue(t, out var l)) perType[t] = l = []; l.AddRange(xs); }
+        AddAll(srcType, src);
+        AddAll(dstType, dst);
+        var seeds = new Dictionary<NodeType, int[]>();
+        var rowMaps = new Dictionary<NodeType, Dictionary<int, int>>();
+        foreach (var (t, list) in perType)
+        {
+            var map = new Dictionary<int, int>();
+            var u = new List<int>();
+            foreach (var id in list) if (map.TryAdd(id, u.Count)) u.Add(id);
+            seeds[t] = u.ToArray();
+            rowMaps[t] = map;
+        }
+        var srcRows = src.Select(id => (long)rowMaps[srcType][id]).ToArray();
+        var dstRows = dst.Select(id => (long)rowMaps[dstType][id]).ToArray();
+        using var batch = await SampleAsync(model, seeds, r.FullNeighborhood, ct).ConfigureAwait(false);
+        var (scores, queued) = await _workers.RunAsync(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var h = Forward(model, batch);
+            var hu = h[srcType.Name].index_select(0, tensor(srcRows));
+            var hv = h[dstType.Name].index_select(0, tensor(dstRows));
+            // DotProductScorer's formula: the score is a logit, its sigmoid the probability.
+            using var score = (hu * hv).sum(-1).contiguous();
+            return score.data<float>().ToArray();
+        }, ct).ConfigureAwait(false);
+        var predictions = new LinkPrediction[scores.Length];
+        for (var i = 0; i < scores.Length; i++)
+            predictions[i] = new LinkPrediction(r.Src[i], r.Dst[i], scores[i], 1f / (1f + MathF.Exp(-scores[i])));
+        return (new LinkPredictionResult(entry.Name, entry.Version, srcType.Name, dstType.Name, predictions), queued);
+    }
+
+    /// <summary>The forward pass of one sampled batch; runs on a torch worker inside the caller's dispose scope.</summary>
+    private static Dictionary<string, Tensor> Forward(ServableModel model, SampledBatch batch)
+    {
+        var blocks = ToModelBlocks(batch.MiniBatch, model.Config);
+        try
+        {
+            var features = new Dictionary<string, Tensor>();
+            foreach (var (type, rows) in batch.Features)
+            {
+                var dim = model.Config.InDims[type];
+                features[type] = rows.Length == 0 ? zeros(0, dim) : tensor(rows).reshape(rows.Length / dim, dim);
+            }
+            return model.Forward(blocks, features);
+        }
+        finally
+        {
+            foreach (var b in blocks) b.Dispose();
+        }
+    }
+
+    /// <summary>Sampling blocks (plain arrays) → model blocks (tensors), keeping only what the model knows.</summary>
+    internal static ModelBlock[] ToModelBlocks(MiniBatch batch, ModelConfig config)
+    {
+        var relations = config.Relations.ToHashSet();
+        var blocks = new ModelBlock[batch.Blocks.Length];
+        try
+        {
+            for (var l = 0; l < blocks.Length; l++)
+            {
+                var b = batch.Blocks[l];
+                var numSrc = new Dictionary<string, long>();
+                var numDst = new Dictionary<string, long>();
+                var ids = new Dictionary<string, long[]>();
+                for (var t = 0; t < b.NodeTypes.Count; t++)
+                {
+                    var name = b.NodeTypes[t].Name;
+                    if (!config.InDims.ContainsKey(name)) continue;
+                    numSrc[name] = b.SrcNodes[t].Length;
+                    numDst[name] = b.NumDst[t];
+                    if (config.InDims[name] == 0) ids[name] = Array.ConvertAll(b.SrcNodes[t], i => (long)i); // embedding tables index by node id
+                }
+                var edges = new Dictionary<RelationKey, RelationEdges>();
+                foreach (var e in b.Edges)
+                {
+                    var key = new RelationKey(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name);
+                    if (relations.Contains(key)) edges[key] = RelationEdges.FromInt32(e.SrcLocal, e.DstLocal, e.Weights);
+                }
+                blocks[l] = ModelBlock.Create(numSrc, numDst, edges, ids);
+            }
+            return blocks;
+        }
+        catch
+        {
+            foreach (var b in blocks) b?.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class SampledBatch(MiniBatch miniBatch, Dictionary<string, float[]> features, Action onDispose) : IDisposable
+    {
+        public MiniBatch MiniBatch => miniBatch;
+        public Dictionary<string, float[]> Features => features;
+        public void Dispose() => onDispose();
+    }
+
+    private async Task<SampledBatch> SampleAsync(ServableModel model, Dictionary<NodeType, int[]> seeds, bool? fullRequested, CancellationToken ct)
+    {
+        var full = fullRequested ?? (_options.FullNeighborhoodByDefault || model.Info.Fanouts is null);
+        var options = SamplerOptions(model, full);
+        var key = Key(options);
+        var pool = _samplers.GetOrAdd(key, _ => []);
+        var sampler = pool.TryTake(out var s) ? s : new BlockSampler(_store, options);
+        MiniBatch batch;
+        try
+        {
+            batch = await sampler.SampleAsync(seeds, RngSeed(seeds), cancellationToken: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            pool.Add(sampler);
+        }
+        var features = await GatherFeaturesAsync(batch, model.Config, ct).ConfigureAwait(false);
+        return new SampledBatch(batch, features, () => { });
+    }
+
+    private BlockSamplerOptions SamplerOptions(ServableModel model, bool full)
+    {
+        var layers = model.Config.NumLayers;
+        var fanouts = full || model.Info.Fanouts is null ? Enumerable.Repeat(-1, layers).ToArray() : model.Info.Fanouts.ToArray();
+        var relations = model.Config.Relations.ToHashSet();
+        // Edge types the model does not convolve over are skipped (fanout 0) rather than sampled and dropped.
+        var perType = new Dictionary<CanonicalEdgeType, IReadOnlyList<int>>();
+        foreach (var e in _store.Schema.EdgeTypes)
+        {
+            if (!relations.Contains(new RelationKey(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name)))
+                perType[e.Type] = new int[layers];
+        }
+        return new BlockSamplerOptions(fanouts) { EdgeTypeFanouts = perType, GatherFeatures = false, GatherLabels = false };
+    }
+
+    private static string Key(BlockSamplerOptions o) =>
+        string.Join(',', o.Fanouts) + "|" + string.Join(';', o.EdgeTypeFanouts!.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
+
+    private ulong RngSeed(Dictionary<NodeType, int[]> seeds)
+    {
+        var h = _options.SamplingSeed;
+        foreach (var (t, ids) in seeds.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
+        {
+            h = BlockSampler.StreamSeed(h, (ulong)t.Name.GetHashCode(StringComparison.Ordinal) & 0xFFFFFFFF, (ulong)ids.Length);
+            foreach (var id in ids) h = BlockSampler.StreamSeed(h, (ulong)id, 1);
+        }
+        return h;
+    }
+
+    /// <summary>Input features per node type: the cache first, the graph store for every row it misses.</summary>
+    private async Task<Dictionary<string, float[]>> GatherFeaturesAsync(MiniBatch batch, ModelConfig config, CancellationToken ct)
+    {
+        var result = new Dictionary<string, float[]>();
+        for (var t = 0; t < batch.NodeTypes.Count; t++)
+        {
+            var type = batch.NodeTypes[t];
+            if (!config.InDims.TryGetValue(type.Name, out var dim) || dim == 0) continue;
+            var ids = batch.InputNodes[t];
+            var rows = new float[ids.Length * dim];
+            result[type.Name] = rows;
+            if (ids.Length == 0) continue;
+            if (_features is null)
+            {
+                await _store.GatherFeaturesAsync(type, ids, rows, ct).ConfigureAwait(false);
+                Metrics.RecordStoreGather(ids.Length);
+                continue;
+            }
+            var business = new long[ids.Length];
+            await _store.GetBusinessIdsAsync(type, ids, business, ct).ConfigureAwait(false);
+            var found = new bool[ids.Length];
+            var hits = await _features.GetAsync(type, dim, business, rows, found, ct).ConfigureAwait(false);
+            Metrics.RecordCache(type.Name, hits, ids.Length - hits);
+            if (hits == ids.Length) continue;
+            var missing = new int[ids.Length - hits];
+            var positions = new int[missing.Length];
+            for (int i = 0, m = 0; i < ids.Length; i++)
+            {
+                if (found[i]) continue;
+                missing[m] = ids[i];
+                positions[m++] = i;
+            }
+            var fetched = new float[missing.Length * dim];
+            await _store.GatherFeaturesAsync(type, missing, fetched, ct).ConfigureAwait(false);
+            Metrics.RecordStoreGather(missing.Length);
+            for (var m = 0; m < missing.Length; m++)
+                fetched.AsSpan(m * dim, dim).CopyTo(rows.AsSpan(positions[m] * dim, dim));
+        }
+        return result;
+    }
+
+    private NodeType ResolveType(string name, ServableModel model)
+    {
+        if (string.IsNullOrEmpty(name)) throw ServingException.BadRequest("The node type is missing.");
+        var node = _store.Schema.NodeTypes.FirstOrDefault(n => n.Type.Name == name)
+            ?? throw ServingException.BadRequest($"Unknown node type '{name}'; the graph has {string.Join(", ", _store.Schema.NodeTypes.Select(n => n.Type.Name))}.");
+        if (!model.Config.InDims.ContainsKey(name))
+            throw ServingException.BadRequest($"The model does not know node type '{name}'.");
+        return node.Type;
+    }
+
+    private void CheckCount(int count, string what)
+    {
+        if (count == 0) throw ServingException.BadRequest($"No {what} given.");
+        if (count > _options.MaxIdsPerRequest)
+            throw ServingException.TooLarge($"{count} {what} in one request; the limit is {_options.MaxIdsPerRequest}.");
+    }
+
+    private async Task<int[]> LookupAsync(NodeType type, long[] businessIds, CancellationToken ct)
+    {
+        var ids = new int[businessIds.Length];
+        await _store.LookupIdsAsync(type, businessIds, ids, ct).ConfigureAwait(false);
+        List<long>? unknown = null;
+        for (var i = 0; i < ids.Length; i++) if (ids[i] < 0) (unknown ??= []).Add(businessIds[i]);
+        if (unknown is not null)
+        {
+            var shown = string.Join(", ", unknown.Distinct().Take(10));
+            throw ServingException.NodeNotFound(
+                $"Unknown {type.Name} id{(unknown.Count > 1 ? "s" : "")}: {shown}{(unknown.Count > 10 ? $" (and {unknown.Count - 10} more)" : "")}.");
+        }
+        return ids;
+    }
+
+    private static (int[] Unique, int[] RowOf) Distinct(int[] ids)
+    {
+        var map = new Dictionary<int, int>(ids.Length);
+        var unique = new List<int>(ids.Length);
+        var rowOf = new int[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!map.TryGetValue(ids[i], out var row)) { row = unique.Count; map[ids[i]] = row; unique.Add(ids[i]); }
+            rowOf[i] = row;
+        }
+        return (unique.ToArray(), rowOf);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        for (var i = 1; i < row.Length; i++) if (row[i] > row[best]) best = i;
+        return best;
+    }
+
+    public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var models = Models.Count;
+        string? storeError = null;
+        try
+        {
+            var first = _store.Schema.NodeTypes[0].Type;
+            await _store.LookupIdsAsync(first, new long[] { 0 }, new int[1], cancellationToken).AsTask()
+                .WaitAsync(_options.StoreProbeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            storeError = e is TimeoutException ? $"the graph store did not answer within {_options.StoreProbeTimeout.TotalSeconds:0.#} s" : $"the graph store failed: {e.Message}";
+        }
+        var cache = _features is null ? "disabled" : _features.IsHealthy ? "up" : "down";
+        var reason = models == 0 ? "no model is loaded" : storeError;
+        return new HealthReport(reason is null, reason, models, storeError is null, cache, _features?.LastError);
+    }
+
+    public void Dispose()
+    {
+        Models.Clear();
+        _workers.Dispose();
+    }
+}

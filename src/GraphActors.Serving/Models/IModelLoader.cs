@@ -1,0 +1,105 @@
+// The checkpoint seam: the training layer owns the checkpoint format and plugs a loader in here.
+using GraphActors.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GraphActors.Serving;
+
+public enum ServingTask
+{
+    /// <summary>Output rows are class logits: answers carry probabilities and a label (or the raw rows as embeddings).</summary>
+    NodeClassification,
+
+    /// <summary>Output rows are embeddings: pairs are scored by a dot product (sigmoid for a probability).</summary>
+    LinkPrediction,
+}
+
+/// <summary>What a loader knows about a model besides its weights.</summary>
+public sealed record ServableModelInfo
+{
+    public ServingTask Task { get; init; } = ServingTask.NodeClassification;
+
+    /// <summary>Fanouts per layer (DGL order: index 0 is the input layer); null or -1 entries mean full neighbourhoods.</summary>
+    public IReadOnlyList<int>? Fanouts { get; init; }
+
+    /// <summary>The version the checkpoint names (a manifest's epoch, say); the registry falls back to "1.0".</summary>
+    public string? Version { get; init; }
+
+    /// <summary>Free-form facts shown by GET /models/{name} (epoch, metrics, sha256…).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// A loaded model that can predict: the network (in eval mode) plus what serving needs to drive it. Created and
+/// disposed on a torch worker thread.
+/// </summary>
+public sealed class ServableModel : IDisposable
+{
+    public ServableModel(HeteroGnn network, ServableModelInfo info)
+    {
+        Network = network;
+        Info = info;
+        network.eval();
+        if (info.Fanouts is { } f && f.Count != network.Config.NumLayers)
+            throw new ArgumentException($"{f.Count} fanouts for a model of {network.Config.NumLayers} layers.");
+    }
+
+    public HeteroGnn Network { get; }
+    public ModelConfig Config => Network.Config;
+    public ServableModelInfo Info { get; }
+
+    /// <summary>The model's outputs per destination node type of the last block; call under no_grad inside a dispose scope.</summary>
+    public Dictionary<string, Tensor> Forward(IReadOnlyList<GraphActors.Models.Block> blocks, Dictionary<string, Tensor> features) =>
+        Network.forward(blocks, features);
+
+    public void Dispose() => Network.Dispose();
+}
+
+/// <summary>
+/// Loads a model and its config from a checkpoint location (a path or URL as given to POST /models?url=…). Called
+/// on a torch worker thread, never on an HTTP thread. Throw <see cref="ModelLoadException"/> for a location that
+/// cannot be loaded (it becomes a 400 naming the reason).
+/// </summary>
+public interface IModelLoader
+{
+    ServableModel Load(string checkpointUrl, CancellationToken cancellationToken);
+}
+
+public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A loader over models described in process: a location maps to a <see cref="ModelConfig"/>, a state-dict file
+/// written by <see cref="ModelState.Save"/> (or none, for fresh weights) and the serving info. Tests and the
+/// benchmark use it; the training layer's checkpoint loader replaces it.
+/// </summary>
+public sealed class InProcessModelLoader : IModelLoader
+{
+    private readonly Dictionary<string, (ModelConfig Config, string? StatePath, ServableModelInfo Info)> _models = new(StringComparer.Ordinal);
+
+    public InProcessModelLoader Add(string url, ModelConfig config, string? statePath, ServableModelInfo? info = null)
+    {
+        lock (_models) _models[url] = (config, statePath, info ?? new ServableModelInfo());
+        return this;
+    }
+
+    public ServableModel Load(string checkpointUrl, CancellationToken cancellationToken)
+    {
+        (ModelConfig Config, string? StatePath, ServableModelInfo Info) entry;
+        lock (_models)
+        {
+            if (!_models.TryGetValue(checkpointUrl, out entry))
+                throw new ModelLoadException($"No model at '{checkpointUrl}'.");
+        }
+        var network = ModelFactory.Create(entry.Config);
+        try
+        {
+            if (entry.StatePath is not null) ModelState.Load(network, entry.StatePath);
+            return new ServableModel(network, entry.Info);
+        }
+        catch (Exception e)
+        {
+            network.Dispose();
+            throw e is ModelLoadException ? e : new ModelLoadException($"Cannot load '{checkpointUrl}': {e.Message}", e);
+        }
+    }
+}
