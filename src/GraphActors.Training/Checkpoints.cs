@@ -68,16 +68,17 @@ public static class Checkpoints
     }
 
     /// <summary>
-    /// Reads a manifest from a checkpoint directory, its manifest.json, or a run directory (its last/, else best/).
+    /// Reads a manifest from a checkpoint directory, its manifest.json, or a run directory (its last/, else best/ —
+    /// or the other way round with <paramref name="preferBest"/>, as evaluation wants).
     /// </summary>
-    public static (CheckpointManifest Manifest, string Directory) Read(string path)
+    public static (CheckpointManifest Manifest, string Directory) Read(string path, bool preferBest = false)
     {
         var full = Path.GetFullPath(path);
         string file;
         if (File.Exists(full)) file = full;
         else if (File.Exists(Path.Combine(full, ManifestName))) file = Path.Combine(full, ManifestName);
-        else if (File.Exists(Path.Combine(full, "last", ManifestName))) file = Path.Combine(full, "last", ManifestName);
-        else if (File.Exists(Path.Combine(full, "best", ManifestName))) file = Path.Combine(full, "best", ManifestName);
+        else if (File.Exists(Path.Combine(full, preferBest ? "best" : "last", ManifestName))) file = Path.Combine(full, preferBest ? "best" : "last", ManifestName);
+        else if (File.Exists(Path.Combine(full, preferBest ? "last" : "best", ManifestName))) file = Path.Combine(full, preferBest ? "last" : "best", ManifestName);
         else throw new FileNotFoundException($"No checkpoint at {full}: expected {ManifestName} there, or in its last/ or best/ folder.");
         var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(file), Json)
             ?? throw new InvalidDataException($"{file} is empty.");
@@ -88,15 +89,21 @@ public static class Checkpoints
     /// <summary>Loads model (and optimizer, when present) state after checking each file's sha256 against the manifest.</summary>
     public static void LoadInto(Trainer trainer, CheckpointManifest manifest, string directory)
     {
-        var model = Path.Combine(directory, manifest.ModelFile);
-        Verify(model, manifest.ModelSha256);
-        ModelState.Load(trainer.Model, model);
+        LoadModel(trainer, manifest, directory);
         if (manifest.OptimizerFile is { } o)
         {
             var optimizer = Path.Combine(directory, o);
             Verify(optimizer, manifest.OptimizerSha256!);
             trainer.Optimizer.load_state_dict(optimizer);
         }
+    }
+
+    /// <summary>Loads only the model state (sha256 checked).</summary>
+    public static void LoadModel(Trainer trainer, CheckpointManifest manifest, string directory)
+    {
+        var model = Path.Combine(directory, manifest.ModelFile);
+        Verify(model, manifest.ModelSha256);
+        ModelState.Load(trainer.Model, model);
     }
 
     private static void Verify(string file, string sha)

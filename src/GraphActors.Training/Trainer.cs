@@ -380,7 +380,7 @@ public sealed class Trainer : IDisposable
         var dir = Config.CheckpointDir;
         var log = dir is null ? null : new MetricsLog(dir, MetricName, append: CompletedEpochs > 0);
         if (log is not null) history.AddRange(log.Existing);
-        float[]? best = BestEpoch >= 0 ? GetParameters(includeBuffers: true) : null;
+        float[]? best = null; // the best parameters of this call; an earlier best (before a resume) is in best/
         EvaluationResult? bestVal = null;
         var stopped = false;
         while (CompletedEpochs < Config.Epochs)
@@ -411,6 +411,11 @@ public sealed class Trainer : IDisposable
             if (stopped) break;
         }
         if (best is not null) SetParameters(best, includeBuffers: true);
+        else if (BestEpoch >= 0 && dir is not null && File.Exists(Path.Combine(dir, "best", Checkpoints.ManifestName)))
+        {
+            var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));
+            Checkpoints.LoadModel(this, manifest, bestDir);
+        }
         var test = await EvaluateAsync(SplitKind.Test, cancellationToken).ConfigureAwait(false);
         bestVal ??= BestEpoch >= 0 ? await EvaluateAsync(SplitKind.Val, cancellationToken).ConfigureAwait(false) : null;
         if (dir is not null)
@@ -429,9 +434,9 @@ public sealed class Trainer : IDisposable
     /// best/): config from the manifest, model and optimizer state, epoch and early-stopping state.
     /// </summary>
     public static async Task<Trainer> ResumeAsync(IGraphStore store, string checkpoint, Func<TrainingConfig, TrainingConfig>? adjust = null,
-        CancellationToken cancellationToken = default)
+        bool preferBest = false, CancellationToken cancellationToken = default)
     {
-        var (manifest, directory) = Checkpoints.Read(checkpoint);
+        var (manifest, directory) = Checkpoints.Read(checkpoint, preferBest);
         var config = adjust is null ? manifest.Config : adjust(manifest.Config);
         var trainer = await CreateAsync(store, config, cancellationToken).ConfigureAwait(false);
         Checkpoints.LoadInto(trainer, manifest, directory);

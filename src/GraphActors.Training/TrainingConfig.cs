@@ -208,7 +208,8 @@ public sealed record TrainingConfig
 }
 
 /// <summary>A bad training setting; <see cref="Key"/> is its snake_case name as written in HOCON.</summary>
-public sealed class TrainingConfigException(string key, string message) : ArgumentException($"{key}: {message}", key)
+public sealed class TrainingConfigException(string key, string reason) : ArgumentException($"{key}: {reason}")
 {
     public string Key { get; } = key;
+    public string Reason { get; } = reason;
 }

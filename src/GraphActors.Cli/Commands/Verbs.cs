@@ -12,5 +12,7 @@ internal static class Verbs
         ImportCommand.Create(),
         EtlCommand.Create(),
         PartitionCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
     ];
 }
