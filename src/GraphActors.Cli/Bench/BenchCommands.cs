@@ -11,5 +11,6 @@ internal static class BenchCommands
         BlocksBenchmark.Create(),
         EtlBenchmark.Create(),
         PartitionBenchmark.Create(),
+        TrainBenchmark.Create(),
     ];
 }
