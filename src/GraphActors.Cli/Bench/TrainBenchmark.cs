@@ -75,6 +75,8 @@ public static class TrainBenchmark
             }
             var test = trainer.EvaluateAsync(SplitKind.Test).GetAwaiter().GetResult();
             var steady = times.Skip(1).DefaultIfEmpty(times[0]).ToArray();
+            var tm = trainer.Timings;
+            Console.WriteLine($"  step phases, ms per batch over all epochs: tensors {tm.Convert * 1000 / tm.Steps:F1}, forward {tm.Forward * 1000 / tm.Steps:F1}, backward {tm.Backward * 1000 / tm.Steps:F1}, optimizer {tm.Optimizer * 1000 / tm.Steps:F1}");
             Console.WriteLine($"  ms per epoch: mean {steady.Average() * 1000:F1} (epochs 1..{epochs - 1}), median {Median(steady) * 1000:F1}, first {times[0] * 1000:F1}; {trainer.BatchesPerEpoch} batches/epoch; final test {test}");
         }
         finally
