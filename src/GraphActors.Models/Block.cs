@@ -24,6 +24,12 @@ public sealed record RelationEdges(long[] Src, long[] Dst, float[]? Weight = nul
         new(Array.ConvertAll(src, i => (long)i), Array.ConvertAll(dst, i => (long)i), weight);
 }
 
+/// <summary>
+/// The edges of one relation as the block sampler makes them (int32 local indices). <see cref="Block.CreateFromInt32"/>
+/// turns each array into one tensor with a single copy and widens it to int64 inside torch, no per-element copy here.
+/// </summary>
+public sealed record RelationEdgesInt32(int[] Src, int[] Dst, float[]? Weight = null);
+
 /// <summary>The tensors of one relation inside a <see cref="Block"/>; owned by the block.</summary>
 public sealed class BlockEdges
 {
@@ -150,6 +156,67 @@ public sealed class Block : IDisposable
             throw;
         }
         return new Block(src, dst, built, ids);
+    }
+
+    /// <summary>
+    /// As <see cref="Create"/>, from int32 index arrays (the sampler's form): one tensor per array, widened to int64
+    /// by torch. Indices are checked against the counts as in <see cref="Create"/>.
+    /// </summary>
+    public static Block CreateFromInt32(
+        IReadOnlyDictionary<string, long> numSrcNodes,
+        IReadOnlyDictionary<string, long> numDstNodes,
+        IReadOnlyDictionary<RelationKey, RelationEdgesInt32> edgesByRelation,
+        IReadOnlyDictionary<string, int[]>? srcNodeIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(edgesByRelation);
+        var none = new Dictionary<RelationKey, RelationEdges>();
+        var block = Create(numSrcNodes, numDstNodes, none); // checks the node counts
+        try
+        {
+            foreach (var (key, e) in edgesByRelation)
+            {
+                if (!block.numSrc.TryGetValue(key.Src, out var srcCount) || !block.numDst.TryGetValue(key.Dst, out var dstCount))
+                    throw new ArgumentException($"Relation {key}: its node types are not node types of the block.");
+                if (e.Src.Length != e.Dst.Length)
+                    throw new ArgumentException($"Relation {key}: {e.Src.Length} source indices but {e.Dst.Length} destination indices.");
+                if (e.Weight is not null && e.Weight.Length != e.Src.Length)
+                    throw new ArgumentException($"Relation {key}: {e.Weight.Length} weights for {e.Src.Length} edges.");
+                CheckRange(key, "source", e.Src, srcCount);
+                CheckRange(key, "destination", e.Dst, dstCount);
+                block.edges[key] = new BlockEdges(Widen(e.Src), Widen(e.Dst), e.Weight is null ? null : tensor(e.Weight).DetachFromDisposeScope(), e.Src.LongLength);
+            }
+            if (srcNodeIds is not null)
+            {
+                foreach (var (type, ids) in srcNodeIds)
+                {
+                    if (!block.numSrc.TryGetValue(type, out var count) || ids.LongLength != count)
+                        throw new ArgumentException($"Node type '{type}': {ids.LongLength} source ids given for its source nodes.", nameof(srcNodeIds));
+                    block.srcNodeIds[type] = Widen(ids);
+                }
+            }
+        }
+        catch
+        {
+            block.Dispose();
+            throw;
+        }
+        return block;
+    }
+
+    private static Tensor Widen(int[] values)
+    {
+        using var narrow = tensor(values);
+        return narrow.to_type(ScalarType.Int64).DetachFromDisposeScope();
+    }
+
+    private static void CheckRange(RelationKey key, string end, int[] values, long count)
+    {
+        // Unsigned compare: one pass, negatives wrap above any count.
+        for (var i = 0; i < values.Length; i++)
+        {
+            if ((uint)values[i] >= (ulong)count)
+                throw new ArgumentOutOfRangeException(nameof(values), $"Relation {key}: edge {i} has {end} {values[i]}, outside [0, {count}).");
+        }
     }
 
     /// <summary>

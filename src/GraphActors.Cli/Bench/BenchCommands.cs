@@ -12,5 +12,6 @@ internal static class BenchCommands
         EtlBenchmark.Create(),
         PartitionBenchmark.Create(),
         ServeBenchmark.Create(),
+        TrainBenchmark.Create(),
     ];
 }

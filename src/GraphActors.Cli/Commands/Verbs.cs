@@ -12,6 +12,8 @@ internal static class Verbs
         ImportCommand.Create(),
         EtlCommand.Create(),
         PartitionCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
         NodeCommand.Create(),
         CtlCommand.Create(),
         FeatureSyncCommand.Create(),

@@ -12,12 +12,31 @@ namespace GraphActors.Sampling;
 /// </summary>
 public sealed record BlockSamplerOptions(IReadOnlyList<int> Fanouts)
 {
+    /// <summary>
+    /// Virtual reverse relations (directed citation or click edges leave nodes with no in-neighbours). Sampled from
+    /// the stored type's out-CSR, so no data is duplicated. See <see cref="ReverseEdges"/>.
+    /// </summary>
+    public ReverseEdges ReverseEdges { get; init; } = ReverseEdges.None;
     public SamplingStrategy Strategy { get; init; } = SamplingStrategy.RandomWithoutReplacement;
     public IReadOnlyDictionary<CanonicalEdgeType, IReadOnlyList<int>>? EdgeTypeFanouts { get; init; }
     public bool WithWeights { get; init; }
     public bool GatherFeatures { get; init; } = true;
     public bool GatherLabels { get; init; } = true;
     public int Layers => Fanouts.Count;
+}
+
+/// <summary>How the block sampler treats edge types whose reverse the store does not hold.</summary>
+public enum ReverseEdges
+{
+    /// <summary>Only the stored edge types, as stored.</summary>
+    None,
+    /// <summary>For each stored (S, r, T) with no stored reverse, a virtual relation (T, r_reverse, S) read from r's out-CSR.</summary>
+    AddReverse,
+    /// <summary>
+    /// As <see cref="AddReverse"/>, but a same-type relation (S, r, S) is merged with its reverse into one relation
+    /// under r's name (DGL's <c>to_bidirected</c>): a node's neighbours are its in- and out-neighbours, deduplicated.
+    /// </summary>
+    Bidirected,
 }
 
 /// <summary>
@@ -36,8 +55,14 @@ public sealed class BlockSampler
     private readonly IGraphStore _store;
     private readonly GraphStoreSchema _schema;
     private readonly NodeType[] _nodeTypes;
-    private readonly CanonicalEdgeType[] _edgeTypes;
-    private readonly int[] _edgeSrc, _edgeDst; // node type index of each edge type's endpoints
+    private readonly CanonicalEdgeType[] _edgeTypes; // the relations blocks carry: stored types, then virtual reverses
+    private readonly CanonicalEdgeType[] _stored;    // the store's type each relation is read from
+    private readonly Direction[] _direction;
+    private readonly int[] _edgeSrc, _edgeDst; // node type index of each relation's endpoints
+    private int[]?[] _dedup = [];              // per node type: stamp per node for merging in- and out-neighbours
+    private int _dedupGen;
+
+    private enum Direction { In, Out, Both }
     private readonly int[][] _fanouts;        // [layer][edge type]
     private readonly Slot[]?[] _slots;
     private readonly int[][] _srcLists;
@@ -51,7 +76,27 @@ public sealed class BlockSampler
         _schema = store.Schema;
         Options = options;
         _nodeTypes = _schema.NodeTypes.Select(n => n.Type).ToArray();
-        _edgeTypes = _schema.EdgeTypes.Select(e => e.Type).ToArray();
+        var relations = new List<(CanonicalEdgeType Type, CanonicalEdgeType Stored, Direction Dir)>();
+        var stored = _schema.EdgeTypes.Select(e => e.Type).ToHashSet();
+        foreach (var info in _schema.EdgeTypes)
+        {
+            var t = info.Type;
+            var hasReverse = info.Reverse is not null || stored.Contains(t.Reverse())
+                || (t.Relation.EndsWith(CanonicalEdgeType.ReverseSuffix, StringComparison.Ordinal));
+            var merge = options.ReverseEdges == ReverseEdges.Bidirected && t.Src == t.Dst && !hasReverse;
+            relations.Add((t, t, merge ? Direction.Both : Direction.In));
+        }
+        if (options.ReverseEdges != ReverseEdges.None)
+            foreach (var info in _schema.EdgeTypes)
+            {
+                var t = info.Type;
+                if (relations.Any(r => r.Stored == t && r.Dir == Direction.Both)) continue;
+                if (info.Reverse is not null || stored.Contains(t.Reverse()) || t.Relation.EndsWith(CanonicalEdgeType.ReverseSuffix, StringComparison.Ordinal)) continue;
+                relations.Add((t.Reverse(), t, Direction.Out));
+            }
+        _edgeTypes = relations.Select(r => r.Type).ToArray();
+        _stored = relations.Select(r => r.Stored).ToArray();
+        _direction = relations.Select(r => r.Dir).ToArray();
         _edgeSrc = _edgeTypes.Select(e => _schema.IndexOf(e.Src)).ToArray();
         _edgeDst = _edgeTypes.Select(e => _schema.IndexOf(e.Dst)).ToArray();
         _fanouts = new int[options.Layers][];
@@ -60,7 +105,8 @@ public sealed class BlockSampler
             _fanouts[l] = new int[_edgeTypes.Length];
             for (var e = 0; e < _edgeTypes.Length; e++)
             {
-                var f = options.EdgeTypeFanouts is not null && options.EdgeTypeFanouts.TryGetValue(_edgeTypes[e], out var per) ? per[l] : options.Fanouts[l];
+                var f = options.EdgeTypeFanouts is not null && (options.EdgeTypeFanouts.TryGetValue(_edgeTypes[e], out var per)
+                    || options.EdgeTypeFanouts.TryGetValue(_stored[e], out per)) ? per[l] : options.Fanouts[l];
                 if (f < -1) throw new ArgumentOutOfRangeException(nameof(options), f, "A fanout is -1 (all), 0 (skip) or positive.");
                 _fanouts[l][e] = f;
             }
@@ -73,7 +119,30 @@ public sealed class BlockSampler
     public BlockSamplerOptions Options { get; }
     public IGraphStore Store => _store;
 
-    /// <summary>Samples the blocks for <paramref name="seeds"/> (distinct ids per node type) with the batch's <paramref name="rngSeed"/>.</summary>
+    /// <summary>The relations every block carries, in block order: the stored edge types, then the virtual reverses.</summary>
+    public IReadOnlyList<CanonicalEdgeType> Relations => _edgeTypes;
+
+    /// <summary>
+    /// The relation that carries <paramref name="type"/>'s edges reversed in this sampler's blocks: the type itself
+    /// when merged (<see cref="ReverseEdges.Bidirected"/>), its virtual reverse, or null when neither exists.
+    /// Exclusion of a stored edge already covers its virtual twins (see <see cref="SampleAsync"/>).
+    /// </summary>
+    public CanonicalEdgeType? VirtualReverseOf(CanonicalEdgeType type)
+    {
+        for (var e = 0; e < _edgeTypes.Length; e++)
+        {
+            if (_stored[e] != type) continue;
+            if (_direction[e] == Direction.Both) return type;
+            if (_direction[e] == Direction.Out) return _edgeTypes[e];
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Samples the blocks for <paramref name="seeds"/> (distinct ids per node type) with the batch's <paramref name="rngSeed"/>.
+    /// An excluded stored edge (s, r, t) carries no message in either direction: neither s → t along r nor t → s along
+    /// r's virtual reverse or merged relation. Exclusions named by a virtual relation's own type apply to it too.
+    /// </summary>
     public async ValueTask<MiniBatch> SampleAsync(IReadOnlyDictionary<NodeType, int[]> seeds, ulong rngSeed,
         EdgeExclusion? exclude = null, CancellationToken cancellationToken = default)
     {
@@ -93,10 +162,25 @@ public sealed class BlockSampler
                 var fanout = _fanouts[layer][e];
                 if (dst.Length == 0 || fanout == 0) { edges[e] = new BlockEdges(_edgeTypes[e], [], [], Options.WithWeights ? [] : null); continue; }
                 var strategy = fanout < 0 ? SamplingStrategy.Full : Options.Strategy;
-                using var sample = await _store.SampleNeighborsAsync(_edgeTypes[e], incoming: true, dst, Math.Max(fanout, 1), strategy,
-                    StreamSeed(rngSeed, (ulong)hop, (ulong)e), Options.WithWeights, cancellationToken).ConfigureAwait(false);
-                var sets = exclude?.SetsFor(_edgeTypes[e]) ?? [];
-                edges[e] = Relabel(e, dst, sample, sets);
+                var streamSeed = StreamSeed(rngSeed, (ulong)hop, (ulong)e);
+                if (_direction[e] == Direction.In)
+                {
+                    using var sample = await _store.SampleNeighborsAsync(_edgeTypes[e], incoming: true, dst, Math.Max(fanout, 1), strategy,
+                        streamSeed, Options.WithWeights, cancellationToken).ConfigureAwait(false);
+                    var sets = exclude?.SetsFor(_edgeTypes[e]) ?? [];
+                    edges[e] = Relabel(e, dst, sample.Offsets, sample.Neighbors, sample.HasWeights ? sample.Weights : default, sets);
+                }
+                else
+                {
+                    using var inSample = _direction[e] == Direction.Both
+                        ? await _store.SampleNeighborsAsync(_stored[e], incoming: true, dst, Math.Max(fanout, 1), strategy,
+                            streamSeed, Options.WithWeights, cancellationToken).ConfigureAwait(false)
+                        : null;
+                    using var outSample = await _store.SampleNeighborsAsync(_stored[e], incoming: false, dst, Math.Max(fanout, 1), strategy,
+                        StreamSeed(streamSeed, 1, 1), Options.WithWeights, cancellationToken).ConfigureAwait(false);
+                    var (offsets, nbrs, weights) = Merge(e, dst, inSample, outSample, exclude, fanout, streamSeed);
+                    edges[e] = Relabel(e, dst, offsets, nbrs, weights, []);
+                }
             }
             var srcNodes = new int[_nodeTypes.Length][];
             var numDst = new int[_nodeTypes.Length];
@@ -180,19 +264,16 @@ public sealed class BlockSampler
 
     // The hot loop: one stamp-array probe per sampled edge. Sampled ids come from the store's CSRs, which hold only
     // ids below the type's node count, so the probe skips the bounds check.
-    private BlockEdges Relabel(int e, int[] dst, NeighborSample sample, HashSet<long>[] exclude)
+    private BlockEdges Relabel(int e, int[] dst, ReadOnlySpan<int> offsets, ReadOnlySpan<int> nbrs, ReadOnlySpan<float> sampleWeights, HashSet<long>[] exclude)
     {
         var s = _edgeSrc[e];
         var slots = SlotsOf(s);
         var gen = _gen;
-        var total = sample.Count;
+        var total = offsets[dst.Length];
         EnsureSrc(s, _srcCounts[s] + total);
         var srcLocal = GC.AllocateUninitializedArray<int>(total);
         var dstLocal = GC.AllocateUninitializedArray<int>(total);
-        var weights = sample.HasWeights ? GC.AllocateUninitializedArray<float>(total) : null;
-        var offsets = sample.Offsets;
-        var nbrs = sample.Neighbors;
-        var sampleWeights = sample.Weights;
+        var weights = Options.WithWeights ? GC.AllocateUninitializedArray<float>(total) : null;
         ref var slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
         ref var list = ref MemoryMarshal.GetArrayDataReference(_srcLists[s]);
         var srcCount = _srcCounts[s];
@@ -217,7 +298,7 @@ public sealed class BlockSampler
                 }
                 srcLocal[w] = slot.Local;
                 dstLocal[w] = i;
-                if (weights is not null) weights[w] = sampleWeights[j];
+                if (weights is not null) weights[w] = sampleWeights.IsEmpty ? 1f : sampleWeights[j];
                 w++;
             }
         }
@@ -229,6 +310,73 @@ public sealed class BlockSampler
             weights = weights?.AsSpan(0, w).ToArray();
         }
         return new BlockEdges(_edgeTypes[e], srcLocal, dstLocal, weights);
+    }
+
+    // Virtual reverse and merged relations: the out-neighbours of a destination d along stored type r are the sources
+    // of messages into d (the stored edge is d → n). Exclusion is checked on the stored edge (d, n) and on the
+    // relation's own name (n, d); merged rows drop duplicates (an edge stored both ways) and are cut back to the fanout
+    // by a seeded partial shuffle, so a node's sample is uniform over its sampled in- and out-neighbours.
+    private (int[] Offsets, int[] Neighbors, float[]? Weights) Merge(int e, int[] dst, NeighborSample? inSample, NeighborSample outSample,
+        EdgeExclusion? exclude, int fanout, ulong seed)
+    {
+        var storedSets = exclude?.SetsFor(_stored[e]) ?? [];
+        var ownSets = _edgeTypes[e] == _stored[e] ? [] : exclude?.SetsFor(_edgeTypes[e]) ?? [];
+        var s = _edgeSrc[e];
+        if (_dedup.Length != _nodeTypes.Length) _dedup = new int[]?[_nodeTypes.Length];
+        var stamp = _dedup[s] ??= new int[_schema.NodeTypes[s].Count];
+        var capacity = outSample.Count + (inSample?.Count ?? 0);
+        var offsets = new int[dst.Length + 1];
+        var nbrs = GC.AllocateUninitializedArray<int>(capacity);
+        var weights = Options.WithWeights ? GC.AllocateUninitializedArray<float>(capacity) : null;
+        var rng = Xoshiro256.ForStream(seed, 2, 2);
+        var merged = inSample is not null;
+        var w = 0;
+        for (var i = 0; i < dst.Length; i++)
+        {
+            if (_dedupGen == int.MaxValue) { foreach (var a in _dedup) if (a is not null) Array.Clear(a); _dedupGen = 0; }
+            var gen = ++_dedupGen;
+            var d = dst[i];
+            var rowStart = w;
+            if (inSample is not null)
+            {
+                var inW = inSample.Weights;
+                for (var j = inSample.Offsets[i]; j < inSample.Offsets[i + 1]; j++)
+                {
+                    var n = inSample.Neighbors[j];
+                    if (stamp[n] == gen) continue;
+                    if (storedSets.Length != 0 && Excluded(storedSets, n, d)) continue;
+                    stamp[n] = gen;
+                    nbrs[w] = n;
+                    if (weights is not null) weights[w] = inW.IsEmpty ? 1f : inW[j];
+                    w++;
+                }
+            }
+            var outW = outSample.Weights;
+            for (var j = outSample.Offsets[i]; j < outSample.Offsets[i + 1]; j++)
+            {
+                var n = outSample.Neighbors[j];
+                if (merged && stamp[n] == gen) continue; // a virtual reverse keeps parallel edges, as the in-CSR does
+                if (storedSets.Length != 0 && Excluded(storedSets, d, n)) continue;
+                if (ownSets.Length != 0 && Excluded(ownSets, n, d)) continue;
+                stamp[n] = gen;
+                nbrs[w] = n;
+                if (weights is not null) weights[w] = outW.IsEmpty ? 1f : outW[j];
+                w++;
+            }
+            var count = w - rowStart;
+            if (inSample is not null && fanout > 0 && count > fanout)
+            {
+                for (var k = 0; k < fanout; k++)
+                {
+                    var pick = rowStart + k + rng.NextInt(count - k);
+                    (nbrs[rowStart + k], nbrs[pick]) = (nbrs[pick], nbrs[rowStart + k]);
+                    if (weights is not null) (weights[rowStart + k], weights[pick]) = (weights[pick], weights[rowStart + k]);
+                }
+                w = rowStart + fanout;
+            }
+            offsets[i + 1] = w;
+        }
+        return (offsets, nbrs, weights);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -42,7 +42,8 @@ public sealed class LinkBatchSampler
         _blocks = blocks;
         Options = options;
         var info = blocks.Store.Schema.Edge(options.Type);
-        _reverse = options.ReverseType ?? info.Reverse;
+        // A virtual reverse of the block sampler (ReverseEdges) counts as the reverse type when the store knows none.
+        _reverse = options.ReverseType ?? info.Reverse ?? blocks.VirtualReverseOf(options.Type);
         if (options.Exclude == LinkExclusion.SelfAndReverse && _reverse is null)
             throw new ArgumentException($"{options.Type} has no known reverse type; set ReverseType, or exclude Self only.", nameof(options));
     }

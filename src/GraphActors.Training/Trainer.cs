@@ -1,0 +1,460 @@
+// Local-mode training over an IGraphStore: the step, evaluation, epochs with early stopping, checkpoints, curves.
+using System.Diagnostics;
+using GraphActors.Contracts;
+using GraphActors.Models;
+using GraphActors.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GraphActors.Training;
+
+/// <summary>
+/// Trains one node-classification or link-prediction job on a graph store in this process. The pieces the cluster's
+/// trainer actor needs are public: <see cref="Step(MiniBatch)"/>/<see cref="Step(LinkBatch)"/> (one batch),
+/// <see cref="RunStepsAsync"/> (K steps, continuing across epochs), <see cref="GetParameters"/>/<see cref="SetParameters"/>
+/// (the flat vector for averaging) and <see cref="EvaluateAsync"/>. Not thread-safe: one thread drives it (torch's grad
+/// mode and dispose scopes are per thread); sampling runs ahead on the prefetcher's background task.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly IGraphStore _store;
+    private readonly TaskModel _model;
+    private readonly TorchSharp.Modules.Adam _optimizer;
+    private readonly BlockSampler _trainSampler;
+    private readonly BlockSampler _evalSampler;
+    private readonly FeatureNormalization _norm;
+    private readonly NodeType _targetNode;
+    private readonly CanonicalEdgeType _targetEdge;
+    private readonly NodeBatchLoader? _nodeLoader;
+    private readonly LinkBatchLoader? _linkLoader;
+    private readonly EdgeSplit? _edgeSplit;
+    private IAsyncEnumerator<object>? _steps;
+    private Dictionary<SplitKind, int[]> _nodeSplits = [];
+    private int _stepEpoch;
+
+    private Trainer(IGraphStore store, TrainingConfig config, TaskModel model, BlockSampler train, BlockSampler eval,
+        NodeType targetNode, CanonicalEdgeType targetEdge, NodeBatchLoader? nodeLoader, LinkBatchLoader? linkLoader, EdgeSplit? split)
+    {
+        _store = store;
+        Config = config;
+        _model = model;
+        _trainSampler = train;
+        _evalSampler = eval;
+        _norm = config.FeatureNormKind;
+        _targetNode = targetNode;
+        _targetEdge = targetEdge;
+        _nodeLoader = nodeLoader;
+        _linkLoader = linkLoader;
+        _edgeSplit = split;
+        _optimizer = optim.Adam(model.parameters(), lr: config.LearningRate, weight_decay: config.WeightDecay);
+    }
+
+    public TrainingConfig Config { get; }
+    public TaskModel Model => _model;
+    public TorchSharp.Modules.Adam Optimizer => _optimizer;
+    public IGraphStore Store => _store;
+    /// <summary>Epochs finished so far (the next epoch's number); restored by <see cref="ResumeAsync"/>.</summary>
+    public int CompletedEpochs { get; private set; }
+    public StepTimings Timings { get; } = new();
+    public string MetricName => Config.TaskKind == TrainingTask.LinkPrediction ? "auc" : "accuracy";
+    public EdgeSplit? EdgeSplit => _edgeSplit;
+    public int BatchesPerEpoch => _nodeLoader?.BatchCount ?? _linkLoader!.BatchCount;
+    /// <summary>Best validation metric and its epoch so far (early stopping state; checkpoints carry it).</summary>
+    public double BestValMetric { get; private set; } = double.NegativeInfinity;
+    public int BestEpoch { get; private set; } = -1;
+
+    /// <summary>Builds the samplers, loaders and model; seeds torch with <see cref="TrainingConfig.Seed"/> first.</summary>
+    public static async Task<Trainer> CreateAsync(IGraphStore store, TrainingConfig config, CancellationToken cancellationToken = default)
+    {
+        config.Validate();
+        if (config.TaskKind == TrainingTask.GraphClassification)
+            throw new TrainingConfigException("task", "graph_classification trains on generated graph batches: use GraphClassification, not a graph store");
+        if (config.Threads > 0) torch.set_num_threads(config.Threads);
+        torch.random.manual_seed(config.Seed);
+        var schema = store.Schema;
+        var seed = (ulong)config.Seed;
+        var layers = Math.Max(config.NumLayers, 1);
+        var trainFanouts = config.NumLayers == 0 ? [0] : config.Fanouts;
+        var evalFanouts = config.NumLayers == 0 ? [0] : config.EvalFanouts ?? Enumerable.Repeat(-1, layers).ToArray();
+        var train = new BlockSampler(store, new BlockSamplerOptions(trainFanouts) { ReverseEdges = config.ReverseEdgesKind });
+        var eval = new BlockSampler(store, new BlockSamplerOptions(evalFanouts) { ReverseEdges = config.ReverseEdgesKind });
+
+        if (config.TaskKind == TrainingTask.NodeClassification)
+        {
+            var target = config.TargetNodeType(schema);
+            var classes = schema.Node(target).LabelCount;
+            var model = new TaskModel(config, schema, train.Relations, classes, target.Name);
+            var splits = await NodeSplits(store, config, target, cancellationToken).ConfigureAwait(false);
+            var loader = new NodeBatchLoader(train, target, splits[SplitKind.Train], config.BatchSize, dropLast: false, seed);
+            if (loader.Seeds.Length == 0) throw new TrainingConfigException("target", $"node type '{target}' has no training nodes in the store");
+            return new Trainer(store, config, model, train, eval, target, default, loader, null, null) { _nodeSplits = splits };
+        }
+        else
+        {
+            var target = config.TargetEdgeType(schema);
+            var split = await EdgeSplit.CreateAsync(store, target, config.ValFraction, config.TestFraction, seed, cancellationToken).ConfigureAwait(false);
+            var model = new TaskModel(config, schema, train.Relations, config.HiddenChannels, target.Src.Name);
+            var links = new LinkBatchSampler(train, new LinkBatchOptions(target, config.Negatives)
+            {
+                NegativeStrategy = config.NegativeStrategyKind,
+                Exclude = config.ExclusionKind,
+                AlwaysExcluded = split.HeldOut,
+            });
+            var loader = new LinkBatchLoader(links, split.Train, config.BatchSize, dropLast: false, seed);
+            return new Trainer(store, config, model, train, eval, target.Src, target, null, loader, split);
+        }
+    }
+
+    // The store's masks, or a seeded random split of the labelled nodes (DESIGN's "random 60/20/20" Cora figures).
+    private static async Task<Dictionary<SplitKind, int[]>> NodeSplits(IGraphStore store, TrainingConfig config, NodeType target, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<SplitKind, int[]>();
+        if (config.NodeSplit == "store")
+        {
+            foreach (var k in new[] { SplitKind.Train, SplitKind.Val, SplitKind.Test })
+                result[k] = await store.GetSplitAsync(target, k, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        var count = store.Schema.Node(target).Count;
+        var all = Enumerable.Range(0, count).ToArray();
+        var labels = new int[count];
+        await store.GatherLabelsAsync(target, all, labels, cancellationToken).ConfigureAwait(false);
+        var labelled = all.Where(i => labels[i] >= 0).ToArray();
+        var order = EpochPlan.Shuffle(labelled, (ulong)config.Seed ^ 0x5B117UL, -1);
+        var f = config.SplitFractions;
+        var nTrain = (int)Math.Round(f[0] * order.Length);
+        var nVal = (int)Math.Round(f[1] * order.Length);
+        var nTest = Math.Min(order.Length - nTrain - nVal, (int)Math.Round(f[2] * order.Length));
+        result[SplitKind.Train] = order[..nTrain].Order().ToArray();
+        result[SplitKind.Val] = order[nTrain..(nTrain + nVal)].Order().ToArray();
+        result[SplitKind.Test] = order[(nTrain + nVal)..(nTrain + nVal + nTest)].Order().ToArray();
+        return result;
+    }
+
+    // ---- the step ----
+
+    /// <summary>One node-classification step: forward, cross entropy on the seeds, backward, optimizer step.</summary>
+    public StepResult Step(MiniBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        _model.train();
+        _optimizer.zero_grad();
+        using var t = BatchTensors.From(batch, _norm);
+        var labels = BatchTensors.Labels(batch, _targetNode);
+        Timings.Convert += Lap(clock);
+        var logits = _model.Encode(t.Blocks, t.Features)[_targetNode.Name];
+        var loss = TaskLosses.NodeClassification(logits, labels);
+        Timings.Forward += Lap(clock);
+        loss.backward();
+        Timings.Backward += Lap(clock);
+        _optimizer.step();
+        Timings.Optimizer += Lap(clock);
+        Timings.Steps++;
+        var predicted = NodeClassifier.Predict(logits);
+        return new StepResult(loss.item<float>(), Metrics.Accuracy(predicted, batch.LabelsOf(_targetNode)), predicted.Length);
+    }
+
+    /// <summary>One link-prediction step: embeddings of the pair nodes, scores, binary cross entropy, backward, step.</summary>
+    public StepResult Step(LinkBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        _model.train();
+        _optimizer.zero_grad();
+        using var t = BatchTensors.From(batch.Graph, _norm);
+        Timings.Convert += Lap(clock);
+        var (pos, neg) = Scores(t, batch);
+        var loss = TaskLosses.LinkPrediction(pos, neg);
+        Timings.Forward += Lap(clock);
+        loss.backward();
+        Timings.Backward += Lap(clock);
+        _optimizer.step();
+        Timings.Optimizer += Lap(clock);
+        Timings.Steps++;
+        var (p, n) = (ToDoubles(pos), ToDoubles(neg));
+        return new StepResult(loss.item<float>(), Auc(p, n), p.Length);
+    }
+
+    private (Tensor Pos, Tensor Neg) Scores(BatchTensors t, LinkBatch batch)
+    {
+        var h = _model.Encode(t.Blocks, t.Features);
+        var hs = h[_targetEdge.Src.Name];
+        var hd = h[_targetEdge.Dst.Name];
+        var pos = _model.Score(hs.index_select(0, Index(batch.PosSrc)), hd.index_select(0, Index(batch.PosDst)));
+        var neg = _model.Score(hs.index_select(0, Index(batch.NegSrc)), hd.index_select(0, Index(batch.NegDst)));
+        return (pos, neg);
+    }
+
+    private static Tensor Index(int[] local)
+    {
+        using var narrow = tensor(local);
+        return narrow.to_type(ScalarType.Int64);
+    }
+
+    private static double[] ToDoubles(Tensor scores)
+    {
+        using var d = scores.detach().to_type(ScalarType.Float64).contiguous();
+        return d.data<double>().ToArray();
+    }
+
+    private static double Auc(double[] pos, double[] neg)
+    {
+        if (pos.Length == 0 || neg.Length == 0) return double.NaN;
+        var scores = pos.Concat(neg).ToArray();
+        var labels = pos.Select(_ => true).Concat(neg.Select(_ => false)).ToArray();
+        return Metrics.RocAuc(scores, labels);
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        var s = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        return s;
+    }
+
+    // ---- epochs and K steps ----
+
+    private IAsyncEnumerable<object> Batches(int epoch, CancellationToken cancellationToken) =>
+        _nodeLoader is not null
+            ? _nodeLoader.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b)
+            : _linkLoader!.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b);
+
+    private StepResult StepAny(object batch) => batch is MiniBatch m ? Step(m) : Step((LinkBatch)batch);
+
+    /// <summary>Trains one epoch (number <see cref="CompletedEpochs"/>) over the prefetching loader.</summary>
+    public async Task<EpochReport> TrainEpochAsync(CancellationToken cancellationToken = default)
+    {
+        var epoch = CompletedEpochs;
+        var clock = Stopwatch.StartNew();
+        double loss = 0, metric = 0;
+        long examples = 0;
+        var batches = 0;
+        await foreach (var batch in Batches(epoch, cancellationToken).ConfigureAwait(false))
+        {
+            var r = StepAny(batch);
+            loss += r.Loss * r.Examples;
+            if (!double.IsNaN(r.Metric)) metric += r.Metric * r.Examples;
+            examples += r.Examples;
+            batches++;
+        }
+        CompletedEpochs++;
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new EpochReport(epoch, loss / Math.Max(examples, 1), metric / Math.Max(examples, 1), null, seconds, batches / Math.Max(seconds, 1e-9), batches, MetricName);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> steps, continuing where the last call stopped and rolling into the next epoch
+    /// when one ends (the cluster's round: K local steps, then parameter averaging). Returns the mean loss.
+    /// </summary>
+    public async Task<StepResult> RunStepsAsync(int steps, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        double loss = 0, metric = 0;
+        var examples = 0;
+        for (var i = 0; i < steps; i++)
+        {
+            _steps ??= Batches(_stepEpoch, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            if (!await _steps.MoveNextAsync().ConfigureAwait(false))
+            {
+                await _steps.DisposeAsync().ConfigureAwait(false);
+                _steps = null;
+                _stepEpoch++;
+                i--;
+                continue;
+            }
+            var r = StepAny(_steps.Current);
+            loss += r.Loss * r.Examples;
+            metric += double.IsNaN(r.Metric) ? 0 : r.Metric * r.Examples;
+            examples += r.Examples;
+        }
+        return new StepResult(loss / Math.Max(examples, 1), metric / Math.Max(examples, 1), examples);
+    }
+
+    /// <summary>The flat parameter vector (parameters, and float buffers when asked), in <see cref="ModelState.FlatOrder"/>.</summary>
+    public float[] GetParameters(bool includeBuffers = false) => ModelState.ToVector(_model, includeBuffers);
+
+    /// <summary>Overwrites the parameters from a vector made by <see cref="GetParameters"/> (e.g. the cluster's average).</summary>
+    public void SetParameters(ReadOnlySpan<float> vector, bool includeBuffers = false) => ModelState.FromVector(_model, vector, includeBuffers);
+
+    // ---- evaluation ----
+
+    /// <summary>Scores a split under no_grad with the evaluation fanouts (every neighbour unless eval_fanouts is set).</summary>
+    public async Task<EvaluationResult> EvaluateAsync(SplitKind split, CancellationToken cancellationToken = default)
+    {
+        _model.eval();
+        try
+        {
+            return _nodeLoader is not null
+                ? await EvaluateNodesAsync(split, cancellationToken).ConfigureAwait(false)
+                : await EvaluateLinksAsync(split, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _model.train();
+        }
+    }
+
+    private async Task<EvaluationResult> EvaluateNodesAsync(SplitKind split, CancellationToken cancellationToken)
+    {
+        var ids = _nodeSplits[split];
+        await Task.CompletedTask.ConfigureAwait(false);
+        var loader = new NodeBatchLoader(_evalSampler, _targetNode, ids, Math.Max(Config.BatchSize, 1024), dropLast: false, (ulong)Config.Seed ^ 0xE7A1UL);
+        var predicted = new List<int>(ids.Length);
+        var labels = new List<int>(ids.Length);
+        await foreach (var batch in loader.EpochAsync(0, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).ConfigureAwait(false))
+        {
+            using var scope = NewDisposeScope();
+            using var grad = no_grad();
+            using var t = BatchTensors.From(batch, _norm);
+            var logits = _model.Encode(t.Blocks, t.Features)[_targetNode.Name];
+            predicted.AddRange(NodeClassifier.Predict(logits));
+            labels.AddRange(batch.LabelsOf(_targetNode)!);
+        }
+        if (predicted.Count == 0) throw new InvalidOperationException($"The {split} split of '{_targetNode}' is empty.");
+        var p = predicted.ToArray();
+        var l = labels.ToArray();
+        return new EvaluationResult(split, new Dictionary<string, double>
+        {
+            ["accuracy"] = Metrics.Accuracy(p, l),
+            ["macro_f1"] = Metrics.MacroF1(p, l),
+        }, "accuracy");
+    }
+
+    private async Task<EvaluationResult> EvaluateLinksAsync(SplitKind split, CancellationToken cancellationToken)
+    {
+        var edges = split switch
+        {
+            SplitKind.Val => _edgeSplit!.Val,
+            SplitKind.Test => _edgeSplit!.Test,
+            _ => _edgeSplit!.Train,
+        };
+        var k = Config.EvalNegatives;
+        var links = new LinkBatchSampler(_evalSampler, new LinkBatchOptions(_targetEdge, k)
+        {
+            NegativeStrategy = NegativeStrategy.Random,
+            Exclude = LinkExclusion.None, // held-out edges are excluded for good through AlwaysExcluded
+            AlwaysExcluded = _edgeSplit!.HeldOut,
+        });
+        var loader = new LinkBatchLoader(links, edges, Math.Max(Config.BatchSize, 1024), dropLast: false, (ulong)Config.Seed ^ 0xE7A1UL);
+        var pos = new List<double>();
+        var firstNeg = new List<double>();
+        var negs = new List<double[]>();
+        await foreach (var batch in loader.EpochAsync(0, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).ConfigureAwait(false))
+        {
+            using var scope = NewDisposeScope();
+            using var grad = no_grad();
+            using var t = BatchTensors.From(batch.Graph, _norm);
+            var (p, n) = Scores(t, batch);
+            var pd = ToDoubles(p);
+            var nd = ToDoubles(n);
+            pos.AddRange(pd);
+            for (var i = 0; i < pd.Length; i++)
+            {
+                var row = nd.AsSpan(i * k, k).ToArray();
+                negs.Add(row);
+                firstNeg.Add(row[0]);
+            }
+        }
+        if (pos.Count == 0) throw new InvalidOperationException($"The {split} split of {_targetEdge} has no edges.");
+        var ps = pos.ToArray();
+        return new EvaluationResult(split, new Dictionary<string, double>
+        {
+            ["auc"] = Auc(ps, firstNeg.ToArray()),
+            ["mrr"] = Metrics.MeanReciprocalRank(ps, negs),
+            ["hits@10"] = Metrics.HitsAtK(ps, negs, 10),
+        }, "auc");
+    }
+
+    // ---- the run ----
+
+    /// <summary>
+    /// Trains to <see cref="TrainingConfig.Epochs"/> (from <see cref="CompletedEpochs"/>, so a resumed trainer
+    /// continues), evaluating every eval_every epochs and stopping after patience epochs without a better validation
+    /// metric; restores the best parameters and scores the test split. With a checkpoint_dir, writes best/ and last/
+    /// checkpoints, metrics.csv and curve.svg there.
+    /// </summary>
+    public async Task<TrainingResult> RunAsync(Action<EpochReport>? onEpoch = null, CancellationToken cancellationToken = default)
+    {
+        var history = new List<EpochReport>();
+        var dir = Config.CheckpointDir;
+        var log = dir is null ? null : new MetricsLog(dir, MetricName, append: CompletedEpochs > 0);
+        if (log is not null) history.AddRange(log.Existing);
+        float[]? best = null; // the best parameters of this call; an earlier best (before a resume) is in best/
+        EvaluationResult? bestVal = null;
+        var stopped = false;
+        while (CompletedEpochs < Config.Epochs)
+        {
+            var report = await TrainEpochAsync(cancellationToken).ConfigureAwait(false);
+            var epoch = report.Epoch;
+            if ((epoch + 1) % Config.EvalEvery == 0 || epoch + 1 == Config.Epochs)
+            {
+                var val = await EvaluateAsync(SplitKind.Val, cancellationToken).ConfigureAwait(false);
+                report = report with { ValMetric = val.Value };
+                if (val.Value > BestValMetric)
+                {
+                    BestValMetric = val.Value;
+                    BestEpoch = epoch;
+                    bestVal = val;
+                    best = GetParameters(includeBuffers: true);
+                    if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "best"), val.Metrics);
+                }
+                else if (Config.Patience > 0 && epoch - BestEpoch >= Config.Patience)
+                {
+                    stopped = true;
+                }
+                if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "last"), val.Metrics);
+            }
+            history.Add(report);
+            log?.Append(report);
+            onEpoch?.Invoke(report);
+            if (stopped) break;
+        }
+        if (best is not null) SetParameters(best, includeBuffers: true);
+        else if (BestEpoch >= 0 && dir is not null && File.Exists(Path.Combine(dir, "best", Checkpoints.ManifestName)))
+        {
+            var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));
+            Checkpoints.LoadModel(this, manifest, bestDir);
+        }
+        var test = await EvaluateAsync(SplitKind.Test, cancellationToken).ConfigureAwait(false);
+        bestVal ??= BestEpoch >= 0 ? await EvaluateAsync(SplitKind.Val, cancellationToken).ConfigureAwait(false) : null;
+        if (dir is not null)
+        {
+            var metrics = new Dictionary<string, double>();
+            foreach (var (key, v) in bestVal?.Metrics ?? new Dictionary<string, double>()) metrics["val_" + key] = v;
+            foreach (var (key, v) in test.Metrics) metrics["test_" + key] = v;
+            Checkpoints.Save(this, Path.Combine(dir, "best"), metrics, epochOverride: BestEpoch);
+            TrainingCurve.WriteSvg(Path.Combine(dir, "curve.svg"), history, MetricName);
+        }
+        return new TrainingResult(CompletedEpochs, BestEpoch, bestVal, test, history, stopped);
+    }
+
+    /// <summary>
+    /// A trainer restored from a checkpoint directory (or its manifest.json, or a run directory holding last/ and
+    /// best/): config from the manifest, model and optimizer state, epoch and early-stopping state.
+    /// </summary>
+    public static async Task<Trainer> ResumeAsync(IGraphStore store, string checkpoint, Func<TrainingConfig, TrainingConfig>? adjust = null,
+        bool preferBest = false, CancellationToken cancellationToken = default)
+    {
+        var (manifest, directory) = Checkpoints.Read(checkpoint, preferBest);
+        var config = adjust is null ? manifest.Config : adjust(manifest.Config);
+        var trainer = await CreateAsync(store, config, cancellationToken).ConfigureAwait(false);
+        Checkpoints.LoadInto(trainer, manifest, directory);
+        trainer.CompletedEpochs = manifest.Epoch + 1;
+        trainer._stepEpoch = trainer.CompletedEpochs;
+        trainer.BestEpoch = manifest.BestEpoch;
+        trainer.BestValMetric = manifest.BestValMetric ?? double.NegativeInfinity;
+        return trainer;
+    }
+
+    public void Dispose()
+    {
+        if (_steps is not null)
+        {
+            _steps.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _steps = null;
+        }
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}

@@ -1,0 +1,215 @@
+// What a training job is: the source system's fields (model_type, hidden_channels, …) plus task, schedule and output.
+using System.Text.Json.Serialization;
+using GraphActors.Contracts;
+using GraphActors.Models;
+using GraphActors.Sampling;
+
+namespace GraphActors.Training;
+
+public enum TrainingTask { NodeClassification, LinkPrediction, GraphClassification }
+
+public enum ScorerKind { Dot, Mlp }
+
+public enum FeatureNormalization { None, Row }
+
+/// <summary>
+/// A training job as a plain record. Property names map to the snake_case keys of the HOCON file
+/// (<c>ModelType</c> ↔ <c>model_type</c>); <see cref="Validate"/> names the bad key. Defaults are the source system's
+/// (hidden 256, 3 layers, batch 1024, lr 0.001, fanouts [15, 10, 5] in DGL order: the last entry applies to the seeds).
+/// </summary>
+public sealed record TrainingConfig
+{
+    public string ModelType { get; init; } = "sage";
+    public int HiddenChannels { get; init; } = 256;
+    public int NumLayers { get; init; } = 3;
+    public int BatchSize { get; init; } = 1024;
+    public double LearningRate { get; init; } = 0.001;
+    /// <summary>DGL order: index 0 is the input layer, the last entry applies to the seeds; -1 takes all neighbours.</summary>
+    public IReadOnlyList<int> Fanouts { get; init; } = [15, 10, 5];
+    /// <summary>Fanouts for evaluation; null = every neighbour (full neighbourhood).</summary>
+    public IReadOnlyList<int>? EvalFanouts { get; init; }
+    public double WeightDecay { get; init; }
+    public double Dropout { get; init; } = 0.5;
+    /// <summary>GraphSAGE aggregator: mean, gcn, pool.</summary>
+    public string Aggregator { get; init; } = "mean";
+    /// <summary>GAT heads of the hidden layers.</summary>
+    public int Heads { get; init; } = 4;
+    /// <summary>Activation between layers: relu, leaky_relu, elu, gelu.</summary>
+    public string Activation { get; init; } = "relu";
+
+    public string Task { get; init; } = "node_classification";
+    /// <summary>Node classification: a node type. Link prediction: an edge type, "src,relation,dst" or a relation name.</summary>
+    public string? Target { get; init; }
+    public int Epochs { get; init; } = 10;
+    public int Seed { get; init; } = 42;
+    /// <summary>Evaluate on the validation split every this many epochs (and after the last).</summary>
+    public int EvalEvery { get; init; } = 1;
+    /// <summary>Stop after this many epochs without a better validation metric; 0 = never stop early.</summary>
+    public int Patience { get; init; }
+    /// <summary>Where checkpoints, metrics.csv and curve.svg go; null = no files.</summary>
+    public string? CheckpointDir { get; init; }
+    /// <summary>none, add_reverse (virtual (T, r_reverse, S) for every stored type without a reverse), or bidirected
+    /// (as add_reverse, but a same-type relation is merged with its reverse: DGL's to_bidirected).</summary>
+    public string ReverseEdges { get; init; } = "bidirected";
+    /// <summary>none or row (each feature row divided by its sum, as DGL's and PyG's Cora).</summary>
+    public string FeatureNorm { get; init; } = "none";
+
+    /// <summary>store (the store's train/val/test masks) or random (a seeded split of the labelled nodes by split_fractions).</summary>
+    public string NodeSplit { get; init; } = "store";
+    public IReadOnlyList<double> SplitFractions { get; init; } = [0.6, 0.2, 0.2];
+
+    // Link prediction.
+    public int Negatives { get; init; } = 1;
+    /// <summary>uniform, or degree (∝ in-degree^0.75).</summary>
+    public string NegativeStrategy { get; init; } = "uniform";
+    /// <summary>none, self, or self_and_reverse: which edges a batch keeps out of its own message passing.</summary>
+    public string Exclusion { get; init; } = "self_and_reverse";
+    public double ValFraction { get; init; } = 0.05;
+    public double TestFraction { get; init; } = 0.1;
+    /// <summary>dot or mlp.</summary>
+    public string Scorer { get; init; } = "dot";
+    /// <summary>Negatives per held-out positive in evaluation: AUC uses the first (equal counts), MRR and Hits@10 all of them.</summary>
+    public int EvalNegatives { get; init; } = 20;
+
+    // Graph classification.
+    /// <summary>mean, sum or max.</summary>
+    public string Readout { get; init; } = "mean";
+
+    /// <summary>Torch intra-op threads; 0 leaves torch's default.</summary>
+    public int Threads { get; init; }
+    /// <summary>Mini-batches sampled ahead of the step on a background task.</summary>
+    public int Prefetch { get; init; } = 2;
+
+    [JsonIgnore]
+    public TrainingTask TaskKind => ParseTask(Task);
+    [JsonIgnore]
+    public ModelType ModelKind => ModelConfig.ParseName<ModelType>(ModelType);
+    [JsonIgnore]
+    public SageAggregator AggregatorKind => ModelConfig.ParseName<SageAggregator>(Aggregator);
+    [JsonIgnore]
+    public Activation ActivationKind => ModelConfig.ParseName<Activation>(Activation);
+    [JsonIgnore]
+    public ScorerKind ScorerKind => ModelConfig.ParseName<ScorerKind>(Scorer);
+    [JsonIgnore]
+    public ReadoutKind ReadoutKind => ModelConfig.ParseName<ReadoutKind>(Readout);
+    [JsonIgnore]
+    public FeatureNormalization FeatureNormKind => ModelConfig.ParseName<FeatureNormalization>(FeatureNorm);
+
+    [JsonIgnore]
+    public Sampling.ReverseEdges ReverseEdgesKind => ReverseEdges switch
+    {
+        "none" => Sampling.ReverseEdges.None,
+        "add_reverse" => Sampling.ReverseEdges.AddReverse,
+        "bidirected" => Sampling.ReverseEdges.Bidirected,
+        _ => throw Bad(nameof(ReverseEdges), $"'{ReverseEdges}' is not one of none, add_reverse, bidirected"),
+    };
+
+    [JsonIgnore]
+    public NegativeStrategy NegativeStrategyKind => NegativeStrategy switch
+    {
+        "uniform" => Sampling.NegativeStrategy.Random,
+        "degree" => Sampling.NegativeStrategy.InDegree,
+        _ => throw Bad(nameof(NegativeStrategy), $"'{NegativeStrategy}' is not one of uniform, degree"),
+    };
+
+    [JsonIgnore]
+    public LinkExclusion ExclusionKind => Exclusion switch
+    {
+        "none" => LinkExclusion.None,
+        "self" => LinkExclusion.Self,
+        "self_and_reverse" => LinkExclusion.SelfAndReverse,
+        _ => throw Bad(nameof(Exclusion), $"'{Exclusion}' is not one of none, self, self_and_reverse"),
+    };
+
+    /// <summary>The HOCON key of a property: <c>HiddenChannels</c> → <c>hidden_channels</c>.</summary>
+    public static string Key(string property) =>
+        string.Concat(property.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
+    /// <summary>Throws a <see cref="TrainingConfigException"/> naming the first bad key.</summary>
+    public TrainingConfig Validate()
+    {
+        Parse(nameof(ModelType), () => ModelKind);
+        Parse(nameof(Task), () => TaskKind);
+        Parse(nameof(Aggregator), () => AggregatorKind);
+        Parse(nameof(Activation), () => ActivationKind);
+        Parse(nameof(Scorer), () => ScorerKind);
+        Parse(nameof(Readout), () => ReadoutKind);
+        Parse(nameof(FeatureNorm), () => FeatureNormKind);
+        _ = ReverseEdgesKind;
+        _ = NegativeStrategyKind;
+        _ = ExclusionKind;
+        Require(nameof(HiddenChannels), HiddenChannels >= 1, "must be at least 1");
+        Require(nameof(NumLayers), NumLayers >= 0, "must not be negative (0 = a features-only MLP baseline)");
+        Require(nameof(BatchSize), BatchSize >= 1, "must be at least 1");
+        Require(nameof(LearningRate), LearningRate > 0 && double.IsFinite(LearningRate), "must be positive");
+        Require(nameof(WeightDecay), WeightDecay >= 0, "must not be negative");
+        Require(nameof(Dropout), Dropout is >= 0 and < 1, "must lie in [0, 1)");
+        Require(nameof(Heads), Heads >= 1, "must be at least 1");
+        Require(nameof(Epochs), Epochs >= 0, "must not be negative");
+        Require(nameof(EvalEvery), EvalEvery >= 1, "must be at least 1");
+        Require(nameof(Patience), Patience >= 0, "must not be negative (0 = off)");
+        Require(nameof(Negatives), Negatives >= 1, "must be at least 1");
+        Require(nameof(EvalNegatives), EvalNegatives >= 1, "must be at least 1");
+        Require(nameof(ValFraction), ValFraction is > 0 and < 1, "must lie in (0, 1)");
+        Require(nameof(TestFraction), TestFraction is > 0 and < 1 && ValFraction + TestFraction < 1, "must lie in (0, 1) with val_fraction + test_fraction < 1");
+        Require(nameof(NodeSplit), NodeSplit is "store" or "random", $"'{NodeSplit}' is not one of store, random");
+        Require(nameof(SplitFractions), SplitFractions is { Count: 3 } && SplitFractions.All(f => f >= 0) && SplitFractions.Sum() is > 0 and <= 1.000001,
+            "must be three non-negative fractions (train, val, test) summing to at most 1");
+        Require(nameof(Threads), Threads >= 0, "must not be negative (0 = torch's default)");
+        Require(nameof(Prefetch), Prefetch >= 1, "must be at least 1");
+        Require(nameof(Fanouts), Fanouts is not null && (Fanouts.Count == NumLayers || NumLayers == 0), $"must have one entry per layer ({NumLayers}), got {Fanouts?.Count ?? 0}");
+        Require(nameof(Fanouts), Fanouts!.All(f => f >= -1), "entries are -1 (all), 0 (skip) or positive");
+        Require(nameof(EvalFanouts), EvalFanouts is null || ((EvalFanouts.Count == NumLayers || NumLayers == 0) && EvalFanouts.All(f => f >= -1)), $"must be null or have {NumLayers} entries of -1 or more");
+        Require(nameof(Target), TaskKind == TrainingTask.GraphClassification || !string.IsNullOrWhiteSpace(Target), "is required for node classification (a node type) and link prediction (an edge type)");
+        return this;
+    }
+
+    private static TrainingTask ParseTask(string task) => task switch
+    {
+        "node_classification" => TrainingTask.NodeClassification,
+        "link_prediction" => TrainingTask.LinkPrediction,
+        "graph_classification" => TrainingTask.GraphClassification,
+        _ => throw Bad(nameof(Task), $"'{task}' is not one of node_classification, link_prediction, graph_classification"),
+    };
+
+    private static void Parse(string property, Func<object> parse)
+    {
+        try { parse(); }
+        catch (TrainingConfigException) { throw; }
+        catch (ArgumentException e) { throw Bad(property, e.Message); }
+    }
+
+    private static void Require(string property, bool ok, string message)
+    {
+        if (!ok) throw Bad(property, message);
+    }
+
+    private static TrainingConfigException Bad(string property, string message) => new(Key(property), message);
+
+    /// <summary>The node type this job classifies (node classification).</summary>
+    public NodeType TargetNodeType(GraphStoreSchema schema)
+    {
+        var t = schema.NodeTypes.FirstOrDefault(n => n.Type.ToString() == Target)
+            ?? throw Bad(nameof(Target), $"'{Target}' is not a node type of the store ({string.Join(", ", schema.NodeTypes.Select(n => n.Type))})");
+        if (t.LabelCount < 1) throw Bad(nameof(Target), $"node type '{Target}' has no labels");
+        return t.Type;
+    }
+
+    /// <summary>The edge type this job predicts (link prediction): "src,relation,dst" or a relation name unique in the store.</summary>
+    public CanonicalEdgeType TargetEdgeType(GraphStoreSchema schema)
+    {
+        var parts = (Target ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var matches = schema.EdgeTypes.Where(e => parts.Length == 3
+            ? e.Type.Src.ToString() == parts[0] && e.Type.Relation == parts[1] && e.Type.Dst.ToString() == parts[2]
+            : parts.Length == 1 && e.Type.Relation == parts[0]).ToList();
+        return matches.Count == 1 ? matches[0].Type
+            : throw Bad(nameof(Target), $"'{Target}' names {(matches.Count == 0 ? "no" : "more than one")} edge type of the store ({string.Join(", ", schema.EdgeTypes.Select(e => e.Type))})");
+    }
+}
+
+/// <summary>A bad training setting; <see cref="Key"/> is its snake_case name as written in HOCON.</summary>
+public sealed class TrainingConfigException(string key, string reason) : ArgumentException($"{key}: {reason}")
+{
+    public string Key { get; } = key;
+    public string Reason { get; } = reason;
+}
