@@ -18,7 +18,7 @@ namespace GraphActors.Cluster.Inference;
 /// </summary>
 public sealed class InferenceActor : ReceiveActor
 {
-    /// <summary>Asks for the bound addresses; answered with <see cref="Started"/> once the host is up (or Status.Failure).</summary>
+    /// <summary>Asks for the bound addresses; answered with <see cref="Started"/> once the host is up, or <see cref="StartFailed"/>.</summary>
     public sealed class GetAddresses
     {
         public static readonly GetAddresses Instance = new();
@@ -26,6 +26,9 @@ public sealed class InferenceActor : ReceiveActor
     }
 
     public sealed record Started(Uri Inference, Uri Management, Uri Metrics, IReadOnlyList<string> Models);
+
+    /// <summary>The answer to <see cref="GetAddresses"/> when the host could not start (a model failed to load, a port is taken).</summary>
+    public sealed record StartFailed(string Reason);
 
     private readonly InferenceSettings _settings;
     private readonly IActorRef _region;
@@ -35,6 +38,7 @@ public sealed class InferenceActor : ReceiveActor
     private InferenceEngine? _engine;
     private Task<ServingHost>? _starting;
     private Started? _started;
+    private StartFailed? _failed;
 
     public InferenceActor(InferenceSettings settings, IActorRef partitionRegion)
     {
@@ -47,10 +51,23 @@ public sealed class InferenceActor : ReceiveActor
             foreach (var w in _waiting) w.Tell(s);
             _waiting.Clear();
         });
-        Receive<Status.Failure>(f => throw new InvalidOperationException($"The inference host did not start: {f.Cause.Message}", f.Cause));
+        // A bad model or a taken port will not fix itself on restart: say why, release the engine and the store, and
+        // answer GetAddresses with the reason from now on (nothing listens).
+        Receive<StartFailed>(f =>
+        {
+            _log.Error("inference: the HTTP host did not start: {0}", f.Reason);
+            _failed = f;
+            foreach (var w in _waiting) w.Tell(f);
+            _waiting.Clear();
+            _engine?.Dispose();
+            _engine = null;
+            (_store as IDisposable)?.Dispose();
+            _store = null;
+        });
         Receive<GetAddresses>(_ =>
         {
             if (_started is not null) Sender.Tell(_started);
+            else if (_failed is not null) Sender.Tell(_failed);
             else _waiting.Add(Sender);
         });
     }
@@ -71,7 +88,7 @@ public sealed class InferenceActor : ReceiveActor
         _starting = StartAsync(engine, settings);
         _starting.ContinueWith(t => t.IsCompletedSuccessfully
                 ? (object)new Started(t.Result.InferenceAddress, t.Result.ManagementAddress, t.Result.MetricsAddress, settings.Models.Select(m => m.Name).ToList())
-                : new Status.Failure(t.Exception?.GetBaseException() ?? new TaskCanceledException()),
+                : new StartFailed(t.Exception?.GetBaseException().Message ?? "cancelled"),
             TaskScheduler.Default).PipeTo(Self);
     }
 
@@ -95,7 +112,7 @@ public sealed class InferenceActor : ReceiveActor
         }
         _engine?.Dispose();
         (_store as IDisposable)?.Dispose();
-        foreach (var w in _waiting) w.Tell(new Status.Failure(new InvalidOperationException("The inference actor stopped.")));
+        foreach (var w in _waiting) w.Tell(new StartFailed("The inference actor stopped."));
         base.PostStop();
     }
 }

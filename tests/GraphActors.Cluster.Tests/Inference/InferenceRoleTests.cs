@@ -74,4 +74,34 @@ public sealed class InferenceRoleTests
             await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
         }
     }
+
+    [Fact]
+    public async Task A_model_that_cannot_load_stops_the_inference_actor_with_the_reason()
+    {
+        var store = TestStore.Build(1);
+        var port = TestNodes.FreePort();
+        var missing = Path.Combine(Path.GetDirectoryName(store)!, "no-such-checkpoint");
+        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+            graphactors.inference {
+              graph-store = local
+              models = [{ name = "sage", url = {{NodeConfig.Quote(missing)}} }]
+              inference-port = 0
+              management-port = 0
+              metrics-port = 0
+            }
+            """);
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
+            var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+            var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
+            Assert.Contains("no-such-checkpoint", failed.Reason);
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
 }
