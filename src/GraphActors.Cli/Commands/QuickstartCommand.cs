@@ -1,6 +1,10 @@
 // graphactors quickstart: the whole path on an embedded default, everything under one output folder.
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using GraphActors.Contracts;
+using GraphActors.Serving;
 using GraphActors.Graph.Cgdf;
 using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
@@ -23,15 +27,17 @@ public static class QuickstartCommand
         var parts = new Option<int>("--parts") { Description = "Partitions", DefaultValueFactory = _ => 4 };
         var method = new Option<string>("--method") { Description = "Partitioning method: hash or metis", DefaultValueFactory = _ => "metis" };
         var seed = new Option<int>("--seed") { Description = "Seed for generation, partitioning and training", DefaultValueFactory = _ => 42 };
+        var keepServing = new Option<bool>("--keep-serving") { Description = "After the sample prediction, keep the HTTP API up until Ctrl-C" };
         var cmd = new Command("quickstart", "Generate a heterogeneous graph, ETL it to CGDF, partition it, and run the rest of the path on it");
-        foreach (var o in new Option[] { output, users, items, parts, method, seed }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, users, items, parts, method, seed, keepServing }) cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() => Run(new QuickstartOptions(
-            Path.GetFullPath(pr.GetValue(output)!), pr.GetValue(users), pr.GetValue(items), pr.GetValue(parts), pr.GetValue(method)!, pr.GetValue(seed)))));
+            Path.GetFullPath(pr.GetValue(output)!), pr.GetValue(users), pr.GetValue(items), pr.GetValue(parts), pr.GetValue(method)!, pr.GetValue(seed)) { KeepServing = pr.GetValue(keepServing) })));
         return cmd;
     }
 
     public sealed record QuickstartOptions(string Output, int Users, int Items, int Parts, string Method, int Seed)
     {
+        public bool KeepServing { get; init; }
         public string Tables => Path.Combine(Output, "tables");
         public string Cgdf => Path.Combine(Output, "cgdf");
         public string Store => Path.Combine(Output, "partitions");
@@ -43,7 +49,7 @@ public static class QuickstartCommand
         Directory.CreateDirectory(o.Output);
         var total = Stopwatch.StartNew();
 
-        Stage("1/6 generate", () =>
+        Stage("1/7 generate", () =>
         {
             // Tables go to a fresh folder, renamed into place, so a second run replaces the first cleanly.
             var temp = o.Tables + ".tmp";
@@ -57,14 +63,14 @@ public static class QuickstartCommand
             return $"{s.Users:N0} users, {s.Items:N0} items, {s.Clicks:N0} clicks, {s.Swings:N0} swings → {o.Tables}";
         });
 
-        Stage("2/6 etl", () =>
+        Stage("2/7 etl", () =>
         {
             var s = HiveToCgdf.Run(new EtlOptions(o.Tables, Dt, o.Cgdf) { GraphName = "quickstart" });
             return $"{s.TotalRowsRead:N0} rows, {s.TotalRejects:N0} rejected → {o.Cgdf}";
         });
 
         PartitionReport? report = null;
-        Stage($"3/6 partition ({o.Method}, {o.Parts} parts)", () =>
+        Stage($"3/7 partition ({o.Method}, {o.Parts} parts)", () =>
         {
             report = GraphPartitioner.Run(new CgdfPartitionSource(o.Cgdf), new PartitionOptions(o.Store, o.Parts, o.Method)
             {
@@ -76,7 +82,7 @@ public static class QuickstartCommand
         });
         PartitionReportView.Render(report!);
 
-        Stage("4/6 load partitions (memory-mapped)", () =>
+        Stage("4/7 load partitions (memory-mapped)", () =>
         {
             var store = PartitionStore.Open(o.Store);
             var clock = Stopwatch.StartNew();
@@ -97,16 +103,67 @@ public static class QuickstartCommand
             ReverseEdges = "add_reverse", Epochs = 3, Seed = o.Seed, CheckpointDir = o.Run,
         };
         if (Directory.Exists(o.Run)) Directory.Delete(o.Run, recursive: true);
-        AnsiConsole.MarkupLineInterpolated($"[bold]5/6 train[/] (sage, hidden 32, users of the generated graph; chance 1/8) …");
+        AnsiConsole.MarkupLineInterpolated($"[bold]5/7 train[/] (sage, hidden 32, users of the generated graph; chance 1/8) …");
         var trained = TrainCommand.Train(training, o.Store, resume: null, Console.Out);
 
-        Stage("6/6 evaluate the best checkpoint on the test split", () =>
+        Stage("6/7 evaluate the best checkpoint on the test split", () =>
         {
             var r = EvalCommand.Evaluate(Path.Combine(o.Run, "best"), o.Store, SplitKind.Test);
             return $"test {r} (chance 0.125) — checkpoint, metrics.csv and curve.svg under {o.Run}";
         });
 
+        Serve(o);
+
         AnsiConsole.MarkupLineInterpolated($"[green]quickstart finished in {total.Elapsed.TotalSeconds:F1} s[/]; everything is under {o.Output}");
+    }
+
+    /// <summary>
+    /// Stage 7: the best checkpoint behind the TorchServe-compatible HTTP API (TrainingCheckpointLoader over the
+    /// partition store), one POST /predictions/quickstart for a few test users, then a clean stop (or Ctrl-C with
+    /// --keep-serving).
+    /// </summary>
+    private static void Serve(QuickstartOptions o) => ServeAsync(o).GetAwaiter().GetResult();
+
+    private static async Task ServeAsync(QuickstartOptions o)
+    {
+        AnsiConsole.MarkupLine("[bold]7/7 serve the best checkpoint over HTTP[/] …");
+        var clock = Stopwatch.StartNew();
+        using var store = new PartitionedGraphStore(PartitionStore.Open(o.Store));
+        using var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store), features: null);
+        var checkpoint = Path.Combine(o.Run, "best");
+        var entry = await engine.Models.RegisterAsync("quickstart", checkpoint).ConfigureAwait(false);
+        var host = await ServingHost.StartAsync(engine, new ServingOptions { Host = "127.0.0.1", InferencePort = 0, ManagementPort = 0, MetricsPort = 0 })
+            .ConfigureAwait(false);
+        await using (host.ConfigureAwait(false))
+        {
+            AnsiConsole.MarkupLineInterpolated($"  model quickstart (version {entry.Version}, {checkpoint}) on {host.InferenceAddress} (management {host.ManagementAddress}, metrics {host.MetricsAddress})");
+            var user = new NodeType("user");
+            var test = await store.GetSplitAsync(user, SplitKind.Test).ConfigureAwait(false);
+            var local = test.Take(3).ToArray();
+            var business = new long[local.Length];
+            await store.GetBusinessIdsAsync(user, local, business).ConfigureAwait(false);
+            var body = $"{{\"node_type\":\"user\",\"ids\":[{string.Join(',', business)}]}}";
+            var url = new Uri(host.InferenceAddress, "predictions/quickstart");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json")).ConfigureAwait(false);
+            var json = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            Console.WriteLine($"  POST {url} {body}");
+            Console.WriteLine($"  → {(int)response.StatusCode} {json}");
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"The sample prediction failed with {(int)response.StatusCode}: {json}");
+            if (o.KeepServing)
+            {
+                Console.WriteLine($"  curl -X POST {url} -H 'Content-Type: application/json' -d '{body}'");
+                Console.WriteLine("  serving; press Ctrl-C to stop");
+                var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+                Console.CancelKeyPress += onCancel;
+                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+                try { await stop.Task.ConfigureAwait(false); }
+                finally { Console.CancelKeyPress -= onCancel; }
+                Console.WriteLine("  stopping …");
+            }
+        }
+        AnsiConsole.MarkupLineInterpolated($"  stopped cleanly [grey]({clock.Elapsed.TotalSeconds:F1} s)[/]");
     }
 
     private static void Stage(string name, Func<string> body)

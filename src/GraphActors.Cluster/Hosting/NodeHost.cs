@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using GraphActors.Cluster.Commands;
 using GraphActors.Cluster.Coordination;
+using GraphActors.Cluster.Inference;
 using GraphActors.Cluster.Partitions;
 
 namespace GraphActors.Cluster.Hosting;
@@ -59,6 +60,15 @@ public static class NodeHost
         var coordinator = CoordinatorSettings.Create(config);
         if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);
         system.StartTrainingCoordinatorProxy(coordinator);
+
+        // The inference role: the HTTP API over the engine and its models (Inference/reference.conf).
+        var inference = InferenceSettings.Create(config);
+        if (roles.Contains(inference.Role))
+        {
+            system.StartInference(inference);
+            output.WriteLine($"inference: serving [{string.Join(", ", inference.Models.Select(m => m.Name))}] on {inference.Serving.Host}:{inference.Serving.InferencePort} " +
+                $"({(inference.LocalStore ? "local" : "remote")} graph store {inference.StorePath})");
+        }
 
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
         if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);

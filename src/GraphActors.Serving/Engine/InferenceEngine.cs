@@ -268,11 +268,14 @@ public sealed class InferenceEngine : IDisposable
             if (!relations.Contains(new RelationKey(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name)))
                 perType[e.Type] = new int[layers];
         }
-        return new BlockSamplerOptions(fanouts) { EdgeTypeFanouts = perType, GatherFeatures = false, GatherLabels = false };
+        return new BlockSamplerOptions(fanouts)
+        {
+            EdgeTypeFanouts = perType, GatherFeatures = false, GatherLabels = false, ReverseEdges = model.Info.ReverseEdges,
+        };
     }
 
     private static string Key(BlockSamplerOptions o) =>
-        string.Join(',', o.Fanouts) + "|" + string.Join(';', o.EdgeTypeFanouts!.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
+        string.Join(',', o.Fanouts) + "|" + o.ReverseEdges + "|" + string.Join(';', o.EdgeTypeFanouts!.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
 
     private ulong RngSeed(Dictionary<NodeType, int[]> seeds)
     {

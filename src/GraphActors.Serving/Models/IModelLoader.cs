@@ -25,6 +25,12 @@ public sealed record ServableModelInfo
     /// <summary>The version the checkpoint names (a manifest's epoch, say); the registry falls back to "1.0".</summary>
     public string? Version { get; init; }
 
+    /// <summary>How the sampler treats edge directions; must match what the model was trained with (its relations).</summary>
+    public GraphActors.Sampling.ReverseEdges ReverseEdges { get; init; } = GraphActors.Sampling.ReverseEdges.None;
+
+    /// <summary>Divide each input feature row by its sum before the forward pass (training's feature_norm = row).</summary>
+    public bool RowNormalizeFeatures { get; init; }
+
     /// <summary>Free-form facts shown by GET /models/{name} (epoch, metrics, sha256…).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }
@@ -49,8 +55,18 @@ public sealed class ServableModel : IDisposable
     public ServableModelInfo Info { get; }
 
     /// <summary>The model's outputs per destination node type of the last block; call under no_grad inside a dispose scope.</summary>
-    public Dictionary<string, Tensor> Forward(IReadOnlyList<GraphActors.Models.Block> blocks, Dictionary<string, Tensor> features) =>
-        Network.forward(blocks, features);
+    public Dictionary<string, Tensor> Forward(IReadOnlyList<GraphActors.Models.Block> blocks, Dictionary<string, Tensor> features)
+    {
+        if (Info.RowNormalizeFeatures)
+        {
+            foreach (var key in features.Keys.ToList())
+            {
+                var x = features[key];
+                if (x.shape.Length == 2 && x.shape[1] > 0) features[key] = x / x.sum(1, keepdim: true).clamp_min(1e-12);
+            }
+        }
+        return Network.forward(blocks, features);
+    }
 
     public void Dispose() => Network.Dispose();
 }

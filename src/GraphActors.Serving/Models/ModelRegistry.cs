@@ -154,8 +154,13 @@ public sealed class ModelRegistry
         }
         foreach (var r in model.Config.Relations)
         {
-            if (!_schema.EdgeTypes.Any(e => e.Type.Src.Name == r.Src && e.Type.Relation == r.Relation && e.Type.Dst.Name == r.Dst))
-                throw new ModelLoadException($"The model convolves over {r}, which the graph does not have.");
+            if (_schema.EdgeTypes.Any(e => e.Type.Src.Name == r.Src && e.Type.Relation == r.Relation && e.Type.Dst.Name == r.Dst)) continue;
+            // A virtual reverse (T, rel_reverse, S) the sampler derives from a stored (S, rel, T) under add_reverse/bidirected.
+            var suffix = GraphActors.Contracts.CanonicalEdgeType.ReverseSuffix;
+            if (model.Info.ReverseEdges != GraphActors.Sampling.ReverseEdges.None && r.Relation.EndsWith(suffix, StringComparison.Ordinal)
+                && _schema.EdgeTypes.Any(e => e.Type.Src.Name == r.Dst && e.Type.Relation == r.Relation[..^suffix.Length] && e.Type.Dst.Name == r.Src))
+                continue;
+            throw new ModelLoadException($"The model convolves over {r}, which the graph does not have.");
         }
     }
 

@@ -1,0 +1,75 @@
+// graphactors.inference: which store the inference role serves from, which models it loads, where it listens.
+using Akka.Actor;
+using Akka.Configuration;
+using GraphActors.Cluster.Partitions;
+using GraphActors.Serving;
+
+namespace GraphActors.Cluster.Inference;
+
+public sealed record InferenceModel(string Name, string Url);
+
+public sealed record InferenceSettings
+{
+    private static readonly Lazy<Config> Reference = new(() => EmbeddedConfig.Load("GraphActors.Cluster.Inference.reference.conf"));
+
+    /// <summary>The embedded, commented defaults (<c>Inference/reference.conf</c>).</summary>
+    public static Config DefaultConfig => Reference.Value;
+
+    public const string DispatcherPath = "graphactors.inference.dispatcher";
+
+    public string Role { get; init; } = ClusterRoles.Inference;
+    /// <summary>True: a PartitionedGraphStore over the local store files; false: a RemoteGraphStore over the partition region.</summary>
+    public bool LocalStore { get; init; }
+    public required string StorePath { get; init; }
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public IReadOnlyList<InferenceModel> Models { get; init; } = [];
+    public ServingOptions Serving { get; init; } = new();
+    public InferenceOptions Engine { get; init; } = new();
+
+    public static InferenceSettings Create(Config config)
+    {
+        var all = config.WithFallback(DefaultConfig);
+        var c = all.GetConfig("graphactors.inference");
+        var store = c.GetString("store-path", "");
+        if (string.IsNullOrWhiteSpace(store)) store = PartitionSettings.Create(all).StorePath;
+        var kind = c.GetString("graph-store", "remote");
+        if (kind is not ("remote" or "local"))
+            throw new ConfigurationException($"graphactors.inference.graph-store = '{kind}' is not one of remote, local.");
+        var models = new List<InferenceModel>();
+        foreach (var m in c.GetValue("models")?.GetArray() ?? [])
+        {
+            var o = m.GetObject();
+            var name = o.GetKey("name")?.GetString();
+            var url = o.GetKey("url")?.GetString();
+            if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(url))
+                throw new ConfigurationException("graphactors.inference.models entries need a name and a url.");
+            models.Add(new InferenceModel(name, url));
+        }
+        static string? Token(string s) => string.IsNullOrEmpty(s) ? null : s;
+        return new InferenceSettings
+        {
+            Role = c.GetString("role", ClusterRoles.Inference),
+            LocalStore = kind == "local",
+            StorePath = store,
+            RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(10)),
+            Models = models,
+            Serving = new ServingOptions
+            {
+                Host = c.GetString("host", "127.0.0.1"),
+                InferencePort = c.GetInt("inference-port", 8080),
+                ManagementPort = c.GetInt("management-port", 8081),
+                MetricsPort = c.GetInt("metrics-port", 8082),
+                ManagementToken = Token(c.GetString("management-token", "")),
+                InferenceToken = Token(c.GetString("inference-token", "")),
+            },
+            Engine = new InferenceOptions
+            {
+                Workers = c.GetInt("workers", 1),
+                TorchThreads = c.GetInt("torch-threads", 1),
+                FullNeighborhoodByDefault = c.GetBoolean("full-neighborhood", false),
+            },
+        };
+    }
+
+    public static InferenceSettings Create(ActorSystem system) => Create(system.Settings.Config);
+}

@@ -1,0 +1,119 @@
+// Serves what `graphactors train` writes: a checkpoint directory (manifest.json + model.bin) or a run directory.
+using System.Globalization;
+using GraphActors.Models;
+using GraphActors.Sampling;
+using GraphActors.Training;
+
+namespace GraphActors.Serving;
+
+/// <summary>
+/// Loads a training checkpoint: reads the manifest (a checkpoint directory, its manifest.json, or a run directory — its
+/// best/ first), checks model.bin's sha256, rebuilds the <see cref="TaskModel"/> from the manifest's
+/// <see cref="TrainingConfig"/> against the serving store's schema (the same constructor the trainer uses), loads the
+/// state dict into it, and serves its encoder. Task, fanouts, reverse-edge mode and feature normalisation come from
+/// the config, so serving samples what training sampled.
+/// </summary>
+public sealed class TrainingCheckpointLoader(IGraphStore store, bool preferBest = true) : IModelLoader
+{
+    public ServableModel Load(string checkpointUrl, CancellationToken cancellationToken)
+    {
+        var path = checkpointUrl.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(checkpointUrl).LocalPath : checkpointUrl;
+        CheckpointManifest manifest;
+        string directory;
+        try
+        {
+            (manifest, directory) = Checkpoints.Read(path, preferBest);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Cannot read a checkpoint at '{checkpointUrl}': {e.Message}", e);
+        }
+        var config = manifest.Config;
+        var modelFile = Path.Combine(directory, manifest.ModelFile);
+        if (!File.Exists(modelFile)) throw new ModelLoadException($"Checkpoint '{checkpointUrl}': {modelFile} is missing.");
+        var sha = Checkpoints.Sha256(modelFile);
+        if (!string.Equals(sha, manifest.ModelSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelLoadException($"Checkpoint '{checkpointUrl}': {modelFile} has sha256 {sha}, the manifest says {manifest.ModelSha256} (damaged or overwritten).");
+        cancellationToken.ThrowIfCancellationRequested();
+
+        ServingTask task;
+        int outDim;
+        string mlpType;
+        ReverseEdges reverse;
+        try
+        {
+            config.Validate();
+            if (config.NumLayers == 0) throw new ModelLoadException($"Checkpoint '{checkpointUrl}' is the features-only MLP baseline (num_layers = 0); only GNN checkpoints can be served.");
+            reverse = config.ReverseEdgesKind;
+            switch (config.TaskKind)
+            {
+                case TrainingTask.NodeClassification:
+                    var target = config.TargetNodeType(store.Schema);
+                    task = ServingTask.NodeClassification;
+                    outDim = store.Schema.Node(target).LabelCount;
+                    mlpType = target.Name;
+                    break;
+                case TrainingTask.LinkPrediction:
+                    if (config.ScorerKind != ScorerKind.Dot)
+                        throw new ModelLoadException($"Checkpoint '{checkpointUrl}' scores links with an MLP scorer; serving scores pairs by dot product only.");
+                    var edge = config.TargetEdgeType(store.Schema);
+                    task = ServingTask.LinkPrediction;
+                    outDim = config.HiddenChannels;
+                    mlpType = edge.Src.Name;
+                    break;
+                default:
+                    throw new ModelLoadException($"Checkpoint '{checkpointUrl}' is a {config.Task} model; serving handles node classification and link prediction.");
+            }
+        }
+        catch (Exception e) when (e is not ModelLoadException)
+        {
+            throw new ModelLoadException($"Checkpoint '{checkpointUrl}' does not fit the serving graph store's schema: {e.Message}", e);
+        }
+
+        var relations = new BlockSampler(store, new BlockSamplerOptions(Enumerable.Repeat(-1, config.NumLayers).ToArray()) { ReverseEdges = reverse }).Relations;
+        TaskModel model;
+        try
+        {
+            model = new TaskModel(config, store.Schema, relations, outDim, mlpType);
+        }
+        catch (Exception e)
+        {
+            throw new ModelLoadException($"Checkpoint '{checkpointUrl}' does not fit the serving graph store's schema: {e.Message}", e);
+        }
+        try
+        {
+            ModelState.Load(model, modelFile);
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            throw new ModelLoadException($"Checkpoint '{checkpointUrl}': its state does not fit the model rebuilt against the serving store's schema " +
+                $"(different node types, feature widths, relations or label count?): {e.Message}", e);
+        }
+        var metadata = new Dictionary<string, string>
+        {
+            ["epoch"] = manifest.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["best_epoch"] = manifest.BestEpoch.ToString(CultureInfo.InvariantCulture),
+            ["model_sha256"] = manifest.ModelSha256,
+            ["checkpoint"] = directory,
+            ["model_type"] = config.ModelType,
+            ["task"] = config.Task,
+            ["target"] = config.Target ?? mlpType,
+            ["reverse_edges"] = config.ReverseEdges,
+            ["feature_norm"] = config.FeatureNorm,
+        };
+        if (manifest.BestValMetric is { } best) metadata["best_val_metric"] = best.ToString("R", CultureInfo.InvariantCulture);
+        foreach (var (k, v) in manifest.Metrics) metadata["metric." + k] = v.ToString("R", CultureInfo.InvariantCulture);
+        var info = new ServableModelInfo
+        {
+            Task = task,
+            Fanouts = config.EvalFanouts ?? config.Fanouts,
+            Version = manifest.Epoch.ToString(CultureInfo.InvariantCulture),
+            ReverseEdges = reverse,
+            RowNormalizeFeatures = config.FeatureNormKind == FeatureNormalization.Row,
+            Metadata = metadata,
+        };
+        // The task head (a link scorer) has no parameters for the dot scorer; serving keeps the encoder only.
+        return new ServableModel(model.Gnn!, info);
+    }
+}

@@ -1,0 +1,107 @@
+// A single node with roles partition + inference serves a trained checkpoint over HTTP.
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using GraphActors.Cluster.Hosting;
+using GraphActors.Cluster.Inference;
+using GraphActors.Cluster.Tests.Support;
+using GraphActors.Graph.Storage;
+using GraphActors.Sampling;
+using GraphActors.Training;
+
+namespace GraphActors.Cluster.Tests.Inference;
+
+public sealed class InferenceRoleTests
+{
+    [Theory]
+    [InlineData("remote")]
+    [InlineData("local")]
+    public async Task Node_with_the_inference_role_serves_a_training_checkpoint(string graphStore)
+    {
+        var store = TestStore.Build(2);
+        var checkpoint = Path.Combine(Path.GetDirectoryName(store)!, "ckpt");
+        using (var local = new PartitionedGraphStore(PartitionStore.Open(store)))
+        using (var trainer = await Trainer.CreateAsync(local, new TrainingConfig
+               {
+                   ModelType = "sage", Task = "node_classification", Target = "user", HiddenChannels = 8, NumLayers = 2,
+                   Fanouts = [4, 4], BatchSize = 64, Epochs = 1, NodeSplit = "random", Prefetch = 1, Seed = 1,
+               }))
+        {
+            await trainer.TrainEpochAsync();
+            Checkpoints.Save(trainer, checkpoint, new Dictionary<string, double>());
+        }
+
+        var port = TestNodes.FreePort();
+        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+            graphactors.inference {
+              graph-store = {{graphStore}}
+              models = [{ name = "sage", url = {{NodeConfig.Quote(checkpoint)}} }]
+              inference-port = 0
+              management-port = 0
+              metrics-port = 0
+            }
+            """);
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
+            var started = await inference.Ask<InferenceActor.Started>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+            Assert.Equal(["sage"], started.Models);
+            Assert.Equal("127.0.0.1", started.Inference.Host);
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            var ids = new long[] { 10_000, 10_007, 10_000 + 7 * 150 };
+            var body = JsonSerializer.Serialize(new { node_type = "user", ids });
+            using var response = await http.PostAsync(new Uri(started.Inference, "predictions/sage"), new StringContent(body, Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, text);
+            using var json = JsonDocument.Parse(text);
+            Assert.Equal("sage", json.RootElement.GetProperty("model").GetString());
+            var predictions = json.RootElement.GetProperty("predictions");
+            Assert.Equal(3, predictions.GetArrayLength());
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(ids[i], predictions[i].GetProperty("id").GetInt64());
+                var p = predictions[i].GetProperty("probabilities").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                Assert.Equal(4, p.Length);
+                Assert.Equal(1f, p.Sum(), 1e-4f);
+            }
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task A_model_that_cannot_load_stops_the_inference_actor_with_the_reason()
+    {
+        var store = TestStore.Build(1);
+        var port = TestNodes.FreePort();
+        var missing = Path.Combine(Path.GetDirectoryName(store)!, "no-such-checkpoint");
+        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+            graphactors.inference {
+              graph-store = local
+              models = [{ name = "sage", url = {{NodeConfig.Quote(missing)}} }]
+              inference-port = 0
+              management-port = 0
+              metrics-port = 0
+            }
+            """);
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
+            var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+            var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
+            Assert.Contains("no-such-checkpoint", failed.Reason);
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+}
