@@ -55,15 +55,33 @@ public sealed class BatchTensors : IDisposable
         {
             var dim = batch.FeatureDims[t];
             var rows = batch.InputNodes[t].Length;
-            var x = batch.InputFeatures[t] is { } f
-                ? tensor(f, [rows, dim])
-                : zeros(rows, dim);
+            var x = batch.InputFeatures[t] is { } f ? FromRows(f, rows, dim) : zeros(rows, dim);
             if (norm == FeatureNormalization.Row && dim > 0)
-                x = x / x.sum(1, keepdim: true).clamp_min(1e-12);
+            {
+                using var sum = x.sum(1, keepdim: true);
+                x.div_(sum.clamp_min_(1e-12));
+            }
             features[types[t].Name] = x;
         }
         return new BatchTensors(blocks, features);
     }
+
+    // One memcpy into memory torch allocates. torch.tensor(float[]) clones the array and pins the clone for the
+    // tensor's life: a second large-object-heap array per batch. The source may be a pooled array longer than needed.
+    private static unsafe Tensor FromRows(float[] source, int rows, int dim)
+    {
+        var n = (long)rows * dim;
+        if (source.LongLength < n) throw new ArgumentException($"{source.Length} feature values for {rows} rows of {dim}.");
+        var x = empty(rows, dim);
+        // TensorAccessor.CopyFrom walks element by element; the raw data pointer lets one memcpy do it.
+        var dst = (float*)THSTensor_data(x.Handle);
+        fixed (float* src = source)
+            Buffer.MemoryCopy(src, dst, n * sizeof(float), n * sizeof(float));
+        return x;
+    }
+
+    [System.Runtime.InteropServices.DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr tensor);
 
     /// <summary>The labels of the seeds of <paramref name="type"/> as an int64 tensor.</summary>
     public static Tensor Labels(MiniBatch batch, GraphActors.Contracts.NodeType type)

@@ -76,8 +76,8 @@ public sealed class Trainer : IDisposable
         var layers = Math.Max(config.NumLayers, 1);
         var trainFanouts = config.NumLayers == 0 ? [0] : config.Fanouts;
         var evalFanouts = config.NumLayers == 0 ? [0] : config.EvalFanouts ?? Enumerable.Repeat(-1, layers).ToArray();
-        var train = new BlockSampler(store, new BlockSamplerOptions(trainFanouts) { ReverseEdges = config.ReverseEdgesKind });
-        var eval = new BlockSampler(store, new BlockSamplerOptions(evalFanouts) { ReverseEdges = config.ReverseEdgesKind });
+        var train = new BlockSampler(store, new BlockSamplerOptions(trainFanouts) { ReverseEdges = config.ReverseEdgesKind, FeaturePool = FeaturePool });
+        var eval = new BlockSampler(store, new BlockSamplerOptions(evalFanouts) { ReverseEdges = config.ReverseEdgesKind, FeaturePool = FeaturePool });
 
         if (config.TaskKind == TrainingTask.NodeClassification)
         {
@@ -131,16 +131,29 @@ public sealed class Trainer : IDisposable
         return result;
     }
 
+    // Feature arrays of the samplers: the step copies them into tensors and hands them back, so an epoch allocates none.
+    private static System.Buffers.ArrayPool<float> FeaturePool => System.Buffers.ArrayPool<float>.Shared;
+
+    // Only batches of this trainer's own samplers are pooled: a batch handed to Step from outside (the cluster's
+    // sampler stream) owns plain arrays, which the pool would reject.
+    private BatchTensors Tensors(MiniBatch batch, bool pooled)
+    {
+        try { return BatchTensors.From(batch, _norm); }
+        finally { if (pooled) batch.ReturnFeatures(FeaturePool); }
+    }
+
     // ---- the step ----
 
     /// <summary>One node-classification step: forward, cross entropy on the seeds, backward, optimizer step.</summary>
-    public StepResult Step(MiniBatch batch)
+    public StepResult Step(MiniBatch batch) => Step(batch, pooled: false);
+
+    private StepResult Step(MiniBatch batch, bool pooled)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         _model.train();
         _optimizer.zero_grad();
-        using var t = BatchTensors.From(batch, _norm);
+        using var t = Tensors(batch, pooled);
         var labels = BatchTensors.Labels(batch, _targetNode);
         Timings.Convert += Lap(clock);
         var logits = _model.Encode(t.Blocks, t.Features)[_targetNode.Name];
@@ -156,13 +169,15 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>One link-prediction step: embeddings of the pair nodes, scores, binary cross entropy, backward, step.</summary>
-    public StepResult Step(LinkBatch batch)
+    public StepResult Step(LinkBatch batch) => Step(batch, pooled: false);
+
+    private StepResult Step(LinkBatch batch, bool pooled)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         _model.train();
         _optimizer.zero_grad();
-        using var t = BatchTensors.From(batch.Graph, _norm);
+        using var t = Tensors(batch.Graph, pooled);
         Timings.Convert += Lap(clock);
         var (pos, neg) = Scores(t, batch);
         var loss = TaskLosses.LinkPrediction(pos, neg);
@@ -220,7 +235,7 @@ public sealed class Trainer : IDisposable
             ? _nodeLoader.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b)
             : _linkLoader!.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b);
 
-    private StepResult StepAny(object batch) => batch is MiniBatch m ? Step(m) : Step((LinkBatch)batch);
+    private StepResult StepAny(object batch) => batch is MiniBatch m ? Step(m, pooled: true) : Step((LinkBatch)batch, pooled: true);
 
     /// <summary>Trains one epoch (number <see cref="CompletedEpochs"/>) over the prefetching loader.</summary>
     public async Task<EpochReport> TrainEpochAsync(CancellationToken cancellationToken = default)
@@ -240,6 +255,8 @@ public sealed class Trainer : IDisposable
         }
         CompletedEpochs++;
         var seconds = clock.Elapsed.TotalSeconds;
+        NativeHeap.Trim(); // outside the epoch's time
+
         return new EpochReport(epoch, loss / Math.Max(examples, 1), metric / Math.Max(examples, 1), null, seconds, batches / Math.Max(seconds, 1e-9), batches, MetricName);
     }
 
@@ -306,7 +323,7 @@ public sealed class Trainer : IDisposable
         {
             using var scope = NewDisposeScope();
             using var grad = no_grad();
-            using var t = BatchTensors.From(batch, _norm);
+            using var t = Tensors(batch, pooled: true);
             var logits = _model.Encode(t.Blocks, t.Features)[_targetNode.Name];
             predicted.AddRange(NodeClassifier.Predict(logits));
             labels.AddRange(batch.LabelsOf(_targetNode)!);
@@ -344,7 +361,7 @@ public sealed class Trainer : IDisposable
         {
             using var scope = NewDisposeScope();
             using var grad = no_grad();
-            using var t = BatchTensors.From(batch.Graph, _norm);
+            using var t = Tensors(batch.Graph, pooled: true);
             var (p, n) = Scores(t, batch);
             var pd = ToDoubles(p);
             var nd = ToDoubles(n);

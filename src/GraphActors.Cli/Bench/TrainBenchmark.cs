@@ -71,7 +71,7 @@ public static class TrainBenchmark
             {
                 var r = trainer.TrainEpochAsync().GetAwaiter().GetResult();
                 times.Add(r.Seconds);
-                if (rss && (e == 0 || (e + 1) % 10 == 0)) Console.WriteLine($"  epoch {e,3}: RSS {Rss()}, loss {r.Loss:F4}");
+                if (rss && (e == 0 || (e + 1) % 10 == 0)) Console.WriteLine($"  epoch {e,3}: RSS {Rss()}, {Heap()}, loss {r.Loss:F4}");
             }
             var test = trainer.EvaluateAsync(SplitKind.Test).GetAwaiter().GetResult();
             var steady = times.Skip(1).DefaultIfEmpty(times[0]).ToArray();
@@ -146,6 +146,15 @@ public static class TrainBenchmark
     {
         var s = xs.Order().ToArray();
         return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    // Live TorchSharp tensors (created minus disposed, all threads) and the managed heap: a leak shows as a count that grows.
+    private static string Heap()
+    {
+        var info = GC.GetGCMemoryInfo();
+        var loh = info.GenerationInfo.Length > 3 ? info.GenerationInfo[3].SizeAfterBytes : 0;
+        return $"live tensors {TorchSharp.torch.Tensor.TotalCount}, managed {GC.GetTotalMemory(false) >> 20} MB (LOH {loh >> 20} MB), " +
+            $"GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MB";
     }
 
     private static string Rss()

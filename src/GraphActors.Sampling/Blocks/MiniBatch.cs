@@ -54,7 +54,8 @@ public sealed class Block
 /// <summary>
 /// What a trainer steps on: <see cref="Blocks"/> in DGL order (blocks[0] is the input layer, the last block's
 /// destination nodes are the seeds); per node type (schema order) the input node ids (= blocks[0]'s source nodes), their
-/// features row-major (null when the type has none or gathering was off), and the seeds' labels (null when unlabelled).
+/// features row-major (null when the type has none or gathering was off; from a pool the array can be longer than
+/// rows × dim, only the first rows × dim count), and the seeds' labels (null when unlabelled).
 /// </summary>
 public sealed class MiniBatch
 {
@@ -74,6 +75,19 @@ public sealed class MiniBatch
     public int[] InputIds(NodeType type) => Blocks[0].SrcIds(type);
     public ReadOnlySpan<int> SeedIds(NodeType type) => Blocks[^1].DstIds(type);
     public float[]? Features(NodeType type) => InputFeatures[Blocks[0].IndexOf(type)];
+
+    /// <summary>
+    /// Gives the feature arrays back to the pool the sampler rented them from (<see cref="BlockSamplerOptions.FeaturePool"/>)
+    /// and clears them from this batch. Call once their contents are copied (into tensors); the batch has no features after.
+    /// </summary>
+    public void ReturnFeatures(System.Buffers.ArrayPool<float> pool)
+    {
+        for (var t = 0; t < InputFeatures.Length; t++)
+        {
+            if (InputFeatures[t] is { } f) pool.Return(f);
+            InputFeatures[t] = null;
+        }
+    }
     public int[]? LabelsOf(NodeType type) => Labels[Blocks[0].IndexOf(type)];
     public long EdgeCount { get { long n = 0; foreach (var b in Blocks) n += b.EdgeCount; return n; } }
 }
