@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using GraphActors.Cluster.Tests.Support;
 
-namespace GraphActors.Cluster.Tests.Commands;
+namespace GraphActors.Cluster.Tests.Support;
 
 internal sealed class CliProcess : IDisposable
 {
@@ -36,13 +36,13 @@ internal sealed class CliProcess : IDisposable
     public static CliProcess Start(IEnumerable<string> args, IDictionary<string, string>? env = null) => new(args, env);
 
     /// <summary>A cluster node from <paramref name="hocon"/> (written to a temp file).</summary>
-    public static CliProcess Node(string hocon, string? store = null)
+    public static CliProcess Node(string hocon, string? store = null, IDictionary<string, string>? env = null)
     {
         var config = Path.Combine(Path.GetTempPath(), $"ga-ctl-node-{Guid.NewGuid():N}.hocon");
         File.WriteAllText(config, hocon);
         var args = new List<string> { "node", "--config", config };
         if (store is not null) args.AddRange(["--store", store]);
-        return new CliProcess(args, null);
+        return new CliProcess(args, env);
     }
 
     /// <summary>
