@@ -70,29 +70,19 @@ public static class HiveTableReader
             var test = ParquetColumns.Leaf(schema, HiveLayout.TestMask);
             if (features.MaxRepetitionLevel != 1 || features.ClrType != typeof(float))
                 throw new GraphInputException(Where(table, file), 0, HiveLayout.FeatureVec, $"must be LIST<FLOAT>, the file has {features.ClrType.Name} (repetition {features.MaxRepetitionLevel}).");
-            long first = 0;
-            for (var g = 0; g < reader.Reader.RowGroupCount; g++)
-            {
-                var origin = new BatchOrigin(table.Table, file, g, first);
-                var batch = Guard(origin, () =>
+            foreach (var batch in RowGroups(table, file, reader, (rg, rows, origin) =>
+                new HiveNodeBatch
                 {
-                    var rg = reader.Reader.OpenRowGroupReader(g);
-                    var rows = checked((int)rg.RowCount);
-                    return new HiveNodeBatch
-                    {
-                        Origin = origin,
-                        Rows = rows,
-                        Ids = ParquetColumns.ReadNullableAsync<long>(rg, id, rows).GetAwaiter().GetResult(),
-                        Features = ParquetColumns.ReadFloatListsAsync(rg, features, rows).GetAwaiter().GetResult(),
-                        Labels = ParquetColumns.ReadNullableAsync<int>(rg, label, rows).GetAwaiter().GetResult(),
-                        Train = train is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, train, rows).GetAwaiter().GetResult(),
-                        Val = val is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, val, rows).GetAwaiter().GetResult(),
-                        Test = test is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, test, rows).GetAwaiter().GetResult(),
-                    };
-                });
-                first += batch.Rows;
+                    Origin = origin,
+                    Rows = rows,
+                    Ids = ParquetColumns.ReadNullableAsync<long>(rg, id, rows).GetAwaiter().GetResult(),
+                    Features = ParquetColumns.ReadFloatListsAsync(rg, features, rows).GetAwaiter().GetResult(),
+                    Labels = ParquetColumns.ReadNullableAsync<int>(rg, label, rows).GetAwaiter().GetResult(),
+                    Train = train is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, train, rows).GetAwaiter().GetResult(),
+                    Val = val is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, val, rows).GetAwaiter().GetResult(),
+                    Test = test is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, test, rows).GetAwaiter().GetResult(),
+                }, b => b.Rows))
                 yield return batch;
-            }
         }
     }
 
@@ -107,28 +97,18 @@ public static class HiveTableReader
             var srcType = Require(table, file, schema, HiveLayout.SrcType);
             var dstType = Require(table, file, schema, HiveLayout.DstType);
             var weight = ParquetColumns.Leaf(schema, HiveLayout.EdgeWeight);
-            long first = 0;
-            for (var g = 0; g < reader.Reader.RowGroupCount; g++)
-            {
-                var origin = new BatchOrigin(table.Table, file, g, first);
-                var batch = Guard(origin, () =>
+            foreach (var batch in RowGroups(table, file, reader, (rg, rows, origin) =>
+                new HiveEdgeBatch
                 {
-                    var rg = reader.Reader.OpenRowGroupReader(g);
-                    var rows = checked((int)rg.RowCount);
-                    return new HiveEdgeBatch
-                    {
-                        Origin = origin,
-                        Rows = rows,
-                        Src = ParquetColumns.ReadNullableAsync<long>(rg, src, rows).GetAwaiter().GetResult(),
-                        Dst = ParquetColumns.ReadNullableAsync<long>(rg, dst, rows).GetAwaiter().GetResult(),
-                        SrcType = ParquetColumns.ReadStringsAsync(rg, srcType, rows).GetAwaiter().GetResult(),
-                        DstType = ParquetColumns.ReadStringsAsync(rg, dstType, rows).GetAwaiter().GetResult(),
-                        Weights = weight is null ? new float?[rows] : ParquetColumns.ReadNullableAsync<float>(rg, weight, rows).GetAwaiter().GetResult(),
-                    };
-                });
-                first += batch.Rows;
+                    Origin = origin,
+                    Rows = rows,
+                    Src = ParquetColumns.ReadNullableAsync<long>(rg, src, rows).GetAwaiter().GetResult(),
+                    Dst = ParquetColumns.ReadNullableAsync<long>(rg, dst, rows).GetAwaiter().GetResult(),
+                    SrcType = ParquetColumns.ReadStringsAsync(rg, srcType, rows).GetAwaiter().GetResult(),
+                    DstType = ParquetColumns.ReadStringsAsync(rg, dstType, rows).GetAwaiter().GetResult(),
+                    Weights = weight is null ? new float?[rows] : ParquetColumns.ReadNullableAsync<float>(rg, weight, rows).GetAwaiter().GetResult(),
+                }, b => b.Rows))
                 yield return batch;
-            }
         }
     }
 
@@ -157,6 +137,28 @@ public static class HiveTableReader
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new GraphInputException(Where(table, file), 0, null, $"not a readable Parquet file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// One batch per row group of an open file, in order, each read by <paramref name="read"/> under <see cref="Guard"/>;
+    /// the origin carries the row number of the group's first row.
+    /// </summary>
+    private static IEnumerable<T> RowGroups<T>(HiveTablePartition table, string file, OpenReader reader,
+        Func<ParquetRowGroupReader, int, BatchOrigin, T> read, Func<T, int> rowsOf)
+    {
+        long first = 0;
+        for (var g = 0; g < reader.Reader.RowGroupCount; g++)
+        {
+            var origin = new BatchOrigin(table.Table, file, g, first);
+            var group = g;
+            var batch = Guard(origin, () =>
+            {
+                var rg = reader.Reader.OpenRowGroupReader(group);
+                return read(rg, checked((int)rg.RowCount), origin);
+            });
+            first += rowsOf(batch);
+            yield return batch;
         }
     }
 
