@@ -43,18 +43,9 @@ internal static class LocalFileSource
         {
             var path = files[f];
             var row = new RowParser(path, decoder, edges: false);
-            using var reader = Open(path);
-            ReadHeader(reader, path, decoder, edges: false);
-            long lineNo = 1;
-            long blank = 0;
-            while (reader.ReadLine() is { } text)
+            foreach (var (lineNo, text) in DataLines(path, decoder, edges: false))
             {
-                lineNo++;
-                var line = text.AsSpan();
-                if (line.IsWhiteSpace()) { if (blank == 0) blank = lineNo; continue; }
-                if (blank != 0) throw EmptyLineInside(path, blank);
-
-                var fields = row.Split(line, lineNo);
+                var fields = row.Split(text, lineNo);
                 var id = row.ParseId(fields.Next(), lineNo, "id");
                 row.ParseTail(ref fields, lineNo);
                 if (!nodes.TryAdd(id, row.Weight, row.Label, row.Ints, row.Floats, row.Strings, out var dense))
@@ -80,18 +71,9 @@ internal static class LocalFileSource
         foreach (var path in ResolveFiles(source))
         {
             var row = new RowParser(path, decoder, edges: true);
-            using var reader = Open(path);
-            ReadHeader(reader, path, decoder, edges: true);
-            long lineNo = 1;
-            long blank = 0;
-            while (reader.ReadLine() is { } text)
+            foreach (var (lineNo, text) in DataLines(path, decoder, edges: true))
             {
-                lineNo++;
-                var line = text.AsSpan();
-                if (line.IsWhiteSpace()) { if (blank == 0) blank = lineNo; continue; }
-                if (blank != 0) throw EmptyLineInside(path, blank);
-
-                var fields = row.Split(line, lineNo);
+                var fields = row.Split(text, lineNo);
                 var srcId = row.ParseId(fields.Next(), lineNo, "src_id");
                 var dstId = row.ParseId(fields.Next(), lineNo, "dst_id");
                 row.ParseTail(ref fields, lineNo);
@@ -108,6 +90,25 @@ internal static class LocalFileSource
         if (nodes.TryGetDense(id, out var dense)) return dense;
         throw new GraphInputException(path, lineNo, field,
             $"no node {id} of type '{nodes.Type}': every {field} must be an id from the '{nodes.Type}' node source.");
+    }
+
+    /// <summary>
+    /// The data lines of one file after its header has been checked, with their 1-based line numbers. Trailing empty
+    /// lines are allowed; an empty line followed by more data is an error naming the empty line.
+    /// </summary>
+    private static IEnumerable<(long LineNo, string Text)> DataLines(string path, Decoder decoder, bool edges)
+    {
+        using var reader = Open(path);
+        ReadHeader(reader, path, decoder, edges);
+        long lineNo = 1;
+        long blank = 0;
+        while (reader.ReadLine() is { } text)
+        {
+            lineNo++;
+            if (text.AsSpan().IsWhiteSpace()) { if (blank == 0) blank = lineNo; continue; }
+            if (blank != 0) throw EmptyLineInside(path, blank);
+            yield return (lineNo, text);
+        }
     }
 
     private static GraphInputException EmptyLineInside(string path, long line) =>
