@@ -36,6 +36,11 @@ public static class TrainingProtocol
     /// <param name="AveragingPeriod">K: parameters are averaged every K steps; 1 is synchronous data-parallel.</param>
     /// <param name="EvalEvery">Evaluate every this many epochs (0: never); the last epoch is always evaluated.</param>
     /// <param name="EvalMetric">The metric name whose highest value is the job's best (e.g. "val_acc").</param>
+    /// <param name="TrainingHocon">
+    /// The job's whole <c>training { … }</c> block as HOCON text: every key of local-mode training (dropout, weight
+    /// decay, feature normalisation, reverse edges…) reaches the trainers, which build the same model local mode builds.
+    /// The fields above win where both say something. Empty: local-mode defaults.
+    /// </param>
     public sealed record TrainingConfig(
         string ModelType,
         string Task,
@@ -51,7 +56,8 @@ public static class TrainingProtocol
         int EvalEvery,
         string EvalMetric,
         string CheckpointDir,
-        string StorePath);
+        string StorePath,
+        string TrainingHocon = "");
 
     /// <summary>Marker of the coordinator's commands and queries (what clients and trainers send it).</summary>
     public interface ICoordinatorCommand : IGraphActorsMessage;

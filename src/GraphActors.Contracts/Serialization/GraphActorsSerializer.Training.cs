@@ -172,10 +172,11 @@ public sealed partial class GraphActorsSerializer
         w.String(c.ModelType); w.String(c.Task); w.String(c.Target); w.Int(c.Hidden); w.Int(c.Layers); w.Int(c.BatchSize);
         Float(ref w, c.LearningRate); w.Ints(c.Fanouts); w.Int(c.Epochs); w.ULong(c.Seed); w.Int(c.AveragingPeriod); w.Int(c.EvalEvery);
         w.String(c.EvalMetric); w.String(c.CheckpointDir); w.String(c.StorePath);
+        w.String(c.TrainingHocon);
     }
 
     private static TrainingConfig Config(ref WireReader r) => new(r.String(), r.String(), r.String(), r.Int(), r.Int(), r.Int(), Float(ref r),
-        r.Ints(), r.Int(), r.ULong(), r.Int(), r.Int(), r.String(), r.String(), r.String());
+        r.Ints(), r.Int(), r.ULong(), r.Int(), r.Int(), r.String(), r.String(), r.String(), r.String());
 
     // Nobody as "" (resolving its path would give deadLetters); any other ref by its full serialized path.
     private static string ActorRef(IActorRef actor) => actor.IsNobody() ? "" : Akka.Serialization.Serialization.SerializedActorPath(actor);

@@ -1,0 +1,125 @@
+// A HOCON `training { … }` block ⇄ local-mode TrainingConfig ⇄ the cluster's job config; errors name the source and key.
+using Akka.Configuration;
+using GraphActors.Training;
+using Job = GraphActors.Contracts.Protocols.TrainingProtocol.TrainingConfig;
+
+namespace GraphActors.Cluster.Trainers;
+
+/// <summary>A training file read: the local-mode config, its store, the cluster's averaging period K and the file's text.</summary>
+public sealed record TrainingFile(TrainingConfig Config, string? StorePath, int AveragingPeriod, string Hocon);
+
+/// <summary>
+/// One reading of the <c>training</c> block for local mode (<c>graphactors train</c>), the cluster
+/// (<c>graphactors ctl train start</c>) and the trainer actors (which rebuild the local-mode config from the job's text,
+/// so a cluster job trains exactly the model local mode trains).
+/// </summary>
+public static class TrainingHocon
+{
+    /// <summary>Reads <paramref name="path"/>; relative store and checkpoint paths are made absolute against the working directory.</summary>
+    public static TrainingFile Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.");
+        var file = Parse(File.ReadAllText(path), path);
+        var config = file.Config.CheckpointDir is null ? file.Config : file.Config with { CheckpointDir = Path.GetFullPath(file.Config.CheckpointDir) };
+        return file with { Config = config, StorePath = file.StorePath is null ? null : Path.GetFullPath(file.StorePath) };
+    }
+
+    /// <summary>Parses HOCON text (a file's whole text, or just the block); <paramref name="source"/> names it in errors.</summary>
+    public static TrainingFile Parse(string text, string source)
+    {
+        Config root;
+        try { root = ConfigurationFactory.ParseString(text); }
+        catch (Exception e) { throw new ArgumentException($"{source}: not valid HOCON: {e.Message}"); }
+        var t = root.HasPath("training") ? root.GetConfig("training") : root;
+        var d = new TrainingConfig();
+        string Where(string key) => $"{source}: training.{key}";
+        T Get<T>(string key, T fallback, Func<string, T> read)
+        {
+            if (t is null || !t.HasPath(key)) return fallback;
+            try { return read(key); }
+            catch (Exception e) { throw new ArgumentException($"{Where(key)}: {e.Message}"); }
+        }
+        int I(string k, int f) => Get(k, f, x => t!.GetInt(x));
+        double D(string k, double f) => Get(k, f, x => t!.GetDouble(x));
+        string S(string k, string f) => Get(k, f, x => t!.GetString(x));
+        string? SN(string k, string? f) => Get(k, f, x => t!.GetString(x));
+        IReadOnlyList<int> L(string k, IReadOnlyList<int> f) => Get(k, f, x => t!.GetIntList(x).ToArray());
+        var config = new TrainingConfig
+        {
+            ModelType = S("model_type", d.ModelType),
+            HiddenChannels = I("hidden_channels", d.HiddenChannels),
+            NumLayers = I("num_layers", d.NumLayers),
+            BatchSize = I("batch_size", d.BatchSize),
+            LearningRate = D("learning_rate", d.LearningRate),
+            Fanouts = L("fanouts", d.Fanouts),
+            EvalFanouts = t is not null && t.HasPath("eval_fanouts") ? L("eval_fanouts", []) : null,
+            WeightDecay = D("weight_decay", d.WeightDecay),
+            Dropout = D("dropout", d.Dropout),
+            Aggregator = S("aggregator", d.Aggregator),
+            Heads = I("heads", d.Heads),
+            Activation = S("activation", d.Activation),
+            Task = S("task", d.Task),
+            Target = SN("target", d.Target),
+            Epochs = I("epochs", d.Epochs),
+            Seed = I("seed", d.Seed),
+            EvalEvery = I("eval_every", d.EvalEvery),
+            Patience = I("patience", d.Patience),
+            CheckpointDir = SN("checkpoint_dir", d.CheckpointDir),
+            ReverseEdges = S("reverse_edges", d.ReverseEdges),
+            FeatureNorm = S("feature_norm", d.FeatureNorm),
+            NodeSplit = S("node_split", d.NodeSplit),
+            SplitFractions = Get("split_fractions", d.SplitFractions, x => t!.GetDoubleList(x).ToArray()),
+            Negatives = I("negatives", d.Negatives),
+            NegativeStrategy = S("negative_strategy", d.NegativeStrategy),
+            Exclusion = S("exclusion", d.Exclusion),
+            ValFraction = D("val_fraction", d.ValFraction),
+            TestFraction = D("test_fraction", d.TestFraction),
+            Scorer = S("scorer", d.Scorer),
+            EvalNegatives = I("eval_negatives", d.EvalNegatives),
+            Readout = S("readout", d.Readout),
+            Threads = I("threads", d.Threads),
+            Prefetch = I("prefetch", d.Prefetch),
+        };
+        try { config.Validate(); }
+        catch (TrainingConfigException e) { throw new ArgumentException($"{Where(e.Key)}: {e.Reason}"); }
+        var k = I("averaging_period", 1);
+        if (k < 1) throw new ArgumentException($"{Where("averaging_period")}: {k} must be at least 1 (1 averages after every step).");
+        return new TrainingFile(config, SN("store_path", null), k, text);
+    }
+
+    /// <summary>The cluster job of a training file: the fields the coordinator plans with, plus the file's text for the trainers.</summary>
+    public static Job ToJob(TrainingFile file, string storePath, string checkpointDir)
+    {
+        var c = file.Config;
+        var metric = c.TaskKind == TrainingTask.LinkPrediction ? "val_auc" : "val_accuracy";
+        return new Job(c.ModelType, c.Task, c.Target ?? "", c.HiddenChannels, c.NumLayers, c.BatchSize, (float)c.LearningRate,
+            c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, file.Hocon);
+    }
+
+    /// <summary>
+    /// The local-mode config a trainer builds its replica from: the job's HOCON text, then the job's own fields on top
+    /// (they are what the coordinator plans with). Checkpoints are the coordinator's business, so none is set here.
+    /// </summary>
+    public static TrainingConfig FromJob(Job job, string jobId)
+    {
+        var file = Parse(job.TrainingHocon, $"job '{jobId}'");
+        var c = file.Config with
+        {
+            ModelType = job.ModelType,
+            Task = job.Task,
+            Target = string.IsNullOrEmpty(job.Target) ? file.Config.Target : job.Target,
+            HiddenChannels = job.Hidden,
+            NumLayers = job.Layers,
+            BatchSize = job.BatchSize,
+            LearningRate = job.LearningRate,
+            Fanouts = job.Fanouts,
+            Epochs = job.Epochs,
+            Seed = (int)job.Seed,
+            EvalEvery = Math.Max(1, job.EvalEvery),
+            CheckpointDir = null,
+            Patience = 0,
+        };
+        try { return c.Validate(); }
+        catch (TrainingConfigException e) { throw new ArgumentException($"job '{jobId}': training.{e.Key}: {e.Reason}"); }
+    }
+}
