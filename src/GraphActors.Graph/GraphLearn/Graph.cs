@@ -19,8 +19,8 @@ public readonly record struct NodeRecord(
 /// <see cref="Init()"/> runs in local mode: this process holds the whole graph. It reads every node source, then
 /// every edge source, and publishes <see cref="Store"/> only when everything has loaded. On any error it throws and
 /// the graph stays un-initialised with nothing kept, so Init may be called again once the input is fixed. After a
-/// successful Init the graph is fixed: further Node, Edge or Init calls throw. Worker and server modes arrive
-/// with the cluster; they are not part of this class yet.
+/// successful Init the graph is fixed: further Node, Edge or Init calls throw. Worker and server modes are
+/// <c>InitAsync(WorkerMode)</c> and <c>InitAsync(ServerMode)</c> in GraphActors.Cluster.GraphLearn (they start a cluster node).
 /// </para>
 /// </summary>
 public sealed class Graph
