@@ -22,7 +22,7 @@ namespace GraphActors.Cli.Bench;
 /// per request, features from the graph store only and from Redis (every row synced, so all hits). The model is a
 /// 2-layer heterogeneous GraphSAGE with fresh weights (latency does not depend on the weights). Each case runs with
 /// the host calling the engine directly ("direct", as the quickstart serves) and/or with every request Asked of an
-/// InferenceActor ("actor", as an inference node serves).
+/// InferenceActor ("actor", as an inference node serves); with both, the two alternate in rounds over one engine.
 /// </summary>
 public static class ServeBenchmark
 {
@@ -86,14 +86,14 @@ public static class ServeBenchmark
             }
             Console.WriteLine();
             Console.WriteLine($"{"features",-10} {"path",-7} {"ids/req",8} {"requests",9} {"req/s",9} {"nodes/s",10} {"p50 ms",8} {"p99 ms",8} {"cache hits",11}");
-            foreach (var actor in paths) await Case(store, loader, null, "store", actor, requests, clients, workers, userCount);
+            await Case(store, loader, null, "store", paths, requests, clients, workers, userCount);
             if (redisEndpoint is not null)
             {
                 var options = new RedisOptions { Endpoint = redisEndpoint, Graph = "bench" };
                 await FeatureSync.RunAsync(options, cgdf, "user");
                 await FeatureSync.RunAsync(options, cgdf, "item");
                 await using var source = await RedisFeatureSource.ConnectAsync(options);
-                foreach (var actor in paths) await Case(store, loader, source, "redis", actor, requests, clients, workers, userCount);
+                await Case(store, loader, source, "redis", paths, requests, clients, workers, userCount);
             }
             else Console.WriteLine("redis: skipped (no --redis and no redis-server on PATH)");
         }
@@ -104,55 +104,83 @@ public static class ServeBenchmark
         }
     }
 
-    private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, bool actor, int requests, int clients, int workers, int users)
+    /// <summary>
+    /// One feature source, every requested path over the same engine: with both, a direct host and the actor's host
+    /// serve side by side and the timed requests alternate between them in rounds, so load from other processes on
+    /// the machine falls on both paths alike.
+    /// </summary>
+    private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, bool[] paths, int requests, int clients, int workers, int users)
     {
         var engine = new InferenceEngine(store, loader, features, new InferenceOptions { Workers = workers, MaxInFlight = 256 });
         var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 };
-        Uri address;
-        Func<Task> stop;
-        if (actor)
-        {
-            // An InferenceActor on its pinned dispatcher over this engine: the host Asks it for every request.
-            var system = ActorSystem.Create("bench-serve", ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(InferenceSettings.DefaultConfig));
-            var settings = new InferenceSettings { StorePath = "(in memory)", Models = [new InferenceModel("sage", "bench://sage")], Serving = serving };
-            var inference = system.ActorOf(InferenceActor.Props(settings, (_, _) => Task.FromResult(new InferenceBackend(engine))), "inference");
-            var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
-            if (answer is not InferenceActor.Started started)
-            {
-                await system.Terminate();
-                throw new InvalidOperationException($"The inference actor did not start: {(answer as InferenceActor.StartFailed)?.Reason}");
-            }
-            address = started.Inference;
-            stop = () => system.Terminate().WaitAsync(TimeSpan.FromSeconds(60)); // PostStop stops the host and disposes the engine
-        }
-        else
-        {
-            await engine.Models.RegisterAsync("sage", "bench://sage");
-            var host = await ServingHost.StartAsync(engine, serving);
-            address = host.InferenceAddress;
-            stop = async () => { await host.DisposeAsync(); engine.Dispose(); };
-        }
+        var targets = new List<(string Path, Uri Address)>();
+        ActorSystem? system = null;
+        ServingHost? direct = null;
         try
         {
-            await Measure(engine, address, name, actor ? "actor" : "direct", features is not null, requests, clients, users);
+            if (paths.Contains(true))
+            {
+                // An InferenceActor on its pinned dispatcher owning this engine: its host Asks it for every request.
+                system = ActorSystem.Create("bench-serve", ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(InferenceSettings.DefaultConfig));
+                var settings = new InferenceSettings { StorePath = "(in memory)", Models = [new InferenceModel("sage", "bench://sage")], Serving = serving };
+                var inference = system.ActorOf(InferenceActor.Props(settings, (_, _) => Task.FromResult(new InferenceBackend(engine))), "inference");
+                var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+                if (answer is not InferenceActor.Started started)
+                    throw new InvalidOperationException($"The inference actor did not start: {(answer as InferenceActor.StartFailed)?.Reason}");
+                targets.Add(("actor", started.Inference));
+            }
+            else await engine.Models.RegisterAsync("sage", "bench://sage");
+            if (paths.Contains(false))
+            {
+                direct = await ServingHost.StartAsync(engine, serving);
+                targets.Insert(0, ("direct", direct.InferenceAddress));
+            }
+            await Measure(engine, targets, name, features is not null, requests, clients, users);
         }
         finally
         {
-            await stop();
+            if (direct is not null) await direct.DisposeAsync();
+            // The actor's PostStop stops its host and disposes the engine; without an actor the engine is ours.
+            if (system is not null) await system.Terminate().WaitAsync(TimeSpan.FromSeconds(60));
+            else engine.Dispose();
         }
     }
 
-    private static async Task Measure(InferenceEngine engine, Uri address, string name, string path, bool cached, int requests, int clients, int users)
+    private static async Task Measure(InferenceEngine engine, List<(string Path, Uri Address)> targets, string name, bool cached, int requests, int clients, int users)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = address };
-        foreach (var size in new[] { 1, 64 })
+        const int rounds = 5;
+        var http = targets.Select(t => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = t.Address }).ToArray();
+        try
         {
-            await Load(http, size, Math.Max(requests / 10, 20), clients, users, seed: 1); // warm-up
-            var hits0 = engine.Metrics.CacheHits;
-            var (wall, latencies) = await Load(http, size, requests, clients, users, seed: 2);
-            Array.Sort(latencies);
-            var hits = engine.Metrics.CacheHits - hits0;
-            Console.WriteLine($"{name,-10} {path,-7} {size,8} {requests,9:N0} {requests / wall,9:N0} {requests * size / wall,10:N0} {Pct(latencies, 0.50),8:F2} {Pct(latencies, 0.99),8:F2} {(cached ? hits.ToString("N0") : "-"),11}");
+            foreach (var size in new[] { 1, 64 })
+            {
+                foreach (var h in http) await Load(h, size, Math.Max(requests / 10, 20), clients, users, seed: 1); // warm-up
+                var latencies = targets.Select(_ => new List<double>(requests)).ToArray();
+                var wall = new double[targets.Count];
+                var hits = new long[targets.Count];
+                for (var r = 0; r < rounds; r++)
+                {
+                    var n = requests / rounds + (r < requests % rounds ? 1 : 0);
+                    for (var t = 0; t < targets.Count; t++)
+                    {
+                        var hits0 = engine.Metrics.CacheHits;
+                        var (w, l) = await Load(http[t], size, n, clients, users, seed: 2 + r);
+                        wall[t] += w;
+                        latencies[t].AddRange(l);
+                        hits[t] += engine.Metrics.CacheHits - hits0;
+                    }
+                }
+                for (var t = 0; t < targets.Count; t++)
+                {
+                    var sorted = latencies[t].ToArray();
+                    Array.Sort(sorted);
+                    Console.WriteLine($"{name,-10} {targets[t].Path,-7} {size,8} {requests,9:N0} {requests / wall[t],9:N0} {requests * size / wall[t],10:N0} {Pct(sorted, 0.50),8:F2} {Pct(sorted, 0.99),8:F2} {(cached ? hits[t].ToString("N0") : "-"),11}");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var h in http) h.Dispose();
         }
     }
 
