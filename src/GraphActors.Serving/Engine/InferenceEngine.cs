@@ -49,6 +49,8 @@ public sealed class InferenceEngine : IDisposable
     public IFeatureSource? Features => _features;
     public InferenceOptions Options => _options;
     public int InFlight => Volatile.Read(ref _inFlight);
+    /// <summary>The torch worker threads every model shares (GET /models/{name} lists them as its workers).</summary>
+    public TorchWorkerPool Workers => _workers;
 
     /// <summary>Admits (or refuses with 503) and answers one request: <see cref="Admit"/> then <see cref="ExecuteAsync"/>.</summary>
     public async Task<PredictionResult> PredictAsync(PredictionRequest request, CancellationToken cancellationToken = default)

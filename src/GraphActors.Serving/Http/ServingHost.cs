@@ -176,7 +176,7 @@ public sealed class ServingHost : IAsyncDisposable
             var name = (string)ctx.GetRouteValue("model")!;
             var entries = engine.Models.Describe(name, ctx.GetRouteValue("version") as string);
             var def = engine.Models.DefaultVersion(name);
-            await WriteJson(ctx, 200, entries.Select(e => Describe(e, e.Version == def)).ToList()).ConfigureAwait(false);
+            await WriteJson(ctx, 200, entries.Select(e => Describe(e, e.Version == def, engine.Workers)).ToList()).ConfigureAwait(false);
         });
         app.MapGet("/models/{model}", describe);
         app.MapGet("/models/{model}/{version}", describe);
@@ -207,7 +207,9 @@ public sealed class ServingHost : IAsyncDisposable
         }));
     }
 
-    private static object Describe(ModelEntry e, bool isDefault) => new
+    // TorchServe's describe fields, workers included; here every model shares the engine's torch workers, and a
+    // request is one batch (no server-side batching).
+    private static object Describe(ModelEntry e, bool isDefault, TorchWorkerPool workers) => new
     {
         modelName = e.Name,
         modelVersion = e.Version,
@@ -223,6 +225,18 @@ public sealed class ServingHost : IAsyncDisposable
         fanouts = e.Model.Info.Fanouts,
         nodeTypes = e.Model.Config.InDims.Keys.Order(StringComparer.Ordinal).ToList(),
         metadata = e.Model.Info.Metadata,
+        minWorkers = workers.Workers,
+        maxWorkers = workers.Workers,
+        batchSize = 1,
+        maxBatchDelay = 0,
+        workers = Enumerable.Range(0, workers.Workers).Select(i => new
+        {
+            id = TorchWorkerPool.WorkerName(i),
+            startTime = workers.StartedAt,
+            status = workers.IsBusy(i) ? "BUSY" : "READY",
+            pid = Environment.ProcessId,
+            gpu = false,
+        }).ToList(),
     };
 
     // ---- metrics API (8082) ----
