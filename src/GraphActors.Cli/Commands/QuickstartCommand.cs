@@ -128,55 +128,45 @@ public static class QuickstartCommand
     {
         AnsiConsole.MarkupLine("[bold]7/7 serve the best checkpoint over HTTP[/] …");
         var clock = Stopwatch.StartNew();
-        var store = new PartitionedGraphStore(PartitionStore.Open(o.Store));
-        var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store), features: null);
+        using var store = new PartitionedGraphStore(PartitionStore.Open(o.Store));
+        using var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store), features: null);
+        var checkpoint = Path.Combine(o.Run, "best");
+        var entry = await engine.Models.RegisterAsync("quickstart", checkpoint).ConfigureAwait(false);
+        var host = await ServingHost.StartAsync(engine, new ServingOptions { Host = "127.0.0.1", InferencePort = 0, ManagementPort = 0, MetricsPort = 0 })
+            .ConfigureAwait(false);
         string? signal = null;
-        try
+        await using (host.ConfigureAwait(false))
         {
-            var checkpoint = Path.Combine(o.Run, "best");
-            var entry = await engine.Models.RegisterAsync("quickstart", checkpoint).ConfigureAwait(false);
-            var host = await ServingHost.StartAsync(engine, new ServingOptions { Host = "127.0.0.1", InferencePort = 0, ManagementPort = 0, MetricsPort = 0 })
-                .ConfigureAwait(false);
-            await using (host.ConfigureAwait(false))
+            AnsiConsole.MarkupLineInterpolated($"  model quickstart (version {entry.Version}, {checkpoint}) on {host.InferenceAddress} (management {host.ManagementAddress}, metrics {host.MetricsAddress})");
+            var user = new NodeType("user");
+            var test = await store.GetSplitAsync(user, SplitKind.Test).ConfigureAwait(false);
+            var local = test.Take(3).ToArray();
+            var business = new long[local.Length];
+            await store.GetBusinessIdsAsync(user, local, business).ConfigureAwait(false);
+            var body = $"{{\"node_type\":\"user\",\"ids\":[{string.Join(',', business)}]}}";
+            var url = new Uri(host.InferenceAddress, "predictions/quickstart");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json")).ConfigureAwait(false);
+            var json = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            Console.WriteLine($"  POST {url} {body}");
+            Console.WriteLine($"  → {(int)response.StatusCode} {json}");
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"The sample prediction failed with {(int)response.StatusCode}: {json}");
+            if (o.KeepServing)
             {
-                AnsiConsole.MarkupLineInterpolated($"  model quickstart (version {entry.Version}, {checkpoint}) on {host.InferenceAddress} (management {host.ManagementAddress}, metrics {host.MetricsAddress})");
-                var user = new NodeType("user");
-                var test = await store.GetSplitAsync(user, SplitKind.Test).ConfigureAwait(false);
-                var local = test.Take(3).ToArray();
-                var business = new long[local.Length];
-                await store.GetBusinessIdsAsync(user, local, business).ConfigureAwait(false);
-                var body = $"{{\"node_type\":\"user\",\"ids\":[{string.Join(',', business)}]}}";
-                var url = new Uri(host.InferenceAddress, "predictions/quickstart");
-                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-                using var response = await http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json")).ConfigureAwait(false);
-                var json = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-                Console.WriteLine($"  POST {url} {body}");
-                Console.WriteLine($"  → {(int)response.StatusCode} {json}");
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"The sample prediction failed with {(int)response.StatusCode}: {json}");
-                if (o.KeepServing)
-                {
-                    Console.WriteLine($"  curl -X POST {url} -H 'Content-Type: application/json' -d '{body}'");
-                    Console.WriteLine("  serving; press Ctrl-C (or send SIGTERM) to stop");
-                    signal = await WaitForStopSignalAsync().ConfigureAwait(false);
-                    Console.Write($"  {signal}: stopping the HTTP API (inference {host.InferenceAddress}, management {host.ManagementAddress}, metrics {host.MetricsAddress}) … ");
-                }
+                Console.WriteLine($"  curl -X POST {url} -H 'Content-Type: application/json' -d '{body}'");
+                Console.WriteLine("  serving; press Ctrl-C (or send SIGTERM) to stop");
+                signal = await WaitForStopSignalAsync().ConfigureAwait(false);
+                Console.Write($"  {signal}: stopping the HTTP API (inference {host.InferenceAddress}, management {host.ManagementAddress}, metrics {host.MetricsAddress}) … ");
             }
-            if (signal is not null) Console.WriteLine("stopped");
         }
-        finally
-        {
-            // Models go back to the torch workers for disposal, then the workers stop; the store unmaps last.
-            if (signal is not null) Console.Write("  releasing model quickstart, the torch workers and the partition store … ");
-            engine.Dispose();
-            store.Dispose();
-            if (signal is not null) Console.WriteLine("released");
-        }
+        // The model, the torch workers and the partition store are released when this method returns.
+        if (signal is not null) Console.WriteLine("stopped");
         AnsiConsole.MarkupLineInterpolated($"  stopped cleanly [grey]({clock.Elapsed.TotalSeconds:F1} s)[/]");
     }
 
     /// <summary>
     /// Waits for Ctrl-C (SIGINT) or SIGTERM and returns its name. Both are cancelled (the runtime would otherwise end
-    /// the process at once), so the caller stops the API and releases the models itself and the exit code stays 0.
+    /// the process at once), so the caller stops the API and releases the model itself and the exit code stays 0.
     /// </summary>
     private static async Task<string> WaitForStopSignalAsync()
     {

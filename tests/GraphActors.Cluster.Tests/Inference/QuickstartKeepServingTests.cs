@@ -33,7 +33,6 @@ public sealed class QuickstartKeepServingTests
             Assert.True(exit == 0, $"exit code {exit}\n{cli.Output}");
             var stdout = cli.Stdout;
             Assert.Matches(@"SIGTERM: stopping the HTTP API \(inference http://127\.0\.0\.1:\d+/, management http://127\.0\.0\.1:\d+/, metrics http://127\.0\.0\.1:\d+/\) … stopped", stdout);
-            Assert.Contains("releasing model quickstart, the torch workers and the partition store … released", stdout);
             Assert.Contains("stopped cleanly", stdout);
             Assert.Contains("quickstart finished", stdout);
 
