@@ -223,6 +223,13 @@ public sealed class PredictionTests(WorldFixture fx) : IClassFixture<WorldFixtur
         Assert.Equal("1.0", described[0].GetProperty("modelVersion").GetString());
         Assert.Equal("test://sage", described[0].GetProperty("modelUrl").GetString());
         Assert.Equal("READY", described[0].GetProperty("status").GetString());
+        // TorchServe's worker fields: the engine's torch workers (one by default), in this process.
+        Assert.Equal(1, described[0].GetProperty("minWorkers").GetInt32());
+        var workers = described[0].GetProperty("workers");
+        Assert.Equal(1, workers.GetArrayLength());
+        Assert.Equal("torch-worker-0", workers[0].GetProperty("id").GetString());
+        Assert.Equal(Environment.ProcessId, workers[0].GetProperty("pid").GetInt32());
+        Assert.Contains(workers[0].GetProperty("status").GetString(), new[] { "READY", "BUSY" });
         var (_, all) = await Send(HttpMethod.Get, "/models/clf/all");
         Assert.Equal(2, all.GetArrayLength());
 

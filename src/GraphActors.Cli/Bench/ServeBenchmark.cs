@@ -4,6 +4,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using GraphActors.Cluster.Inference;
 using GraphActors.Contracts;
 using GraphActors.Graph;
 using GraphActors.Graph.Cgdf;
@@ -17,7 +20,9 @@ namespace GraphActors.Cli.Bench;
 /// An in-process server (Kestrel on 127.0.0.1, the engine over an in-memory graph) and a bounded load: a fixed number
 /// of POST /predictions requests from a few concurrent HttpClient loops, after a warm-up. Cases: 1 and 64 business ids
 /// per request, features from the graph store only and from Redis (every row synced, so all hits). The model is a
-/// 2-layer heterogeneous GraphSAGE with fresh weights (latency does not depend on the weights).
+/// 2-layer heterogeneous GraphSAGE with fresh weights (latency does not depend on the weights). Each case runs with
+/// the host calling the engine directly ("direct", as the quickstart serves) and/or with every request Asked of an
+/// InferenceActor ("actor", as an inference node serves); with both, the two alternate in rounds over one engine.
 /// </summary>
 public static class ServeBenchmark
 {
@@ -32,18 +37,26 @@ public static class ServeBenchmark
         var workers = new Option<int>("--workers") { Description = "Torch worker threads.", DefaultValueFactory = _ => 1 };
         var fanouts = new Option<string>("--fanouts") { Description = "Fanouts, input layer first (-1 = all).", DefaultValueFactory = _ => "10,10" };
         var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT (default: start redis-server on a free port if installed)" };
+        var path = new Option<string>("--path") { Description = "Request path: direct (host → engine), actor (host → InferenceActor → engine) or both", DefaultValueFactory = _ => "both" };
         var cmd = new Command("serve", "HTTP serving: requests/s and p50/p99 latency for 1- and 64-node requests, with and without Redis.");
-        foreach (var o in new Option[] { users, items, clicks, dim, requests, clients, workers, fanouts, redis }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { users, items, clicks, dim, requests, clients, workers, fanouts, redis, path }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
+            var p = pr.GetValue(path)!;
+            if (p is not ("direct" or "actor" or "both"))
+            {
+                Console.Error.WriteLine($"error: --path {p} is not one of direct, actor, both.");
+                return 2;
+            }
+            bool[] paths = p switch { "direct" => [false], "actor" => [true], _ => [false, true] };
             Run(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(requests), pr.GetValue(clients),
-                pr.GetValue(workers), pr.GetValue(fanouts)!.Split(',').Select(int.Parse).ToArray(), pr.GetValue(redis)).GetAwaiter().GetResult();
+                pr.GetValue(workers), pr.GetValue(fanouts)!.Split(',').Select(int.Parse).ToArray(), pr.GetValue(redis), paths).GetAwaiter().GetResult();
             return 0;
         });
         return cmd;
     }
 
-    private static async Task Run(int userCount, int itemCount, int clickCount, int dim, int requests, int clients, int workers, int[] fanouts, string? redisEndpoint)
+    private static async Task Run(int userCount, int itemCount, int clickCount, int dim, int requests, int clients, int workers, int[] fanouts, string? redisEndpoint, bool[] paths)
     {
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; torch workers {workers} × 1 intra-op thread, {clients} clients, fanouts [{string.Join(",", fanouts)}]");
         var root = Path.Combine(Path.GetTempPath(), $"ga-bench-serve-{Guid.NewGuid():N}");
@@ -72,15 +85,15 @@ public static class ServeBenchmark
                 await WaitForPort(port);
             }
             Console.WriteLine();
-            Console.WriteLine($"{"features",-10} {"ids/req",8} {"requests",9} {"req/s",9} {"nodes/s",10} {"p50 ms",8} {"p99 ms",8} {"cache hits",11}");
-            await Case(store, loader, null, "store", requests, clients, workers, userCount);
+            Console.WriteLine($"{"features",-10} {"path",-7} {"ids/req",8} {"requests",9} {"req/s",9} {"nodes/s",10} {"p50 ms",8} {"p99 ms",8} {"cache hits",11}");
+            await Case(store, loader, null, "store", paths, requests, clients, workers, userCount);
             if (redisEndpoint is not null)
             {
                 var options = new RedisOptions { Endpoint = redisEndpoint, Graph = "bench" };
                 await FeatureSync.RunAsync(options, cgdf, "user");
                 await FeatureSync.RunAsync(options, cgdf, "item");
                 await using var source = await RedisFeatureSource.ConnectAsync(options);
-                await Case(store, loader, source, "redis", requests, clients, workers, userCount);
+                await Case(store, loader, source, "redis", paths, requests, clients, workers, userCount);
             }
             else Console.WriteLine("redis: skipped (no --redis and no redis-server on PATH)");
         }
@@ -91,20 +104,83 @@ public static class ServeBenchmark
         }
     }
 
-    private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, int requests, int clients, int workers, int users)
+    /// <summary>
+    /// One feature source, every requested path over the same engine: with both, a direct host and the actor's host
+    /// serve side by side and the timed requests alternate between them in rounds, so load from other processes on
+    /// the machine falls on both paths alike.
+    /// </summary>
+    private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, bool[] paths, int requests, int clients, int workers, int users)
     {
-        using var engine = new InferenceEngine(store, loader, features, new InferenceOptions { Workers = workers, MaxInFlight = 256 });
-        await engine.Models.RegisterAsync("sage", "bench://sage");
-        await using var host = await ServingHost.StartAsync(engine, new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = host.InferenceAddress };
-        foreach (var size in new[] { 1, 64 })
+        var engine = new InferenceEngine(store, loader, features, new InferenceOptions { Workers = workers, MaxInFlight = 256 });
+        var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 };
+        var targets = new List<(string Path, Uri Address)>();
+        ActorSystem? system = null;
+        ServingHost? direct = null;
+        try
         {
-            await Load(http, size, Math.Max(requests / 10, 20), clients, users, seed: 1); // warm-up
-            var hits0 = engine.Metrics.CacheHits;
-            var (wall, latencies) = await Load(http, size, requests, clients, users, seed: 2);
-            Array.Sort(latencies);
-            var hits = engine.Metrics.CacheHits - hits0;
-            Console.WriteLine($"{name,-10} {size,8} {requests,9:N0} {requests / wall,9:N0} {requests * size / wall,10:N0} {Pct(latencies, 0.50),8:F2} {Pct(latencies, 0.99),8:F2} {(features is null ? "-" : hits.ToString("N0")),11}");
+            if (paths.Contains(true))
+            {
+                // An InferenceActor on its pinned dispatcher owning this engine: its host Asks it for every request.
+                system = ActorSystem.Create("bench-serve", ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(InferenceSettings.DefaultConfig));
+                var settings = new InferenceSettings { StorePath = "(in memory)", Models = [new InferenceModel("sage", "bench://sage")], Serving = serving };
+                var inference = system.ActorOf(InferenceActor.Props(settings, (_, _) => Task.FromResult(new InferenceBackend(engine))), "inference");
+                var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+                if (answer is not InferenceActor.Started started)
+                    throw new InvalidOperationException($"The inference actor did not start: {(answer as InferenceActor.StartFailed)?.Reason}");
+                targets.Add(("actor", started.Inference));
+            }
+            else await engine.Models.RegisterAsync("sage", "bench://sage");
+            if (paths.Contains(false))
+            {
+                direct = await ServingHost.StartAsync(engine, serving);
+                targets.Insert(0, ("direct", direct.InferenceAddress));
+            }
+            await Measure(engine, targets, name, features is not null, requests, clients, users);
+        }
+        finally
+        {
+            if (direct is not null) await direct.DisposeAsync();
+            // The actor's PostStop stops its host and disposes the engine; without an actor the engine is ours.
+            if (system is not null) await system.Terminate().WaitAsync(TimeSpan.FromSeconds(60));
+            else engine.Dispose();
+        }
+    }
+
+    private static async Task Measure(InferenceEngine engine, List<(string Path, Uri Address)> targets, string name, bool cached, int requests, int clients, int users)
+    {
+        const int rounds = 5;
+        var http = targets.Select(t => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = t.Address }).ToArray();
+        try
+        {
+            foreach (var size in new[] { 1, 64 })
+            {
+                foreach (var h in http) await Load(h, size, Math.Max(requests / 10, 20), clients, users, seed: 1); // warm-up
+                var latencies = targets.Select(_ => new List<double>(requests)).ToArray();
+                var wall = new double[targets.Count];
+                var hits = new long[targets.Count];
+                for (var r = 0; r < rounds; r++)
+                {
+                    var n = requests / rounds + (r < requests % rounds ? 1 : 0);
+                    for (var t = 0; t < targets.Count; t++)
+                    {
+                        var hits0 = engine.Metrics.CacheHits;
+                        var (w, l) = await Load(http[t], size, n, clients, users, seed: 2 + r);
+                        wall[t] += w;
+                        latencies[t].AddRange(l);
+                        hits[t] += engine.Metrics.CacheHits - hits0;
+                    }
+                }
+                for (var t = 0; t < targets.Count; t++)
+                {
+                    var sorted = latencies[t].ToArray();
+                    Array.Sort(sorted);
+                    Console.WriteLine($"{name,-10} {targets[t].Path,-7} {size,8} {requests,9:N0} {requests / wall[t],9:N0} {requests * size / wall[t],10:N0} {Pct(sorted, 0.50),8:F2} {Pct(sorted, 0.99),8:F2} {(cached ? hits[t].ToString("N0") : "-"),11}");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var h in http) h.Dispose();
         }
     }
 

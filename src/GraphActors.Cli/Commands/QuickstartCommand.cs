@@ -134,6 +134,7 @@ public static class QuickstartCommand
         var entry = await engine.Models.RegisterAsync("quickstart", checkpoint).ConfigureAwait(false);
         var host = await ServingHost.StartAsync(engine, new ServingOptions { Host = "127.0.0.1", InferencePort = 0, ManagementPort = 0, MetricsPort = 0 })
             .ConfigureAwait(false);
+        string? signal = null;
         await using (host.ConfigureAwait(false))
         {
             AnsiConsole.MarkupLineInterpolated($"  model quickstart (version {entry.Version}, {checkpoint}) on {host.InferenceAddress} (management {host.ManagementAddress}, metrics {host.MetricsAddress})");
@@ -153,17 +154,26 @@ public static class QuickstartCommand
             if (o.KeepServing)
             {
                 Console.WriteLine($"  curl -X POST {url} -H 'Content-Type: application/json' -d '{body}'");
-                Console.WriteLine("  serving; press Ctrl-C to stop");
-                var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.TrySetResult(); };
-                Console.CancelKeyPress += onCancel;
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-                try { await stop.Task.ConfigureAwait(false); }
-                finally { Console.CancelKeyPress -= onCancel; }
-                Console.WriteLine("  stopping …");
+                Console.WriteLine("  serving; press Ctrl-C (or send SIGTERM) to stop");
+                signal = await WaitForStopSignalAsync().ConfigureAwait(false);
+                Console.Write($"  {signal}: stopping the HTTP API (inference {host.InferenceAddress}, management {host.ManagementAddress}, metrics {host.MetricsAddress}) … ");
             }
         }
+        // The model, the torch workers and the partition store are released when this method returns.
+        if (signal is not null) Console.WriteLine("stopped");
         AnsiConsole.MarkupLineInterpolated($"  stopped cleanly [grey]({clock.Elapsed.TotalSeconds:F1} s)[/]");
+    }
+
+    /// <summary>
+    /// Waits for Ctrl-C (SIGINT) or SIGTERM and returns its name. Both are cancelled (the runtime would otherwise end
+    /// the process at once), so the caller stops the API and releases the model itself and the exit code stays 0.
+    /// </summary>
+    private static async Task<string> WaitForStopSignalAsync()
+    {
+        var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult("SIGINT (Ctrl-C)"); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult("SIGTERM"); });
+        return await stop.Task.ConfigureAwait(false);
     }
 
     private static void Stage(string name, Func<string> body)

@@ -1,118 +1,222 @@
-// The inference role: one actor owns the graph store, the InferenceEngine (model registry) and the HTTP host.
+// The inference role: one actor owns the engine (model registry, graph store, feature cache), the HTTP host, and answers every prediction.
+using Akka;
 using Akka.Actor;
 using Akka.Event;
-using GraphActors.Cluster.Partitions;
-using GraphActors.Cluster.Sampling;
-using GraphActors.Graph.Storage;
-using GraphActors.Sampling;
 using GraphActors.Serving;
 
 namespace GraphActors.Cluster.Inference;
 
 /// <summary>
-/// Owns what an inference node serves with: the graph store (a RemoteGraphStore over the partition region, or a local
-/// PartitionedGraphStore), the <see cref="InferenceEngine"/> with the configured models (loaded through
-/// <see cref="TrainingCheckpointLoader"/>) and the <see cref="ServingHost"/>. Started in PreStart, stopped in PostStop.
-/// HTTP handlers call the engine directly — the HTTP handler is the edge (STYLE 8); the engine's torch workers do the
-/// forward passes. Runs on the pinned graphactors.inference.dispatcher (STYLE 7).
+/// Owns what an inference node serves with — an <see cref="InferenceBackend"/> (graph store, optional Redis feature
+/// cache, <see cref="InferenceEngine"/> with the configured models) and the <see cref="ServingHost"/> — and answers
+/// what the host hands it through <see cref="ActorInferenceDispatcher"/>: predictions and the management calls that
+/// change the registry. Behaviours: starting (opening the backend, loading the models, binding the ports) → serving,
+/// or → failed with the reason. It never waits for a prediction: the work runs on the thread pool and the engine's
+/// torch workers, and the reply goes back with PipeTo. Runs on the pinned graphactors.inference.dispatcher (STYLE 8).
 /// </summary>
 public sealed class InferenceActor : ReceiveActor
 {
     /// <summary>Asks for the bound addresses; answered with <see cref="Started"/> once the host is up, or <see cref="StartFailed"/>.</summary>
-    public sealed class GetAddresses
+    public sealed class GetAddresses : INoSerializationVerificationNeeded
     {
         public static readonly GetAddresses Instance = new();
         private GetAddresses() { }
     }
 
-    public sealed record Started(Uri Inference, Uri Management, Uri Metrics, IReadOnlyList<string> Models);
+    public sealed record Started(Uri Inference, Uri Management, Uri Metrics, IReadOnlyList<string> Models) : INoSerializationVerificationNeeded;
 
     /// <summary>The answer to <see cref="GetAddresses"/> when the host could not start (a model failed to load, a port is taken).</summary>
-    public sealed record StartFailed(string Reason);
+    public sealed record StartFailed(string Reason) : INoSerializationVerificationNeeded;
+
+    // The request messages below are Asked by the HTTP host in the same process (they carry the request's
+    // cancellation), so they are never serialized.
+
+    /// <summary>One admitted prediction → a <see cref="PredictionResult"/>, or Status.Failure with a <see cref="ServingException"/>.</summary>
+    public sealed record Predict(PredictionRequest Request, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
+
+    /// <summary>Loads a checkpoint into the registry → the <see cref="ModelEntry"/>.</summary>
+    public sealed record RegisterModel(string Name, string Url, string? Version, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
+
+    /// <summary>→ the removed <see cref="ModelEntry"/>.</summary>
+    public sealed record UnregisterModel(string Name, string? Version) : INoSerializationVerificationNeeded;
+
+    /// <summary>→ <see cref="Done"/>.</summary>
+    public sealed record SetDefaultModel(string Name, string Version) : INoSerializationVerificationNeeded;
+
+    /// <summary>→ <see cref="Stats"/>.</summary>
+    public sealed class GetStats : INoSerializationVerificationNeeded
+    {
+        public static readonly GetStats Instance = new();
+        private GetStats() { }
+    }
+
+    /// <summary>What this actor has handled: predictions it executed, registry changes it made, requests it refused.</summary>
+    public sealed record Stats(long Predictions, long ModelChanges, long Refused) : INoSerializationVerificationNeeded;
+
+    private sealed record Opened(InferenceBackend Backend, ServingHost Host) : INoSerializationVerificationNeeded;
 
     private readonly InferenceSettings _settings;
-    private readonly IActorRef _region;
+    private readonly Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> _open;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IActorRef> _waiting = [];
-    private IGraphStore? _store;
+    private Task<(InferenceBackend Backend, ServingHost Host)>? _starting;
     private InferenceEngine? _engine;
-    private Task<ServingHost>? _starting;
     private Started? _started;
     private StartFailed? _failed;
+    private long _predictions, _modelChanges, _refused;
 
-    public InferenceActor(InferenceSettings settings, IActorRef partitionRegion)
+    public InferenceActor(InferenceSettings settings, Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open)
     {
         _settings = settings;
-        _region = partitionRegion;
-        Receive<Started>(s =>
+        _open = open;
+        Starting();
+    }
+
+    /// <summary>The node's inference actor: the backend <see cref="InferenceSettings"/> describes.</summary>
+    public static Props Props(InferenceSettings settings) => Props(settings, InferenceBackend.OpenAsync);
+
+    /// <summary>An inference actor over a backend the caller opens (`bench serve` wraps an in-memory graph).</summary>
+    public static Props Props(InferenceSettings settings, Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open) =>
+        Akka.Actor.Props.Create(() => new InferenceActor(settings, open)).WithDispatcher(InferenceSettings.DispatcherPath);
+
+    private void Starting()
+    {
+        Receive<Opened>(o =>
         {
-            _started = s;
-            _log.Info("serving {0} on {1} (management {2}, metrics {3})", string.Join(", ", s.Models), s.Inference, s.Management, s.Metrics);
-            foreach (var w in _waiting) w.Tell(s);
-            _waiting.Clear();
+            _engine = o.Backend.Engine;
+            _started = new Started(o.Host.InferenceAddress, o.Host.ManagementAddress, o.Host.MetricsAddress, _settings.Models.Select(m => m.Name).ToList());
+            _log.Info("serving {0} on {1} (management {2}, metrics {3})", string.Join(", ", _started.Models), _started.Inference, _started.Management, _started.Metrics);
+            Answer(_started);
+            Become(Serving);
         });
-        // A bad model or a taken port will not fix itself on restart: say why, release the engine and the store, and
-        // answer GetAddresses with the reason from now on (nothing listens).
+        // A bad model or a taken port will not fix itself on restart: say why (the backend is already released) and
+        // answer with the reason from now on; nothing listens.
         Receive<StartFailed>(f =>
         {
             _log.Error("inference: the HTTP host did not start: {0}", f.Reason);
             _failed = f;
-            foreach (var w in _waiting) w.Tell(f);
-            _waiting.Clear();
-            _engine?.Dispose();
-            _engine = null;
-            (_store as IDisposable)?.Dispose();
-            _store = null;
+            Answer(f);
+            Become(Failed);
         });
-        Receive<GetAddresses>(_ =>
-        {
-            if (_started is not null) Sender.Tell(_started);
-            else if (_failed is not null) Sender.Tell(_failed);
-            else _waiting.Add(Sender);
-        });
+        Receive<GetAddresses>(_ => _waiting.Add(Sender));
+        RefuseRequests(() => "The inference actor is still starting (loading its models).");
     }
 
-    public static Props Props(InferenceSettings settings, IActorRef partitionRegion) =>
-        Akka.Actor.Props.Create(() => new InferenceActor(settings, partitionRegion)).WithDispatcher(InferenceSettings.DispatcherPath);
+    private void Serving()
+    {
+        Receive<GetAddresses>(_ => Sender.Tell(_started));
+        Receive<Predict>(p =>
+        {
+            _predictions++;
+            var engine = _engine!;
+            // Task.Run: the engine's synchronous start (id lookup, sampling against a local store) must not run on
+            // this pinned thread; the forward pass goes to the engine's torch workers.
+            Task.Run(() => engine.ExecuteAsync(p.Request, p.Cancellation)).PipeTo(Sender);
+        });
+        Receive<RegisterModel>(r =>
+        {
+            _modelChanges++;
+            _engine!.Models.RegisterAsync(r.Name, r.Url, r.Version, r.Cancellation).PipeTo(Sender);
+        });
+        Receive<UnregisterModel>(u => Reply(() =>
+        {
+            var entry = _engine!.Models.Unregister(u.Name, u.Version);
+            _modelChanges++;
+            return entry;
+        }));
+        Receive<SetDefaultModel>(d => Reply(() =>
+        {
+            _engine!.Models.SetDefault(d.Name, d.Version);
+            _modelChanges++;
+            return Done.Instance;
+        }));
+        Receive<GetStats>(_ => Sender.Tell(new Stats(_predictions, _modelChanges, _refused)));
+    }
+
+    private void Failed()
+    {
+        Receive<GetAddresses>(_ => Sender.Tell(_failed));
+        RefuseRequests(() => $"The inference actor did not start: {_failed!.Reason}");
+    }
+
+    private void RefuseRequests(Func<string> why)
+    {
+        void Refuse() { _refused++; Sender.Tell(new Status.Failure(ServingException.Unavailable(why()))); }
+        Receive<Predict>(_ => Refuse());
+        Receive<RegisterModel>(_ => Refuse());
+        Receive<UnregisterModel>(_ => Refuse());
+        Receive<SetDefaultModel>(_ => Refuse());
+        Receive<GetStats>(_ => Sender.Tell(new Stats(_predictions, _modelChanges, _refused)));
+    }
+
+    private void Reply(Func<object> change)
+    {
+        try
+        {
+            Sender.Tell(change());
+        }
+        catch (ServingException e)
+        {
+            Sender.Tell(new Status.Failure(e));
+        }
+    }
+
+    private void Answer(object answer)
+    {
+        foreach (var w in _waiting) w.Tell(answer);
+        _waiting.Clear();
+    }
 
     protected override void PreStart()
     {
-        if (string.IsNullOrWhiteSpace(_settings.StorePath))
-            throw new InvalidOperationException("The inference role needs graphactors.inference.store-path (or graphactors.partitions.store-path).");
-        _store = _settings.LocalStore
-            ? new PartitionedGraphStore(PartitionStore.Open(_settings.StorePath))
-            : RemoteGraphStore.FromStore(Context.System, _settings.StorePath, _settings.RequestTimeout);
-        _engine = new InferenceEngine(_store, new TrainingCheckpointLoader(_store), features: null, _settings.Engine);
-        var engine = _engine;
-        var settings = _settings;
-        _starting = StartAsync(engine, settings);
-        _starting.ContinueWith(t => t.IsCompletedSuccessfully
-                ? (object)new Started(t.Result.InferenceAddress, t.Result.ManagementAddress, t.Result.MetricsAddress, settings.Models.Select(m => m.Name).ToList())
-                : new StartFailed(t.Exception?.GetBaseException().Message ?? "cancelled"),
-            TaskScheduler.Default).PipeTo(Self);
+        var self = Self;
+        _starting = StartAsync(_open, Context.System, _settings, self);
+        _starting.PipeTo(self, success: r => new Opened(r.Backend, r.Host), failure: e => new StartFailed(e.GetBaseException().Message));
     }
 
-    private static async Task<ServingHost> StartAsync(InferenceEngine engine, InferenceSettings settings)
+    private static async Task<(InferenceBackend, ServingHost)> StartAsync(Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open,
+        ActorSystem system, InferenceSettings settings, IActorRef self)
     {
-        foreach (var m in settings.Models) await engine.Models.RegisterAsync(m.Name, m.Url).ConfigureAwait(false);
-        return await ServingHost.StartAsync(engine, settings.Serving).ConfigureAwait(false);
+        var backend = await open(system, settings).ConfigureAwait(false);
+        try
+        {
+            // The configured models load before anything listens, so nothing else touches the registry meanwhile.
+            foreach (var m in settings.Models) await backend.Engine.Models.RegisterAsync(m.Name, m.Url).ConfigureAwait(false);
+            var dispatcher = new ActorInferenceDispatcher(self, settings.AskTimeout, settings.ModelLoadTimeout);
+            var host = await ServingHost.StartAsync(backend.Engine, dispatcher, settings.Serving).ConfigureAwait(false);
+            return (backend, host);
+        }
+        catch
+        {
+            await backend.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     protected override void PostStop()
     {
-        // Stop listening first, then release the models and the store (the host may still be starting: wait for it).
-        try
+        // Stop listening first, then release the backend (the start may still be running: wait for it, bounded).
+        if (_starting is not null)
         {
-            if (_starting is not null && _starting.Wait(TimeSpan.FromSeconds(30)) && _starting.IsCompletedSuccessfully)
-                _starting.Result.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                if (!_starting.Wait(TimeSpan.FromSeconds(30)))
+                    _log.Warning("inference: the HTTP host was still starting 30 s after the actor stopped; its ports may stay bound until the process exits.");
+                else if (_starting.IsCompletedSuccessfully)
+                {
+                    var (backend, host) = _starting.Result;
+                    if (!host.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))
+                        _log.Warning("inference: the HTTP host did not stop within 30 s.");
+                    if (!backend.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))
+                        _log.Warning("inference: releasing the engine and the graph store took more than 30 s.");
+                }
+            }
+            catch (AggregateException)
+            {
+                // The start failed: nothing is listening and the backend was released by StartAsync.
+            }
         }
-        catch (AggregateException)
-        {
-            // The start failed: nothing is listening.
-        }
-        _engine?.Dispose();
-        (_store as IDisposable)?.Dispose();
-        foreach (var w in _waiting) w.Tell(new StartFailed("The inference actor stopped."));
+        Answer(new StartFailed("The inference actor stopped."));
         base.PostStop();
     }
 }
@@ -123,5 +227,5 @@ public static class InferenceExtensions
 
     /// <summary>Starts the inference actor (the node's HTTP serving) at /user/inference.</summary>
     public static IActorRef StartInference(this ActorSystem system, InferenceSettings settings) =>
-        system.ActorOf(InferenceActor.Props(settings, system.PartitionRegion()), ActorName);
+        system.ActorOf(InferenceActor.Props(settings), ActorName);
 }

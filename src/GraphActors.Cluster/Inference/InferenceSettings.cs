@@ -22,6 +22,12 @@ public sealed record InferenceSettings
     public bool LocalStore { get; init; }
     public required string StorePath { get; init; }
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long the HTTP host waits for the inference actor's answer to a prediction (then 504).</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long POST /models waits for the actor to load a checkpoint.</summary>
+    public TimeSpan ModelLoadTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>The Redis feature cache, or null (features from the graph store only).</summary>
+    public RedisOptions? Redis { get; init; }
     public IReadOnlyList<InferenceModel> Models { get; init; } = [];
     public ServingOptions Serving { get; init; } = new();
     public InferenceOptions Engine { get; init; } = new();
@@ -46,12 +52,43 @@ public sealed record InferenceSettings
             models.Add(new InferenceModel(name, url));
         }
         static string? Token(string s) => string.IsNullOrEmpty(s) ? null : s;
+        int Positive(string key, int fallback)
+        {
+            var v = c.GetInt(key, fallback);
+            return v > 0 ? v : throw new ConfigurationException($"graphactors.inference.{key} = {v}: it must be positive.");
+        }
+        TimeSpan Duration(string key, TimeSpan fallback)
+        {
+            var v = c.GetTimeSpan(key, fallback);
+            return v > TimeSpan.Zero ? v : throw new ConfigurationException($"graphactors.inference.{key} = {v}: it must be a positive duration.");
+        }
+        RedisOptions? redis = null;
+        var endpoint = c.GetString("redis.endpoint", "");
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            var graph = c.GetString("redis.graph", "");
+            if (string.IsNullOrWhiteSpace(graph))
+                throw new ConfigurationException("graphactors.inference.redis.graph is empty: set it to the graph name `graphactors feature-sync` wrote (its --graph, default the CGDF graph_name).");
+            redis = new RedisOptions
+            {
+                Endpoint = endpoint,
+                Password = Token(c.GetString("redis.password", "")),
+                Graph = graph,
+                Prefix = c.GetString("redis.prefix", "ga"),
+                ConnectTimeoutMs = (int)Duration("redis.connect-timeout", TimeSpan.FromSeconds(1)).TotalMilliseconds,
+                CommandTimeoutMs = (int)Duration("redis.command-timeout", TimeSpan.FromMilliseconds(250)).TotalMilliseconds,
+                RetryAfterMs = (int)Duration("redis.retry-after", TimeSpan.FromMilliseconds(500)).TotalMilliseconds,
+            };
+        }
         return new InferenceSettings
         {
             Role = c.GetString("role", ClusterRoles.Inference),
             LocalStore = kind == "local",
             StorePath = store,
             RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(10)),
+            AskTimeout = Duration("ask-timeout", TimeSpan.FromSeconds(30)),
+            ModelLoadTimeout = Duration("model-load-timeout", TimeSpan.FromMinutes(2)),
+            Redis = redis,
             Models = models,
             Serving = new ServingOptions
             {
@@ -61,12 +98,15 @@ public sealed record InferenceSettings
                 MetricsPort = c.GetInt("metrics-port", 8082),
                 ManagementToken = Token(c.GetString("management-token", "")),
                 InferenceToken = Token(c.GetString("inference-token", "")),
+                MaxRequestBodyBytes = c.GetByteSize("max-request-body-bytes") ?? 4 * 1024 * 1024,
             },
             Engine = new InferenceOptions
             {
                 Workers = c.GetInt("workers", 1),
                 TorchThreads = c.GetInt("torch-threads", 1),
                 FullNeighborhoodByDefault = c.GetBoolean("full-neighborhood", false),
+                MaxIdsPerRequest = Positive("max-ids-per-request", 1024),
+                MaxInFlight = Positive("max-in-flight", 64),
             },
         };
     }

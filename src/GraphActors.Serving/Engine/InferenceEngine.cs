@@ -49,10 +49,23 @@ public sealed class InferenceEngine : IDisposable
     public IFeatureSource? Features => _features;
     public InferenceOptions Options => _options;
     public int InFlight => Volatile.Read(ref _inFlight);
+    /// <summary>The torch worker threads every model shares (GET /models/{name} lists them as its workers).</summary>
+    public TorchWorkerPool Workers => _workers;
 
+    /// <summary>Admits (or refuses with 503) and answers one request: <see cref="Admit"/> then <see cref="ExecuteAsync"/>.</summary>
     public async Task<PredictionResult> PredictAsync(PredictionRequest request, CancellationToken cancellationToken = default)
     {
-        var started = Stopwatch.GetTimestamp();
+        using var slot = Admit();
+        return await ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Claims one of the <see cref="InferenceOptions.MaxInFlight"/> slots, or throws the 503 at once (counted in the
+    /// metrics). The HTTP edge claims it before handing a request to whoever executes it (the inference actor, or
+    /// this engine directly), so nothing waits in a mailbox or queue beyond the bound. Dispose releases it.
+    /// </summary>
+    public InFlightSlot Admit()
+    {
         if (Interlocked.Increment(ref _inFlight) > _options.MaxInFlight)
         {
             Interlocked.Decrement(ref _inFlight);
@@ -61,6 +74,18 @@ public sealed class InferenceEngine : IDisposable
             busy.Data[RecordedKey] = true;
             throw busy;
         }
+        return new InFlightSlot(this);
+    }
+
+    internal void Release() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>
+    /// Answers a request already admitted through <see cref="Admit"/>. Refusals are <see cref="ServingException"/>s
+    /// (already counted in the metrics); any other failure becomes a 500.
+    /// </summary>
+    public async Task<PredictionResult> ExecuteAsync(PredictionRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
         string? version = null;
         try
         {
@@ -88,10 +113,6 @@ public sealed class InferenceEngine : IDisposable
             if (version is not null) Metrics.RecordRequest(request.Model, version, 500);
             Metrics.RecordError(500, "InternalServerException");
             throw new ServingException(500, "InternalServerException", $"Prediction failed: {e.Message}") { Data = { [RecordedKey] = true } };
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
         }
     }
 
@@ -405,4 +426,10 @@ public sealed class InferenceEngine : IDisposable
         Models.Clear();
         _workers.Dispose();
     }
+}
+
+/// <summary>One admitted request (<see cref="InferenceEngine.Admit"/>); disposing it frees the slot.</summary>
+public readonly struct InFlightSlot(InferenceEngine engine) : IDisposable
+{
+    public void Dispose() => engine?.Release();
 }

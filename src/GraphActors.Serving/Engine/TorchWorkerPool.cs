@@ -13,6 +13,7 @@ public sealed class TorchWorkerPool : IDisposable
 {
     private readonly BlockingCollection<WorkItem> _queue;
     private readonly Thread[] _threads;
+    private readonly int[] _busy;
     private readonly int _torchThreads;
 
     /// <param name="torchThreads">Intra-op threads per worker (torch.set_num_threads on each worker thread); 0 leaves libtorch's default.</param>
@@ -22,15 +23,23 @@ public sealed class TorchWorkerPool : IDisposable
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one torch worker.");
         _queue = new BlockingCollection<WorkItem>(new ConcurrentQueue<WorkItem>(), Math.Max(queueCapacity, 1));
         _threads = new Thread[workers];
+        _busy = new int[workers];
         for (var i = 0; i < workers; i++)
         {
-            _threads[i] = new Thread(Loop) { IsBackground = true, Name = $"torch-worker-{i}" };
+            var index = i;
+            _threads[i] = new Thread(() => Loop(index)) { IsBackground = true, Name = WorkerName(i) };
             _threads[i].Start();
         }
     }
 
     public int Workers => _threads.Length;
     public int Queued => _queue.Count;
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public static string WorkerName(int index) => $"torch-worker-{index}";
+
+    /// <summary>True while worker <paramref name="index"/> runs a work item.</summary>
+    public bool IsBusy(int index) => Volatile.Read(ref _busy[index]) != 0;
 
     /// <summary>Runs <paramref name="work"/> on a worker; the result carries how long it waited in the queue.</summary>
     public Task<(T Value, TimeSpan Queued)> RunAsync<T>(Func<T> work, CancellationToken cancellationToken = default)
@@ -48,12 +57,17 @@ public sealed class TorchWorkerPool : IDisposable
         _queue.Add(new WorkItem<int>(() => { work(); return 0; }, CancellationToken.None));
     }
 
-    private void Loop()
+    private void Loop(int index)
     {
         // Small serving batches lose to thread hand-offs: with libtorch's default (one OpenMP thread per core) a 1 ms
         // forward pass took 50–400 ms on 2 cores while the HTTP threads competed for them (docs/BENCHMARKS.md).
         if (_torchThreads > 0) TorchSharp.torch.set_num_threads(_torchThreads);
-        foreach (var item in _queue.GetConsumingEnumerable()) item.Execute();
+        foreach (var item in _queue.GetConsumingEnumerable())
+        {
+            Volatile.Write(ref _busy[index], 1);
+            item.Execute();
+            Volatile.Write(ref _busy[index], 0);
+        }
     }
 
     public void Dispose()

@@ -17,8 +17,9 @@ namespace GraphActors.Serving;
 /// <summary>
 /// Hosts the three APIs over one <see cref="InferenceEngine"/>. Each API is its own small WebApplication with one
 /// listener, so a management path can never be reached through the inference port whatever the Host header says.
-/// Whoever owns the engine (an actor, the CLI, a test) starts and disposes the host; handlers only await the engine,
-/// they never run torch.
+/// Whoever owns the engine (the InferenceActor, the CLI, a test) starts and disposes the host. A prediction claims an
+/// in-flight slot (503 at once when none is free) and is handed to the <see cref="IInferenceDispatcher"/>; so are
+/// the management calls that change the registry. Handlers never run torch.
 /// </summary>
 public sealed class ServingHost : IAsyncDisposable
 {
@@ -37,10 +38,15 @@ public sealed class ServingHost : IAsyncDisposable
     public Uri ManagementAddress { get; }
     public Uri MetricsAddress { get; }
 
-    public static async Task<ServingHost> StartAsync(InferenceEngine engine, ServingOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Serves with the engine answering in this process (<see cref="DirectInferenceDispatcher"/>).</summary>
+    public static Task<ServingHost> StartAsync(InferenceEngine engine, ServingOptions options, CancellationToken cancellationToken = default) =>
+        StartAsync(engine, new DirectInferenceDispatcher(engine), options, cancellationToken);
+
+    public static async Task<ServingHost> StartAsync(InferenceEngine engine, IInferenceDispatcher dispatcher, ServingOptions options,
+        CancellationToken cancellationToken = default)
     {
-        var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine));
-        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine));
+        var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine, dispatcher));
+        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine, dispatcher));
         var metrics = Build(options, options.MetricsPort, null, engine, app => MapMetrics(app, engine));
         var apps = new[] { inference, management, metrics };
         var started = new List<WebApplication>();
@@ -99,7 +105,7 @@ public sealed class ServingHost : IAsyncDisposable
 
     // ---- inference API (8080) ----
 
-    private static void MapInference(WebApplication app, InferenceEngine engine)
+    private static void MapInference(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
     {
         app.MapGet("/ping", async ctx =>
         {
@@ -120,7 +126,9 @@ public sealed class ServingHost : IAsyncDisposable
             var model = (string)ctx.GetRouteValue("model")!;
             var version = ctx.GetRouteValue("version") as string;
             using var body = await ReadJson(ctx).ConfigureAwait(false);
-            var result = await engine.PredictAsync(RequestParsing.Parse(body.RootElement, model, version), ctx.RequestAborted).ConfigureAwait(false);
+            var request = RequestParsing.Parse(body.RootElement, model, version);
+            PredictionResult result;
+            using (engine.Admit()) result = await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false);
             await WriteResult(ctx, [result], kserve: false).ConfigureAwait(false);
         });
         app.MapPost("/predictions/{model}", predict);
@@ -134,7 +142,10 @@ public sealed class ServingHost : IAsyncDisposable
                 throw ServingException.BadRequest("A KServe v1 body is {\"instances\": [ … ]}.");
             var results = new List<PredictionResult>();
             foreach (var instance in instances.EnumerateArray())
-                results.Add(await engine.PredictAsync(RequestParsing.Parse(instance, model, null), ctx.RequestAborted).ConfigureAwait(false));
+            {
+                var request = RequestParsing.Parse(instance, model, null);
+                using (engine.Admit()) results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
+            }
             await WriteResult(ctx, results, kserve: true).ConfigureAwait(false);
         }));
         app.MapGet("/v1/models/{model}", ctx => Guard(ctx, engine, async () =>
@@ -147,7 +158,7 @@ public sealed class ServingHost : IAsyncDisposable
 
     // ---- management API (8081) ----
 
-    private static void MapManagement(WebApplication app, InferenceEngine engine)
+    private static void MapManagement(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
     {
         app.MapGet("/models", ctx => Guard(ctx, engine, async () =>
         {
@@ -165,7 +176,7 @@ public sealed class ServingHost : IAsyncDisposable
             var name = (string)ctx.GetRouteValue("model")!;
             var entries = engine.Models.Describe(name, ctx.GetRouteValue("version") as string);
             var def = engine.Models.DefaultVersion(name);
-            await WriteJson(ctx, 200, entries.Select(e => Describe(e, e.Version == def)).ToList()).ConfigureAwait(false);
+            await WriteJson(ctx, 200, entries.Select(e => Describe(e, e.Version == def, engine.Workers)).ToList()).ConfigureAwait(false);
         });
         app.MapGet("/models/{model}", describe);
         app.MapGet("/models/{model}/{version}", describe);
@@ -176,12 +187,13 @@ public sealed class ServingHost : IAsyncDisposable
             var name = ctx.Request.Query["model_name"].ToString();
             if (string.IsNullOrEmpty(name)) name = Path.GetFileNameWithoutExtension(url.TrimEnd('/'));
             var version = ctx.Request.Query["model_version"].ToString();
-            var entry = await engine.Models.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
+            var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
             await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" Version: {entry.Version} registered with {engine.Options.Workers} initial workers" }).ConfigureAwait(false);
         }));
         RequestDelegate unregister = ctx => Guard(ctx, engine, async () =>
         {
-            var entry = engine.Models.Unregister((string)ctx.GetRouteValue("model")!, ctx.GetRouteValue("version") as string);
+            var entry = await dispatcher.UnregisterAsync((string)ctx.GetRouteValue("model")!, ctx.GetRouteValue("version") as string, ctx.RequestAborted)
+                .ConfigureAwait(false);
             await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" unregistered" }).ConfigureAwait(false);
         });
         app.MapDelete("/models/{model}", unregister);
@@ -190,12 +202,14 @@ public sealed class ServingHost : IAsyncDisposable
         {
             var name = (string)ctx.GetRouteValue("model")!;
             var version = (string)ctx.GetRouteValue("version")!;
-            engine.Models.SetDefault(name, version);
+            await dispatcher.SetDefaultAsync(name, version, ctx.RequestAborted).ConfigureAwait(false);
             await WriteJson(ctx, 200, new { status = $"Default version successfully updated for model \"{name}\" to \"{version}\"" }).ConfigureAwait(false);
         }));
     }
 
-    private static object Describe(ModelEntry e, bool isDefault) => new
+    // TorchServe's describe fields, workers included; here every model shares the engine's torch workers, and a
+    // request is one batch (no server-side batching).
+    private static object Describe(ModelEntry e, bool isDefault, TorchWorkerPool workers) => new
     {
         modelName = e.Name,
         modelVersion = e.Version,
@@ -211,6 +225,18 @@ public sealed class ServingHost : IAsyncDisposable
         fanouts = e.Model.Info.Fanouts,
         nodeTypes = e.Model.Config.InDims.Keys.Order(StringComparer.Ordinal).ToList(),
         metadata = e.Model.Info.Metadata,
+        minWorkers = workers.Workers,
+        maxWorkers = workers.Workers,
+        batchSize = 1,
+        maxBatchDelay = 0,
+        workers = Enumerable.Range(0, workers.Workers).Select(i => new
+        {
+            id = TorchWorkerPool.WorkerName(i),
+            startTime = workers.StartedAt,
+            status = workers.IsBusy(i) ? "BUSY" : "READY",
+            pid = Environment.ProcessId,
+            gpu = false,
+        }).ToList(),
     };
 
     // ---- metrics API (8082) ----

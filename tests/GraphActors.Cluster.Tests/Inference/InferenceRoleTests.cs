@@ -20,17 +20,7 @@ public sealed class InferenceRoleTests
     public async Task Node_with_the_inference_role_serves_a_training_checkpoint(string graphStore)
     {
         var store = TestStore.Build(2);
-        var checkpoint = Path.Combine(Path.GetDirectoryName(store)!, "ckpt");
-        using (var local = new PartitionedGraphStore(PartitionStore.Open(store)))
-        using (var trainer = await Trainer.CreateAsync(local, new TrainingConfig
-               {
-                   ModelType = "sage", Task = "node_classification", Target = "user", HiddenChannels = 8, NumLayers = 2,
-                   Fanouts = [4, 4], BatchSize = 64, Epochs = 1, NodeSplit = "random", Prefetch = 1, Seed = 1,
-               }))
-        {
-            await trainer.TrainEpochAsync();
-            Checkpoints.Save(trainer, checkpoint, new Dictionary<string, double>());
-        }
+        var checkpoint = await TrainCheckpoint(store);
 
         var port = TestNodes.FreePort();
         var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
@@ -67,6 +57,97 @@ public sealed class InferenceRoleTests
                 Assert.Equal(4, p.Length);
                 Assert.Equal(1f, p.Sum(), 1e-4f);
             }
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>One epoch of a small 2-layer GraphSAGE on the store, saved as a checkpoint next to it.</summary>
+    internal static async Task<string> TrainCheckpoint(string store)
+    {
+        var checkpoint = Path.Combine(Path.GetDirectoryName(store)!, "ckpt");
+        using var local = new PartitionedGraphStore(PartitionStore.Open(store));
+        using var trainer = await Trainer.CreateAsync(local, new TrainingConfig
+        {
+            ModelType = "sage", Task = "node_classification", Target = "user", HiddenChannels = 8, NumLayers = 2,
+            Fanouts = [4, 4], BatchSize = 64, Epochs = 1, NodeSplit = "random", Prefetch = 1, Seed = 1,
+        });
+        await trainer.TrainEpochAsync();
+        Checkpoints.Save(trainer, checkpoint, new Dictionary<string, double>());
+        return checkpoint;
+    }
+
+    [Fact]
+    public async Task Predictions_and_model_changes_are_answered_by_the_inference_actor()
+    {
+        var store = TestStore.Build(1);
+        var checkpoint = await TrainCheckpoint(store);
+        var port = TestNodes.FreePort();
+        // Redis on a port nobody listens on: the actor's engine has a feature cache that is down, and falls back.
+        var redisPort = TestNodes.FreePort();
+        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+            graphactors.inference {
+              graph-store = local
+              models = [{ name = "sage", url = {{NodeConfig.Quote(checkpoint)}} }]
+              inference-port = 0
+              management-port = 0
+              metrics-port = 0
+              redis { endpoint = "127.0.0.1:{{redisPort}}", graph = "test" }
+            }
+            """);
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
+            var started = await inference.Ask<InferenceActor.Started>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+            var before = await inference.Ask<InferenceActor.Stats>(InferenceActor.GetStats.Instance, TimeSpan.FromSeconds(10));
+            Assert.Equal(new InferenceActor.Stats(0, 0, 0), before);
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            var body = JsonSerializer.Serialize(new { node_type = "user", ids = new long[] { 10_000, 10_007 } });
+            using (var response = await http.PostAsync(new Uri(started.Inference, "predictions/sage"), new StringContent(body, Encoding.UTF8, "application/json")))
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            // A bad request is refused by the HTTP layer before it reaches the actor: still one prediction.
+            using (var response = await http.PostAsync(new Uri(started.Inference, "predictions/sage"), new StringContent("{", Encoding.UTF8, "application/json")))
+                Assert.Equal(400, (int)response.StatusCode);
+            Assert.Equal(1, (await inference.Ask<InferenceActor.Stats>(InferenceActor.GetStats.Instance, TimeSpan.FromSeconds(10))).Predictions);
+
+            // Register version 2.0, make it the default, drop 1: three registry changes made by the actor.
+            var management = started.Management;
+            using (var r = await http.PostAsync(new Uri(management, $"models?url={Uri.EscapeDataString(checkpoint)}&model_name=sage&model_version=2.0"), null))
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            using (var r = await http.PutAsync(new Uri(management, "models/sage/2.0/set-default"), null))
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            var versions = await http.GetStringAsync(new Uri(management, "models/sage/all"));
+            var first = JsonDocument.Parse(versions).RootElement.EnumerateArray().Select(e => e.GetProperty("modelVersion").GetString()).First(v => v != "2.0");
+            using (var r = await http.DeleteAsync(new Uri(management, $"models/sage/{first}")))
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            // An unknown version is the actor's refusal, with TorchServe's status and message.
+            using (var r = await http.PutAsync(new Uri(management, "models/sage/9.9/set-default"), null))
+            {
+                Assert.Equal(404, (int)r.StatusCode);
+                Assert.Contains("9.9", await r.Content.ReadAsStringAsync());
+            }
+
+            using (var response = await http.PostAsync(new Uri(started.Inference, "predictions/sage"), new StringContent(body, Encoding.UTF8, "application/json")))
+            {
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.True(response.IsSuccessStatusCode, text);
+                Assert.Equal("2.0", JsonDocument.Parse(text).RootElement.GetProperty("version").GetString());
+            }
+            var stats = await inference.Ask<InferenceActor.Stats>(InferenceActor.GetStats.Instance, TimeSpan.FromSeconds(10));
+            Assert.Equal(new InferenceActor.Stats(2, 3, 0), stats);
+
+            using var ping = JsonDocument.Parse(await (await http.GetAsync(new Uri(started.Inference, "ping"))).Content.ReadAsStringAsync());
+            Assert.Equal("Healthy", ping.RootElement.GetProperty("status").GetString());
+            Assert.Equal("down", ping.RootElement.GetProperty("feature_cache").GetString());
+            var metrics = await http.GetStringAsync(new Uri(started.Metrics, "metrics"));
+            Assert.Contains("graphactors_redis_up 0", metrics);
+            Assert.Contains("graphactors_feature_cache_misses_total{node_type=\"user\"}", metrics);
+            Assert.Contains("graphactors_inflight_requests 0", metrics);
         }
         finally
         {

@@ -1,0 +1,61 @@
+// graphactors.inference as HOCON: the limits, timeouts and the Redis block reach the engine, the host and the cache.
+using Akka.Configuration;
+using GraphActors.Cluster.Inference;
+
+namespace GraphActors.Cluster.Tests.Inference;
+
+public sealed class InferenceSettingsTests
+{
+    private static InferenceSettings Parse(string hocon) =>
+        InferenceSettings.Create(ConfigurationFactory.ParseString("graphactors.inference.store-path = \"/data/store\"\n" + hocon));
+
+    [Fact]
+    public void Defaults_have_no_feature_cache_and_the_documented_limits()
+    {
+        var s = Parse("");
+        Assert.Null(s.Redis);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.AskTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), s.ModelLoadTimeout);
+        Assert.Equal(64, s.Engine.MaxInFlight);
+        Assert.Equal(1024, s.Engine.MaxIdsPerRequest);
+        Assert.Equal(4L * 1024 * 1024, s.Serving.MaxRequestBodyBytes);
+    }
+
+    [Fact]
+    public void The_redis_block_limits_and_timeouts_are_read()
+    {
+        var s = Parse("""
+            graphactors.inference {
+              ask-timeout = 750ms
+              model-load-timeout = 45s
+              max-in-flight = 8
+              max-ids-per-request = 16
+              max-request-body-bytes = 64k
+              redis { endpoint = "10.0.0.5:6380", password = "s3cret", graph = "shop", command-timeout = 100ms }
+            }
+            """);
+        Assert.Equal(TimeSpan.FromMilliseconds(750), s.AskTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(45), s.ModelLoadTimeout);
+        Assert.Equal((8, 16), (s.Engine.MaxInFlight, s.Engine.MaxIdsPerRequest));
+        Assert.Equal(64 * 1024, s.Serving.MaxRequestBodyBytes);
+        var redis = Assert.IsType<GraphActors.Serving.RedisOptions>(s.Redis);
+        Assert.Equal(("10.0.0.5:6380", "s3cret", "shop", "ga", 100), (redis.Endpoint, redis.Password, redis.Graph, redis.Prefix, redis.CommandTimeoutMs));
+    }
+
+    [Fact]
+    public void A_redis_endpoint_without_a_graph_name_is_refused_naming_the_key()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Parse("graphactors.inference.redis.endpoint = \"127.0.0.1:6379\""));
+        Assert.Contains("graphactors.inference.redis.graph", e.Message);
+    }
+
+    [Theory]
+    [InlineData("max-in-flight = 0", "graphactors.inference.max-in-flight")]
+    [InlineData("max-ids-per-request = -1", "graphactors.inference.max-ids-per-request")]
+    [InlineData("ask-timeout = 0s", "graphactors.inference.ask-timeout")]
+    public void A_limit_that_is_not_positive_is_refused_naming_the_key(string line, string key)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Parse("graphactors.inference." + line));
+        Assert.Contains(key, e.Message);
+    }
+}
