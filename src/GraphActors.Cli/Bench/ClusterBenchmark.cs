@@ -22,6 +22,8 @@ using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using GraphActors.Contracts.Serialization;
 using GraphActors.Graph;
+using GraphActors.Graph.Cgdf;
+using GraphActors.Graph.Tables;
 using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 using GraphActors.Sampling;
@@ -73,7 +75,7 @@ public static class ClusterBenchmark
 
     public sealed record Options(
         int Nodes, long Edges, int Dim, int Parts, int Batch, int[] Fanouts, int Batches, int Warmup,
-        int[] Sizes, int Rounds, string[] Cases, int Seed, string? WorkDir, string? Json);
+        int[] Sizes, int Rounds, string[] Cases, int Seed, string? WorkDir, string? Json, string? Cora = null);
 
     /// <summary>One mini-batch case; byte figures are means per timed batch.</summary>
     public sealed record BatchCase(
@@ -98,7 +100,7 @@ public static class ClusterBenchmark
         public double MegabytesPerSecond => MedianMs > 0 ? FloorBytes / 1e6 / (MedianMs / 1000) : 0;
     }
 
-    public sealed record Result(string Machine, string LoadAverage, Options Options, string Graph, string SamplerSettings,
+    public sealed record Result(string Machine, string LoadAverage, Options Options, string Graph, string Target, string SamplerSettings,
         IReadOnlyList<BatchCase> Batches, IReadOnlyList<RoundCase> Rounds);
 
     public static Command Create()
@@ -116,16 +118,17 @@ public static class ClusterBenchmark
         var cases = new Option<string>("--cases") { Description = "Comma-separated: local, remote, averaging.", DefaultValueFactory = _ => "local,remote,averaging" };
         var seed = new Option<int>("--seed") { Description = "Seed of the graph, the seeds and the sampler.", DefaultValueFactory = _ => 42 };
         var work = new Option<string?>("--work-dir") { Description = "Where the store and journal go (default: a temp dir, deleted after)." };
+        var cora = new Option<string?>("--cora") { Description = "A LINQS Cora folder (e.g. ../shared/data/cora): sample its papers instead of the generated graph (use --batch 64: 1433 features a row)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-': to stdout, instead of the tables)." };
         var cmd = new Command("cluster", "Mini-batches/s and wire bytes per mini-batch against the floor (local, 2-process worker mode); averaging round time against parameter size.");
-        foreach (var o in new Option[] { nodes, edges, dim, parts, batch, fanouts, batches, warmup, sizes, rounds, cases, seed, work, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { nodes, edges, dim, parts, batch, fanouts, batches, warmup, sizes, rounds, cases, seed, work, cora, json }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var options = new Options(pr.GetValue(nodes), pr.GetValue(edges), pr.GetValue(dim), pr.GetValue(parts), pr.GetValue(batch),
                 ParseInts(pr.GetValue(fanouts)!, "--fanouts"), pr.GetValue(batches), pr.GetValue(warmup),
                 ParseInts(pr.GetValue(sizes)!, "--sizes"), pr.GetValue(rounds),
                 pr.GetValue(cases)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), pr.GetValue(seed),
-                pr.GetValue(work), pr.GetValue(json));
+                pr.GetValue(work), pr.GetValue(json), pr.GetValue(cora));
             Validate(options);
             var result = RunAsync(options, options.Json == "-" ? TextWriter.Null : Console.Out).GetAwaiter().GetResult();
             if (options.Json == "-") Console.WriteLine(ToJson(result));
@@ -185,12 +188,20 @@ public static class ClusterBenchmark
         var graphLine = "";
         var samplerLine = "";
         var wantBatches = o.Cases.Contains("local") || o.Cases.Contains("remote");
+        var target = User;
         try
         {
             Directory.CreateDirectory(root);
-            var users = o.Nodes * 2 / 3;
-            if (wantBatches)
+            var targetCount = o.Nodes * 2 / 3;
+            if (wantBatches && o.Cora is { } cora)
             {
+                if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
+                (graphLine, target, targetCount) = ImportCora(cora, root, store, o.Parts);
+                log.WriteLine($"graph: {graphLine}");
+            }
+            else if (wantBatches)
+            {
+                var users = targetCount;
                 var sw = Stopwatch.StartNew();
                 var graph = Generate(o.Nodes, o.Edges, o.Dim, o.Seed);
                 var build = sw.Elapsed.TotalSeconds;
@@ -202,12 +213,12 @@ public static class ClusterBenchmark
                             $"built in {build:F1} s, partitioned in {sw.Elapsed.TotalSeconds:F1} s";
                 log.WriteLine($"graph: {graphLine}");
             }
-            var seeds = Seeds(users, o.Batch * (o.Batches + o.Warmup), o.Seed);
+            var seeds = Seeds(targetCount, o.Batch * (o.Batches + o.Warmup), o.Seed);
             WireTraffic.Enabled = true;
 
             if (o.Cases.Contains("local"))
             {
-                batches.Add(await InProcessReference(store, seeds, o));
+                batches.Add(await InProcessReference(store, target, seeds, o));
                 log.WriteLine($"  {batches[^1].Name}: {batches[^1].BatchesPerSecond:F1} mini-batches/s");
                 using var local = ActorSystem.Create("graphactors-local", ConfigurationFactory.ParseString("""
                     akka.actor.provider = local
@@ -218,7 +229,7 @@ public static class ClusterBenchmark
                 var settings = SamplerSettings.Create(local);
                 samplerLine = Describe(settings);
                 var sampler = local.StartSampler(localStore, settings, name: SamplerName);
-                batches.Add(await Epochs(local, sampler, localStore.Book, new bool[o.Parts], seeds, o,
+                batches.Add(await Epochs(local, sampler, localStore.Book, target, new bool[o.Parts], seeds, o,
                     "local actor", "SamplerActor over the in-process PartitionedGraphStore, consumer in the same (local) ActorSystem",
                     "this process", "in-process PartitionedGraphStore", "same ActorSystem"));
                 log.WriteLine($"  {batches[^1].Name}: {batches[^1].BatchesPerSecond:F1} mini-batches/s");
@@ -226,7 +237,7 @@ public static class ClusterBenchmark
             }
 
             if (o.Cases.Contains("remote") || o.Cases.Contains("averaging"))
-                await ClusterCases(o, root, store, seeds, batches, rounds, log, s => samplerLine = s);
+                await ClusterCases(o, root, store, target, seeds, batches, rounds, log, s => samplerLine = s);
 
             if (o.Cases.Contains("averaging"))
                 foreach (var size in o.Sizes) rounds.Add(InMemoryAveraging(size, o.Rounds));
@@ -240,13 +251,31 @@ public static class ClusterBenchmark
                 catch (IOException e) { log.WriteLine($"(could not delete {root}: {e.Message})"); }
             }
         }
-        return new Result(machine, LoadAverage(), o, graphLine, samplerLine, batches, rounds);
+        return new Result(machine, LoadAverage(), o, graphLine, target.Name, samplerLine, batches, rounds);
     }
 
     private static string Describe(SamplerSettings s) =>
         $"parallelism {s.Parallelism}, prefetch {s.Prefetch}, max-batch-bytes {s.MaxBatchBytes / 1048576.0:0.#} MiB";
 
-    /// <summary>Distinct user seeds, shuffled (the epoch's warm-up batches come from the end of the list).</summary>
+    /// <summary>Cora through the importers (LINQS → tables → CGDF → hash partitions); the papers are the seeds.</summary>
+    private static (string Line, NodeType Target, int Count) ImportCora(string coraDir, string root, string store, int parts)
+    {
+        var sw = Stopwatch.StartNew();
+        var tables = Path.Combine(root, "cora-tables");
+        var cgdf = Path.Combine(root, "cora-cgdf");
+        LinqsImporter.Run(coraDir, "cora", tables, "2024-01-01");
+        HiveToCgdf.Run(new EtlOptions(tables, "2024-01-01", cgdf));
+        GraphPartitioner.Run(new CgdfPartitionSource(cgdf), new PartitionOptions(store, parts, HashPartitioner.MethodName));
+        var manifest = PartitionStore.Open(store);
+        var paper = new NodeType("paper");
+        var schema = PartitionedGraphStore.SchemaOf(manifest.Manifest);
+        var info = schema.Node(paper);
+        var edges = string.Join(" + ", schema.EdgeTypes.Select(e => e.Type.ToString()));
+        return ($"Cora from {coraDir}: {info.Count:N0} papers (dim {info.FeatureDim}); edge types {edges}; {parts} hash partitions; " +
+                $"imported and partitioned in {sw.Elapsed.TotalSeconds:F1} s", paper, info.Count);
+    }
+
+    /// <summary>Distinct seeds of the target type, shuffled (the epoch's warm-up batches come from the end of the list).</summary>
     private static int[] Seeds(int users, int count, int seed)
     {
         var all = new int[users];
@@ -293,8 +322,8 @@ public static class ClusterBenchmark
 
     // ---- mini-batches ----
 
-    private static SampleEpoch Request(long requestId, int epoch, int[] seeds, Options o) =>
-        new(requestId, epoch, User.Name, seeds, o.Batch, o.Fanouts, NeighborStrategy.RandomWithoutReplacement, false, (ulong)o.Seed);
+    private static SampleEpoch Request(long requestId, int epoch, NodeType target, int[] seeds, Options o) =>
+        new(requestId, epoch, target.Name, seeds, o.Batch, o.Fanouts, NeighborStrategy.RandomWithoutReplacement, false, (ulong)o.Seed);
 
     private static (int[] Warmup, int[] Timed) Split(int[] seeds, Options o)
     {
@@ -303,7 +332,7 @@ public static class ClusterBenchmark
     }
 
     /// <summary>The sampler's pipeline without actors, one batch at a time, for reference.</summary>
-    private static async Task<BatchCase> InProcessReference(string storePath, int[] seeds, Options o)
+    private static async Task<BatchCase> InProcessReference(string storePath, NodeType target, int[] seeds, Options o)
     {
         using var store = new PartitionedGraphStore(PartitionStore.Open(storePath));
         var sampler = new BlockSampler(store, new BlockSamplerOptions(o.Fanouts) { Strategy = SamplingStrategy.RandomWithoutReplacement });
@@ -315,7 +344,7 @@ public static class ClusterBenchmark
             var count = EpochPlan.BatchCount(order.Length, o.Batch, false);
             for (var b = 0; b < count; b++)
             {
-                var batch = await sampler.SampleAsync(new Dictionary<NodeType, int[]> { [User] = EpochPlan.Batch(order, o.Batch, b).ToArray() },
+                var batch = await sampler.SampleAsync(new Dictionary<NodeType, int[]> { [target] = EpochPlan.Batch(order, o.Batch, b).ToArray() },
                     EpochPlan.BatchSeed((ulong)o.Seed, epoch, b));
                 measure?.Add(batch.ToData(0, epoch, b));
             }
@@ -330,14 +359,14 @@ public static class ClusterBenchmark
     }
 
     /// <summary>A warm-up epoch, then the timed epoch, through <paramref name="sampler"/> into a consumer on <paramref name="consumerSystem"/>.</summary>
-    private static async Task<BatchCase> Epochs(ActorSystem consumerSystem, IActorRef sampler, PartitionBook book, bool[] remote, int[] seeds, Options o,
+    private static async Task<BatchCase> Epochs(ActorSystem consumerSystem, IActorRef sampler, PartitionBook book, NodeType target, bool[] remote, int[] seeds, Options o,
         string name, string description, string samplerWhere, string storeKind, string consumerWhere)
     {
         var (warm, timedSeeds) = Split(seeds, o);
-        if (warm.Length > 0) await RunEpoch(consumerSystem, sampler, Request(NextRequestId(), 0, warm, o), new BatchFloor(book, remote));
+        if (warm.Length > 0) await RunEpoch(consumerSystem, sampler, Request(NextRequestId(), 0, target, warm, o), new BatchFloor(book, remote));
         var before = WireTraffic.Snapshot();
         var floor = new BatchFloor(book, remote);
-        var seconds = await RunEpoch(consumerSystem, sampler, Request(NextRequestId(), 1, timedSeeds, o), floor);
+        var seconds = await RunEpoch(consumerSystem, sampler, Request(NextRequestId(), 1, target, timedSeeds, o), floor);
         var traffic = WireTraffic.Since(before, WireTraffic.Snapshot());
         return Case(name, description, samplerWhere, storeKind, consumerWhere, floor, seconds, traffic);
     }
@@ -466,7 +495,7 @@ public static class ClusterBenchmark
 
     // ---- the cluster: this node (A), a `graphactors node` process (C), a trainer-only system in this process (B) ----
 
-    private static async Task ClusterCases(Options o, string root, string store, int[] seeds, List<BatchCase> batches, List<RoundCase> rounds,
+    private static async Task ClusterCases(Options o, string root, string store, NodeType target, int[] seeds, List<BatchCase> batches, List<RoundCase> rounds,
         TextWriter log, Action<string> samplerLine)
     {
         var remote = o.Cases.Contains("remote");
@@ -546,18 +575,24 @@ public static class ClusterBenchmark
                 var samplerAfromB = await b.ActorSelection(new RootActorPath(Akka.Cluster.Cluster.Get(a).SelfAddress) / "user" / SamplerName)
                     .ResolveOne(TimeSpan.FromSeconds(10));
                 var allRemote = Enumerable.Repeat(true, o.Parts).ToArray();
+                // The node process starts cold: JIT its partition server (and the remote paths here) on every partition
+                // before the first timed case, or that case pays for it alone.
+                var (warm, _) = Split(seeds, o);
+                if (warm.Length > 0)
+                    for (var e = 0; e < 3; e++)
+                        await RunEpoch(b, samplerB, Request(NextRequestId(), 100 + e, target, warm, o), new BatchFloor(storeB.Book, allRemote));
 
-                batches.Add(await Epochs(a, samplerA, storeA.Book, remoteOfA, seeds, o,
+                batches.Add(await Epochs(a, samplerA, storeA.Book, target, remoteOfA, seeds, o,
                     "worker", "SamplerActor on node A (this process; roles partition, trainer) over a RemoteGraphStore; the other half of the " +
                     "partitions on node C (a `graphactors node` process, role partition); consumer on A",
                     "node A", "RemoteGraphStore: A + C", "node A"));
                 log.WriteLine($"  {batches[^1].Name}: {batches[^1].BatchesPerSecond:F1} mini-batches/s");
-                batches.Add(await Epochs(b, samplerAfromB, storeA.Book, remoteOfA, seeds, o,
+                batches.Add(await Epochs(b, samplerAfromB, storeA.Book, target, remoteOfA, seeds, o,
                     "worker → B", "the same sampler on A, its SourceRef consumed on node B (an ActorSystem of this process, role trainer): " +
                     "every mini-batch crosses Akka.Remote",
                     "node A", "RemoteGraphStore: A + C", "node B (SourceRef)"));
                 log.WriteLine($"  {batches[^1].Name}: {batches[^1].BatchesPerSecond:F1} mini-batches/s");
-                batches.Add(await Epochs(b, samplerB, storeB.Book, allRemote, seeds, o,
+                batches.Add(await Epochs(b, samplerB, storeB.Book, target, allRemote, seeds, o,
                     "trainer-only B", "SamplerActor and consumer on node B (role trainer, no partitions): every partition remote (on A and C)",
                     "node B", "RemoteGraphStore: all remote", "node B"));
                 log.WriteLine($"  {batches[^1].Name}: {batches[^1].BatchesPerSecond:F1} mini-batches/s");
@@ -861,7 +896,7 @@ public static class ClusterBenchmark
         {
             var o = r.Options;
             AnsiConsole.WriteLine($"Mini-batches: {r.Graph}");
-            AnsiConsole.WriteLine($"batch {o.Batch} user seeds, fanouts [{string.Join(",", o.Fanouts)}] (DGL order), random_without_replacement, {o.Batches} timed batches after {o.Warmup} warm-up; sampler {r.SamplerSettings}");
+            AnsiConsole.WriteLine($"batch {o.Batch} '{r.Target}' seeds, fanouts [{string.Join(",", o.Fanouts)}] (DGL order), random_without_replacement, {o.Batches} timed batches after {o.Warmup} warm-up; sampler {r.SamplerSettings}");
             var t = new Table().AddColumns("case", "batches/s", "edges/batch", "floor KB", "remote floor KB", "partition req + resp KB",
                 "req/resp msgs", "÷ remote floor", "÷ floor", "mini-batch on wire KB", "÷ floor");
             foreach (var c in r.Batches)
