@@ -118,8 +118,8 @@ public static class ClusterBenchmark
         var cases = new Option<string>("--cases") { Description = "Comma-separated: local, remote, averaging.", DefaultValueFactory = _ => "local,remote,averaging" };
         var seed = new Option<int>("--seed") { Description = "Seed of the graph, the seeds and the sampler.", DefaultValueFactory = _ => 42 };
         var work = new Option<string?>("--work-dir") { Description = "Where the store and journal go (default: a temp dir, deleted after)." };
-        var cora = new Option<string?>("--cora") { Description = "A LINQS Cora folder (e.g. ../shared/data/cora): sample its papers instead of the generated graph (use --batch 64: 1433 features a row)." };
-        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-': to stdout, instead of the tables)." };
+        var cora = new Option<string?>("--cora") { Description = "A LINQS Cora folder (e.g. ../shared/data/cora): sample its 2,708 papers instead of the generated graph (seeds are distinct: use e.g. --batch 64)." };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file (written to a temp name, then renamed)." };
         var cmd = new Command("cluster", "Mini-batches/s and wire bytes per mini-batch against the floor (local, 2-process worker mode); averaging round time against parameter size.");
         foreach (var o in new Option[] { nodes, edges, dim, parts, batch, fanouts, batches, warmup, sizes, rounds, cases, seed, work, cora, json }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
@@ -130,17 +130,13 @@ public static class ClusterBenchmark
                 pr.GetValue(cases)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), pr.GetValue(seed),
                 pr.GetValue(work), pr.GetValue(json), pr.GetValue(cora));
             Validate(options);
-            var result = RunAsync(options, options.Json == "-" ? TextWriter.Null : Console.Out).GetAwaiter().GetResult();
-            if (options.Json == "-") Console.WriteLine(ToJson(result));
-            else
+            var result = RunAsync(options, Console.Out).GetAwaiter().GetResult();
+            Render(result);
+            if (options.Json is { } path)
             {
-                Render(result);
-                if (options.Json is { } path)
-                {
-                    var tmp = path + ".tmp";
-                    File.WriteAllText(tmp, ToJson(result));
-                    File.Move(tmp, path, overwrite: true);
-                }
+                var tmp = path + ".tmp";
+                File.WriteAllText(tmp, ToJson(result));
+                File.Move(tmp, path, overwrite: true);
             }
             return 0;
         });
