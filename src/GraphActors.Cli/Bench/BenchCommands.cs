@@ -13,5 +13,6 @@ internal static class BenchCommands
         PartitionBenchmark.Create(),
         ServeBenchmark.Create(),
         TrainBenchmark.Create(),
+        ClusterBenchmark.Create(),
     ];
 }

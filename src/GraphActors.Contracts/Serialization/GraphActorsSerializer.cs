@@ -92,6 +92,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         var buffer = GC.AllocateUninitializedArray<byte>(sizer.Size);
         var writer = new WireWriter(buffer);
         Write(ref writer, obj, nested);
+        if (WireTraffic.Enabled) WireTraffic.Written(Manifest(obj), buffer.Length);
         return buffer;
     }
 
@@ -158,6 +159,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        if (WireTraffic.Enabled) WireTraffic.Read(manifest, bytes.Length);
         var r = new WireReader(bytes, manifest);
         var version = r.Byte();
         if (version != Version)
