@@ -9,7 +9,7 @@ using static GraphActors.Contracts.Protocols.CommandProtocol;
 
 namespace GraphActors.Cli.Commands;
 
-public static class CtlCommand
+public static partial class CtlCommand
 {
     /// <summary>Exit codes: done; the cluster refused or could not do it; bad usage; no answer within the timeout.</summary>
     public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3;
@@ -46,11 +46,14 @@ public static class CtlCommand
             },
             new Option<bool>("--verbose") { Description = "Show the client's Akka log", Recursive = true });
 
-        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`");
+        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`, " +
+                                     "`train start|status|stop|resume`, `checkpoints list`, `model export`");
         foreach (var o in new Option[] { g.Contact, g.Json, g.Timeout, g.Bind, g.Verbose }) ctl.Options.Add(o);
         ctl.Subcommands.Add(ClusterPalette(g));
         ctl.Subcommands.Add(PartitionsPalette(g));
-        // The `train start|status|stop|resume`, `checkpoints list` and `model export` palettes join here with the coordinator.
+        ctl.Subcommands.Add(TrainPalette(g));
+        ctl.Subcommands.Add(CheckpointsPalette(g));
+        ctl.Subcommands.Add(ModelPalette(g));
         return ctl;
     }
 
@@ -135,7 +138,7 @@ public static class CtlCommand
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUnreachable;
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or FileNotFoundException or DirectoryNotFoundException)
         {
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUsage;
