@@ -1,6 +1,7 @@
 // graphactors ctl: control a running cluster (Petabridge.Cmd-style palettes) through a ClusterClient.
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GraphActors.Contracts.Protocols;
@@ -22,6 +23,8 @@ public static partial class CtlCommand
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // Terminal and script output, never HTML: times keep their '+00:00' and paths their characters.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private sealed record Globals(Option<string[]> Contact, Option<bool> Json, Option<string> Timeout, Option<string> Bind, Option<bool> Verbose);
