@@ -38,6 +38,7 @@ public sealed class CtlClusterFixture : IAsyncLifetime
     }
 }
 
+[Collection(MultiNodeCollection.Name)]
 public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClusterFixture>
 {
     private static readonly TimeSpan Wait = CtlClusterFixture.Wait;

@@ -43,6 +43,7 @@ public sealed class CtlTrainingFixture : IAsyncLifetime
 }
 
 // One coordinator holds one job at a time: the tests of this class share it, and each leaves no job running.
+[Collection(MultiNodeCollection.Name)]
 public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<CtlTrainingFixture>
 {
     private static readonly TimeSpan Wait = CtlTrainingFixture.Wait;

@@ -29,6 +29,7 @@ internal static class JobCheckpoints
           epochs = 1000
           node_split = random
           prefetch = 1
+          threads = 1
           seed = 1
           store_path = "{{storePath.Replace("\\", "\\\\")}}"
         }
