@@ -37,7 +37,7 @@ public static partial class CtlCommand
                 Description = "A cluster node, akka.tcp://graphactors@HOST:PORT or HOST:PORT (repeatable; default: GA_SEEDS, else 127.0.0.1:4053)",
                 Recursive = true,
             },
-            new Option<bool>("--json") { Description = "Print JSON for scripts (one object; `cluster tail`: one object per line)", Recursive = true },
+            new Option<bool>("--json") { Description = "Print JSON for scripts (one object; `cluster tail`, `train status --watch`: one object per line)", Recursive = true },
             new Option<string>("--timeout")
             {
                 Description = "How long to wait for the cluster: seconds, or with a unit (500ms, 5s, 1m)", DefaultValueFactory = _ => "5s", Recursive = true,

@@ -237,7 +237,14 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
             Sender.Tell(new CommandResult(false, problem));
             return;
         }
-        _log.Info("ctl: {0} to the training coordinator", command);
+        // `train status --watch` asks every second: queries only at debug level.
+        // (A StartJob would print the whole training file: the job id says enough.)
+        switch (command)
+        {
+            case GetJobStatus: _log.Debug("ctl: {0} to the training coordinator", command); break;
+            case StartJob m: _log.Info("ctl: StartJob '{0}' to the training coordinator", m.JobId); break;
+            default: _log.Info("ctl: {0} to the training coordinator", command); break;
+        }
         _coordinator.Tell(command, Sender);
     }
 
