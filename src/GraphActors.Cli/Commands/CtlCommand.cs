@@ -1,6 +1,7 @@
 // graphactors ctl: control a running cluster (Petabridge.Cmd-style palettes) through a ClusterClient.
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GraphActors.Contracts.Protocols;
@@ -9,7 +10,7 @@ using static GraphActors.Contracts.Protocols.CommandProtocol;
 
 namespace GraphActors.Cli.Commands;
 
-public static class CtlCommand
+public static partial class CtlCommand
 {
     /// <summary>Exit codes: done; the cluster refused or could not do it; bad usage; no answer within the timeout.</summary>
     public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3;
@@ -22,6 +23,8 @@ public static class CtlCommand
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // Terminal and script output, never HTML: times keep their '+00:00' and paths their characters.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private sealed record Globals(Option<string[]> Contact, Option<bool> Json, Option<string> Timeout, Option<string> Bind, Option<bool> Verbose);
@@ -34,7 +37,7 @@ public static class CtlCommand
                 Description = "A cluster node, akka.tcp://graphactors@HOST:PORT or HOST:PORT (repeatable; default: GA_SEEDS, else 127.0.0.1:4053)",
                 Recursive = true,
             },
-            new Option<bool>("--json") { Description = "Print JSON for scripts (one object; `cluster tail`: one object per line)", Recursive = true },
+            new Option<bool>("--json") { Description = "Print JSON for scripts (one object; `cluster tail`, `train status --watch`: one object per line)", Recursive = true },
             new Option<string>("--timeout")
             {
                 Description = "How long to wait for the cluster: seconds, or with a unit (500ms, 5s, 1m)", DefaultValueFactory = _ => "5s", Recursive = true,
@@ -46,11 +49,14 @@ public static class CtlCommand
             },
             new Option<bool>("--verbose") { Description = "Show the client's Akka log", Recursive = true });
 
-        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`");
+        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`, " +
+                                     "`train start|status|stop|resume`, `checkpoints list`, `model export`");
         foreach (var o in new Option[] { g.Contact, g.Json, g.Timeout, g.Bind, g.Verbose }) ctl.Options.Add(o);
         ctl.Subcommands.Add(ClusterPalette(g));
         ctl.Subcommands.Add(PartitionsPalette(g));
-        // The `train start|status|stop|resume`, `checkpoints list` and `model export` palettes join here with the coordinator.
+        ctl.Subcommands.Add(TrainPalette(g));
+        ctl.Subcommands.Add(CheckpointsPalette(g));
+        ctl.Subcommands.Add(ModelPalette(g));
         return ctl;
     }
 
@@ -135,7 +141,7 @@ public static class CtlCommand
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUnreachable;
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or FileNotFoundException or DirectoryNotFoundException)
         {
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUsage;

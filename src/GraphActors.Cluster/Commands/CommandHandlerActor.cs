@@ -1,10 +1,12 @@
-// Answers `graphactors ctl` on every node: membership, leave/down, a membership stream, and the partition table.
+// Answers `graphactors ctl` on every node: membership, leave/down, a membership stream, the partition table, training jobs and checkpoints.
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Client;
 using Akka.Event;
+using GraphActors.Cluster.Coordination;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 
 namespace GraphActors.Cluster.Commands;
@@ -15,16 +17,23 @@ namespace GraphActors.Cluster.Commands;
 /// <see cref="GetClusterShardingStats"/> to the partition region, then one <see cref="GetPartitionInfo"/> per allocated
 /// partition, correlated by request id, and sent back when all have answered or the query's timer fires.
 /// Membership subscribers (the cluster client's response tunnels) are watched and dropped when they stop.
+/// Training commands and status queries are forwarded to the coordinator proxy, so the coordinator answers the client
+/// directly; with no member of the coordinator's role up they are refused at once instead of buffered by the proxy.
+/// Each checkpoint listing or model export runs in a <see cref="CheckpointsQueryActor"/> child, on this node's filesystem.
 /// </summary>
 public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
 {
     private sealed record PartitionsTimedOut(long Query) : INoSerializationVerificationNeeded;
 
     private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(200), MaxTimeout = TimeSpan.FromSeconds(60);
+    // Copying a large model may take a while; the client's --timeout decides, within this bound.
+    private static readonly TimeSpan MaxFileWork = TimeSpan.FromMinutes(10);
 
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _partitionRegion;
+    private readonly ICanTell _coordinator;
+    private readonly string _coordinatorRole;
     private readonly Dictionary<Address, long> _upSince = new();
     private readonly HashSet<IActorRef> _subscribers = new();
     private readonly Dictionary<long, (PartitionsQuery Query, IActorRef ReplyTo)> _queries = new();
@@ -35,9 +44,11 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     private readonly PartitionRates _rates = new();
     private long _nextId;
 
-    public CommandHandlerActor(IActorRef partitionRegion)
+    public CommandHandlerActor(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole)
     {
         _partitionRegion = partitionRegion;
+        _coordinator = coordinator;
+        _coordinatorRole = coordinatorRole;
 
         Receive<GetClusterState>(_ => Sender.Tell(State()));
         Receive<LeaveMember>(m => Sender.Tell(Change(m.Address, "leave", a => _cluster.Leave(a),
@@ -64,11 +75,19 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         Receive<ClusterShardingStats>(OnShardingStats);
         Receive<IPartitionResponse>(OnPartitionResponse);
         Receive<PartitionsTimedOut>(t => FinishPartitionsQuery(t.Query, timedOut: true));
+
+        Receive<StartJob>(ToCoordinator);
+        Receive<StopJob>(ToCoordinator);
+        Receive<ResumeJob>(ToCoordinator);
+        Receive<GetJobStatus>(ToCoordinator);
+        Receive<ListCheckpoints>(m => Query(m, m.TimeoutMs));
+        Receive<ExportModel>(m => Query(m, m.TimeoutMs));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef partitionRegion) => Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion));
+    public static Props Props(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole) =>
+        Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion, coordinator, coordinatorRole));
 
     protected override void PreStart() =>
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
@@ -209,6 +228,44 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         entry.ReplyTo.Tell(result);
     }
 
+    // ---- training jobs and checkpoints ----
+
+    private void ToCoordinator(ICoordinatorCommand command)
+    {
+        if (CoordinatorMissing() is { } problem)
+        {
+            Sender.Tell(new CommandResult(false, problem));
+            return;
+        }
+        // `train status --watch` asks every second: queries only at debug level.
+        // (A StartJob would print the whole training file: the job id says enough.)
+        switch (command)
+        {
+            case GetJobStatus: _log.Debug("ctl: {0} to the training coordinator", command); break;
+            case StartJob m: _log.Info("ctl: StartJob '{0}' to the training coordinator", m.JobId); break;
+            default: _log.Info("ctl: {0} to the training coordinator", command); break;
+        }
+        _coordinator.Tell(command, Sender);
+    }
+
+    private void Query(object request, long timeoutMs)
+    {
+        if (request is ListCheckpoints { Directory.Length: 0 } or ExportModel { Directory.Length: 0 } && CoordinatorMissing() is { } problem)
+        {
+            Sender.Tell(request is ExportModel x
+                ? new ModelExported(false, problem, x.JobId, -1, "", x.OutDir, "", 0, _cluster.SelfAddress.ToString())
+                : new CheckpointsResult(((ListCheckpoints)request).JobId, "", _cluster.SelfAddress.ToString(), "", -1, -1, [], problem));
+            return;
+        }
+        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(timeoutMs, MinTimeout.TotalMilliseconds, MaxFileWork.TotalMilliseconds));
+        Context.ActorOf(CheckpointsQueryActor.Props(request, Sender, _coordinator, _cluster.SelfAddress.ToString(), timeout));
+    }
+
+    // The singleton proxy buffers while no node can host the coordinator: say so instead of letting the client time out.
+    private string? CoordinatorMissing() =>
+        _cluster.State.Members.Any(m => m.Status == MemberStatus.Up && m.HasRole(_coordinatorRole)) ? null
+            : $"no member with role '{_coordinatorRole}' is up, so no training coordinator runs (it lives on the oldest '{_coordinatorRole}' node)";
+
     private string NodeOf(Address a) => (a.HasLocalScope ? _cluster.SelfAddress : a).ToString();
 
     private static string TimerKey(long query) => $"partitions-{query}";
@@ -220,10 +277,13 @@ public static class CommandHandlerRegistration
     /// <summary>
     /// Starts <see cref="CommandHandlerActor"/> at <see cref="Names.CommandHandlerPath"/>, talking to the partition region
     /// or proxy started on this node, and makes it reachable for <c>graphactors ctl</c> through the receptionist.
+    /// Training commands go to the coordinator proxy every node starts at <c>/user/training-coordinator-proxy</c>.
     /// </summary>
     public static IActorRef StartCommandHandler(this ActorSystem system, IActorRef partitionRegion)
     {
-        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion), Names.CommandHandler);
+        var coordinator = system.ActorSelection("/user/" + Names.TrainingCoordinatorProxy);
+        var role = CoordinatorSettings.Create(system.Settings.Config).Role;
+        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion, coordinator, role), Names.CommandHandler);
         ClusterClientReceptionist.Get(system).RegisterService(handler);
         return handler;
     }

@@ -102,6 +102,8 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         Command<ResumeJob>(m => Handle(m, null));
         Command<StopJob>(m => Handle(m, null));
         Command<GetJobStatus>(m => Handle(m, null));
+        // `graphactors ctl checkpoints list` / `model export` find the job's checkpoint directory and metric here.
+        Command<CommandProtocol.GetJobConfig>(_ => Sender.Tell(new CommandProtocol.JobConfigResult(_state.JobId, _state.State, _state.Config)));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of the training coordinator failed; recovery replays more events"));
         Command<DeleteSnapshotsSuccess>(_ => { });

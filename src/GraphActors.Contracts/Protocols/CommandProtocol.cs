@@ -1,4 +1,6 @@
 // What `graphactors ctl` asks a node's CommandHandler (through the cluster client) and what it answers.
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
 namespace GraphActors.Contracts.Protocols;
 
 /// <summary>
@@ -97,4 +99,94 @@ public static class CommandProtocol
 
     /// <summary>Every partition by number; <paramref name="Problem"/> is non-empty when the shard coordinator itself did not answer.</summary>
     public sealed record PartitionsResult(int Parts, PartitionStatus[] Partitions, string Problem) : IGraphActorsMessage;
+
+    // ---- training jobs ----
+    // `train start|status|stop|resume` send TrainingProtocol's StartJob, GetJobStatus, StopJob and ResumeJob; the
+    // CommandHandler forwards them to the coordinator, whose JobCommandResult / JobStatus come back. When no node with
+    // the coordinator's role is up, the CommandHandler answers a CommandResult that says so instead.
+
+    /// <summary>The job the training coordinator holds (its current or last one), with the whole config it was started with.</summary>
+    public sealed record GetJobConfig : IGraphActorsMessage
+    {
+        public static readonly GetJobConfig Instance = new();
+    }
+
+    /// <summary><paramref name="Config"/> is null while the coordinator has never had a job.</summary>
+    public sealed record JobConfigResult(string JobId, JobState State, TrainingConfig? Config) : IGraphActorsMessage;
+
+    // ---- checkpoints and model export ----
+
+    /// <summary>
+    /// The checkpoints of a job, read from the answering node's filesystem: <paramref name="Directory"/> when given
+    /// (a job's checkpoint directory, <c>&lt;checkpoint_dir&gt;/&lt;job&gt;</c>), else the coordinator's job's. An empty
+    /// <paramref name="JobId"/> means the coordinator's job. The node asks the coordinator within <paramref name="TimeoutMs"/>.
+    /// </summary>
+    public sealed record ListCheckpoints(string JobId, string Directory, long TimeoutMs) : IGraphActorsMessage;
+
+    /// <summary>
+    /// One <c>epoch-NNNN</c> checkpoint: its manifest's metrics (parallel arrays), whether every file's sha256 matches the
+    /// manifest (<paramref name="Problem"/> says why not), its size in bytes and when it was written (Unix ms, 0: unknown).
+    /// </summary>
+    public sealed record CheckpointInfo(
+        int Epoch,
+        string Path,
+        string[] MetricNames,
+        double[] MetricValues,
+        bool Verified,
+        string Problem,
+        long Bytes,
+        long CreatedUnixMs)
+    {
+        // Arrays by content: two readings of the same checkpoint are equal.
+        public bool Equals(CheckpointInfo? other) =>
+            other is not null && Epoch == other.Epoch && Path == other.Path && MetricNames.AsSpan().SequenceEqual(other.MetricNames)
+            && MetricValues.AsSpan().SequenceEqual(other.MetricValues) && Verified == other.Verified && Problem == other.Problem
+            && Bytes == other.Bytes && CreatedUnixMs == other.CreatedUnixMs;
+
+        public override int GetHashCode() => HashCode.Combine(Epoch, Path, Verified, Bytes, CreatedUnixMs);
+    }
+
+    /// <summary>
+    /// The checkpoints by epoch, as <paramref name="Node"/> read them under <paramref name="Directory"/>.
+    /// <paramref name="LastEpoch"/> is the newest verified one, <paramref name="BestEpoch"/> the verified one with the highest
+    /// <paramref name="EvalMetric"/> (−1: none). <paramref name="Problem"/> is non-empty when the listing could not be made.
+    /// </summary>
+    public sealed record CheckpointsResult(
+        string JobId,
+        string Directory,
+        string Node,
+        string EvalMetric,
+        int LastEpoch,
+        int BestEpoch,
+        CheckpointInfo[] Checkpoints,
+        string Problem) : IGraphActorsMessage;
+
+    /// <summary>Which checkpoint <see cref="ExportModel"/> takes.</summary>
+    public enum ExportChoice : byte
+    {
+        /// <summary>The best by the job's evaluation metric (the last when none has it).</summary>
+        Best = 0,
+        Last = 1,
+        /// <summary>The one of <see cref="ExportModel.Epoch"/>.</summary>
+        Epoch = 2,
+    }
+
+    /// <summary>
+    /// Copy a checkpoint of the job (chosen as in <see cref="ListCheckpoints"/>) into a self-contained model directory
+    /// <paramref name="OutDir"/> on the answering node, which the inference role loads (<c>POST /models?url=OutDir</c>).
+    /// </summary>
+    public sealed record ExportModel(string JobId, string Directory, ExportChoice Choice, int Epoch, string OutDir, long TimeoutMs)
+        : IGraphActorsMessage;
+
+    /// <summary>The outcome of an export: on success the epoch exported, from where, and the model file's sha256 and size.</summary>
+    public sealed record ModelExported(
+        bool Ok,
+        string Message,
+        string JobId,
+        int Epoch,
+        string Source,
+        string OutDir,
+        string ModelSha256,
+        long Bytes,
+        string Node) : IGraphActorsMessage;
 }

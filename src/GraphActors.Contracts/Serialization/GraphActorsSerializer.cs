@@ -396,6 +396,13 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string MembershipEventManifest = "CME";
     internal const string GetPartitionsManifest = "CGP";
     internal const string PartitionsResultManifest = "CPR";
+    // Training jobs, checkpoints and model export ("CT…").
+    internal const string GetJobConfigManifest = "CTC";
+    internal const string JobConfigResultManifest = "CTJ";
+    internal const string ListCheckpointsManifest = "CTL";
+    internal const string CheckpointsResultManifest = "CTR";
+    internal const string ExportModelManifest = "CTX";
+    internal const string ModelExportedManifest = "CTE";
 
     private static string? CommandManifest(object o) => o switch
     {
@@ -410,6 +417,12 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         MembershipEvent => MembershipEventManifest,
         GetPartitions => GetPartitionsManifest,
         PartitionsResult => PartitionsResultManifest,
+        GetJobConfig => GetJobConfigManifest,
+        JobConfigResult => JobConfigResultManifest,
+        ListCheckpoints => ListCheckpointsManifest,
+        CheckpointsResult => CheckpointsResultManifest,
+        ExportModel => ExportModelManifest,
+        ModelExported => ModelExportedManifest,
         _ => null,
     };
 
@@ -417,7 +430,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     {
         switch (obj)
         {
-            case GetClusterState or SubscribeMembership or UnsubscribeMembership:
+            case GetClusterState or SubscribeMembership or UnsubscribeMembership or GetJobConfig:
                 break;
             case ClusterStateResult m:
                 w.String(m.SelfAddress); w.String(m.Leader);
@@ -451,6 +464,32 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                     w.Long(BitConverter.DoubleToInt64Bits(p.RequestsPerSecond)); w.String(p.Problem);
                 }
                 w.String(m.Problem);
+                break;
+            case JobConfigResult m:
+                w.String(m.JobId); w.Byte((byte)m.State); w.Byte(m.Config is null ? (byte)0 : (byte)1);
+                if (m.Config is not null) Config(ref w, m.Config);
+                break;
+            case ListCheckpoints m:
+                w.String(m.JobId); w.String(m.Directory); w.Long(m.TimeoutMs);
+                break;
+            case CheckpointsResult m:
+                w.String(m.JobId); w.String(m.Directory); w.String(m.Node); w.String(m.EvalMetric); w.Int(m.LastEpoch); w.Int(m.BestEpoch);
+                w.Int(m.Checkpoints.Length);
+                foreach (var c in m.Checkpoints)
+                {
+                    w.Int(c.Epoch); w.String(c.Path); Strings(ref w, c.MetricNames);
+                    w.Int(c.MetricValues.Length);
+                    foreach (var v in c.MetricValues) w.Long(BitConverter.DoubleToInt64Bits(v));
+                    w.Byte(c.Verified ? (byte)1 : (byte)0); w.String(c.Problem); w.Long(c.Bytes); w.Long(c.CreatedUnixMs);
+                }
+                w.String(m.Problem);
+                break;
+            case ExportModel m:
+                w.String(m.JobId); w.String(m.Directory); w.Byte((byte)m.Choice); w.Int(m.Epoch); w.String(m.OutDir); w.Long(m.TimeoutMs);
+                break;
+            case ModelExported m:
+                w.Byte(m.Ok ? (byte)1 : (byte)0); w.String(m.Message); w.String(m.JobId); w.Int(m.Epoch); w.String(m.Source); w.String(m.OutDir);
+                w.String(m.ModelSha256); w.Long(m.Bytes); w.String(m.Node);
                 break;
             default:
                 throw Unknown(obj);
@@ -488,6 +527,37 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                         BitConverter.Int64BitsToDouble(r.Long()), r.String());
                 return new PartitionsResult(parts, partitions, r.String());
             }
+            case GetJobConfigManifest: return new GetJobConfig();
+            case JobConfigResultManifest:
+            {
+                var job = r.String();
+                var state = (JobState)r.Byte();
+                return new JobConfigResult(job, state, r.Byte() != 0 ? Config(ref r) : null);
+            }
+            case ListCheckpointsManifest: return new ListCheckpoints(r.String(), r.String(), r.Long());
+            case CheckpointsResultManifest:
+            {
+                var job = r.String();
+                var directory = r.String();
+                var node = r.String();
+                var metric = r.String();
+                var last = r.Int();
+                var best = r.Int();
+                var checkpoints = new CheckpointInfo[Count(ref r)];
+                for (var i = 0; i < checkpoints.Length; i++)
+                {
+                    var epoch = r.Int();
+                    var path = r.String();
+                    var names = Strings(ref r);
+                    var values = new double[Count(ref r)];
+                    for (var v = 0; v < values.Length; v++) values[v] = BitConverter.Int64BitsToDouble(r.Long());
+                    checkpoints[i] = new CheckpointInfo(epoch, path, names, values, r.Byte() != 0, r.String(), r.Long(), r.Long());
+                }
+                return new CheckpointsResult(job, directory, node, metric, last, best, checkpoints, r.String());
+            }
+            case ExportModelManifest: return new ExportModel(r.String(), r.String(), (ExportChoice)r.Byte(), r.Int(), r.String(), r.Long());
+            case ModelExportedManifest:
+                return new ModelExported(r.Byte() != 0, r.String(), r.String(), r.Int(), r.String(), r.String(), r.String(), r.Long(), r.String());
             default:
                 throw new SerializationException(
                     $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know.");

@@ -38,6 +38,7 @@ public sealed class CtlClusterFixture : IAsyncLifetime
     }
 }
 
+[Collection(MultiNodeCollection.Name)]
 public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClusterFixture>
 {
     private static readonly TimeSpan Wait = CtlClusterFixture.Wait;
@@ -169,6 +170,19 @@ public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClust
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.False(run.Json.GetProperty("ok").GetBoolean());
         Assert.Contains("is not a member", run.Json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Train_commands_without_a_trainer_node_are_refused_at_once_naming_the_missing_role()
+    {
+        // Other tests of this class bring trainer nodes that leave again: wait until none is a member.
+        var run = await Eventually(r => r.ExitCode == 1, "refused for want of a trainer node", "train", "status");
+        Assert.Contains("no member with role 'trainer' is up", run.Json.GetProperty("message").GetString());
+
+        var export = await Ctl("model", "export", "--out", Path.Combine(Path.GetTempPath(), $"ga-no-model-{Guid.NewGuid():N}"));
+        Assert.True(export.ExitCode == 1, export.ToString());
+        Assert.False(export.Json.GetProperty("ok").GetBoolean());
+        Assert.Contains("role 'trainer'", export.Json.GetProperty("message").GetString());
     }
 
     [Fact]

@@ -76,6 +76,23 @@ public static class SampleMessages
             new PartitionStatus(2, PartitionState.NotAllocated, "", 0, 0, double.NaN, ""),
         ], ""),
         new PartitionsResult(0, [], "the shard coordinator did not answer within 3 s"),
+        new GetJobConfig(),
+        new JobConfigResult("job-1", JobState.Stopped, Config),
+        new JobConfigResult("", JobState.Idle, null),
+        new ListCheckpoints("job-1", "", 4000),
+        new ListCheckpoints("", "/data/ck/job-0", 800),
+        new CheckpointsResult("job-1", "/data/ck/job-1", "akka.tcp://graphactors@127.0.0.1:4053", "val_accuracy", 1, 0,
+        [
+            new CheckpointInfo(0, "/data/ck/job-1/epoch-0000", ["val_accuracy", "val_loss"], [0.75, double.NaN], true, "", 123_456, 1_700_000_000_123),
+            new CheckpointInfo(1, "/data/ck/job-1/epoch-0001", ["val_accuracy"], [0.5], true, "", 123_999, 1_700_000_060_000),
+            new CheckpointInfo(2, "/data/ck/job-1/epoch-0002", [], [], false, "model.bin is missing ü", 512, 0),
+        ], ""),
+        new CheckpointsResult("job-1", "/data/ck/job-1", "akka.tcp://graphactors@127.0.0.1:4053", "", -1, -1, [], "no checkpoint directory"),
+        new ExportModel("job-1", "", ExportChoice.Best, -1, "/models/job-1", 4000),
+        new ExportModel("", "/data/ck/job-0", ExportChoice.Epoch, 3, "/models/job-0-e3", 600_000),
+        new ModelExported(true, "exported epoch 0 of job 'job-1' to /models/job-1", "job-1", 0, "/data/ck/job-1/epoch-0000", "/models/job-1",
+            "ab12", 98_765, "akka.tcp://graphactors@127.0.0.1:4053"),
+        new ModelExported(false, "--out /models/x exists and is not empty", "job-1", -1, "", "/models/x", "", 0, "akka.tcp://graphactors@127.0.0.1:4053"),
         // ---- training protocol ----
         new StartJob("job-1", Config),
         new StopJob("job-1"),
@@ -146,7 +163,7 @@ public static class SampleMessages
             Assert.Equal(ea.Length, aa.Length);
             for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
         }
-        else if (e is BlockData or TrainingConfig)
+        else if (e is BlockData or TrainingConfig or CheckpointInfo)
             AssertSame(e, a);
         else
             Assert.Equal(e, a);

@@ -1,0 +1,366 @@
+// graphactors ctl: the training palettes — `train start|status|stop|resume`, `checkpoints list`, `model export`.
+using System.CommandLine;
+using System.Globalization;
+using GraphActors.Cluster.Trainers;
+using GraphActors.Contracts.Protocols;
+using Spectre.Console;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Cli.Commands;
+
+public static partial class CtlCommand
+{
+    private static readonly TimeSpan WatchEvery = TimeSpan.FromSeconds(1);
+
+    // The node answers within this share of our timeout, so its answer (naming what it waited for) arrives before ours expires.
+    private const double NodeShareOfTimeout = 0.8;
+
+    private static Command TrainPalette(Globals g)
+    {
+        var train = new Command("train", "The training job, through the cluster's training coordinator: start, status, stop, resume");
+
+        var config = new Option<string>("--config") { Description = "HOCON file with a `training { … }` block (see hocon/training.hocon)", Required = true };
+        var store = new Option<string?>("--store") { Description = "Partition store directory, as the nodes see it (default: the file's store_path)" };
+        var startJob = new Option<string?>("--job") { Description = "The job id (default: job-<yyyyMMdd-HHmmss>, UTC)" };
+        var checkpointDir = new Option<string?>("--checkpoint-dir")
+        {
+            Description = "Where epoch checkpoints go, as <dir>/<job>/epoch-NNNN (default: the file's checkpoint_dir, else ./runs)",
+        };
+        var start = new Command("start", "Start a training job from a HOCON file; exit 1 when the coordinator refuses it (e.g. another job runs)");
+        foreach (var o in new Option[] { config, store, startJob, checkpointDir }) start.Options.Add(o);
+        start.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var path = pr.GetValue(config)!;
+            var file = TrainingHocon.Load(path);
+            var storePath = pr.GetValue(store) ?? file.StorePath
+                ?? throw new ArgumentException($"{path}: no partition store: pass --store or set training.store_path.");
+            var job = JobId(pr.GetValue(startJob) ?? $"job-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+            var checkpoints = Path.GetFullPath(pr.GetValue(checkpointDir) ?? file.Config.CheckpointDir ?? "runs");
+            var answer = await client.Request<object>(new StartJob(job, TrainingHocon.ToJob(file, Path.GetFullPath(storePath), checkpoints)), o.Timeout, ct);
+            return JobAnswer(answer, job, o);
+        }));
+
+        var statusJob = new Option<string?>("--job") { Description = "The job to show (default: the coordinator's current or last job)" };
+        var watch = new Option<bool>("--watch") { Description = "Refresh every second until the job is no longer running (--json: one object per line)" };
+        var status = new Command("status", "The job: state, epoch, round, step, loss, metrics, best epoch, last checkpoint, ETA, trainers");
+        status.Options.Add(statusJob);
+        status.Options.Add(watch);
+        status.SetAction((pr, ct) => Run(pr, g, ct, (client, o) => Status(client, o, pr.GetValue(statusJob), pr.GetValue(watch), ct)));
+
+        var stopJob = new Option<string?>("--job") { Description = "The job to stop (default: the coordinator's current job)" };
+        var stop = new Command("stop", "Stop the running job after telling its trainers; it can resume later from its last completed epoch");
+        stop.Options.Add(stopJob);
+        stop.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var (job, refusal) = pr.GetValue(stopJob) is { } given ? (JobId(given), null) : await CurrentJob(client, o, ct);
+            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new StopJob(job), o.Timeout, ct), job, o);
+        }));
+
+        var resumeJob = new Option<string?>("--job") { Description = "The job to resume (default: the coordinator's current job)" };
+        var resume = new Command("resume", "Continue a stopped or failed job from the epoch after its last completed one");
+        resume.Options.Add(resumeJob);
+        resume.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var (job, refusal) = pr.GetValue(resumeJob) is { } given ? (JobId(given), null) : await CurrentJob(client, o, ct);
+            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new ResumeJob(job), o.Timeout, ct), job, o);
+        }));
+
+        foreach (var c in new[] { start, status, stop, resume }) train.Subcommands.Add(c);
+        return train;
+    }
+
+    private static Command CheckpointsPalette(Globals g)
+    {
+        var checkpoints = new Command("checkpoints", "A job's epoch checkpoints, read by the answering node: list");
+        var job = new Option<string?>("--job") { Description = "The job (default: the coordinator's current or last job)" };
+        var dir = new Option<string?>("--dir")
+        {
+            Description = "A job's checkpoint directory (<checkpoint_dir>/<job>) on the answering node, instead of asking the coordinator",
+        };
+        var list = new Command("list", "Every epoch checkpoint with its metrics, sha256 check, size and time; the last and the best marked");
+        list.Options.Add(job);
+        list.Options.Add(dir);
+        list.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var ask = new ListCheckpoints(OptionalJob(pr.GetValue(job)), FullOrEmpty(pr.GetValue(dir)), NodeTimeoutMs(o));
+            var result = await client.Request<CheckpointsResult>(ask, o.Timeout, ct);
+            if (o.Json) WriteJson(ToJson(result));
+            else RenderCheckpoints(result);
+            return result.Problem.Length == 0 ? ExitOk : ExitRefused;
+        }));
+        checkpoints.Subcommands.Add(list);
+        return checkpoints;
+    }
+
+    private static Command ModelPalette(Globals g)
+    {
+        var model = new Command("model", "Trained models: export");
+        var job = new Option<string?>("--job") { Description = "The job (default: the coordinator's current or last job)" };
+        var dir = new Option<string?>("--dir") { Description = "A job's checkpoint directory on the answering node, instead of asking the coordinator" };
+        var epoch = new Option<int?>("--epoch") { Description = "Export this epoch's checkpoint" };
+        var best = new Option<bool>("--best") { Description = "Export the best checkpoint by the job's evaluation metric (the default)" };
+        var last = new Option<bool>("--last") { Description = "Export the newest checkpoint" };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "The model directory to write (new or empty), on the answering node; load it with POST /models?url=<dir>", Required = true,
+        };
+        var export = new Command("export", "Copy a checkpoint (sha256 checked) into a model directory the inference role serves");
+        foreach (var o in new Option[] { job, dir, epoch, best, last, outDir }) export.Options.Add(o);
+        export.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var n = pr.GetValue(epoch);
+            var picks = (n is null ? 0 : 1) + (pr.GetValue(best) ? 1 : 0) + (pr.GetValue(last) ? 1 : 0);
+            if (picks > 1) throw new ArgumentException("--epoch, --best and --last exclude each other: name at most one.");
+            if (n < 0) throw new ArgumentException($"--epoch {n}: epochs count from 0.");
+            var choice = n is not null ? ExportChoice.Epoch : pr.GetValue(last) ? ExportChoice.Last : ExportChoice.Best;
+            var ask = new ExportModel(OptionalJob(pr.GetValue(job)), FullOrEmpty(pr.GetValue(dir)), choice, n ?? -1,
+                Path.GetFullPath(pr.GetValue(outDir)!), NodeTimeoutMs(o));
+            var result = await client.Request<ModelExported>(ask, o.Timeout, ct);
+            if (o.Json) WriteJson(ToJson(result));
+            else RenderExport(result);
+            return result.Ok ? ExitOk : ExitRefused;
+        }));
+        model.Subcommands.Add(export);
+        return model;
+    }
+
+    // ---- running the training commands ----
+
+    private static long NodeTimeoutMs(Options o) => (long)(o.Timeout.TotalMilliseconds * NodeShareOfTimeout);
+
+    private static string FullOrEmpty(string? path) => string.IsNullOrWhiteSpace(path) ? "" : Path.GetFullPath(path);
+
+    private static string OptionalJob(string? job) => job is null ? "" : JobId(job);
+
+    // A job id names a folder under the checkpoint directory: one plain path segment.
+    private static string JobId(string job)
+    {
+        var j = job.Trim();
+        if (j.Length == 0 || j is "." or ".." || j.IndexOfAny(['/', '\\', ':']) >= 0 || j.Any(char.IsControl))
+            throw new ArgumentException($"--job '{job}' is not a usable job id: it names a folder, so no '/', '\\', ':' and not '.' or '..'.");
+        return j;
+    }
+
+    /// <summary>The coordinator's current job, or why there is none (no job yet, or no coordinator).</summary>
+    private static async Task<(string? Job, string? Refusal)> CurrentJob(CtlClient client, Options o, CancellationToken ct)
+    {
+        var answer = await client.Request<object>(new GetJobStatus(), o.Timeout, ct);
+        return answer switch
+        {
+            JobStatus { JobId.Length: > 0 } s => (s.JobId, null),
+            JobStatus => (null, "the training coordinator has no job: start one with `ctl train start --config FILE`"),
+            CommandResult r => (null, r.Message),
+            _ => throw new InvalidOperationException($"The cluster answered GetJobStatus with {answer.GetType().Name}."),
+        };
+    }
+
+    private static int Refused(Options o, string job, string message)
+    {
+        if (o.Json) WriteJson(new { job = job.Length > 0 ? job : null, accepted = false, state = (string?)null, message });
+        else AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+        return ExitRefused;
+    }
+
+    private static int JobAnswer(object answer, string job, Options o)
+    {
+        switch (answer)
+        {
+            case JobCommandResult r:
+                if (o.Json) WriteJson(new { job = r.JobId, accepted = r.Accepted, state = r.State, message = r.Message });
+                else AnsiConsole.MarkupLine(r.Accepted ? $"[green]{Markup.Escape(r.Message)}[/]" : $"[red]{Markup.Escape(r.Message)}[/]");
+                return r.Accepted ? ExitOk : ExitRefused;
+            case CommandResult r:
+                return Refused(o, job, r.Message);
+            default:
+                throw new InvalidOperationException($"The cluster answered a job command with {answer.GetType().Name}.");
+        }
+    }
+
+    private static async Task<int> Status(CtlClient client, Options o, string? job, bool watch, CancellationToken ct)
+    {
+        var asked = OptionalJob(job);
+        var first = true;
+        while (true)
+        {
+            var answer = await client.Request<object>(new GetJobStatus(asked), o.Timeout, ct);
+            if (answer is CommandResult refused) return Refused(o, asked, refused.Message);
+            if (answer is not JobStatus s) throw new InvalidOperationException($"The cluster answered GetJobStatus with {answer.GetType().Name}.");
+            if (asked.Length > 0 && s.JobId != asked)
+                return Refused(o, asked, s.Reason.Length > 0 ? s.Reason : $"no job '{asked}': the coordinator holds '{s.JobId}'");
+            if (o.Json) WriteJson(ToJson(s));
+            else if (first || !watch || s.State != JobState.Running) RenderStatus(s);
+            else AnsiConsole.MarkupLine(StatusLine(s));
+            first = false;
+            if (!watch || s.State != JobState.Running) return ExitOk;
+            await Task.Delay(WatchEvery, ct);
+        }
+    }
+
+    // ---- output ----
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    private static object ToJson(JobStatus s) => new
+    {
+        job = s.JobId.Length > 0 ? s.JobId : null,
+        state = s.State,
+        epoch = s.Epoch,
+        lastCompletedEpoch = s.LastCompletedEpoch,
+        round = s.Round,
+        step = s.Step,
+        loss = Finite(s.LastLoss),
+        metrics = Metrics(s.MetricNames, s.MetricValues.Select(v => (double)v).ToArray()),
+        bestMetric = Finite(s.BestMetric),
+        bestEpoch = s.BestEpoch,
+        lastCheckpoint = s.LastCheckpointPath.Length > 0 ? new { path = s.LastCheckpointPath, sha256 = s.LastCheckpointSha256 } : null,
+        etaSeconds = s.EtaSeconds >= 0 ? s.EtaSeconds : (double?)null,
+        trainers = s.Trainers,
+        reason = s.Reason.Length > 0 ? s.Reason : null,
+    };
+
+    private static Dictionary<string, double?> Metrics(string[] names, double[] values)
+    {
+        var d = new Dictionary<string, double?>(names.Length);
+        for (var i = 0; i < names.Length && i < values.Length; i++) d[names[i]] = Finite(values[i]);
+        return d;
+    }
+
+    private static object ToJson(CheckpointsResult r) => new
+    {
+        job = r.JobId.Length > 0 ? r.JobId : null,
+        directory = r.Directory.Length > 0 ? r.Directory : null,
+        node = r.Node,
+        evalMetric = r.EvalMetric.Length > 0 ? r.EvalMetric : null,
+        last = r.LastEpoch >= 0 ? r.LastEpoch : (int?)null,
+        best = r.BestEpoch >= 0 ? r.BestEpoch : (int?)null,
+        checkpoints = r.Checkpoints.Select(c => new
+        {
+            epoch = c.Epoch,
+            path = c.Path,
+            metrics = Metrics(c.MetricNames, c.MetricValues),
+            verified = c.Verified,
+            problem = c.Problem.Length > 0 ? c.Problem : null,
+            bytes = c.Bytes,
+            createdUtc = c.CreatedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedUnixMs).ToString("o", CultureInfo.InvariantCulture) : null,
+            last = c.Epoch == r.LastEpoch,
+            best = c.Epoch == r.BestEpoch,
+        }).ToArray(),
+        problem = r.Problem.Length > 0 ? r.Problem : null,
+    };
+
+    private static object ToJson(ModelExported r) => new
+    {
+        ok = r.Ok,
+        message = r.Message,
+        job = r.JobId.Length > 0 ? r.JobId : null,
+        epoch = r.Ok ? r.Epoch : (int?)null,
+        source = r.Source.Length > 0 ? r.Source : null,
+        @out = r.OutDir,
+        modelSha256 = r.ModelSha256.Length > 0 ? r.ModelSha256 : null,
+        bytes = r.Bytes,
+        node = r.Node,
+    };
+
+    private static string Num(double v, string format = "0.####") =>
+        double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    private static string Eta(double seconds)
+    {
+        if (seconds < 0) return "unknown";
+        var t = TimeSpan.FromSeconds(Math.Round(seconds));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:00}m {t.Seconds:00}s" : t.TotalMinutes >= 1 ? $"{t.Minutes}m {t.Seconds:00}s" : $"{t.Seconds}s";
+    }
+
+    private static string StateMarkup(JobState s) => s switch
+    {
+        JobState.Running => "[green]Running[/]",
+        JobState.Finished => "[blue]Finished[/]",
+        JobState.Idle => "[grey]Idle[/]",
+        JobState.Stopped => "[yellow]Stopped[/]",
+        _ => $"[red]{s}[/]",
+    };
+
+    private static void RenderStatus(JobStatus s)
+    {
+        if (s.JobId.Length == 0)
+        {
+            AnsiConsole.MarkupLine("[grey]the training coordinator has no job yet[/]");
+            return;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        void Row(string key, string value) => grid.AddRow($"[bold]{key}[/]", value);
+        Row("job", Markup.Escape(s.JobId));
+        Row("state", StateMarkup(s.State) + (s.Reason.Length > 0 ? $" ({Markup.Escape(s.Reason)})" : ""));
+        Row("epoch", s.Epoch.ToString(inv) + (s.LastCompletedEpoch >= 0 ? $" (last completed {s.LastCompletedEpoch.ToString(inv)})" : " (none completed yet)"));
+        Row("round / step", $"{s.Round.ToString(inv)} / {s.Step.ToString(inv)}");
+        Row("loss", Num(s.LastLoss));
+        Row("metrics", s.MetricNames.Length == 0 ? "[grey]-[/]"
+            : Markup.Escape(string.Join(", ", s.MetricNames.Select((n, i) => $"{n} {(i < s.MetricValues.Length ? Num(s.MetricValues[i]) : "-")}"))));
+        Row("best", s.BestEpoch >= 0 ? $"{Num(s.BestMetric)} at epoch {s.BestEpoch.ToString(inv)}" : "[grey]-[/]");
+        Row("last checkpoint", s.LastCheckpointPath.Length > 0
+            ? $"{Markup.Escape(s.LastCheckpointPath)} [grey](sha256 {Markup.Escape(Abbrev(s.LastCheckpointSha256))})[/]" : "[grey]-[/]");
+        Row("ETA", s.State == JobState.Running ? Eta(s.EtaSeconds) : "[grey]-[/]");
+        Row("trainers", s.Trainers.Length == 0 ? "[yellow]none registered[/]"
+            : Markup.Escape($"{s.Trainers.Length}: {string.Join(", ", s.Trainers.Select(ShortActor))}"));
+        AnsiConsole.Write(grid);
+    }
+
+    private static string StatusLine(JobStatus s)
+    {
+        var at = DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        var metrics = string.Join(" ", s.MetricNames.Select((n, i) => $"{n} {(i < s.MetricValues.Length ? Num(s.MetricValues[i]) : "-")}"));
+        return $"{at}  {Markup.Escape(s.JobId)}  {StateMarkup(s.State)}  epoch {s.Epoch}  round {s.Round}  step {s.Step}  loss {Num(s.LastLoss)}" +
+               (metrics.Length > 0 ? "  " + Markup.Escape(metrics) : "") + $"  ETA {Eta(s.EtaSeconds)}  trainers {s.Trainers.Length}";
+    }
+
+    // A trainer id is its actor path; the table shows the node and the actor name.
+    private static string ShortActor(string path) => Short(path.Replace("/user/", " /user/", StringComparison.Ordinal));
+
+    private static string Abbrev(string sha) => sha.Length > 12 ? sha[..12] + "…" : sha;
+
+    private static void RenderCheckpoints(CheckpointsResult r)
+    {
+        if (r.Problem.Length > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(r.Problem)}[/]");
+            return;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var table = new Table().Title($"checkpoints of job {Markup.Escape(r.JobId)} on {Markup.Escape(Short(r.Node))}");
+        table.AddColumn(new TableColumn("epoch").RightAligned());
+        table.AddColumn("");
+        table.AddColumn("metrics");
+        table.AddColumn("sha256");
+        table.AddColumn(new TableColumn("size").RightAligned());
+        table.AddColumn("written (UTC)");
+        foreach (var c in r.Checkpoints)
+        {
+            var marks = string.Join(" ", new[] { c.Epoch == r.LastEpoch ? "last" : null, c.Epoch == r.BestEpoch ? "[bold]best[/]" : null }.OfType<string>());
+            var metrics = string.Join(", ", c.MetricNames.Select((n, i) => $"{n} {Num(c.MetricValues[i])}"));
+            table.AddRow(c.Epoch.ToString(inv), marks, Markup.Escape(metrics),
+                c.Verified ? "[green]ok[/]" : $"[red]{Markup.Escape(c.Problem)}[/]", Bytes(c.Bytes),
+                c.CreatedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedUnixMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", inv) : "[grey]-[/]");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]in {Markup.Escape(r.Directory)}/{CheckpointFolderPattern}; best by " +
+                               $"{Markup.Escape(r.EvalMetric.Length > 0 ? r.EvalMetric : "(no metric)")}[/]");
+        if (r.Checkpoints.Length == 0) AnsiConsole.MarkupLine("[yellow]no checkpoint yet[/]");
+    }
+
+    private const string CheckpointFolderPattern = "epoch-NNNN";
+
+    private static void RenderExport(ModelExported r)
+    {
+        if (!r.Ok)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(r.Message)}[/]");
+            return;
+        }
+        AnsiConsole.MarkupLine($"[green]{Markup.Escape(r.Message)}[/]");
+        AnsiConsole.MarkupLine($"  from   {Markup.Escape(r.Source)}");
+        AnsiConsole.MarkupLine($"  model  {Markup.Escape(Path.Combine(r.OutDir, "model.bin"))} ({Bytes(r.Bytes)}, sha256 {Markup.Escape(r.ModelSha256)})");
+        AnsiConsole.MarkupLine($"  serve  curl -X POST \"http://INFERENCE-NODE:8081/models?url={Markup.Escape(Uri.EscapeDataString(r.OutDir))}&model_name=NAME\"");
+    }
+}
