@@ -124,7 +124,7 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     public void Note(string line)
     {
-        lock (_events) _events.AppendLine($"[{_clock.Elapsed.TotalSeconds,7:F1} s] {line}");
+        lock (_events) _events.AppendLine($"[{_clock.Elapsed.TotalSeconds,7:F1} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC] {line}");
     }
 
     public string Events { get { lock (_events) return _events.ToString(); } }
