@@ -46,7 +46,12 @@ public static class PartitionPlacement
             .First().Region;
     }
 
-    /// <summary>The partitions to move now: away from a region that is not their home, when the home is up and has a region.</summary>
+    /// <summary>
+    /// The partitions to move now: away from a region that is not their home, when the home is up and has a region.
+    /// Only away from a region on a live member: a hand-off from a dead or downed node's region waits for acks that
+    /// never come (the shard coordinator's hand-off timeout, 60 s), and requests for the partition wait with it; the
+    /// coordinator re-allocates that region's partitions by itself once the region terminates.
+    /// </summary>
     public static IReadOnlyList<string> Rebalance<TRegion>(IReadOnlyList<PlacementMember> orderedMembers,
         IReadOnlyList<PlacementRegion<TRegion>> regions, IEnumerable<string> rebalanceInProgress, int max)
     {
@@ -54,14 +59,18 @@ public static class PartitionPlacement
         var budget = max - inProgress.Count;
         if (budget <= 0) return [];
         var regionAddresses = regions.Select(r => r.Address).ToHashSet();
+        var live = orderedMembers.Where(m => m.IsUp).Select(m => m.Address).ToHashSet();
         var moves = new List<(int Partition, string Shard)>();
         foreach (var r in regions)
+        {
+            if (!live.Contains(r.Address)) continue;
             foreach (var shard in r.Shards)
             {
                 if (inProgress.Contains(shard) || !int.TryParse(shard, out var p)) continue;
                 var home = Home(p, orderedMembers);
                 if (home is not null && home != r.Address && regionAddresses.Contains(home)) moves.Add((p, shard));
             }
+        }
         return moves.OrderBy(m => m.Partition).Take(budget).Select(m => m.Shard).ToArray();
     }
 }

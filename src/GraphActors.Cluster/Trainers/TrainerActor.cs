@@ -204,6 +204,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             return;
         }
         _work = work;
+        // From its first step (or average) on, the replica is no longer the end of the last completed epoch: this epoch
+        // planned again (the coordinator moved, the job resumed) starts over from the checkpoint, not from mid-epoch.
+        _completedEpoch = -1;
         _log.Info("Trainer starts epoch {0} of job '{1}': {2} seed(s), {3} step(s), averaging every {4}", a.Epoch, a.JobId, seeds.Length, a.Steps, work.K);
         if (seeds.Length == 0)
         {

@@ -62,6 +62,16 @@ public class PartitionPlacementTests
     }
 
     [Fact]
+    public void Nothing_moves_away_from_the_region_of_a_dead_node_it_is_reallocated_when_the_region_terminates()
+    {
+        // 5001 was killed and downed (gone from the members) or is unreachable: its region is still registered.
+        var gone = Members((5000, true));
+        Assert.Empty(PartitionPlacement.Rebalance(gone, [Region(5000, 0), Region(5001, 1)], new HashSet<string>(), 1));
+        var unreachable = Members((5000, true), (5001, false));
+        Assert.Empty(PartitionPlacement.Rebalance(unreachable, [Region(5000, 0), Region(5001, 1)], new HashSet<string>(), 1));
+    }
+
+    [Fact]
     public void With_no_region_at_all_the_requester_is_chosen()
     {
         Assert.Equal("me", PartitionPlacement.Allocate(0, Members((5000, true)), Array.Empty<PlacementRegion<string>>(), "me"));

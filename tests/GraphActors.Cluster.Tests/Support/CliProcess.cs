@@ -11,7 +11,7 @@ internal sealed class CliProcess : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    private const int SigTerm = 15;
+    private const int SigTerm = 15, SigKill = 9;
 
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -95,6 +95,19 @@ internal sealed class CliProcess : IDisposable
         if (!_process.HasExited) kill(_process.Id, SigTerm);
         return WaitForExit(timeout);
     }
+
+    /// <summary>
+    /// <c>kill -9</c>: SIGKILL to the node's process (dotnet runs graphactors.dll in-process, so this is the node itself).
+    /// No CoordinatedShutdown, no leave, nothing flushed: the cluster learns of it only through its failure detector.
+    /// </summary>
+    public Task<int> Kill(TimeSpan timeout)
+    {
+        if (!_process.HasExited && kill(_process.Id, SigKill) != 0)
+            throw new InvalidOperationException($"kill -9 {_process.Id} failed with errno {Marshal.GetLastWin32Error()}.\n{Output}");
+        return WaitForExit(timeout);
+    }
+
+    public int Pid => _process.Id;
 
     public void Dispose()
     {

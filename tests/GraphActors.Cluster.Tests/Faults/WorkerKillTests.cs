@@ -1,0 +1,89 @@
+// kill -9 of a worker process in the middle of an epoch: the job finishes on the survivor, with the right epochs and accuracy.
+using GraphActors.Cluster.Tests.Support;
+using GraphActors.Contracts.Protocols;
+using Xunit.Abstractions;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Cluster.Tests.Faults;
+
+[Collection(nameof(MultiNodeCollection))]
+public sealed class WorkerKillTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task A_worker_killed_mid_epoch_has_its_partition_reloaded_on_the_survivor_and_the_job_finishes_every_epoch_once_within_1_point_of_the_fault_free_run()
+    {
+        await using var cluster = await FaultCluster.StartAsync(TrainingStores.Synthetic, "worker-kill");
+        try
+        {
+            // The run without the fault, on the same cluster, seed and config.
+            Assert.True((await cluster.StartJob("baseline", FaultTraining.Training)).Accepted);
+            var baseline = await cluster.AwaitJob("baseline", JobState.Finished, JobTimeout);
+            cluster.Note($"baseline finished: {FaultCluster.Describe(baseline)}");
+
+            // The victim is the worker WITHOUT the coordinator: this test is about a trainer and a partition going away.
+            var victim = cluster.Youngest;
+            var survivor = cluster.Oldest;
+            var table = await cluster.Partitions();
+            var orphaned = table.Partitions.Where(p => p.Node == victim.Address).Select(p => p.Partition).ToArray();
+            Assert.True(orphaned.Length == 1, $"{victim.Name} should serve one partition: {Table(table)}");
+            var loadsBefore = Loads(cluster.Stdout(survivor), orphaned[0]);
+
+            Assert.True((await cluster.StartJob("fault", FaultTraining.Training)).Accepted);
+            JobStatus? inFlight = null;
+            await cluster.Eventually("epoch 1 of job 'fault' in flight with steps done", JobTimeout, async () =>
+            {
+                inFlight = await cluster.Status("fault");
+                if (inFlight.State != JobState.Running) throw new InvalidOperationException($"job 'fault' is {inFlight.State}: {inFlight.Reason}");
+                return inFlight.Epoch >= 1 && inFlight.LastCompletedEpoch == inFlight.Epoch - 1 && inFlight.Step >= 1;
+            });
+            await victim.Process.Kill(FaultCluster.Ask);
+            var killedAt = cluster.Elapsed;
+            cluster.Note($"kill -9 {victim.Name} (pid {victim.Process.Pid}) at {FaultCluster.Describe(inFlight)}");
+
+            // The orphaned partition is allocated to the survivor and loaded again from the store.
+            await cluster.Eventually($"partition {orphaned[0]} reloaded and serving on {survivor.Name}", JobTimeout, async () =>
+            {
+                var t = await cluster.Partitions();
+                return t.Partitions.Length == 2 && t.Partitions.All(p => p.State == PartitionState.Serving && p.Node == survivor.Address && p.MappedBytes > 0);
+            });
+            var rehosted = cluster.Elapsed - killedAt;
+            cluster.Note($"partition {orphaned[0]} serving on {survivor.Name} {rehosted.TotalSeconds:F1} s after the kill");
+            Assert.True(Loads(cluster.Stdout(survivor), orphaned[0]) > loadsBefore,
+                $"{survivor.Name} did not log loading partition {orphaned[0]} again.\n{cluster.Tails()}");
+
+            var fault = await cluster.AwaitJob("fault", JobState.Finished, JobTimeout);
+            cluster.Note($"fault finished {(cluster.Elapsed - killedAt).TotalSeconds:F1} s after the kill: {FaultCluster.Describe(fault)}");
+
+            Assert.Equal(FaultTraining.Epochs - 1, fault.LastCompletedEpoch);
+            var planned = FaultTraining.AssertEveryEpochCompletedOnce(cluster, "fault");
+            cluster.Note($"epochs planned: [{string.Join(", ", planned)}]");
+            FaultTraining.AssertCheckpoints(cluster, "fault", fault);
+            // The epochs after the kill ran on the survivor alone.
+            Assert.Equal([survivor.Address + "/user/trainer"], fault.Trainers);
+
+            var a = FaultCluster.Metric(baseline, "test_accuracy");
+            var b = FaultCluster.Metric(fault, "test_accuracy");
+            cluster.Note($"test accuracy: {a:F4} without the fault, {b:F4} with it (difference {Math.Abs(a - b) * 100:F2} points)");
+            Assert.True(Math.Abs(a - b) <= 0.01f, $"test accuracy {b:F4} with the kill vs {a:F4} without: more than 1 point apart.\n{cluster.Events}");
+        }
+        finally
+        {
+            output.WriteLine(cluster.Events);
+            output.WriteLine($"full node logs: {cluster.Run}");
+        }
+    }
+
+    private static int Loads(string stdout, int partition)
+    {
+        var needle = $"Partition {partition} loaded from";
+        var n = 0;
+        for (var i = stdout.IndexOf(needle, StringComparison.Ordinal); i >= 0; i = stdout.IndexOf(needle, i + 1, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
+    private static string Table(PartitionsResult t) =>
+        string.Join("; ", t.Partitions.Select(p => $"{p.Partition} {p.State} on {p.Node}")) + (t.Problem.Length > 0 ? $" ({t.Problem})" : "");
+}
