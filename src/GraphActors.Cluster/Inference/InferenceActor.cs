@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Cluster.Sampling;
+using GraphActors.Cluster.Status;
 using GraphActors.Graph.Storage;
 using GraphActors.Sampling;
 using GraphActors.Serving;
@@ -85,6 +86,10 @@ public sealed class InferenceActor : ReceiveActor
         _engine = new InferenceEngine(_store, new TrainingCheckpointLoader(_store), features: null, _settings.Engine);
         var engine = _engine;
         var settings = _settings;
+        // The status page (Status/) rides on the management port; its collector is a child, stopped with this actor.
+        var status = StatusSettings.Create(Context.System);
+        if (status.Enabled)
+            settings = settings with { Serving = settings.Serving with { ConfigureManagement = StatusSource.Start(Context, engine, status).Map } };
         _starting = StartAsync(engine, settings);
         _starting.ContinueWith(t => t.IsCompletedSuccessfully
                 ? (object)new Started(t.Result.InferenceAddress, t.Result.ManagementAddress, t.Result.MetricsAddress, settings.Models.Select(m => m.Name).ToList())

@@ -40,7 +40,7 @@ public sealed class ServingHost : IAsyncDisposable
     public static async Task<ServingHost> StartAsync(InferenceEngine engine, ServingOptions options, CancellationToken cancellationToken = default)
     {
         var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine));
-        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine));
+        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine), options.ConfigureManagement);
         var metrics = Build(options, options.MetricsPort, null, engine, app => MapMetrics(app, engine));
         var apps = new[] { inference, management, metrics };
         var started = new List<WebApplication>();
@@ -62,7 +62,8 @@ public sealed class ServingHost : IAsyncDisposable
         return new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
     }
 
-    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, Action<WebApplication> map)
+    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, Action<WebApplication> map,
+        Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -73,6 +74,7 @@ public sealed class ServingHost : IAsyncDisposable
             else k.Listen(IPAddress.Parse(options.Host), port);
         });
         var app = builder.Build();
+        configure?.Invoke(app);
         if (token is not null)
         {
             var expected = Encoding.UTF8.GetBytes(token);
