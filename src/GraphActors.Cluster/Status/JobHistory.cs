@@ -42,7 +42,8 @@ public sealed class JobHistory(int capacity)
         }
         _maxStep = Math.Max(_maxStep, status.Step);
 
-        if (float.IsFinite(status.LastLoss))
+        // Step 0: nothing done in this epoch yet; the loss then is the last epoch's result, not a point of this one.
+        if (float.IsFinite(status.LastLoss) && status.Step > 0)
         {
             var global = _epochOffset + status.Step;
             var last = _loss.Count == 0 ? null : _loss[^1];

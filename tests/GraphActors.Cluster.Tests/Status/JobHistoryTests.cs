@@ -16,6 +16,8 @@ public sealed class JobHistoryTests
         var h = new JobHistory(100);
         h.Observe(Status("j", 0, 0, float.NaN), 1);
         Assert.Empty(h.Loss); // no loss reported yet
+        h.Observe(Status("j", 0, 0, 2.5f), 1);
+        Assert.Empty(h.Loss); // a loss before the epoch's first step is the previous epoch's
         h.Observe(Status("j", 0, 4, 1.5f), 2);
         h.Observe(Status("j", 0, 4, 1.5f), 3);
         h.Observe(Status("j", 0, 8, 1.2f), 4);

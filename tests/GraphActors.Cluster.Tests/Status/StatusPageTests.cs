@@ -139,12 +139,25 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             return [$"sage ok={ok}"];
         }, "serving numbers");
 
-        // The curves are drawn (points or the "nothing yet" text) from the same history the API returns.
-        var chart = await browser.Execute("""
-            const s = document.getElementById('loss-chart');
-            return { points: s.dataset.points, drawn: s.childNodes.length };
-            """);
-        Assert.True(chart!["drawn"]!.GetValue<int>() > 0, chart.ToJsonString());
+        // Without a trainer in this cluster the job waits at epoch -1: the test then runs it as its trainer, and the
+        // page follows every step and epoch while the job runs.
+        if ((await cluster.JobStatusAsync()).Trainers.Length == 0)
+        {
+            await DriveAsTrainer(browser, cluster, job.JobId);
+            var done = await cluster.JobStatusAsync();
+            Assert.Equal(JobState.Finished, done.State);
+            await Match(browser, ReadJob, () => Task.FromResult(Describe(done)), "finished job");
+            await Match(browser, ReadCharts, () => Task.FromResult<string[]>(
+                [$"loss points {StepReports * StatusCluster.JobEpochs}", $"metric points {StatusCluster.JobEpochs}"]), "curves of the finished job");
+        }
+
+        // The curves hold what the API's history holds.
+        await Match(browser, ReadCharts, async () =>
+        {
+            var api = await Api(http, cluster.Started.Management);
+            var metricPoints = api["training"]!["epochs"]!.AsArray().Sum(e => e!["metrics"]!.AsArray().Count(m => m!["value"] is not null));
+            return [$"loss points {api["training"]!["loss"]!.AsArray().Count}", $"metric points {metricPoints}"];
+        }, "curves");
 
         var screenshot = Path.Combine(AppContext.BaseDirectory, "status-page", "status-page.png");
         await browser.Screenshot(screenshot);
@@ -152,7 +165,91 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         output.WriteLine($"screenshot of the status page: {screenshot}");
     }
 
+    private const int StepReports = 3;
+
+    /// <summary>
+    /// Plays one trainer of the job through the coordinator's protocol (as TrainingCoordinatorSpec's probes do): per
+    /// epoch, <see cref="StepReports"/> progress reports with a falling loss, one averaging round, the epoch's metrics
+    /// and its checkpoint. After each report the page must show that step and loss and one more point on its curve.
+    /// </summary>
+    private async Task DriveAsTrainer(ChromeDriver browser, StatusCluster cluster, string jobId)
+    {
+        var proxy = await cluster.Coordinator();
+        var inbox = Inbox.Create(cluster.Main);
+        var me = inbox.Receiver;
+        proxy.Tell(new RegisterTrainer(me, Akka.Cluster.Cluster.Get(cluster.Main).SelfAddress.ToString(), [0, 1]), me);
+        await Next<TrainerRegistered>(inbox);
+        var points = 0;
+        for (var epoch = 0; epoch < StatusCluster.JobEpochs; epoch++)
+        {
+            var assignment = await Next<EpochAssignment>(inbox);
+            Assert.Equal(epoch, assignment.Epoch);
+            Assert.True(assignment.Steps >= StepReports, $"epoch {epoch} has {assignment.Steps} steps; the test reports {StepReports} times");
+            for (var k = 1; k <= StepReports; k++)
+            {
+                // The last report is the epoch's last step, so closing the round moves nothing the page shows.
+                var step = assignment.Steps * k / StepReports;
+                var loss = 2f - 0.25f * (epoch * StepReports + k);
+                proxy.Tell(new StepsReported(jobId, epoch, step, loss, 0.5f), me);
+                var status = await CoordinatorReaches(cluster, s => s.Epoch == epoch && s.Step == step && s.LastLoss == loss, $"epoch {epoch} step {step}");
+                points++;
+                await Match(browser, ReadJob, () => Task.FromResult(Describe(status)), $"job at epoch {epoch} step {step}");
+                await Match(browser, ReadLossPoints, () => Task.FromResult<string[]>([$"loss points {points}"]), $"loss curve at epoch {epoch} step {step}");
+            }
+            proxy.Tell(new ParametersReady(jobId, epoch, 0, 0, 1, [1f, 2f, 3f]), me);
+            await Next<AveragedParameters>(inbox);
+            var accuracy = 0.5f + 0.125f * epoch;
+            proxy.Tell(new EpochFinished(jobId, epoch, 1f - 0.25f * epoch, ["val_acc"], [accuracy]), me);
+            var write = await Next<WriteCheckpoint>(inbox);
+            proxy.Tell(new CheckpointWritten(jobId, epoch, write.Directory, $"sha-{epoch}", ["val_acc"], [accuracy]), me);
+            await CoordinatorReaches(cluster, s => s.LastCompletedEpoch == epoch, $"epoch {epoch} completed");
+            await Match(browser, ReadMetricPoints, () => Task.FromResult<string[]>([$"metric points {epoch + 1}"]), $"metric curve after epoch {epoch}");
+        }
+    }
+
+    private static async Task<T> Next<T>(Inbox inbox)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var message = await inbox.ReceiveAsync(deadline - DateTime.UtcNow);
+            if (message is T t) return t;
+        }
+        throw new TimeoutException($"the coordinator sent no {typeof(T).Name} within {timeout}");
+    }
+
+    private static async Task<JobStatus> CoordinatorReaches(StatusCluster cluster, Func<JobStatus, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JobStatus s;
+        do
+        {
+            s = await cluster.JobStatusAsync();
+            if (done(s)) return s;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"the coordinator did not reach {what} within 30 s: {string.Join(" | ", Describe(s))}");
+    }
+
+    private static async Task<JsonNode> Api(HttpClient http, Uri management)
+    {
+        using var response = await Get(http, new Uri(management, "status/api"), Token);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"/status/api answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
     // ---- what the page shows, read from its DOM ----
+
+    private const string ReadLossPoints = "return ['loss points ' + document.getElementById('loss-chart').dataset.points];";
+
+    private const string ReadMetricPoints = "return ['metric points ' + document.getElementById('metric-chart').dataset.points];";
+
+    private const string ReadCharts = """
+        return ['loss points ' + document.getElementById('loss-chart').dataset.points,
+                'metric points ' + document.getElementById('metric-chart').dataset.points];
+        """;
 
     private const string ReadMembers = """
         return [...document.querySelectorAll('#members tbody tr')]
@@ -167,7 +264,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         const t = id => document.getElementById(id).textContent;
         const rows = [...document.querySelectorAll('#job-metrics tbody tr')].map(tr => 'metric ' + tr.dataset.name + '=' + tr.dataset.value);
         return ['job ' + t('job-id'), 'state ' + t('job-state'), 'epoch ' + t('job-epoch'), 'step ' + t('job-step'),
-                'loss ' + document.getElementById('job-loss').dataset.value].concat(rows);
+                'loss=' + document.getElementById('job-loss').dataset.value].concat(rows);
         """;
 
     private const string ReadServing = """
@@ -179,7 +276,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         var lines = new List<string>
         {
             "job " + s.JobId, "state " + s.State, "epoch " + s.Epoch.ToString(CultureInfo.InvariantCulture),
-            "step " + s.Step.ToString(CultureInfo.InvariantCulture), "loss " + Float(s.LastLoss),
+            "step " + s.Step.ToString(CultureInfo.InvariantCulture), "loss=" + Float(s.LastLoss),
         };
         for (var i = 0; i < s.MetricNames.Length; i++) lines.Add($"metric {s.MetricNames[i]}={Float(s.MetricValues[i])}");
         return [.. lines];
@@ -214,7 +311,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i];
-            var cut = line.StartsWith("loss ", StringComparison.Ordinal) ? 5 : line.StartsWith("metric ", StringComparison.Ordinal) ? line.IndexOf('=') + 1 : -1;
+            var cut = line.StartsWith("loss=", StringComparison.Ordinal) ? 5 : line.StartsWith("metric ", StringComparison.Ordinal) ? line.IndexOf('=') + 1 : -1;
             if (cut > 0 && cut < line.Length)
                 line = line[..cut] + Float(float.Parse(line[cut..], NumberStyles.Float, CultureInfo.InvariantCulture));
             result[i] = line;
@@ -247,10 +344,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         JsonNode? last = null;
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await Get(http, new Uri(management, "status/api"), Token);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"/status/api answered {(int)response.StatusCode}: {text}");
-            last = JsonNode.Parse(text)!;
+            last = await Api(http, management);
             if (done(last)) return last;
             await Task.Delay(300);
         }
@@ -333,12 +427,15 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                       ?? throw new InvalidOperationException($"the inference role did not start: {(answer as InferenceActor.StartFailed)?.Reason ?? answer.ToString()}");
         }
 
-        private Task<IActorRef> Coordinator() =>
+        public const int JobEpochs = 2;
+
+        public Task<IActorRef> Coordinator() =>
             Main.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(TimeSpan.FromSeconds(10));
 
         public async Task<JobCommandResult> StartJobAsync(string jobId)
         {
-            var config = new TrainingProtocol.TrainingConfig("graphsage", "node-classification", "user", 8, 2, 64, 0.01f, [4, 4], 2, 1, 1, 1,
+            // Small batches (many steps per epoch) and one averaging round per epoch: see DriveAsTrainer.
+            var config = new TrainingProtocol.TrainingConfig("graphsage", "node-classification", "user", 8, 2, 8, 0.01f, [4, 4], JobEpochs, 1, 1000, 1,
                 "val_acc", Path.Combine(Path.GetDirectoryName(Store)!, "job-checkpoints"), Store);
             var result = await (await Coordinator()).Ask<JobCommandResult>(new StartJob(jobId, config), TimeSpan.FromSeconds(30));
             Assert.True(result.Accepted, result.Message);
