@@ -104,6 +104,8 @@ public sealed class CoordinatorState
         CheckpointWritten m => Checkpointed(m, trainerId, now),
         WaitTimedOut m => TimedOut(m.Key, now),
         FailJob m when State == JobState.Running => FailRun(m.Reason),
+        TrainerFailed m when State == JobState.Running && m.JobId == JobId => FailRun($"trainer {trainerId ?? "(unregistered)"} failed in epoch {m.Epoch}: {m.Reason}"),
+        TrainerFailed => Decision.None,
         _ => new Decision(null, [], [], [$"the coordinator does not handle {command.GetType().Name}"]),
     };
 
@@ -116,6 +118,8 @@ public sealed class CoordinatorState
             : c.Epochs < 1 ? $"epochs = {c.Epochs}, needs at least 1"
             : c.BatchSize < 1 ? $"batch size = {c.BatchSize}, needs at least 1"
             : c.AveragingPeriod < 1 ? $"averaging period K = {c.AveragingPeriod}, needs at least 1"
+            : c.Task.Replace('-', '_') != "node_classification"
+                ? $"task '{c.Task}': cluster training streams node-classification batches; train link prediction and graph classification with `graphactors train` (local mode)"
             : null;
         if (problem is not null) return Decision.ReplyOnly(new JobCommandResult(m.JobId, false, State, $"job '{m.JobId}' refused: {problem}."));
         return new Decision(new JobCommandResult(m.JobId, true, JobState.Running, $"job '{m.JobId}' started: {c.Epochs} epochs, K = {c.AveragingPeriod}."),

@@ -28,6 +28,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private (string JobId, SeedSet Seeds)? _seeds;
     private string _waitKey = "";
+    private DateTime _lastNewTrainer = DateTime.MinValue;
     private int _sinceSnapshot;
 
     public TrainingCoordinatorActor(CoordinatorSettings settings, ISeedSource seedSource)
@@ -82,15 +83,19 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     {
         Command<RegisterTrainer>(m =>
         {
-            var id = m.Trainer.Path.ToString();
-            if (_trainers.TryAdd(id, m.Trainer)) Context.Watch(m.Trainer);
-            else _trainers[id] = m.Trainer;
-            _log.Info("Trainer {0} on {1} registered (local partitions [{2}])", id, m.NodeAddress, string.Join(", ", m.LocalPartitions));
+            var id = IdOf(m.Trainer);
+            if (_trainers.TryAdd(id, m.Trainer))
+            {
+                Context.Watch(m.Trainer);
+                _lastNewTrainer = DateTime.UtcNow;
+                _log.Info("Trainer {0} on {1} registered (local partitions [{2}])", id, m.NodeAddress, string.Join(", ", m.LocalPartitions));
+            }
+            else _trainers[id] = m.Trainer; // trainers register again periodically (the coordinator may have moved)
             Handle(m, id);
         });
         Command<Terminated>(t =>
         {
-            var id = t.ActorRef.Path.ToString();
+            var id = IdOf(t.ActorRef);
             if (_trainers.Remove(id)) Handle(new TrainerLeft(id), null);
         });
         Command<StartJob>(m => Handle(m, null));
@@ -116,9 +121,13 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
 
     // ---- handling ----
 
+    // A trainer's id is its full path, address included also for a trainer on the coordinator's own node.
+    private string IdOf(IActorRef trainer) => trainer.Path.ToStringWithAddress(
+        trainer.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : trainer.Path.Address);
+
     private string? TrainerId(IActorRef sender)
     {
-        var id = sender.Path.ToString();
+        var id = IdOf(sender);
         return _trainers.ContainsKey(id) ? id : null;
     }
 
@@ -170,8 +179,10 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         if (_state.ReadyToPlan(_settings.MinTrainers))
         {
             Timers.Cancel("waiting-log");
-            // Restarted on each registration, so trainers starting together share the first epoch.
-            Timers.StartSingleTimer("plan", new PlanNow(), _settings.PlanDelay);
+            // plan-delay after the last NEW trainer, so trainers starting together share the epoch; otherwise at once.
+            var due = _lastNewTrainer + _settings.PlanDelay - DateTime.UtcNow;
+            if (due > TimeSpan.Zero) Timers.StartSingleTimer("plan", new PlanNow(), due);
+            else if (!Timers.IsTimerActive("plan")) Timers.StartSingleTimer("plan", new PlanNow(), TimeSpan.Zero);
         }
         else if (_state.State == JobState.Running && !_state.EpochInFlight)
         {

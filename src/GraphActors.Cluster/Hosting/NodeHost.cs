@@ -6,6 +6,8 @@ using GraphActors.Cluster.Commands;
 using GraphActors.Cluster.Coordination;
 using GraphActors.Cluster.Inference;
 using GraphActors.Cluster.Partitions;
+using GraphActors.Cluster.Sampling;
+using GraphActors.Cluster.Trainers;
 
 namespace GraphActors.Cluster.Hosting;
 
@@ -59,7 +61,29 @@ public static class NodeHost
 
         var coordinator = CoordinatorSettings.Create(config);
         if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);
-        system.StartTrainingCoordinatorProxy(coordinator);
+        var coordinatorProxy = system.StartTrainingCoordinatorProxy(coordinator);
+
+        // The trainer role: a SamplerActor over the partitions (wherever they run) and a TrainerActor fed by it.
+        var trainer = TrainerSettings.Create(config);
+        if (roles.Contains(trainer.Role))
+        {
+            if (string.IsNullOrWhiteSpace(partitions.StorePath))
+                output.WriteLine("warning: role 'trainer' without graphactors.partitions.store-path (GA_STORE / --store): this node cannot train.");
+            else
+            {
+                try
+                {
+                    var store = RemoteGraphStore.FromStore(system, partitions.StorePath);
+                    var sampler = system.StartSampler(store);
+                    system.StartTrainer(trainer, store, sampler, coordinatorProxy, TrainerActorRegistration.HomePartitions(system, store.Book.Parts));
+                    output.WriteLine($"trainer: training on the {store.Book.Parts} partition(s) of [{partitions.StorePath}] when the coordinator plans an epoch");
+                }
+                catch (Exception e)
+                {
+                    output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] for the trainer: {e.Message}");
+                }
+            }
+        }
 
         // The inference role: the HTTP API over the engine and its models (Inference/reference.conf).
         var inference = InferenceSettings.Create(config);

@@ -61,7 +61,17 @@ public sealed class SamplerActor : ReceiveActor
         }
         var order = EpochPlan.Shuffle(m.Seeds, m.Seed, m.Epoch);
         var batches = EpochPlan.BatchCount(order.Length, m.BatchSize, m.DropLast);
-        var options = new BlockSamplerOptions(m.Fanouts) { Strategy = PartitionServer.ToKernel(m.Strategy), GatherFeatures = false };
+        var options = new BlockSamplerOptions(m.Fanouts)
+        {
+            Strategy = PartitionServer.ToKernel(m.Strategy),
+            GatherFeatures = false,
+            ReverseEdges = m.ReverseEdges switch
+            {
+                ReverseEdgeMode.AddReverse => ReverseEdges.AddReverse,
+                ReverseEdgeMode.Bidirected => ReverseEdges.Bidirected,
+                _ => ReverseEdges.None,
+            },
+        };
         // BlockSampler is single-threaded: each in-flight batch borrows one (at most `parallelism` exist per epoch).
         var samplers = new ConcurrentBag<BlockSampler>();
         var store = _store;

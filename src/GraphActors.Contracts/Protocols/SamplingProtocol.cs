@@ -53,7 +53,8 @@ public static class SamplingProtocol
     /// Ask a SamplerActor to sample one epoch of node-classification batches over <paramref name="Seeds"/> (this
     /// trainer's share, already chosen by the coordinator): shuffled by (<paramref name="Seed"/>, epoch), cut into
     /// <paramref name="BatchSize"/> batches. <paramref name="Fanouts"/> are DGL's order (last = the seeds' layer; -1 all).
-    /// The answer is <see cref="EpochStreamReady"/> or <see cref="EpochRejected"/>.
+    /// <paramref name="ReverseEdges"/> adds the virtual reverse relations local-mode training samples with (the
+    /// trainer's model is built over the same relations). The answer is <see cref="EpochStreamReady"/> or <see cref="EpochRejected"/>.
     /// </summary>
     public sealed record SampleEpoch(
         long RequestId,
@@ -64,7 +65,11 @@ public static class SamplingProtocol
         int[] Fanouts,
         NeighborStrategy Strategy,
         bool DropLast,
-        ulong Seed) : IGraphActorsMessage;
+        ulong Seed,
+        ReverseEdgeMode ReverseEdges = ReverseEdgeMode.None) : IGraphActorsMessage;
+
+    /// <summary>Mirrors GraphActors.Sampling's ReverseEdges: none, add_reverse, bidirected.</summary>
+    public enum ReverseEdgeMode : byte { None = 0, AddReverse = 1, Bidirected = 2 }
 
     /// <summary>
     /// The epoch's mini-batches, in batch order, as a single-use stream reference: materialise it within the sampler's

@@ -127,6 +127,12 @@ public static class TrainingProtocol
     public sealed record CheckpointWritten(string JobId, int Epoch, string Path, string Sha256, string[] MetricNames, float[] MetricValues)
         : ICoordinatorCommand;
 
+    /// <summary>
+    /// The trainer cannot train this job (its config does not build a model over the store, a task the stream does not
+    /// carry, its sampler refused the epoch): the coordinator fails the job with <paramref name="Reason"/>.
+    /// </summary>
+    public sealed record TrainerFailed(string JobId, int Epoch, string Reason) : ICoordinatorCommand;
+
     // ---- coordinator → trainer ----
 
     /// <summary>

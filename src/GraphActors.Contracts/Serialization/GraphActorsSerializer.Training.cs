@@ -22,6 +22,7 @@ public sealed partial class GraphActorsSerializer
     internal const string ParametersReadyManifest = "TPR";
     internal const string EpochFinishedManifest = "TEF";
     internal const string CheckpointWrittenManifest = "TCW";
+    internal const string TrainerFailedManifest = "TTF";
     internal const string EpochAssignmentManifest = "TEA";
     internal const string AveragedParametersManifest = "TAP";
     internal const string WriteCheckpointManifest = "TWC";
@@ -51,6 +52,7 @@ public sealed partial class GraphActorsSerializer
         ParametersReady => ParametersReadyManifest,
         EpochFinished => EpochFinishedManifest,
         CheckpointWritten => CheckpointWrittenManifest,
+        TrainerFailed => TrainerFailedManifest,
         EpochAssignment => EpochAssignmentManifest,
         AveragedParameters => AveragedParametersManifest,
         WriteCheckpoint => WriteCheckpointManifest,
@@ -93,6 +95,7 @@ public sealed partial class GraphActorsSerializer
             case CheckpointWritten m:
                 w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
                 break;
+            case TrainerFailed m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Reason); break;
             case EpochAssignment m:
                 w.String(m.JobId); w.Int(m.Epoch); Config(ref w, m.Config); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts); w.Int(m.Steps);
                 w.Byte(m.Evaluate ? (byte)1 : (byte)0); w.String(m.StartParametersPath); w.String(m.StartParametersSha256);
@@ -140,6 +143,7 @@ public sealed partial class GraphActorsSerializer
         ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
         EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats()),
         CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
+        TrainerFailedManifest => new TrainerFailed(r.String(), r.Int(), r.String()),
         EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), Config(ref r), r.Ints(), r.Int(), r.Int(), r.Int(), r.Byte() != 0,
             r.String(), r.String()),
         AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),

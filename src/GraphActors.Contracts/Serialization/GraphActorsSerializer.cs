@@ -183,7 +183,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             GetLabelsManifest => new GetLabels(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Long()),
             LabelsResultManifest => new LabelsResult(r.Long(), r.Int(), r.Ints()),
             SampleEpochManifest => new SampleEpoch(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Int(), r.Ints(),
-                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong()),
+                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong(), (ReverseEdgeMode)r.Byte()),
             EpochStreamReadyManifest => ReadStreamReady(ref r),
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
@@ -256,7 +256,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                 return true;
             case SampleEpoch m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.NodeType.Name); w.Ints(m.Seeds); w.Int(m.BatchSize); w.Ints(m.Fanouts);
-                w.Byte((byte)m.Strategy); w.Byte(m.DropLast ? (byte)1 : (byte)0); w.ULong(m.Seed);
+                w.Byte((byte)m.Strategy); w.Byte(m.DropLast ? (byte)1 : (byte)0); w.ULong(m.Seed); w.Byte((byte)m.ReverseEdges);
                 return true;
             case EpochStreamReady m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Batches);

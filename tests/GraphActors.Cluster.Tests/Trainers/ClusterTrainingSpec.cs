@@ -1,0 +1,138 @@
+using Akka.Actor;
+using Akka.Configuration;
+using GraphActors.Cluster.Coordination;
+using GraphActors.Cluster.Hosting;
+using GraphActors.Cluster.Tests.Support;
+using GraphActors.Cluster.Trainers;
+using GraphActors.Contracts.Protocols;
+using GraphActors.Training;
+using Xunit.Abstractions;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Cluster.Tests.Trainers;
+
+/// <summary>
+/// Data-parallel training end to end in one process: two ActorSystems on 127.0.0.1 started by NodeHost (roles
+/// partition + trainer, as GraphLearn's worker mode), each with its PartitionActor, SamplerActor and TrainerActor; the
+/// coordinator singleton journals to SQLite. The job is a real TorchSharp GraphSAGE on a generated graph.
+/// </summary>
+[Collection(nameof(MultiNodeCollection))]
+public sealed class ClusterTrainingSpec(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private const string Training = """
+        training {
+          model_type = sage
+          hidden_channels = 32
+          num_layers = 2
+          fanouts = [5, 5]
+          batch_size = 128
+          learning_rate = 0.01
+          dropout = 0.2
+          task = node_classification
+          target = user
+          reverse_edges = add_reverse
+          node_split = store
+          epochs = 3
+          eval_every = 1
+          seed = 3
+          threads = 1
+          averaging_period = 2
+        }
+        """;
+
+    private static ActorSystem StartNode(int port, int[] seeds, string store, string journal, TextWriter log, int minTrainers = 2) =>
+        NodeHost.Start(NodeConfig.WithPersistence(TestNodes.Node(port, seeds, "partition, trainer", store, $$"""
+            akka.actor.serialize-messages = off
+            akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            graphactors.persistence.sqlite-path = {{NodeConfig.Quote(journal)}}
+            graphactors.training-coordinator { plan-delay = 1s, round-timeout = 20s, min-trainers = {{minTrainers}} }
+            graphactors.trainer.register-interval = 500ms
+            """)), log);
+
+    [Fact]
+    public async Task Two_worker_nodes_train_a_job_to_the_end_with_averaged_parameters_and_checkpoints()
+    {
+        var store = TrainingStores.Synthetic;
+        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var journal = Path.Combine(run, "coordinator.db");
+        var log = new StringWriter();
+        var p1 = TestNodes.FreePort();
+        var p2 = TestNodes.FreePort();
+        var a = StartNode(p1, [p1], store, journal, log);
+        var b = StartNode(p2, [p1], store, journal, log);
+        try
+        {
+            await TestNodes.AwaitUp(a, 2, Wait);
+            var file = TrainingHocon.Parse(Training, "test");
+            var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
+            var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+            var started = await proxy.Ask<JobCommandResult>(new StartJob("job-a", job), Wait);
+            Assert.True(started.Accepted, started.Message);
+
+            var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
+            output.WriteLine($"{status.State}: epoch {status.LastCompletedEpoch}, loss {status.LastLoss}, " +
+                string.Join(", ", status.MetricNames.Zip(status.MetricValues, (n, v) => $"{n} {v:F3}")) + $"; trainers {string.Join(", ", status.Trainers)}");
+            Assert.Equal(2, status.LastCompletedEpoch);
+            Assert.Equal(2, status.Trainers.Length);
+            var accuracy = status.MetricValues[Array.IndexOf(status.MetricNames, "test_accuracy")];
+            Assert.True(accuracy > 0.5, $"test accuracy {accuracy:F3} after 3 epochs; chance is 0.125");
+
+            // The last checkpoint is the one the journal recorded, intact, and holds the averaged model.
+            var manifest = Path.Combine(status.LastCheckpointPath, Checkpoints.ManifestName);
+            Assert.Equal(status.LastCheckpointSha256, Checkpoints.Sha256(manifest));
+            Assert.Equal(Path.Combine(run, "checkpoints", "job-a", "epoch-0002"), status.LastCheckpointPath);
+            var (read, _) = Checkpoints.Read(status.LastCheckpointPath);
+            Assert.Equal(2, read.Epoch);
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+            await Task.WhenAll(b.Terminate(), a.Terminate());
+        }
+    }
+
+    [Fact]
+    public async Task A_job_over_a_node_type_the_store_lacks_fails_with_a_reason_naming_it()
+    {
+        var store = TrainingStores.Synthetic;
+        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var log = new StringWriter();
+        var p1 = TestNodes.FreePort();
+        var a = StartNode(p1, [p1], store, Path.Combine(run, "coordinator.db"), log, minTrainers: 1);
+        try
+        {
+            await TestNodes.AwaitUp(a, 1, Wait);
+            var file = TrainingHocon.Parse(Training.Replace("target = user", "target = shop"), "test");
+            var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
+            var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+            var started = await proxy.Ask<JobCommandResult>(new StartJob("job-bad", job), Wait);
+            Assert.True(started.Accepted, started.Message);
+            var status = await AwaitState(proxy, JobState.Failed, TimeSpan.FromSeconds(60), minTrainersNote: true);
+            Assert.Contains("shop", status.Reason);
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+            await a.Terminate();
+        }
+    }
+
+    private static async Task<JobStatus> AwaitState(IActorRef proxy, JobState state, TimeSpan timeout, bool minTrainersNote = false)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JobStatus status;
+        do
+        {
+            status = await proxy.Ask<JobStatus>(new GetJobStatus(), Wait);
+            if (status.State == state) return status;
+            if (status.State is JobState.Failed or JobState.Stopped && status.State != state)
+                throw new Xunit.Sdk.XunitException($"job {status.JobId} is {status.State}: {status.Reason}");
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"job {status.JobId} is {status.State} at epoch {status.Epoch} after {timeout}, expected {state}" +
+            (minTrainersNote ? " (min-trainers may not be met)" : ""));
+    }
+}
