@@ -78,4 +78,56 @@ public static class ModelState
             offset += count;
         }
     }
+
+    /// <summary>
+    /// The parameters' gradients as one float array in <see cref="FlatOrder"/> (parameters only); a parameter without a
+    /// gradient (not used by the last forward pass) contributes zeros.
+    /// </summary>
+    public static float[] GradientsToVector(nn.Module module)
+    {
+        var entries = FlatOrder(module);
+        var vector = new float[entries.Sum(e => e.Tensor.numel())];
+        var offset = 0;
+        using var _ = no_grad();
+        foreach (var (_, t) in entries)
+        {
+            var count = (int)t.numel();
+            if (t.grad is { } g)
+            {
+                using var cpu = g.detach().cpu().contiguous();
+                cpu.data<float>().CopyTo(vector, offset);
+            }
+            offset += count;
+        }
+        return vector;
+    }
+
+    /// <summary>
+    /// Sets every parameter's gradient from a vector made by <see cref="GradientsToVector"/> (e.g. the average over
+    /// data-parallel trainers), creating the gradient of a parameter the last backward pass did not reach.
+    /// </summary>
+    public static void GradientsFromVector(nn.Module module, ReadOnlySpan<float> vector)
+    {
+        var entries = FlatOrder(module);
+        var length = entries.Sum(e => e.Tensor.numel());
+        if (vector.Length != length)
+            throw new ArgumentException($"The module has {length} parameter values, got {vector.Length} gradients.", nameof(vector));
+        var offset = 0;
+        foreach (var (_, t) in entries)
+        {
+            var count = (int)t.numel();
+            if (t.grad is null)
+            {
+                // No setter for .grad here: a zero-valued backward through the parameter allocates its gradient.
+                using var zero = t.sum() * 0;
+                zero.backward();
+            }
+            using (no_grad())
+            {
+                using var source = tensor(vector.Slice(offset, count).ToArray(), t.shape).to(t.device);
+                t.grad!.copy_(source);
+            }
+            offset += count;
+        }
+    }
 }

@@ -147,7 +147,23 @@ public sealed class Trainer : IDisposable
     /// <summary>One node-classification step: forward, cross entropy on the seeds, backward, optimizer step.</summary>
     public StepResult Step(MiniBatch batch) => Step(batch, pooled: false);
 
-    private StepResult Step(MiniBatch batch, bool pooled)
+    /// <summary>
+    /// Forward and backward on one node-classification batch without the optimizer step: the cluster's synchronous
+    /// data-parallel mode averages <see cref="GetGradients"/> across trainers, then calls <see cref="ApplyGradients"/>.
+    /// </summary>
+    public StepResult Backward(MiniBatch batch) => Step(batch, pooled: false, optimizerStep: false);
+
+    /// <summary>The gradients the last <see cref="Backward"/> left on the parameters, flat in <see cref="ModelState.FlatOrder"/>.</summary>
+    public float[] GetGradients() => ModelState.GradientsToVector(_model);
+
+    /// <summary>Replaces the parameters' gradients with <paramref name="vector"/> (an average) and takes the optimizer step.</summary>
+    public void ApplyGradients(ReadOnlySpan<float> vector)
+    {
+        ModelState.GradientsFromVector(_model, vector);
+        _optimizer.step();
+    }
+
+    private StepResult Step(MiniBatch batch, bool pooled, bool optimizerStep = true)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
@@ -161,7 +177,7 @@ public sealed class Trainer : IDisposable
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        _optimizer.step();
+        if (optimizerStep) _optimizer.step();
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var predicted = NodeClassifier.Predict(logits);

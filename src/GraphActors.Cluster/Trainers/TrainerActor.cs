@@ -22,9 +22,12 @@ namespace GraphActors.Cluster.Trainers;
 /// <item>on an <see cref="EpochAssignment"/> (all its parts) builds or restores the replica — from the job's seed for a
 /// new job, from the assignment's checkpoint when its parameters are not already the last average — and asks the
 /// sampler for the share's stream, run into this actor through an ack-based sink;</item>
-/// <item>steps on each batch; every K steps it reports the steps, sends its parameters (chunked) and holds the sink's
-/// ack until the averaged parameters are back — the stream waits, so averaging is backpressure too; a share
-/// shorter than the epoch's steps is streamed again (a new pass, reshuffled);</item>
+/// <item>with K = 1 (synchronous data-parallel, as DistDGL's DDP) it runs forward and backward on each batch, sends
+/// the gradients and, once the coordinator's average is back, every replica applies the same averaged gradient — the
+/// replicas stay identical and an epoch equals one process stepping on the whole batch; with K &gt; 1 (local SGD) it
+/// takes K optimizer steps, then sends its parameters and adopts their average. Either way the vector travels in
+/// chunks and the sink's ack is held until the average is back — the stream waits, so averaging is backpressure
+/// too; a share shorter than the epoch's steps is streamed again (a new pass, reshuffled);</item>
 /// <item>after the last round it evaluates (when asked) and reports <see cref="EpochFinished"/>; it writes the
 /// checkpoint when the coordinator asks.</item>
 /// </list>
@@ -44,6 +47,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         public int Epoch { get; } = a.Epoch;
         public int Steps { get; } = a.Steps;
         public int K { get; } = Math.Max(1, a.Config.AveragingPeriod);
+        /// <summary>K = 1: gradients are averaged (synchronous data-parallel); otherwise parameters (local SGD).</summary>
+        public bool AveragesGradients => K == 1;
         public bool Evaluate { get; } = a.Evaluate;
         public int[] Seeds { get; } = seeds;
         public int StepsDone { get; set; }
@@ -63,6 +68,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         public bool Averaging => Average is not null;
     }
 
+    private static readonly object InitLock = new();
     private readonly TrainerSettings _settings;
     private readonly IGraphStore _store;
     private readonly IActorRef _sampler;
@@ -204,7 +210,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             // Nothing to sample (fewer seeds than trainers): take part in every round with unchanged parameters.
             _log.Warning("Trainer has an empty share of epoch {0}: it only takes part in the averaging", a.Epoch);
             work.StepsDone = Math.Min(work.Steps, work.K);
-            SendRound(work);
+            SendRound(work, work.AveragesGradients ? new float[_trainer!.GetParameters().Length] : _trainer!.GetParameters());
             return;
         }
         StartPass(work);
@@ -224,7 +230,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             _trainer?.Dispose();
             _trainer = null;
-            _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
+            // Replicas start identical because each seeds torch's RNG before building its model; that RNG is process-wide,
+            // so trainers sharing a process (tests, a local cluster) build one at a time.
+            lock (InitLock) _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
             _jobId = a.JobId;
             _completedEpoch = -1;
             _log.Info("Trainer built a {0} replica for job '{1}' ({2} parameters)", config.ModelType, a.JobId, _trainer.GetParameters().Length);
@@ -296,7 +304,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             Sender.Tell(StreamAck.Instance); // a superseded or surplus batch: drained, not trained on
             return;
         }
-        var r = _trainer!.Step(d.ToMiniBatch());
+        var r = w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch());
         w.RoundLoss += r.Loss * r.Examples;
         if (!double.IsNaN(r.Metric)) w.RoundMetric += r.Metric * r.Examples;
         w.RoundExamples += r.Examples;
@@ -306,18 +314,17 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         if (w.StepsDone % w.K == 0 || w.StepsDone == w.Steps)
         {
             w.HeldAck = Sender;
-            SendRound(w);
+            SendRound(w, w.AveragesGradients ? _trainer.GetGradients() : _trainer.GetParameters());
         }
         else Sender.Tell(StreamAck.Instance);
     }
 
     // ---- averaging ----
 
-    private void SendRound(EpochWork w)
+    private void SendRound(EpochWork w, float[] vector)
     {
         var examples = Math.Max(w.RoundExamples, 1);
         _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, w.StepsDone, (float)(w.RoundLoss / examples), (float)(w.RoundMetric / examples)));
-        var vector = _trainer!.GetParameters();
         var chunks = Math.Max(1, (vector.Length + MaxChunkFloats - 1) / MaxChunkFloats);
         for (var i = 0; i < chunks; i++)
         {
@@ -347,7 +354,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         w.AverageChunks[m.ChunkIndex] = true;
         if (w.AverageChunks.Any(c => !c)) return;
 
-        _trainer!.SetParameters(average);
+        if (w.AveragesGradients) _trainer!.ApplyGradients(average);
+        else _trainer!.SetParameters(average);
         w.Average = null;
         w.AverageChunks = null;
         w.Round++;
@@ -359,7 +367,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         else if (w.Seeds.Length == 0)
         {
             w.StepsDone = Math.Min(w.Steps, w.StepsDone + w.K);
-            SendRound(w);
+            SendRound(w, w.AveragesGradients ? new float[average.Length] : _trainer!.GetParameters());
         }
         else Release(w);
     }

@@ -119,6 +119,60 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// GraphLearn's worker mode on Cora (2 METIS partitions, 2 nodes with roles partition + trainer, K = 1) against
+    /// local mode on the same file and seed: the test accuracy of the best validation epoch within 1 point.
+    /// </summary>
+    [DatasetFact("cora")]
+    public async Task Worker_mode_trains_Cora_within_one_point_of_local_mode()
+    {
+        var store = TrainingStores.Cora;
+        var file = TrainingHocon.Load(Path.Combine(RepoRoot(), "hocon", "cora-cluster.hocon"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double localTest;
+        using (var local = new GraphActors.Sampling.PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(store)))
+        using (var trainer = await Trainer.CreateAsync(local, file.Config with { CheckpointDir = null, Patience = 0 }))
+        {
+            var r = await trainer.RunAsync();
+            localTest = r.Test!.Value;
+            output.WriteLine($"local: best val epoch {r.BestEpoch}, test accuracy {localTest:F4} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+
+        clock.Restart();
+        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var journal = Path.Combine(run, "coordinator.db");
+        var log = new StringWriter();
+        var p1 = TestNodes.FreePort();
+        var p2 = TestNodes.FreePort();
+        var a = StartNode(p1, [p1], store, journal, log);
+        var b = StartNode(p2, [p1], store, journal, log);
+        try
+        {
+            await TestNodes.AwaitUp(a, 2, Wait);
+            var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+            var started = await proxy.Ask<JobCommandResult>(new StartJob("cora", TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"))), Wait);
+            Assert.True(started.Accepted, started.Message);
+            var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(6));
+            var (best, _) = Checkpoints.Read(Path.Combine(run, "checkpoints", "cora", $"epoch-{status.BestEpoch:D4}"));
+            var clusterTest = best.Metrics["test_accuracy"];
+            output.WriteLine($"worker mode (2 trainers): best val epoch {status.BestEpoch} (val {status.BestMetric:F4}), test accuracy {clusterTest:F4} " +
+                $"({clock.Elapsed.TotalSeconds:F0} s, {file.Config.Epochs} epochs)");
+            Assert.True(Math.Abs(clusterTest - localTest) <= 0.01,
+                $"worker mode test accuracy {clusterTest:F4} vs local {localTest:F4}: more than 1 point apart");
+        }
+        finally
+        {
+            await Task.WhenAll(b.Terminate(), a.Terminate());
+        }
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "GraphActors.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No GraphActors.sln above {AppContext.BaseDirectory}.");
+    }
+
     private static async Task<JobStatus> AwaitState(IActorRef proxy, JobState state, TimeSpan timeout, bool minTrainersNote = false)
     {
         var deadline = DateTime.UtcNow + timeout;
