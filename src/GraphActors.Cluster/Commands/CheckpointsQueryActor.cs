@@ -83,7 +83,7 @@ public sealed class CheckpointsQueryActor : ReceiveActor, IWithTimers
         {
             var listing = CheckpointCatalog.List(directory, job, evalMetric, node);
             return request is ExportModel x ? (object)CheckpointCatalog.Export(listing, x.Choice, x.Epoch, x.OutDir) : listing;
-        }).PipeTo(Self, failure: e => new Status.Failure(e));
+        }).PipeTo(Self, failure: e => new Akka.Actor.Status.Failure(e));
         Become(Working);
     }
 
@@ -91,7 +91,7 @@ public sealed class CheckpointsQueryActor : ReceiveActor, IWithTimers
     {
         Receive<CheckpointsResult>(Reply);
         Receive<ModelExported>(Reply);
-        Receive<Status.Failure>(f =>
+        Receive<Akka.Actor.Status.Failure>(f =>
         {
             _log.Error(f.Cause, "ctl: {0} failed on {1}", _request.GetType().Name, _node);
             Finish($"{Describe()} failed on {_node}: {f.Cause.Message}");

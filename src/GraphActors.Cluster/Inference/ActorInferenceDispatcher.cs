@@ -6,7 +6,7 @@ namespace GraphActors.Cluster.Inference;
 
 /// <summary>
 /// <see cref="IInferenceDispatcher"/> over an <see cref="InferenceActor"/> (Ask at the edge, STYLE 7). A reply of
-/// Status.Failure rethrows its <see cref="ServingException"/>; no reply within the timeout is a 504 naming the key,
+/// Akka.Actor.Status.Failure rethrows its <see cref="ServingException"/>; no reply within the timeout is a 504 naming the key,
 /// and cancels the work the actor started for the request.
 /// </summary>
 public sealed class ActorInferenceDispatcher(IActorRef actor, TimeSpan askTimeout, TimeSpan modelLoadTimeout) : IInferenceDispatcher
@@ -61,8 +61,8 @@ public sealed class ActorInferenceDispatcher(IActorRef actor, TimeSpan askTimeou
         return reply switch
         {
             T answer => answer,
-            Status.Failure { Cause: ServingException e } => throw e,
-            Status.Failure f => throw new ServingException(500, "InternalServerException", $"The inference actor failed: {f.Cause.GetBaseException().Message}"),
+            Akka.Actor.Status.Failure { Cause: ServingException e } => throw e,
+            Akka.Actor.Status.Failure f => throw new ServingException(500, "InternalServerException", $"The inference actor failed: {f.Cause.GetBaseException().Message}"),
             _ => throw new ServingException(500, "InternalServerException", $"The inference actor answered {reply.GetType().Name}, expected {typeof(T).Name}."),
         };
     }

@@ -2,6 +2,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using GraphActors.Cluster.Status;
 using GraphActors.Serving;
 
 namespace GraphActors.Cluster.Inference;
@@ -31,7 +32,7 @@ public sealed class InferenceActor : ReceiveActor
     // The request messages below are Asked by the HTTP host in the same process (they carry the request's
     // cancellation), so they are never serialized.
 
-    /// <summary>One admitted prediction → a <see cref="PredictionResult"/>, or Status.Failure with a <see cref="ServingException"/>.</summary>
+    /// <summary>One admitted prediction → a <see cref="PredictionResult"/>, or Akka.Actor.Status.Failure with a <see cref="ServingException"/>.</summary>
     public sealed record Predict(PredictionRequest Request, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
 
     /// <summary>Loads a checkpoint into the registry → the <see cref="ModelEntry"/>.</summary>
@@ -141,7 +142,7 @@ public sealed class InferenceActor : ReceiveActor
 
     private void RefuseRequests(Func<string> why)
     {
-        void Refuse() { _refused++; Sender.Tell(new Status.Failure(ServingException.Unavailable(why()))); }
+        void Refuse() { _refused++; Sender.Tell(new Akka.Actor.Status.Failure(ServingException.Unavailable(why()))); }
         Receive<Predict>(_ => Refuse());
         Receive<RegisterModel>(_ => Refuse());
         Receive<UnregisterModel>(_ => Refuse());
@@ -157,7 +158,7 @@ public sealed class InferenceActor : ReceiveActor
         }
         catch (ServingException e)
         {
-            Sender.Tell(new Status.Failure(e));
+            Sender.Tell(new Akka.Actor.Status.Failure(e));
         }
     }
 
@@ -170,14 +171,19 @@ public sealed class InferenceActor : ReceiveActor
     protected override void PreStart()
     {
         var self = Self;
-        _starting = StartAsync(_open, Context.System, _settings, self);
+        // The status page (Status/) rides on the management port; its collector is a child, stopped with this actor.
+        var status = StatusSettings.Create(Context.System);
+        var collector = status.Enabled ? Context.ActorOf(StatusActor.Props(status), "status") : null;
+        _starting = StartAsync(_open, Context.System, _settings, self, collector, status);
         _starting.PipeTo(self, success: r => new Opened(r.Backend, r.Host), failure: e => new StartFailed(e.GetBaseException().Message));
     }
 
     private static async Task<(InferenceBackend, ServingHost)> StartAsync(Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open,
-        ActorSystem system, InferenceSettings settings, IActorRef self)
+        ActorSystem system, InferenceSettings settings, IActorRef self, IActorRef? statusCollector, StatusSettings status)
     {
         var backend = await open(system, settings).ConfigureAwait(false);
+        if (statusCollector is not null)
+            settings = settings with { Serving = settings.Serving with { ConfigureManagement = new StatusSource(statusCollector, backend.Engine, status).Map } };
         try
         {
             // The configured models load before anything listens, so nothing else touches the registry meanwhile.

@@ -46,7 +46,8 @@ public sealed class ServingHost : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine, dispatcher));
-        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine, dispatcher));
+        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine, dispatcher),
+            options.ConfigureManagement);
         var metrics = Build(options, options.MetricsPort, null, engine, app => MapMetrics(app, engine));
         var apps = new[] { inference, management, metrics };
         var started = new List<WebApplication>();
@@ -68,7 +69,8 @@ public sealed class ServingHost : IAsyncDisposable
         return new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
     }
 
-    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, Action<WebApplication> map)
+    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, Action<WebApplication> map,
+        Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -79,6 +81,7 @@ public sealed class ServingHost : IAsyncDisposable
             else k.Listen(IPAddress.Parse(options.Host), port);
         });
         var app = builder.Build();
+        configure?.Invoke(app);
         if (token is not null)
         {
             var expected = Encoding.UTF8.GetBytes(token);

@@ -1,4 +1,5 @@
 // Where the three listeners bind and who may call them.
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 
 namespace GraphActors.Serving;
@@ -18,6 +19,12 @@ public sealed record ServingOptions
     /// <summary>Bearer token the inference API requires, or null.</summary>
     public string? InferenceToken { get; init; }
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Extra routes on the management app (the cluster's status page), called before its token check is added: routes
+    /// it maps are guarded by <see cref="ManagementToken"/> like the management API's own, middleware it adds runs
+    /// before the check (so it may only serve what needs no token). Null: the management API only.
+    /// </summary>
+    public Action<WebApplication>? ConfigureManagement { get; init; }
 
     /// <summary>Reads the kebab-case keys of docs/SERVING.md from a configuration section ("serving").</summary>
     public static ServingOptions FromConfiguration(IConfiguration section)

@@ -90,7 +90,7 @@ public sealed class ActorInferenceDispatcherSpec : TestKit, IAsyncLifetime
     {
         var pending = Predict();
         await _actor.ExpectMsgAsync<InferenceActor.Predict>(TimeSpan.FromSeconds(10));
-        _actor.Reply(new Status.Failure(ServingException.NodeNotFound("Unknown user id: 10007.")));
+        _actor.Reply(new Akka.Actor.Status.Failure(ServingException.NodeNotFound("Unknown user id: 10007.")));
         using var response = await pending;
         Assert.Equal(404, (int)response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

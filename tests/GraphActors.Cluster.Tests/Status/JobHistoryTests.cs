@@ -1,0 +1,97 @@
+// The status page's curves: how sampled job statuses become loss points and epoch points.
+using GraphActors.Cluster.Status;
+using GraphActors.Contracts.Protocols;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
+
+namespace GraphActors.Cluster.Tests.Status;
+
+public sealed class JobHistoryTests
+{
+    private static JobStatus Status(string job, int epoch, long step, float loss, int completed = -1, string[]? names = null, float[]? values = null) =>
+        new(job, JobState.Running, epoch, completed, 0, step, loss, names ?? [], values ?? [], float.NaN, -1, "", "", -1, [], "");
+
+    [Fact]
+    public void A_point_is_added_only_when_the_step_or_the_loss_moved()
+    {
+        var h = new JobHistory(100);
+        h.Observe(Status("j", 0, 0, float.NaN), 1);
+        Assert.Empty(h.Loss); // no loss reported yet
+        h.Observe(Status("j", 0, 0, 2.5f), 1);
+        Assert.Empty(h.Loss); // a loss before the epoch's first step is the previous epoch's
+        h.Observe(Status("j", 0, 4, 1.5f), 2);
+        h.Observe(Status("j", 0, 4, 1.5f), 3);
+        h.Observe(Status("j", 0, 8, 1.2f), 4);
+        Assert.Equal([(4L, 1.5f), (8L, 1.2f)], h.Loss.Select(p => (p.GlobalStep, p.Loss)));
+        Assert.Equal(2, h.Loss[0].AtUnixMs);
+    }
+
+    [Fact]
+    public void Steps_count_over_the_whole_job_although_the_coordinator_restarts_them_every_epoch()
+    {
+        var h = new JobHistory(100);
+        h.Observe(Status("j", 0, 5, 2f), 1);
+        h.Observe(Status("j", 0, 10, 1.8f), 2);
+        h.Observe(Status("j", 1, 3, 1.5f), 3);
+        h.Observe(Status("j", 1, 10, 1.4f), 4);
+        h.Observe(Status("j", 2, 1, 1.3f), 5);
+        Assert.Equal([5L, 10, 13, 20, 21], h.Loss.Select(p => p.GlobalStep));
+        Assert.Equal([0, 0, 1, 1, 2], h.Loss.Select(p => p.Epoch));
+        Assert.Equal([5L, 10, 3, 10, 1], h.Loss.Select(p => p.Step));
+    }
+
+    [Fact]
+    public void A_resumed_epoch_that_starts_over_continues_the_curve_instead_of_going_back()
+    {
+        var h = new JobHistory(100);
+        h.Observe(Status("j", 3, 6, 1f), 1);
+        h.Observe(Status("j", 3, 2, 1.1f), 2); // the same epoch again, from its start
+        Assert.Equal([6L, 8], h.Loss.Select(p => p.GlobalStep));
+    }
+
+    [Fact]
+    public void Each_completed_epoch_adds_its_metrics_once()
+    {
+        var h = new JobHistory(100);
+        h.Observe(Status("j", 1, 2, 1f, completed: 0, ["val_acc", "val_loss"], [0.5f, 1.1f]), 1);
+        h.Observe(Status("j", 1, 4, 0.9f, completed: 0, ["val_acc", "val_loss"], [0.5f, 1.1f]), 2);
+        h.Observe(Status("j", 2, 1, 0.8f, completed: 1, ["val_acc", "val_loss"], [0.6f, 1.0f]), 3);
+        Assert.Equal([0, 1], h.Epochs.Select(e => e.Epoch));
+        Assert.Equal([0.6f, 1.0f], h.Epochs[1].MetricValues);
+        Assert.Equal(["val_acc", "val_loss"], h.Epochs[1].MetricNames);
+    }
+
+    [Fact]
+    public void A_new_job_starts_a_new_history_and_no_job_keeps_the_last_one()
+    {
+        var h = new JobHistory(100);
+        h.Observe(Status("first", 0, 5, 2f, completed: 0, ["acc"], [0.3f]), 1);
+        h.Observe(Status("", 0, 0, float.NaN), 2);
+        Assert.Equal("first", h.JobId);
+        Assert.Single(h.Loss);
+        h.Observe(Status("second", 0, 1, 3f), 3);
+        Assert.Equal("second", h.JobId);
+        Assert.Equal([1L], h.Loss.Select(p => p.GlobalStep));
+        Assert.Empty(h.Epochs);
+    }
+
+    [Fact]
+    public void When_full_every_other_point_goes_and_the_first_and_newest_stay()
+    {
+        var h = new JobHistory(8);
+        for (var s = 1; s <= 9; s++) h.Observe(Status("j", 0, s, 1f / s), s);
+        // 9 points > 8: points 1, 3, 5, 7 and the newest (9) stay.
+        Assert.Equal([1L, 3, 5, 7, 9], h.Loss.Select(p => p.GlobalStep));
+        for (var s = 10; s <= 100; s++) h.Observe(Status("j", 0, s, 1f / s), s);
+        Assert.InRange(h.Loss.Count, 4, 8);
+        Assert.Equal(1L, h.Loss[0].GlobalStep);
+        Assert.Equal(100L, h.Loss[^1].GlobalStep);
+        Assert.True(h.Loss.Zip(h.Loss.Skip(1)).All(p => p.Item1.GlobalStep < p.Item2.GlobalStep), "points stay in order");
+    }
+
+    [Fact]
+    public void A_capacity_below_four_is_refused()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new JobHistory(3));
+        Assert.Contains("at least 4", e.Message);
+    }
+}
