@@ -20,7 +20,7 @@ ga_build() {
 # ga_cora_store DIR PARTS: Cora (../shared/data/cora, or GA_DATA/cora) → tables → CGDF → PARTS METIS partitions in DIR.
 ga_cora_store() {
   local store="$1" parts="$2"
-  if [[ -f "$store/manifest.json" ]]; then echo "using the partition store $store"; return; fi
+  if [[ -f "$store/partitions.json" ]]; then echo "using the partition store $store"; return; fi
   local data="${GA_DATA:-$GA_ROOT/../shared/data}/cora"
   [[ -d "$data" ]] || { echo "error: Cora not found at $data (set GA_DATA to the folder holding cora/)" >&2; exit 2; }
   local work; work="$(dirname "$store")/cora-build"
@@ -79,7 +79,11 @@ ga_train() {
     sleep 2
     state=$(ga ctl train status --job "$job" --json --contact "127.0.0.1:$SEED_PORT" --timeout 5s 2>/dev/null | tr -d '\n' | grep -io '"state": *"[A-Za-z]*"' | head -1 | grep -o '[A-Za-z]*"$' | tr -d '"' || true)
     case "$state" in
-      Finished) ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT"; return 0 ;;
+      Finished)
+        ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT"
+        # Every epoch's checkpoint with its metrics; the best (by the job's eval metric) is marked.
+        ga ctl checkpoints list --job "$job" --contact "127.0.0.1:$SEED_PORT"
+        return 0 ;;
       Failed|Stopped) ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT" >&2; return 1 ;;
     esac
   done

@@ -9,7 +9,7 @@ using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Tests.Faults;
 
-[Collection(nameof(MultiNodeCollection))]
+[Collection(MultiNodeCollection.Name)]
 public sealed partial class CoordinatorKillTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);

@@ -7,7 +7,7 @@ using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Tests.Faults;
 
-[Collection(nameof(MultiNodeCollection))]
+[Collection(MultiNodeCollection.Name)]
 public sealed class WorkerKillTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);

@@ -16,7 +16,7 @@ namespace GraphActors.Cluster.Tests.GraphLearn;
 /// GraphLearn's g.init in worker and server mode, each task a node of one cluster (in this process, on 127.0.0.1):
 /// task 0 loads the GraphLearn files and partitions them, the others wait for its store; then the cluster trains.
 /// </summary>
-[Collection(nameof(MultiNodeCollection))]
+[Collection(MultiNodeCollection.Name)]
 public sealed class ClusterInitSpec(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -6,6 +6,7 @@ using GraphActors.Cluster.Tests.Support;
 
 namespace GraphActors.Cluster.Tests.Inference;
 
+[Collection(MultiNodeCollection.Name)]
 public sealed class QuickstartKeepServingTests
 {
     [Fact]

@@ -123,6 +123,8 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>The graphactors.dll built alongside these tests (same configuration).</summary>
+    public static string Dll => CliDll();
+
     private static string CliDll()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -16,7 +16,7 @@ namespace GraphActors.Cluster.Tests.Trainers;
 /// partition + trainer, as GraphLearn's worker mode), each with its PartitionActor, SamplerActor and TrainerActor; the
 /// coordinator singleton journals to SQLite. The job is a real TorchSharp GraphSAGE on a generated graph.
 /// </summary>
-[Collection(nameof(MultiNodeCollection))]
+[Collection(MultiNodeCollection.Name)]
 public sealed class ClusterTrainingSpec(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
