@@ -10,6 +10,24 @@ GA_PIDS=()
 
 ga() { dotnet "$GA_DLL" "$@"; }
 
+# ga_args DEFAULT_OUT DEFAULT_PORT "$@": the scripts' options (--out, --config, --store, --port) into OUT, CONFIG,
+# STORE and SEED_PORT; a fresh journal and checkpoint folder under OUT.
+ga_args() {
+  OUT="$1"; SEED_PORT="$2"; shift 2
+  CONFIG="$GA_ROOT/hocon/cora-cluster.hocon"; STORE=""
+  while (( $# )); do
+    case "$1" in
+      --out) OUT="$2"; shift 2 ;;
+      --config) CONFIG="$2"; shift 2 ;;
+      --store) STORE="$2"; shift 2 ;;
+      --port) SEED_PORT="$2"; shift 2 ;;
+      *) echo "usage: $0 [--out DIR] [--config FILE] [--store DIR] [--port PORT]" >&2; exit 2 ;;
+    esac
+  done
+  mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"; STORE="${STORE:-$OUT/store}"
+  rm -f "$OUT"/coordinator.db*; rm -rf "$OUT/checkpoints"
+}
+
 ga_build() {
   if [[ ! -f "$GA_DLL" || "${GA_BUILD:-1}" == 1 ]]; then
     echo "building graphactors (Release) …"

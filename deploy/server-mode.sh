@@ -11,18 +11,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/local-cluster.sh"
 
-OUT=/tmp/ga-server-mode; CONFIG="$GA_ROOT/hocon/cora-cluster.hocon"; STORE=""; SEED_PORT=4063
-while (( $# )); do
-  case "$1" in
-    --out) OUT="$2"; shift 2 ;;
-    --config) CONFIG="$2"; shift 2 ;;
-    --store) STORE="$2"; shift 2 ;;
-    --port) SEED_PORT="$2"; shift 2 ;;
-    *) echo "usage: $0 [--out DIR] [--config FILE] [--store DIR] [--port PORT]" >&2; exit 2 ;;
-  esac
-done
-mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"; STORE="${STORE:-$OUT/store}"
-rm -f "$OUT"/coordinator.db*; rm -rf "$OUT/checkpoints"
+ga_args /tmp/ga-server-mode 4063 "$@"
 
 ga_build
 ga_cora_store "$STORE" 2

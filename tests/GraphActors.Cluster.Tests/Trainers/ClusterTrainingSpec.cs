@@ -51,20 +51,27 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             graphactors.trainer.register-interval = 500ms
             """)), log);
 
-    [Fact]
-    public async Task Two_worker_nodes_train_a_job_to_the_end_with_averaged_parameters_and_checkpoints()
+    /// <summary>Two worker nodes (partition + trainer) sharing one SQLite journal, both up.</summary>
+    private static async Task<(ActorSystem A, ActorSystem B, string Run)> StartWorkers(string store, TextWriter log)
     {
-        var store = TrainingStores.Synthetic;
         var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
         var journal = Path.Combine(run, "coordinator.db");
-        var log = new StringWriter();
         var p1 = TestNodes.FreePort();
         var p2 = TestNodes.FreePort();
         var a = StartNode(p1, [p1], store, journal, log);
         var b = StartNode(p2, [p1], store, journal, log);
+        await TestNodes.AwaitUp(a, 2, Wait);
+        return (a, b, run);
+    }
+
+    [Fact]
+    public async Task Two_worker_nodes_train_a_job_to_the_end_with_averaged_parameters_and_checkpoints()
+    {
+        var store = TrainingStores.Synthetic;
+        var log = new StringWriter();
+        var (a, b, run) = await StartWorkers(store, log);
         try
         {
-            await TestNodes.AwaitUp(a, 2, Wait);
             var file = TrainingHocon.Parse(Training, "test");
             var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
             var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
@@ -139,16 +146,9 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         }
 
         clock.Restart();
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
-        var journal = Path.Combine(run, "coordinator.db");
-        var log = new StringWriter();
-        var p1 = TestNodes.FreePort();
-        var p2 = TestNodes.FreePort();
-        var a = StartNode(p1, [p1], store, journal, log);
-        var b = StartNode(p2, [p1], store, journal, log);
+        var (a, b, run) = await StartWorkers(store, new StringWriter());
         try
         {
-            await TestNodes.AwaitUp(a, 2, Wait);
             var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
             var started = await proxy.Ask<JobCommandResult>(new StartJob("cora", TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"))), Wait);
             Assert.True(started.Accepted, started.Message);
