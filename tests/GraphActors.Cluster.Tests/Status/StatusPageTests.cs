@@ -1,4 +1,6 @@
-// The status page on a running local cluster: its JSON and token rules over HTTP, and what headless Chromium renders.
+// The status page on a running local cluster: its JSON and token rules over HTTP, and what headless Chromium renders,
+// its job compared with what `graphactors ctl train status --json` prints for the same cluster.
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -28,6 +30,8 @@ public sealed class StatusPageTests(ITestOutputHelper output)
 {
     private const string Token = "status-test-token";
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    // How long the node's TrainerActor may take over the test's two-epoch job on a loaded machine.
+    private static readonly TimeSpan JobRuns = TimeSpan.FromMinutes(4);
 
     [Fact]
     public async Task The_page_needs_no_token_but_its_data_does_and_the_data_follows_the_cluster_and_the_job()
@@ -137,11 +141,13 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             return [$"sage ok={ok}"];
         }, "serving numbers");
 
-        // The job, trained by the node's TrainerActor, exactly as the coordinator reports it, whatever its values; then
-        // the same at the job's end, when they stop moving.
-        await Match(browser, ReadJob, async () => Describe(await cluster.JobStatusAsync()), "job status");
-        var end = await CoordinatorReaches(cluster, s => s.State is not (JobState.Running or JobState.Idle), "the end of the job", TimeSpan.FromMinutes(4));
-        await Match(browser, ReadJob, () => Task.FromResult(Describe(end)), $"job status at its end ({end.State})");
+        // The job, trained by the node's TrainerActor, as the real `graphactors ctl train status --json` prints it for
+        // this cluster, whatever its values. It moves while it is read: page, ctl, page, and ctl's answer must be one of
+        // the two readings (or the job has ended meanwhile, checked next). Then exactly at its end, when nothing moves.
+        await MatchCtl(browser, cluster, "job status while it runs", JobReading.Moving, JobRuns);
+        var end = await CoordinatorReaches(cluster, s => s.State is not (JobState.Running or JobState.Idle), "the end of the job", JobRuns);
+        var ended = await MatchCtl(browser, cluster, $"job status at its end ({end.State})", JobReading.Exact);
+        Assert.Contains($"state {end.State}", ended);
 
         // The curves hold what the API's history holds; a finished job has points on both.
         var curves = await Match(browser, ReadCharts, async () =>
@@ -185,9 +191,12 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 var step = assignment.Steps * k / StepReports;
                 var loss = 2f - 0.25f * (epoch * StepReports + k);
                 proxy.Tell(new StepsReported(jobId, epoch, step, loss, 0.5f), me);
-                var status = await CoordinatorReaches(cluster, s => s.Epoch == epoch && s.Step == step && s.LastLoss == loss, $"epoch {epoch} step {step}");
+                await CoordinatorReaches(cluster, s => s.Epoch == epoch && s.Step == step && s.LastLoss == loss, $"epoch {epoch} step {step}");
                 points++;
-                await Match(browser, ReadJob, () => Task.FromResult(Describe(status)), $"job at epoch {epoch} step {step}");
+                // Nothing moves until the next report: page and ctl must agree exactly, on this step and loss.
+                var shown = await MatchCtl(browser, cluster, $"job at epoch {epoch} step {step}", JobReading.Exact);
+                Assert.Contains($"step {step}", shown);
+                Assert.Contains("loss=" + Float(loss), shown);
                 await Match(browser, ReadLossPoints, () => Task.FromResult<string[]>([$"loss points {points}"]), $"loss curve at epoch {epoch} step {step}");
             }
             proxy.Tell(new ParametersReady(jobId, epoch, 0, 0, 1, [1f, 2f, 3f]), me);
@@ -197,6 +206,9 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             var write = await Next<WriteCheckpoint>(inbox);
             proxy.Tell(new CheckpointWritten(jobId, epoch, write.Directory, $"sha-{epoch}", ["val_accuracy"], [accuracy]), me);
             await CoordinatorReaches(cluster, s => s.LastCompletedEpoch == epoch, $"epoch {epoch} completed");
+            var completed = await MatchCtl(browser, cluster, $"job after epoch {epoch}", JobReading.Exact);
+            Assert.Contains($"last completed {epoch}", completed);
+            Assert.Contains($"metric val_accuracy={Float(accuracy)}", completed);
             await Match(browser, ReadMetricPoints, () => Task.FromResult<string[]>([$"metric points {epoch + 1}"]), $"metric curve after epoch {epoch}");
         }
     }
@@ -224,7 +236,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             if (done(s)) return s;
             await Task.Delay(100);
         } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"the coordinator did not reach {what} within {timeout}: {string.Join(" | ", Describe(s))}");
+        throw new TimeoutException($"the coordinator did not reach {what} within {timeout}: job {s.JobId} {s.State} epoch {s.Epoch} step {s.Step} loss {s.LastLoss}");
     }
 
     private static async Task<JsonNode> Api(HttpClient http, Uri management)
@@ -244,14 +256,16 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         await using var browser = await ChromeDriver.StartAsync();
         await browser.Navigate(new Uri(new Uri(cluster.Started.Management, "status") + "#token=" + Token));
         await Until(browser, "!!document.body.dataset.at", "the first data");
-        await Match(browser, ReadJob, async () => Describe(await cluster.JobStatusAsync()), "job waiting for trainers");
+        var waiting = await MatchCtl(browser, cluster, "job waiting for trainers", JobReading.Exact);
+        Assert.Contains("trainers 0: ", waiting);
         await Match(browser, ReadCharts, () => Task.FromResult<string[]>(["loss points 0", "metric points 0"]), "empty curves");
 
         await DriveAsTrainer(browser, cluster, job.JobId);
 
-        var done = await cluster.JobStatusAsync();
-        Assert.Equal(JobState.Finished, done.State);
-        await Match(browser, ReadJob, () => Task.FromResult(Describe(done)), "finished job");
+        var done = await MatchCtl(browser, cluster, "finished job", JobReading.Exact);
+        Assert.Contains($"state {JobState.Finished}", done);
+        Assert.Contains($"last completed {StatusCluster.JobEpochs - 1}", done);
+        Assert.Contains("eta –", done);
         await Match(browser, ReadCharts, () => Task.FromResult<string[]>(
             [$"loss points {StepReports * StatusCluster.JobEpochs}", $"metric points {StatusCluster.JobEpochs}"]), "curves of the finished job");
     }
@@ -276,26 +290,118 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         return [...document.querySelectorAll('#partitions tbody tr')].map(tr => tr.dataset.partition + ' ' + tr.dataset.node + ' ' + tr.dataset.state);
         """;
 
+    // Everything the Training panel shows of the job. Loss, best metric and metric values are read from the raw values
+    // the page keeps beside its rounded text; the ETA only as known or not (it is recomputed at every ask, from the clock).
     private const string ReadJob = """
-        const t = id => document.getElementById(id).textContent;
+        const e = id => document.getElementById(id), t = id => e(id).textContent;
+        const best = e('job-best');
+        const trainers = e('job-trainers').title.split('\n').filter(Boolean);
         const rows = [...document.querySelectorAll('#job-metrics tbody tr')].map(tr => 'metric ' + tr.dataset.name + '=' + tr.dataset.value);
-        return ['job ' + t('job-id'), 'state ' + t('job-state'), 'epoch ' + t('job-epoch'), 'step ' + t('job-step'),
-                'loss=' + document.getElementById('job-loss').dataset.value].concat(rows);
+        return ['job ' + t('job-id'), 'state ' + t('job-state'), 'epoch ' + t('job-epoch'), 'last completed ' + t('job-last-epoch'),
+                'round ' + t('job-round'), 'step ' + t('job-step'), 'loss=' + e('job-loss').dataset.value,
+                best.dataset.value === '' ? 'best ' + t('job-best') : 'best=' + best.dataset.value + ' epoch ' + best.dataset.epoch,
+                'eta ' + (t('job-eta') === '–' ? '–' : 'known'),
+                'trainers ' + t('job-trainers') + ': ' + trainers.join(', '),
+                'reason ' + e('training-problem').textContent].concat(rows);
         """;
 
     private const string ReadServing = """
         return [...document.querySelectorAll('#serving-models tbody tr')].map(tr => tr.dataset.model + ' ok=' + tr.dataset.ok);
         """;
 
-    private static string[] Describe(JobStatus s)
+    /// <summary>
+    /// <c>ctl train status --json</c>'s answer in <see cref="ReadJob"/>'s lines: what the page must show for it. ctl
+    /// writes the coordinator's floats widened to double; <see cref="Normalise"/> brings both sides back to the float.
+    /// </summary>
+    private static string[] DescribeCtl(JsonElement j)
     {
+        static string Raw(JsonElement e) => e.ValueKind == JsonValueKind.Null ? "" : e.GetRawText();
+        var job = j.GetProperty("job");
+        var lastCompleted = j.GetProperty("lastCompletedEpoch").GetInt32();
+        var best = j.GetProperty("bestMetric");
+        var trainers = j.GetProperty("trainers").EnumerateArray().Select(t => t.GetString()!).ToArray();
         var lines = new List<string>
         {
-            "job " + s.JobId, "state " + s.State, "epoch " + s.Epoch.ToString(CultureInfo.InvariantCulture),
-            "step " + s.Step.ToString(CultureInfo.InvariantCulture), "loss=" + Float(s.LastLoss),
+            "job " + (job.ValueKind == JsonValueKind.Null ? "no job" : job.GetString()),
+            "state " + j.GetProperty("state").GetString(),
+            "epoch " + Raw(j.GetProperty("epoch")),
+            "last completed " + (lastCompleted >= 0 ? lastCompleted.ToString(CultureInfo.InvariantCulture) : "none yet"),
+            "round " + Raw(j.GetProperty("round")),
+            "step " + Raw(j.GetProperty("step")),
+            "loss=" + Raw(j.GetProperty("loss")),
+            best.ValueKind == JsonValueKind.Null ? "best –" : $"best={Raw(best)} epoch {Raw(j.GetProperty("bestEpoch"))}",
+            "eta " + (j.GetProperty("etaSeconds").ValueKind == JsonValueKind.Null ? "–" : "known"),
+            $"trainers {trainers.Length}: {string.Join(", ", trainers)}",
+            "reason " + (j.GetProperty("reason").ValueKind == JsonValueKind.Null ? "" : j.GetProperty("reason").GetString()),
         };
-        for (var i = 0; i < s.MetricNames.Length; i++) lines.Add($"metric {s.MetricNames[i]}={Float(s.MetricValues[i])}");
+        lines.AddRange(j.GetProperty("metrics").EnumerateObject().Select(m => $"metric {m.Name}={Raw(m.Value)}"));
         return [.. lines];
+    }
+
+    private enum JobReading
+    {
+        /// <summary>The job is training: ctl's answer must equal the page read just before or just after it, unless the job ends meanwhile.</summary>
+        Moving,
+        /// <summary>Nothing moves the job (ended, or waiting for the test): the page must come to show exactly ctl's answer.</summary>
+        Exact,
+    }
+
+    /// <summary>
+    /// Compares the Training panel with what the real <c>graphactors ctl train status --json</c> prints for this cluster
+    /// (a process of its own, reaching the node's CommandHandler through its ClusterClientReceptionist as against any
+    /// node): page, ctl, page again, until ctl's answer equals one of the two readings. The page lags the coordinator
+    /// by up to a sample and a poll, so a few rounds may be needed. <see cref="JobReading.Moving"/> also stops, without
+    /// a match, once ctl reports the job ended: the caller then compares the ended job with <see cref="JobReading.Exact"/>.
+    /// Gives up after <paramref name="within"/> (default <see cref="Settle"/>). Returns ctl's lines.
+    /// </summary>
+    private async Task<string[]> MatchCtl(ChromeDriver browser, StatusCluster cluster, string what, JobReading reading, TimeSpan? within = null)
+    {
+        var timeout = within ?? Settle;
+        var deadline = DateTime.UtcNow + timeout;
+        string[] before = [], want = [], after = [];
+        var rounds = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            rounds++;
+            before = await ReadJobLines(browser);
+            var (answer, took) = await CtlStatus(cluster);
+            want = Normalise(DescribeCtl(answer));
+            after = await ReadJobLines(browser);
+            if (before.SequenceEqual(want) || after.SequenceEqual(want))
+            {
+                output.WriteLine($"{what}: page = ctl after {rounds} round(s) (last ctl run {took.TotalSeconds:0.0} s): {string.Join(" | ", want)}");
+                return want;
+            }
+            var state = answer.GetProperty("state").GetString();
+            if (reading == JobReading.Moving && state is not (nameof(JobState.Running) or nameof(JobState.Idle)))
+            {
+                output.WriteLine($"{what}: the job ended ({state}) before page and ctl met, after {rounds} round(s); compared at its end instead");
+                return want;
+            }
+            await Task.Delay(300);
+        }
+        throw new Xunit.Sdk.XunitException($"the page's {what} never matched `graphactors ctl train status --json` within {timeout} ({rounds} rounds).\n" +
+            $"page before: {string.Join(" | ", before)}\nctl:         {string.Join(" | ", want)}\npage after:  {string.Join(" | ", after)}");
+    }
+
+    private static async Task<string[]> ReadJobLines(ChromeDriver browser) =>
+        Normalise((await browser.Execute(ReadJob))!.AsArray().Select(n => n!.GetValue<string>()).ToArray());
+
+    /// <summary>Runs <c>graphactors ctl --contact NODE --json train status</c> and returns what it printed; a failure says why.</summary>
+    private static async Task<(JsonElement Answer, TimeSpan Took)> CtlStatus(StatusCluster cluster)
+    {
+        var watch = Stopwatch.StartNew();
+        using var ctl = CliProcess.Start(["ctl", "--contact", cluster.Address, "--timeout", "20s", "--json", "train", "status"]);
+        var exit = await ctl.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"`graphactors ctl --contact {cluster.Address} --json train status` exited {exit}.\n{ctl.Output}");
+        try
+        {
+            return (JsonDocument.Parse(ctl.Stdout).RootElement.Clone(), watch.Elapsed);
+        }
+        catch (JsonException e)
+        {
+            throw new Xunit.Sdk.XunitException($"`graphactors ctl --json train status` printed no JSON object ({e.Message}).\n{ctl.Output}");
+        }
     }
 
     // JSON carries a float in its shortest round-trip form and the page keeps that text; NaN travels as null (shown as "").
@@ -320,20 +426,15 @@ public sealed class StatusPageTests(ITestOutputHelper output)
     }
 
     // A float reaches the page as JSON and is read back as JavaScript's text of it, whose exponent form differs from
-    // .NET's for tiny and huge numbers: the page's loss and metric values are compared as floats, through a parse.
-    private static string[] Normalise(string[] lines)
+    // .NET's for tiny and huge numbers; ctl prints it widened to double (0.61f as 0.6100000143051147). The loss, best
+    // and metric values are compared as the coordinator's floats, through a parse.
+    private static readonly Regex FloatValue = new(@"^(loss=|best=|metric [^=]*=)([-+0-9.eE]+)(.*)$", RegexOptions.CultureInvariant);
+
+    private static string[] Normalise(string[] lines) => lines.Select(line =>
     {
-        var result = new string[lines.Length];
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i];
-            var cut = line.StartsWith("loss=", StringComparison.Ordinal) ? 5 : line.StartsWith("metric ", StringComparison.Ordinal) ? line.IndexOf('=') + 1 : -1;
-            if (cut > 0 && cut < line.Length)
-                line = line[..cut] + Float(float.Parse(line[cut..], NumberStyles.Float, CultureInfo.InvariantCulture));
-            result[i] = line;
-        }
-        return result;
-    }
+        var m = FloatValue.Match(line);
+        return m.Success ? m.Groups[1].Value + Float(float.Parse(m.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture)) + m.Groups[3].Value : line;
+    }).ToArray();
 
     private static async Task Until(ChromeDriver browser, string condition, string what)
     {
@@ -377,6 +478,9 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         private readonly List<ActorSystem> _systems = [];
 
         public ActorSystem Main => _systems[0];
+
+        /// <summary>The main node's address: the contact point `graphactors ctl` is given, as for any node.</summary>
+        public string Address => Akka.Cluster.Cluster.Get(Main).SelfAddress.ToString();
         public InferenceActor.Started Started { get; private set; } = null!;
         public string Store { get; private set; } = "";
 
