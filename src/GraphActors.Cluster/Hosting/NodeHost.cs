@@ -63,24 +63,36 @@ public static class NodeHost
         if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);
         var coordinatorProxy = system.StartTrainingCoordinatorProxy(coordinator);
 
-        // The trainer role: a SamplerActor over the partitions (wherever they run) and a TrainerActor fed by it.
+        // The trainer role: a TrainerActor fed by a SamplerActor over the partitions (wherever they run): its node's own,
+        // or with graphactors.trainer.sampler-role set, those of the sampler nodes. The sampler role: a SamplerActor
+        // that trainers on other nodes use.
         var trainer = TrainerSettings.Create(config);
-        if (roles.Contains(trainer.Role))
+        var trains = roles.Contains(trainer.Role);
+        var samples = roles.Contains(ClusterRoles.Sampler);
+        if (trains || samples)
         {
+            var what = trains ? "trainer" : "sampler";
             if (string.IsNullOrWhiteSpace(partitions.StorePath))
-                output.WriteLine("warning: role 'trainer' without graphactors.partitions.store-path (GA_STORE / --store): this node cannot train.");
+                output.WriteLine($"warning: role '{(trains ? trainer.Role : ClusterRoles.Sampler)}' without graphactors.partitions.store-path (GA_STORE / --store): this node cannot {(trains ? "train" : "sample")}.");
             else
             {
                 try
                 {
                     var store = RemoteGraphStore.FromStore(system, partitions.StorePath);
-                    var sampler = system.StartSampler(store);
-                    system.StartTrainer(trainer, store, sampler, coordinatorProxy, TrainerActorRegistration.HomePartitions(system, store.Book.Parts));
-                    output.WriteLine($"trainer: training on the {store.Book.Parts} partition(s) of [{partitions.StorePath}] when the coordinator plans an epoch");
+                    IActorRef? sampler = samples || trainer.SamplerRole.Length == 0 ? system.StartSampler(store) : null;
+                    if (samples) output.WriteLine($"sampler: streaming mini-batches of the {store.Book.Parts} partition(s) of [{partitions.StorePath}] to trainers that ask");
+                    if (trains)
+                    {
+                        if (trainer.SamplerRole.Length > 0)
+                            sampler = system.ActorOf(SamplerRouter.Props(trainer.SamplerRole, trainer.Role, trainer.SampleTimeout / 2), "sampler-router");
+                        system.StartTrainer(trainer, store, sampler!, coordinatorProxy, TrainerActorRegistration.HomePartitions(system, store.Book.Parts));
+                        output.WriteLine($"trainer: training on the {store.Book.Parts} partition(s) of [{partitions.StorePath}] when the coordinator plans an epoch" +
+                            (trainer.SamplerRole.Length > 0 ? $", sampled on the members with role '{trainer.SamplerRole}'" : ""));
+                    }
                 }
                 catch (Exception e)
                 {
-                    output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] for the trainer: {e.Message}");
+                    output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] for the {what}: {e.Message}");
                 }
             }
         }

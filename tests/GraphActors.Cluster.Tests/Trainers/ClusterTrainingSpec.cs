@@ -42,13 +42,15 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         }
         """;
 
-    private static ActorSystem StartNode(int port, int[] seeds, string store, string journal, TextWriter log, int minTrainers = 2) =>
-        NodeHost.Start(NodeConfig.WithPersistence(TestNodes.Node(port, seeds, "partition, trainer", store, $$"""
+    private static ActorSystem StartNode(int port, int[] seeds, string store, string journal, TextWriter log, int minTrainers = 2,
+        string roles = "partition, trainer", string extra = "") =>
+        NodeHost.Start(NodeConfig.WithPersistence(TestNodes.Node(port, seeds, roles, store, $$"""
             akka.actor.serialize-messages = off
             akka.coordinated-shutdown.run-by-actor-system-terminate = off
             graphactors.persistence.sqlite-path = {{NodeConfig.Quote(journal)}}
             graphactors.training-coordinator { plan-delay = 1s, round-timeout = 20s, min-trainers = {{minTrainers}} }
             graphactors.trainer.register-interval = 500ms
+            {{extra}}
             """)), log);
 
     /// <summary>Two worker nodes (partition + trainer) sharing one SQLite journal, both up.</summary>
@@ -97,6 +99,50 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         {
             output.WriteLine(log.ToString());
             await Task.WhenAll(b.Terminate(), a.Terminate());
+        }
+    }
+
+    /// <summary>
+    /// DistDGL's separate samplers: a partition server, a sampler node (role sampler) and a trainer node whose
+    /// graphactors.trainer.sampler-role points at it. The trainer node starts no SamplerActor, so every mini-batch of
+    /// the job comes from the sampler node through a SourceRef.
+    /// </summary>
+    [Fact]
+    public async Task A_trainer_trains_on_the_stream_of_a_separate_sampler_node()
+    {
+        var store = TrainingStores.Synthetic;
+        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var journal = Path.Combine(run, "coordinator.db");
+        var log = new StringWriter();
+        var (p1, p2, p3) = (TestNodes.FreePort(), TestNodes.FreePort(), TestNodes.FreePort());
+        var server = StartNode(p1, [p1], store, journal, log, minTrainers: 1, roles: "partition");
+        var sampler = StartNode(p2, [p1], store, journal, log, minTrainers: 1, roles: "sampler");
+        var trainer = StartNode(p3, [p1], store, journal, log, minTrainers: 1, roles: "trainer", extra: "graphactors.trainer.sampler-role = sampler");
+        try
+        {
+            await TestNodes.AwaitUp(server, 3, Wait);
+            // The trainer node has the router and no sampler of its own; the sampler node has its SamplerActor.
+            await trainer.ActorSelection($"/user/sampler-router").ResolveOne(Wait);
+            await Assert.ThrowsAsync<ActorNotFoundException>(() => trainer.ActorSelection($"/user/{Names.Sampler}").ResolveOne(TimeSpan.FromSeconds(2)));
+            await sampler.ActorSelection($"/user/{Names.Sampler}").ResolveOne(Wait);
+
+            var job = TrainingHocon.ToJob(TrainingHocon.Parse(Training, "test"), store, Path.Combine(run, "checkpoints"));
+            var proxy = await trainer.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+            var started = await proxy.Ask<JobCommandResult>(new StartJob("job-s", job), Wait);
+            Assert.True(started.Accepted, started.Message);
+            var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
+            output.WriteLine($"{status.State}: epoch {status.LastCompletedEpoch}, steps {status.Step}, " +
+                string.Join(", ", status.MetricNames.Zip(status.MetricValues, (n, v) => $"{n} {v:F3}")));
+            Assert.Equal(2, status.LastCompletedEpoch);
+            Assert.Single(status.Trainers);
+            var accuracy = status.MetricValues[Array.IndexOf(status.MetricNames, "test_accuracy")];
+            Assert.True(accuracy > 0.5, $"test accuracy {accuracy:F3} after 3 epochs; chance is 0.125");
+            Assert.Contains("sampled on the members with role 'sampler'", log.ToString());
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+            await Task.WhenAll(trainer.Terminate(), sampler.Terminate(), server.Terminate());
         }
     }
 
