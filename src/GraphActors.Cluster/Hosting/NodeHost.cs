@@ -63,36 +63,36 @@ public static class NodeHost
         if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);
         var coordinatorProxy = system.StartTrainingCoordinatorProxy(coordinator);
 
-        // The trainer role: a TrainerActor fed by a SamplerActor over the partitions (wherever they run): its node's own,
-        // or with graphactors.trainer.sampler-role set, those of the sampler nodes. The sampler role: a SamplerActor
-        // that trainers on other nodes use.
+        // The trainer role: a TrainerActor fed by a SamplerActor over the partitions (wherever they run). The sampler
+        // role (graphactors.sampler.role, "trainer" by default): a SamplerActor. A trainer node without the sampler role
+        // samples through the SamplerActors of the members that have it (DistDGL's separate sampler machines).
         var trainer = TrainerSettings.Create(config);
+        var sampling = SamplerSettings.Create(config);
         var trains = roles.Contains(trainer.Role);
-        var samples = roles.Contains(ClusterRoles.Sampler);
+        var samples = roles.Contains(sampling.Role);
         if (trains || samples)
         {
-            var what = trains ? "trainer" : "sampler";
+            var role = trains ? trainer.Role : sampling.Role;
             if (string.IsNullOrWhiteSpace(partitions.StorePath))
-                output.WriteLine($"warning: role '{(trains ? trainer.Role : ClusterRoles.Sampler)}' without graphactors.partitions.store-path (GA_STORE / --store): this node cannot {(trains ? "train" : "sample")}.");
+                output.WriteLine($"warning: role '{role}' without graphactors.partitions.store-path (GA_STORE / --store): this node cannot {(trains ? "train" : "sample")}.");
             else
             {
                 try
                 {
                     var store = RemoteGraphStore.FromStore(system, partitions.StorePath);
-                    IActorRef? sampler = samples || trainer.SamplerRole.Length == 0 ? system.StartSampler(store) : null;
-                    if (samples) output.WriteLine($"sampler: streaming mini-batches of the {store.Book.Parts} partition(s) of [{partitions.StorePath}] to trainers that ask");
+                    var sampler = samples ? system.StartSampler(store, sampling) : null;
+                    if (samples && !trains) output.WriteLine($"sampler: streaming mini-batches of the {store.Book.Parts} partition(s) of [{partitions.StorePath}] to the trainers of other nodes");
                     if (trains)
                     {
-                        if (trainer.SamplerRole.Length > 0)
-                            sampler = system.ActorOf(SamplerRouter.Props(trainer.SamplerRole, trainer.Role, trainer.SampleTimeout / 2), "sampler-router");
-                        system.StartTrainer(trainer, store, sampler!, coordinatorProxy, TrainerActorRegistration.HomePartitions(system, store.Book.Parts));
+                        sampler ??= system.ActorOf(SamplerRouter.Props(sampling.Role, trainer.Role, trainer.SampleTimeout / 2), "sampler-router");
+                        system.StartTrainer(trainer, store, sampler, coordinatorProxy, TrainerActorRegistration.HomePartitions(system, store.Book.Parts));
                         output.WriteLine($"trainer: training on the {store.Book.Parts} partition(s) of [{partitions.StorePath}] when the coordinator plans an epoch" +
-                            (trainer.SamplerRole.Length > 0 ? $", sampled on the members with role '{trainer.SamplerRole}'" : ""));
+                            (samples ? "" : $", sampled on the members with role '{sampling.Role}'"));
                     }
                 }
                 catch (Exception e)
                 {
-                    output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] for the {what}: {e.Message}");
+                    output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] for the {(trains ? "trainer" : "sampler")}: {e.Message}");
                 }
             }
         }

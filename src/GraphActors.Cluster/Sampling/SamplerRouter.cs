@@ -7,7 +7,7 @@ using static GraphActors.Contracts.Protocols.SamplingProtocol;
 namespace GraphActors.Cluster.Sampling;
 
 /// <summary>
-/// Stands where a trainer's local SamplerActor would (<c>graphactors.trainer.sampler-role</c> set): it forwards each
+/// Stands where a trainer's local SamplerActor would, on a trainer node without the sampler role (<c>graphactors.sampler.role</c>): it forwards each
 /// <see cref="SampleEpoch"/> to the SamplerActor (<c>/user/sampler</c>) of one Up member with the sampler role, the
 /// trainer keeping the sender, so the <see cref="EpochStreamReady"/> (a SourceRef: the mini-batches cross Akka.Remote)
 /// goes straight back to it. Trainers spread evenly: the trainer ranked r among the Up trainer-role members (address
@@ -50,7 +50,7 @@ public sealed class SamplerRouter : ReceiveActor, IWithTimers
                 if (TryForward(w.Request, w.ReplyTo)) return true;
                 if (now - w.Since < _wait) return false;
                 w.ReplyTo.Tell(new EpochRejected(w.Request.RequestId, w.Request.Epoch,
-                    $"no cluster member with role '{_samplerRole}' was up within {_wait.TotalSeconds:0}s to sample the epoch (graphactors.trainer.sampler-role)"));
+                    $"no cluster member with role '{_samplerRole}' was up within {_wait.TotalSeconds:0}s to sample the epoch (graphactors.sampler.role)"));
                 return true;
             });
             if (_waiting.Count == 0) Timers.Cancel("recheck");

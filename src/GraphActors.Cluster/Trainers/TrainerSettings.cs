@@ -18,8 +18,6 @@ public sealed record TrainerSettings
     public TimeSpan RegisterInterval { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan SampleTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public NeighborStrategy Strategy { get; init; } = NeighborStrategy.RandomWithoutReplacement;
-    /// <summary>Empty: the node's own SamplerActor; otherwise the role whose members' SamplerActors sample for this trainer.</summary>
-    public string SamplerRole { get; init; } = "";
 
     public static TrainerSettings Create(Config config)
     {
@@ -30,7 +28,6 @@ public sealed record TrainerSettings
             RegisterInterval = c.GetTimeSpan("register-interval"),
             SampleTimeout = c.GetTimeSpan("sample-timeout"),
             Strategy = ParseStrategy(c.GetString("strategy")),
-            SamplerRole = c.GetString("sampler-role", "").Trim(),
         };
         if (settings.RegisterInterval <= TimeSpan.Zero)
             throw new ConfigurationException($"graphactors.trainer.register-interval = {settings.RegisterInterval} must be positive.");

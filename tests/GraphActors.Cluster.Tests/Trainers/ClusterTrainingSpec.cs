@@ -104,7 +104,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
 
     /// <summary>
     /// DistDGL's separate samplers: a partition server, a sampler node (role sampler) and a trainer node whose
-    /// graphactors.trainer.sampler-role points at it. The trainer node starts no SamplerActor, so every mini-batch of
+    /// graphactors.sampler.role = sampler (on every node) splits sampling from training. The trainer node starts no SamplerActor, so every mini-batch of
     /// the job comes from the sampler node through a SourceRef.
     /// </summary>
     [Fact]
@@ -115,9 +115,10 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         var journal = Path.Combine(run, "coordinator.db");
         var log = new StringWriter();
         var (p1, p2, p3) = (TestNodes.FreePort(), TestNodes.FreePort(), TestNodes.FreePort());
-        var server = StartNode(p1, [p1], store, journal, log, minTrainers: 1, roles: "partition");
-        var sampler = StartNode(p2, [p1], store, journal, log, minTrainers: 1, roles: "sampler");
-        var trainer = StartNode(p3, [p1], store, journal, log, minTrainers: 1, roles: "trainer", extra: "graphactors.trainer.sampler-role = sampler");
+        const string split = "graphactors.sampler.role = sampler";
+        var server = StartNode(p1, [p1], store, journal, log, minTrainers: 1, roles: "partition", extra: split);
+        var sampler = StartNode(p2, [p1], store, journal, log, minTrainers: 1, roles: "sampler", extra: split);
+        var trainer = StartNode(p3, [p1], store, journal, log, minTrainers: 1, roles: "trainer", extra: split);
         try
         {
             await TestNodes.AwaitUp(server, 3, Wait);
@@ -138,6 +139,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             var accuracy = status.MetricValues[Array.IndexOf(status.MetricNames, "test_accuracy")];
             Assert.True(accuracy > 0.5, $"test accuracy {accuracy:F3} after 3 epochs; chance is 0.125");
             Assert.Contains("sampled on the members with role 'sampler'", log.ToString());
+            Assert.Contains("sampler: streaming mini-batches", log.ToString());
         }
         finally
         {
