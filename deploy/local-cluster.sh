@@ -62,7 +62,8 @@ graphactors.partitions.store-path = "$STORE"
 graphactors.persistence.sqlite-path = "$OUT/coordinator.db"
 graphactors.node.data-dir = "$OUT/$name-data"
 HOCON
-  ga node --config "$OUT/$name.hocon" >"$OUT/$name.log" 2>&1 &
+  # Not `ga node … &`: a backgrounded function is a subshell, and SIGTERM to its pid would orphan the node.
+  dotnet "$GA_DLL" node --config "$OUT/$name.hocon" >"$OUT/$name.log" 2>&1 &
   GA_PIDS+=($!)
   echo "started $name (pid $!, port $port, roles [$roles]) — log $OUT/$name.log"
 }
