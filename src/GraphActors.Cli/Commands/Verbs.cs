@@ -16,6 +16,7 @@ internal static class Verbs
         EvalCommand.Create(),
         NodeCommand.Create(),
         CtlCommand.Create(),
+        DeployCommand.Create(),
         FeatureSyncCommand.Create(),
     ];
 }
