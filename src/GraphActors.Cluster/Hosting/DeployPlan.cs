@@ -203,6 +203,8 @@ public static class DeployPlan
         var names = Enumerable.Range(0, entries.Count).Select(i => "node-" + i.ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')).ToArray();
         var addresses = Enumerable.Range(0, entries.Count).Select(i => AkkaAddress(entries[i].Host, ports[i])).ToArray();
         var seeds = addresses.Take(o.Seeds).ToArray();
+        // A layout with sampler machines splits sampling from training: every node learns that the sampler role samples.
+        var splitSampling = roles.Any(r => r.Contains(ClusterRoles.Sampler));
         var inferenceOnHost = new Dictionary<string, int>();
         var nodes = new List<DeployNode>();
         for (var i = 0; i < entries.Count; i++)
@@ -215,7 +217,7 @@ public static class DeployPlan
                 inferenceOnHost[entries[i].Host] = inferenceIndex + 1;
             }
             var config = $"{root}/nodes/{name}.hocon";
-            var hocon = NodeHocon(name, entries[i], ports[i], roles[i], seeds, store, root, journalHocon, inferenceIndex, ipName);
+            var hocon = NodeHocon(name, entries[i], ports[i], roles[i], seeds, store, root, journalHocon, inferenceIndex, splitSampling, ipName);
             var command = $"{cliCommand} node --config {ShellQuote(config)}";
             nodes.Add(new DeployNode(name, entries[i].Host, ports[i], roles[i], entries[i].Line, addresses[i],
                 Path.Combine(outDir, "nodes", name + ".hocon"), config, $"{root}/logs/{name}.log", $"{root}/pids/{name}.pid", command) { Hocon = hocon });
@@ -256,7 +258,7 @@ public static class DeployPlan
     }
 
     private static string NodeHocon(string name, IpConfigEntry entry, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds,
-        string store, string root, string journal, int inferenceIndex, string ipName)
+        string store, string root, string journal, int inferenceIndex, bool splitSampling, string ipName)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"# {name}: written by `graphactors deploy` from {ipName} line {entry.Line}; base.hocon (built into graphactors) underneath.");
@@ -269,6 +271,11 @@ public static class DeployPlan
         sb.AppendLine($"graphactors.node.data-dir = {NodeConfig.Quote($"{root}/data/{name}")}");
         sb.AppendLine("# The training coordinator's journal (every node that may host it must reach the same one: PostgreSQL across machines).");
         sb.AppendLine(journal);
+        if (splitSampling)
+        {
+            sb.AppendLine("# The layout has sampler machines: they run the SamplerActors, and trainers without the sampler role use them.");
+            sb.AppendLine($"graphactors.sampler.role = {ClusterRoles.Sampler}");
+        }
         if (inferenceIndex > 0)
         {
             // A second inference node on the same machine: TorchServe's three ports move up by 10 per node.

@@ -155,6 +155,20 @@ public sealed class DeployPlanTests : IDisposable
     }
 
     [Fact]
+    public void A_layout_with_sampler_machines_makes_the_sampler_role_sample_on_every_node()
+    {
+        var ip = IpConfigFile("10.1.0.1\n10.1.0.2\n10.1.0.3\n10.1.0.4\n");
+        var split = DeployPlan.Build(new DeployOptions { IpConfigPath = ip, Layout = "partition:1,sampler:1,trainer:2", Store = _dir, Out = Path.Combine(_dir, "split") }, "graphactors");
+        DeployPlan.Write(split);
+        Assert.All(split.Nodes, n => Assert.Equal("sampler", NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).GetString("graphactors.sampler.role")));
+
+        // Without sampler machines the default stands: every trainer samples on its own node.
+        var together = DeployPlan.Build(new DeployOptions { IpConfigPath = ip, Layout = "partition:2,trainer:2", Store = _dir, Out = Path.Combine(_dir, "together") }, "graphactors");
+        DeployPlan.Write(together);
+        Assert.All(together.Nodes, n => Assert.Equal("trainer", NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).GetString("graphactors.sampler.role")));
+    }
+
+    [Fact]
     public void A_second_inference_node_on_one_host_moves_its_http_ports()
     {
         var ip = IpConfigFile("127.0.0.1\n127.0.0.1\n");
