@@ -177,6 +177,8 @@ public sealed class CoordinatorState
         var shares = SeedSplit.Split(seeds.Seeds, seeds.OwnerOf, ids.Select(i => _trainers[i].LocalPartitions).ToArray());
         var steps = Math.Max(1, (shares.Max(s => s.Length) + c.BatchSize - 1) / c.BatchSize);
         var evaluate = epoch == c.Epochs - 1 || (c.EvalEvery > 0 && (epoch + 1) % c.EvalEvery == 0);
+        // The replicas are identical at the end of an epoch (its last step is averaged), so one evaluation is the
+        // epoch's: the first trainer evaluates, the others go straight on (DistDGL would split val/test among them).
         var sends = new List<Outgoing>();
         for (var t = 0; t < ids.Length; t++)
         {
@@ -185,7 +187,7 @@ public sealed class CoordinatorState
             for (var p = 0; p < parts; p++)
             {
                 var slice = share.AsSpan(p * MaxChunkFloats, Math.Min(MaxChunkFloats, share.Length - p * MaxChunkFloats)).ToArray();
-                sends.Add(new Outgoing(ids[t], new EpochAssignment(JobId, epoch, c, slice, p, parts, steps, evaluate, LastCheckpointPath, LastCheckpointSha256)));
+                sends.Add(new Outgoing(ids[t], new EpochAssignment(JobId, epoch, c, slice, p, parts, steps, evaluate && t == 0, LastCheckpointPath, LastCheckpointSha256)));
             }
         }
         _run = new EpochRun(epoch, steps, c.AveragingPeriod, ids, now);
@@ -281,7 +283,7 @@ public sealed class CoordinatorState
         run.CheckpointWriter = writer;
         run.CheckpointAttempt = tried + 1;
         var dir = Path.Combine(Config!.CheckpointDir, JobId, $"epoch-{run.Epoch:D4}");
-        return new Decision(null, [], [new Outgoing(writer, new WriteCheckpoint(JobId, run.Epoch, dir))], warnings);
+        return new Decision(null, [], [new Outgoing(writer, new WriteCheckpoint(JobId, run.Epoch, dir, run.MergedNames, run.MergedValues))], warnings);
     }
 
     private Decision Checkpointed(CheckpointWritten m, string? trainerId, DateTime now)

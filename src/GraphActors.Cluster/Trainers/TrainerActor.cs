@@ -420,11 +420,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         try
         {
+            // The coordinator's metrics of the epoch (another trainer may have evaluated), else this trainer's own.
+            var (names, values) = m.MetricNames.Length > 0 ? (m.MetricNames, m.MetricValues) : (_lastMetricNames, _lastMetricValues);
             var metrics = new Dictionary<string, double>();
-            for (var i = 0; i < _lastMetricNames.Length; i++) metrics[_lastMetricNames[i]] = _lastMetricValues[i];
+            for (var i = 0; i < names.Length; i++) metrics[names[i]] = values[i];
             Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch);
             var sha = Checkpoints.Sha256(Path.Combine(m.Directory, Checkpoints.ManifestName));
-            _coordinator.Tell(new CheckpointWritten(m.JobId, m.Epoch, m.Directory, sha, _lastMetricNames, _lastMetricValues));
+            _coordinator.Tell(new CheckpointWritten(m.JobId, m.Epoch, m.Directory, sha, names, values));
         }
         catch (Exception e)
         {

@@ -156,8 +156,12 @@ public static class TrainingProtocol
     public sealed record AveragedParameters(string JobId, int Epoch, int Round, int ChunkIndex, int ChunkCount, int Contributors, float[] Chunk)
         : IGraphActorsMessage;
 
-    /// <summary>Write the model (as averaged after <paramref name="Epoch"/>) under <paramref name="Directory"/> and answer <see cref="CheckpointWritten"/>.</summary>
-    public sealed record WriteCheckpoint(string JobId, int Epoch, string Directory) : IGraphActorsMessage;
+    /// <summary>
+    /// Write the model (as averaged after <paramref name="Epoch"/>) under <paramref name="Directory"/> and answer
+    /// <see cref="CheckpointWritten"/>. The metrics are the epoch's as the coordinator merged them (one trainer
+    /// evaluates: the writer may not be it); the manifest records them.
+    /// </summary>
+    public sealed record WriteCheckpoint(string JobId, int Epoch, string Directory, string[] MetricNames, float[] MetricValues) : IGraphActorsMessage;
 
     /// <summary>The job stopped, finished or failed: drop the current epoch.</summary>
     public sealed record TrainingHalted(string JobId, JobState State, string Reason) : IGraphActorsMessage;

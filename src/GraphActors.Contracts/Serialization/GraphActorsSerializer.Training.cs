@@ -103,7 +103,7 @@ public sealed partial class GraphActorsSerializer
             case AveragedParameters m:
                 w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors); w.Floats(m.Chunk);
                 break;
-            case WriteCheckpoint m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); break;
+            case WriteCheckpoint m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
             case TrainingHalted m: w.String(m.JobId); w.Byte((byte)m.State); w.String(m.Reason); break;
             case JobStarted m: w.String(m.JobId); Config(ref w, m.Config); break;
             case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); break;
@@ -147,7 +147,7 @@ public sealed partial class GraphActorsSerializer
         EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), Config(ref r), r.Ints(), r.Int(), r.Int(), r.Int(), r.Byte() != 0,
             r.String(), r.String()),
         AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
-        WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String()),
+        WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String(), Strings(ref r), r.Floats()),
         TrainingHaltedManifest => new TrainingHalted(r.String(), (JobState)r.Byte(), r.String()),
         JobStartedManifest => new JobStarted(r.String(), Config(ref r)),
         EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int()),

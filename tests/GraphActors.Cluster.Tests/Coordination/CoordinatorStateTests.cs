@@ -76,6 +76,8 @@ public class CoordinatorStateTests
         Assert.Equal(2, assignments.Length);
         Assert.All(assignments, a => Assert.Equal(5, a.Steps));         // 50 seeds / batch 10
         Assert.All(assignments, a => Assert.Equal("", a.StartParametersPath));
+        // An evaluated epoch (eval_every = 1) is evaluated once, by the first trainer: the replicas end it identical.
+        Assert.Equal([true, false], assignments.Select(a => a.Evaluate));
 
         // 3 rounds (K = 2 over 5 steps); every round averages.
         for (var r = 0; r < 3; r++)
@@ -88,6 +90,9 @@ public class CoordinatorStateTests
         Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.6f]), "t0");
         var ask = Do(new EpochFinished("j", 0, 0.7f, ["val_acc"], [0.8f]), "t1");
         var write = Assert.IsType<WriteCheckpoint>(Assert.Single(ask.Sends).Message);
+        // The writer records the coordinator's metrics of the epoch, whichever trainer evaluated.
+        Assert.Equal(["val_acc"], write.MetricNames);
+        Assert.Equal(0.7f, Assert.Single(write.MetricValues), 5);
         var done = Do(new CheckpointWritten("j", 0, write.Directory, "sha0", [], []), "t0");
         Assert.Contains(done.Events, e => e is EpochCompleted { Epoch: 0 });
         Assert.Equal(0.7f, s.BestMetric, 5);

@@ -110,7 +110,7 @@ public static class SampleMessages
         new TrainerFailed("job-1", 3, "task 'link_prediction': the cluster's sampler streams node-classification batches only."),
         new EpochAssignment("job-1", 2, Config, [5, 9, int.MaxValue], 0, 2, 17, true, "/ck/job-1/epoch-0001", "00ff"),
         new AveragedParameters("job-1", 2, 9, 2, 3, 2, [0.5f, float.Epsilon]),
-        new WriteCheckpoint("job-1", 2, "/ck/job-1/epoch-0002"),
+        new WriteCheckpoint("job-1", 2, "/ck/job-1/epoch-0002", ["val_accuracy", "test_accuracy"], [0.75f, 0.5f]),
         new TrainingHalted("job-1", JobState.Finished, "all epochs done"),
         new JobStarted("job-1", Config with { Fanouts = [] }),
         new EpochPlanned("job-1", 0, ["t1", "t2"], [50, 49], 13),
