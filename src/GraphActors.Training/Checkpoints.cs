@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GraphActors.Graph;
 using GraphActors.Models;
 
 namespace GraphActors.Training;
@@ -49,8 +50,8 @@ public static class Checkpoints
         Directory.CreateDirectory(directory);
         var model = Path.Combine(directory, ModelName);
         var optimizer = Path.Combine(directory, OptimizerName);
-        WriteAtomically(model, tmp => ModelState.Save(trainer.Model, tmp));
-        WriteAtomically(optimizer, tmp => trainer.Optimizer.save_state_dict(tmp));
+        AtomicFile.Write(model, tmp => ModelState.Save(trainer.Model, tmp));
+        AtomicFile.Write(optimizer, tmp => trainer.Optimizer.save_state_dict(tmp));
         var manifest = new CheckpointManifest
         {
             Config = trainer.Config,
@@ -63,7 +64,7 @@ public static class Checkpoints
             OptimizerFile = OptimizerName,
             OptimizerSha256 = Sha256(optimizer),
         };
-        WriteAtomically(Path.Combine(directory, ManifestName), tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, Json)));
+        AtomicFile.WriteAllText(Path.Combine(directory, ManifestName), JsonSerializer.Serialize(manifest, Json));
         return manifest;
     }
 
@@ -118,19 +119,5 @@ public static class Checkpoints
     {
         using var stream = File.OpenRead(file);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    private static void WriteAtomically(string path, Action<string> write)
-    {
-        var tmp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            write(tmp);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
     }
 }

@@ -1,6 +1,7 @@
 // Per-epoch metrics as CSV and the training curve as a hand-written SVG.
 using System.Globalization;
 using System.Text;
+using GraphActors.Graph;
 
 namespace GraphActors.Training;
 
@@ -71,8 +72,6 @@ public static class TrainingCurve
         Line(history.Select(h => (h.Epoch, h.TrainMetric)), YMetric, "#1f77b4", $"train {metric} (right)", 1);
         Line(history.Where(h => h.ValMetric is not null).Select(h => (h.Epoch, h.ValMetric!.Value)), YMetric, "#2ca02c", $"val {metric} (right)", 2);
         sb.Append("</svg>\n");
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, sb.ToString());
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, sb.ToString());
     }
 }

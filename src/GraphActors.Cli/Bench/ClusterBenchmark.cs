@@ -132,12 +132,7 @@ public static class ClusterBenchmark
             Validate(options);
             var result = RunAsync(options, Console.Out).GetAwaiter().GetResult();
             Render(result);
-            if (options.Json is { } path)
-            {
-                var tmp = path + ".tmp";
-                File.WriteAllText(tmp, ToJson(result));
-                File.Move(tmp, path, overwrite: true);
-            }
+            if (options.Json is { } path) AtomicFile.WriteAllText(path, ToJson(result));
             return 0;
         });
         return cmd;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using GraphActors.Graph;
 
 namespace GraphActors.Cluster.Hosting;
 
@@ -289,27 +290,11 @@ public static class DeployPlan
     public static string ShellQuote(string s) =>
         s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:=@,".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 
-    /// <summary>Writes <paramref name="text"/> to a temp file beside <paramref name="path"/>, then renames it into place.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-
     /// <summary>Writes every node's HOCON to OUT/nodes/ and the plan to OUT/plan.json.</summary>
     public static void Write(DeployPlanFile plan)
     {
-        foreach (var n in plan.Nodes) WriteAtomically(n.LocalConfig, n.Hocon);
-        WriteAtomically(Path.Combine(plan.Out, PlanFileName), JsonSerializer.Serialize(plan, Json));
+        foreach (var n in plan.Nodes) AtomicFile.WriteAllText(n.LocalConfig, n.Hocon);
+        AtomicFile.WriteAllText(Path.Combine(plan.Out, PlanFileName), JsonSerializer.Serialize(plan, Json));
     }
 
     /// <summary>Reads OUT/plan.json (written by a previous deploy).</summary>
