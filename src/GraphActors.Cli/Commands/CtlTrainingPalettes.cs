@@ -209,6 +209,7 @@ public static partial class CtlCommand
         lastCompletedEpoch = s.LastCompletedEpoch,
         round = s.Round,
         step = s.Step,
+        globalStep = s.GlobalStep,
         loss = Finite(s.LastLoss),
         metrics = Metrics(s.MetricNames, s.MetricValues.Select(v => (double)v).ToArray()),
         bestMetric = Finite(s.BestMetric),

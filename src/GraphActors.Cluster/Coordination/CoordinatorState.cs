@@ -58,6 +58,10 @@ public sealed class CoordinatorState
     public string LastCheckpointPath { get; private set; } = "";
     public string LastCheckpointSha256 { get; private set; } = "";
     public string Reason { get; private set; } = "";
+    /// <summary>The planned steps of every completed epoch, summed: the job-wide step at which the next epoch starts.</summary>
+    public long CompletedSteps { get; private set; }
+    /// <summary>The steps (per trainer) of the epoch planned last.</summary>
+    public int PlannedSteps { get; private set; }
 
     // ---- transient ----
     private readonly Dictionary<string, TrainerInfo> _trainers = new();
@@ -377,11 +381,13 @@ public sealed class CoordinatorState
                 JobId = m.JobId; Config = m.Config; State = JobState.Running; Epoch = -1; LastCompletedEpoch = -1; Round = -1;
                 LastLoss = float.NaN; MetricNames = []; MetricValues = []; BestMetric = float.NaN; BestEpoch = -1;
                 LastCheckpointPath = ""; LastCheckpointSha256 = ""; Reason = ""; _run = null; _epochSeconds.Clear();
+                CompletedSteps = 0; PlannedSteps = 0;
                 break;
-            case EpochPlanned m: Epoch = m.Epoch; Round = -1; break;
+            case EpochPlanned m: Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps; break;
             case ParametersAveraged m: Round = m.Round; break;
             case CheckpointRecorded m: LastCheckpointPath = m.Path; LastCheckpointSha256 = m.Sha256; break;
             case EpochCompleted m:
+                if (m.Epoch == Epoch && m.Epoch > LastCompletedEpoch) CompletedSteps += PlannedSteps;
                 LastCompletedEpoch = m.Epoch; LastLoss = m.Loss; MetricNames = m.MetricNames; MetricValues = m.MetricValues;
                 var i = Array.IndexOf(m.MetricNames, Config?.EvalMetric);
                 if (i >= 0 && (float.IsNaN(BestMetric) || m.MetricValues[i] > BestMetric)) { BestMetric = m.MetricValues[i]; BestEpoch = m.Epoch; }
@@ -401,13 +407,14 @@ public sealed class CoordinatorState
     }
 
     public CoordinatorSnapshot ToSnapshot() => new(JobId, Config, State, Epoch, LastCompletedEpoch, Round, LastLoss, MetricNames, MetricValues,
-        BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason);
+        BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason, CompletedSteps, PlannedSteps);
 
     public void Restore(CoordinatorSnapshot s)
     {
         JobId = s.JobId; Config = s.Config; State = s.State; Epoch = s.Epoch; LastCompletedEpoch = s.LastCompletedEpoch; Round = s.Round;
         LastLoss = s.LastLoss; MetricNames = s.MetricNames; MetricValues = s.MetricValues; BestMetric = s.BestMetric; BestEpoch = s.BestEpoch;
         LastCheckpointPath = s.LastCheckpointPath; LastCheckpointSha256 = s.LastCheckpointSha256; Reason = s.Reason; _run = null;
+        CompletedSteps = s.CompletedSteps; PlannedSteps = s.PlannedSteps;
     }
 
     public JobStatus Status(string askedJob, DateTime now)
@@ -423,7 +430,7 @@ public sealed class CoordinatorState
         var reason = askedJob.Length > 0 && askedJob != JobId ? $"no job '{askedJob}': the coordinator holds '{JobId}'" : Reason;
         return new JobStatus(JobId, State, _run?.Epoch ?? Epoch, LastCompletedEpoch, _run?.CurrentRound ?? Round, step,
             _run?.LastLoss is { } l && !float.IsNaN(l) ? l : LastLoss, MetricNames, MetricValues, BestMetric, BestEpoch,
-            LastCheckpointPath, LastCheckpointSha256, eta, _trainers.Keys.Order(StringComparer.Ordinal).ToArray(), reason);
+            LastCheckpointPath, LastCheckpointSha256, eta, _trainers.Keys.Order(StringComparer.Ordinal).ToArray(), reason, CompletedSteps + step);
     }
 
     private enum Phase { Rounds, Finishing, Checkpoint }

@@ -11,17 +11,17 @@ public sealed record LossPoint(long GlobalStep, int Epoch, long Step, float Loss
 public sealed record EpochPoint(int Epoch, float Loss, string[] MetricNames, float[] MetricValues, long AtUnixMs);
 
 /// <summary>
-/// Folds the coordinator's <see cref="JobStatus"/> answers, sampled every second or so, into the curves of one job. A
-/// point is added only when something moved; a new job id starts over. The loss curve keeps at most
-/// <c>capacity</c> points: when full, every other point goes, so a long run stays whole at a coarser grain.
+/// Folds the coordinator's <see cref="JobStatus"/> answers, sampled every second or so, into the curves of one job. The
+/// x axis is the status's job-wide <see cref="JobStatus.GlobalStep"/>, exact whatever the sampling missed; a job that
+/// ends between two samples still leaves its final loss. At one step the newest reading wins (the epoch's merged loss
+/// replaces its last step's report); a resumed job that redoes steps drops the points it redoes. A new job id starts
+/// over. The loss curve keeps at most <c>capacity</c> points: when full, every other point goes, so a long run stays
+/// whole at a coarser grain.
 /// </summary>
 public sealed class JobHistory(int capacity)
 {
     private readonly List<LossPoint> _loss = [];
     private readonly List<EpochPoint> _epochs = [];
-    private int _epoch = int.MinValue;
-    private long _epochOffset;
-    private long _maxStep;
 
     public int Capacity { get; } = capacity >= 4 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "keep at least 4 points");
     public string JobId { get; private set; } = "";
@@ -33,22 +33,19 @@ public sealed class JobHistory(int capacity)
         if (status.JobId.Length == 0) return; // the coordinator has no job yet: keep what was seen
         if (status.JobId != JobId) Reset(status.JobId);
 
-        // The step restarts with every epoch (and when a resumed job repeats one): carry the steps done so far.
-        if (status.Epoch != _epoch || status.Step < _maxStep)
+        // Global step 0: nothing trained yet, so no loss to draw.
+        if (float.IsFinite(status.LastLoss) && status.GlobalStep > 0)
         {
-            _epochOffset += _maxStep;
-            _maxStep = 0;
-            _epoch = status.Epoch;
-        }
-        _maxStep = Math.Max(_maxStep, status.Step);
-
-        // Step 0: nothing done in this epoch yet; the loss then is the last epoch's result, not a point of this one.
-        if (float.IsFinite(status.LastLoss) && status.Step > 0)
-        {
-            var global = _epochOffset + status.Step;
-            var last = _loss.Count == 0 ? null : _loss[^1];
-            if (last is null || last.GlobalStep != global || last.Loss != status.LastLoss)
-                Add(_loss, new LossPoint(global, status.Epoch, status.Step, status.LastLoss, atUnixMs));
+            var global = status.GlobalStep;
+            var redone = _loss.Count;
+            while (redone > 0 && _loss[redone - 1].GlobalStep > global) redone--;
+            _loss.RemoveRange(redone, _loss.Count - redone);
+            var point = new LossPoint(global, status.Epoch, status.Step, status.LastLoss, atUnixMs);
+            if (_loss.Count > 0 && _loss[^1].GlobalStep == global)
+            {
+                if (_loss[^1].Loss != status.LastLoss) _loss[^1] = point;
+            }
+            else Add(_loss, point);
         }
 
         if (status.LastCompletedEpoch >= 0 && (_epochs.Count == 0 || _epochs[^1].Epoch != status.LastCompletedEpoch))
@@ -60,11 +57,7 @@ public sealed class JobHistory(int capacity)
         JobId = jobId;
         _loss.Clear();
         _epochs.Clear();
-        _epoch = int.MinValue;
-        _epochOffset = 0;
-        _maxStep = 0;
     }
-
     private void Add<T>(List<T> points, T point)
     {
         points.Add(point);

@@ -163,6 +163,7 @@ public sealed class StatusSource
             w.WriteNumber("lastCompletedEpoch", j.LastCompletedEpoch);
             w.WriteNumber("round", j.Round);
             w.WriteNumber("step", j.Step);
+            w.WriteNumber("globalStep", j.GlobalStep);
             Number(w, "loss", j.LastLoss);
             Metrics(w, j.MetricNames, j.MetricValues);
             Number(w, "bestMetric", j.BestMetric);

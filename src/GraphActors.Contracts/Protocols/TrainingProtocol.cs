@@ -86,7 +86,9 @@ public static class TrainingProtocol
     /// <summary>
     /// <paramref name="Epoch"/> is the epoch in progress (or the last one planned), <paramref name="LastCompletedEpoch"/>
     /// −1 before the first completes; metrics are the last completed epoch's (parallel arrays). <paramref name="EtaSeconds"/>
-    /// is −1 while unknown. <paramref name="Trainers"/> names the registered trainers.
+    /// is −1 while unknown. <paramref name="Trainers"/> names the registered trainers. <paramref name="Step"/> restarts
+    /// every epoch; <paramref name="GlobalStep"/> counts over the job (the planned steps of every completed epoch plus
+    /// <paramref name="Step"/>), so a curve drawn from sampled statuses has an exact x axis whatever it missed.
     /// </summary>
     public sealed record JobStatus(
         string JobId,
@@ -104,7 +106,8 @@ public static class TrainingProtocol
         string LastCheckpointSha256,
         double EtaSeconds,
         string[] Trainers,
-        string Reason) : IGraphActorsMessage;
+        string Reason,
+        long GlobalStep) : IGraphActorsMessage;
 
     // ---- trainer → coordinator ----
 
@@ -189,7 +192,11 @@ public static class TrainingProtocol
     /// <summary>A stopped or failed job continues from the epoch after <paramref name="FromCompletedEpoch"/>.</summary>
     public sealed record JobResumed(string JobId, int FromCompletedEpoch) : ITrainingEvent;
 
-    /// <summary>The durable part of the coordinator's state, as snapshotted (trainers are not in it: they re-register).</summary>
+    /// <summary>
+    /// The durable part of the coordinator's state, as snapshotted (trainers are not in it: they re-register).
+    /// <paramref name="CompletedSteps"/> sums the planned steps of the completed epochs; <paramref name="PlannedSteps"/>
+    /// is the steps of the epoch planned last.
+    /// </summary>
     public sealed record CoordinatorSnapshot(
         string JobId,
         TrainingConfig? Config,
@@ -204,5 +211,7 @@ public static class TrainingProtocol
         int BestEpoch,
         string LastCheckpointPath,
         string LastCheckpointSha256,
-        string Reason) : IGraphActorsMessage;
+        string Reason,
+        long CompletedSteps,
+        int PlannedSteps) : IGraphActorsMessage;
 }

@@ -83,7 +83,7 @@ public sealed partial class GraphActorsSerializer
                 w.String(m.JobId); w.Byte((byte)m.State); w.Int(m.Epoch); w.Int(m.LastCompletedEpoch); w.Int(m.Round); w.Long(m.Step);
                 Float(ref w, m.LastLoss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.Long(BitConverter.DoubleToInt64Bits(m.EtaSeconds));
-                Strings(ref w, m.Trainers); w.String(m.Reason);
+                Strings(ref w, m.Trainers); w.String(m.Reason); w.Long(m.GlobalStep);
                 break;
             case RegisterTrainer m:
                 w.String(ActorRef(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
@@ -122,6 +122,7 @@ public sealed partial class GraphActorsSerializer
                 w.Byte((byte)m.State); w.Int(m.Epoch); w.Int(m.LastCompletedEpoch); w.Int(m.Round); Float(ref w, m.LastLoss);
                 Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.String(m.Reason);
+                w.Long(m.CompletedSteps); w.Int(m.PlannedSteps);
                 break;
             default:
                 throw Unknown(obj);
@@ -136,7 +137,8 @@ public sealed partial class GraphActorsSerializer
         JobCommandResultManifest => new JobCommandResult(r.String(), r.Byte() != 0, (JobState)r.Byte(), r.String()),
         GetJobStatusManifest => new GetJobStatus(r.String()),
         JobStatusManifest => new JobStatus(r.String(), (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), r.Long(), Float(ref r), Strings(ref r),
-            r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String()),
+            r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String(),
+            r.Long()),
         RegisterTrainerManifest => new RegisterTrainer(ActorRef(r.String(), system), r.String(), r.Ints()),
         TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
         StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
@@ -168,7 +170,9 @@ public sealed partial class GraphActorsSerializer
         var jobId = r.String();
         var config = r.Byte() != 0 ? Config(ref r) : null;
         return new CoordinatorSnapshot(jobId, config, (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), Float(ref r), Strings(ref r), r.Floats(),
-            Float(ref r), r.Int(), r.String(), r.String(), r.String());
+            Float(ref r), r.Int(), r.String(), r.String(), r.String(),
+            // Snapshots written before the step counts existed end here: their job's curve restarts its x axis at 0.
+            r.HasMore ? r.Long() : 0, r.HasMore ? r.Int() : 0);
     }
 
     private static void Config<TW>(ref TW w, TrainingConfig c) where TW : struct, IWire

@@ -95,6 +95,9 @@ internal ref struct WireReader(ReadOnlySpan<byte> data, string manifest)
     public float[] Floats() => Array<float>(4);
     public byte[] Bytes() => Take(Int()).ToArray();
 
+    /// <summary>True while bytes remain: lets a reader accept an older, shorter form of a persisted message.</summary>
+    public bool HasMore => _pos < _data.Length;
+
     public void End()
     {
         if (_pos != _data.Length)

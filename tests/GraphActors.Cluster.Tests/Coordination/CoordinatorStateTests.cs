@@ -96,10 +96,14 @@ public class CoordinatorStateTests
         var done = Do(new CheckpointWritten("j", 0, write.Directory, "sha0", [], []), "t0");
         Assert.Contains(done.Events, e => e is EpochCompleted { Epoch: 0 });
         Assert.Equal(0.7f, s.BestMetric, 5);
+        // The job-wide step: epoch 0's 5 planned steps are done, the next epoch starts at 5.
+        Assert.Equal((0L, 5L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
 
         // Epoch 1 starts from checkpoint 0 and is cut after one round: a new incarnation replays the journal.
         var plan1 = Do(new PlanEpoch(Seeds));
         Assert.All(plan1.Sends, o => Assert.Equal(write.Directory, ((EpochAssignment)o.Message).StartParametersPath));
+        Do(new StepsReported("j", 1, 2, 0.4f, 0.5f), "t0");
+        Assert.Equal((2L, 7L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
         Do(new ParametersReady("j", 1, 0, 0, 1, [1f, 1f]), "t0");
         Do(new ParametersReady("j", 1, 0, 0, 1, [1f, 1f]), "t1");
 
@@ -109,6 +113,8 @@ public class CoordinatorStateTests
         Assert.Equal((JobState.Running, 0, 1, write.Directory, "sha0"),
             (recovered.State, recovered.LastCompletedEpoch, recovered.NextEpoch, recovered.LastCheckpointPath, recovered.LastCheckpointSha256));
         Assert.False(recovered.EpochInFlight);
+        // The unfinished epoch's steps are not counted: it is redone from global step 5.
+        Assert.Equal(5L, recovered.Status("", T0).GlobalStep);
         // The snapshot carries the same durable state.
         var fromSnapshot = new CoordinatorState();
         fromSnapshot.Restore(recovered.ToSnapshot());

@@ -84,6 +84,18 @@ public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
     }
 
     [Fact]
+    public void A_coordinator_snapshot_journalled_before_the_step_counts_existed_still_reads_with_zero_steps()
+    {
+        var current = new Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot("job-1", null, Contracts.Protocols.JobState.Running, 3, 2, 1,
+            0.5f, ["val_acc"], [0.7f], 0.7f, 2, "/ck/e2", "beef", "", 240, 80);
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(current);
+        var older = serializer.ToBinary(current)[..^12]; // the older form ended with the reason
+        var back = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(older, serializer.Manifest(current));
+        Assert.Equal(current with { CompletedSteps = 0, PlannedSteps = 0 }, back with { MetricNames = current.MetricNames, MetricValues = current.MetricValues });
+        Assert.Equal(current.MetricValues, back.MetricValues);
+    }
+
+    [Fact]
     public void Arrays_are_written_as_a_count_and_raw_little_endian_bytes()
     {
         var message = new Contracts.Protocols.PartitionProtocol.DegreesResult(1, 2, [1, 256]);

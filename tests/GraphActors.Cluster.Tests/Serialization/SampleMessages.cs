@@ -100,7 +100,7 @@ public static class SampleMessages
         new JobCommandResult("job-1", true, JobState.Running, "started"),
         new GetJobStatus(),
         new JobStatus("job-1", JobState.Failed, 3, 2, 7, 123_456_789_012, 0.25f, ["val_acc", "loss"], [0.8f, float.NaN], 0.81f, 1,
-            "/ck/epoch-0002", "ab12", 12.5, ["akka://graphactors/user/t1"], "trainer lost"),
+            "/ck/epoch-0002", "ab12", 12.5, ["akka://graphactors/user/t1"], "trainer lost", 9_876_543_210),
         new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "akka.tcp://graphactors@127.0.0.1:4053", [0, 3]),
         new TrainerRegistered("akka://graphactors/user/t1", "job-1"),
         new StepsReported("job-1", 2, 40, 1.5f, 0.6f),
@@ -121,8 +121,8 @@ public static class SampleMessages
         new JobFailed("job-1", "no trainer wrote the checkpoint of epoch 3"),
         new JobStopped("job-1"),
         new JobResumed("job-1", 4),
-        new CoordinatorSnapshot("job-1", Config, JobState.Running, 3, 2, 1, 0.5f, ["val_acc"], [0.7f], 0.7f, 2, "/ck/e2", "beef", ""),
-        new CoordinatorSnapshot("", null, JobState.Idle, -1, -1, -1, float.NaN, [], [], float.NaN, -1, "", "", ""),
+        new CoordinatorSnapshot("job-1", Config, JobState.Running, 3, 2, 1, 0.5f, ["val_acc"], [0.7f], 0.7f, 2, "/ck/e2", "beef", "", 240, 80),
+        new CoordinatorSnapshot("", null, JobState.Idle, -1, -1, -1, float.NaN, [], [], float.NaN, -1, "", "", "", 0, 0),
     ];
 
     /// <summary>

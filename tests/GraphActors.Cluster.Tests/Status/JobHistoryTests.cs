@@ -7,45 +7,62 @@ namespace GraphActors.Cluster.Tests.Status;
 
 public sealed class JobHistoryTests
 {
-    private static JobStatus Status(string job, int epoch, long step, float loss, int completed = -1, string[]? names = null, float[]? values = null) =>
-        new(job, JobState.Running, epoch, completed, 0, step, loss, names ?? [], values ?? [], float.NaN, -1, "", "", -1, [], "");
+    // The coordinator's global step is the planned steps of the completed epochs plus the step in this one; tests give it.
+    private static JobStatus Status(string job, int epoch, long step, float loss, int completed = -1, string[]? names = null, float[]? values = null,
+        long? global = null) =>
+        new(job, JobState.Running, epoch, completed, 0, step, loss, names ?? [], values ?? [], float.NaN, -1, "", "", -1, [], "", global ?? step);
 
     [Fact]
-    public void A_point_is_added_only_when_the_step_or_the_loss_moved()
+    public void A_point_is_added_only_when_the_global_step_moved_and_the_newest_loss_at_a_step_wins()
     {
         var h = new JobHistory(100);
         h.Observe(Status("j", 0, 0, float.NaN), 1);
         Assert.Empty(h.Loss); // no loss reported yet
         h.Observe(Status("j", 0, 0, 2.5f), 1);
-        Assert.Empty(h.Loss); // a loss before the epoch's first step is the previous epoch's
+        Assert.Empty(h.Loss); // global step 0: nothing trained yet
         h.Observe(Status("j", 0, 4, 1.5f), 2);
         h.Observe(Status("j", 0, 4, 1.5f), 3);
         h.Observe(Status("j", 0, 8, 1.2f), 4);
         Assert.Equal([(4L, 1.5f), (8L, 1.2f)], h.Loss.Select(p => (p.GlobalStep, p.Loss)));
         Assert.Equal(2, h.Loss[0].AtUnixMs);
+        // The epoch completes at step 8 with its merged loss: the same x, the newer reading.
+        h.Observe(Status("j", 1, 0, 1.1f, completed: 0, global: 8), 5);
+        Assert.Equal([(4L, 1.5f), (8L, 1.1f)], h.Loss.Select(p => (p.GlobalStep, p.Loss)));
+        Assert.Equal(5, h.Loss[^1].AtUnixMs);
     }
 
     [Fact]
-    public void Steps_count_over_the_whole_job_although_the_coordinator_restarts_them_every_epoch()
+    public void The_x_axis_is_the_coordinators_global_step_however_sparse_the_samples()
     {
         var h = new JobHistory(100);
+        // Epochs of 10 planned steps, sampled at odd moments: epoch 0 step 5, epoch 1 step 3 (global 13), epoch 2 step 1.
         h.Observe(Status("j", 0, 5, 2f), 1);
-        h.Observe(Status("j", 0, 10, 1.8f), 2);
-        h.Observe(Status("j", 1, 3, 1.5f), 3);
-        h.Observe(Status("j", 1, 10, 1.4f), 4);
-        h.Observe(Status("j", 2, 1, 1.3f), 5);
-        Assert.Equal([5L, 10, 13, 20, 21], h.Loss.Select(p => p.GlobalStep));
-        Assert.Equal([0, 0, 1, 1, 2], h.Loss.Select(p => p.Epoch));
-        Assert.Equal([5L, 10, 3, 10, 1], h.Loss.Select(p => p.Step));
+        h.Observe(Status("j", 1, 3, 1.5f, global: 13), 3);
+        h.Observe(Status("j", 2, 1, 1.3f, global: 21), 5);
+        Assert.Equal([5L, 13, 21], h.Loss.Select(p => p.GlobalStep));
+        Assert.Equal([0, 1, 2], h.Loss.Select(p => p.Epoch));
+        Assert.Equal([5L, 3, 1], h.Loss.Select(p => p.Step));
     }
 
     [Fact]
-    public void A_resumed_epoch_that_starts_over_continues_the_curve_instead_of_going_back()
+    public void A_job_that_ends_between_two_samples_still_leaves_its_final_loss()
     {
         var h = new JobHistory(100);
-        h.Observe(Status("j", 3, 6, 1f), 1);
-        h.Observe(Status("j", 3, 2, 1.1f), 2); // the same epoch again, from its start
-        Assert.Equal([6L, 8], h.Loss.Select(p => p.GlobalStep));
+        var finished = Status("j", 1, 0, 0.7f, completed: 1, ["val_acc"], [0.8f], global: 14) with { State = JobState.Finished };
+        h.Observe(finished, 1);
+        Assert.Equal([(14L, 0.7f)], h.Loss.Select(p => (p.GlobalStep, p.Loss)));
+        Assert.Equal([1], h.Epochs.Select(e => e.Epoch));
+    }
+
+    [Fact]
+    public void A_resumed_job_that_redoes_steps_replaces_the_points_it_redoes()
+    {
+        var h = new JobHistory(100);
+        // Epoch 3 (steps 30..40 of the job) got to step 6 before the fault; resumed, it starts over from global 30.
+        h.Observe(Status("j", 2, 10, 1.2f, global: 30), 1);
+        h.Observe(Status("j", 3, 6, 1f, global: 36), 2);
+        h.Observe(Status("j", 3, 2, 1.1f, global: 32), 3);
+        Assert.Equal([(30L, 1.2f), (32L, 1.1f)], h.Loss.Select(p => (p.GlobalStep, p.Loss)));
     }
 
     [Fact]
