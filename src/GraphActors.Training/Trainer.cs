@@ -187,7 +187,10 @@ public sealed class Trainer : IDisposable
     /// <summary>One link-prediction step: embeddings of the pair nodes, scores, binary cross entropy, backward, step.</summary>
     public StepResult Step(LinkBatch batch) => Step(batch, pooled: false);
 
-    private StepResult Step(LinkBatch batch, bool pooled)
+    /// <summary>Forward and backward of a link-prediction batch without the optimizer step (gradients for averaging, K = 1).</summary>
+    public StepResult Backward(LinkBatch batch) => Step(batch, pooled: false, optimizerStep: false);
+
+    private StepResult Step(LinkBatch batch, bool pooled, bool optimizerStep = true)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
@@ -200,7 +203,7 @@ public sealed class Trainer : IDisposable
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        _optimizer.step();
+        if (optimizerStep) _optimizer.step();
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var (p, n) = (ToDoubles(pos), ToDoubles(neg));

@@ -122,8 +122,8 @@ public sealed class CoordinatorState
             : c.Epochs < 1 ? $"epochs = {c.Epochs}, needs at least 1"
             : c.BatchSize < 1 ? $"batch size = {c.BatchSize}, needs at least 1"
             : c.AveragingPeriod < 1 ? $"averaging period K = {c.AveragingPeriod}, needs at least 1"
-            : c.Task.Replace('-', '_') != "node_classification"
-                ? $"task '{c.Task}': cluster training streams node-classification batches; train link prediction and graph classification with `graphactors train` (local mode)"
+            : c.Task.Replace('-', '_') is not ("node_classification" or "link_prediction")
+                ? $"task '{c.Task}': cluster training streams node-classification and link-prediction batches; train graph classification with `graphactors train` (local mode)"
             : null;
         if (problem is not null) return Decision.ReplyOnly(new JobCommandResult(m.JobId, false, State, $"job '{m.JobId}' refused: {problem}."));
         return new Decision(new JobCommandResult(m.JobId, true, JobState.Running, $"job '{m.JobId}' started: {c.Epochs} epochs, K = {c.AveragingPeriod}."),

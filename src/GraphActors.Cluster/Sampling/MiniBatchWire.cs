@@ -21,6 +21,20 @@ public static class MiniBatchWire
         return new MiniBatchData(requestId, epoch, index, types, edgeTypes, blocks, batch.FeatureDims, batch.InputFeatures, batch.Labels);
     }
 
+    /// <summary>The wire form of a link-prediction batch: its graph as <see cref="ToData(MiniBatch, long, int, int)"/>, plus the pairs.</summary>
+    public static MiniBatchData ToData(this LinkBatch batch, long requestId, int epoch, int index) =>
+        batch.Graph.ToData(requestId, epoch, index) with
+        {
+            Link = new LinkPairsData(batch.Type, batch.PosSrc, batch.PosDst, batch.NegSrc, batch.NegDst, batch.NegativesPerPositive),
+        };
+
+    /// <summary>The link-prediction batch a trainer steps on (negative-sampling statistics stay with the sampler).</summary>
+    public static LinkBatch ToLinkBatch(this MiniBatchData data)
+    {
+        var p = data.Link ?? throw new InvalidOperationException($"Mini-batch {data.Index} of epoch {data.Epoch} is a node batch, not a link batch.");
+        return new LinkBatch(p.Type, data.ToMiniBatch(), p.PosSrc, p.PosDst, p.NegSrc, p.NegDst, p.NegativesPerPositive, default);
+    }
+
     /// <summary>The mini-batch a trainer steps on, rebuilt from its wire form.</summary>
     public static MiniBatch ToMiniBatch(this MiniBatchData data)
     {

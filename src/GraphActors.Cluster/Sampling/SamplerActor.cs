@@ -36,6 +36,7 @@ public sealed class SamplerActor : ReceiveActor
     private readonly ISamplerObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer _materializer = null!;
+    private ((CanonicalEdgeType, double, double, ulong) Key, Task<EdgeSplit> Split)? _split;
 
     public SamplerActor(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer)
     {
@@ -77,6 +78,8 @@ public sealed class SamplerActor : ReceiveActor
         var store = _store;
         var observer = _observer;
         var maxBytes = _settings.MaxBatchBytes;
+        var link = m.Link;
+        var split = link is null ? null : Split(link);
 
         var ready = Source.From(Enumerable.Range(0, batches))
             .SelectAsync(_settings.Parallelism, async b =>
@@ -85,8 +88,26 @@ public sealed class SamplerActor : ReceiveActor
                 if (!samplers.TryTake(out var sampler)) sampler = new BlockSampler(store, options);
                 try
                 {
-                    var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = EpochPlan.Batch(order, m.BatchSize, b).ToArray() };
-                    return (Index: b, Batch: await sampler.SampleAsync(seeds, EpochPlan.BatchSeed(m.Seed, m.Epoch, b)).ConfigureAwait(false));
+                    var batchSeed = EpochPlan.BatchSeed(m.Seed, m.Epoch, b);
+                    if (link is null)
+                    {
+                        var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = EpochPlan.Batch(order, m.BatchSize, b).ToArray() };
+                        return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null);
+                    }
+                    var edges = (await split!.ConfigureAwait(false)).Train;
+                    var positions = EpochPlan.Batch(order, m.BatchSize, b).Span;
+                    var src = new int[positions.Length];
+                    var dst = new int[positions.Length];
+                    for (var i = 0; i < positions.Length; i++)
+                    {
+                        var e = positions[i];
+                        if ((uint)e >= (uint)edges.Count)
+                            throw new ArgumentOutOfRangeException(nameof(m), $"seed {e} of epoch {m.Epoch} is no position among the {edges.Count} training edges of {link.Type}.");
+                        src[i] = edges.Src[e];
+                        dst[i] = edges.Dst[e];
+                    }
+                    var pairs = await LinkSampler(sampler, link, await split.ConfigureAwait(false)).SampleAsync(src, dst, batchSeed).ConfigureAwait(false);
+                    return (Index: b, Batch: pairs.Graph, Link: pairs);
                 }
                 finally
                 {
@@ -96,7 +117,9 @@ public sealed class SamplerActor : ReceiveActor
             .SelectAsync(_settings.Parallelism, async x =>
             {
                 var batch = await GatherFeatures(store, x.Batch).ConfigureAwait(false);
-                var data = batch.ToData(m.RequestId, m.Epoch, x.Index);
+                var data = x.Link is { } l
+                    ? new LinkBatch(l.Type, batch, l.PosSrc, l.PosDst, l.NegSrc, l.NegDst, l.NegativesPerPositive, l.NegativeStats).ToData(m.RequestId, m.Epoch, x.Index)
+                    : batch.ToData(m.RequestId, m.Epoch, x.Index);
                 var bytes = data.PayloadBytes;
                 if (bytes > maxBytes)
                     throw new InvalidOperationException(
@@ -112,15 +135,53 @@ public sealed class SamplerActor : ReceiveActor
         ready.PipeTo(replyTo,
             success: sourceRef => new EpochStreamReady(m.RequestId, m.Epoch, batches, sourceRef),
             failure: e => new EpochRejected(m.RequestId, m.Epoch, $"the epoch's stream could not be materialised: {e.GetBaseException().Message}"));
-        _log.Info("Sampler offers epoch {0} (request {1}): {2} batch(es) of up to {3} '{4}' seeds, fanouts [{5}]",
-            m.Epoch, m.RequestId, batches, m.BatchSize, m.NodeType, string.Join(", ", m.Fanouts));
+        _log.Info("Sampler offers epoch {0} (request {1}): {2} batch(es) of up to {3} {4} seeds, fanouts [{5}]",
+            m.Epoch, m.RequestId, batches, m.BatchSize, link is null ? $"'{m.NodeType}'" : $"{link.Type} edge", string.Join(", ", m.Fanouts));
     }
+
+    /// <summary>
+    /// The job's edge split, computed once per (type, fractions, seed) the way every trainer and the coordinator compute
+    /// it (an epoch's seeds are positions into its <see cref="EdgeSplit.Train"/>). It reads the edge list from the
+    /// store's files (RemoteGraphStore's store path), off the actor's thread; the epoch's first batches wait for it.
+    /// </summary>
+    private Task<EdgeSplit> Split(LinkSampling link)
+    {
+        var key = (link.Type, link.ValFraction, link.TestFraction, link.SplitSeed);
+        if (_split is { } cached && cached.Key == key && !cached.Split.IsFaulted) return cached.Split; // a failed read is tried again
+        var store = _store;
+        var task = Task.Run(async () => await EdgeSplit.CreateAsync(store, link.Type, link.ValFraction, link.TestFraction, link.SplitSeed).ConfigureAwait(false));
+        _split = (key, task);
+        return task;
+    }
+
+    private static LinkBatchSampler LinkSampler(BlockSampler blocks, LinkSampling link, EdgeSplit split) =>
+        new(blocks, new LinkBatchOptions(link.Type, link.Negatives)
+        {
+            NegativeStrategy = link.NegativeStrategy == NegativeMode.InDegree ? NegativeStrategy.InDegree : NegativeStrategy.Random,
+            Exclude = link.Exclude switch
+            {
+                ExclusionMode.None => LinkExclusion.None,
+                ExclusionMode.Self => LinkExclusion.Self,
+                _ => LinkExclusion.SelfAndReverse,
+            },
+            AlwaysExcluded = split.HeldOut,
+        });
 
     private string? Validate(SampleEpoch m)
     {
         if (m.BatchSize < 1) return $"batch size {m.BatchSize} must be at least 1.";
         if (m.Fanouts.Length == 0) return "fanouts are empty: need one entry per layer.";
         if (m.Fanouts.Any(f => f < -1)) return $"fanouts [{string.Join(", ", m.Fanouts)}] must be -1 (all), 0 (skip) or positive.";
+        if (m.Link is { } link)
+        {
+            try { _store.Schema.Edge(link.Type); }
+            catch (KeyNotFoundException e) { return e.Message; }
+            if (link.Negatives < 1) return $"negatives = {link.Negatives}: link batches need at least 1 per positive.";
+            var positions = new HashSet<int>();
+            foreach (var s in m.Seeds)
+                if (s < 0 || !positions.Add(s)) return $"seed {s} is negative or appears twice; training-edge positions must be distinct.";
+            return null;
+        }
         try { _store.Schema.Node(m.NodeType); }
         catch (KeyNotFoundException e) { return e.Message; }
         var count = _store.Schema.Node(m.NodeType).Count;

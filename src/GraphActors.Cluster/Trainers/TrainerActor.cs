@@ -223,9 +223,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private TrainingConfig Prepare(EpochAssignment a)
     {
         var config = TrainingHocon.FromJob(a.Config, a.JobId);
-        if (config.TaskKind != TrainingTask.NodeClassification)
-            throw new ArgumentException($"task '{config.Task}': the cluster's sampler streams node-classification batches only.");
-        if (string.IsNullOrEmpty(config.Target)) throw new ArgumentException($"job '{a.JobId}': training.target (the node type to classify) is not set.");
+        if (config.TaskKind == TrainingTask.GraphClassification)
+            throw new ArgumentException($"task '{config.Task}': the cluster's sampler streams node and link batches; graph classification trains on generated graph batches in local mode.");
+        if (string.IsNullOrEmpty(config.Target))
+            throw new ArgumentException($"job '{a.JobId}': training.target (the node type to classify, or the edge type to predict) is not set.");
         var continuing = _trainer is not null && _jobId == a.JobId && _completedEpoch == a.Epoch - 1;
         if (continuing) return config; // our parameters are the last average, the checkpoint's too
         var hasCheckpoint = !string.IsNullOrEmpty(a.StartParametersPath);
@@ -264,7 +265,24 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         w.Pass++;
         w.RequestId = ++_nextRequestId;
         var job = w.Config;
-        var target = new NodeType(job.Target!);
+        LinkSampling? link = null;
+        NodeType target;
+        if (job.TaskKind == TrainingTask.LinkPrediction)
+        {
+            var edge = job.TargetEdgeType(_store.Schema);
+            target = edge.Src;
+            // The split's seed and fractions are the ones Trainer.CreateAsync used: the seeds are positions into its Train.
+            link = new LinkSampling(edge, job.Negatives,
+                job.NegativeStrategyKind == NegativeStrategy.InDegree ? NegativeMode.InDegree : NegativeMode.Random,
+                job.ExclusionKind switch
+                {
+                    LinkExclusion.None => ExclusionMode.None,
+                    LinkExclusion.Self => ExclusionMode.Self,
+                    _ => ExclusionMode.SelfAndReverse,
+                },
+                job.ValFraction, job.TestFraction, (ulong)job.Seed);
+        }
+        else target = new NodeType(job.Target!);
         // A later pass reshuffles: the seed moves with the pass number.
         var seed = (ulong)job.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)w.Pass);
         var reverse = job.ReverseEdgesKind switch
@@ -274,7 +292,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _ => ReverseEdgeMode.None,
         };
         _sampler.Tell(new SampleEpoch(w.RequestId, w.Epoch, target, w.Seeds, job.BatchSize, job.Fanouts.ToArray(), _settings.Strategy,
-            DropLast: false, seed, reverse));
+            DropLast: false, seed, reverse, link));
         Timers.StartSingleTimer("sample", new SampleTimedOut(w.RequestId), _settings.SampleTimeout);
     }
 
@@ -307,7 +325,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             Sender.Tell(StreamAck.Instance); // a superseded or surplus batch: drained, not trained on
             return;
         }
-        var r = w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch());
+        var r = d.Link is null
+            ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch())
+            : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch()) : _trainer!.Step(d.ToLinkBatch());
         w.RoundLoss += r.Loss * r.Examples;
         if (!double.IsNaN(r.Metric)) w.RoundMetric += r.Metric * r.Examples;
         w.RoundExamples += r.Examples;

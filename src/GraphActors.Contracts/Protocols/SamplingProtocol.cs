@@ -51,7 +51,8 @@ public static class SamplingProtocol
 
     /// <summary>
     /// Ask a SamplerActor to sample one epoch of node-classification batches over <paramref name="Seeds"/> (this
-    /// trainer's share, already chosen by the coordinator): shuffled by (<paramref name="Seed"/>, epoch), cut into
+    /// trainer's share, already chosen by the coordinator), or of link-prediction batches when <paramref name="Link"/>
+    /// is set (the seeds are then positions of training edges, <paramref name="NodeType"/> the edge's source type): shuffled by (<paramref name="Seed"/>, epoch), cut into
     /// <paramref name="BatchSize"/> batches. <paramref name="Fanouts"/> are DGL's order (last = the seeds' layer; -1 all).
     /// <paramref name="ReverseEdges"/> adds the virtual reverse relations local-mode training samples with (the
     /// trainer's model is built over the same relations). The answer is <see cref="EpochStreamReady"/> or <see cref="EpochRejected"/>.
@@ -66,7 +67,37 @@ public static class SamplingProtocol
         NeighborStrategy Strategy,
         bool DropLast,
         ulong Seed,
-        ReverseEdgeMode ReverseEdges = ReverseEdgeMode.None) : IGraphActorsMessage;
+        ReverseEdgeMode ReverseEdges = ReverseEdgeMode.None,
+        LinkSampling? Link = null) : IGraphActorsMessage;
+
+    /// <summary>
+    /// Link prediction's part of a <see cref="SampleEpoch"/>: its seeds are then positions into the training edges of
+    /// <paramref name="Type"/>'s edge split (<paramref name="ValFraction"/>, <paramref name="TestFraction"/>,
+    /// <paramref name="SplitSeed"/>: the deterministic split every trainer and the coordinator compute alike), and each
+    /// batch carries <paramref name="Negatives"/> corrupted destinations per positive, its own edges excluded from
+    /// message passing as <paramref name="Exclude"/> says (DGL's EdgeDataLoader).
+    /// </summary>
+    public sealed record LinkSampling(
+        CanonicalEdgeType Type,
+        int Negatives,
+        NegativeMode NegativeStrategy,
+        ExclusionMode Exclude,
+        double ValFraction,
+        double TestFraction,
+        ulong SplitSeed);
+
+    /// <summary>Mirrors GraphActors.Sampling's NegativeStrategy: random, in_degree.</summary>
+    public enum NegativeMode : byte { Random = 0, InDegree = 1 }
+
+    /// <summary>Mirrors GraphActors.Sampling's LinkExclusion: none, self, reverse.</summary>
+    public enum ExclusionMode : byte { None = 0, Self = 1, SelfAndReverse = 2 }
+
+    /// <summary>
+    /// The pairs of a link-prediction batch as local indices into its seeds (the last block's destination nodes of the
+    /// edge type's source and destination types): positives, and <paramref name="NegativesPerPositive"/> negatives per
+    /// positive (pair i·k + j corrupts positive i's destination).
+    /// </summary>
+    public sealed record LinkPairsData(CanonicalEdgeType Type, int[] PosSrc, int[] PosDst, int[] NegSrc, int[] NegDst, int NegativesPerPositive);
 
     /// <summary>Mirrors GraphActors.Sampling's ReverseEdges: none, add_reverse, bidirected.</summary>
     public enum ReverseEdgeMode : byte { None = 0, AddReverse = 1, Bidirected = 2 }
@@ -101,7 +132,8 @@ public static class SamplingProtocol
         BlockData[] Blocks,
         int[] FeatureDims,
         float[]?[] Features,
-        int[]?[] Labels) : IGraphActorsMessage
+        int[]?[] Labels,
+        LinkPairsData? Link = null) : IGraphActorsMessage
     {
         /// <summary>The payload bytes the serializer writes for the arrays (headers excluded): what counts against the frame.</summary>
         public long PayloadBytes
@@ -118,6 +150,7 @@ public static class SamplingProtocol
                 }
                 foreach (var f in Features) n += (f?.Length ?? 0) * 4L;
                 foreach (var l in Labels) n += (l?.Length ?? 0) * 4L;
+                if (Link is { } p) n += (p.PosSrc.Length + p.PosDst.Length + p.NegSrc.Length + p.NegDst.Length) * 4L;
                 return n;
             }
         }

@@ -185,7 +185,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             GetLabelsManifest => new GetLabels(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Long()),
             LabelsResultManifest => new LabelsResult(r.Long(), r.Int(), r.Ints()),
             SampleEpochManifest => new SampleEpoch(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Int(), r.Ints(),
-                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong(), (ReverseEdgeMode)r.Byte()),
+                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong(), (ReverseEdgeMode)r.Byte(), r.Byte() == 0 ? null : ReadLinkSampling(ref r)),
             EpochStreamReadyManifest => ReadStreamReady(ref r),
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
@@ -259,6 +259,12 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case SampleEpoch m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.NodeType.Name); w.Ints(m.Seeds); w.Int(m.BatchSize); w.Ints(m.Fanouts);
                 w.Byte((byte)m.Strategy); w.Byte(m.DropLast ? (byte)1 : (byte)0); w.ULong(m.Seed); w.Byte((byte)m.ReverseEdges);
+                w.Byte(m.Link is null ? (byte)0 : (byte)1);
+                if (m.Link is { } link)
+                {
+                    EdgeType(ref w, link.Type); w.Int(link.Negatives); w.Byte((byte)link.NegativeStrategy); w.Byte((byte)link.Exclude);
+                    w.Long(BitConverter.DoubleToInt64Bits(link.ValFraction)); w.Long(BitConverter.DoubleToInt64Bits(link.TestFraction)); w.ULong(link.SplitSeed);
+                }
                 return true;
             case EpochStreamReady m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Batches);
@@ -327,7 +333,15 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             w.Byte(l is null ? (byte)0 : (byte)1);
             if (l is not null) w.Ints(l);
         }
+        w.Byte(m.Link is null ? (byte)0 : (byte)1);
+        if (m.Link is { } p)
+        {
+            EdgeType(ref w, p.Type); w.Ints(p.PosSrc); w.Ints(p.PosDst); w.Ints(p.NegSrc); w.Ints(p.NegDst); w.Int(p.NegativesPerPositive);
+        }
     }
+
+    private static LinkSampling ReadLinkSampling(ref WireReader r) => new(EdgeType(ref r), r.Int(), (NegativeMode)r.Byte(), (ExclusionMode)r.Byte(),
+        BitConverter.Int64BitsToDouble(r.Long()), BitConverter.Int64BitsToDouble(r.Long()), r.ULong());
 
     private static MiniBatchData ReadMiniBatch(ref WireReader r)
     {
@@ -355,7 +369,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         for (var t = 0; t < features.Length; t++) features[t] = OptionalFloats(ref r);
         var labels = new int[]?[nodeTypes.Length];
         for (var t = 0; t < labels.Length; t++) labels[t] = r.Byte() == 0 ? null : r.Ints();
-        return new MiniBatchData(requestId, epoch, index, nodeTypes, edgeTypes, blocks, dims, features, labels);
+        var link = r.Byte() == 0 ? null : new LinkPairsData(EdgeType(ref r), r.Ints(), r.Ints(), r.Ints(), r.Ints(), r.Int());
+        return new MiniBatchData(requestId, epoch, index, nodeTypes, edgeTypes, blocks, dims, features, labels, link);
     }
 
     private static void OptionalFloats<TW>(ref TW w, float[]? v) where TW : struct, IWire

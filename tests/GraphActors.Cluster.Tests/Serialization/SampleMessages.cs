@@ -39,6 +39,8 @@ public static class SampleMessages
         new LabelsResult(9, 0, [3, -1, 0]),
         new SampleEpoch(10, 3, "user", [5, 1, 9], 512, [-1, 10, 15], NeighborStrategy.RandomWithoutReplacement, true, 42),
         new SampleEpoch(11, 0, "paper", [], 1, [10, 10], NeighborStrategy.Random, false, 0, ReverseEdgeMode.Bidirected),
+        new SampleEpoch(12, 2, "user", [0, 7, 3], 64, [5, 5], NeighborStrategy.Random, false, 9, ReverseEdgeMode.AddReverse,
+            new LinkSampling(Click, 4, NegativeMode.InDegree, ExclusionMode.Self, 0.05, 0.1, ulong.MaxValue)),
         new EpochStreamReady(11, 3, 17, UnsubscribedSourceRef()),
         new EpochRejected(12, 3, "seed 9 appears twice; seeds must be distinct."),
         new MiniBatchData(13, 3, 5, ["item", "user"], [Click, new("user", "follow", "user")],
@@ -47,6 +49,9 @@ public static class SampleMessages
                 new BlockData([[7], [1, 2]], [0, 2], [[], [1]], [[], [0]], [null, null]),
             ],
             [2, 0], [[1f, 2f, 3f, 4f], null], [null, [1, 0]]),
+        new MiniBatchData(15, 0, 1, ["item", "user"], [Click],
+            [new BlockData([[7, 8], [1]], [2, 1], [[0]], [[1]], [null])],
+            [0, 0], [null, null], [null, null], new LinkPairsData(Click, [0], [1], [0, 0], [0, 1], 2)),
         new StreamInit(14),
         StreamAck.Instance,
         new StreamCompleted(14),
@@ -107,7 +112,7 @@ public static class SampleMessages
         new ParametersReady("job-1", 2, 9, 1, 3, [1f, -0f, float.MaxValue]),
         new EpochFinished("job-1", 2, 0.7f, ["val_acc"], [0.79f]),
         new CheckpointWritten("job-1", 2, "/ck/job-1/epoch-0002", new string('f', 64), [], []),
-        new TrainerFailed("job-1", 3, "task 'link_prediction': the cluster's sampler streams node-classification batches only."),
+        new TrainerFailed("job-1", 3, "task 'graph_classification': the cluster's sampler streams node and link batches."),
         new EpochAssignment("job-1", 2, Config, [5, 9, int.MaxValue], 0, 2, 17, true, "/ck/job-1/epoch-0001", "00ff"),
         new AveragedParameters("job-1", 2, 9, 2, 3, 2, [0.5f, float.Epsilon]),
         new WriteCheckpoint("job-1", 2, "/ck/job-1/epoch-0002", ["val_accuracy", "test_accuracy"], [0.75f, 0.5f]),
@@ -163,7 +168,7 @@ public static class SampleMessages
             Assert.Equal(ea.Length, aa.Length);
             for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
         }
-        else if (e is BlockData or TrainingConfig or CheckpointInfo)
+        else if (e is BlockData or TrainingConfig or CheckpointInfo or LinkPairsData)
             AssertSame(e, a);
         else
             Assert.Equal(e, a);
