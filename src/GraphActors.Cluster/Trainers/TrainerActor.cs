@@ -1,4 +1,5 @@
 // The trainer role: a model replica trained on its node's sampler stream, its parameters averaged through the coordinator.
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -154,6 +155,21 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     {
         _materializer = Context.Materializer();
         Timers.StartPeriodicTimer("register", new RegisterNow(), TimeSpan.Zero, _settings.RegisterInterval);
+    }
+
+    /// <summary>
+    /// Anything a handler did not expect restarts the actor, and with it the replica: the coordinator hears why at once
+    /// (and fails the job with it) instead of closing round after round without this trainer until its timeouts add up.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_work is { } w)
+        {
+            _log.Error(reason, "Trainer fails epoch {0} of job '{1}' on an unexpected error", w.Epoch, w.JobId);
+            _coordinator.Tell(new TrainerFailed(w.JobId, w.Epoch, $"the trainer on {_nodeAddress} stopped on an unexpected error: {FirstLine(reason.Message)}"));
+            Release(w);
+        }
+        base.PreRestart(reason, message);
     }
 
     protected override void PostStop()
@@ -325,9 +341,35 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             Sender.Tell(StreamAck.Instance); // a superseded or surplus batch: drained, not trained on
             return;
         }
-        var r = d.Link is null
-            ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch())
-            : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch()) : _trainer!.Step(d.ToLinkBatch());
+        StepResult r;
+        try
+        {
+            r = Train(w, d);
+        }
+        catch (ExternalException first) when (!InOptimizerStep(first))
+        {
+            // libtorch refused an op mid-step. TorchSharp 0.107 lets the GC free a Scalar it created for the call while the
+            // call runs (dotnet/TorchSharp#1434), which shows up rarely and under load as "Expected false to be true …
+            // Scalar.h". Forward and backward change no parameter, so the same batch is tried once more (a failure inside
+            // the optimizer's step may have moved some parameters: that one fails the epoch below).
+            _log.Warning("Step {0} of epoch {1} failed in libtorch ({2}): trying the batch again", w.StepsDone + 1, w.Epoch, FirstLine(first.Message));
+            try
+            {
+                r = Train(w, d);
+            }
+            catch (Exception again)
+            {
+                Sender.Tell(StreamAck.Instance);
+                Fail(w, $"step {w.StepsDone + 1} of epoch {w.Epoch} failed twice in libtorch: {FirstLine(again.Message)}");
+                return;
+            }
+        }
+        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            Sender.Tell(StreamAck.Instance);
+            Fail(w, $"step {w.StepsDone + 1} of epoch {w.Epoch} failed on batch {d.Index}: {FirstLine(e.Message)}");
+            return;
+        }
         w.RoundLoss += r.Loss * r.Examples;
         if (!double.IsNaN(r.Metric)) w.RoundMetric += r.Metric * r.Examples;
         w.RoundExamples += r.Examples;
@@ -340,6 +382,21 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             SendRound(w, w.AveragesGradients ? _trainer.GetGradients() : _trainer.GetParameters());
         }
         else Sender.Tell(StreamAck.Instance);
+    }
+
+    /// <summary>One step on a batch: forward and backward (K = 1, the gradient goes to the round) or a local optimizer step.</summary>
+    private StepResult Train(EpochWork w, MiniBatchData d) => d.Link is null
+        ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch())
+        : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch()) : _trainer!.Step(d.ToLinkBatch());
+
+    // TorchSharp's optimizers (Adam, SGD, …) step through OptimizerHelper; their frames name it or the optimizer.
+    private static bool InOptimizerStep(Exception e) =>
+        e.StackTrace is { } trace && (trace.Contains("OptimizerHelper", StringComparison.Ordinal) || trace.Contains("Modules.Adam", StringComparison.Ordinal));
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOf('\n');
+        return (end < 0 ? message : message[..end]).Trim();
     }
 
     // ---- averaging ----
