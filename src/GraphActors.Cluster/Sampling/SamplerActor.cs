@@ -94,7 +94,8 @@ public sealed class SamplerActor : ReceiveActor
                         var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = EpochPlan.Batch(order, m.BatchSize, b).ToArray() };
                         return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null);
                     }
-                    var edges = (await split!.ConfigureAwait(false)).Train;
+                    var edgeSplit = await split!.ConfigureAwait(false);
+                    var edges = edgeSplit.Train;
                     var positions = EpochPlan.Batch(order, m.BatchSize, b).Span;
                     var src = new int[positions.Length];
                     var dst = new int[positions.Length];
@@ -106,7 +107,7 @@ public sealed class SamplerActor : ReceiveActor
                         src[i] = edges.Src[e];
                         dst[i] = edges.Dst[e];
                     }
-                    var pairs = await LinkSampler(sampler, link, await split.ConfigureAwait(false)).SampleAsync(src, dst, batchSeed).ConfigureAwait(false);
+                    var pairs = await LinkSampler(sampler, link, edgeSplit).SampleAsync(src, dst, batchSeed).ConfigureAwait(false);
                     return (Index: b, Batch: pairs.Graph, Link: pairs);
                 }
                 finally

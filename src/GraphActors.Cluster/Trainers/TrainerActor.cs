@@ -379,7 +379,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         if (w.StepsDone % w.K == 0 || w.StepsDone == w.Steps)
         {
             w.HeldAck = Sender;
-            SendRound(w, w.AveragesGradients ? _trainer.GetGradients() : _trainer.GetParameters());
+            SendRound(w, w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters());
         }
         else Sender.Tell(StreamAck.Instance);
     }
