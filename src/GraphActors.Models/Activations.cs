@@ -8,7 +8,7 @@ internal static class Activations
     public static Tensor Apply(Activation activation, Tensor x) => activation switch
     {
         Activation.Relu => nn.functional.relu(x),
-        Activation.LeakyRelu => nn.functional.leaky_relu(x, 0.01),
+        Activation.LeakyRelu => x.leaky_relu(PinnedScalars.LeakyReluSlope),
         Activation.Elu => nn.functional.elu(x, 1.0),
         Activation.Gelu => nn.functional.gelu(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),

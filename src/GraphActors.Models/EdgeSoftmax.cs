@@ -49,19 +49,19 @@ public static class EdgeSoftmax
 
         var v = values.detach().to_type(ScalarType.Float64);
         var low = v.min();
-        var span = v.max() - low + 1.0;
+        var span = (v.max() - low).Plus(PinnedScalars.OneDouble);
 
         var (sortedDst, order) = edgeDst.sort(stable: true);
         var lift = sortedDst.to_type(ScalarType.Float64) * span;
         var sortedValues = v.index_select(0, order) - low;
-        var lifted = v.dim() == 1 ? sortedValues + lift : sortedValues + lift.unsqueeze(1);
+        var lifted = v.dim() == 1 ? sortedValues.Plus(lift) : sortedValues.Plus(lift.unsqueeze(1));
         var (runningMax, _) = lifted.cummax(0);
 
         var counts = bincount(edgeDst, minlength: numDst);
-        var segmentEnd = counts.cumsum(0) - 1;
+        var segmentEnd = counts.cumsum(0).sub(PinnedScalars.One);
         var endOfMySegment = segmentEnd.index_select(0, sortedDst);
         var segmentMax = runningMax.index_select(0, endOfMySegment);
-        var unlifted = (v.dim() == 1 ? segmentMax - lift : segmentMax - lift.unsqueeze(1)) + low;
+        var unlifted = (v.dim() == 1 ? segmentMax - lift : segmentMax - lift.unsqueeze(1)).Plus(low);
 
         var perEdge = zeros_like(v).index_copy(0, order, unlifted);
         return perEdge.to_type(values.dtype).MoveToOuterDisposeScope();

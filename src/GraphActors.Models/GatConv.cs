@@ -52,6 +52,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         Heads = heads;
         ConcatHeads = concatHeads;
         NegativeSlope = negativeSlope;
+        _negativeSlope = negativeSlope; // held by the module: see PinnedScalars
 
         fc = nn.Linear(inSrcDim, heads * outPerHead, hasBias: false);
         if (inSrcDim != inDstDim)
@@ -85,6 +86,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     public bool ConcatHeads { get; }
 
     public double NegativeSlope { get; }
+    private readonly Scalar _negativeSlope;
 
     /// <inheritdoc />
     public long OutDim => ConcatHeads ? Heads * OutPerHead : OutPerHead;
@@ -150,7 +152,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
 
         var el = (zSrc * attn_l).sum(-1); // [numSrc, heads]
         var er = (zDst * attn_r).sum(-1); // [numDst, heads]
-        var e = nn.functional.leaky_relu(el.index_select(0, edgeSrc) + er.index_select(0, edgeDst), NegativeSlope);
+        var e = el.index_select(0, edgeSrc).Plus(er.index_select(0, edgeDst)).leaky_relu(_negativeSlope);
         var alpha = attn_drop.forward(EdgeSoftmax.Compute(e, edgeDst, numDst));
         if (edgeWeight is not null)
             alpha = alpha * edgeWeight.unsqueeze(1);
@@ -158,11 +160,11 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         var messages = zSrc.index_select(0, edgeSrc) * alpha.unsqueeze(-1);
         var output = IndexOps.SumInto(messages, edgeDst, numDst);
         if (res_fc is not null)
-            output = output + res_fc.forward(hDst).view(-1, Heads, OutPerHead);
+            output = output.Plus(res_fc.forward(hDst).view(-1, Heads, OutPerHead));
         else if (identityResidual)
-            output = output + hDst.view(-1, Heads, OutPerHead);
+            output = output.Plus(hDst.view(-1, Heads, OutPerHead));
         if (bias is not null)
-            output = output + bias.view(1, Heads, OutPerHead);
+            output = output.Plus(bias.view(1, Heads, OutPerHead));
 
         output = ConcatHeads ? output.reshape(numDst, Heads * OutPerHead) : output.mean(new long[] { 1 });
         return (output.MoveToOuterDisposeScope(), alpha.MoveToOuterDisposeScope());

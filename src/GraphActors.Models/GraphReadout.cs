@@ -51,7 +51,7 @@ public static class GraphReadout
         var (sortedGraph, order) = graphIndex.sort(stable: true);
         var groupStart = counts.cumsum(0) - counts;
         var rank = arange(numNodes, dtype: ScalarType.Int64, device: h.device) - groupStart.index_select(0, sortedGraph);
-        var slot = (sortedGraph * maxNodes) + rank;
+        var slot = sortedGraph.Times(maxNodes).Plus(rank);
 
         var grid = full(numGraphs * maxNodes, width, double.NegativeInfinity, dtype: h.dtype, device: h.device)
             .index_copy(0, slot, h.index_select(0, order))

@@ -116,7 +116,7 @@ public sealed class HeteroConv : nn.Module<Block, Dictionary<string, Tensor>, Di
             return outputs[0];
         var sum = outputs[0];
         for (var i = 1; i < outputs.Count; i++)
-            sum = sum + outputs[i];
+            sum = sum.Plus(outputs[i]);
         return Aggregation == CrossRelationAggregation.Mean ? sum / outputs.Count : sum;
     }
 

@@ -121,17 +121,17 @@ public sealed class RelGraphConv : nn.Module<Block, Dictionary<string, Tensor>, 
             var projected = srcFeat.matmul(weights[r]);
             var messages = projected.index_select(0, edges.Src);
             var inDegree = IndexOps.Count(edges.Dst, numDst, srcFeat.dtype);
-            var norm = inDegree.clamp_min(1).reciprocal().index_select(0, edges.Dst);
+            var norm = inDegree.clamp_min(PinnedScalars.One).reciprocal().index_select(0, edges.Dst);
             if (edges.Weight is not null)
                 norm = norm * edges.Weight;
             messages = messages * norm.unsqueeze(1);
-            result[key.Dst] = accumulated + IndexOps.SumInto(messages, edges.Dst, numDst);
+            result[key.Dst] = accumulated.Plus(IndexOps.SumInto(messages, edges.Dst, numDst));
         }
 
         if (h_bias is not null)
         {
             foreach (var type in result.Keys.ToList())
-                result[type] = result[type] + h_bias;
+                result[type] = result[type].Plus(h_bias);
         }
         return result;
     }

@@ -132,7 +132,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         if (bias is null)
             return result;
         using (result)
-            return result + bias;
+            return result.Plus(bias);
     }
 
     // Mean and gcn aggregation are linear, so when the input is wider than the output fc_neigh runs
@@ -145,11 +145,11 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
         using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
         using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
-        using var clamped = degree.clamp_min(1);
+        using var clamped = degree.clamp_min(PinnedScalars.One);
         using var mean = sum / clamped.unsqueeze(1);
         using var self = fc_self!.forward(dstFeat);
         using var neigh = early ? mean.alias() : fc_neigh.forward(mean);
-        return self + neigh;
+        return self.Plus(neigh);
     }
 
     private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
@@ -158,9 +158,9 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
         using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
         using var selfRows = early ? fc_neigh.forward(dstFeat) : dstFeat.alias();
-        using var withSelf = sum + selfRows;
+        using var withSelf = sum.Plus(selfRows);
         using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
-        using var denominator = degree + 1;
+        using var denominator = degree.Plus(PinnedScalars.One);
         using var normalised = withSelf / denominator.unsqueeze(1);
         return early ? normalised.alias() : fc_neigh.forward(normalised);
     }
@@ -172,7 +172,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var max = MaxOverInEdges(pooled, edgeSrc, edgeDst, edgeWeight, numDst);
         using var self = fc_self!.forward(dstFeat);
         using var neigh = fc_neigh.forward(max);
-        return self + neigh;
+        return self.Plus(neigh);
     }
 
     private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
@@ -205,8 +205,8 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var edgePosition = arange(numEdges, dtype: ScalarType.Int64, device: edgeDst.device);
         using var sortedGroupStart = groupStart.index_select(0, sortedDst);
         using var rank = edgePosition - sortedGroupStart;
-        using var rowStart = sortedDst * maxDegree;
-        using var slot = rowStart + rank;
+        using var rowStart = sortedDst.Times(maxDegree);
+        using var slot = rowStart.Plus(rank);
 
         using var sortedSrc = edgeSrc.index_select(0, order);
         using var sortedWeight = edgeWeight?.index_select(0, order);
