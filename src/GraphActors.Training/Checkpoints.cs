@@ -43,7 +43,7 @@ public static class Checkpoints
     /// <summary>
     /// Writes the trainer's state into <paramref name="directory"/>: each file to a temporary name and renamed, the
     /// manifest (with the files' sha256) last, so a reader never sees a manifest pointing at half-written state.
-    /// The optimizer state (Adam's moments and step counts) is saved with TorchSharp's Optimizer.save_state_dict.
+    /// The optimizer state (Adam's moments and step count) is saved by PinnedAdam.Save.
     /// </summary>
     public static CheckpointManifest Save(Trainer trainer, string directory, IReadOnlyDictionary<string, double> metrics, int? epochOverride = null)
     {
@@ -51,7 +51,7 @@ public static class Checkpoints
         var model = Path.Combine(directory, ModelName);
         var optimizer = Path.Combine(directory, OptimizerName);
         AtomicFile.Write(model, tmp => ModelState.Save(trainer.Model, tmp));
-        AtomicFile.Write(optimizer, tmp => trainer.Optimizer.save_state_dict(tmp));
+        AtomicFile.Write(optimizer, tmp => trainer.Optimizer.Save(tmp));
         var manifest = new CheckpointManifest
         {
             Config = trainer.Config,
@@ -95,7 +95,7 @@ public static class Checkpoints
         {
             var optimizer = Path.Combine(directory, o);
             Verify(optimizer, manifest.OptimizerSha256!);
-            trainer.Optimizer.load_state_dict(optimizer);
+            trainer.Optimizer.Load(optimizer);
         }
     }
 

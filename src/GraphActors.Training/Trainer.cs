@@ -19,7 +19,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly IGraphStore _store;
     private readonly TaskModel _model;
-    private readonly TorchSharp.Modules.Adam _optimizer;
+    private readonly PinnedAdam _optimizer;
     private readonly BlockSampler _trainSampler;
     private readonly BlockSampler _evalSampler;
     private readonly FeatureNormalization _norm;
@@ -46,12 +46,12 @@ public sealed class Trainer : IDisposable
         _nodeLoader = nodeLoader;
         _linkLoader = linkLoader;
         _edgeSplit = split;
-        _optimizer = optim.Adam(model.parameters(), lr: config.LearningRate, weight_decay: config.WeightDecay);
+        _optimizer = new PinnedAdam(model.parameters(), lr: config.LearningRate, weightDecay: config.WeightDecay);
     }
 
     public TrainingConfig Config { get; }
     public TaskModel Model => _model;
-    public TorchSharp.Modules.Adam Optimizer => _optimizer;
+    public PinnedAdam Optimizer => _optimizer;
     public IGraphStore Store => _store;
     /// <summary>Epochs finished so far (the next epoch's number); restored by <see cref="ResumeAsync"/>.</summary>
     public int CompletedEpochs { get; private set; }

@@ -348,10 +348,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         catch (ExternalException first) when (!InOptimizerStep(first))
         {
-            // libtorch refused an op mid-step. TorchSharp 0.107 lets the GC free a Scalar it created for the call while the
-            // call runs (dotnet/TorchSharp#1434), which shows up rarely and under load as "Expected false to be true …
-            // Scalar.h". Forward and backward change no parameter, so the same batch is tried once more (a failure inside
-            // the optimizer's step may have moved some parameters: that one fails the epoch below).
+            // libtorch refused an op mid-step. TorchSharp 0.107 lets the GC free a Scalar it created for a call while the
+            // call runs (dotnet/TorchSharp#1434: "Expected false to be true … Scalar.h"); the models and PinnedAdam pin
+            // theirs, this is the net for any other. Forward and backward change no parameter, so the same batch is tried
+            // once more (a failure inside the optimizer's step may have moved some parameters: that one fails the epoch).
             _log.Warning("Step {0} of epoch {1} failed in libtorch ({2}): trying the batch again", w.StepsDone + 1, w.Epoch, FirstLine(first.Message));
             try
             {
@@ -389,9 +389,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch())
         : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch()) : _trainer!.Step(d.ToLinkBatch());
 
-    // TorchSharp's optimizers (Adam, SGD, …) step through OptimizerHelper; their frames name it or the optimizer.
+    // The replica's PinnedAdam, or a TorchSharp optimizer (they step through OptimizerHelper).
     private static bool InOptimizerStep(Exception e) =>
-        e.StackTrace is { } trace && (trace.Contains("OptimizerHelper", StringComparison.Ordinal) || trace.Contains("Modules.Adam", StringComparison.Ordinal));
+        e.StackTrace is { } trace && (trace.Contains("PinnedAdam.step", StringComparison.Ordinal)
+            || trace.Contains("OptimizerHelper", StringComparison.Ordinal) || trace.Contains("Modules.Adam", StringComparison.Ordinal));
 
     private static string FirstLine(string message)
     {
