@@ -1,4 +1,5 @@
 // Adam as torch.optim.Adam computes it (L2 weight decay, no amsgrad), with every Scalar it hands libtorch kept alive.
+using GraphActors.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public sealed class PinnedAdam : IDisposable
     private readonly TorchSharp.Modules.Parameter[] _parameters;
     private readonly Tensor[] _expAvg;
     private readonly Tensor[] _expAvgSq;
-    private readonly Scalar _beta1, _beta2, _oneMinusBeta1, _oneMinusBeta2, _eps, _weightDecay, _one;
+    private readonly Scalar _beta1, _beta2, _oneMinusBeta1, _oneMinusBeta2, _eps, _weightDecay;
 
     public PinnedAdam(IEnumerable<TorchSharp.Modules.Parameter> parameters, double lr, double weightDecay = 0, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8)
@@ -32,7 +33,7 @@ public sealed class PinnedAdam : IDisposable
             _expAvg = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
             _expAvgSq = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         }
-        _beta1 = beta1; _beta2 = beta2; _oneMinusBeta1 = 1 - beta1; _oneMinusBeta2 = 1 - beta2; _eps = eps; _weightDecay = weightDecay; _one = 1;
+        _beta1 = beta1; _beta2 = beta2; _oneMinusBeta1 = 1 - beta1; _oneMinusBeta2 = 1 - beta2; _eps = eps; _weightDecay = weightDecay;
     }
 
     public double LearningRate { get; }
@@ -70,7 +71,7 @@ public sealed class PinnedAdam : IDisposable
                 if (WeightDecay != 0) grad = grad.add(p, _weightDecay);
                 _expAvg[i].mul_(_beta1).add_(grad, _oneMinusBeta1);
                 _expAvgSq[i].mul_(_beta2).addcmul_(grad, grad, _oneMinusBeta2);
-                var denominator = _expAvgSq[i].sqrt().div_(sqrtBiasCorrection2).add_(_eps, _one);
+                var denominator = _expAvgSq[i].sqrt().div_(sqrtBiasCorrection2).add_(_eps, PinnedScalars.One);
                 p.addcdiv_(_expAvg[i], denominator, negativeStepSize);
             }
         }
@@ -122,6 +123,6 @@ public sealed class PinnedAdam : IDisposable
     {
         foreach (var t in _expAvg) t.Dispose();
         foreach (var t in _expAvgSq) t.Dispose();
-        foreach (var s in new[] { _beta1, _beta2, _oneMinusBeta1, _oneMinusBeta2, _eps, _weightDecay, _one }) s.Dispose();
+        foreach (var s in new[] { _beta1, _beta2, _oneMinusBeta1, _oneMinusBeta2, _eps, _weightDecay }) s.Dispose();
     }
 }
