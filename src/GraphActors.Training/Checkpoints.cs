@@ -20,6 +20,9 @@ public sealed record CheckpointManifest
     public int BestEpoch { get; init; } = -1;
     public double? BestValMetric { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    /// <summary>Why <see cref="Metrics"/> is empty or <see cref="BestEpoch"/> is −1, when it is (null otherwise): never silent.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Note { get; init; }
     public required string ModelFile { get; init; }
     public required string ModelSha256 { get; init; }
     public string? OptimizerFile { get; init; }
@@ -45,7 +48,8 @@ public static class Checkpoints
     /// manifest (with the files' sha256) last, so a reader never sees a manifest pointing at half-written state.
     /// The optimizer state (Adam's moments and step count) is saved by PinnedAdam.Save.
     /// </summary>
-    public static CheckpointManifest Save(Trainer trainer, string directory, IReadOnlyDictionary<string, double> metrics, int? epochOverride = null)
+    public static CheckpointManifest Save(Trainer trainer, string directory, IReadOnlyDictionary<string, double> metrics, int? epochOverride = null,
+        int? bestEpoch = null, double? bestValMetric = null, string? note = null)
     {
         Directory.CreateDirectory(directory);
         var model = Path.Combine(directory, ModelName);
@@ -56,9 +60,11 @@ public static class Checkpoints
         {
             Config = trainer.Config,
             Epoch = epochOverride ?? trainer.CompletedEpochs - 1,
-            BestEpoch = trainer.BestEpoch,
-            BestValMetric = double.IsFinite(trainer.BestValMetric) ? trainer.BestValMetric : null,
+            BestEpoch = bestEpoch ?? trainer.BestEpoch,
+            BestValMetric = bestEpoch is not null ? bestValMetric is { } b && double.IsFinite(b) ? b : null
+                : double.IsFinite(trainer.BestValMetric) ? trainer.BestValMetric : null,
             Metrics = new Dictionary<string, double>(metrics),
+            Note = string.IsNullOrEmpty(note) ? null : note,
             ModelFile = ModelName,
             ModelSha256 = Sha256(model),
             OptimizerFile = OptimizerName,

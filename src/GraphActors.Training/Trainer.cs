@@ -31,6 +31,7 @@ public sealed class Trainer : IDisposable
     private IAsyncEnumerator<object>? _steps;
     private Dictionary<SplitKind, int[]> _nodeSplits = [];
     private int _stepEpoch;
+    private int _stepBatch;
 
     private Trainer(IGraphStore store, TrainingConfig config, TaskModel model, BlockSampler train, BlockSampler eval,
         NodeType targetNode, CanonicalEdgeType targetEdge, NodeBatchLoader? nodeLoader, LinkBatchLoader? linkLoader, EdgeSplit? split)
@@ -105,7 +106,14 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    // The store's masks, or a seeded random split of the labelled nodes (DESIGN's "random 60/20/20" Cora figures).
+    /// <summary>
+    /// The train/val/test node ids of <paramref name="target"/> as this trainer uses them: the store's masks, or a seeded
+    /// random split of the labelled nodes (DESIGN's "random 60/20/20" Cora figures). The cluster's coordinator plans its
+    /// epochs over the same train ids, in the same (ascending) order, so its global batches are local mode's batches.
+    /// </summary>
+    public static Task<Dictionary<SplitKind, int[]>> NodeSplitsAsync(IGraphStore store, TrainingConfig config, NodeType target,
+        CancellationToken cancellationToken = default) => NodeSplits(store, config, target, cancellationToken);
+
     private static async Task<Dictionary<SplitKind, int[]>> NodeSplits(IGraphStore store, TrainingConfig config, NodeType target, CancellationToken cancellationToken)
     {
         var result = new Dictionary<SplitKind, int[]>();
@@ -144,14 +152,41 @@ public sealed class Trainer : IDisposable
 
     // ---- the step ----
 
+    // torch's default generator is process-wide: steps that seed it (dropout masks) take it one at a time, so trainers
+    // sharing a process (tests, a local cluster) draw exactly what they would alone.
+    private static readonly object TorchRng = new();
+
+    /// <summary>
+    /// The seed torch's generator gets before the step on a batch sampled with <paramref name="batchSeed"/> (dropout):
+    /// local mode and the cluster derive it alike, so a step's random draws depend on the batch, never on timing.
+    /// </summary>
+    public static long StepRngSeed(ulong batchSeed) => (long)(BlockSampler.StreamSeed(batchSeed, 0xD50F, 0x7E) >> 1);
+
     /// <summary>One node-classification step: forward, cross entropy on the seeds, backward, optimizer step.</summary>
     public StepResult Step(MiniBatch batch) => Step(batch, pooled: false);
 
     /// <summary>
     /// Forward and backward on one node-classification batch without the optimizer step: the cluster's synchronous
     /// data-parallel mode averages <see cref="GetGradients"/> across trainers, then calls <see cref="ApplyGradients"/>.
+    /// With <paramref name="rngSeed"/> torch's generator is seeded first (see <see cref="StepRngSeed"/>).
     /// </summary>
-    public StepResult Backward(MiniBatch batch) => Step(batch, pooled: false, optimizerStep: false);
+    public StepResult Backward(MiniBatch batch, long? rngSeed = null) => Seeded(rngSeed, () => Step(batch, pooled: false, optimizerStep: false));
+
+    /// <summary>One optimizer step on a batch, torch's generator seeded with <paramref name="rngSeed"/> first.</summary>
+    public StepResult Step(MiniBatch batch, long rngSeed) => Seeded(rngSeed, () => Step(batch, pooled: false));
+
+    /// <summary>One link-prediction optimizer step, torch's generator seeded with <paramref name="rngSeed"/> first.</summary>
+    public StepResult Step(LinkBatch batch, long rngSeed) => Seeded(rngSeed, () => Step(batch, pooled: false));
+
+    private static StepResult Seeded(long? rngSeed, Func<StepResult> step)
+    {
+        if (rngSeed is not { } seed) return step();
+        lock (TorchRng)
+        {
+            torch.random.manual_seed(seed);
+            return step();
+        }
+    }
 
     /// <summary>The gradients the last <see cref="Backward"/> left on the parameters, flat in <see cref="ModelState.FlatOrder"/>.</summary>
     public float[] GetGradients() => ModelState.GradientsToVector(_model);
@@ -188,7 +223,7 @@ public sealed class Trainer : IDisposable
     public StepResult Step(LinkBatch batch) => Step(batch, pooled: false);
 
     /// <summary>Forward and backward of a link-prediction batch without the optimizer step (gradients for averaging, K = 1).</summary>
-    public StepResult Backward(LinkBatch batch) => Step(batch, pooled: false, optimizerStep: false);
+    public StepResult Backward(LinkBatch batch, long? rngSeed = null) => Seeded(rngSeed, () => Step(batch, pooled: false, optimizerStep: false));
 
     private StepResult Step(LinkBatch batch, bool pooled, bool optimizerStep = true)
     {
@@ -254,7 +289,9 @@ public sealed class Trainer : IDisposable
             ? _nodeLoader.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b)
             : _linkLoader!.EpochAsync(epoch, cancellationToken).Prefetched(Config.Prefetch, cancellationToken).Select(b => (object)b);
 
-    private StepResult StepAny(object batch) => batch is MiniBatch m ? Step(m, pooled: true) : Step((LinkBatch)batch, pooled: true);
+    // Batch b of an epoch: sampled with EpochPlan.BatchSeed(seed, epoch, b), its dropout seeded from that (as the cluster does).
+    private StepResult StepAny(object batch, int epoch, int b) => Seeded(StepRngSeed(EpochPlan.BatchSeed((ulong)Config.Seed, epoch, b)),
+        () => batch is MiniBatch m ? Step(m, pooled: true) : Step((LinkBatch)batch, pooled: true));
 
     /// <summary>Trains one epoch (number <see cref="CompletedEpochs"/>) over the prefetching loader.</summary>
     public async Task<EpochReport> TrainEpochAsync(CancellationToken cancellationToken = default)
@@ -266,7 +303,7 @@ public sealed class Trainer : IDisposable
         var batches = 0;
         await foreach (var batch in Batches(epoch, cancellationToken).ConfigureAwait(false))
         {
-            var r = StepAny(batch);
+            var r = StepAny(batch, epoch, batches);
             loss += r.Loss * r.Examples;
             if (!double.IsNaN(r.Metric)) metric += r.Metric * r.Examples;
             examples += r.Examples;
@@ -296,10 +333,11 @@ public sealed class Trainer : IDisposable
                 await _steps.DisposeAsync().ConfigureAwait(false);
                 _steps = null;
                 _stepEpoch++;
+                _stepBatch = 0;
                 i--;
                 continue;
             }
-            var r = StepAny(_steps.Current);
+            var r = StepAny(_steps.Current, _stepEpoch, _stepBatch++);
             loss += r.Loss * r.Examples;
             metric += double.IsNaN(r.Metric) ? 0 : r.Metric * r.Examples;
             examples += r.Examples;

@@ -688,8 +688,8 @@ public static class ClusterBenchmark
 
     /// <summary>
     /// The seeds of the averaging jobs: 2 × <see cref="Rounds"/> ids, the even ones owned by partition 0 and the odd ones by
-    /// partition 1, so each trainer's share is <see cref="Rounds"/> seeds: with batch size 1 and K = 1, that many steps
-    /// and averaging rounds in the epoch.
+    /// partition 1: with batch size 2 and K = 1 the epoch has <see cref="Rounds"/> global steps and averaging rounds, and
+    /// each global batch is split one seed to each trainer (even counts).
     /// </summary>
     private sealed class RoundSeeds : ISeedSource
     {
@@ -720,6 +720,8 @@ public static class ClusterBenchmark
         private float _expectedMean;
         private string _job = "";
         private int _epoch;
+        private int _attempt;
+        private EpochAssignment? _pieces;
         private int _round = -1;
         private int _got;
 
@@ -731,13 +733,25 @@ public static class ClusterBenchmark
             {
                 _job = m.JobId;
                 _epoch = m.Epoch;
+                _attempt = m.Attempt;
+                _pieces = m;
                 notes.TryWrite(new TrainerNote("assigned", Detail: m.JobId));
             });
             Receive<Go>(g =>
             {
                 _round = g.Round;
                 _got = 0;
-                for (var i = 0; i < _chunks.Length; i++) coordinator.Tell(new ParametersReady(_job, _epoch, g.Round, i, _chunks.Length, _chunks[i]));
+                // The piece of global step `round` this trainer holds: its seed count and checksum weight the contribution.
+                var offset = 0;
+                var (seeds, checksum) = (0, 0L);
+                for (var j = 0; _pieces is not null && j < _pieces.PieceSteps.Length; j++)
+                {
+                    if (_pieces.PieceSteps[j] == g.Round)
+                        (seeds, checksum) = (_pieces.PieceCounts[j], SeedChecksum(_pieces.SeedIds.AsSpan(offset, _pieces.PieceCounts[j])));
+                    offset += _pieces.PieceCounts[j];
+                }
+                for (var i = 0; i < _chunks.Length; i++)
+                    coordinator.Tell(new ParametersReady(_job, _epoch, _attempt, g.Round, i, _chunks.Length, seeds, checksum, _chunks[i]));
             });
             Receive<AveragedParameters>(m =>
             {
@@ -807,7 +821,7 @@ public static class ClusterBenchmark
         var total = timedRounds + 1;
         seeds.Rounds = total;
         var job = $"bench-averaging-{floats}-{Guid.NewGuid():N}";
-        var config = new TrainingConfig("graphsage", "node-classification", User.Name, 64, 2, 1, 0.01f, [10, 5], 1, 1, 1, 0, "val_acc", checkpointDir, "");
+        var config = new TrainingConfig("graphsage", "node-classification", User.Name, 64, 2, 2, 0.01f, [10, 5], 1, 1, 1, 0, "val_acc", checkpointDir, "");
         var started = await aProxy.Ask<JobCommandResult>(new StartJob(job, config), TimeSpan.FromSeconds(30));
         if (!started.Accepted) throw new InvalidOperationException($"The coordinator refused the averaging job: {started.Message}");
         for (var t = 0; t < 2; t++) await Next(trainers[t].Notes, "assigned", TimeSpan.FromSeconds(30), $"trainer {t} waiting for its epoch assignment");
@@ -860,8 +874,8 @@ public static class ClusterBenchmark
             var averager = new ParameterAverager();
             for (var i = 0; i < ca.Length; i++)
             {
-                if (averager.Add("a", i, ca.Length, ca[i]) is { } p1) throw new InvalidOperationException(p1);
-                if (averager.Add("b", i, cb.Length, cb[i]) is { } p2) throw new InvalidOperationException(p2);
+                if (averager.Add("a", i, ca.Length, 1, ca[i]) is { } p1) throw new InvalidOperationException(p1);
+                if (averager.Add("b", i, cb.Length, 1, cb[i]) is { } p2) throw new InvalidOperationException(p2);
             }
             var (mean, contributors) = averager.Average();
             var ms = sw.Elapsed.TotalMilliseconds;

@@ -1,6 +1,7 @@
 // The training coordinator's domain logic, without Akka: ProcessCommand decides (reply, events, sends), Apply folds an event.
 using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
+using GraphActors.Sampling;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Coordination;
@@ -27,8 +28,9 @@ public interface ISeedSource
     SeedSet Load(TrainingConfig config);
 }
 
-// Commands the actor makes up itself (timers, deaths); never sent over the wire.
-public sealed record TrainerLeft(string TrainerId);
+// Commands the actor makes up itself (timers, deaths, membership); never sent over the wire.
+/// <summary>A trainer is gone: its actor terminated, or membership says its node is unreachable or removed (<paramref name="Why"/>).</summary>
+public sealed record TrainerLeft(string TrainerId, string Why = "its actor terminated");
 public sealed record WaitTimedOut(string Key);
 public sealed record PlanEpoch(SeedSet Seeds);
 public sealed record FailJob(string Reason);
@@ -40,6 +42,15 @@ public enum WaitKind { None, FirstParameters, RoundStragglers, EpochFinish, Chec
 /// The job (durable: rebuilt from events and snapshots) plus the registered trainers and the epoch in flight (transient:
 /// after a restart trainers register again and the unfinished epoch is planned afresh). Recovery rule: a job that was
 /// running resumes at the epoch after its last COMPLETED one, from the last recorded checkpoint.
+/// <para>
+/// An epoch is local mode's epoch: the training seeds shuffled by (seed, epoch) and cut into global batches of
+/// batch_size; global step s is local mode's batch s, sampled with local mode's rng seed for it. Each global batch is
+/// split among the trainers (DistDGL's node_split, per step: even counts, a trainer's own partitions first), and the
+/// trainers' contributions are averaged weighted by the seeds each trained. Trainers leave an epoch only when their
+/// actor terminates or membership says their node is unreachable or removed (or a long safety bound passes, loudly);
+/// then the steps from the first open round on are planned again among the others (a new attempt), so every seed is
+/// trained exactly once per epoch and a slow trainer never changes the model.
+/// </para>
 /// </summary>
 public sealed class CoordinatorState
 {
@@ -63,9 +74,19 @@ public sealed class CoordinatorState
     /// <summary>The steps (per trainer) of the epoch planned last.</summary>
     public int PlannedSteps { get; private set; }
 
+    /// <summary>The training split's size (seeds per epoch), from the last plan.</summary>
+    public long SeedsPerEpoch { get; private set; }
+    /// <summary>Evaluation epochs that ended without metrics, and the last one's reason.</summary>
+    public int FailedEvaluations { get; private set; }
+    public string LastEvaluationError { get; private set; } = "";
+    private readonly List<long> _seedsTrained = [];
+    /// <summary>Seeds trained in each completed epoch (−1: journaled before they were counted).</summary>
+    public IReadOnlyList<long> SeedsTrained => _seedsTrained;
+
     // ---- transient ----
     private readonly Dictionary<string, TrainerInfo> _trainers = new();
     private EpochRun? _run;
+    private SeedSet? _seedSet;
     private readonly List<double> _epochSeconds = [];
 
     /// <summary>The trainers registered now, by id.</summary>
@@ -73,6 +94,12 @@ public sealed class CoordinatorState
 
     /// <summary>True while an epoch is planned and not yet completed.</summary>
     public bool EpochInFlight => _run is not null;
+
+    /// <summary>The trainers of the epoch in flight's current attempt (empty when none is in flight).</summary>
+    public IReadOnlyList<string> EpochMembers => _run?.Members ?? (IReadOnlyList<string>)[];
+
+    /// <summary>The attempt of the epoch in flight (0 as first planned; −1 when none is in flight).</summary>
+    public int Attempt => _run?.Attempt ?? -1;
 
     /// <summary>The epoch to plan next: the one after the last completed (an unfinished epoch is redone).</summary>
     public int NextEpoch => LastCompletedEpoch + 1;
@@ -85,9 +112,9 @@ public sealed class CoordinatorState
     {
         null => ("", WaitKind.None),
         { Phase: Phase.Checkpoint } r => ($"checkpoint {r.Epoch} by {r.CheckpointWriter} #{r.CheckpointAttempt}", WaitKind.Checkpoint),
-        { Phase: Phase.Finishing } r => ($"finish {r.Epoch}", WaitKind.EpochFinish),
-        { Averager.Reported: 0 } r => ($"round {r.Epoch}/{r.CurrentRound} start", WaitKind.FirstParameters),
-        var r => ($"round {r.Epoch}/{r.CurrentRound}", WaitKind.RoundStragglers),
+        { Phase: Phase.Finishing } r => ($"finish {r.Epoch}/{r.Attempt} eval {r.Evaluator} #{r.EvaluationErrors.Count}", WaitKind.EpochFinish),
+        { Averager.Reported: 0 } r => ($"round {r.Epoch}/{r.Attempt}/{r.CurrentRound} start", WaitKind.FirstParameters),
+        var r => ($"round {r.Epoch}/{r.Attempt}/{r.CurrentRound}", WaitKind.RoundStragglers),
     };
 
     // ==== commands ====
@@ -100,7 +127,7 @@ public sealed class CoordinatorState
         ResumeJob m => Resume(m),
         GetJobStatus m => Decision.ReplyOnly(Status(m.JobId, now)),
         RegisterTrainer m => Register(m, trainerId ?? m.Trainer.Path.ToString()),
-        TrainerLeft m => Leave(m.TrainerId, now),
+        TrainerLeft m => Leave(m.TrainerId, m.Why, now),
         PlanEpoch m => Plan(m.Seeds, now),
         StepsReported m => Steps(m, trainerId),
         ParametersReady m => Parameters(m, trainerId, now),
@@ -151,23 +178,48 @@ public sealed class CoordinatorState
     private Decision Register(RegisterTrainer m, string id)
     {
         _trainers[id] = new TrainerInfo(id, m.NodeAddress, m.LocalPartitions);
-        // A trainer joining mid-epoch waits for the next plan; it is told so by the empty share it does not get yet.
+        // A trainer joining mid-epoch waits for the next plan: it is not a member of the epoch in flight.
         return Decision.ReplyOnly(new TrainerRegistered(id, JobId));
     }
 
-    private Decision Leave(string id, DateTime now)
+    private Decision Leave(string id, string why, DateTime now)
     {
-        if (!_trainers.Remove(id)) return Decision.None;
-        var warnings = new List<string> { $"trainer {id} left: its share is re-planned at the next epoch" };
-        if (_run is null || !_run.Active.Remove(id)) return new Decision(null, [], [], warnings);
-        if (_run.Active.Count == 0)
+        var registered = _trainers.Remove(id);
+        if (_run is not { } run || !run.Members.Contains(id))
+            return registered ? new Decision(null, [], [], [$"trainer {id} left ({why}): it is not in an epoch in flight"]) : Decision.None;
+        return Drop(run, [id], why, now);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="gone"/> out of the epoch in flight. While rounds run, the steps from the current round's
+    /// first step on are planned again among the rest (the rounds closed so far stay: every member applied them);
+    /// after the last round, only the evaluation or the checkpoint writer may need another trainer.
+    /// </summary>
+    private Decision Drop(EpochRun run, IReadOnlyList<string> gone, string why, DateTime now)
+    {
+        foreach (var t in gone) run.Members.Remove(t);
+        var who = string.Join(", ", gone);
+        if (run.Members.Count == 0)
         {
-            warnings.Add($"no trainer of epoch {_run.Epoch} is left: the epoch is re-planned when trainers register");
+            var w = $"trainer(s) {who} left epoch {run.Epoch} ({why}) and no member is left: the epoch is planned again from its start when trainers register";
             _run = null;
-            return new Decision(null, [], [], warnings);
+            return new Decision(null, [], [], [w]);
         }
-        var d = Advance(now);
-        return d with { Warnings = [.. warnings, .. d.Warnings] };
+        switch (run.Phase)
+        {
+            case Phase.Rounds:
+                return Replan(run, $"{who} left ({why})", now);
+            case Phase.Finishing:
+            {
+                var d = Advance(now);
+                return d with { Warnings = [$"trainer(s) {who} left after the last round of epoch {run.Epoch} ({why})", .. d.Warnings] };
+            }
+            default:
+            {
+                var d = Advance(now);
+                return d with { Warnings = [$"trainer(s) {who} left while epoch {run.Epoch} is checkpointed ({why})", .. d.Warnings] };
+            }
+        }
     }
 
     private Decision Plan(SeedSet seeds, DateTime now)
@@ -177,25 +229,93 @@ public sealed class CoordinatorState
         var epoch = NextEpoch;
         if (epoch >= c.Epochs)
             return new Decision(null, [new JobFinished(JobId)], Halt(JobState.Finished, "all epochs done"), []);
-        var ids = _trainers.Keys.Order(StringComparer.Ordinal).ToArray();
-        var shares = SeedSplit.Split(seeds.Seeds, seeds.OwnerOf, ids.Select(i => _trainers[i].LocalPartitions).ToArray());
-        var steps = Math.Max(1, (shares.Max(s => s.Length) + c.BatchSize - 1) / c.BatchSize);
+        if (seeds.Seeds.Length == 0) return FailRun($"job '{JobId}' has no training seeds: nothing to train in epoch {epoch}");
+        _seedSet = seeds;
+        var members = _trainers.Keys.Order(StringComparer.Ordinal).ToList();
+        // Local mode's epoch: the same shuffle and the same cut into batches (EpochPlan, as NodeBatchLoader/LinkBatchLoader).
+        var order = EpochPlan.Shuffle(seeds.Seeds, c.Seed, epoch);
         var evaluate = epoch == c.Epochs - 1 || (c.EvalEvery > 0 && (epoch + 1) % c.EvalEvery == 0);
-        // The replicas are identical at the end of an epoch (its last step is averaged), so one evaluation is the
-        // epoch's: the first trainer evaluates, the others go straight on (DistDGL would split val/test among them).
-        var sends = new List<Outgoing>();
-        for (var t = 0; t < ids.Length; t++)
+        var run = new EpochRun(epoch, order, c.BatchSize, Math.Max(1, c.AveragingPeriod), members, evaluate, now);
+        // The replicas are identical at the end of an epoch (its last round is averaged), so one evaluation is the
+        // epoch's: the first member evaluates, another if it leaves or its evaluation fails.
+        run.Evaluator = evaluate ? members[0] : "";
+        if (evaluate) run.Evaluators.Add(members[0]);
+        SplitSteps(run, 0);
+        _run = run;
+        var shares = members.Select((_, m) => (int)run.SeedsOf(m, 0)).ToArray();
+        return new Decision(null, [new EpochPlanned(JobId, epoch, [.. members], shares, run.Steps, order.Length)], Assignments(run), []);
+    }
+
+    /// <summary>Splits every global step from <paramref name="fromStep"/> on among the run's members and sets the current round's expectations.</summary>
+    private void SplitSteps(EpochRun run, int fromStep)
+    {
+        var seeds = _seedSet!;
+        var local = run.Members.Select(t => _trainers.TryGetValue(t, out var info) ? info.LocalPartitions : []).ToArray();
+        run.FromStep = fromStep;
+        for (var s = fromStep; s < run.Steps; s++)
         {
-            var share = shares[t];
-            var parts = Math.Max(1, (share.Length + MaxChunkFloats - 1) / MaxChunkFloats);
-            for (var p = 0; p < parts; p++)
+            var (start, count) = run.StepRange(s);
+            var range = run.Order.AsSpan(start, count);
+            var shares = SeedSplit.Split(range.ToArray(), seeds.OwnerOf, local);
+            var cuts = new int[shares.Length + 1];
+            cuts[0] = start;
+            for (var m = 0; m < shares.Length; m++)
             {
-                var slice = share.AsSpan(p * MaxChunkFloats, Math.Min(MaxChunkFloats, share.Length - p * MaxChunkFloats)).ToArray();
-                sends.Add(new Outgoing(ids[t], new EpochAssignment(JobId, epoch, c, slice, p, parts, steps, evaluate && t == 0, LastCheckpointPath, LastCheckpointSha256)));
+                shares[m].CopyTo(run.Order, cuts[m]);
+                cuts[m + 1] = cuts[m] + shares[m].Length;
             }
+            run.Cuts[s] = cuts;
         }
-        _run = new EpochRun(epoch, steps, c.AveragingPeriod, ids, now);
-        return new Decision(null, [new EpochPlanned(JobId, epoch, ids, shares.Select(s => s.Length).ToArray(), steps)], sends, []);
+        run.Averager = new ParameterAverager();
+        run.Expect();
+    }
+
+    /// <summary>Each member's pieces of the run from its FromStep on, in parts of at most MaxAssignmentInts seeds and pieces.</summary>
+    private List<Outgoing> Assignments(EpochRun run)
+    {
+        var c = Config!;
+        var sends = new List<Outgoing>();
+        for (var m = 0; m < run.Members.Count; m++)
+        {
+            var steps = new List<int>();
+            var counts = new List<int>();
+            var seeds = new List<int>();
+            for (var s = run.FromStep; s < run.Steps; s++)
+            {
+                var cuts = run.Cuts[s];
+                var n = cuts[m + 1] - cuts[m];
+                if (n == 0) continue;
+                steps.Add(s);
+                counts.Add(n);
+                seeds.AddRange(run.Order.AsSpan(cuts[m], n));
+            }
+            var parts = Math.Max(1, Math.Max((seeds.Count + MaxAssignmentInts - 1) / MaxAssignmentInts, (steps.Count + MaxAssignmentInts - 1) / MaxAssignmentInts));
+            for (var p = 0; p < parts; p++)
+                sends.Add(new Outgoing(run.Members[m], new EpochAssignment(JobId, run.Epoch, run.Attempt, c, run.Steps, run.FromStep,
+                    Slice(steps, p), Slice(counts, p), Slice(seeds, p), p, parts, run.Members[m] == run.Evaluator,
+                    LastCheckpointPath, LastCheckpointSha256)));
+        }
+        return sends;
+    }
+
+    private static int[] Slice(List<int> list, int part)
+    {
+        var start = part * MaxAssignmentInts;
+        return start >= list.Count ? [] : list.GetRange(start, Math.Min(MaxAssignmentInts, list.Count - start)).ToArray();
+    }
+
+    private Decision Replan(EpochRun run, string why, DateTime now)
+    {
+        run.Attempt++;
+        if (run.Evaluate && !run.Members.Contains(run.Evaluator))
+        {
+            run.Evaluator = run.Members[0];
+            run.Evaluators.Add(run.Evaluator);
+        }
+        SplitSteps(run, run.CurrentRound * run.K);
+        run.StepsDone.Clear();
+        var reason = $"epoch {run.Epoch}: {why}; global steps {run.FromStep}..{run.Steps - 1} planned again over {run.Members.Count} trainer(s) (attempt {run.Attempt})";
+        return new Decision(null, [new EpochReplanned(JobId, run.Epoch, run.Attempt, run.FromStep, [.. run.Members], why)], Assignments(run), [reason]);
     }
 
     private Decision Steps(StepsReported m, string? trainerId)
@@ -208,15 +328,22 @@ public sealed class CoordinatorState
 
     private Decision Parameters(ParametersReady m, string? trainerId, DateTime now)
     {
-        if (_run is not { Phase: Phase.Rounds } run || m.JobId != JobId || m.Epoch != run.Epoch || trainerId is null || !run.Active.Contains(trainerId))
+        if (_run is not { Phase: Phase.Rounds } run || m.JobId != JobId || m.Epoch != run.Epoch || trainerId is null || !run.Members.Contains(trainerId))
             return Stale(m, trainerId);
+        if (m.Attempt != run.Attempt)
+            return Decision.None; // a contribution of an attempt that was re-planned: its round restarts under the new one
         if (m.Round != run.CurrentRound)
             return new Decision(null, [], [], [$"dropped parameters of round {m.Round} from {trainerId}: epoch {run.Epoch} is at round {run.CurrentRound}"]);
-        var problem = run.Averager.Add(trainerId, m.ChunkIndex, m.ChunkCount, m.Chunk);
+        if (!run.Expected.TryGetValue(trainerId, out var expected))
+            return FailRun($"trainer {trainerId} sent a contribution to round {m.Round} of epoch {run.Epoch}, where the plan gives it no seeds");
+        if (m.Seeds != expected.Seeds || m.SeedChecksum != expected.Checksum)
+            return FailRun($"trainer {trainerId} trained {m.Seeds} seed(s) (checksum {m.SeedChecksum:x16}) in round {m.Round} of epoch {run.Epoch} " +
+                $"(attempt {run.Attempt}); the plan gives it {expected.Seeds} (checksum {expected.Checksum:x16}): seeds would be lost or trained twice");
+        var problem = run.Averager.Add(trainerId, m.ChunkIndex, m.ChunkCount, m.Seeds, m.Chunk);
         if (problem is not null) return new Decision(null, [], [], [$"rejected parameters from {trainerId}: {problem}"]);
-        if (run.StepsDone.GetValueOrDefault(trainerId) < Math.Min(run.Steps, (m.Round + 1) * run.K))
-            run.StepsDone[trainerId] = Math.Min(run.Steps, (m.Round + 1) * run.K);
-        return run.Active.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
+        var stepsDone = Math.Min(run.Steps, (m.Round + 1) * run.K);
+        if (run.StepsDone.GetValueOrDefault(trainerId) < stepsDone) run.StepsDone[trainerId] = stepsDone;
+        return run.Expected.Keys.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
     }
 
     private Decision CloseRound(DateTime now)
@@ -224,60 +351,113 @@ public sealed class CoordinatorState
         var run = _run!;
         var (chunks, contributors) = run.Averager.Average();
         var round = run.CurrentRound;
+        var seeds = run.Expected.Values.Sum(e => e.Seeds);
         var sends = new List<Outgoing>();
-        foreach (var t in run.Active)
+        foreach (var t in run.Members)
             for (var i = 0; i < chunks.Length; i++)
-                sends.Add(new Outgoing(t, new AveragedParameters(JobId, run.Epoch, round, i, chunks.Length, contributors, chunks[i])));
-        run.Averager = new ParameterAverager();
+                sends.Add(new Outgoing(t, new AveragedParameters(JobId, run.Epoch, run.Attempt, round, i, chunks.Length, contributors, seeds, chunks[i])));
+        run.SeedsTrained += seeds;
         run.CurrentRound++;
+        run.Averager = new ParameterAverager();
         if (run.CurrentRound >= run.Rounds) run.Phase = Phase.Finishing;
-        var d = new Decision(null, [new ParametersAveraged(JobId, run.Epoch, round, contributors)], sends, []);
-        if (run.Phase == Phase.Finishing && run.Active.All(run.Finished.ContainsKey))
-        {
-            var next = StartCheckpoint(now);
-            d = d with { Sends = [.. d.Sends, .. next.Sends], Events = [.. d.Events, .. next.Events], Warnings = next.Warnings };
-        }
-        return d;
+        else run.Expect();
+        var d = new Decision(null, [new ParametersAveraged(JobId, run.Epoch, round, contributors, seeds)], sends, []);
+        if (run.Phase != Phase.Finishing) return d;
+        var next = Advance(now);
+        return d with { Sends = [.. d.Sends, .. next.Sends], Events = [.. d.Events, .. next.Events], Warnings = next.Warnings };
     }
 
     private Decision Finished(EpochFinished m, string? trainerId, DateTime now)
     {
-        if (_run is not { } run || m.JobId != JobId || m.Epoch != run.Epoch || trainerId is null || !run.Active.Contains(trainerId))
+        if (_run is not { } run || m.JobId != JobId || m.Epoch != run.Epoch || trainerId is null || !run.Members.Contains(trainerId)
+            || run.Phase == Phase.Rounds)
             return Stale(m, trainerId);
         run.Finished[trainerId] = m;
-        return Advance(now);
+        var warnings = new List<string>();
+        // An evaluation's answer carries metrics or an error; a member's plain end of epoch carries neither.
+        var isEvaluation = m.MetricNames.Length > 0 || m.EvaluationError.Length > 0;
+        if (run.Evaluate && !run.EvaluationSettled && trainerId == run.Evaluator && isEvaluation)
+        {
+            if (m.EvaluationError.Length == 0)
+            {
+                run.EvalNames = m.MetricNames;
+                run.EvalValues = m.MetricValues;
+                run.EvaluationSettled = true;
+            }
+            else
+            {
+                warnings.Add($"the evaluation of epoch {run.Epoch} by {trainerId} failed: {m.EvaluationError}");
+                run.EvaluationErrors.Add($"{trainerId}: {m.EvaluationError}");
+                run.NeedEvaluator = true;
+            }
+        }
+        var d = Advance(now);
+        return d with { Warnings = [.. warnings, .. d.Warnings] };
     }
 
-    /// <summary>Moves the epoch on when every remaining trainer has done what the current phase waits for.</summary>
+    /// <summary>Moves the epoch on when every remaining member has done what the current phase waits for.</summary>
     private Decision Advance(DateTime now)
     {
         var run = _run!;
-        return run.Phase switch
+        switch (run.Phase)
         {
-            Phase.Rounds when run.Averager.Reported > 0 && run.Active.All(run.Averager.IsComplete) => CloseRound(now),
-            Phase.Finishing when run.Active.All(run.Finished.ContainsKey) => StartCheckpoint(now),
-            Phase.Checkpoint when !run.Active.Contains(run.CheckpointWriter) => NextCheckpointWriter(now, $"checkpoint writer {run.CheckpointWriter} left"),
-            _ => Decision.None,
-        };
+            case Phase.Rounds:
+                return run.Averager.Reported > 0 && run.Expected.Keys.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
+            case Phase.Finishing:
+            {
+                if (run.Evaluate && !run.EvaluationSettled && (run.NeedEvaluator || !run.Members.Contains(run.Evaluator)))
+                {
+                    // The evaluator left, or its evaluation failed: the next member that has not tried evaluates (a
+                    // second failure is the data's, not a trainer's: the epoch then ends without metrics, said so).
+                    var next = run.EvaluationErrors.Count < 2 ? run.Members.FirstOrDefault(t => !run.Evaluators.Contains(t)) : null;
+                    run.NeedEvaluator = false;
+                    if (next is null) run.EvaluationSettled = true;
+                    else
+                    {
+                        run.Evaluator = next;
+                        run.Evaluators.Add(next);
+                        return new Decision(null, [], [new Outgoing(next, new EvaluateEpoch(JobId, run.Epoch))], [$"epoch {run.Epoch} is evaluated by {next} instead"]);
+                    }
+                }
+                if (!run.Members.All(run.Finished.ContainsKey) || (run.Evaluate && !run.EvaluationSettled)) return Decision.None;
+                return StartCheckpoint(now);
+            }
+            default:
+                return !run.Members.Contains(run.CheckpointWriter) ? NextCheckpointWriter(now, $"checkpoint writer {run.CheckpointWriter} left") : Decision.None;
+        }
     }
 
     private Decision StartCheckpoint(DateTime now)
     {
         var run = _run!;
-        var reports = run.Active.Where(run.Finished.ContainsKey).Select(t => run.Finished[t]).ToList();
-        (run.MergedNames, run.MergedValues) = MergeMetrics(reports);
+        var reports = run.Members.Where(run.Finished.ContainsKey).Select(t => run.Finished[t]).ToList();
+        (run.MergedNames, run.MergedValues) = (run.EvalNames, run.EvalValues);
         run.MergedLoss = reports.Count == 0 ? run.LastLoss : reports.Average(r => r.Loss);
         run.Phase = Phase.Checkpoint;
         run.CheckpointAttempt = 0;
         run.CheckpointWriter = "";
-        return NextCheckpointWriter(now, null);
+        var events = new List<ITrainingEvent>();
+        var warnings = new List<string>();
+        if (run.Evaluate && run.EvalNames.Length == 0)
+        {
+            var reason = run.EvaluationErrors.Count > 0
+                ? $"the evaluation of epoch {run.Epoch} failed: {string.Join("; ", run.EvaluationErrors)}"
+                : $"no trainer evaluated epoch {run.Epoch}";
+            run.Note = reason;
+            events.Add(new EvaluationFailed(JobId, run.Epoch, reason));
+            warnings.Add(reason);
+        }
+        else if (!run.Evaluate)
+            run.Note = $"epoch {run.Epoch} is not an evaluation epoch (eval_every = {Config!.EvalEvery})";
+        var d = NextCheckpointWriter(now, null);
+        return d with { Events = [.. events, .. d.Events], Warnings = [.. warnings, .. d.Warnings] };
     }
 
     private Decision NextCheckpointWriter(DateTime now, string? why)
     {
         var run = _run!;
         var tried = run.CheckpointAttempt;
-        var writer = run.Active.Skip(tried).FirstOrDefault();
+        var writer = run.Members.Skip(tried).FirstOrDefault();
         var warnings = why is null ? new List<string>() : [why];
         if (writer is null)
         {
@@ -287,7 +467,16 @@ public sealed class CoordinatorState
         run.CheckpointWriter = writer;
         run.CheckpointAttempt = tried + 1;
         var dir = Path.Combine(Config!.CheckpointDir, JobId, $"epoch-{run.Epoch:D4}");
-        return new Decision(null, [], [new Outgoing(writer, new WriteCheckpoint(JobId, run.Epoch, dir, run.MergedNames, run.MergedValues))], warnings);
+        var (bestEpoch, bestMetric) = BestWith(run.Epoch, run.MergedNames, run.MergedValues);
+        return new Decision(null, [],
+            [new Outgoing(writer, new WriteCheckpoint(JobId, run.Epoch, dir, run.MergedNames, run.MergedValues, bestEpoch, bestMetric, run.Note))], warnings);
+    }
+
+    /// <summary>The job's best epoch and metric once <paramref name="epoch"/>'s metrics count (what the manifest records).</summary>
+    private (int Epoch, float Metric) BestWith(int epoch, string[] names, float[] values)
+    {
+        var i = Array.IndexOf(names, Config?.EvalMetric);
+        return i >= 0 && (float.IsNaN(BestMetric) || values[i] > BestMetric) ? (epoch, values[i]) : (BestEpoch, BestMetric);
     }
 
     private Decision Checkpointed(CheckpointWritten m, string? trainerId, DateTime now)
@@ -295,10 +484,13 @@ public sealed class CoordinatorState
         if (_run is not { Phase: Phase.Checkpoint } run || m.JobId != JobId || m.Epoch != run.Epoch) return Stale(m, trainerId);
         var names = m.MetricNames.Length > 0 ? m.MetricNames : run.MergedNames;
         var values = m.MetricNames.Length > 0 ? m.MetricValues : run.MergedValues;
+        var planned = run.Order.LongLength;
+        if (run.SeedsTrained != planned)
+            return FailRun($"epoch {run.Epoch} closed its rounds with {run.SeedsTrained} of its {planned} training seeds trained");
         var events = new List<ITrainingEvent>
         {
             new CheckpointRecorded(JobId, run.Epoch, m.Path, m.Sha256, names, values),
-            new EpochCompleted(JobId, run.Epoch, run.MergedLoss, run.MergedNames, run.MergedValues),
+            new EpochCompleted(JobId, run.Epoch, run.MergedLoss, run.MergedNames, run.MergedValues, run.SeedsTrained, planned),
         };
         _epochSeconds.Add((now - run.StartedAt).TotalSeconds);
         var sends = new List<Outgoing>();
@@ -315,34 +507,42 @@ public sealed class CoordinatorState
     {
         var (current, kind) = Wait;
         if (key != current || _run is not { } run) return Decision.None;
-        var settingsFree = kind switch
+        return kind switch
         {
-            WaitKind.FirstParameters => FailRun($"no trainer sent the parameters of round {run.CurrentRound} of epoch {run.Epoch} in time"),
-            WaitKind.RoundStragglers => DropStragglers(now),
-            WaitKind.EpochFinish => DropUnfinished(now),
+            WaitKind.FirstParameters => FailRun($"no trainer sent its contribution to round {run.CurrentRound} of epoch {run.Epoch} within the progress timeout"),
+            WaitKind.RoundStragglers => DropStragglers(run, now),
+            WaitKind.EpochFinish => DropUnfinished(run, now),
             WaitKind.Checkpoint => NextCheckpointWriter(now, $"trainer {run.CheckpointWriter} did not write the checkpoint of epoch {run.Epoch} in time"),
             _ => Decision.None,
         };
-        return settingsFree;
     }
 
-    private Decision DropStragglers(DateTime now)
+    /// <summary>
+    /// The safety bound (round-timeout, long by default): trainers whose node is still a member but who sent nothing
+    /// for a whole round are dropped like a trainer that left, and their steps planned again among the rest. Membership
+    /// (an unreachable or removed node) is the normal way out of a round; reaching this bound is logged as an error.
+    /// </summary>
+    private Decision DropStragglers(EpochRun run, DateTime now)
     {
-        var run = _run!;
-        var late = run.Active.Where(t => !run.Averager.IsComplete(t)).ToArray();
-        run.Averager.Drop(late);
-        var d = CloseRound(now);
-        // Late trainers stay in the epoch: they receive the average like the rest and rejoin the next round.
-        return d with { Warnings = [$"round {d.Events.OfType<ParametersAveraged>().First().Round} of epoch {run.Epoch} closed without {string.Join(", ", late)} (no parameters within the round timeout)", .. d.Warnings] };
+        var late = run.Expected.Keys.Where(t => !run.Averager.IsComplete(t)).ToArray();
+        var d = Drop(run, late, $"SAFETY BOUND: no contribution to round {run.CurrentRound} within the round timeout although the node is still a member", now);
+        return d;
     }
 
-    private Decision DropUnfinished(DateTime now)
+    private Decision DropUnfinished(EpochRun run, DateTime now)
     {
-        var run = _run!;
-        var late = run.Active.Where(t => !run.Finished.ContainsKey(t)).ToArray();
-        if (late.Length == run.Active.Count) return FailRun($"no trainer finished epoch {run.Epoch} in time");
-        var d = StartCheckpoint(now);
-        return d with { Warnings = [$"epoch {run.Epoch} finishes without the metrics of {string.Join(", ", late)} (no EpochFinished within the round timeout)", .. d.Warnings] };
+        var late = run.Members.Where(t => !run.Finished.ContainsKey(t)).ToArray();
+        if (late.Length == run.Members.Count && !(run.Evaluate && !run.EvaluationSettled)) return FailRun($"no trainer finished epoch {run.Epoch} in time");
+        if (run.Evaluate && !run.EvaluationSettled)
+        {
+            // A late evaluation is a failed one: named in the status, never a silent epoch without metrics.
+            run.EvaluationErrors.Add($"{run.Evaluator}: did not report its evaluation within the round timeout");
+            run.NeedEvaluator = true;
+        }
+        foreach (var t in late) run.Members.Remove(t);
+        if (run.Members.Count == 0) return FailRun($"no trainer finished epoch {run.Epoch} in time");
+        var d = Advance(now);
+        return d with { Warnings = [$"epoch {run.Epoch} goes on without {string.Join(", ", late)} (no EpochFinished within the round timeout)", .. d.Warnings] };
     }
 
     private Decision FailRun(string reason) => new(null, [new JobFailed(JobId, reason)], Halt(JobState.Failed, reason), [reason]);
@@ -381,14 +581,22 @@ public sealed class CoordinatorState
                 JobId = m.JobId; Config = m.Config; State = JobState.Running; Epoch = -1; LastCompletedEpoch = -1; Round = -1;
                 LastLoss = float.NaN; MetricNames = []; MetricValues = []; BestMetric = float.NaN; BestEpoch = -1;
                 LastCheckpointPath = ""; LastCheckpointSha256 = ""; Reason = ""; _run = null; _epochSeconds.Clear();
-                CompletedSteps = 0; PlannedSteps = 0;
+                CompletedSteps = 0; PlannedSteps = 0; SeedsPerEpoch = 0; _seedsTrained.Clear(); FailedEvaluations = 0; LastEvaluationError = "";
                 break;
-            case EpochPlanned m: Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps; break;
+            case EpochPlanned m:
+                Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps;
+                if (m.TrainingSeeds >= 0) SeedsPerEpoch = m.TrainingSeeds;
+                break;
+            case EpochReplanned: break;
             case ParametersAveraged m: Round = m.Round; break;
+            case EvaluationFailed m: FailedEvaluations++; LastEvaluationError = m.Reason; break;
             case CheckpointRecorded m: LastCheckpointPath = m.Path; LastCheckpointSha256 = m.Sha256; break;
             case EpochCompleted m:
                 if (m.Epoch == Epoch && m.Epoch > LastCompletedEpoch) CompletedSteps += PlannedSteps;
                 LastCompletedEpoch = m.Epoch; LastLoss = m.Loss; MetricNames = m.MetricNames; MetricValues = m.MetricValues;
+                while (_seedsTrained.Count <= m.Epoch) _seedsTrained.Add(-1);
+                _seedsTrained[m.Epoch] = m.SeedsTrained;
+                if (m.SeedsPlanned >= 0) SeedsPerEpoch = m.SeedsPlanned;
                 var i = Array.IndexOf(m.MetricNames, Config?.EvalMetric);
                 if (i >= 0 && (float.IsNaN(BestMetric) || m.MetricValues[i] > BestMetric)) { BestMetric = m.MetricValues[i]; BestEpoch = m.Epoch; }
                 break;
@@ -407,19 +615,23 @@ public sealed class CoordinatorState
     }
 
     public CoordinatorSnapshot ToSnapshot() => new(JobId, Config, State, Epoch, LastCompletedEpoch, Round, LastLoss, MetricNames, MetricValues,
-        BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason, CompletedSteps, PlannedSteps);
+        BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason, CompletedSteps, PlannedSteps, SeedsPerEpoch, [.. _seedsTrained],
+        FailedEvaluations, LastEvaluationError);
 
     public void Restore(CoordinatorSnapshot s)
     {
         JobId = s.JobId; Config = s.Config; State = s.State; Epoch = s.Epoch; LastCompletedEpoch = s.LastCompletedEpoch; Round = s.Round;
         LastLoss = s.LastLoss; MetricNames = s.MetricNames; MetricValues = s.MetricValues; BestMetric = s.BestMetric; BestEpoch = s.BestEpoch;
         LastCheckpointPath = s.LastCheckpointPath; LastCheckpointSha256 = s.LastCheckpointSha256; Reason = s.Reason; _run = null;
-        CompletedSteps = s.CompletedSteps; PlannedSteps = s.PlannedSteps;
+        CompletedSteps = s.CompletedSteps; PlannedSteps = s.PlannedSteps; SeedsPerEpoch = s.SeedsPerEpoch;
+        _seedsTrained.Clear();
+        _seedsTrained.AddRange(s.SeedsTrained ?? []);
+        FailedEvaluations = s.FailedEvaluations; LastEvaluationError = s.EvaluationError;
     }
 
     public JobStatus Status(string askedJob, DateTime now)
     {
-        var step = _run is null ? 0L : _run.StepsDone.Values.DefaultIfEmpty(0).Max();
+        var step = _run is null ? 0L : _run.StepsDone.Values.DefaultIfEmpty(_run.FromStep).Max();
         double eta = -1;
         if (State == JobState.Running && Config is not null && _epochSeconds.Count > 0)
         {
@@ -430,29 +642,81 @@ public sealed class CoordinatorState
         var reason = askedJob.Length > 0 && askedJob != JobId ? $"no job '{askedJob}': the coordinator holds '{JobId}'" : Reason;
         return new JobStatus(JobId, State, _run?.Epoch ?? Epoch, LastCompletedEpoch, _run?.CurrentRound ?? Round, step,
             _run?.LastLoss is { } l && !float.IsNaN(l) ? l : LastLoss, MetricNames, MetricValues, BestMetric, BestEpoch,
-            LastCheckpointPath, LastCheckpointSha256, eta, _trainers.Keys.Order(StringComparer.Ordinal).ToArray(), reason, CompletedSteps + step);
+            LastCheckpointPath, LastCheckpointSha256, eta, _trainers.Keys.Order(StringComparer.Ordinal).ToArray(), reason, CompletedSteps + step,
+            _run?.Order.LongLength ?? SeedsPerEpoch, [.. _seedsTrained], FailedEvaluations, LastEvaluationError, _run?.Attempt ?? 0);
     }
 
     private enum Phase { Rounds, Finishing, Checkpoint }
 
-    private sealed class EpochRun(int epoch, int steps, int k, string[] trainers, DateTime startedAt)
+    /// <summary>The epoch in flight: its global batches, how they are split among the members, and the round being averaged.</summary>
+    private sealed class EpochRun(int epoch, int[] order, int batchSize, int k, List<string> members, bool evaluate, DateTime startedAt)
     {
         public int Epoch { get; } = epoch;
-        public int Steps { get; } = steps;
+        public int Attempt { get; set; }
+        /// <summary>The epoch's seeds in local mode's shuffled order; each global step's range is laid out member by member.</summary>
+        public int[] Order { get; } = order;
+        public int BatchSize { get; } = batchSize;
+        /// <summary>Global steps: local mode's batches per epoch.</summary>
+        public int Steps { get; } = (order.Length + batchSize - 1) / batchSize;
         public int K { get; } = k;
-        public int Rounds { get; } = (steps + k - 1) / k;
+        public int Rounds => (Steps + K - 1) / K;
         public DateTime StartedAt { get; } = startedAt;
-        public List<string> Active { get; } = [.. trainers];
+        public List<string> Members { get; } = members;
+        /// <summary>Cuts[s][m]..Cuts[s][m+1]: member m's piece of global step s (positions in <see cref="Order"/>), from FromStep on.</summary>
+        public int[][] Cuts { get; } = new int[(order.Length + batchSize - 1) / batchSize][];
+        public int FromStep { get; set; }
         public Phase Phase { get; set; } = Phase.Rounds;
         public int CurrentRound { get; set; }
         public ParameterAverager Averager { get; set; } = new();
+        /// <summary>The current round's contributors: members with seeds in it, their seed count and checksum.</summary>
+        public Dictionary<string, (int Seeds, long Checksum)> Expected { get; } = new();
+        public long SeedsTrained { get; set; }
         public Dictionary<string, int> StepsDone { get; } = new();
         public Dictionary<string, EpochFinished> Finished { get; } = new();
         public float LastLoss { get; set; } = float.NaN;
+        public bool Evaluate { get; } = evaluate;
+        public string Evaluator { get; set; } = "";
+        public HashSet<string> Evaluators { get; } = [];
+        public bool EvaluationSettled { get; set; }
+        public bool NeedEvaluator { get; set; }
+        public List<string> EvaluationErrors { get; } = [];
+        public string[] EvalNames { get; set; } = [];
+        public float[] EvalValues { get; set; } = [];
+        public string Note { get; set; } = "";
         public string CheckpointWriter { get; set; } = "";
         public int CheckpointAttempt { get; set; }
         public string[] MergedNames { get; set; } = [];
         public float[] MergedValues { get; set; } = [];
         public float MergedLoss { get; set; } = float.NaN;
+
+        public (int Start, int Count) StepRange(int step) => (step * BatchSize, Math.Min(BatchSize, Order.Length - step * BatchSize));
+
+        /// <summary>Seeds of member <paramref name="m"/> from <paramref name="fromStep"/> on.</summary>
+        public long SeedsOf(int m, int fromStep)
+        {
+            long n = 0;
+            for (var s = fromStep; s < Steps; s++) n += Cuts[s][m + 1] - Cuts[s][m];
+            return n;
+        }
+
+        /// <summary>Sets who contributes to the current round and what each must have trained.</summary>
+        public void Expect()
+        {
+            Expected.Clear();
+            var first = CurrentRound * K;
+            var last = Math.Min(Steps, first + K);
+            for (var m = 0; m < Members.Count; m++)
+            {
+                int seeds = 0;
+                long checksum = 0;
+                for (var s = first; s < last; s++)
+                {
+                    var n = Cuts[s][m + 1] - Cuts[s][m];
+                    seeds += n;
+                    checksum += SeedChecksum(Order.AsSpan(Cuts[s][m], n));
+                }
+                if (seeds > 0) Expected[Members[m]] = (seeds, checksum);
+            }
+        }
     }
 }

@@ -16,19 +16,14 @@ public sealed class StoreSeedSource : ISeedSource
     {
         var store = PartitionStore.Open(config.StorePath);
         if (config.Task.Replace('-', '_') == "link_prediction") return LinkSeeds(store, config);
+        // The train ids local mode trains on (the store's masks, or node_split = random's seeded split), in its order:
+        // the coordinator's global batches are then local mode's batches.
+        var training = TrainingHocon.FromJob(config, "seeds");
         var type = new NodeType(config.Target);
-        var seeds = new List<int>();
-        for (var p = 0; p < store.Parts; p++)
-        {
-            // Masks only: a partition's mapping is released as soon as its train ids are read.
-            using var part = store.LoadPartition(p);
-            var nodes = part.Nodes(type);
-            var mask = nodes.TrainMask.Span;
-            for (var i = 0; i < mask.Length; i++)
-                if (mask[i] != 0) seeds.Add(nodes.Start + i);
-        }
+        using var graph = new PartitionedGraphStore(store);
+        var splits = Trainer.NodeSplitsAsync(graph, training, type).GetAwaiter().GetResult();
         var book = store.Book;
-        return new SeedSet(seeds.ToArray(), id => book.Owner(type, id));
+        return new SeedSet(splits[SplitKind.Train], id => book.Owner(type, id));
     }
 
     /// <summary>

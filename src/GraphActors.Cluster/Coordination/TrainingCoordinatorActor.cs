@@ -13,8 +13,10 @@ namespace GraphActors.Cluster.Coordination;
 /// Behaviours: <c>Idle</c> (no job) → <c>Running</c> (epochs planned, rounds averaged, checkpoints recorded) →
 /// <c>Halted</c> (finished, failed or stopped; a new StartJob or ResumeJob runs again). All decisions are
 /// <see cref="CoordinatorState"/>'s; this actor persists the events, then replies and tells trainers. One timer covers
-/// the state's current wait (round, epoch finish, checkpoint), one the planning delay. Trainers are watched: one that
-/// leaves the cluster is removed from the epoch in flight and its share re-planned at the next epoch.
+/// the state's current wait (round, epoch finish, checkpoint), one the planning delay. Trainers are watched, and the
+/// coordinator follows cluster membership: a trainer whose actor terminates, or whose node the failure detector marks
+/// unreachable or the cluster removes, leaves the epoch in flight, whose open steps are planned again among the others.
+/// Slowness alone never drops a trainer (only the long round-timeout safety bound, logged as an error).
 /// </summary>
 public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTimers
 {
@@ -25,6 +27,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     private readonly ISeedSource _seedSource;
     private readonly CoordinatorState _state = new();
     private readonly Dictionary<string, IActorRef> _trainers = new();
+    private readonly Dictionary<string, Address> _trainerNodes = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private (string JobId, SeedSet Seeds)? _seeds;
     private string _waitKey = "";
@@ -50,6 +53,19 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     }
 
     public override string PersistenceId => Names.TrainingCoordinatorPersistenceId;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(Akka.Cluster.ClusterEvent.UnreachableMember), typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+    }
+
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(CoordinatorSettings settings, ISeedSource seedSource) =>
@@ -87,6 +103,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
             if (_trainers.TryAdd(id, m.Trainer))
             {
                 Context.Watch(m.Trainer);
+                _trainerNodes[id] = NodeOf(m.Trainer);
                 _lastNewTrainer = DateTime.UtcNow;
                 _log.Info("Trainer {0} on {1} registered (local partitions [{2}])", id, m.NodeAddress, string.Join(", ", m.LocalPartitions));
             }
@@ -96,8 +113,11 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         Command<Terminated>(t =>
         {
             var id = IdOf(t.ActorRef);
-            if (_trainers.Remove(id)) Handle(new TrainerLeft(id), null);
+            if (Forget(id)) Handle(new TrainerLeft(id), null);
         });
+        // Membership is what takes a trainer out of a round: its node unreachable (the failure detector) or removed.
+        Command<Akka.Cluster.ClusterEvent.UnreachableMember>(m => NodeGone(m.Member.Address, "the failure detector marks its node unreachable"));
+        Command<Akka.Cluster.ClusterEvent.MemberRemoved>(m => NodeGone(m.Member.Address, "its node was removed from the cluster"));
         Command<StartJob>(m => Handle(m, null));
         Command<ResumeJob>(m => Handle(m, null));
         Command<StopJob>(m => Handle(m, null));
@@ -126,6 +146,27 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     // A trainer's id is its full path, address included also for a trainer on the coordinator's own node.
     private string IdOf(IActorRef trainer) => trainer.Path.ToStringWithAddress(
         trainer.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : trainer.Path.Address);
+
+    private Address NodeOf(IActorRef trainer) =>
+        trainer.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : trainer.Path.Address;
+
+    private bool Forget(string id)
+    {
+        _trainerNodes.Remove(id);
+        if (!_trainers.Remove(id, out var trainer)) return false;
+        Context.Unwatch(trainer);
+        return true;
+    }
+
+    private void NodeGone(Address node, string why)
+    {
+        foreach (var id in _trainerNodes.Where(kv => kv.Value == node).Select(kv => kv.Key).ToArray())
+        {
+            Forget(id);
+            _log.Warning("Trainer {0} leaves: {1} ({2})", id, why, node);
+            Handle(new TrainerLeft(id, $"{why}: {node}"), null);
+        }
+    }
 
     private string? TrainerId(IActorRef sender)
     {
@@ -158,7 +199,9 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
 
     private void Complete(Decision decision, IActorRef replyTo)
     {
-        foreach (var w in decision.Warnings) _log.Warning("{0}", w);
+        foreach (var w in decision.Warnings)
+            if (w.StartsWith("SAFETY BOUND", StringComparison.Ordinal) || w.Contains("SAFETY BOUND", StringComparison.Ordinal)) _log.Error("{0}", w);
+            else _log.Warning("{0}", w);
         if (decision.Reply is not null && !replyTo.IsNobody()) replyTo.Tell(decision.Reply);
         foreach (var (trainer, message) in decision.Sends)
         {

@@ -49,11 +49,13 @@ public static class MiniBatchWire
     /// <see cref="StreamInit"/> first, then each <see cref="MiniBatchData"/>, and must answer each of them (the init
     /// included) with <see cref="StreamAck"/>; then <see cref="StreamCompleted"/> or <see cref="StreamFailed"/>.
     /// The ack is the backpressure: the sink holds at most one batch besides the one the consumer is working on
-    /// (input buffer 1; Akka's default would buffer 16).
+    /// (input buffer 1; Akka's default would buffer 16). The kill switch stops the stream (and with it the sampler's
+    /// work on it) when the consumer no longer wants it: a re-planned epoch, a halted job.
     /// </summary>
-    public static NotUsed RunInto(this ISourceRef<MiniBatchData> stream, IActorRef consumer, long requestId, IMaterializer materializer) =>
-        stream.Source.RunWith(
-            Sink.ActorRefWithAck<MiniBatchData>(consumer, new StreamInit(requestId), StreamAck.Instance, new StreamCompleted(requestId),
-                e => new StreamFailed(requestId, e.Message)).WithAttributes(Attributes.CreateInputBuffer(1, 1)),
-            materializer);
+    public static UniqueKillSwitch RunInto(this ISourceRef<MiniBatchData> stream, IActorRef consumer, long requestId, IMaterializer materializer) =>
+        stream.Source
+            .ViaMaterialized(KillSwitches.Single<MiniBatchData>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<MiniBatchData>(consumer, new StreamInit(requestId), StreamAck.Instance, new StreamCompleted(requestId),
+                e => new StreamFailed(requestId, e.Message)).WithAttributes(Attributes.CreateInputBuffer(1, 1)))
+            .Run(materializer);
 }

@@ -60,8 +60,10 @@ public sealed class SamplerActor : ReceiveActor
             replyTo.Tell(new EpochRejected(m.RequestId, m.Epoch, problem));
             return;
         }
-        var order = EpochPlan.Shuffle(m.Seeds, m.Seed, m.Epoch);
-        var batches = EpochPlan.BatchCount(order.Length, m.BatchSize, m.DropLast);
+        // Given batches (the coordinator's pieces of global batches) are sampled as they are; otherwise shuffle and cut.
+        var given = m.BatchOffsets is not null;
+        var order = given ? m.Seeds : EpochPlan.Shuffle(m.Seeds, m.Seed, m.Epoch);
+        var batches = given ? m.BatchOffsets!.Length - 1 : EpochPlan.BatchCount(order.Length, m.BatchSize, m.DropLast);
         var options = new BlockSamplerOptions(m.Fanouts)
         {
             Strategy = PartitionServer.ToKernel(m.Strategy),
@@ -88,15 +90,16 @@ public sealed class SamplerActor : ReceiveActor
                 if (!samplers.TryTake(out var sampler)) sampler = new BlockSampler(store, options);
                 try
                 {
-                    var batchSeed = EpochPlan.BatchSeed(m.Seed, m.Epoch, b);
+                    var batchSeed = given ? m.BatchSeeds![b] : EpochPlan.BatchSeed(m.Seed, m.Epoch, b);
+                    var batchSeeds = given ? order.AsMemory(m.BatchOffsets![b], m.BatchOffsets[b + 1] - m.BatchOffsets[b]) : EpochPlan.Batch(order, m.BatchSize, b);
                     if (link is null)
                     {
-                        var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = EpochPlan.Batch(order, m.BatchSize, b).ToArray() };
+                        var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = batchSeeds.ToArray() };
                         return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null);
                     }
                     var edgeSplit = await split!.ConfigureAwait(false);
                     var edges = edgeSplit.Train;
-                    var positions = EpochPlan.Batch(order, m.BatchSize, b).Span;
+                    var positions = batchSeeds.Span;
                     var src = new int[positions.Length];
                     var dst = new int[positions.Length];
                     for (var i = 0; i < positions.Length; i++)
@@ -173,6 +176,14 @@ public sealed class SamplerActor : ReceiveActor
         if (m.BatchSize < 1) return $"batch size {m.BatchSize} must be at least 1.";
         if (m.Fanouts.Length == 0) return "fanouts are empty: need one entry per layer.";
         if (m.Fanouts.Any(f => f < -1)) return $"fanouts [{string.Join(", ", m.Fanouts)}] must be -1 (all), 0 (skip) or positive.";
+        if (m.BatchOffsets is { } offsets)
+        {
+            if (offsets.Length < 1 || offsets[0] != 0 || offsets[^1] != m.Seeds.Length || m.BatchSeeds is null || m.BatchSeeds.Length != offsets.Length - 1)
+                return $"the given batches do not cover the {m.Seeds.Length} seeds: offsets [{offsets.FirstOrDefault()}..{offsets.LastOrDefault()}] " +
+                    $"of {offsets.Length - 1} batch(es), {m.BatchSeeds?.Length ?? 0} batch seed(s).";
+            for (var b = 0; b + 1 < offsets.Length; b++)
+                if (offsets[b + 1] <= offsets[b]) return $"given batch {b} is empty or runs backwards (offsets {offsets[b]}..{offsets[b + 1]}).";
+        }
         if (m.Link is { } link)
         {
             try { _store.Schema.Edge(link.Type); }

@@ -16,21 +16,23 @@ using TrainingConfig = GraphActors.Training.TrainingConfig;
 namespace GraphActors.Cluster.Trainers;
 
 /// <summary>
-/// Owns one model replica and its optimizer — local mode's <see cref="Trainer"/>, unchanged — and trains it on the
-/// mini-batches its node's <see cref="SamplerActor"/> streams for this trainer's share of each epoch:
+/// Owns one model replica and its optimizer — local mode's <see cref="Trainer"/>, unchanged — and trains it on its
+/// pieces of each epoch's global batches, sampled by its SamplerActor (on its node, or a sampler node's):
 /// <list type="number">
 /// <item>registers with the coordinator (and again every <c>register-interval</c>: a coordinator that moved learns it again);</item>
 /// <item>on an <see cref="EpochAssignment"/> (all its parts) builds or restores the replica — from the job's seed for a
 /// new job, from the assignment's checkpoint when its parameters are not already the last average — and asks the
-/// sampler for the share's stream, run into this actor through an ack-based sink;</item>
-/// <item>with K = 1 (synchronous data-parallel, as DistDGL's DDP) it runs forward and backward on each batch, sends
-/// the gradients and, once the coordinator's average is back, every replica applies the same averaged gradient — the
-/// replicas stay identical and an epoch equals one process stepping on the whole batch; with K &gt; 1 (local SGD) it
-/// takes K optimizer steps, then sends its parameters and adopts their average. Either way the vector travels in
-/// chunks and the sink's ack is held until the average is back — the stream waits, so averaging is backpressure
-/// too; a share shorter than the epoch's steps is streamed again (a new pass, reshuffled);</item>
-/// <item>after the last round it evaluates (when asked) and reports <see cref="EpochFinished"/>; it writes the
-/// checkpoint when the coordinator asks.</item>
+/// sampler for its pieces as given batches (each sampled with local mode's rng seed of its global batch), in windows
+/// of at most <see cref="MaxAssignmentInts"/> seeds, run into this actor through an ack-based sink;</item>
+/// <item>rounds run in order: the pieces of a round are trained (K = 1: forward and backward, the gradient kept;
+/// K &gt; 1: local optimizer steps), the contribution is sent weighted by the round's seeds with their checksum (a
+/// trainer with no piece in the round sends nothing), and once the coordinator's seed-weighted average is back every
+/// replica applies it — with K = 1 that is local mode's step on the whole global batch, so the replicas stay identical
+/// and equal to local mode;</item>
+/// <item>a later attempt of the same epoch (another trainer left) restarts the current round with new pieces: K = 1
+/// has applied nothing of it, K &gt; 1 returns to the round's starting parameters;</item>
+/// <item>after the last round it evaluates (when asked, or on <see cref="EvaluateEpoch"/>) and reports
+/// <see cref="EpochFinished"/> with the metrics or the evaluation's error; it writes the checkpoint when asked.</item>
 /// </list>
 /// Runs on the pinned <c>graphactors.trainer.dispatcher</c>: torch keeps per-thread state, and a step blocks its thread.
 /// </summary>
@@ -39,34 +41,54 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private sealed record RegisterNow;
     private sealed record SampleTimedOut(long RequestId);
 
-    /// <summary>The epoch in flight: its share, the stream pass feeding it, and where the rounds are.</summary>
-    private sealed class EpochWork(EpochAssignment a, int[] seeds, TrainingConfig config)
+    /// <summary>One round's average, arriving in chunks.</summary>
+    private sealed class RoundAverage(int length, int chunks)
+    {
+        public float[] Vector { get; } = new float[length];
+        public bool[] Got { get; } = new bool[chunks];
+        public int Missing { get; set; } = chunks;
+    }
+
+    /// <summary>The epoch attempt in flight: its pieces, the stream window feeding them, and where the rounds are.</summary>
+    private sealed class EpochWork(EpochAssignment a, TrainingConfig config, int[] pieceSteps, int[] pieceOffsets, int[] seeds)
     {
         public string JobId { get; } = a.JobId;
+        public int Epoch { get; } = a.Epoch;
+        public int Attempt { get; } = a.Attempt;
         /// <summary>The local-mode config the replica was built from (batch size, fanouts, reverse edges of the stream).</summary>
         public TrainingConfig Config { get; } = config;
-        public int Epoch { get; } = a.Epoch;
-        public int Steps { get; } = a.Steps;
         public int K { get; } = Math.Max(1, a.Config.AveragingPeriod);
         /// <summary>K = 1: gradients are averaged (synchronous data-parallel); otherwise parameters (local SGD).</summary>
         public bool AveragesGradients => K == 1;
+        public int TotalSteps { get; } = a.TotalSteps;
+        public int Rounds => (TotalSteps + K - 1) / K;
         public bool Evaluate { get; } = a.Evaluate;
+        public int[] PieceSteps { get; } = pieceSteps;
+        public int[] PieceOffsets { get; } = pieceOffsets;
         public int[] Seeds { get; } = seeds;
-        public int StepsDone { get; set; }
-        public int Round { get; set; }
+        public int Pieces => PieceSteps.Length;
+        public int NextPiece { get; set; }
+        public int Round { get; set; } = a.FromStep / Math.Max(1, a.Config.AveragingPeriod);
+        public bool Contributed { get; set; }
+        public int RoundSeeds { get; set; }
+        public long RoundChecksum { get; set; }
         public double RoundLoss { get; set; }
         public double RoundMetric { get; set; }
         public long RoundExamples { get; set; }
         public double EpochLoss { get; set; }
         public long EpochExamples { get; set; }
+        public int StepsDone { get; set; }
         public long RequestId { get; set; }
-        public int Pass { get; set; } = -1;
-        public int FailedPasses { get; set; }
-        /// <summary>The sink waiting for the ack of the batch that closed a round.</summary>
-        public IActorRef? HeldAck { get; set; }
-        public float[]? Average { get; set; }
-        public bool[]? AverageChunks { get; set; }
-        public bool Averaging => Average is not null;
+        public int WindowStart { get; set; }
+        public int WindowEnd { get; set; }
+        public int FailedStreams { get; set; }
+        public UniqueKillSwitch? Kill { get; set; }
+        public (MiniBatchData Batch, IActorRef Sink)? Pending { get; set; }
+        public Dictionary<int, RoundAverage> Averages { get; } = new();
+        /// <summary>K &gt; 1: the parameters the current round started from (a re-planned round starts over from them).</summary>
+        public float[]? RoundStart { get; set; }
+
+        public ReadOnlySpan<int> PieceSeeds(int j) => Seeds.AsSpan(PieceOffsets[j], PieceOffsets[j + 1] - PieceOffsets[j]);
     }
 
     private static readonly object InitLock = new();
@@ -77,11 +99,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly Func<int[]> _localPartitions;
     private readonly string _nodeAddress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<(string JobId, int Epoch), int[]?[]> _parts = new();
+    private readonly Dictionary<(string JobId, int Epoch, int Attempt), EpochAssignment?[]> _parts = new();
     private IMaterializer _materializer = null!;
     private Trainer? _trainer;
+    private int _vectorLength;
     private string _jobId = "";
     private int _completedEpoch = -1;
+    private float _lastEpochLoss = float.NaN;
     private EpochWork? _work;
     private long _nextRequestId;
     private string[] _lastMetricNames = [];
@@ -116,30 +140,34 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<SampleTimedOut>(m =>
         {
             if (_work is not { } w || m.RequestId != w.RequestId) return;
-            _log.Warning("The sampler did not offer pass {0} of epoch {1} within {2}: asking again", w.Pass, w.Epoch, _settings.SampleTimeout);
-            RetryPass(w, $"the sampler did not offer the epoch's stream within {_settings.SampleTimeout.TotalSeconds:0}s");
+            _log.Warning("The sampler did not offer pieces {0}..{1} of epoch {2} within {3}: asking again", w.WindowStart, w.WindowEnd - 1, w.Epoch,
+                _settings.SampleTimeout);
+            RetryStream(w, $"the sampler did not offer the epoch's stream within {_settings.SampleTimeout.TotalSeconds:0}s");
         });
         Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
         Receive<MiniBatchData>(OnBatch);
         Receive<StreamCompleted>(m =>
         {
-            if (_work is not { } w || m.RequestId != w.RequestId || w.StepsDone >= w.Steps) return;
-            // The share ran out before the epoch's steps (shares differ by at most a batch): stream it again.
-            StartPass(w);
+            if (_work is not { } w || m.RequestId != w.RequestId) return;
+            w.Kill = null;
+            // Every batch of the window was trained (the sink completes after the last ack): the next window, if any.
+            if (w.NextPiece < w.Pieces && w.NextPiece >= w.WindowEnd) StartWindow(w);
+            else if (w.NextPiece < w.WindowEnd) RetryStream(w, $"the stream of pieces {w.WindowStart}..{w.WindowEnd - 1} ended at piece {w.NextPiece}");
         });
         Receive<StreamFailed>(m =>
         {
             if (_work is not { } w || m.RequestId != w.RequestId) return;
-            _log.Warning("The stream of epoch {0} (pass {1}) failed after {2} step(s): {3}", w.Epoch, w.Pass, w.StepsDone, m.Problem);
-            RetryPass(w, m.Problem);
+            _log.Warning("The stream of epoch {0} failed at piece {1}: {2}", w.Epoch, w.NextPiece, m.Problem);
+            RetryStream(w, m.Problem);
         });
         Receive<AveragedParameters>(OnAveraged);
+        Receive<EvaluateEpoch>(OnEvaluate);
         Receive<WriteCheckpoint>(OnWriteCheckpoint);
         Receive<TrainingHalted>(m =>
         {
             if (m.JobId != _jobId) return;
             _log.Info("Job '{0}' {1} ({2}): trainer drops epoch {3}", m.JobId, m.State, m.Reason, _work?.Epoch.ToString() ?? "-");
-            _work = null; // batches of its stream still arriving are acknowledged and dropped
+            if (_work is { } w) Drop(w);
             _parts.Clear();
         });
     }
@@ -159,7 +187,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Anything a handler did not expect restarts the actor, and with it the replica: the coordinator hears why at once
-    /// (and fails the job with it) instead of closing round after round without this trainer until its timeouts add up.
+    /// (and fails the job with it) instead of waiting for this trainer's round until a timeout.
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
@@ -167,13 +195,14 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             _log.Error(reason, "Trainer fails epoch {0} of job '{1}' on an unexpected error", w.Epoch, w.JobId);
             _coordinator.Tell(new TrainerFailed(w.JobId, w.Epoch, $"the trainer on {_nodeAddress} stopped on an unexpected error: {FirstLine(reason.Message)}"));
-            Release(w);
+            Drop(w);
         }
         base.PreRestart(reason, message);
     }
 
     protected override void PostStop()
     {
+        if (_work is { } w) Drop(w);
         _trainer?.Dispose();
         _trainer = null;
     }
@@ -197,25 +226,55 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Error("Ignored part {0} of {1} of epoch {2}'s assignment: not a valid part", a.Part, a.Parts, a.Epoch);
             return;
         }
-        var key = (a.JobId, a.Epoch);
-        if (!_parts.TryGetValue(key, out var parts) || parts.Length != a.Parts) _parts[key] = parts = new int[a.Parts][];
-        parts[a.Part] = a.SeedIds;
+        var key = (a.JobId, a.Epoch, a.Attempt);
+        if (!_parts.TryGetValue(key, out var parts) || parts.Length != a.Parts) _parts[key] = parts = new EpochAssignment?[a.Parts];
+        parts[a.Part] = a;
         if (parts.Any(p => p is null)) return;
-        _parts.Clear(); // this epoch is complete; older partial ones are superseded
-        var seeds = parts.Length == 1 ? parts[0]! : parts.SelectMany(p => p!).ToArray();
+        _parts.Clear(); // this attempt is complete; older partial ones are superseded
+        var steps = Concat(parts, p => p!.PieceSteps);
+        var counts = Concat(parts, p => p!.PieceCounts);
+        var seeds = Concat(parts, p => p!.SeedIds);
+        var offsets = new int[counts.Length + 1];
+        for (var j = 0; j < counts.Length; j++) offsets[j + 1] = offsets[j] + counts[j];
+        if (steps.Length != counts.Length || offsets[^1] != seeds.Length)
+        {
+            _log.Error("Epoch {0}'s assignment is inconsistent: {1} piece steps, {2} counts summing to {3}, {4} seeds", a.Epoch, steps.Length, counts.Length,
+                offsets[^1], seeds.Length);
+            _coordinator.Tell(new TrainerFailed(a.JobId, a.Epoch, $"its assignment of epoch {a.Epoch} is inconsistent ({steps.Length} pieces, {seeds.Length} seeds)"));
+            return;
+        }
 
-        if (_work is { } old)
-            _log.Warning("Epoch {0} of job '{1}' is planned again or superseded by epoch {2}: dropping its {3} step(s)", old.Epoch, old.JobId, a.Epoch, old.StepsDone);
-        _work = null;
+        var old = _work;
+        var replan = old is not null && old.JobId == a.JobId && old.Epoch == a.Epoch && a.Attempt > old.Attempt;
+        if (old is not null)
+        {
+            if (!replan) _log.Warning("Epoch {0} of job '{1}' is planned again or superseded by epoch {2}: dropping its {3} step(s)", old.Epoch, old.JobId, a.Epoch, old.StepsDone);
+            Drop(old);
+        }
         EpochWork work;
         try
         {
-            work = new EpochWork(a, seeds, Prepare(a));
+            var config = replan ? old!.Config : Prepare(a);
+            if (!replan && a.FromStep > 0)
+                throw new InvalidOperationException($"it cannot join epoch {a.Epoch} at global step {a.FromStep}: its replica is not at that step");
+            work = new EpochWork(a, config, steps, offsets, seeds);
+            if (replan)
+            {
+                // The re-planned round starts over: K = 1 applied nothing of it; K > 1 returns to the round's start.
+                if (old!.Round != work.Round)
+                    throw new InvalidOperationException($"attempt {a.Attempt} of epoch {a.Epoch} restarts round {work.Round}, but this replica is at round {old.Round}");
+                if (!work.AveragesGradients && old.RoundStart is { } start) _trainer!.SetParameters(start);
+                work.RoundStart = old.RoundStart;
+                work.EpochLoss = old.EpochLoss;
+                work.EpochExamples = old.EpochExamples;
+                work.StepsDone = old.StepsDone;
+            }
+            else if (!work.AveragesGradients) work.RoundStart = _trainer!.GetParameters();
         }
         catch (Exception e)
         {
-            var reason = e is ArgumentException or InvalidDataException or FileNotFoundException ? e.Message : e.ToString();
-            _log.Error("Trainer cannot start epoch {0} of job '{1}': {2}", a.Epoch, a.JobId, reason);
+            var reason = e is ArgumentException or InvalidDataException or FileNotFoundException or InvalidOperationException ? e.Message : e.ToString();
+            _log.Error("Trainer cannot start epoch {0} (attempt {1}) of job '{2}': {3}", a.Epoch, a.Attempt, a.JobId, reason);
             _coordinator.Tell(new TrainerFailed(a.JobId, a.Epoch, reason));
             return;
         }
@@ -223,17 +282,15 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         // From its first step (or average) on, the replica is no longer the end of the last completed epoch: this epoch
         // planned again (the coordinator moved, the job resumed) starts over from the checkpoint, not from mid-epoch.
         _completedEpoch = -1;
-        _log.Info("Trainer starts epoch {0} of job '{1}': {2} seed(s), {3} step(s), averaging every {4}", a.Epoch, a.JobId, seeds.Length, a.Steps, work.K);
-        if (seeds.Length == 0)
-        {
-            // Nothing to sample (fewer seeds than trainers): take part in every round with unchanged parameters.
-            _log.Warning("Trainer has an empty share of epoch {0}: it only takes part in the averaging", a.Epoch);
-            work.StepsDone = Math.Min(work.Steps, work.K);
-            SendRound(work, work.AveragesGradients ? new float[_trainer!.GetParameters().Length] : _trainer!.GetParameters());
-            return;
-        }
-        StartPass(work);
+        _log.Info("Trainer starts epoch {0} of job '{1}'{2}: {3} piece(s), {4} seed(s) over global steps {5}",
+            a.Epoch, a.JobId, a.Attempt > 0 ? $" (attempt {a.Attempt}, from step {a.FromStep})" : "", steps.Length, seeds.Length,
+            $"{a.FromStep}..{a.TotalSteps - 1}, averaging every {work.K}");
+        if (work.Pieces > 0) StartWindow(work);
+        Advance(work);
     }
+
+    private static int[] Concat(EpochAssignment?[] parts, Func<EpochAssignment?, int[]> field) =>
+        parts.Length == 1 ? field(parts[0]) : parts.SelectMany(field).ToArray();
 
     /// <summary>The replica for the assignment's job, with the parameters the epoch starts from.</summary>
     private TrainingConfig Prepare(EpochAssignment a)
@@ -255,7 +312,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             lock (InitLock) _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
             _jobId = a.JobId;
             _completedEpoch = -1;
-            _log.Info("Trainer built a {0} replica for job '{1}' ({2} parameters)", config.ModelType, a.JobId, _trainer.GetParameters().Length);
+            _vectorLength = _trainer.GetParameters().Length;
+            _log.Info("Trainer built a {0} replica for job '{1}' ({2} parameters)", config.ModelType, a.JobId, _vectorLength);
         }
         if (!hasCheckpoint) return config;
         var (manifest, directory) = Checkpoints.Read(a.StartParametersPath);
@@ -274,11 +332,16 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         return config;
     }
 
-    // ---- the stream ----
+    // ---- the stream: windows of given batches ----
 
-    private void StartPass(EpochWork w)
+    /// <summary>Asks the sampler for the next pieces, as given batches, at most MaxAssignmentInts seeds (and at least one piece) per request.</summary>
+    private void StartWindow(EpochWork w)
     {
-        w.Pass++;
+        w.Pending = null;
+        w.WindowStart = w.NextPiece;
+        var end = w.WindowStart + 1;
+        while (end < w.Pieces && w.PieceOffsets[end + 1] - w.PieceOffsets[w.WindowStart] <= MaxAssignmentInts) end++;
+        w.WindowEnd = end;
         w.RequestId = ++_nextRequestId;
         var job = w.Config;
         LinkSampling? link = null;
@@ -299,52 +362,124 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 job.ValFraction, job.TestFraction, (ulong)job.Seed);
         }
         else target = new NodeType(job.Target!);
-        // A later pass reshuffles: the seed moves with the pass number.
-        var seed = (ulong)job.Seed ^ (0x9E3779B97F4A7C15UL * (ulong)w.Pass);
         var reverse = job.ReverseEdgesKind switch
         {
             ReverseEdges.AddReverse => ReverseEdgeMode.AddReverse,
             ReverseEdges.Bidirected => ReverseEdgeMode.Bidirected,
             _ => ReverseEdgeMode.None,
         };
-        _sampler.Tell(new SampleEpoch(w.RequestId, w.Epoch, target, w.Seeds, job.BatchSize, job.Fanouts.ToArray(), _settings.Strategy,
-            DropLast: false, seed, reverse, link));
+        var first = w.PieceOffsets[w.WindowStart];
+        var seeds = w.Seeds.AsSpan(first, w.PieceOffsets[end] - first).ToArray();
+        var offsets = new int[end - w.WindowStart + 1];
+        var batchSeeds = new ulong[end - w.WindowStart];
+        for (var j = w.WindowStart; j < end; j++)
+        {
+            offsets[j - w.WindowStart + 1] = w.PieceOffsets[j + 1] - first;
+            // Local mode's rng seed of the global batch the piece belongs to.
+            batchSeeds[j - w.WindowStart] = EpochPlan.BatchSeed((ulong)job.Seed, w.Epoch, w.PieceSteps[j]);
+        }
+        _sampler.Tell(new SampleEpoch(w.RequestId, w.Epoch, target, seeds, job.BatchSize, job.Fanouts.ToArray(), _settings.Strategy,
+            DropLast: false, (ulong)job.Seed, reverse, link, offsets, batchSeeds));
         Timers.StartSingleTimer("sample", new SampleTimedOut(w.RequestId), _settings.SampleTimeout);
     }
 
-    private void RetryPass(EpochWork w, string problem)
+    private void RetryStream(EpochWork w, string problem)
     {
-        if (++w.FailedPasses > 1)
+        w.Kill?.Shutdown();
+        w.Kill = null;
+        if (++w.FailedStreams > 2)
         {
-            Fail(w, $"the mini-batch stream of epoch {w.Epoch} failed twice: {problem}");
+            Fail(w, $"the mini-batch stream of epoch {w.Epoch} failed {w.FailedStreams} times: {problem}");
             return;
         }
-        w.Pass--; // the same pass again
-        StartPass(w);
+        StartWindow(w); // from the first piece not yet trained
     }
 
     private void OnStreamReady(EpochStreamReady m)
     {
         if (_work is not { } w || m.RequestId != w.RequestId)
         {
-            _log.Debug("Ignored the stream of request {0}: not the epoch in flight", m.RequestId);
+            _log.Debug("Ignored the stream of request {0}: not the window in flight", m.RequestId);
             return;
         }
         Timers.Cancel("sample");
-        m.Stream.RunInto(Self, m.RequestId, _materializer);
+        w.Kill = m.Stream.RunInto(Self, m.RequestId, _materializer);
     }
 
     private void OnBatch(MiniBatchData d)
     {
-        if (_work is not { } w || d.RequestId != w.RequestId || w.StepsDone >= w.Steps)
+        if (_work is not { } w || d.RequestId != w.RequestId)
         {
-            Sender.Tell(StreamAck.Instance); // a superseded or surplus batch: drained, not trained on
+            Sender.Tell(StreamAck.Instance); // a superseded window's batch: drained, not trained on
             return;
         }
+        var piece = w.WindowStart + d.Index;
+        if (piece != w.NextPiece || w.Pending is not null)
+        {
+            Sender.Tell(StreamAck.Instance);
+            Fail(w, $"batch {d.Index} of the stream came out of order (expected piece {w.NextPiece}, holding {(w.Pending is null ? "none" : "one")})");
+            return;
+        }
+        w.Pending = (d, Sender);
+        Advance(w);
+    }
+
+    /// <summary>
+    /// Runs the rounds as far as the batches and averages at hand allow: trains the round's pieces in order, sends the
+    /// round's contribution, applies its average, next round; after the last round, finishes the epoch.
+    /// </summary>
+    private void Advance(EpochWork w)
+    {
+        while (ReferenceEquals(_work, w))
+        {
+            if (w.Round >= w.Rounds)
+            {
+                FinishEpoch(w);
+                return;
+            }
+            if (!w.Contributed)
+            {
+                var roundEnd = Math.Min(w.TotalSteps, (w.Round + 1) * w.K);
+                if (w.NextPiece < w.Pieces && w.PieceSteps[w.NextPiece] < roundEnd)
+                {
+                    if (w.Pending is not { } pending) return; // wait for the piece's batch
+                    w.Pending = null;
+                    if (!TrainPiece(w, pending.Batch)) { pending.Sink.Tell(StreamAck.Instance); return; }
+                    pending.Sink.Tell(StreamAck.Instance);
+                    continue;
+                }
+                Contribute(w);
+            }
+            if (!w.Averages.TryGetValue(w.Round, out var average) || average.Missing > 0) return;
+            w.Averages.Remove(w.Round);
+            if (w.AveragesGradients) _trainer!.ApplyGradients(average.Vector);
+            else
+            {
+                _trainer!.SetParameters(average.Vector);
+                w.RoundStart = average.Vector;
+            }
+            w.Round++;
+            w.Contributed = false;
+        }
+    }
+
+    /// <summary>One piece: checks the batch holds the piece's seeds, then forward and backward (K = 1) or a local step.</summary>
+    private bool TrainPiece(EpochWork w, MiniBatchData d)
+    {
+        var j = w.NextPiece;
+        var step = w.PieceSteps[j];
+        var planned = w.PieceSeeds(j);
+        var checksum = SeedChecksum(planned);
+        if (BatchSeedsProblem(w, d, planned, checksum) is { } problem)
+        {
+            Fail(w, problem);
+            return false;
+        }
+        var rngSeed = Trainer.StepRngSeed(EpochPlan.BatchSeed((ulong)w.Config.Seed, w.Epoch, step));
         StepResult r;
         try
         {
-            r = Train(w, d);
+            r = Train(w, d, rngSeed);
         }
         catch (ExternalException first) when (!InOptimizerStep(first))
         {
@@ -352,42 +487,52 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             // call runs (dotnet/TorchSharp#1434: "Expected false to be true … Scalar.h"); the models and PinnedAdam pin
             // theirs, this is the net for any other. Forward and backward change no parameter, so the same batch is tried
             // once more (a failure inside the optimizer's step may have moved some parameters: that one fails the epoch).
-            _log.Warning("Step {0} of epoch {1} failed in libtorch ({2}): trying the batch again", w.StepsDone + 1, w.Epoch, FirstLine(first.Message));
+            _log.Warning("Global step {0} of epoch {1} failed in libtorch ({2}): trying the batch again", step, w.Epoch, FirstLine(first.Message));
             try
             {
-                r = Train(w, d);
+                r = Train(w, d, rngSeed);
             }
             catch (Exception again)
             {
-                Sender.Tell(StreamAck.Instance);
-                Fail(w, $"step {w.StepsDone + 1} of epoch {w.Epoch} failed twice in libtorch: {FirstLine(again.Message)}");
-                return;
+                Fail(w, $"global step {step} of epoch {w.Epoch} failed twice in libtorch: {FirstLine(again.Message)}");
+                return false;
             }
         }
         catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
         {
-            Sender.Tell(StreamAck.Instance);
-            Fail(w, $"step {w.StepsDone + 1} of epoch {w.Epoch} failed on batch {d.Index}: {FirstLine(e.Message)}");
-            return;
+            Fail(w, $"global step {step} of epoch {w.Epoch} failed on batch {d.Index}: {FirstLine(e.Message)}");
+            return false;
         }
+        w.NextPiece++;
+        w.RoundSeeds += planned.Length;
+        w.RoundChecksum += checksum;
         w.RoundLoss += r.Loss * r.Examples;
         if (!double.IsNaN(r.Metric)) w.RoundMetric += r.Metric * r.Examples;
         w.RoundExamples += r.Examples;
         w.EpochLoss += r.Loss * r.Examples;
         w.EpochExamples += r.Examples;
         w.StepsDone++;
-        if (w.StepsDone % w.K == 0 || w.StepsDone == w.Steps)
-        {
-            w.HeldAck = Sender;
-            SendRound(w, w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters());
-        }
-        else Sender.Tell(StreamAck.Instance);
+        return true;
     }
 
-    /// <summary>One step on a batch: forward and backward (K = 1, the gradient goes to the round) or a local optimizer step.</summary>
-    private StepResult Train(EpochWork w, MiniBatchData d) => d.Link is null
-        ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch()) : _trainer!.Step(d.ToMiniBatch())
-        : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch()) : _trainer!.Step(d.ToLinkBatch());
+    /// <summary>What is wrong with the batch streamed for a piece: other seeds than planned (a seed lost or trained twice), or null.</summary>
+    private static string? BatchSeedsProblem(EpochWork w, MiniBatchData d, ReadOnlySpan<int> planned, long checksum)
+    {
+        if (d.Link is { } link)
+            return link.PosSrc.Length == planned.Length ? null
+                : $"the link batch of global step {w.PieceSteps[w.NextPiece]} has {link.PosSrc.Length} positive edges; the piece has {planned.Length}";
+        var t = Array.IndexOf(d.NodeTypes, w.Config.Target);
+        if (t < 0) return $"the batch of global step {w.PieceSteps[w.NextPiece]} has no '{w.Config.Target}' nodes";
+        var last = d.Blocks[^1];
+        var seeds = last.SrcNodes[t].AsSpan(0, last.NumDst[t]);
+        return seeds.Length == planned.Length && SeedChecksum(seeds) == checksum ? null
+            : $"the batch of global step {w.PieceSteps[w.NextPiece]} holds {seeds.Length} seed(s) other than the piece's {planned.Length}";
+    }
+
+    /// <summary>One piece: forward and backward (K = 1, the gradient goes to the round) or a local optimizer step.</summary>
+    private StepResult Train(EpochWork w, MiniBatchData d, long rngSeed) => d.Link is null
+        ? w.AveragesGradients ? _trainer!.Backward(d.ToMiniBatch(), rngSeed) : _trainer!.Step(d.ToMiniBatch(), rngSeed)
+        : w.AveragesGradients ? _trainer!.Backward(d.ToLinkBatch(), rngSeed) : _trainer!.Step(d.ToLinkBatch(), rngSeed);
 
     // The replica's PinnedAdam, or a TorchSharp optimizer (they step through OptimizerHelper).
     private static bool InOptimizerStep(Exception e) =>
@@ -402,19 +547,24 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     // ---- averaging ----
 
-    private void SendRound(EpochWork w, float[] vector)
+    /// <summary>The round's contribution (none when this trainer had no seeds in it), weighted by its seeds, in chunks.</summary>
+    private void Contribute(EpochWork w)
     {
+        w.Contributed = true;
+        if (w.RoundSeeds == 0) return;
         var examples = Math.Max(w.RoundExamples, 1);
-        _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, w.StepsDone, (float)(w.RoundLoss / examples), (float)(w.RoundMetric / examples)));
+        _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, Math.Min(w.TotalSteps, (w.Round + 1) * w.K), (float)(w.RoundLoss / examples),
+            (float)(w.RoundMetric / examples)));
+        var vector = w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters();
         var chunks = Math.Max(1, (vector.Length + MaxChunkFloats - 1) / MaxChunkFloats);
         for (var i = 0; i < chunks; i++)
         {
             var start = i * MaxChunkFloats;
             var chunk = vector.AsSpan(start, Math.Min(MaxChunkFloats, vector.Length - start)).ToArray();
-            _coordinator.Tell(new ParametersReady(w.JobId, w.Epoch, w.Round, i, chunks, chunk));
+            _coordinator.Tell(new ParametersReady(w.JobId, w.Epoch, w.Attempt, w.Round, i, chunks, w.RoundSeeds, w.RoundChecksum, chunk));
         }
-        w.Average = new float[vector.Length];
-        w.AverageChunks = new bool[chunks];
+        w.RoundSeeds = 0;
+        w.RoundChecksum = 0;
         w.RoundLoss = 0;
         w.RoundMetric = 0;
         w.RoundExamples = 0;
@@ -422,70 +572,66 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void OnAveraged(AveragedParameters m)
     {
-        if (_work is not { Averaging: true } w || m.JobId != w.JobId || m.Epoch != w.Epoch || m.Round != w.Round) return;
-        var average = w.Average!;
+        if (_work is not { } w || m.JobId != w.JobId || m.Epoch != w.Epoch || m.Attempt != w.Attempt || m.Round < w.Round) return;
+        if (!w.Averages.TryGetValue(m.Round, out var average)) w.Averages[m.Round] = average = new RoundAverage(_vectorLength, m.ChunkCount);
         var start = (long)m.ChunkIndex * MaxChunkFloats;
-        if (m.ChunkCount != w.AverageChunks!.Length || start + m.Chunk.Length > average.Length)
+        if (m.ChunkCount != average.Got.Length || (uint)m.ChunkIndex >= (uint)m.ChunkCount || start + m.Chunk.Length > average.Vector.Length)
         {
             Fail(w, $"the average of round {m.Round} has chunk {m.ChunkIndex} of {m.ChunkCount} with {m.Chunk.Length} floats: " +
-                $"this replica has {average.Length} parameters in {w.AverageChunks.Length} chunk(s) (trainers built different models?)");
+                $"this replica has {average.Vector.Length} parameters in {average.Got.Length} chunk(s) (trainers built different models?)");
             return;
         }
-        m.Chunk.CopyTo(average.AsSpan((int)start));
-        w.AverageChunks[m.ChunkIndex] = true;
-        if (w.AverageChunks.Any(c => !c)) return;
-
-        if (w.AveragesGradients) _trainer!.ApplyGradients(average);
-        else _trainer!.SetParameters(average);
-        w.Average = null;
-        w.AverageChunks = null;
-        w.Round++;
-        if (w.StepsDone >= w.Steps)
-        {
-            Release(w);
-            FinishEpoch(w);
-        }
-        else if (w.Seeds.Length == 0)
-        {
-            w.StepsDone = Math.Min(w.Steps, w.StepsDone + w.K);
-            SendRound(w, w.AveragesGradients ? new float[average.Length] : _trainer!.GetParameters());
-        }
-        else Release(w);
+        if (average.Got[m.ChunkIndex]) return;
+        m.Chunk.CopyTo(average.Vector.AsSpan((int)start));
+        average.Got[m.ChunkIndex] = true;
+        average.Missing--;
+        if (average.Missing == 0 && m.Round == w.Round) Advance(w);
     }
 
-    private static void Release(EpochWork w)
-    {
-        w.HeldAck?.Tell(StreamAck.Instance);
-        w.HeldAck = null;
-    }
+    // ---- the end of an epoch ----
 
     private void FinishEpoch(EpochWork w)
     {
-        string[] names = [];
-        float[] values = [];
-        if (w.Evaluate)
-        {
-            try
-            {
-                var val = _trainer!.EvaluateAsync(SplitKind.Val).GetAwaiter().GetResult();
-                var test = _trainer.EvaluateAsync(SplitKind.Test).GetAwaiter().GetResult();
-                var metrics = val.Metrics.Select(kv => ("val_" + kv.Key, kv.Value)).Concat(test.Metrics.Select(kv => ("test_" + kv.Key, kv.Value))).ToArray();
-                names = metrics.Select(x => x.Item1).ToArray();
-                values = metrics.Select(x => (float)x.Item2).ToArray();
-            }
-            catch (Exception e)
-            {
-                _log.Warning("Evaluation after epoch {0} failed: {1}; the epoch is reported without metrics", w.Epoch, e.Message);
-            }
-        }
-        _lastMetricNames = names;
-        _lastMetricValues = values;
+        Drop(w);
         _completedEpoch = w.Epoch;
         var loss = (float)(w.EpochLoss / Math.Max(w.EpochExamples, 1));
-        _coordinator.Tell(new EpochFinished(w.JobId, w.Epoch, loss, names, values));
-        _log.Info("Trainer finished epoch {0} of job '{1}': {2} step(s), loss {3:F4}{4}", w.Epoch, w.JobId, w.StepsDone, loss,
-            names.Length == 0 ? "" : ", " + string.Join(", ", names.Zip(values, (n, v) => $"{n} {v:F4}")));
-        _work = null;
+        _lastEpochLoss = loss;
+        var (names, values, error) = w.Evaluate ? Evaluate(w.Epoch) : ([], [], "");
+        _coordinator.Tell(new EpochFinished(w.JobId, w.Epoch, loss, names, values, error));
+        _log.Info("Trainer finished epoch {0} of job '{1}': {2} piece(s), loss {3:F4}{4}", w.Epoch, w.JobId, w.StepsDone, loss,
+            names.Length == 0 ? error.Length > 0 ? $", evaluation FAILED: {error}" : "" : ", " + string.Join(", ", names.Zip(values, (n, v) => $"{n} {v:F4}")));
+    }
+
+    /// <summary>Val and test metrics of the replica as it is, or the reason the evaluation failed (never a silent empty result).</summary>
+    private (string[] Names, float[] Values, string Error) Evaluate(int epoch)
+    {
+        try
+        {
+            var val = _trainer!.EvaluateAsync(SplitKind.Val).GetAwaiter().GetResult();
+            var test = _trainer.EvaluateAsync(SplitKind.Test).GetAwaiter().GetResult();
+            var metrics = val.Metrics.Select(kv => ("val_" + kv.Key, kv.Value)).Concat(test.Metrics.Select(kv => ("test_" + kv.Key, kv.Value))).ToArray();
+            _lastMetricNames = metrics.Select(x => x.Item1).ToArray();
+            _lastMetricValues = metrics.Select(x => (float)x.Item2).ToArray();
+            return (_lastMetricNames, _lastMetricValues, "");
+        }
+        catch (Exception e)
+        {
+            var error = $"{e.GetType().Name}: {FirstLine(e.GetBaseException().Message)}";
+            _log.Error(e, "Evaluation after epoch {0} failed: {1}", epoch, error);
+            return ([], [], error);
+        }
+    }
+
+    private void OnEvaluate(EvaluateEpoch m)
+    {
+        if (_trainer is null || m.JobId != _jobId || m.Epoch != _completedEpoch)
+        {
+            _coordinator.Tell(new EpochFinished(m.JobId, m.Epoch, float.NaN, [], [],
+                $"the trainer on {_nodeAddress} was asked to evaluate epoch {m.Epoch} of '{m.JobId}' but its replica is at epoch {_completedEpoch} of '{_jobId}'"));
+            return;
+        }
+        var (names, values, error) = Evaluate(m.Epoch);
+        _coordinator.Tell(new EpochFinished(m.JobId, m.Epoch, _lastEpochLoss, names, values, error));
     }
 
     private void OnWriteCheckpoint(WriteCheckpoint m)
@@ -498,11 +644,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         try
         {
-            // The coordinator's metrics of the epoch (another trainer may have evaluated), else this trainer's own.
-            var (names, values) = m.MetricNames.Length > 0 ? (m.MetricNames, m.MetricValues) : (_lastMetricNames, _lastMetricValues);
+            // The coordinator's metrics of the epoch (another trainer may have evaluated); the job's best so far; and
+            // why there are no metrics, when there are none.
+            var (names, values) = (m.MetricNames, m.MetricValues);
             var metrics = new Dictionary<string, double>();
             for (var i = 0; i < names.Length; i++) metrics[names[i]] = values[i];
-            Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch);
+            var note = m.Note.Length > 0 ? m.Note : m.BestEpoch < 0 ? "no evaluation epoch has completed yet" : null;
+            Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note);
             var sha = Checkpoints.Sha256(Path.Combine(m.Directory, Checkpoints.ManifestName));
             _coordinator.Tell(new CheckpointWritten(m.JobId, m.Epoch, m.Directory, sha, names, values));
         }
@@ -513,12 +661,21 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Stops the work's stream and lets go of its held batch; the work is no longer the one in flight.</summary>
+    private void Drop(EpochWork w)
+    {
+        Timers.Cancel("sample");
+        w.Kill?.Shutdown();
+        w.Kill = null;
+        w.Pending = null;
+        if (ReferenceEquals(_work, w)) _work = null;
+    }
+
     private void Fail(EpochWork w, string reason)
     {
         _log.Error("Trainer cannot go on with epoch {0} of job '{1}': {2}", w.Epoch, w.JobId, reason);
         _coordinator.Tell(new TrainerFailed(w.JobId, w.Epoch, reason));
-        Release(w);
-        if (ReferenceEquals(_work, w)) _work = null;
+        Drop(w);
     }
 }
 

@@ -56,6 +56,9 @@ public static class SamplingProtocol
     /// <paramref name="BatchSize"/> batches. <paramref name="Fanouts"/> are DGL's order (last = the seeds' layer; -1 all).
     /// <paramref name="ReverseEdges"/> adds the virtual reverse relations local-mode training samples with (the
     /// trainer's model is built over the same relations). The answer is <see cref="EpochStreamReady"/> or <see cref="EpochRejected"/>.
+    /// With <paramref name="BatchOffsets"/> the batches are given, not cut: batch b is
+    /// <c>Seeds[BatchOffsets[b]..BatchOffsets[b+1]]</c> in that order, sampled with rng seed <paramref name="BatchSeeds"/>[b]
+    /// (the coordinator's pieces of global batches: the seed of local mode's batch they belong to); no shuffle.
     /// </summary>
     public sealed record SampleEpoch(
         long RequestId,
@@ -68,7 +71,9 @@ public static class SamplingProtocol
         bool DropLast,
         ulong Seed,
         ReverseEdgeMode ReverseEdges = ReverseEdgeMode.None,
-        LinkSampling? Link = null) : IGraphActorsMessage;
+        LinkSampling? Link = null,
+        int[]? BatchOffsets = null,
+        ulong[]? BatchSeeds = null) : IGraphActorsMessage;
 
     /// <summary>
     /// Link prediction's part of a <see cref="SampleEpoch"/>: its seeds are then positions into the training edges of

@@ -17,17 +17,42 @@ public enum JobState : byte
 /// <summary>
 /// The training protocol (DistDGL's trainer ↔ coordinator exchange, made fault tolerant).
 /// Sequence: a trainer sends <see cref="TrainingProtocol.RegisterTrainer"/> (and again whenever the coordinator moved);
-/// per epoch the coordinator sends each trainer an <see cref="TrainingProtocol.EpochAssignment"/>; every
-/// <c>AveragingPeriod</c> steps a trainer sends its parameters as <see cref="TrainingProtocol.ParametersReady"/> chunks
-/// of round r and waits for the <see cref="TrainingProtocol.AveragedParameters"/> chunks of the same round; after its last
-/// round it sends <see cref="TrainingProtocol.EpochFinished"/>; the coordinator then asks one trainer to
-/// <see cref="TrainingProtocol.WriteCheckpoint"/>, which answers <see cref="TrainingProtocol.CheckpointWritten"/>.
-/// Parameter vectors are chunked (≤ 4 MiB per message); checkpoints travel as a path plus sha256.
+/// per epoch the coordinator cuts the training seeds into the epoch's global batches exactly as local mode does
+/// (shuffled by (seed, epoch), <c>BatchSize</c> each: global step s is local mode's batch s) and splits each global
+/// batch among the trainers by locality; each trainer gets its pieces in an <see cref="TrainingProtocol.EpochAssignment"/>.
+/// Every <c>AveragingPeriod</c> global steps (a round) a trainer that trained seeds sends its gradient (K = 1) or
+/// parameters (K &gt; 1) as <see cref="TrainingProtocol.ParametersReady"/> chunks weighted by those seeds; every trainer
+/// waits for the <see cref="TrainingProtocol.AveragedParameters"/> of the round. After the last round each sends
+/// <see cref="TrainingProtocol.EpochFinished"/> (the evaluator with the epoch's metrics); the coordinator then asks one
+/// trainer to <see cref="TrainingProtocol.WriteCheckpoint"/>, which answers <see cref="TrainingProtocol.CheckpointWritten"/>.
+/// A trainer whose node becomes unreachable or leaves is dropped and the rest of the epoch re-planned from the first
+/// open round among the others (a new <c>Attempt</c>): every training seed is trained exactly once per epoch.
+/// Parameter vectors and assignments are chunked (≤ 4 MiB per message); checkpoints travel as a path plus sha256.
 /// </summary>
 public static class TrainingProtocol
 {
     /// <summary>The largest parameter chunk a message carries: 1 Mi floats = 4 MiB.</summary>
     public const int MaxChunkFloats = 1 << 20;
+
+    /// <summary>The most ints (seeds, or piece-table entries) one <see cref="EpochAssignment"/> part carries: 2 MiB of each.</summary>
+    public const int MaxAssignmentInts = 1 << 19;
+
+    /// <summary>
+    /// An order-independent checksum of a set of seeds (a sum of mixed ids): the coordinator compares what a trainer
+    /// says it trained in a round with what it planned, so a seed trained twice, or not at all, is caught.
+    /// </summary>
+    public static long SeedChecksum(ReadOnlySpan<int> seeds)
+    {
+        ulong sum = 0;
+        foreach (var s in seeds)
+        {
+            var z = (ulong)(uint)s + 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            sum += z ^ (z >> 31);
+        }
+        return (long)sum;
+    }
 
     /// <summary>Everything a job is trained with; primitives and strings only, so it can be journaled and sent.</summary>
     /// <param name="ModelType">graphsage, gat, rgcn…</param>
@@ -89,6 +114,11 @@ public static class TrainingProtocol
     /// is −1 while unknown. <paramref name="Trainers"/> names the registered trainers. <paramref name="Step"/> restarts
     /// every epoch; <paramref name="GlobalStep"/> counts over the job (the planned steps of every completed epoch plus
     /// <paramref name="Step"/>), so a curve drawn from sampled statuses has an exact x axis whatever it missed.
+    /// <paramref name="SeedsPerEpoch"/> is the training split's size; <paramref name="SeedsTrained"/>[e] the seeds the
+    /// coordinator counted as trained in completed epoch e (−1 unknown: journaled before it counted).
+    /// <paramref name="FailedEvaluations"/> counts the evaluation epochs that ended without metrics, the last one's
+    /// reason in <paramref name="EvaluationError"/>: a job can finish and still have failed evaluations.
+    /// <paramref name="Attempt"/> is the epoch in flight's re-plan count (0: as first planned).
     /// </summary>
     public sealed record JobStatus(
         string JobId,
@@ -107,7 +137,16 @@ public static class TrainingProtocol
         double EtaSeconds,
         string[] Trainers,
         string Reason,
-        long GlobalStep) : IGraphActorsMessage;
+        long GlobalStep,
+        long SeedsPerEpoch = 0,
+        long[]? SeedsTrained = null,
+        int FailedEvaluations = 0,
+        string EvaluationError = "",
+        int Attempt = 0) : IGraphActorsMessage
+    {
+        /// <summary>Seeds trained per completed epoch (empty when none completed).</summary>
+        public long[] SeedsTrainedPerEpoch => SeedsTrained ?? [];
+    }
 
     // ---- trainer → coordinator ----
 
@@ -120,11 +159,21 @@ public static class TrainingProtocol
     /// <summary>Progress between rounds: steps done in this epoch, mean loss and a training metric over them.</summary>
     public sealed record StepsReported(string JobId, int Epoch, int Steps, float Loss, float Metric) : ICoordinatorCommand;
 
-    /// <summary>Chunk <paramref name="ChunkIndex"/> of <paramref name="ChunkCount"/> of the trainer's flat parameter vector after round <paramref name="Round"/>.</summary>
-    public sealed record ParametersReady(string JobId, int Epoch, int Round, int ChunkIndex, int ChunkCount, float[] Chunk) : ICoordinatorCommand;
+    /// <summary>
+    /// Chunk <paramref name="ChunkIndex"/> of <paramref name="ChunkCount"/> of the trainer's contribution to round
+    /// <paramref name="Round"/> of attempt <paramref name="Attempt"/>: its mean gradient over the round's seeds it trained
+    /// (K = 1) or its parameters after them (K &gt; 1), to be weighted by <paramref name="Seeds"/>, with
+    /// <see cref="SeedChecksum"/> of those seeds (every chunk repeats both).
+    /// </summary>
+    public sealed record ParametersReady(string JobId, int Epoch, int Attempt, int Round, int ChunkIndex, int ChunkCount, int Seeds, long SeedChecksum,
+        float[] Chunk) : ICoordinatorCommand;
 
-    /// <summary>The trainer ran every step of its share: its evaluation metrics (empty when the epoch was not evaluated).</summary>
-    public sealed record EpochFinished(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues) : ICoordinatorCommand;
+    /// <summary>
+    /// The trainer applied the epoch's last round: its mean training loss, and — when it evaluated the epoch — the
+    /// metrics, or in <paramref name="EvaluationError"/> why the evaluation failed (empty: no error).
+    /// </summary>
+    public sealed record EpochFinished(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues, string EvaluationError = "")
+        : ICoordinatorCommand;
 
     /// <summary>A checkpoint of <paramref name="Epoch"/> (after its last averaging) is on disk at <paramref name="Path"/>.</summary>
     public sealed record CheckpointWritten(string JobId, int Epoch, string Path, string Sha256, string[] MetricNames, float[] MetricValues)
@@ -139,32 +188,52 @@ public static class TrainingProtocol
     // ---- coordinator → trainer ----
 
     /// <summary>
-    /// The trainer's share of <paramref name="Epoch"/>: its seeds (locality first), the number of steps every trainer runs
-    /// (a shorter share wraps around, so rounds line up), and the parameters to start from (empty path: initialise from
-    /// <c>Config.Seed</c>). A share too large for one message is split: part <paramref name="Part"/> of <paramref name="Parts"/>.
+    /// The trainer's pieces of attempt <paramref name="Attempt"/> of <paramref name="Epoch"/>, from global step
+    /// <paramref name="FromStep"/> on (0, or the first step of the round a re-plan restarts) of <paramref name="TotalSteps"/>:
+    /// piece j is its part of global step <paramref name="PieceSteps"/>[j], <paramref name="PieceCounts"/>[j] seeds, the
+    /// next ones of <paramref name="SeedIds"/> (node ids, or positions of training edges for link prediction). Pieces are
+    /// in step order, at most one per step; a trainer with no piece in a round still applies its average. The start
+    /// parameters are a checkpoint (empty path: initialise from <c>Config.Seed</c>). Large tables are split: part
+    /// <paramref name="Part"/> of <paramref name="Parts"/> carries the next slices of the piece table and of the seeds
+    /// (each at most <see cref="MaxAssignmentInts"/>); the trainer concatenates them in part order.
     /// </summary>
     public sealed record EpochAssignment(
         string JobId,
         int Epoch,
+        int Attempt,
         TrainingConfig Config,
+        int TotalSteps,
+        int FromStep,
+        int[] PieceSteps,
+        int[] PieceCounts,
         int[] SeedIds,
         int Part,
         int Parts,
-        int Steps,
         bool Evaluate,
         string StartParametersPath,
         string StartParametersSha256) : IGraphActorsMessage;
 
-    /// <summary>Chunk of the element-wise mean of the parameters of <paramref name="Contributors"/> trainers after <paramref name="Round"/>.</summary>
-    public sealed record AveragedParameters(string JobId, int Epoch, int Round, int ChunkIndex, int ChunkCount, int Contributors, float[] Chunk)
-        : IGraphActorsMessage;
+    /// <summary>
+    /// Chunk of round <paramref name="Round"/>'s average: the seed-weighted mean of the contributions of
+    /// <paramref name="Contributors"/> trainers (gradients for K = 1, parameters otherwise) over <paramref name="Seeds"/> seeds.
+    /// </summary>
+    public sealed record AveragedParameters(string JobId, int Epoch, int Attempt, int Round, int ChunkIndex, int ChunkCount, int Contributors,
+        int Seeds, float[] Chunk) : IGraphActorsMessage;
+
+    /// <summary>
+    /// Evaluate the model as it is after <paramref name="Epoch"/> (the trainer that was to evaluate left) and answer
+    /// <see cref="EpochFinished"/> with the metrics or the reason the evaluation failed.
+    /// </summary>
+    public sealed record EvaluateEpoch(string JobId, int Epoch) : IGraphActorsMessage;
 
     /// <summary>
     /// Write the model (as averaged after <paramref name="Epoch"/>) under <paramref name="Directory"/> and answer
     /// <see cref="CheckpointWritten"/>. The metrics are the epoch's as the coordinator merged them (one trainer
-    /// evaluates: the writer may not be it); the manifest records them.
+    /// evaluates: the writer may not be it); the manifest records them, the job's best epoch and metric so far
+    /// (−1 / NaN: none yet), and <paramref name="Note"/>: why the epoch has no metrics, when it has none.
     /// </summary>
-    public sealed record WriteCheckpoint(string JobId, int Epoch, string Directory, string[] MetricNames, float[] MetricValues) : IGraphActorsMessage;
+    public sealed record WriteCheckpoint(string JobId, int Epoch, string Directory, string[] MetricNames, float[] MetricValues,
+        int BestEpoch = -1, float BestMetric = float.NaN, string Note = "") : IGraphActorsMessage;
 
     /// <summary>The job stopped, finished or failed: drop the current epoch.</summary>
     public sealed record TrainingHalted(string JobId, JobState State, string Reason) : IGraphActorsMessage;
@@ -173,15 +242,33 @@ public static class TrainingProtocol
 
     public sealed record JobStarted(string JobId, TrainingConfig Config) : ITrainingEvent;
 
-    /// <summary>Epoch planned over <paramref name="Trainers"/> with these share sizes and <paramref name="Steps"/> steps each.</summary>
-    public sealed record EpochPlanned(string JobId, int Epoch, string[] Trainers, int[] ShareSizes, int Steps) : ITrainingEvent;
+    /// <summary>
+    /// Epoch planned over <paramref name="Trainers"/> with these share sizes (seeds over the epoch) and
+    /// <paramref name="Steps"/> global steps; <paramref name="TrainingSeeds"/> seeds in all (−1: journaled before it was counted).
+    /// </summary>
+    public sealed record EpochPlanned(string JobId, int Epoch, string[] Trainers, int[] ShareSizes, int Steps, long TrainingSeeds = -1) : ITrainingEvent;
 
-    public sealed record ParametersAveraged(string JobId, int Epoch, int Round, int Contributors) : ITrainingEvent;
+    /// <summary>
+    /// Attempt <paramref name="Attempt"/> of <paramref name="Epoch"/>: the steps from <paramref name="FromStep"/> on are
+    /// planned again over <paramref name="Trainers"/> (<paramref name="Reason"/>: who left and why); the rounds before it stay.
+    /// </summary>
+    public sealed record EpochReplanned(string JobId, int Epoch, int Attempt, int FromStep, string[] Trainers, string Reason) : ITrainingEvent;
+
+    /// <summary>Round <paramref name="Round"/> closed: <paramref name="Contributors"/> trainers, <paramref name="Seeds"/> seeds trained in it.</summary>
+    public sealed record ParametersAveraged(string JobId, int Epoch, int Round, int Contributors, int Seeds = 0) : ITrainingEvent;
+
+    /// <summary>An evaluation epoch ended without metrics: <paramref name="Reason"/> says why (status and ctl show it).</summary>
+    public sealed record EvaluationFailed(string JobId, int Epoch, string Reason) : ITrainingEvent;
 
     public sealed record CheckpointRecorded(string JobId, int Epoch, string Path, string Sha256, string[] MetricNames, float[] MetricValues)
         : ITrainingEvent;
 
-    public sealed record EpochCompleted(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues) : ITrainingEvent;
+    /// <summary>
+    /// An epoch is done: its merged loss and metrics, and the seeds its closed rounds trained against the training split
+    /// (−1 for both when journaled before they were counted).
+    /// </summary>
+    public sealed record EpochCompleted(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues, long SeedsTrained = -1,
+        long SeedsPlanned = -1) : ITrainingEvent;
 
     public sealed record JobFinished(string JobId) : ITrainingEvent;
 
@@ -213,5 +300,9 @@ public static class TrainingProtocol
         string LastCheckpointSha256,
         string Reason,
         long CompletedSteps,
-        int PlannedSteps) : IGraphActorsMessage;
+        int PlannedSteps,
+        long SeedsPerEpoch = 0,
+        long[]? SeedsTrained = null,
+        int FailedEvaluations = 0,
+        string EvaluationError = "") : IGraphActorsMessage;
 }

@@ -19,17 +19,21 @@ public sealed partial class GraphActorsSerializer
     internal const string RegisterTrainerManifest = "TRT";
     internal const string TrainerRegisteredManifest = "TRD";
     internal const string StepsReportedManifest = "TSR";
-    internal const string ParametersReadyManifest = "TPR";
+    // TPR, TAP and TEA were the unweighted round and the share-per-trainer assignment (before global-batch pieces): retired.
+    internal const string ParametersReadyManifest = "TPW";
     internal const string EpochFinishedManifest = "TEF";
     internal const string CheckpointWrittenManifest = "TCW";
     internal const string TrainerFailedManifest = "TTF";
-    internal const string EpochAssignmentManifest = "TEA";
-    internal const string AveragedParametersManifest = "TAP";
+    internal const string EpochAssignmentManifest = "TEB";
+    internal const string AveragedParametersManifest = "TAW";
+    internal const string EvaluateEpochManifest = "TEV";
     internal const string WriteCheckpointManifest = "TWC";
     internal const string TrainingHaltedManifest = "THT";
     internal const string JobStartedManifest = "TVS";
     internal const string EpochPlannedManifest = "TVP";
     internal const string ParametersAveragedManifest = "TVA";
+    internal const string EpochReplannedManifest = "TVQ";
+    internal const string EvaluationFailedManifest = "TVV";
     internal const string CheckpointRecordedManifest = "TVC";
     internal const string EpochCompletedManifest = "TVE";
     internal const string JobFinishedManifest = "TVF";
@@ -55,6 +59,9 @@ public sealed partial class GraphActorsSerializer
         TrainerFailed => TrainerFailedManifest,
         EpochAssignment => EpochAssignmentManifest,
         AveragedParameters => AveragedParametersManifest,
+        EvaluateEpoch => EvaluateEpochManifest,
+        EpochReplanned => EpochReplannedManifest,
+        EvaluationFailed => EvaluationFailedManifest,
         WriteCheckpoint => WriteCheckpointManifest,
         TrainingHalted => TrainingHaltedManifest,
         JobStarted => JobStartedManifest,
@@ -84,34 +91,51 @@ public sealed partial class GraphActorsSerializer
                 Float(ref w, m.LastLoss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.Long(BitConverter.DoubleToInt64Bits(m.EtaSeconds));
                 Strings(ref w, m.Trainers); w.String(m.Reason); w.Long(m.GlobalStep);
+                w.Long(m.SeedsPerEpoch); w.Longs(m.SeedsTrainedPerEpoch); w.Int(m.FailedEvaluations); w.String(m.EvaluationError); w.Int(m.Attempt);
                 break;
             case RegisterTrainer m:
                 w.String(ActorRef(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
                 break;
             case TrainerRegistered m: w.String(m.TrainerId); w.String(m.JobId); break;
             case StepsReported m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Steps); Float(ref w, m.Loss); Float(ref w, m.Metric); break;
-            case ParametersReady m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Floats(m.Chunk); break;
-            case EpochFinished m: w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
+            case ParametersReady m:
+                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Seeds);
+                w.Long(m.SeedChecksum); w.Floats(m.Chunk);
+                break;
+            case EpochFinished m:
+                w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); w.String(m.EvaluationError);
+                break;
             case CheckpointWritten m:
                 w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
                 break;
             case TrainerFailed m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Reason); break;
             case EpochAssignment m:
-                w.String(m.JobId); w.Int(m.Epoch); Config(ref w, m.Config); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts); w.Int(m.Steps);
+                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); Config(ref w, m.Config); w.Int(m.TotalSteps); w.Int(m.FromStep);
+                w.Ints(m.PieceSteps); w.Ints(m.PieceCounts); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts);
                 w.Byte(m.Evaluate ? (byte)1 : (byte)0); w.String(m.StartParametersPath); w.String(m.StartParametersSha256);
                 break;
             case AveragedParameters m:
-                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors); w.Floats(m.Chunk);
+                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors);
+                w.Int(m.Seeds); w.Floats(m.Chunk);
                 break;
-            case WriteCheckpoint m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
+            case EvaluateEpoch m: w.String(m.JobId); w.Int(m.Epoch); break;
+            case WriteCheckpoint m:
+                w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
+                w.Int(m.BestEpoch); Float(ref w, m.BestMetric); w.String(m.Note);
+                break;
             case TrainingHalted m: w.String(m.JobId); w.Byte((byte)m.State); w.String(m.Reason); break;
             case JobStarted m: w.String(m.JobId); Config(ref w, m.Config); break;
-            case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); break;
-            case ParametersAveraged m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.Contributors); break;
+            case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); w.Long(m.TrainingSeeds); break;
+            case EpochReplanned m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.FromStep); Strings(ref w, m.Trainers); w.String(m.Reason); break;
+            case ParametersAveraged m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.Contributors); w.Int(m.Seeds); break;
+            case EvaluationFailed m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Reason); break;
             case CheckpointRecorded m:
                 w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
                 break;
-            case EpochCompleted m: w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); break;
+            case EpochCompleted m:
+                w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
+                w.Long(m.SeedsTrained); w.Long(m.SeedsPlanned);
+                break;
             case JobFinished m: w.String(m.JobId); break;
             case JobFailed m: w.String(m.JobId); w.String(m.Reason); break;
             case JobStopped m: w.String(m.JobId); break;
@@ -123,6 +147,7 @@ public sealed partial class GraphActorsSerializer
                 Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); Float(ref w, m.BestMetric); w.Int(m.BestEpoch);
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.String(m.Reason);
                 w.Long(m.CompletedSteps); w.Int(m.PlannedSteps);
+                w.Long(m.SeedsPerEpoch); w.Longs(m.SeedsTrained ?? []); w.Int(m.FailedEvaluations); w.String(m.EvaluationError);
                 break;
             default:
                 throw Unknown(obj);
@@ -138,24 +163,29 @@ public sealed partial class GraphActorsSerializer
         GetJobStatusManifest => new GetJobStatus(r.String()),
         JobStatusManifest => new JobStatus(r.String(), (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), r.Long(), Float(ref r), Strings(ref r),
             r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String(),
-            r.Long()),
+            r.Long(), r.Long(), NullIfEmpty(r.Longs()), r.Int(), r.String(), r.Int()),
         RegisterTrainerManifest => new RegisterTrainer(ActorRef(r.String(), system), r.String(), r.Ints()),
         TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
         StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
-        ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
-        EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats()),
+        ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Long(), r.Floats()),
+        EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats(), r.HasMore ? r.String() : ""),
         CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
         TrainerFailedManifest => new TrainerFailed(r.String(), r.Int(), r.String()),
-        EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), Config(ref r), r.Ints(), r.Int(), r.Int(), r.Int(), r.Byte() != 0,
-            r.String(), r.String()),
-        AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
-        WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String(), Strings(ref r), r.Floats()),
+        EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), r.Int(), Config(ref r), r.Int(), r.Int(), r.Ints(), r.Ints(), r.Ints(),
+            r.Int(), r.Int(), r.Byte() != 0, r.String(), r.String()),
+        AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
+        EvaluateEpochManifest => new EvaluateEpoch(r.String(), r.Int()),
+        WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String(), Strings(ref r), r.Floats(), r.Int(), Float(ref r), r.String()),
         TrainingHaltedManifest => new TrainingHalted(r.String(), (JobState)r.Byte(), r.String()),
         JobStartedManifest => new JobStarted(r.String(), Config(ref r)),
-        EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int()),
-        ParametersAveragedManifest => new ParametersAveraged(r.String(), r.Int(), r.Int(), r.Int()),
+        // Journaled events read their older, shorter layouts too: the fields added later default.
+        EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int(), r.HasMore ? r.Long() : -1),
+        EpochReplannedManifest => new EpochReplanned(r.String(), r.Int(), r.Int(), r.Int(), Strings(ref r), r.String()),
+        ParametersAveragedManifest => new ParametersAveraged(r.String(), r.Int(), r.Int(), r.Int(), r.HasMore ? r.Int() : 0),
+        EvaluationFailedManifest => new EvaluationFailed(r.String(), r.Int(), r.String()),
         CheckpointRecordedManifest => new CheckpointRecorded(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
-        EpochCompletedManifest => new EpochCompleted(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats()),
+        EpochCompletedManifest => new EpochCompleted(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats(), r.HasMore ? r.Long() : -1,
+            r.HasMore ? r.Long() : -1),
         JobFinishedManifest => new JobFinished(r.String()),
         JobFailedManifest => new JobFailed(r.String(), r.String()),
         JobStoppedManifest => new JobStopped(r.String()),
@@ -172,8 +202,13 @@ public sealed partial class GraphActorsSerializer
         return new CoordinatorSnapshot(jobId, config, (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), Float(ref r), Strings(ref r), r.Floats(),
             Float(ref r), r.Int(), r.String(), r.String(), r.String(),
             // Snapshots written before the step counts existed end here: their job's curve restarts its x axis at 0.
-            r.HasMore ? r.Long() : 0, r.HasMore ? r.Int() : 0);
+            r.HasMore ? r.Long() : 0, r.HasMore ? r.Int() : 0,
+            // … and before the seed accounting and evaluation failures, here.
+            r.HasMore ? r.Long() : 0, r.HasMore ? NullIfEmpty(r.Longs()) : null, r.HasMore ? r.Int() : 0, r.HasMore ? r.String() : "");
     }
+
+    // An absent per-epoch list and an empty one are the same state: read both as absent, so a round trip is exact.
+    private static long[]? NullIfEmpty(long[] values) => values.Length == 0 ? null : values;
 
     private static void Config<TW>(ref TW w, TrainingConfig c) where TW : struct, IWire
     {

@@ -184,8 +184,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             NegativesResultManifest => new NegativesResult(r.Long(), r.Int(), r.Ints(), r.Int(), r.Int(), r.Int()),
             GetLabelsManifest => new GetLabels(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Long()),
             LabelsResultManifest => new LabelsResult(r.Long(), r.Int(), r.Ints()),
-            SampleEpochManifest => new SampleEpoch(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Int(), r.Ints(),
-                (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong(), (ReverseEdgeMode)r.Byte(), r.Byte() == 0 ? null : ReadLinkSampling(ref r)),
+            SampleEpochManifest => ReadSampleEpoch(ref r),
             EpochStreamReadyManifest => ReadStreamReady(ref r),
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
@@ -265,6 +264,13 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                     EdgeType(ref w, link.Type); w.Int(link.Negatives); w.Byte((byte)link.NegativeStrategy); w.Byte((byte)link.Exclude);
                     w.Long(BitConverter.DoubleToInt64Bits(link.ValFraction)); w.Long(BitConverter.DoubleToInt64Bits(link.TestFraction)); w.ULong(link.SplitSeed);
                 }
+                w.Byte(m.BatchOffsets is null ? (byte)0 : (byte)1);
+                if (m.BatchOffsets is not null)
+                {
+                    w.Ints(m.BatchOffsets);
+                    w.Int(m.BatchSeeds!.Length);
+                    foreach (var b in m.BatchSeeds) w.ULong(b);
+                }
                 return true;
             case EpochStreamReady m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Batches);
@@ -338,6 +344,17 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         {
             EdgeType(ref w, p.Type); w.Ints(p.PosSrc); w.Ints(p.PosDst); w.Ints(p.NegSrc); w.Ints(p.NegDst); w.Int(p.NegativesPerPositive);
         }
+    }
+
+    private static SampleEpoch ReadSampleEpoch(ref WireReader r)
+    {
+        var m = new SampleEpoch(r.Long(), r.Int(), new NodeType(r.String()), r.Ints(), r.Int(), r.Ints(),
+            (NeighborStrategy)r.Byte(), r.Byte() != 0, r.ULong(), (ReverseEdgeMode)r.Byte(), r.Byte() == 0 ? null : ReadLinkSampling(ref r));
+        if (!r.HasMore || r.Byte() == 0) return m;
+        var offsets = r.Ints();
+        var seeds = new ulong[r.Int()];
+        for (var i = 0; i < seeds.Length; i++) seeds[i] = r.ULong();
+        return m with { BatchOffsets = offsets, BatchSeeds = seeds };
     }
 
     private static LinkSampling ReadLinkSampling(ref WireReader r) => new(EdgeType(ref r), r.Int(), (NegativeMode)r.Byte(), (ExclusionMode)r.Byte(),

@@ -1,6 +1,7 @@
 using GraphActors.Cluster.Coordination;
 using GraphActors.Cluster.Tests.Serialization;
 using GraphActors.Contracts.Protocols;
+using GraphActors.Sampling;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Tests.Coordination;
@@ -31,81 +32,160 @@ public class CoordinatorStateTests
     }
 
     [Fact]
-    public void Averaging_gives_the_exact_element_wise_mean_chunk_by_chunk()
+    public void Averaging_gives_the_exact_seed_weighted_mean_chunk_by_chunk()
     {
         var a = new[] { 1f, 2f, 3f, 1e-7f, 16777216f };
         var b = new[] { 3f, -2f, 0.1f, 3e-7f, 16777217f - 1f };
         var avg = new ParameterAverager();
-        foreach (var (t, v) in new[] { ("a", a), ("b", b) })
+        foreach (var (t, v, w) in new[] { ("a", a, 1.0), ("b", b, 3.0) })
         {
             var chunks = ParameterAverager.Split(v, maxFloats: 2);
-            for (var i = 0; i < chunks.Length; i++) Assert.Null(avg.Add(t, i, chunks.Length, chunks[i]));
+            for (var i = 0; i < chunks.Length; i++) Assert.Null(avg.Add(t, i, chunks.Length, w, chunks[i]));
         }
         Assert.True(avg.IsComplete("a") && avg.IsComplete("b"));
         var (mean, contributors) = avg.Average();
         Assert.Equal(2, contributors);
-        Assert.Equal(a.Zip(b, (x, y) => (float)(((double)x + y) / 2)), mean.SelectMany(c => c));
+        // A mean gradient over 1 seed and one over 3, weighted: the mean over the 4 seeds.
+        Assert.Equal(a.Zip(b, (x, y) => (float)(((double)x + 3.0 * y) / 4)), mean.SelectMany(c => c));
     }
 
     [Fact]
-    public void Averaging_refuses_a_chunk_of_another_shape()
+    public void Averaging_refuses_a_chunk_of_another_shape_and_a_contribution_without_seeds()
     {
         var avg = new ParameterAverager();
-        Assert.Null(avg.Add("a", 0, 2, [1f, 2f]));
-        Assert.Contains("3 chunks", avg.Add("b", 0, 3, [1f, 2f]));
-        Assert.Contains("floats", avg.Add("b", 0, 2, [1f]));
+        Assert.Null(avg.Add("a", 0, 2, 1, [1f, 2f]));
+        Assert.Contains("3 chunks", avg.Add("b", 0, 3, 1, [1f, 2f]));
+        Assert.Contains("floats", avg.Add("b", 0, 2, 1, [1f]));
+        Assert.Contains("weight", avg.Add("c", 0, 2, 0, [1f, 2f]));
+    }
+
+    /// <summary>Plays the trainers' side of a plan: their latest assignment, and what each trained in a round.</summary>
+    private sealed class Trainers
+    {
+        private readonly Dictionary<string, EpochAssignment> _latest = new();
+
+        public void Take(Decision d)
+        {
+            foreach (var o in d.Sends)
+                if (o.Message is EpochAssignment a) _latest[o.TrainerId] = a;
+        }
+
+        public EpochAssignment Of(string trainer) => _latest[trainer];
+
+        /// <summary>The seeds <paramref name="trainer"/> trains in round <paramref name="round"/> (K global steps).</summary>
+        public int[] Round(string trainer, int round, int k)
+        {
+            var a = _latest[trainer];
+            var seeds = new List<int>();
+            var offset = 0;
+            for (var j = 0; j < a.PieceSteps.Length; j++)
+            {
+                if (a.PieceSteps[j] / k == round) seeds.AddRange(a.SeedIds.AsSpan(offset, a.PieceCounts[j]).ToArray());
+                offset += a.PieceCounts[j];
+            }
+            return seeds.ToArray();
+        }
+
+        public ParametersReady Contribution(string job, int epoch, string trainer, int round, int k, float[] vector)
+        {
+            var seeds = Round(trainer, round, k);
+            return new ParametersReady(job, epoch, _latest[trainer].Attempt, round, 0, 1, seeds.Length, SeedChecksum(seeds), vector);
+        }
+    }
+
+    private static (CoordinatorState State, Func<object, string?, Decision> Do, List<ITrainingEvent> Journal) NewState()
+    {
+        var s = new CoordinatorState();
+        var journal = new List<ITrainingEvent>();
+        return (s, (cmd, trainer) =>
+        {
+            var d = s.ProcessCommand(cmd, trainer, T0);
+            foreach (var e in d.Events) { s.Apply(e); journal.Add(e); }
+            return d;
+        }, journal);
+    }
+
+    [Fact]
+    public void An_epoch_is_local_modes_batches_each_split_among_the_trainers_and_every_seed_is_planned_exactly_once()
+    {
+        var (s, Do, _) = NewState();
+        Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n0", [0]), "t0");
+        Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n1", [1]), "t1");
+        Do(new StartJob("j", Config), null);
+        var trainers = new Trainers();
+        var plan = Do(new PlanEpoch(Seeds), null);
+        trainers.Take(plan);
+        Assert.Equal(100L, Assert.IsType<EpochPlanned>(Assert.Single(plan.Events)).TrainingSeeds);
+        // Global step s holds exactly local mode's batch s (same shuffle, same cut), split between the two trainers.
+        var local = EpochPlan.Shuffle(Seeds.Seeds, Config.Seed, 0);
+        for (var step = 0; step < 10; step++)
+        {
+            var batch = EpochPlan.Batch(local, Config.BatchSize, step).ToArray().Order();
+            var pieces = new[] { "t0", "t1" }.SelectMany(t => Piece(trainers.Of(t), step)).Order();
+            Assert.Equal(batch, pieces);
+        }
+        Assert.All(new[] { "t0", "t1" }, t => Assert.Equal(10, trainers.Of(t).TotalSteps));
+    }
+
+    private static int[] Piece(EpochAssignment a, int step)
+    {
+        var offset = 0;
+        for (var j = 0; j < a.PieceSteps.Length; j++)
+        {
+            if (a.PieceSteps[j] == step) return a.SeedIds.AsSpan(offset, a.PieceCounts[j]).ToArray();
+            offset += a.PieceCounts[j];
+        }
+        return [];
     }
 
     [Fact]
     public void A_job_runs_its_epochs_and_recovery_resumes_after_the_last_completed_epoch_from_the_last_checkpoint()
     {
-        var s = new CoordinatorState();
-        var journal = new List<ITrainingEvent>();
-        Decision Do(object cmd, string? trainer = null)
-        {
-            var d = s.ProcessCommand(cmd, trainer, T0);
-            foreach (var e in d.Events) { s.Apply(e); journal.Add(e); }
-            return d;
-        }
+        var (s, Do, journal) = NewState();
         Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n0", [0]), "t0");
         Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n1", [1]), "t1");
-        Assert.True(((JobCommandResult)Do(new StartJob("j", Config)).Reply!).Accepted);
+        Assert.True(((JobCommandResult)Do(new StartJob("j", Config), null).Reply!).Accepted);
         Assert.True(s.ReadyToPlan(2));
-        var plan = Do(new PlanEpoch(Seeds));
+        var trainers = new Trainers();
+        var plan = Do(new PlanEpoch(Seeds), null);
+        trainers.Take(plan);
         var assignments = plan.Sends.Select(o => (EpochAssignment)o.Message).ToArray();
         Assert.Equal(2, assignments.Length);
-        Assert.All(assignments, a => Assert.Equal(5, a.Steps));         // 50 seeds / batch 10
         Assert.All(assignments, a => Assert.Equal("", a.StartParametersPath));
         // An evaluated epoch (eval_every = 1) is evaluated once, by the first trainer: the replicas end it identical.
         Assert.Equal([true, false], assignments.Select(a => a.Evaluate));
 
-        // 3 rounds (K = 2 over 5 steps); every round averages.
-        for (var r = 0; r < 3; r++)
+        // 100 seeds / batch 10 = 10 global steps; K = 2: 5 rounds, each the seed-weighted average of the two.
+        for (var r = 0; r < 5; r++)
         {
-            Assert.Empty(Do(new ParametersReady("j", 0, r, 0, 1, [r, 1f]), "t0").Events);
-            var close = Do(new ParametersReady("j", 0, r, 0, 1, [r + 2f, 3f]), "t1");
-            Assert.Equal(new ParametersAveraged("j", 0, r, 2), Assert.Single(close.Events));
+            Assert.Empty(Do(trainers.Contribution("j", 0, "t0", r, 2, [r, 1f]), "t0").Events);
+            var close = Do(trainers.Contribution("j", 0, "t1", r, 2, [r + 2f, 3f]), "t1");
+            Assert.Equal(new ParametersAveraged("j", 0, r, 2, 20), Assert.Single(close.Events));
             Assert.All(close.Sends, o => Assert.Equal([r + 1f, 2f], ((AveragedParameters)o.Message).Chunk));
         }
-        Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.6f]), "t0");
-        var ask = Do(new EpochFinished("j", 0, 0.7f, ["val_acc"], [0.8f]), "t1");
+        Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.7f]), "t0");
+        var ask = Do(new EpochFinished("j", 0, 0.7f, [], []), "t1");
         var write = Assert.IsType<WriteCheckpoint>(Assert.Single(ask.Sends).Message);
-        // The writer records the coordinator's metrics of the epoch, whichever trainer evaluated.
+        // The writer records the evaluator's metrics and the job's best so far (this epoch).
         Assert.Equal(["val_acc"], write.MetricNames);
         Assert.Equal(0.7f, Assert.Single(write.MetricValues), 5);
+        Assert.Equal((0, 0.7f), (write.BestEpoch, write.BestMetric));
         var done = Do(new CheckpointWritten("j", 0, write.Directory, "sha0", [], []), "t0");
-        Assert.Contains(done.Events, e => e is EpochCompleted { Epoch: 0 });
+        var completed = Assert.Single(done.Events.OfType<EpochCompleted>());
+        Assert.Equal((0, 100L, 100L), (completed.Epoch, completed.SeedsTrained, completed.SeedsPlanned));
         Assert.Equal(0.7f, s.BestMetric, 5);
-        // The job-wide step: epoch 0's 5 planned steps are done, the next epoch starts at 5.
-        Assert.Equal((0L, 5L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
+        Assert.Equal([100L], s.Status("", T0).SeedsTrainedPerEpoch);
+        // The job-wide step: epoch 0's 10 planned steps are done, the next epoch starts at 10.
+        Assert.Equal((0L, 10L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
 
         // Epoch 1 starts from checkpoint 0 and is cut after one round: a new incarnation replays the journal.
-        var plan1 = Do(new PlanEpoch(Seeds));
+        var plan1 = Do(new PlanEpoch(Seeds), null);
+        trainers.Take(plan1);
         Assert.All(plan1.Sends, o => Assert.Equal(write.Directory, ((EpochAssignment)o.Message).StartParametersPath));
         Do(new StepsReported("j", 1, 2, 0.4f, 0.5f), "t0");
-        Assert.Equal((2L, 7L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
-        Do(new ParametersReady("j", 1, 0, 0, 1, [1f, 1f]), "t0");
-        Do(new ParametersReady("j", 1, 0, 0, 1, [1f, 1f]), "t1");
+        Assert.Equal((2L, 12L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
+        Do(trainers.Contribution("j", 1, "t0", 0, 2, [1f, 1f]), "t0");
+        Do(trainers.Contribution("j", 1, "t1", 0, 2, [1f, 1f]), "t1");
 
         var recovered = new CoordinatorState();
         foreach (var e in journal) recovered.Apply(e);
@@ -113,8 +193,8 @@ public class CoordinatorStateTests
         Assert.Equal((JobState.Running, 0, 1, write.Directory, "sha0"),
             (recovered.State, recovered.LastCompletedEpoch, recovered.NextEpoch, recovered.LastCheckpointPath, recovered.LastCheckpointSha256));
         Assert.False(recovered.EpochInFlight);
-        // The unfinished epoch's steps are not counted: it is redone from global step 5.
-        Assert.Equal(5L, recovered.Status("", T0).GlobalStep);
+        // The unfinished epoch's steps are not counted: it is redone from global step 10.
+        Assert.Equal(10L, recovered.Status("", T0).GlobalStep);
         // The snapshot carries the same durable state.
         var fromSnapshot = new CoordinatorState();
         fromSnapshot.Restore(recovered.ToSnapshot());
@@ -122,32 +202,104 @@ public class CoordinatorStateTests
     }
 
     [Fact]
-    public void A_round_closes_without_a_trainer_that_stays_silent_past_the_timeout_and_a_leaving_trainer_is_dropped_from_the_epoch()
+    public void A_trainer_that_leaves_mid_epoch_has_its_open_steps_planned_again_among_the_others_and_every_seed_is_trained_exactly_once()
     {
-        var s = new CoordinatorState();
-        Decision Do(object cmd, string? trainer = null)
-        {
-            var d = s.ProcessCommand(cmd, trainer, T0);
-            foreach (var e in d.Events) s.Apply(e);
-            return d;
-        }
+        var (s, Do, _) = NewState();
         foreach (var t in new[] { "t0", "t1", "t2" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
-        Do(new StartJob("j", Config));
-        Do(new PlanEpoch(Seeds));
-        Assert.Equal(WaitKind.FirstParameters, s.Wait.Kind);
-        Do(new ParametersReady("j", 0, 0, 0, 1, [2f]), "t0");
-        Do(new ParametersReady("j", 0, 0, 0, 1, [4f]), "t1");
-        Assert.Equal(WaitKind.RoundStragglers, s.Wait.Kind);
-        var closed = Do(new WaitTimedOut(s.Wait.Key));
-        Assert.Equal(new ParametersAveraged("j", 0, 0, 2), Assert.Single(closed.Events));
-        Assert.Contains(closed.Warnings, w => w.Contains("t2"));
-        Assert.Equal(3, closed.Sends.Count);                               // the late one gets the average too
-        Assert.All(closed.Sends, o => Assert.Equal([3f], ((AveragedParameters)o.Message).Chunk));
+        Do(new StartJob("j", Config with { Epochs = 1 }), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        var trained = new List<int>();
+        // Round 0 closes with all three.
+        foreach (var t in new[] { "t0", "t1", "t2" })
+        {
+            trained.AddRange(trainers.Round(t, 0, 2));
+            Do(trainers.Contribution("j", 0, t, 0, 2, [1f]), t);
+        }
+        Assert.Equal(1, s.Status("", T0).Round);
+        // In round 1, t0 has sent, t1 is slow (not dropped: slowness is no reason), t2's node becomes unreachable.
+        var stale = trainers.Contribution("j", 0, "t0", 1, 2, [1f]);
+        Do(stale, "t0");
+        var replan = Do(new TrainerLeft("t2", "its node is unreachable"), null);
+        trainers.Take(replan);
+        var again = Assert.IsType<EpochReplanned>(Assert.Single(replan.Events));
+        Assert.Equal((1, 2), (again.Attempt, again.FromStep));
+        Assert.Equal(["t0", "t1"], again.Trainers);
+        Assert.Equal(["t0", "t1"], replan.Sends.Select(o => o.TrainerId).Distinct().Order());
+        Assert.All(replan.Sends, o => Assert.Equal(2, ((EpochAssignment)o.Message).FromStep));
+        // The contribution of the old attempt does not count in the new one.
+        Assert.Empty(Do(stale, "t0").Events);
+        for (var r = 1; r < 5; r++)
+        {
+            foreach (var t in new[] { "t0", "t1" })
+            {
+                trained.AddRange(trainers.Round(t, r, 2));
+                Do(trainers.Contribution("j", 0, t, r, 2, [1f]), t);
+            }
+        }
+        Assert.Equal(Enumerable.Range(0, 100), trained.Order()); // each seed exactly once
+        Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.7f]), "t0");
+        var write = Assert.IsType<WriteCheckpoint>(Assert.Single(Do(new EpochFinished("j", 0, 0.5f, [], []), "t1").Sends).Message);
+        var done = Do(new CheckpointWritten("j", 0, write.Directory, "sha", [], []), "t0");
+        Assert.Equal(100L, Assert.Single(done.Events.OfType<EpochCompleted>()).SeedsTrained);
+        Assert.Equal(JobState.Finished, s.State);
+    }
 
-        Do(new TrainerLeft("t2"));
-        Do(new ParametersReady("j", 0, 1, 0, 1, [1f]), "t0");
-        Assert.Single(Do(new ParametersReady("j", 0, 1, 0, 1, [1f]), "t1").Events);
-        Assert.Equal(["t0", "t1"], s.Status("", T0).Trainers);
+    [Fact]
+    public void Only_the_safety_bound_drops_a_silent_trainer_whose_node_is_still_a_member_and_it_says_so_loudly()
+    {
+        var (s, Do, _) = NewState();
+        foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config with { Epochs = 1 }), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        Do(trainers.Contribution("j", 0, "t0", 0, 2, [1f]), "t0");
+        Assert.Equal(WaitKind.RoundStragglers, s.Wait.Kind);
+        // A timer of an older wait does nothing.
+        Assert.Empty(Do(new WaitTimedOut("round 0/0/0 start"), null).Sends);
+        var d = Do(new WaitTimedOut(s.Wait.Key), null);
+        Assert.Contains(d.Warnings, w => w.Contains("SAFETY BOUND") && w.Contains("t1"));
+        Assert.IsType<EpochReplanned>(Assert.Single(d.Events));
+        Assert.Equal(["t0"], s.EpochMembers);
+    }
+
+    [Fact]
+    public void A_contribution_that_does_not_match_the_plan_fails_the_job_naming_the_trainer_and_the_seeds()
+    {
+        var (s, Do, _) = NewState();
+        foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        var good = trainers.Contribution("j", 0, "t0", 0, 2, [1f]);
+        Do(good with { SeedChecksum = good.SeedChecksum + 1 }, "t0");
+        Assert.Equal(JobState.Failed, s.State);
+        Assert.Contains("t0", s.Reason);
+        Assert.Contains("lost or trained twice", s.Reason);
+    }
+
+    [Fact]
+    public void A_failed_evaluation_is_tried_once_elsewhere_then_recorded_in_the_status_and_the_checkpoint_note()
+    {
+        var (s, Do, _) = NewState();
+        foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config with { Epochs = 1 }), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        for (var r = 0; r < 5; r++)
+            foreach (var t in new[] { "t0", "t1" }) Do(trainers.Contribution("j", 0, t, r, 2, [1f]), t);
+        Do(new EpochFinished("j", 0, 0.5f, [], []), "t1");
+        var retry = Do(new EpochFinished("j", 0, 0.5f, [], [], "OversizedPayloadException: 20381498 bytes"), "t0");
+        Assert.Equal(("t1", new EvaluateEpoch("j", 0)), (Assert.Single(retry.Sends).TrainerId, Assert.Single(retry.Sends).Message));
+        var d = Do(new EpochFinished("j", 0, 0.5f, [], [], "OversizedPayloadException: 20381498 bytes"), "t1");
+        var failed = Assert.IsType<EvaluationFailed>(Assert.Single(d.Events));
+        Assert.Contains("20381498", failed.Reason);
+        var write = Assert.IsType<WriteCheckpoint>(Assert.Single(d.Sends).Message);
+        Assert.Contains("failed", write.Note);
+        Assert.Equal(-1, write.BestEpoch);
+        var status = s.Status("", T0);
+        Assert.Equal(1, status.FailedEvaluations);
+        Assert.Contains("20381498", status.EvaluationError);
     }
 
     private sealed class StatusComparer : IEqualityComparer<JobStatus>

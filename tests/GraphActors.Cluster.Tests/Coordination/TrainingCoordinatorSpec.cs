@@ -82,15 +82,18 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
         var eb = b.ExpectMsg<EpochAssignment>(Wait);
         Assert.Equal(expectedEpoch, ea.Epoch);
         Assert.Equal(expectedEpoch, eb.Epoch);
-        Assert.Equal(50, ea.SeedIds.Length);
-        Assert.All(ea.SeedIds, s => Assert.True(s < 50, "trainer a should get the seeds of its partition 0"));
-        var total = (ea.Steps + ea.Config.AveragingPeriod - 1) / ea.Config.AveragingPeriod;
+        // Every global batch of 10 is split 5 + 5 (even counts), a trainer's own partition first: all 100 seeds once.
+        Assert.Equal((50, 50), (ea.SeedIds.Length, eb.SeedIds.Length));
+        Assert.Equal(Enumerable.Range(0, 100), ea.SeedIds.Concat(eb.SeedIds).Order());
+        var total = (ea.TotalSteps + ea.Config.AveragingPeriod - 1) / ea.Config.AveragingPeriod;
         for (var r = 0; r < (rounds ?? total); r++)
         {
-            foreach (var (probe, t) in new[] { (a, 0), (b, 1) })
+            foreach (var (probe, t, assignment) in new[] { (a, 0, ea), (b, 1, eb) })
             {
+                var (seeds, checksum) = RoundOf(assignment, r);
                 var chunks = ParameterAveraging(Params(t, ea.Epoch, r));
-                for (var i = 0; i < chunks.Length; i++) proxy.Tell(new ParametersReady(ea.JobId, ea.Epoch, r, i, chunks.Length, chunks[i]), probe.Ref);
+                for (var i = 0; i < chunks.Length; i++)
+                    proxy.Tell(new ParametersReady(ea.JobId, ea.Epoch, ea.Attempt, r, i, chunks.Length, seeds, checksum, chunks[i]), probe.Ref);
             }
             var expected = Params(0, ea.Epoch, r).Zip(Params(1, ea.Epoch, r), (x, y) => (float)(((double)x + y) / 2)).ToArray();
             foreach (var probe in new[] { a, b })
@@ -109,8 +112,9 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
         }
         if (finish)
         {
+            // a evaluates (the first member); b's report is its loss only.
             proxy.Tell(new EpochFinished(ea.JobId, ea.Epoch, 0.5f, ["val_acc"], [0.6f + ea.Epoch * 0.1f]), a.Ref);
-            proxy.Tell(new EpochFinished(ea.JobId, ea.Epoch, 0.7f, ["val_acc"], [0.8f + ea.Epoch * 0.1f]), b.Ref);
+            proxy.Tell(new EpochFinished(ea.JobId, ea.Epoch, 0.7f, [], []), b.Ref);
             var write = a.ExpectMsg<WriteCheckpoint>(Wait);
             proxy.Tell(new CheckpointWritten(ea.JobId, ea.Epoch, write.Directory, $"sha-{ea.Epoch}", [], []), a.Ref);
         }
@@ -118,6 +122,22 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
     }
 
     private static float[][] ParameterAveraging(float[] v) => ParameterAverager.Split(v, maxFloats: 3);
+
+    /// <summary>The seeds of round <paramref name="round"/> in an assignment (K global steps a round): their count and checksum.</summary>
+    private static (int Seeds, long Checksum) RoundOf(EpochAssignment a, int round)
+    {
+        var (seeds, checksum, offset) = (0, 0L, 0);
+        for (var j = 0; j < a.PieceSteps.Length; j++)
+        {
+            if (a.PieceSteps[j] / a.Config.AveragingPeriod == round)
+            {
+                seeds += a.PieceCounts[j];
+                checksum += SeedChecksum(a.SeedIds.AsSpan(offset, a.PieceCounts[j]));
+            }
+            offset += a.PieceCounts[j];
+        }
+        return (seeds, checksum);
+    }
 
     private JobStatus Status(IActorRef proxy, Func<JobStatus, bool> until)
     {
@@ -170,7 +190,8 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
             a.ExpectMsg<TrainingHalted>(Wait);
             var done = Status(proxy, s => s.State == JobState.Finished);
             Assert.Equal((1, "/ck/job-1/epoch-0001", 1), (done.LastCompletedEpoch, done.LastCheckpointPath, done.BestEpoch));
-            Assert.Equal(0.8f, done.BestMetric, 4); // mean over trainers of epoch 1: (0.7 + 0.9) / 2
+            Assert.Equal(0.7f, done.BestMetric, 4); // the evaluator's val_acc of epoch 1
+            Assert.Equal([100L, 100L], done.SeedsTrainedPerEpoch);
         }
         finally
         {

@@ -49,7 +49,7 @@ public class WireTrafficTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFacto
     [Fact]
     public void A_parameter_chunk_costs_four_bytes_a_float_plus_a_header_of_a_few_dozen_bytes()
     {
-        var chunk = new ParametersReady("job", 0, 3, 0, 1, new float[100_000]);
+        var chunk = new ParametersReady("job", 0, 0, 3, 0, 1, 64, 12345, new float[100_000]);
         var serializer = Serializer(chunk);
         WireTraffic.Enabled = true;
         try

@@ -184,11 +184,11 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         {
             var assignment = await Next<EpochAssignment>(inbox);
             Assert.Equal(epoch, assignment.Epoch);
-            Assert.True(assignment.Steps >= StepReports, $"epoch {epoch} has {assignment.Steps} steps; the test reports {StepReports} times");
+            Assert.True(assignment.TotalSteps >= StepReports, $"epoch {epoch} has {assignment.TotalSteps} steps; the test reports {StepReports} times");
             for (var k = 1; k <= StepReports; k++)
             {
                 // The last report is the epoch's last step, so closing the round moves nothing the page shows.
-                var step = assignment.Steps * k / StepReports;
+                var step = assignment.TotalSteps * k / StepReports;
                 var loss = 2f - 0.25f * (epoch * StepReports + k);
                 proxy.Tell(new StepsReported(jobId, epoch, step, loss, 0.5f), me);
                 await CoordinatorReaches(cluster, s => s.Epoch == epoch && s.Step == step && s.LastLoss == loss, $"epoch {epoch} step {step}");
@@ -199,7 +199,9 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 Assert.Contains("loss=" + Float(loss), shown);
                 await Match(browser, ReadLossPoints, () => Task.FromResult<string[]>([$"loss points {points}"]), $"loss curve at epoch {epoch} step {step}");
             }
-            proxy.Tell(new ParametersReady(jobId, epoch, 0, 0, 1, [1f, 2f, 3f]), me);
+            // The only trainer holds every piece, and K covers the epoch: one round with all the seeds.
+            proxy.Tell(new ParametersReady(jobId, epoch, assignment.Attempt, 0, 0, 1, assignment.SeedIds.Length, SeedChecksum(assignment.SeedIds),
+                [1f, 2f, 3f]), me);
             await Next<AveragedParameters>(inbox);
             var accuracy = 0.5f + 0.125f * epoch;
             proxy.Tell(new EpochFinished(jobId, epoch, 1f - 0.25f * epoch, ["val_accuracy"], [accuracy]), me);

@@ -43,20 +43,21 @@ public sealed class TrainerActorSpec() : TestKit(ConfigurationFactory.ParseStrin
         var edges = data.Blocks[0].EdgeSrc.First(e => e.Length > 0);
         edges[0] = 1_000_000;
 
-        trainer.Tell(new EpochAssignment("j", 0, job, seeds, 0, 1, 1, false, "", ""), coordinator.Ref);
+        trainer.Tell(new EpochAssignment("j", 0, 0, job, 1, 0, [0], [seeds.Length], seeds, 0, 1, false, "", ""), coordinator.Ref);
         var ask = await sampler.ExpectMsgAsync<SampleEpoch>(TimeSpan.FromSeconds(60));
         Assert.Equal(seeds, ask.Seeds);
+        Assert.Equal([0, seeds.Length], ask.BatchOffsets);
         Assert.Null(ask.Link);
         var stream = await Source.Single(data with { RequestId = ask.RequestId }).RunWith(StreamRefs.SourceRef<MiniBatchData>(), Sys.Materializer());
         trainer.Tell(new EpochStreamReady(ask.RequestId, 0, 1, stream), sampler.Ref);
 
         var failed = await coordinator.FishForMessageAsync<TrainerFailed>(m => m is TrainerFailed, TimeSpan.FromSeconds(60));
         Assert.Equal(("j", 0), (failed.JobId, failed.Epoch));
-        Assert.Contains("step 1 of epoch 0", failed.Reason);
+        Assert.Contains("global step 0 of epoch 0", failed.Reason);
         Assert.DoesNotContain("unexpected error", failed.Reason); // handled in the step, not by a restart
 
         // The actor is the same one and still serves: the next assignment gets a stream request.
-        trainer.Tell(new EpochAssignment("j", 1, job, seeds, 0, 1, 1, false, "", ""), coordinator.Ref);
+        trainer.Tell(new EpochAssignment("j", 1, 0, job, 1, 0, [0], [seeds.Length], seeds, 0, 1, false, "", ""), coordinator.Ref);
         var next = await sampler.ExpectMsgAsync<SampleEpoch>(TimeSpan.FromSeconds(60));
         Assert.Equal(1, next.Epoch);
     }
