@@ -130,7 +130,10 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         var seeds = new int[from.Length];
         var m = 0;
         foreach (var d in from) if (d >= 0) seeds[m++] = d;
-        NeighborSampler.Sample(csr, seeds.AsSpan(0, m), step.K, strategy, ref rng, _buffer, edges.Data.Weights.Span);
+        // One stream through the batch, as GraphLearn draws: a node listed twice (hop 2 over repeated hop-1 ids) is sampled twice, independently.
+        var random = KernelRandom.Sequential(rng);
+        NeighborSampler.Sample(csr, seeds.AsSpan(0, m), step.K, strategy, ref random, _buffer, edges.Data.Weights.Span);
+        rng = random.Stream;
 
         int[] far, edgeIds;
         int[]? offsets = null;
@@ -196,8 +199,10 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         var strategy = StrategyNames.ParseNegative(step.StrategyName!);
         var exclude = step.ExcludeNeighbors ?? strategy == NegativeStrategy.InDegree;
         var output = new int[parent.DenseIds.Length * step.K];
-        var stats = NegativeSampler.Sample(edges, step.Incoming, parent.DenseIds, step.K, strategy, exclude, ref rng, output,
+        var random = KernelRandom.Sequential(rng);
+        var stats = NegativeSampler.Sample(edges, step.Incoming, parent.DenseIds, step.K, strategy, exclude, ref random, output,
             _options.MaxNegativeRetries);
+        rng = random.Stream;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(farType), output, _options.DefaultNeighborId,
             parent.DenseIds.Length, step.K, null, stats);

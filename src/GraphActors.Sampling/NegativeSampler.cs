@@ -1,5 +1,6 @@
 // Negative sampling along an edge type: nodes of the far end's type that are (preferably) not neighbours.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using GraphActors.Graph;
 
 namespace GraphActors.Sampling;
@@ -16,6 +17,9 @@ public readonly record struct NegativeSampleStats(int Requested, int Redrawn, in
 /// true neighbour is an out-neighbour of the source; incoming (<c>inNeg</c>): source-type nodes and in-neighbours.
 /// <c>in_degree</c> weighs a candidate by its degree towards the source side (in-degree for outNeg) to the power 0.75;
 /// its alias table is built once per CSR and cached for the life of the graph.
+/// With <see cref="KernelRandom.PerNode"/> the k negatives of a source come from the stream of (seed, source id, how
+/// many times the source appeared earlier in the call): a source's negatives then do not depend on the other sources
+/// or on which partition draws them, while a source listed twice (two positive edges) still gets two independent sets.
 /// </summary>
 public static class NegativeSampler
 {
@@ -27,7 +31,7 @@ public static class NegativeSampler
     /// <param name="sources">Dense ids of the sources; a negative id (a padding slot) has no neighbours to exclude.</param>
     /// <param name="output">sources.Length × k dense ids, row-major.</param>
     public static NegativeSampleStats Sample(EdgeTypeData edges, bool incoming, ReadOnlySpan<int> sources, int k,
-        NegativeStrategy strategy, bool excludeNeighbors, ref Xoshiro256 rng, Span<int> output, int maxRetries = DefaultMaxRetries)
+        NegativeStrategy strategy, bool excludeNeighbors, ref KernelRandom random, Span<int> output, int maxRetries = DefaultMaxRetries)
     {
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
         if (output.Length < (long)sources.Length * k)
@@ -39,50 +43,71 @@ public static class NegativeSampler
         foreach (var src in sources)
             if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(sources), src, $"Source {src} is outside 0..{adjacency.RowCount - 1}.");
         var table = strategy == NegativeStrategy.InDegree ? DegreeTable(candidates, edges) : null;
-        return Sample(adjacency, sources, n, table, k, excludeNeighbors, ref rng, output, maxRetries);
+        return Sample(adjacency, sources, n, table, k, excludeNeighbors, ref random, output, maxRetries);
     }
 
     /// <summary>
     /// The kernel over one CSR, for callers that hold only part of a graph (a partition): <paramref name="rows"/> are
     /// the sources' rows of <paramref name="adjacency"/> (a negative row has nothing to exclude), candidates are
     /// 0 .. <paramref name="candidateCount"/> − 1 drawn uniformly, or from <paramref name="degreeTable"/> when given.
-    /// The adjacency's neighbour ids must be in the candidates' id space (global ids for a partition's CSR).
+    /// The adjacency's neighbour ids must be in the candidates' id space (global ids for a partition's CSR); a per-node
+    /// <paramref name="random"/> must carry the first id of the rows' type (a partition's range start) as its first id.
     /// </summary>
     public static NegativeSampleStats Sample(Csr adjacency, ReadOnlySpan<int> rows, int candidateCount, AliasTable? degreeTable, int k,
-        bool excludeNeighbors, ref Xoshiro256 rng, Span<int> output, int maxRetries = DefaultMaxRetries)
+        bool excludeNeighbors, ref KernelRandom random, Span<int> output, int maxRetries = DefaultMaxRetries)
     {
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
         if (output.Length < (long)rows.Length * k)
             throw new ArgumentException($"Output holds {output.Length} ids; {rows.Length} sources × {k} need {(long)rows.Length * k}.", nameof(output));
         var n = degreeTable?.Count ?? candidateCount;
         if (n == 0) throw new InvalidOperationException("No candidate nodes to draw negatives from.");
-        var table = degreeTable;
-        var r = rng;
+        var r = random.State;
+        var seen = random.IsPerNode && rows.Length > 1 ? new Dictionary<int, int>(rows.Length) : null;
         int redrawn = 0, unresolved = 0;
         var w = 0;
         foreach (var src in rows)
         {
             if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(rows), src, $"Row {src} is outside 0..{adjacency.RowCount - 1}.");
+            if (random.IsPerNode) r = Xoshiro256.ForNode(random.NodeSeed, random.FirstId + src, Occurrence(seen, src));
             var check = excludeNeighbors && src >= 0 && adjacency.Degree(src) > 0;
-            for (var j = 0; j < k; j++)
-            {
-                var c = table is null ? r.NextInt(n) : table.Next(ref r);
-                if (check)
-                {
-                    var tries = 0;
-                    while (adjacency.Contains(src, c) && tries < maxRetries)
-                    {
-                        c = table is null ? r.NextInt(n) : table.Next(ref r);
-                        tries++;
-                    }
-                    redrawn += tries;
-                    if (tries == maxRetries && adjacency.Contains(src, c)) unresolved++;
-                }
-                output[w++] = c;
-            }
+            DrawRow(check ? adjacency : null, src, n, degreeTable, ref r, output.Slice(w, k), maxRetries, ref redrawn, ref unresolved);
+            w += k;
         }
-        rng = r;
+        random.State = r;
         return new NegativeSampleStats(rows.Length * k, redrawn, unresolved);
+    }
+
+    /// <summary>
+    /// One source's negatives into <paramref name="output"/> (its length is k): uniform over 0 .. n − 1 or from the
+    /// degree table; with an <paramref name="adjacency"/>, a draw that is a neighbour of <paramref name="row"/> is redrawn.
+    /// </summary>
+    internal static void DrawRow(Csr? adjacency, int row, int n, AliasTable? table, ref Xoshiro256 r, Span<int> output, int maxRetries,
+        ref int redrawn, ref int unresolved)
+    {
+        for (var j = 0; j < output.Length; j++)
+        {
+            var c = table is null ? r.NextInt(n) : table.Next(ref r);
+            if (adjacency is not null)
+            {
+                var tries = 0;
+                while (adjacency.Contains(row, c) && tries < maxRetries)
+                {
+                    c = table is null ? r.NextInt(n) : table.Next(ref r);
+                    tries++;
+                }
+                redrawn += tries;
+                if (tries == maxRetries && adjacency.Contains(row, c)) unresolved++;
+            }
+            output[j] = c;
+        }
+    }
+
+    /// <summary>How many times <paramref name="id"/> was seen before in this call (0 the first time); null counts nothing.</summary>
+    internal static int Occurrence(Dictionary<int, int>? seen, int id)
+    {
+        if (seen is null) return 0;
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(seen, id, out _);
+        return count++;
     }
 
     /// <summary>The cached in_degree table of <paramref name="candidates"/> (row degree^0.75).</summary>

@@ -10,7 +10,9 @@ namespace GraphActors.Sampling;
 /// Samples the neighbours of a span of seed rows into a <see cref="SampleBuffer"/>. Rows are ragged: a kernel never
 /// pads (with-replacement strategies give k per row unless the row is empty; the others give at most k); the GSL
 /// layer pads to GraphLearn's fixed shapes. Edge weights are read by edge id (<see cref="Csr.EdgeIdAt"/>), so the
-/// same code serves out- and in-CSRs. Every kernel is deterministic for a given <see cref="Xoshiro256"/> state.
+/// same code serves out- and in-CSRs. Every kernel is deterministic for a given <see cref="KernelRandom"/>: with
+/// <see cref="KernelRandom.PerNode"/> a row's draws come from its node's own stream (seeded when the row first needs a
+/// draw, so rows without a choice to make cost nothing), and a node's sample depends on nothing else of the call.
 /// </summary>
 public static class NeighborSampler
 {
@@ -18,16 +20,16 @@ public static class NeighborSampler
     private const int LinearSetLimit = 64;
 
     /// <summary>Dispatches by strategy. <paramref name="weights"/> are per edge id; empty means every edge weighs 1.</summary>
-    public static void Sample(Csr csr, ReadOnlySpan<int> seeds, int k, SamplingStrategy strategy, ref Xoshiro256 rng,
+    public static void Sample(Csr csr, ReadOnlySpan<int> seeds, int k, SamplingStrategy strategy, ref KernelRandom random,
         SampleBuffer output, ReadOnlySpan<float> weights = default)
     {
         switch (strategy)
         {
-            case SamplingStrategy.Random: SampleUniform(csr, seeds, k, ref rng, output); break;
-            case SamplingStrategy.RandomWithoutReplacement: SampleWithoutReplacement(csr, seeds, k, ref rng, output); break;
+            case SamplingStrategy.Random: SampleUniform(csr, seeds, k, ref random, output); break;
+            case SamplingStrategy.RandomWithoutReplacement: SampleWithoutReplacement(csr, seeds, k, ref random, output); break;
             case SamplingStrategy.EdgeWeight:
-                if (weights.IsEmpty) SampleUniform(csr, seeds, k, ref rng, output);
-                else SampleByWeight(csr, weights, seeds, k, ref rng, output);
+                if (weights.IsEmpty) SampleUniform(csr, seeds, k, ref random, output);
+                else SampleByWeight(csr, weights, seeds, k, ref random, output);
                 break;
             case SamplingStrategy.TopK: SampleTopK(csr, weights, seeds, k, output); break;
             case SamplingStrategy.Full: SampleFull(csr, seeds, output); break;
@@ -36,7 +38,7 @@ public static class NeighborSampler
     }
 
     /// <summary>k uniform draws with replacement per seed; an empty row yields nothing.</summary>
-    public static void SampleUniform(Csr csr, ReadOnlySpan<int> seeds, int k, ref Xoshiro256 rng, SampleBuffer output)
+    public static void SampleUniform(Csr csr, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
     {
         CheckFanout(k);
         output.Begin(seeds.Length, (long)seeds.Length * k);
@@ -49,7 +51,10 @@ public static class NeighborSampler
         ref var outNeighbors = ref MemoryMarshal.GetArrayDataReference(output.NeighborArray);
         ref var outEdges = ref MemoryMarshal.GetArrayDataReference(output.EdgeIdArray);
         var rows = (uint)csr.RowCount;
-        var r = rng;
+        var r = random.State;
+        var perNode = random.IsPerNode;
+        var nodeSeed = random.NodeSeed;
+        var firstId = random.FirstId;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -60,6 +65,7 @@ public static class NeighborSampler
             var degree = (int)(Unsafe.Add(ref offsets, row + 1) - start);
             if (degree > 0)
             {
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
                 for (var j = 0; j < k; j++)
                 {
                     var p = (int)start + r.NextInt(degree);
@@ -70,14 +76,14 @@ public static class NeighborSampler
             }
             Unsafe.Add(ref outOffsets, i + 1) = w;
         }
-        rng = r;
+        random.State = r;
     }
 
     /// <summary>
     /// k distinct neighbours per seed (DGL's <c>replace=False</c>): a row of degree ≤ k is returned whole, in row
     /// order; otherwise Floyd's algorithm picks a uniform k-subset with k draws, in the order drawn.
     /// </summary>
-    public static void SampleWithoutReplacement(Csr csr, ReadOnlySpan<int> seeds, int k, ref Xoshiro256 rng, SampleBuffer output)
+    public static void SampleWithoutReplacement(Csr csr, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
     {
         CheckFanout(k);
         output.Begin(seeds.Length, (long)seeds.Length * k);
@@ -92,7 +98,10 @@ public static class NeighborSampler
         ref var outNeighbors = ref MemoryMarshal.GetArrayDataReference(output.NeighborArray);
         ref var outEdges = ref MemoryMarshal.GetArrayDataReference(output.EdgeIdArray);
         var rows = (uint)csr.RowCount;
-        var r = rng;
+        var r = random.State;
+        var perNode = random.IsPerNode;
+        var nodeSeed = random.NodeSeed;
+        var firstId = random.FirstId;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -116,6 +125,7 @@ public static class NeighborSampler
             }
             else if (k <= LinearSetLimit)
             {
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
                 // Floyd: for j = n-k .. n-1 draw t in [0, j]; take t unless already taken, else take j (never taken before).
                 var taken = 0;
                 for (var j = degree - k; j < degree; j++)
@@ -134,15 +144,16 @@ public static class NeighborSampler
             }
             else
             {
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
                 w = FloydHashed(ref r, chosenArray, start, degree, k, csr.Neighbors, edgeIds, output, w);
             }
             Unsafe.Add(ref outOffsets, i + 1) = w;
         }
-        rng = r;
+        random.State = r;
     }
 
     /// <summary>k draws with replacement per seed, each neighbour with probability ∝ its edge weight (≤ 0 counts as 0); a row with no positive weight yields nothing.</summary>
-    public static void SampleByWeight(Csr csr, ReadOnlySpan<float> weights, ReadOnlySpan<int> seeds, int k, ref Xoshiro256 rng, SampleBuffer output)
+    public static void SampleByWeight(Csr csr, ReadOnlySpan<float> weights, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
     {
         CheckFanout(k);
         CheckWeights(csr, weights);
@@ -154,7 +165,10 @@ public static class NeighborSampler
         var outOffsets = output.OffsetArray;
         var outNeighbors = output.NeighborArray;
         var outEdges = output.EdgeIdArray;
-        var r = rng;
+        var r = random.State;
+        var perNode = random.IsPerNode;
+        var nodeSeed = random.NodeSeed;
+        var firstId = random.FirstId;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -174,6 +188,7 @@ public static class NeighborSampler
             }
             if (total > 0)
             {
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
                 for (var s = 0; s < k; s++)
                 {
                     var u = r.NextDouble() * total;
@@ -192,7 +207,7 @@ public static class NeighborSampler
             }
             outOffsets[i + 1] = w;
         }
-        rng = r;
+        random.State = r;
     }
 
     /// <summary>

@@ -56,7 +56,7 @@ public class NeighborSamplerTests
     public void Without_replacement_returns_all_neighbours_when_the_degree_is_at_most_k()
     {
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(1);
+        var rng = KernelRandom.Sequential(new Xoshiro256(1));
         NeighborSampler.SampleWithoutReplacement(Out, [0, 2, 1], 4, ref rng, buffer);
         Assert.Equal([0, 4, 4, 5], buffer.Offsets.ToArray());
         Assert.Equal([1, 2, 3, 4, 0], buffer.Neighbors.ToArray());
@@ -70,7 +70,7 @@ public class NeighborSamplerTests
     {
         var star = TestGraphs.Star(degree).Edges("e").Out;
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(2);
+        var rng = KernelRandom.Sequential(new Xoshiro256(2));
         for (var round = 0; round < 50; round++)
         {
             NeighborSampler.SampleWithoutReplacement(star, [0, 0], k, ref rng, buffer);
@@ -91,7 +91,7 @@ public class NeighborSamplerTests
     {
         var star = TestGraphs.Star(50).Edges("e").Out;
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(3);
+        var rng = KernelRandom.Sequential(new Xoshiro256(3));
         var counts = new int[51];
         for (var round = 0; round < 5000; round++)
         {
@@ -106,7 +106,7 @@ public class NeighborSamplerTests
     public void Random_draws_k_with_replacement_roughly_uniformly()
     {
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(4);
+        var rng = KernelRandom.Sequential(new Xoshiro256(4));
         NeighborSampler.SampleUniform(Out, [0], 4000, ref rng, buffer);
         var counts = buffer.Neighbors.ToArray().GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal([1, 2, 3, 4], counts.Keys.Order());
@@ -118,7 +118,7 @@ public class NeighborSamplerTests
     public void Random_gives_nothing_for_a_node_without_neighbours()
     {
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(4);
+        var rng = KernelRandom.Sequential(new Xoshiro256(4));
         NeighborSampler.SampleUniform(Out, [2, 1], 3, ref rng, buffer);
         Assert.Equal([0, 0, 3], buffer.Offsets.ToArray());
         Assert.Equal([0, 0, 0], buffer.Neighbors.ToArray());
@@ -128,7 +128,7 @@ public class NeighborSamplerTests
     public void Edge_weight_draws_in_proportion_to_the_weights()
     {
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(5);
+        var rng = KernelRandom.Sequential(new Xoshiro256(5));
         NeighborSampler.SampleByWeight(Out, Weights, [0], 10_000, ref rng, buffer);
         var counts = new int[5];
         foreach (var n in buffer.Neighbors) counts[n]++;
@@ -143,7 +143,7 @@ public class NeighborSamplerTests
         int[] Run(ulong seed, SamplingStrategy s)
         {
             var buffer = new SampleBuffer();
-            var rng = new Xoshiro256(seed);
+            var rng = KernelRandom.Sequential(new Xoshiro256(seed));
             NeighborSampler.Sample(star, [0, 0, 0], 7, s, ref rng, buffer);
             return buffer.Neighbors.ToArray();
         }
@@ -159,10 +159,10 @@ public class NeighborSamplerTests
     {
         var star = TestGraphs.Star(40).Edges("e").Out;
         var reused = new SampleBuffer();
-        var rng = new Xoshiro256(1);
+        var rng = KernelRandom.Sequential(new Xoshiro256(1));
         NeighborSampler.SampleWithoutReplacement(star, new int[300], 30, ref rng, reused);
-        var a = new Xoshiro256(2);
-        var b = new Xoshiro256(2);
+        var a = KernelRandom.Sequential(new Xoshiro256(2));
+        var b = KernelRandom.Sequential(new Xoshiro256(2));
         var fresh = new SampleBuffer();
         NeighborSampler.SampleWithoutReplacement(star, [0, 1, 0], 5, ref a, reused);
         NeighborSampler.SampleWithoutReplacement(star, [0, 1, 0], 5, ref b, fresh);
@@ -174,7 +174,7 @@ public class NeighborSamplerTests
     public void A_seed_outside_the_graph_is_refused()
     {
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(1);
+        var rng = KernelRandom.Sequential(new Xoshiro256(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => NeighborSampler.SampleUniform(Out, [10], 2, ref rng, buffer));
     }
 

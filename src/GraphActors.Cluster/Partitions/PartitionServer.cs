@@ -73,8 +73,9 @@ public sealed class PartitionServer : IDisposable
         var rowType = incoming ? m.EdgeType.Dst : m.EdgeType.Src;
         if (!TryLocalRows(rowType, m.Seeds, out var rows, out var problem)) return Error(m, problem);
         var weights = edges.Weights(incoming).Span;
-        var rng = new Xoshiro256(m.RngSeed);
-        NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), ToKernel(m.Strategy), ref rng, _buffer, weights);
+        // Each row draws from its node's stream under the call's seed (keyed by global id), as PartitionedGraphStore does.
+        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(rowType).Start);
+        NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), ToKernel(m.Strategy), ref random, _buffer, weights);
         var edgeIds = _buffer.EdgeIds;
         var w = new float[edgeIds.Length];
         if (weights.IsEmpty) w.AsSpan().Fill(1f);
@@ -106,8 +107,9 @@ public sealed class PartitionServer : IDisposable
             table = _degreeTables(m.EdgeType);
         }
         var output = new int[checked(rows.Length * m.K)];
-        var rng = new Xoshiro256(m.RngSeed);
-        var stats = NegativeSampler.Sample(edges.Out, rows, candidates, table, m.K, m.ExcludeNeighbors, ref rng, output);
+        // Per source: the stream of (seed, global id, occurrence), as PartitionedGraphStore draws centrally.
+        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(m.EdgeType.Src).Start);
+        var stats = NegativeSampler.Sample(edges.Out, rows, candidates, table, m.K, m.ExcludeNeighbors, ref random, output);
         RowsServed += rows.Length;
         return new NegativesResult(m.RequestId, Partition, output, stats.Requested, stats.Redrawn, stats.Unresolved);
     }

@@ -41,9 +41,9 @@ public sealed class PartitionRequestException(int partition, string message) : I
 /// memory-mapped, on first use.
 /// </para>
 /// <para>
-/// Determinism: partition p draws with the seed <c>StreamSeed(rngSeed, p, 0)</c>. For <c>full</c> and <c>topk</c>
-/// the result is identical to <see cref="PartitionedGraphStore"/>'s; random strategies draw from another stream with
-/// the same distribution.
+/// Determinism: every partition samples neighbours with the call's own seed, and each row draws from its node's stream
+/// (<see cref="KernelRandom.PerNode"/>), so neighbour samples equal <see cref="PartitionedGraphStore"/>'s exactly for
+/// every strategy. Negatives still go out with a seed per partition, so they have the same distribution but other draws.
 /// </para>
 /// </summary>
 public sealed class RemoteGraphStore : IGraphStore, IDisposable
@@ -88,7 +88,7 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
         var kind = ToProtocol(strategy);
         var answers = await AskAll<NeighborsResult>(grouping, seeds.Span, (p, ids) => (id, deadline) =>
-            new GetNeighbors(id, p, type, direction, ids, Math.Max(1, fanout), kind, BlockSampler.StreamSeed(rngSeed, (ulong)p, 0), deadline),
+            new GetNeighbors(id, p, type, direction, ids, Math.Max(1, fanout), kind, rngSeed, deadline),
             cancellationToken).ConfigureAwait(false);
         var total = 0;
         foreach (var a in answers) total += a?.Neighbors.Length ?? 0;

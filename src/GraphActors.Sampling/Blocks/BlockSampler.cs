@@ -50,8 +50,12 @@ public enum ReverseEdges
 /// canonical edge type whose destination type has frontier nodes, one batched store call; then each sampled source is
 /// relabelled to a local index through a per-node-type stamp array (a generation counter per hop, so nothing is
 /// cleared and no dictionary is touched), destination nodes first, new sources appended in order of first sight.
-/// Deterministic in the batch's rng seed for a given store. Holds per-type scratch sized by the node counts, so one
-/// instance serves one thread (the prefetcher's background task, say); it is not thread-safe.
+/// Deterministic in the batch's rng seed for a given store, and per node: the neighbours a node gets at a hop along a
+/// relation depend on (batch seed, hop, relation, node id) only (the store's contract, and the merge below keys its
+/// cut by node too). So every seed's computation tree is the same whether the seed is sampled alone, in any order, or
+/// with other seeds, over one partition or many: trainers that sample parts of one global batch with the batch's seed
+/// compute, between them, exactly that batch. Holds per-type scratch sized by the node counts, so one instance serves
+/// one thread (the prefetcher's background task, say); it is not thread-safe.
 /// </summary>
 public sealed class BlockSampler
 {
@@ -322,7 +326,8 @@ public sealed class BlockSampler
     // Virtual reverse and merged relations: the out-neighbours of a destination d along stored type r are the sources
     // of messages into d (the stored edge is d → n). Exclusion is checked on the stored edge (d, n) and on the
     // relation's own name (n, d); merged rows drop duplicates (an edge stored both ways) and are cut back to the fanout
-    // by a seeded partial shuffle, so a node's sample is uniform over its sampled in- and out-neighbours.
+    // by a seeded partial shuffle, so a node's sample is uniform over its sampled in- and out-neighbours. The shuffle of
+    // row d draws from d's own stream, so the cut, like the samples it cuts, does not depend on the other rows.
     private (int[] Offsets, int[] Neighbors, float[]? Weights) Merge(int e, int[] dst, NeighborSample? inSample, NeighborSample outSample,
         EdgeExclusion? exclude, int fanout, ulong seed)
     {
@@ -335,7 +340,7 @@ public sealed class BlockSampler
         var offsets = new int[dst.Length + 1];
         var nbrs = GC.AllocateUninitializedArray<int>(capacity);
         var weights = Options.WithWeights ? GC.AllocateUninitializedArray<float>(capacity) : null;
-        var rng = Xoshiro256.ForStream(seed, 2, 2);
+        var cutSeed = StreamSeed(seed, 2, 2);
         var merged = inSample is not null;
         var w = 0;
         for (var i = 0; i < dst.Length; i++)
@@ -373,6 +378,7 @@ public sealed class BlockSampler
             var count = w - rowStart;
             if (inSample is not null && fanout > 0 && count > fanout)
             {
+                var rng = Xoshiro256.ForNode(cutSeed, d);
                 for (var k = 0; k < fanout; k++)
                 {
                     var pick = rowStart + k + rng.NextInt(count - k);

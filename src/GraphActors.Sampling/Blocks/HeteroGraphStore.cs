@@ -63,8 +63,8 @@ public sealed class HeteroGraphStore : IGraphStore
         var buffer = Interlocked.Exchange(ref _spare, null) ?? new SampleBuffer();
         try
         {
-            var rng = new Xoshiro256(rngSeed);
-            NeighborSampler.Sample(csr, seeds.Span, fanout, strategy, ref rng, buffer, weights);
+            var random = KernelRandom.PerNode(rngSeed);
+            NeighborSampler.Sample(csr, seeds.Span, fanout, strategy, ref random, buffer, weights);
             var n = seeds.Length;
             var count = buffer.Count;
             var result = NeighborSample.Rent(n, count, withWeights);
@@ -144,8 +144,8 @@ public sealed class HeteroGraphStore : IGraphStore
     public ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
         bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default)
     {
-        var rng = new Xoshiro256(rngSeed);
-        return ValueTask.FromResult(NegativeSampler.Sample(_graph.Edges(type), false, sources.Span, k, strategy, excludeNeighbors, ref rng, destination.Span));
+        var random = KernelRandom.PerNode(rngSeed);
+        return ValueTask.FromResult(NegativeSampler.Sample(_graph.Edges(type), false, sources.Span, k, strategy, excludeNeighbors, ref random, destination.Span));
     }
 
     public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default)

@@ -116,8 +116,11 @@ public interface IGraphStore
 
     /// <summary>
     /// Samples neighbours of <paramref name="seeds"/> along <paramref name="type"/>: in-neighbours (sources, the
-    /// direction messages flow in) when <paramref name="incoming"/>, else out-neighbours. Deterministic in
-    /// <paramref name="rngSeed"/> for a given store layout. Weights are the sampled edges' weights (1 when unweighted).
+    /// direction messages flow in) when <paramref name="incoming"/>, else out-neighbours. Per node: seed i's
+    /// neighbours depend on <paramref name="rngSeed"/>, its id and its row of the store's CSR only, never on the other
+    /// seeds, their order, or how the store is partitioned and served (each row draws from
+    /// <see cref="Xoshiro256.ForNode(ulong, int)"/>(rngSeed, id), <see cref="KernelRandom.PerNode"/>). Weights are the
+    /// sampled edges' weights (1 when unweighted).
     /// </summary>
     ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
         SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default);
@@ -137,6 +140,8 @@ public interface IGraphStore
     /// <summary>
     /// k negatives per source: destination-type nodes drawn uniformly or ∝ in-degree^0.75; with
     /// <paramref name="excludeNeighbors"/>, a draw that is a true out-neighbour of its source is redrawn (up to a retry cap).
+    /// A source's k draws come from the stream of (<paramref name="rngSeed"/>, source id, how many times the source
+    /// appeared earlier in the call), so they do not depend on the other sources' ids or on the partitioning.
     /// </summary>
     ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
         bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default);

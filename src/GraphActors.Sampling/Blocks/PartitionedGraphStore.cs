@@ -8,10 +8,13 @@ namespace GraphActors.Sampling;
 /// <summary>
 /// Serves all partitions of a store from one process, the way the cluster serves them from many: each call groups its
 /// ids by owner (<see cref="OwnerGrouping"/>), makes one kernel call per partition on that partition's own CSR with
-/// local rows, and scatters the answers back into the caller's order. Partition p's draws come from the stream
-/// (rngSeed, p), so a result depends on the seed and the store layout, not on call history.
+/// local rows, and scatters the answers back into the caller's order. Every partition draws with the call's seed and
+/// each row from its node's own stream (<see cref="KernelRandom.PerNode"/> keyed by the global id), so a node's sample
+/// depends on the seed, its id and its CSR row only: the same over 1 or N partitions of a store, in a call of any
+/// other seeds, and the same as the cluster's PartitionServer draws.
 /// Negatives are drawn centrally (they need only node counts, or the in-degree table built once from every
-/// partition); the true-neighbour check reads the source owner's out-CSR.
+/// partition), per source from the stream of (seed, source id, its occurrence in the call), as a PartitionServer draws
+/// them; the true-neighbour check reads the source owner's out-CSR.
 /// </summary>
 public sealed class PartitionedGraphStore : IGraphStore, IDisposable
 {
@@ -80,8 +83,8 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             {
                 if (grouping.CountOf(p) == 0) continue;
                 var edges = _parts[p].Edges(type);
-                var rng = Xoshiro256.ForStream(rngSeed, (ulong)p);
-                NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref rng, scratch.Buffers[p], edges.Weights(incoming).Span);
+                var random = KernelRandom.PerNode(rngSeed, _parts[p].Nodes(incoming ? type.Dst : type.Src).Start);
+                NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref random, scratch.Buffers[p], edges.Weights(incoming).Span);
                 total += scratch.Buffers[p].Count;
             }
             var result = NeighborSample.Rent(ids.Length, total, withWeights);
@@ -187,8 +190,8 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         var n = Schema.Node(type.Dst).Count;
         if (n == 0) throw new InvalidOperationException($"{type}: no candidate nodes to draw negatives from.");
         var table = strategy == NegativeStrategy.InDegree ? DegreeTable(type) : null;
-        var rng = new Xoshiro256(rngSeed);
         var bounds = _book.Boundaries(type.Src);
+        var seen = src.Length > 1 ? new Dictionary<int, int>(src.Length) : null;
         int redrawn = 0, unresolved = 0, w = 0;
         foreach (var s in src)
         {
@@ -201,22 +204,9 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
                 row = s - bounds[p];
                 if (adjacency.Degree(row) == 0) adjacency = null;
             }
-            for (var j = 0; j < k; j++)
-            {
-                var c = table is null ? rng.NextInt(n) : table.Next(ref rng);
-                if (adjacency is not null)
-                {
-                    var tries = 0;
-                    while (adjacency.Contains(row, c) && tries < NegativeSampler.DefaultMaxRetries)
-                    {
-                        c = table is null ? rng.NextInt(n) : table.Next(ref rng);
-                        tries++;
-                    }
-                    redrawn += tries;
-                    if (tries == NegativeSampler.DefaultMaxRetries && adjacency.Contains(row, c)) unresolved++;
-                }
-                output[w++] = c;
-            }
+            var rng = Xoshiro256.ForNode(rngSeed, s, NegativeSampler.Occurrence(seen, s));
+            NegativeSampler.DrawRow(adjacency, row, n, table, ref rng, output.Slice(w, k), NegativeSampler.DefaultMaxRetries, ref redrawn, ref unresolved);
+            w += k;
         }
         return ValueTask.FromResult(new NegativeSampleStats(src.Length * k, redrawn, unresolved));
     }

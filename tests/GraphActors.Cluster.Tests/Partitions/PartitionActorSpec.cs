@@ -57,10 +57,10 @@ public class PartitionActorSpec : TestKit
         var edges = p.Edges(TestStore.Click);
         var incoming = dir == EdgeDirection.In;
         var buffer = new SampleBuffer();
-        var rng = new Xoshiro256(1234);
+        var random = KernelRandom.PerNode(1234, nodes.Start); // rows are local: the key is start + row, the global id
         var weights = edges.Weights(incoming).Span;
         NeighborSampler.Sample(edges.Direction(incoming), seeds.Select(s => s - nodes.Start).ToArray(), 5,
-            PartitionServer.ToKernel(strategy), ref rng, buffer, weights);
+            PartitionServer.ToKernel(strategy), ref random, buffer, weights);
         Assert.Equal(buffer.Offsets.ToArray(), result.Offsets);
         Assert.Equal(buffer.Neighbors.ToArray(), result.Neighbors);
         var w = edges.Weights(incoming).ToArray();

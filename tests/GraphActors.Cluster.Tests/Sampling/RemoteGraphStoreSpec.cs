@@ -52,6 +52,23 @@ public class RemoteGraphStoreSpec : TestKit
         SampleMessages.AssertSame(local.ToData(1, 0, 0), remote.ToData(1, 0, 0));
     }
 
+    [Theory]
+    [InlineData(SamplingStrategy.Random, ReverseEdges.None)]
+    [InlineData(SamplingStrategy.RandomWithoutReplacement, ReverseEdges.AddReverse)]
+    [InlineData(SamplingStrategy.RandomWithoutReplacement, ReverseEdges.Bidirected)]
+    [InlineData(SamplingStrategy.EdgeWeight, ReverseEdges.AddReverse)]
+    [InlineData(SamplingStrategy.TopK, ReverseEdges.Bidirected)]
+    public async Task BlockSampler_over_the_cluster_gives_exactly_the_local_partitioned_stores_sampled_minibatch(SamplingStrategy strategy, ReverseEdges reverse)
+    {
+        // Every partition draws with the call's seed and each node from its own stream, so random strategies agree too.
+        var options = new BlockSamplerOptions([3, 5]) { Strategy = strategy, ReverseEdges = reverse, WithWeights = true };
+        var remote = await new BlockSampler(_remote, options).SampleAsync(Seeds(), 17);
+        var local = await new BlockSampler(_local, options).SampleAsync(Seeds(), 17);
+
+        Assert.True(remote.EdgeCount > 300, $"the batch should walk real edges, got {remote.EdgeCount}");
+        SampleMessages.AssertSame(local.ToData(1, 0, 0), remote.ToData(1, 0, 0));
+    }
+
     [Fact]
     public async Task Degrees_and_id_lookups_match_the_local_store_in_the_callers_order()
     {

@@ -41,6 +41,36 @@ internal static class BlockTestSupport
         return b.Build();
     }
 
+    /// <summary>
+    /// A graph like <see cref="Hetero"/> whose business ids make hash partitioning into <paramref name="parts"/> keep
+    /// every dense id: node v of a type with n nodes has business id parts·v + ⌊parts·v / n⌋, so id mod parts is
+    /// ⌊parts·v / n⌋ and each partition owns a contiguous range of dense ids, in order. Its partition stores of 1 and of
+    /// <paramref name="parts"/> parts therefore share their global ids and CSR rows. Users 0, 30, 60, 90 are hubs with
+    /// 150 u2i edges each (rows wider than 64 for Floyd's hashed path).
+    /// </summary>
+    public static HeteroGraph RangeHetero(int seed = 17, int parts = 4)
+    {
+        const int userCount = 120, itemCount = 80;
+        long Business(int v, int n) => (long)parts * v + parts * v / n;
+        var rnd = new Random(seed);
+        var b = new HeteroGraphBuilder();
+        var users = b.AddNodeType(User, AttributeSchema.Floats(3), labeled: true);
+        for (var i = 0; i < userCount; i++) users.TryAdd(Business(i, userCount), [i, i * 0.5f, -i], i % 4, out _);
+        var items = b.AddNodeType(Item, AttributeSchema.Floats(2));
+        for (var i = 0; i < itemCount; i++) items.TryAdd(Business(i, itemCount), [i + 0.25f, 1], -1, out _);
+        var u2i = b.AddEdgeType(U2I, AttributeSchema.Empty, weighted: true, directed: false);
+        for (var u = 0; u < userCount; u++)
+        {
+            var d = u % 30 == 0 ? 150 : rnd.Next(0, u % 10 == 0 ? 20 : 6);
+            for (var j = 0; j < d; j++) u2i.Add(u, rnd.Next(itemCount), 1 + rnd.Next(9));
+        }
+        var i2i = b.AddEdgeType(I2I, AttributeSchema.Empty, weighted: true);
+        for (var e = 0; e < 300; e++) i2i.Add(rnd.Next(itemCount), rnd.Next(40), 0.5f + rnd.Next(4));
+        var follows = b.AddEdgeType(Follows, AttributeSchema.Empty, directed: false);
+        for (var e = 0; e < 250; e++) follows.Add(rnd.Next(userCount), rnd.Next(60));
+        return b.Build();
+    }
+
     public static string Partition(HeteroGraph graph, string method, int parts = 3)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"ga-blocks-{method}-{Guid.NewGuid():N}");
