@@ -34,3 +34,13 @@ public sealed class DatasetFactAttribute : FactAttribute
             Skip = $"Data set '{dataset}' not found: set GRAPHACTORS_DATA or put it at ../shared/data/{dataset} beside the repository.";
     }
 }
+
+/// <summary>A theory that needs a shared data set: skipped, saying where it was looked for, when the set is missing.</summary>
+public sealed class DatasetTheoryAttribute : TheoryAttribute
+{
+    public DatasetTheoryAttribute(string dataset)
+    {
+        if (SharedData.Find(dataset) is null)
+            Skip = $"Data set '{dataset}' not found: set GRAPHACTORS_DATA or put it at ../shared/data/{dataset} beside the repository.";
+    }
+}

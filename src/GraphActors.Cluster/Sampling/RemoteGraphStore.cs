@@ -154,7 +154,7 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         var grouping = Group(type.Src, sources.Span);
         var kind = strategy == NegativeStrategy.InDegree ? NegativeStrategyKind.InDegree : NegativeStrategyKind.Random;
         var answers = await AskAll<NegativesResult>(grouping, sources.Span, (p, part) => (id, deadline) =>
-            new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, BlockSampler.StreamSeed(rngSeed, (ulong)p, 1), deadline),
+            new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, rngSeed, deadline),
             cancellationToken).ConfigureAwait(false);
         var stats = new NegativeSampleStats(0, 0, 0);
         for (var p = 0; p < answers.Length; p++)
