@@ -99,9 +99,16 @@ ga_train() {
     state=$(ga ctl train status --job "$job" --json --contact "127.0.0.1:$SEED_PORT" --timeout 5s 2>/dev/null | tr -d '\n' | grep -io '"state": *"[A-Za-z]*"' | head -1 | grep -o '[A-Za-z]*"$' | tr -d '"' || true)
     case "$state" in
       Finished)
-        ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT"
+        # Exit 4 from status: the job finished without a whole result (an evaluation epoch without metrics, no metrics
+        # at all, seeds of an epoch not all trained). The script says so and fails instead of printing a quiet summary.
+        local rc=0
+        ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT" || rc=$?
         # Every epoch's checkpoint with its metrics; the best (by the job's eval metric) is marked.
         ga ctl checkpoints list --job "$job" --contact "127.0.0.1:$SEED_PORT"
+        if (( rc != 0 )); then
+          echo "error: job $job finished without a whole result (ctl train status exit $rc, see above); node logs are in $OUT" >&2
+          return 1
+        fi
         return 0 ;;
       Failed|Stopped) ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT" >&2; return 1 ;;
     esac

@@ -6,8 +6,9 @@
 #   deploy/server-mode.sh [--out DIR] [--config FILE] [--store DIR] [--port PORT]
 #
 # Defaults: --out /tmp/ga-server-mode, --config hocon/cora-cluster.hocon, --store OUT/store (built from Cora when
-# missing), --port 4063 (server 1; the others take the next three). Prints the job's final status and exits 0 when
-# it finished; every node is stopped with SIGTERM on the way out.
+# missing), --port 4063 (server 1; the others take the next three). Prints the job's final status and exits 0 when it
+# finished with metrics at every evaluation epoch and every seed trained (1 when it failed, was stopped, or lost an
+# evaluation); every node is stopped with SIGTERM on the way out.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/local-cluster.sh"
 

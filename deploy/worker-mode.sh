@@ -7,7 +7,8 @@
 #
 # Defaults: --out /tmp/ga-worker-mode, --config hocon/cora-cluster.hocon, --store OUT/store (built from Cora when
 # missing), --port 4053 (the seed; workers take the next two). Prints the job's final status and exits 0 when it
-# finished; every node is stopped with SIGTERM on the way out (also on Ctrl-C or failure).
+# finished with metrics at every evaluation epoch and every seed trained (1 when it failed, was stopped, or lost an
+# evaluation); every node is stopped with SIGTERM on the way out (also on Ctrl-C or failure).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/local-cluster.sh"
 

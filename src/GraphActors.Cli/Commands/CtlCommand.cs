@@ -12,8 +12,11 @@ namespace GraphActors.Cli.Commands;
 
 public static partial class CtlCommand
 {
-    /// <summary>Exit codes: done; the cluster refused or could not do it; bad usage; no answer within the timeout.</summary>
-    public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3;
+    /// <summary>
+    /// Exit codes: done; the cluster refused or could not do it; bad usage; no answer within the timeout; a training job
+    /// that ended without a clean result (failed, stopped, failed evaluations, no metrics, seeds not all trained).
+    /// </summary>
+    public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3, ExitJobProblem = 4;
 
     // The receptionist drops a response tunnel after 30 s without traffic from its client; renewing well before keeps `cluster tail` alive.
     private static readonly TimeSpan TailRenewEvery = TimeSpan.FromSeconds(10);

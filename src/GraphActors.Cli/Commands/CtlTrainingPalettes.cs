@@ -43,7 +43,9 @@ public static partial class CtlCommand
 
         var statusJob = new Option<string?>("--job") { Description = "The job to show (default: the coordinator's current or last job)" };
         var watch = new Option<bool>("--watch") { Description = "Refresh every second until the job is no longer running (--json: one object per line)" };
-        var status = new Command("status", "The job: state, epoch, round, step, loss, metrics, best epoch, last checkpoint, ETA, trainers");
+        var status = new Command("status",
+            "The job: state, epoch, round, step, loss, metrics, best epoch, seeds trained per epoch, failed evaluations, last checkpoint, ETA, " +
+            "trainers; exit 4 when the job has ended failed, with failed evaluations, without metrics or with seeds not trained");
         status.Options.Add(statusJob);
         status.Options.Add(watch);
         status.SetAction((pr, ct) => Run(pr, g, ct, (client, o) => Status(client, o, pr.GetValue(statusJob), pr.GetValue(watch), ct)));
@@ -192,9 +194,31 @@ public static partial class CtlCommand
             else if (first || !watch || s.State != JobState.Running) RenderStatus(s);
             else AnsiConsole.MarkupLine(StatusLine(s));
             first = false;
-            if (!watch || s.State != JobState.Running) return ExitOk;
+            if (!watch || s.State != JobState.Running)
+            {
+                // A job that has ended says whether its result is whole: scripts and CI follow the exit code.
+                if (s.State == JobState.Running || s.JobId.Length == 0 || Problem(s) is not { } problem) return ExitOk;
+                if (!o.Json) AnsiConsole.MarkupLine($"[red]job {Markup.Escape(s.JobId)}: {Markup.Escape(problem)}[/]");
+                return ExitJobProblem;
+            }
             await Task.Delay(WatchEvery, ct);
         }
+    }
+
+    /// <summary>
+    /// What keeps a job's result from being whole, in one sentence, or null: it failed, an evaluation failed, it finished
+    /// without metrics, or an epoch trained other than all of its seeds. (A job stopped by request is what was asked for.)
+    /// </summary>
+    public static string? Problem(JobStatus s)
+    {
+        var problems = new List<string>();
+        if (s.State == JobState.Failed) problems.Add($"failed: {s.Reason}");
+        if (s.FailedEvaluations > 0) problems.Add($"{s.FailedEvaluations} evaluation epoch(s) ended without metrics (last: {s.EvaluationError})");
+        if (s.State == JobState.Finished && s.MetricNames.Length == 0 && s.BestEpoch < 0) problems.Add("finished without metrics");
+        var short_ = s.SeedsTrainedPerEpoch.Select((n, e) => (n, e)).Where(x => x.n >= 0 && x.n != s.SeedsPerEpoch).ToArray();
+        if (short_.Length > 0)
+            problems.Add($"epoch(s) {string.Join(", ", short_.Select(x => $"{x.e} trained {x.n}"))} of {s.SeedsPerEpoch} seeds");
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     // ---- output ----
@@ -218,6 +242,12 @@ public static partial class CtlCommand
         etaSeconds = s.EtaSeconds >= 0 ? s.EtaSeconds : (double?)null,
         trainers = s.Trainers,
         reason = s.Reason.Length > 0 ? s.Reason : null,
+        attempt = s.Attempt,
+        seedsPerEpoch = s.SeedsPerEpoch,
+        seedsTrained = s.SeedsTrainedPerEpoch,
+        failedEvaluations = s.FailedEvaluations,
+        evaluationError = s.EvaluationError.Length > 0 ? s.EvaluationError : null,
+        problem = s.State == JobState.Running ? null : Problem(s),
     };
 
     private static Dictionary<string, double?> Metrics(string[] names, double[] values)
@@ -295,7 +325,10 @@ public static partial class CtlCommand
         Row("job", Markup.Escape(s.JobId));
         Row("state", StateMarkup(s.State) + (s.Reason.Length > 0 ? $" ({Markup.Escape(s.Reason)})" : ""));
         Row("epoch", s.Epoch.ToString(inv) + (s.LastCompletedEpoch >= 0 ? $" (last completed {s.LastCompletedEpoch.ToString(inv)})" : " (none completed yet)"));
-        Row("round / step", $"{s.Round.ToString(inv)} / {s.Step.ToString(inv)}");
+        Row("round / step", $"{s.Round.ToString(inv)} / {s.Step.ToString(inv)}" + (s.Attempt > 0 ? $" [yellow](attempt {s.Attempt}: re-planned after a trainer left)[/]" : ""));
+        Row("seeds", SeedsRow(s));
+        if (s.FailedEvaluations > 0)
+            Row("evaluations", $"[red]{s.FailedEvaluations.ToString(inv)} failed[/] (last: {Markup.Escape(s.EvaluationError)})");
         Row("loss", Num(s.LastLoss));
         Row("metrics", s.MetricNames.Length == 0 ? "[grey]-[/]"
             : Markup.Escape(string.Join(", ", s.MetricNames.Select((n, i) => $"{n} {(i < s.MetricValues.Length ? Num(s.MetricValues[i]) : "-")}"))));
@@ -306,6 +339,18 @@ public static partial class CtlCommand
         Row("trainers", s.Trainers.Length == 0 ? "[yellow]none registered[/]"
             : Markup.Escape($"{s.Trainers.Length}: {string.Join(", ", s.Trainers.Select(ShortActor))}"));
         AnsiConsole.Write(grid);
+    }
+
+    private static string SeedsRow(JobStatus s)
+    {
+        var trained = s.SeedsTrainedPerEpoch;
+        if (s.SeedsPerEpoch <= 0) return "[grey]-[/]";
+        var per = s.SeedsPerEpoch.ToString(CultureInfo.InvariantCulture);
+        if (trained.Length == 0) return $"{per} per epoch (none completed yet)";
+        var off = trained.Select((n, e) => (n, e)).Where(x => x.n >= 0 && x.n != s.SeedsPerEpoch).ToArray();
+        return off.Length == 0
+            ? $"{per} per epoch, [green]all trained exactly once[/] in each of {trained.Count(n => n >= 0)} completed epoch(s)"
+            : $"{per} per epoch, [red]{Markup.Escape(string.Join(", ", off.Select(x => $"epoch {x.e}: {x.n}")))}[/]";
     }
 
     private static string StatusLine(JobStatus s)

@@ -83,6 +83,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         public int WindowEnd { get; set; }
         public int FailedStreams { get; set; }
         public UniqueKillSwitch? Kill { get; set; }
+        /// <summary>The window's stream completed (every batch delivered; the last may still wait for its round).</summary>
+        public bool WindowDone { get; set; }
         public (MiniBatchData Batch, IActorRef Sink)? Pending { get; set; }
         public Dictionary<int, RoundAverage> Averages { get; } = new();
         /// <summary>K &gt; 1: the parameters the current round started from (a re-planned round starts over from them).</summary>
@@ -150,9 +152,16 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             if (_work is not { } w || m.RequestId != w.RequestId) return;
             w.Kill = null;
-            // Every batch of the window was trained (the sink completes after the last ack): the next window, if any.
-            if (w.NextPiece < w.Pieces && w.NextPiece >= w.WindowEnd) StartWindow(w);
-            else if (w.NextPiece < w.WindowEnd) RetryStream(w, $"the stream of pieces {w.WindowStart}..{w.WindowEnd - 1} ended at piece {w.NextPiece}");
+            // The sink completes as soon as the last batch is handed over, not after its ack: the window's last batch may
+            // still be waiting for its round. Every batch delivered: the next window starts once the last is trained.
+            var delivered = w.NextPiece + (w.Pending is null ? 0 : 1);
+            if (delivered < w.WindowEnd)
+            {
+                RetryStream(w, $"the stream of pieces {w.WindowStart}..{w.WindowEnd - 1} ended after piece {delivered - 1}");
+                return;
+            }
+            w.WindowDone = true;
+            NextWindowIfDue(w);
         });
         Receive<StreamFailed>(m =>
         {
@@ -338,6 +347,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void StartWindow(EpochWork w)
     {
         w.Pending = null;
+        w.WindowDone = false;
         w.WindowStart = w.NextPiece;
         var end = w.WindowStart + 1;
         while (end < w.Pieces && w.PieceOffsets[end + 1] - w.PieceOffsets[w.WindowStart] <= MaxAssignmentInts) end++;
@@ -381,6 +391,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _sampler.Tell(new SampleEpoch(w.RequestId, w.Epoch, target, seeds, job.BatchSize, job.Fanouts.ToArray(), _settings.Strategy,
             DropLast: false, (ulong)job.Seed, reverse, link, offsets, batchSeeds));
         Timers.StartSingleTimer("sample", new SampleTimedOut(w.RequestId), _settings.SampleTimeout);
+    }
+
+    /// <summary>The window's stream has completed and its last piece is trained: ask for the next window, if pieces remain.</summary>
+    private void NextWindowIfDue(EpochWork w)
+    {
+        if (w.WindowDone && w.NextPiece >= w.WindowEnd && w.NextPiece < w.Pieces) StartWindow(w);
     }
 
     private void RetryStream(EpochWork w, string problem)
@@ -446,6 +462,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                     w.Pending = null;
                     if (!TrainPiece(w, pending.Batch)) { pending.Sink.Tell(StreamAck.Instance); return; }
                     pending.Sink.Tell(StreamAck.Instance);
+                    NextWindowIfDue(w);
                     continue;
                 }
                 Contribute(w);

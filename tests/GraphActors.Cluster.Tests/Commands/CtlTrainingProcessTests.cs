@@ -89,11 +89,14 @@ public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<Ct
 
     // The coordinator answers once its singleton runs: until then the proxy buffers and a ctl run may time out.
     private Task<Run> Status(string job, string state) => Eventually(
-        r => r.ExitCode == 0 && r.Json.GetProperty("job").GetString() == job && State(r) == state, $"job '{job}' {state}", "train", "status");
+        r => Answered(r) && r.Json.GetProperty("job").GetString() == job && State(r) == state, $"job '{job}' {state}", "train", "status");
+
+    // Status answers 0, or 4 for a job that ended without a whole result (an earlier test's failed job).
+    private static bool Answered(Run r) => r.ExitCode is 0 or 4;
 
     private async Task StopIfRunning()
     {
-        var status = await Eventually(r => r.ExitCode == 0, "a status answer", "train", "status");
+        var status = await Eventually(Answered, "a status answer", "train", "status");
         if (State(status) == "Running") Assert.Equal(0, (await Ctl("train", "stop")).ExitCode);
     }
 
@@ -147,6 +150,40 @@ public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<Ct
         Assert.Contains("'lifecycle'", other.Json.GetProperty("message").GetString());
 
         Assert.Equal(0, (await Ctl("train", "stop", "--job", "lifecycle")).ExitCode);
+    }
+
+    /// <summary>
+    /// A job whose every evaluation fails (its random split leaves the validation set empty: "The Val split … is empty")
+    /// still trains to its end, but it is not a clean result: `train status --watch` follows it to the end and exits 4
+    /// naming the failed evaluation, the JSON carries it, and the checkpoint says why it has no metrics.
+    /// </summary>
+    [Fact]
+    public async Task A_job_whose_evaluation_fails_ends_with_exit_code_4_from_status_watch_naming_the_evaluation()
+    {
+        await StopIfRunning();
+        var config = Path.Combine(node.Dir, $"training-{Guid.NewGuid():N}.hocon");
+        File.WriteAllText(config, JobCheckpoints.Hocon(TestStore.TwoParts) + "\ntraining { epochs = 2, eval_every = 1, split_fractions = [0.8, 0.0, 0.2] }\n");
+        var checkpoints = Path.Combine(node.Dir, "runs-eval");
+        var start = await Ctl("train", "start", "--config", config, "--job", "no-val", "--checkpoint-dir", checkpoints);
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        var watch = await CtlRaw("train", "status", "--job", "no-val", "--watch");
+        Assert.True(watch.ExitCode == 4, watch.ToString());
+        Assert.Contains("evaluation", watch.Stdout);
+        Assert.Contains("Val split", watch.Stdout);
+
+        var json = await Ctl("train", "status", "--job", "no-val");
+        Assert.True(json.ExitCode == 4, json.ToString());
+        Assert.Equal("Finished", State(json));
+        Assert.Equal(2, json.Json.GetProperty("failedEvaluations").GetInt32());
+        Assert.Contains("Val split", json.Json.GetProperty("problem").GetString());
+        var perEpoch = json.Json.GetProperty("seedsTrained").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        Assert.Equal(2, perEpoch.Length);
+        Assert.All(perEpoch, n => Assert.Equal(json.Json.GetProperty("seedsPerEpoch").GetInt64(), n));
+
+        var (manifest, _) = GraphActors.Training.Checkpoints.Read(Path.Combine(checkpoints, "no-val", "epoch-0001"));
+        Assert.Empty(manifest.Metrics);
+        Assert.Contains("Val split", manifest.Note);
     }
 
     [Fact]
