@@ -9,8 +9,8 @@ internal static class FaultTraining
     public const int Epochs = 8;
 
     /// <summary>
-    /// GraphSAGE on the synthetic store (720 training users): batches of 64 give each of two trainers 6 steps per epoch
-    /// (12 for a lone trainer), averaged every 2 steps, so an epoch lasts long enough for a kill to land inside it.
+    /// GraphSAGE on the synthetic store (720 training users): global batches of 64 make 12 global steps per epoch (each
+    /// split between the trainers), averaged every 2 steps, so an epoch lasts long enough for a kill to land inside it.
     /// 8 epochs bring both the fault-free run and the one that lost a trainer near this graph's ceiling (≈ 0.99), where
     /// their difference is noise rather than the fault run's extra lone steps. Evaluated after epochs 3 and 7.
     /// </summary>
@@ -46,6 +46,11 @@ internal static class FaultTraining
         Assert.True(completed.SequenceEqual(Enumerable.Range(0, Epochs)),
             $"job '{jobId}' journalled EpochCompleted for epochs [{string.Join(", ", completed)}]; expected 0..{Epochs - 1} once each");
         Assert.Single(events.OfType<JobFinished>(), e => e.JobId == jobId);
+        // Nothing lost, nothing twice: every completed epoch journalled all of its training seeds as trained (the
+        // coordinator checks each round's seeds against its plan by count and checksum, so a seed trained twice fails the job).
+        foreach (var e in events.OfType<EpochCompleted>().Where(e => e.JobId == jobId))
+            Assert.True(e.SeedsPlanned > 0 && e.SeedsTrained == e.SeedsPlanned,
+                $"job '{jobId}' epoch {e.Epoch} journalled {e.SeedsTrained} seeds trained of {e.SeedsPlanned}");
         var planned = new int[Epochs];
         foreach (var p in events.OfType<EpochPlanned>().Where(e => e.JobId == jobId)) planned[p.Epoch]++;
         return planned;

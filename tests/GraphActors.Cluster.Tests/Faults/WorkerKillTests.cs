@@ -60,6 +60,13 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
             Assert.Equal(FaultTraining.Epochs - 1, fault.LastCompletedEpoch);
             var planned = FaultTraining.AssertEveryEpochCompletedOnce(cluster, "fault");
             cluster.Note($"epochs planned: [{string.Join(", ", planned)}]");
+            // The dead trainer's open steps were planned again among the survivors inside the epoch it died in: the
+            // journal has the re-plan, and that epoch (like every other) trained each of its training seeds once.
+            var replans = cluster.JournalEvents().OfType<EpochReplanned>().Where(e => e.JobId == "fault").ToArray();
+            Assert.True(replans.Length >= 1, $"no EpochReplanned after the kill.\n{cluster.Events}");
+            cluster.Note($"re-planned: {string.Join("; ", replans.Select(r => $"epoch {r.Epoch} from step {r.FromStep} over {r.Trainers.Length} ({r.Reason})"))}");
+            Assert.All(fault.SeedsTrainedPerEpoch, n => Assert.Equal(fault.SeedsPerEpoch, n));
+            cluster.Note($"seeds trained per epoch: [{string.Join(", ", fault.SeedsTrainedPerEpoch)}] of {fault.SeedsPerEpoch}");
             FaultTraining.AssertCheckpoints(cluster, "fault", fault);
             // The epochs after the kill ran on the survivor alone.
             Assert.Equal([survivor.Address + "/user/trainer"], fault.Trainers);
