@@ -44,7 +44,6 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
             graphactors.training-coordinator {
               min-trainers = 2
               plan-delay = 300ms
-              round-timeout = 5s
               checkpoint-timeout = 5s
               snapshot-every = 5
             }

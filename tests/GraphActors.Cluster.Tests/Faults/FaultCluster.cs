@@ -35,7 +35,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     private static string FaultHocon(string journal) => $$"""
         akka.cluster.split-brain-resolver.stable-after = 5s
         graphactors.persistence.sqlite-path = {{NodeConfig.Quote(journal)}}
-        graphactors.training-coordinator { plan-delay = 1s, round-timeout = 20s, min-trainers = 1 }
+        graphactors.training-coordinator { plan-delay = 1s, min-trainers = 1 }
         graphactors.trainer.register-interval = 1s
         """;
 

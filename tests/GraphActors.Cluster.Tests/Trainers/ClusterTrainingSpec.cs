@@ -48,7 +48,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             akka.actor.serialize-messages = off
             akka.coordinated-shutdown.run-by-actor-system-terminate = off
             graphactors.persistence.sqlite-path = {{NodeConfig.Quote(journal)}}
-            graphactors.training-coordinator { plan-delay = 1s, round-timeout = 20s, min-trainers = {{minTrainers}} }
+            graphactors.training-coordinator { plan-delay = 1s, min-trainers = {{minTrainers}} }
             graphactors.trainer.register-interval = 500ms
             {{extra}}
             """)), log);
