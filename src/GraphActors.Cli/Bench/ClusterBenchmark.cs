@@ -843,8 +843,8 @@ public static class ClusterBenchmark
             if (r == 0) continue; // warm-up
             times.Add(Stopwatch.GetElapsedTime(t0, last).TotalMilliseconds);
             var delta = WireTraffic.Since(before, WireTraffic.Snapshot());
-            up = Add(up, delta.GetValueOrDefault("TPR"));
-            down = Add(down, delta.GetValueOrDefault("TAP"));
+            up = Add(up, delta.GetValueOrDefault("TPW"));
+            down = Add(down, delta.GetValueOrDefault("TAW"));
         }
         var stopped = await aProxy.Ask<JobCommandResult>(new StopJob(job), TimeSpan.FromSeconds(30));
         if (!stopped.Accepted) throw new InvalidOperationException($"The coordinator did not stop the averaging job: {stopped.Message}");
