@@ -246,7 +246,7 @@ public static class ClusterBenchmark
     }
 
     private static string Describe(SamplerSettings s) =>
-        $"parallelism {s.Parallelism}, prefetch {s.Prefetch}, max-batch-bytes {s.MaxBatchBytes / 1048576.0:0.#} MiB";
+        $"parallelism {s.Parallelism}, prefetch {s.Prefetch}";
 
     /// <summary>Cora through the importers (LINQS → tables → CGDF → hash partitions); the papers are the seeds.</summary>
     private static (string Line, NodeType Target, int Count) ImportCora(string coraDir, string root, string store, int parts)

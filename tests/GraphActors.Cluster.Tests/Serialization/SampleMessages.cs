@@ -31,6 +31,9 @@ public static class SampleMessages
         new PartitionInfoResult(5, 2, 4, ["item", "user"], [0, 100], [60, 100], [2, 64], [Click, new("user", "follow", "user")],
             [750, 400], 10, 2000, 1 << 20, 1),
         new PartitionError(6, 3, "GetFeatures 6: node 12 of type 'user' is not owned here (partition 3 owns [0, 10))."),
+        new ResponseChunk(7, 1, 2, 5, "PFR", 20_381_498, new byte[] { 1, 2, 3, 0, 255 }),
+        new ResponseChunk(long.MaxValue, 0, 0, 1, "PNR", 0, ReadOnlyMemory<byte>.Empty),
+        new ChunkAck(7, 1, 2),
         // ---- SamplingProtocol ----
         new GetNegatives(7, 1, Click, [3, 4, 4], 5, NegativeStrategyKind.InDegree, true, ulong.MaxValue, 1_700_000_000_000),
         new GetNegatives(8, 0, Click, [], 1, NegativeStrategyKind.Random, false, 0, 0),
@@ -52,6 +55,8 @@ public static class SampleMessages
         new MiniBatchData(15, 0, 1, ["item", "user"], [Click],
             [new BlockData([[7, 8], [1]], [2, 1], [[0]], [[1]], [null])],
             [0, 0], [null, null], [null, null], new LinkPairsData(Click, [0], [1], [0, 0], [0, 1], 2)),
+        new MiniBatchChunk(13, 3, 5, 1, 4, 10_000_000, new byte[] { 0, 255, 7, 1 }),
+        new MiniBatchChunk(13, 3, 5, 3, 4, 10_000_000, ReadOnlyMemory<byte>.Empty),
         new StreamInit(14),
         StreamAck.Instance,
         new StreamCompleted(14),
@@ -134,11 +139,11 @@ public static class SampleMessages
     /// A SourceRef as the sampler hands it out (Akka's SourceRefImpl is internal; its partner here is Nobody), so the
     /// embedded Akka serialization of EpochStreamReady is exercised.
     /// </summary>
-    private static Akka.Streams.ISourceRef<MiniBatchData> UnsubscribedSourceRef()
+    private static Akka.Streams.ISourceRef<IMiniBatchPart> UnsubscribedSourceRef()
     {
         var impl = typeof(Akka.Streams.Dsl.StreamRefs).Assembly.GetType("Akka.Streams.Implementation.StreamRef.SourceRefImpl`1", throwOnError: true)!
-            .MakeGenericType(typeof(MiniBatchData));
-        return (Akka.Streams.ISourceRef<MiniBatchData>)Activator.CreateInstance(impl, Akka.Actor.ActorRefs.Nobody)!;
+            .MakeGenericType(typeof(IMiniBatchPart));
+        return (Akka.Streams.ISourceRef<IMiniBatchPart>)Activator.CreateInstance(impl, Akka.Actor.ActorRefs.Nobody)!;
     }
 
     /// <summary>Every public property equal; arrays (and other sequences) by content, floats bit for bit.</summary>
@@ -155,7 +160,9 @@ public static class SampleMessages
         if (e is null || a is null) { Assert.True(e is null && a is null, $"{where}: one side is null"); return; }
         if (e is float[] ef)
             Assert.Equal(ef.Select(BitConverter.SingleToInt32Bits), ((float[])a).Select(BitConverter.SingleToInt32Bits));
-        else if (e is Akka.Streams.ISourceRef<MiniBatchData>)
+        else if (e is ReadOnlyMemory<byte> em)
+            Assert.Equal(em.ToArray(), ((ReadOnlyMemory<byte>)a).ToArray());
+        else if (e is Akka.Streams.ISourceRef<IMiniBatchPart>)
         {
             // The partner (Nobody here) resolves per system; SamplerStreamSpec proves a real one crosses nodes and works.
             Assert.Equal(e.GetType(), a.GetType());
