@@ -15,7 +15,7 @@ public class TwoNodeClusterSpec : TestKit
     private readonly ActorSystem _b;
     private readonly Address _addressA, _addressB;
     // Small chunks and a window of two, so that an 8 MiB answer shows the whole exchange.
-    private const string Wire = "graphactors.wire { chunk-size = 1MiB, chunks-in-flight = 2 }";
+    private const string Wire = "graphactors.wire { chunk-size = 1MiB, chunks-in-flight = 2, max-message-bytes = 16MiB }";
 
     public TwoNodeClusterSpec() : base(TestNodes.Node(PortA, [PortA], "partition", TestStore.TwoParts, Wire), "graphactors")
     {
@@ -81,6 +81,39 @@ public class TwoNodeClusterSpec : TestKit
         var expected = new float[block.Data.Length];
         users.Features.Gather(ids.Select(i => i - users.Start).ToArray(), expected);
         Assert.True(expected.AsSpan().SequenceEqual(block.Data), "the feature block differs after crossing the wire");
+    }
+
+    /// <summary>(the node that does NOT host partition 0, the ids of partition 0's users) so that answers must cross Akka.Remote.</summary>
+    private (ActorSystem Asker, int[] Users) AcrossTheWire(int rows)
+    {
+        var ordered = new[] { (Sys, _addressA), (_b, _addressB) }.OrderBy(x => x.Item2, Akka.Cluster.Member.AddressOrdering).ToArray();
+        using var p = Graph.Storage.PartitionStore.Open(TestStore.TwoParts).LoadPartition(0);
+        var users = p.Nodes("user");
+        return (ordered[1].Item1, Enumerable.Range(0, rows).Select(i => users.Start + i % users.Count).ToArray());
+    }
+
+    [Fact]
+    public void An_answer_above_max_message_bytes_is_refused_with_a_partition_error_naming_its_size()
+    {
+        var (asker, ids) = AcrossTheWire(20 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float))); // 20 MiB of rows
+        var probe = CreateTestProbe(asker);
+        asker.PartitionRegion().Tell(new GetFeatures(8, 0, "user", ids, 0), probe.Ref);
+        var error = probe.ExpectMsg<PartitionError>(Wait);
+        Assert.Contains((20 * 1024 * 1024 + 25).ToString("N0"), error.Problem); // the floats and a 25-byte header
+        Assert.Contains("graphactors.wire.max-message-bytes", error.Problem);
+    }
+
+    [Fact]
+    public async Task A_gather_whose_answer_would_exceed_max_message_bytes_is_split_into_requests_that_fit_and_returns_every_row()
+    {
+        var (asker, ids) = AcrossTheWire(40 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float))); // 40 MiB of rows, 16 MiB per answer at most
+        using var store = GraphActors.Cluster.Sampling.RemoteGraphStore.FromStore(asker, TestStore.TwoParts, TimeSpan.FromSeconds(30));
+        var remote = new float[ids.Length * TestStore.UserFeatureDim];
+        await store.GatherFeaturesAsync("user", ids, remote);
+        using var local = new GraphActors.Sampling.PartitionedGraphStore(Graph.Storage.PartitionStore.Open(TestStore.TwoParts));
+        var expected = new float[remote.Length];
+        await local.GatherFeaturesAsync("user", ids, expected);
+        Assert.True(expected.AsSpan().SequenceEqual(remote), "the rows differ from the store's");
     }
 
     protected override void Dispose(bool disposing)
