@@ -40,6 +40,7 @@ public sealed class SamplerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer _materializer = null!;
     private ((CanonicalEdgeType, double, double, ulong) Key, Task<EdgeSplit> Split)? _split;
+    private readonly SampleEpochChunks _epochChunks = new();
 
     public SamplerActor(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer)
     {
@@ -48,12 +49,26 @@ public sealed class SamplerActor : ReceiveActor
         _wire = WireSettings.Create(Context.System);
         _observer = observer;
         Receive<SampleEpoch>(Start);
+        Receive<SampleEpochChunk>(OnEpochChunk);
     }
 
     public static Props Props(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer = null) =>
         Akka.Actor.Props.Create(() => new SamplerActor(store, settings, observer));
 
     protected override void PreStart() => _materializer = Context.Materializer();
+
+    /// <summary>A part of an epoch too large for one frame (from a SamplerRouter): the whole one is handled as if it had come so.</summary>
+    private void OnEpochChunk(SampleEpochChunk c)
+    {
+        try
+        {
+            if (_epochChunks.Add(Sender, c, Context.System) is { } epoch) Self.Tell(epoch, Sender);
+        }
+        catch (InvalidDataException e)
+        {
+            _log.Warning("Sampler dropped epoch request {0} from {1}: {2}", c.RequestId, Sender, e.Message);
+        }
+    }
 
     private void Start(SampleEpoch m)
     {

@@ -71,6 +71,14 @@ public static class SamplingProtocol
         LinkSampling? Link = null) : IGraphActorsMessage;
 
     /// <summary>
+    /// Part <paramref name="Index"/> of <paramref name="Count"/> of a <see cref="SampleEpoch"/> too large for one remote
+    /// message (a trainer's share of a large graph's seeds: 6 M seeds are 24 MB): a slice of its serialized form,
+    /// <paramref name="TotalBytes"/> in all. The SamplerRouter sends them to a sampler on another node with the trainer as
+    /// sender; the SamplerActor puts them back together and handles the epoch as if it had come whole.
+    /// </summary>
+    public sealed record SampleEpochChunk(long RequestId, int Index, int Count, int TotalBytes, ReadOnlyMemory<byte> Bytes) : IGraphActorsMessage;
+
+    /// <summary>
     /// Link prediction's part of a <see cref="SampleEpoch"/>: its seeds are then positions into the training edges of
     /// <paramref name="Type"/>'s edge split (<paramref name="ValFraction"/>, <paramref name="TestFraction"/>,
     /// <paramref name="SplitSeed"/>: the deterministic split every trainer and the coordinator compute alike), and each

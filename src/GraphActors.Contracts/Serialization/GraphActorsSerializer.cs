@@ -40,6 +40,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string GetLabelsManifest = "SGL";
     internal const string LabelsResultManifest = "SLR";
     internal const string SampleEpochManifest = "SSE";
+    internal const string SampleEpochChunkManifest = "SEC";
     internal const string EpochStreamReadyManifest = "SER";
     internal const string EpochRejectedManifest = "SEJ";
     internal const string MiniBatchDataManifest = "SMB";
@@ -73,6 +74,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         GetLabels => GetLabelsManifest,
         LabelsResult => LabelsResultManifest,
         SampleEpoch => SampleEpochManifest,
+        SampleEpochChunk => SampleEpochChunkManifest,
         EpochStreamReady => EpochStreamReadyManifest,
         EpochRejected => EpochRejectedManifest,
         MiniBatchData => MiniBatchDataManifest,
@@ -98,6 +100,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             // A chunk also counts for the kind of message it carries a part of.
             if (obj is ResponseChunk c) WireTraffic.ChunkWritten(c.Manifest, buffer.Length);
             else if (obj is MiniBatchChunk) WireTraffic.ChunkWritten(MiniBatchDataManifest, buffer.Length);
+            else if (obj is SampleEpochChunk) WireTraffic.ChunkWritten(SampleEpochManifest, buffer.Length);
         }
         return buffer;
     }
@@ -236,6 +239,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
             MiniBatchChunkManifest => ReadMiniBatchChunk(ref r, bytes),
+            SampleEpochChunkManifest => ReadSampleEpochChunk(ref r, bytes),
             StreamInitManifest => new StreamInit(r.Long()),
             StreamAckManifest => new StreamAck(),
             StreamCompletedManifest => new StreamCompleted(r.Long()),
@@ -275,6 +279,16 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         var total = r.Int();
         var (start, length) = r.SkipBytes();
         return new MiniBatchChunk(requestId, epoch, index, part, parts, total, frame.AsMemory(start, length));
+    }
+
+    private static SampleEpochChunk ReadSampleEpochChunk(ref WireReader r, byte[] frame)
+    {
+        var requestId = r.Long();
+        var index = r.Int();
+        var count = r.Int();
+        var total = r.Int();
+        var (start, length) = r.SkipBytes();
+        return new SampleEpochChunk(requestId, index, count, total, frame.AsMemory(start, length));
     }
 
     private static PartitionInfoResult ReadInfo(ref WireReader r)
@@ -344,6 +358,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                 return true;
             case EpochRejected m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.Problem);
+                return true;
+            case SampleEpochChunk m:
+                w.Long(m.RequestId); w.Int(m.Index); w.Int(m.Count); w.Int(m.TotalBytes); w.Bytes(m.Bytes.Span);
                 return true;
             case MiniBatchChunk m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Index); w.Int(m.Part); w.Int(m.Parts); w.Int(m.TotalBytes); w.Bytes(m.Bytes.Span);

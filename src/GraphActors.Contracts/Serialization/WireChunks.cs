@@ -17,6 +17,9 @@ public static class WireChunks
     /// <summary>The manifest whose bytes a <see cref="Protocols.SamplingProtocol.MiniBatchChunk"/> carries (MiniBatchData).</summary>
     public const string MiniBatchManifest = GraphActorsSerializer.MiniBatchDataManifest;
 
+    /// <summary>The manifest whose bytes a <see cref="Protocols.SamplingProtocol.SampleEpochChunk"/> carries (SampleEpoch).</summary>
+    public const string SampleEpochManifest = GraphActorsSerializer.SampleEpochManifest;
+
     /// <summary>The largest serialized message: one byte array (Array.MaxLength).</summary>
     public const long MaxWholeBytes = 0x7FFFFFC7;
 

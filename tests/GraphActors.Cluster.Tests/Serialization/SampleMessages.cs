@@ -44,6 +44,7 @@ public static class SampleMessages
         new SampleEpoch(11, 0, "paper", [], 1, [10, 10], NeighborStrategy.Random, false, 0, ReverseEdgeMode.Bidirected),
         new SampleEpoch(12, 2, "user", [0, 7, 3], 64, [5, 5], NeighborStrategy.Random, false, 9, ReverseEdgeMode.AddReverse,
             new LinkSampling(Click, 4, NegativeMode.InDegree, ExclusionMode.Self, 0.05, 0.1, ulong.MaxValue)),
+        new SampleEpochChunk(10, 1, 3, 9_000_000, new byte[] { 9, 8, 7 }),
         new EpochStreamReady(11, 3, 17, UnsubscribedSourceRef()),
         new EpochRejected(12, 3, "seed 9 appears twice; seeds must be distinct."),
         new MiniBatchData(13, 3, 5, ["item", "user"], [Click, new("user", "follow", "user")],

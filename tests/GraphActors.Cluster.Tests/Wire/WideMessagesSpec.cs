@@ -18,7 +18,7 @@ namespace GraphActors.Cluster.Tests.Wire;
 
 /// <summary>
 /// Messages far above the 16 MiB frame, over real Akka.Remote on 127.0.0.1, with the default 4 MiB chunks: node A
-/// (Sys) and node B each host one partition of <see cref="WideStore"/> (4,096-d users, two hubs); B's RemoteGraphStore
+/// (Sys, roles partition and sampler) and node B (partition and trainer) each host one partition of <see cref="WideStore"/> (4,096-d users, two hubs); B's RemoteGraphStore
 /// asks both (its own partition locally, A's across the wire) and must return exactly what the store read in-process
 /// returns. Every answer above a chunk crosses as chunks (Akka.Remote would drop a larger frame and the call would time
 /// out instead); WireTraffic shows that nothing larger than a chunk was written for them.
@@ -34,7 +34,7 @@ public sealed class WideMessagesSpec : TestKit
     private readonly ITestOutputHelper _output;
     private readonly int _chunk;
 
-    public WideMessagesSpec(ITestOutputHelper output) : base(TestNodes.Node(PortA, [PortA], "partition", WideStore.Path), "graphactors", output)
+    public WideMessagesSpec(ITestOutputHelper output) : base(TestNodes.Node(PortA, [PortA], "partition, sampler", WideStore.Path), "graphactors", output)
     {
         _output = output;
         _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(TestNodes.FreePort(), [PortA], "partition, trainer", WideStore.Path));
@@ -170,6 +170,27 @@ public sealed class WideMessagesSpec : TestKit
         Assert.True(first.PayloadBytes > 16L << 20, $"batch 0 is only {first.PayloadBytes:N0} bytes");
         AssertChunked("SMB", "mini-batch", 16L << 20);
         var (_, chunks) = Traffic("SMB", "SMC");
+        Assert.InRange(chunks.MaxWritten, 1, _chunk + 256);
+    }
+
+    [Fact]
+    public void An_epoch_whose_seeds_exceed_a_chunk_reaches_a_sampler_on_another_node_through_the_router_whole()
+    {
+        using var store = RemoteGraphStore.FromStore(Sys, WideStore.Path, Wait);
+        Sys.StartSampler(store); // /user/sampler on A, the only member with role sampler
+        var router = _b.ActorOf(SamplerRouter.Props("sampler", "trainer", Wait));
+        // 1.1 M training-edge positions (4.4 MB: two chunks); only the very last one is wrong, so the sampler can only
+        // name it if the whole list arrived.
+        var seeds = Enumerable.Range(0, 1_100_000).Append(-1).ToArray();
+        var link = new LinkSampling(WideStore.Click, 1, NegativeMode.Random, ExclusionMode.Self, 0.1, 0.1, 3);
+        var probe = CreateTestProbe(_b);
+        router.Tell(new SampleEpoch(92, 0, "user", seeds, 1024, [2], NeighborStrategy.Random, false, 1, Link: link), probe.Ref);
+
+        var rejected = probe.ExpectMsg<EpochRejected>(Wait);
+        Assert.Equal(92, rejected.RequestId);
+        Assert.Contains("seed -1 is negative", rejected.Problem);
+        var (epochs, chunks) = Traffic("SSE", "SEC");
+        Assert.True(epochs.MessagesChunked >= 1 && epochs.MaxChunked > 4_400_000, $"the epoch crossed as {epochs}");
         Assert.InRange(chunks.MaxWritten, 1, _chunk + 256);
     }
 
