@@ -294,7 +294,9 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
             {
                 try
                 {
-                    reply = await answer.Task.ConfigureAwait(false);
+                    // The collector's timer fails the task at the deadline; the local bound only guards against a collector
+                    // that is gone (the node stopping), whose timer would never fire.
+                    reply = await answer.Task.WaitAsync(_timeout + TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (TimeoutException) when (attempt == 1)
                 {

@@ -69,6 +69,16 @@ public sealed class ReplyCollectorActor : ReceiveActor, IWithTimers
 
     public static Props Props() => Akka.Actor.Props.Create(() => new ReplyCollectorActor());
 
+    /// <summary>The store was disposed or the node is stopping: nobody will answer the requests still waiting.</summary>
+    protected override void PostStop()
+    {
+        foreach (var (id, p) in _pending)
+            p.Reply.TrySetException(new ObjectDisposedException(nameof(RemoteGraphStore),
+                $"no answer to request {id}: the graph store's reply collector stopped (store disposed or node stopping)"));
+        _pending.Clear();
+        base.PostStop();
+    }
+
     private void OnChunk(ResponseChunk c)
     {
         if (!_pending.TryGetValue(c.RequestId, out var p))
