@@ -14,5 +14,6 @@ internal static class BenchCommands
         ServeBenchmark.Create(),
         TrainBenchmark.Create(),
         ClusterBenchmark.Create(),
+        WireBenchmark.Create(),
     ];
 }

@@ -67,10 +67,11 @@ public static class ClusterBenchmark
     public static readonly CanonicalEdgeType Clicks = new("user", "clicks", "item");
     public static readonly CanonicalEdgeType ClickedBy = new("item", "clicked-by", "user");
 
-    private static readonly string[] RequestManifests = ["PGN", "PGF", "PGD", "PGI", "PGP", "SGN", "SGL"];
-    private static readonly string[] ResponseManifests = ["PNR", "PFR", "PDR", "PIR", "PPI", "PER", "SNR", "SLR"];
-    private static readonly string[] ControlManifests = ["SSE", "SER", "SEJ", "SIN", "SAK", "SSC", "SSF"];
-    private const string MiniBatchManifest = "SMB";
+    // Answers and mini-batches larger than graphactors.wire.chunk-size cross as chunks (PCH, SMC), counted with them.
+    private static readonly string[] RequestManifests = ["PGN", "PGF", "PGD", "PGI", "PGP", "SGN", "SGL", "PCA"];
+    private static readonly string[] ResponseManifests = ["PNR", "PFR", "PDR", "PIR", "PPI", "PER", "SNR", "SLR", "PCH"];
+    private static readonly string[] ControlManifests = ["SSE", "SEC", "SER", "SEJ", "SIN", "SAK", "SSC", "SSF"];
+    private static readonly string[] MiniBatchManifests = ["SMB", "SMC"];
     private const string SamplerName = "bench-sampler";
 
     public sealed record Options(
@@ -246,7 +247,7 @@ public static class ClusterBenchmark
     }
 
     private static string Describe(SamplerSettings s) =>
-        $"parallelism {s.Parallelism}, prefetch {s.Prefetch}, max-batch-bytes {s.MaxBatchBytes / 1048576.0:0.#} MiB";
+        $"parallelism {s.Parallelism}, prefetch {s.Prefetch}";
 
     /// <summary>Cora through the importers (LINQS → tables → CGDF → hash partitions); the papers are the seeds.</summary>
     private static (string Line, NodeType Target, int Count) ImportCora(string coraDir, string root, string store, int parts)
@@ -400,7 +401,7 @@ public static class ClusterBenchmark
             floor.Floor / n, floor.RemoteFloor / n, floor.Payload / n,
             Sum(RequestManifests, c => c.BytesWritten) / n, Sum(ResponseManifests, c => c.BytesRead) / n,
             Sum(RequestManifests, c => c.MessagesWritten) / n, Sum(ResponseManifests, c => c.MessagesRead) / n,
-            Sum([MiniBatchManifest], c => c.BytesWritten) / n, Sum(ControlManifests, c => c.BytesWritten) / n, traffic);
+            Sum(MiniBatchManifests, c => c.BytesWritten) / n, Sum(ControlManifests, c => c.BytesWritten) / n, traffic);
     }
 
     /// <summary>

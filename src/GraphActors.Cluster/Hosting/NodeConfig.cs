@@ -24,7 +24,7 @@ public static class NodeConfig
 
     /// <summary>The built-in <c>hocon/base.hocon</c>, with the module defaults (partitions, serializer) under it.</summary>
     public static Config Defaults => Base.Value.WithFallback(PartitionSettings.DefaultConfig).WithFallback(Sampling.SamplerSettings.DefaultConfig)
-        .WithFallback(CoordinatorSettings.DefaultConfig).WithFallback(Inference.InferenceSettings.DefaultConfig).WithFallback(Trainers.TrainerSettings.DefaultConfig)
+        .WithFallback(Wire.WireSettings.DefaultConfig).WithFallback(CoordinatorSettings.DefaultConfig).WithFallback(Inference.InferenceSettings.DefaultConfig).WithFallback(Trainers.TrainerSettings.DefaultConfig)
         .WithFallback(GraphActorsSerialization.Config);
 
     /// <summary><paramref name="config"/> with the coordinator's journal and snapshot store (Akka.Persistence.Sql) configured from graphactors.persistence.</summary>

@@ -28,6 +28,8 @@ public static class NodeHost
     /// </summary>
     public static ActorSystem Start(Config config, TextWriter output)
     {
+        // Refuses a chunk size that would not fit the remote frame before anything starts.
+        Wire.WireSettings.Create(config);
         var system = RemoteTls.CreateSystem(Names.ActorSystem, config);
         var cluster = Akka.Cluster.Cluster.Get(system);
         var roles = cluster.SelfRoles;

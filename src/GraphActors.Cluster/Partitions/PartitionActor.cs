@@ -2,6 +2,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using GraphActors.Cluster.Wire;
 using GraphActors.Graph.Storage;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 
@@ -12,6 +13,7 @@ namespace GraphActors.Cluster.Partitions;
 /// memory-mapped off the actor thread; requests wait in the stash meanwhile. A failed load is logged with the path and
 /// retried with a doubling backoff; after <see cref="PartitionSettings.LoadTimeout"/> the waiting requests (and new
 /// ones) get a <see cref="PartitionError"/> until a retry succeeds. Nothing survives a restart: the store is the state.
+/// Answers too large for one frame go to requesters on other nodes as chunks (<see cref="ChunkedAnswers"/>).
 /// </summary>
 public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
 {
@@ -20,12 +22,15 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private sealed record LoadFailed(Exception Cause, int Attempt) : INoSerializationVerificationNeeded;
     private sealed record RetryLoad : INoSerializationVerificationNeeded { public static readonly RetryLoad Instance = new(); }
     private sealed record LoadTimedOut : INoSerializationVerificationNeeded { public static readonly LoadTimedOut Instance = new(); }
+    private sealed record SweepTransfers : INoSerializationVerificationNeeded { public static readonly SweepTransfers Instance = new(); }
 
     private const string RetryTimer = "retry-load";
     private const string LoadTimeoutTimer = "load-timeout";
+    private const string SweepTimer = "sweep-transfers";
 
     private readonly int _partition;
     private readonly PartitionSettings _settings;
+    private readonly ChunkedAnswers _answers;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PartitionServer? _server;
     private Task<LoadedPartition>? _loading;
@@ -33,18 +38,19 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private int _stashed;
     private string _lastFailure = "not loaded yet";
 
-    public PartitionActor(int partition, PartitionSettings settings)
+    public PartitionActor(int partition, PartitionSettings settings, WireSettings? wire = null)
     {
         _partition = partition;
         _settings = settings;
+        _answers = new ChunkedAnswers(wire ?? WireSettings.Create(Context.System));
         Loading();
     }
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(int partition, PartitionSettings settings) =>
-        Akka.Actor.Props.Create(() => new PartitionActor(partition, settings));
+    public static Props Props(int partition, PartitionSettings settings, WireSettings? wire = null) =>
+        Akka.Actor.Props.Create(() => new PartitionActor(partition, settings, wire));
 
     protected override void PreStart()
     {
@@ -96,7 +102,20 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
                     r.RequestId, Sender, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.DeadlineUnixMs);
                 return;
             }
-            Sender.Tell(_server!.Handle(r));
+            var expires = r.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r.DeadlineUnixMs) : DateTimeOffset.UtcNow.Add(_settings.RequestTimeout);
+            var chunks = _answers.Send(Sender, _server!.Handle(r), Self, Context.System, expires);
+            if (chunks > 1)
+            {
+                _log.Debug("Partition {0} answers {1} {2} to {3} in {4} chunks", _partition, r.GetType().Name, r.RequestId, Sender, chunks);
+                if (!Timers.IsTimerActive(SweepTimer)) Timers.StartPeriodicTimer(SweepTimer, SweepTransfers.Instance, TimeSpan.FromSeconds(1));
+            }
+        });
+        Receive<ChunkAck>(a => _answers.Acked(Sender, a, Self));
+        Receive<SweepTransfers>(_ =>
+        {
+            var dropped = _answers.Expire(DateTimeOffset.UtcNow);
+            if (dropped > 0) _log.Warning("Partition {0} dropped {1} chunked answer(s) whose requester stopped waiting before acknowledging every chunk", _partition, dropped);
+            if (_answers.InProgress == 0) Timers.Cancel(SweepTimer);
         });
     }
 
@@ -170,9 +189,10 @@ public static class PartitionActorRegistration
         var shardingSettings = ClusterShardingSettings
             .Create(shardingConfig, system.Settings.Config.GetConfig(shardingConfig.GetString("coordinator-singleton")))
             .WithRole(settings.Role);
+        var wire = WireSettings.Create(system);
         return sharding.Start(
             Names.PartitionShard,
-            entityId => PartitionActor.Props(PartitionMessageExtractor.PartitionOf(entityId), settings),
+            entityId => PartitionActor.Props(PartitionMessageExtractor.PartitionOf(entityId), settings, wire),
             shardingSettings,
             PartitionMessageExtractor.Instance,
             new PartitionAllocationStrategy(settings.Role, settings.RebalanceMaxSimultaneous),

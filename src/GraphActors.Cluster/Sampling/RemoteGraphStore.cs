@@ -1,8 +1,10 @@
 // IGraphStore over the cluster: one request per partition per call, all partitions at once, answers scattered back in order.
 using Akka.Actor;
 using GraphActors.Cluster.Partitions;
+using GraphActors.Cluster.Wire;
 using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
+using GraphActors.Contracts.Serialization;
 using GraphActors.Graph.Storage;
 using GraphActors.Sampling;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
@@ -25,14 +27,18 @@ public sealed class PartitionRequestException(int partition, string message) : I
 /// <summary>
 /// The cluster's graph store: ids are grouped by owner through the partition book (<see cref="OwnerGrouping"/>), each
 /// partition gets ONE request per call through the shard region (or proxy), all partitions are asked in parallel, and
-/// the answers are scattered back into the caller's order.
+/// the answers are scattered back into the caller's order. A request is split only when it must be: when its ids would
+/// not fit one chunk (<see cref="WireSettings.ChunkSize"/>: GetIds sends every business id to every partition), or when
+/// its answer could not be one message (<see cref="WireSettings.MaxMessageBytes"/>: feature rows × dim, negatives × k).
 /// <para>
-/// Asking: this is an edge of the actor world (it is called from stream stages, inside <c>SelectAsync</c>, and from
-/// tests; never from an actor's receive), so each request is an <c>Ask</c> whose timeout equals the request's deadline.
-/// A missing or late reply is retried ONCE with a fresh request id and deadline, through the region again (so it
-/// reaches the entity wherever the shard lives now); then the call fails with a <see cref="PartitionTimeoutException"/>
-/// naming the partition, the request and the deadline. A <see cref="PartitionError"/> is an answer, not a loss: it
-/// fails the call at once with a <see cref="PartitionRequestException"/>.
+/// Asking: each request is told to the region with this store's <see cref="ReplyCollectorActor"/> as the sender, after
+/// registering its id and deadline there (no Ask: an Ask's temporary actor takes one reply, and an answer too large for
+/// one frame arrives as several <see cref="ResponseChunk"/>s, which the collector reassembles; this store deserializes
+/// them on the caller's thread). A missing or late answer is retried ONCE with a fresh request id and deadline, through
+/// the region again (so it reaches the entity wherever the shard lives now); then the call fails with a
+/// <see cref="PartitionTimeoutException"/> naming the partition, the request and the deadline. A <see cref="PartitionError"/>
+/// is an answer, not a loss: it fails the call at once with a <see cref="PartitionRequestException"/>. Called from stream
+/// stages (<c>SelectAsync</c>), the inference engine and tests; never awaited inside an actor's receive.
 /// </para>
 /// <para>
 /// The partition book and schema come from the store's <c>partitions.json</c> (<see cref="FromStore"/>): every node
@@ -43,41 +49,54 @@ public sealed class PartitionRequestException(int partition, string message) : I
 /// <para>
 /// Determinism: every partition samples neighbours with the call's own seed, and each row draws from its node's stream
 /// (<see cref="KernelRandom.PerNode"/>), so neighbour samples equal <see cref="PartitionedGraphStore"/>'s exactly for
-/// every strategy. Negatives still go out with a seed per partition, so they have the same distribution but other draws.
+/// every strategy, also when a request is split in pieces. Negatives go out with the call's seed too (keyed per source
+/// and occurrence); the k-th piece of a split negatives request gets <c>StreamSeed(rngSeed, 1, k)</c>, so a source that
+/// occurs in two pieces still draws two independent sets.
 /// </para>
 /// </summary>
 public sealed class RemoteGraphStore : IGraphStore, IDisposable
 {
     private static long _nextRequestId = DateTime.UtcNow.Ticks;
+    private static int _stores;
 
+    private readonly ActorSystem _system;
     private readonly IActorRef _region;
+    private readonly IActorRef _collector;
     private readonly PartitionBook _book;
     private readonly TimeSpan _timeout;
+    private readonly WireSettings _wire;
     private readonly string? _storePath;
     private readonly Lazy<PartitionedGraphStore>? _local;
 
-    public RemoteGraphStore(IActorRef region, PartitionBook book, GraphStoreSchema schema, TimeSpan requestTimeout, string? storePath = null)
+    /// <param name="system">Where this store's <see cref="ReplyCollectorActor"/> runs (stopped on <see cref="Dispose"/>).</param>
+    /// <param name="wire">Chunking settings; null: <c>graphactors.wire</c> of <paramref name="system"/>.</param>
+    public RemoteGraphStore(ActorSystem system, IActorRef region, PartitionBook book, GraphStoreSchema schema, TimeSpan requestTimeout,
+        string? storePath = null, WireSettings? wire = null)
     {
         if (requestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(requestTimeout), requestTimeout, "A request needs a positive deadline.");
+        _system = system;
         _region = region;
         _book = book;
         Schema = schema;
         _timeout = requestTimeout;
+        _wire = wire ?? WireSettings.Create(system);
         _storePath = storePath;
         if (storePath is not null) _local = new(() => new PartitionedGraphStore(PartitionStore.Open(storePath)));
+        _collector = system.ActorOf(ReplyCollectorActor.Props(), $"graph-store-replies-{Interlocked.Increment(ref _stores)}");
     }
 
     /// <summary>The store at <paramref name="storePath"/> served by the partition region (or proxy) started on <paramref name="system"/>.</summary>
     public static RemoteGraphStore FromStore(ActorSystem system, string storePath, TimeSpan? requestTimeout = null)
     {
         var store = PartitionStore.Open(storePath);
-        return new RemoteGraphStore(system.PartitionRegion(), store.Book, PartitionedGraphStore.SchemaOf(store.Manifest),
+        return new RemoteGraphStore(system, system.PartitionRegion(), store.Book, PartitionedGraphStore.SchemaOf(store.Manifest),
             requestTimeout ?? PartitionSettings.Create(system).RequestTimeout, storePath);
     }
 
     public GraphStoreSchema Schema { get; }
     public PartitionBook Book => _book;
     public TimeSpan RequestTimeout => _timeout;
+    public WireSettings Wire => _wire;
 
     // ---- per-node calls: one request per owning partition ----
 
@@ -87,21 +106,22 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         var grouping = Group(incoming ? type.Dst : type.Src, seeds.Span);
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
         var kind = ToProtocol(strategy);
-        var answers = await AskAll<NeighborsResult>(grouping, seeds.Span, (p, ids) => (id, deadline) =>
+        var answers = await AskAll<NeighborsResult>(grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
             new GetNeighbors(id, p, type, direction, ids, Math.Max(1, fanout), kind, rngSeed, deadline),
             cancellationToken).ConfigureAwait(false);
-        var total = 0;
-        foreach (var a in answers) total += a?.Neighbors.Length ?? 0;
-        var result = NeighborSample.Rent(seeds.Length, total, withWeights);
+        var total = 0L;
+        foreach (var a in answers) total += a.Answer.Neighbors.Length;
+        if (total > Array.MaxLength)
+            throw new PartitionRequestException(-1, $"{total:N0} neighbours of {seeds.Length:N0} seeds along {type}: more than one array holds; sample fewer seeds at once.");
+        var result = NeighborSample.Rent(seeds.Length, (int)total, withWeights);
         var offsets = result.OffsetArray.AsSpan(0, seeds.Length + 1);
-        for (var p = 0; p < answers.Length; p++)
-            if (answers[p] is { } a) grouping.CountRows(p, a.Offsets, offsets);
+        foreach (var a in answers) OwnerGrouping.CountRows(Positions(grouping, a), a.Answer.Offsets, offsets);
         OwnerGrouping.ToOffsets(offsets);
-        for (var p = 0; p < answers.Length; p++)
+        foreach (var a in answers)
         {
-            if (answers[p] is not { } a) continue;
-            grouping.ScatterRows<int>(p, a.Offsets, a.Neighbors, offsets, result.NeighborArray.AsSpan(0, total));
-            if (withWeights) grouping.ScatterRows<float>(p, a.Offsets, a.Weights, offsets, result.WeightArray.AsSpan(0, total));
+            var positions = Positions(grouping, a);
+            OwnerGrouping.ScatterRows<int>(positions, a.Answer.Offsets, a.Answer.Neighbors, offsets, result.NeighborArray.AsSpan(0, (int)total));
+            if (withWeights) OwnerGrouping.ScatterRows<float>(positions, a.Answer.Offsets, a.Answer.Weights, offsets, result.WeightArray.AsSpan(0, (int)total));
         }
         return result;
     }
@@ -113,13 +133,15 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
             throw new ArgumentException($"Destination holds {destination.Length} floats; {ids.Length} rows of {dim} need {(long)ids.Length * dim}.", nameof(destination));
         if (dim == 0 || ids.Length == 0) return;
         var grouping = Group(type, ids.Span);
-        var answers = await AskAll<FeaturesResult>(grouping, ids.Span, (p, part) => (id, deadline) => new GetFeatures(id, p, type, part, deadline),
+        // Rows per request: as many as fit a chunk of ids, and no more than one answer may hold.
+        var rows = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (dim * (long)sizeof(float))));
+        var answers = await AskAll<FeaturesResult>(grouping, ids.Span, rows, (p, _, part) => (id, deadline) => new GetFeatures(id, p, type, part, deadline),
             cancellationToken).ConfigureAwait(false);
-        for (var p = 0; p < answers.Length; p++)
+        foreach (var a in answers)
         {
-            if (answers[p] is not { } a) continue;
-            if (a.Dim != dim) throw new PartitionRequestException(p, $"Partition {p} answered features of '{type}' with dim {a.Dim}; the store says {dim}.");
-            grouping.ScatterFixed<float>(p, a.Data, dim, destination.Span);
+            if (a.Answer.Dim != dim)
+                throw new PartitionRequestException(a.Partition, $"Partition {a.Partition} answered features of '{type}' with dim {a.Answer.Dim}; the store says {dim}.");
+            OwnerGrouping.ScatterFixed<float>(Positions(grouping, a), a.Answer.Data, dim, destination.Span);
         }
     }
 
@@ -127,10 +149,9 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
     {
         if (ids.Length == 0) return;
         var grouping = Group(type, ids.Span);
-        var answers = await AskAll<LabelsResult>(grouping, ids.Span, (p, part) => (id, deadline) => new GetLabels(id, p, type, part, deadline),
-            cancellationToken).ConfigureAwait(false);
-        for (var p = 0; p < answers.Length; p++)
-            if (answers[p] is { } a) grouping.ScatterFixed<int>(p, a.Labels, 1, destination.Span);
+        var answers = await AskAll<LabelsResult>(grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
+            (p, _, part) => (id, deadline) => new GetLabels(id, p, type, part, deadline), cancellationToken).ConfigureAwait(false);
+        foreach (var a in answers) OwnerGrouping.ScatterFixed<int>(Positions(grouping, a), a.Answer.Labels, 1, destination.Span);
     }
 
     public async ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
@@ -138,10 +159,9 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         if (ids.Length == 0) return;
         var grouping = Group(incoming ? type.Dst : type.Src, ids.Span);
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
-        var answers = await AskAll<DegreesResult>(grouping, ids.Span, (p, part) => (id, deadline) => new GetDegrees(id, p, type, direction, part, deadline),
-            cancellationToken).ConfigureAwait(false);
-        for (var p = 0; p < answers.Length; p++)
-            if (answers[p] is { } a) grouping.ScatterFixed<int>(p, a.Degrees, 1, destination.Span);
+        var answers = await AskAll<DegreesResult>(grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
+            (p, _, part) => (id, deadline) => new GetDegrees(id, p, type, direction, part, deadline), cancellationToken).ConfigureAwait(false);
+        foreach (var a in answers) OwnerGrouping.ScatterFixed<int>(Positions(grouping, a), a.Answer.Degrees, 1, destination.Span);
     }
 
     /// <summary>Each source's owner draws its k negatives (it holds the source's out-CSR for the true-neighbour check).</summary>
@@ -153,35 +173,45 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         if (sources.Length == 0) return new NegativeSampleStats(0, 0, 0);
         var grouping = Group(type.Src, sources.Span);
         var kind = strategy == NegativeStrategy.InDegree ? NegativeStrategyKind.InDegree : NegativeStrategyKind.Random;
-        var answers = await AskAll<NegativesResult>(grouping, sources.Span, (p, part) => (id, deadline) =>
-            new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, rngSeed, deadline),
+        var perRequest = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (k * (long)sizeof(int))));
+        var answers = await AskAll<NegativesResult>(grouping, sources.Span, perRequest, (p, piece, part) => (id, deadline) =>
+            new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, piece == 0 ? rngSeed : BlockSampler.StreamSeed(rngSeed, 1, (ulong)piece), deadline),
             cancellationToken).ConfigureAwait(false);
         var stats = new NegativeSampleStats(0, 0, 0);
-        for (var p = 0; p < answers.Length; p++)
+        foreach (var a in answers)
         {
-            if (answers[p] is not { } a) continue;
-            grouping.ScatterFixed<int>(p, a.Negatives, k, destination.Span);
-            stats = stats.Add(new NegativeSampleStats(a.Requested, a.Redrawn, a.Unresolved));
+            OwnerGrouping.ScatterFixed<int>(Positions(grouping, a), a.Answer.Negatives, k, destination.Span);
+            stats = stats.Add(new NegativeSampleStats(a.Answer.Requested, a.Answer.Redrawn, a.Answer.Unresolved));
         }
         return stats;
     }
 
-    /// <summary>Business ids carry no owner, so every partition is asked (in parallel) and each answers for those it owns.</summary>
+    /// <summary>
+    /// Business ids carry no owner, so every partition is asked (in parallel) and each answers for those it owns; more
+    /// ids than fit a chunk go as several requests per partition, each with its slice of the ids.
+    /// </summary>
     public async ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default)
     {
-        var all = businessIds.ToArray();
-        var tasks = new Task<IdsResult>[_book.Parts];
-        for (var p = 0; p < tasks.Length; p++)
+        var perRequest = _wire.MaxIdsPerRequest(sizeof(long));
+        var slices = new List<(int Start, long[] Ids)>();
+        for (var start = 0; start < businessIds.Length; start += perRequest)
+            slices.Add((start, businessIds.Slice(start, Math.Min(perRequest, businessIds.Length - start)).ToArray()));
+        var tasks = new List<(int Start, Task<IdsResult> Answer)>();
+        for (var p = 0; p < _book.Parts; p++)
         {
             var part = p;
-            tasks[p] = RequestAsync<IdsResult>(part, all.Length, (id, deadline) => new GetIds(id, part, type, all, deadline), cancellationToken);
+            foreach (var (start, ids) in slices)
+                tasks.Add((start, RequestAsync<IdsResult>(part, ids.Length, (id, deadline) => new GetIds(id, part, type, ids, deadline), cancellationToken)));
         }
-        var answers = await Task.WhenAll(tasks).ConfigureAwait(false);
+        await Task.WhenAll(tasks.Select(t => t.Answer)).ConfigureAwait(false);
         var dst = destination.Span;
-        dst[..all.Length].Fill(-1);
-        foreach (var a in answers)
-            for (var i = 0; i < all.Length; i++)
-                if (a.Ids[i] >= 0) dst[i] = a.Ids[i];
+        dst[..businessIds.Length].Fill(-1);
+        foreach (var (start, task) in tasks)
+        {
+            var found = task.Result.Ids;
+            for (var i = 0; i < found.Length; i++)
+                if (found[i] >= 0) dst[start + i] = found[i];
+        }
     }
 
     // ---- whole-graph listings: read from the store directory ----
@@ -208,27 +238,39 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         return grouping;
     }
 
-    /// <summary>Sends one request to every partition owning some of <paramref name="ids"/>, all at once; null where a partition owns none.</summary>
-    private Task<TResult?[]> AskAll<TResult>(OwnerGrouping grouping, ReadOnlySpan<int> ids,
-        Func<int, int[], Func<long, long, IPartitionRequest>> request, CancellationToken cancellationToken) where TResult : class, IPartitionResponse
+    /// <summary>One answer of a call: partition <see cref="Partition"/>'s rows <see cref="Start"/>..+<see cref="Count"/> of its grouped ids.</summary>
+    private readonly record struct Piece<TResult>(int Partition, int Start, int Count, TResult Answer);
+
+    private static ReadOnlySpan<int> Positions<TResult>(OwnerGrouping grouping, Piece<TResult> piece) =>
+        grouping.BatchPositions(piece.Partition).Slice(piece.Start, piece.Count);
+
+    /// <summary>
+    /// Sends every partition owning some of <paramref name="ids"/> its ids, all partitions at once: one request each, or
+    /// consecutive pieces of at most <paramref name="perRequest"/> ids (the request factory gets the piece number).
+    /// </summary>
+    private Task<List<Piece<TResult>>> AskAll<TResult>(OwnerGrouping grouping, ReadOnlySpan<int> ids, int perRequest,
+        Func<int, int, int[], Func<long, long, IPartitionRequest>> request, CancellationToken cancellationToken) where TResult : class, IPartitionResponse
     {
-        var tasks = new Task<TResult>?[grouping.Parts];
-        for (var p = 0; p < tasks.Length; p++)
+        var asked = new List<(int Partition, int Start, int Count, Task<TResult> Answer)>();
+        for (var p = 0; p < grouping.Parts; p++)
         {
             var count = grouping.CountOf(p);
-            if (count == 0) continue;
             var positions = grouping.BatchPositions(p);
-            var partIds = new int[count];
-            for (var j = 0; j < count; j++) partIds[j] = ids[positions[j]];
-            tasks[p] = RequestAsync<TResult>(p, count, request(p, partIds), cancellationToken);
+            for (int start = 0, piece = 0; start < count; start += perRequest, piece++)
+            {
+                var n = Math.Min(perRequest, count - start);
+                var partIds = new int[n];
+                for (var j = 0; j < n; j++) partIds[j] = ids[positions[start + j]];
+                asked.Add((p, start, n, RequestAsync<TResult>(p, n, request(p, piece, partIds), cancellationToken)));
+            }
         }
-        return WhenAll(tasks);
+        return Collect(asked);
     }
 
-    private static async Task<TResult?[]> WhenAll<TResult>(Task<TResult>?[] tasks) where TResult : class
+    private static async Task<List<Piece<TResult>>> Collect<TResult>(List<(int Partition, int Start, int Count, Task<TResult> Answer)> asked)
     {
-        await Task.WhenAll(tasks.Where(t => t is not null).Cast<Task<TResult>>()).ConfigureAwait(false);
-        return tasks.Select(t => t?.Result).ToArray();
+        await Task.WhenAll(asked.Select(a => a.Answer)).ConfigureAwait(false);
+        return asked.Select(a => new Piece<TResult>(a.Partition, a.Start, a.Count, a.Answer.Result)).ToList();
     }
 
     private async Task<TResult> RequestAsync<TResult>(int partition, int count, Func<long, long, IPartitionRequest> make,
@@ -241,21 +283,35 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
             if (attempt == 1) first = id;
             var deadline = DateTimeOffset.UtcNow.Add(_timeout);
             var request = make(id, deadline.ToUnixTimeMilliseconds());
+            var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Registered before the request leaves, so the collector knows the id whatever arrives first.
+            _collector.Tell(new ReplyCollectorActor.Expect(id, answer, _timeout));
+            _region.Tell(request, _collector);
             object reply;
-            try
+            using (cancellationToken.Register(() =>
+                   {
+                       _collector.Tell(new ReplyCollectorActor.Forget(id));
+                       answer.TrySetCanceled(cancellationToken);
+                   }))
             {
-                reply = await _region.Ask<object>(request, _timeout, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // The collector's timer fails the task at the deadline; the local bound only guards against a collector
+                    // that is gone (the node stopping), whose timer would never fire.
+                    reply = await answer.Task.WaitAsync(_timeout + TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (attempt == 1)
+                {
+                    continue; // once more, through the region: the shard may have moved since
+                }
+                catch (TimeoutException)
+                {
+                    throw new PartitionTimeoutException(partition,
+                        $"Partition {partition} did not answer {request.GetType().Name} for {count} id(s): request {first} and its retry {id} " +
+                        $"each waited their deadline of {_timeout.TotalMilliseconds:0} ms (the last one {deadline:HH:mm:ss.fff} UTC).");
+                }
             }
-            catch (AskTimeoutException) when (attempt == 1)
-            {
-                continue; // once more, through the region: the shard may have moved since
-            }
-            catch (AskTimeoutException)
-            {
-                throw new PartitionTimeoutException(partition,
-                    $"Partition {partition} did not answer {request.GetType().Name} for {count} id(s): request {first} and its retry {id} " +
-                    $"each waited their deadline of {_timeout.TotalMilliseconds:0} ms (the last one {deadline:HH:mm:ss.fff} UTC).");
-            }
+            if (reply is ReplyCollectorActor.Assembled assembled) reply = Reassembled(assembled, request);
             switch (reply)
             {
                 case TResult r when r.RequestId == id && r.Partition == partition:
@@ -266,6 +322,19 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
                     throw new PartitionRequestException(partition,
                         $"Partition {partition} answered {request.GetType().Name} {id} with an unexpected {reply.GetType().Name}.");
             }
+        }
+    }
+
+    private object Reassembled(ReplyCollectorActor.Assembled a, IPartitionRequest request)
+    {
+        try
+        {
+            return WireChunks.Deserialize(_system, a.Manifest, a.Bytes);
+        }
+        catch (Exception e) when (e is System.Runtime.Serialization.SerializationException or InvalidDataException)
+        {
+            throw new PartitionRequestException(a.Partition,
+                $"Partition {a.Partition}'s answer to {request.GetType().Name} {request.RequestId} ({a.Chunks} chunks, {a.Bytes.Length:N0} bytes) does not read back: {e.Message}");
         }
     }
 
@@ -281,6 +350,7 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
 
     public void Dispose()
     {
+        _collector.Tell(PoisonPill.Instance);
         if (_local is { IsValueCreated: true }) _local.Value.Dispose();
     }
 }

@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using GraphActors.Cluster.Partitions;
+using GraphActors.Cluster.Wire;
 using GraphActors.Contracts;
 using GraphActors.Sampling;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
@@ -23,7 +24,8 @@ public interface ISamplerObserver
 /// <summary>
 /// On <see cref="SampleEpoch"/> it materialises, per epoch, the pipeline
 /// <c>seed batches → SelectAsync(parallelism) sample blocks → SelectAsync(parallelism) gather input features →
-/// Buffer(prefetch, backpressure) → StreamRefs.SourceRef</c> and answers the requester with
+/// Buffer(prefetch, backpressure) → parts (the batch itself, or chunks of it for a requester on another node,
+/// <see cref="MiniBatchWire.Parts"/>) → StreamRefs.SourceRef</c> and answers the requester with
 /// <see cref="EpochStreamReady"/> (or <see cref="EpochRejected"/>). The store calls happen in the stream (no Ask in
 /// this actor); the requester runs the SourceRef into an ack-based sink (<see cref="MiniBatchWire.RunInto"/>), so the
 /// sampler runs at most <see cref="SamplerSettings.InFlightBound"/> batches ahead of the trainer. The streams run on
@@ -33,23 +35,40 @@ public sealed class SamplerActor : ReceiveActor
 {
     private readonly IGraphStore _store;
     private readonly SamplerSettings _settings;
+    private readonly WireSettings _wire;
     private readonly ISamplerObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer _materializer = null!;
     private ((CanonicalEdgeType, double, double, ulong) Key, Task<EdgeSplit> Split)? _split;
+    private readonly SampleEpochChunks _epochChunks = new();
 
     public SamplerActor(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer)
     {
         _store = store;
         _settings = settings;
+        _wire = WireSettings.Create(Context.System);
         _observer = observer;
         Receive<SampleEpoch>(Start);
+        Receive<SampleEpochChunk>(OnEpochChunk);
     }
 
     public static Props Props(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer = null) =>
         Akka.Actor.Props.Create(() => new SamplerActor(store, settings, observer));
 
     protected override void PreStart() => _materializer = Context.Materializer();
+
+    /// <summary>A part of an epoch too large for one frame (from a SamplerRouter): the whole one is handled as if it had come so.</summary>
+    private void OnEpochChunk(SampleEpochChunk c)
+    {
+        try
+        {
+            if (_epochChunks.Add(Sender, c, Context.System) is { } epoch) Self.Tell(epoch, Sender);
+        }
+        catch (InvalidDataException e)
+        {
+            _log.Warning("Sampler dropped epoch request {0} from {1}: {2}", c.RequestId, Sender, e.Message);
+        }
+    }
 
     private void Start(SampleEpoch m)
     {
@@ -79,7 +98,6 @@ public sealed class SamplerActor : ReceiveActor
         var samplers = new ConcurrentBag<BlockSampler>();
         var store = _store;
         var observer = _observer;
-        var maxBytes = _settings.MaxBatchBytes;
         var link = m.Link;
         var split = link is null ? null : Split(link);
 
@@ -124,16 +142,13 @@ public sealed class SamplerActor : ReceiveActor
                 var data = x.Link is { } l
                     ? new LinkBatch(l.Type, batch, l.PosSrc, l.PosDst, l.NegSrc, l.NegDst, l.NegativesPerPositive, l.NegativeStats).ToData(m.RequestId, m.Epoch, x.Index)
                     : batch.ToData(m.RequestId, m.Epoch, x.Index);
-                var bytes = data.PayloadBytes;
-                if (bytes > maxBytes)
-                    throw new InvalidOperationException(
-                        $"Mini-batch {x.Index} of epoch {m.Epoch} is {bytes / 1048576.0:0.0} MiB, above graphactors.sampler.max-batch-bytes " +
-                        $"({maxBytes / 1048576.0:0.0} MiB, kept under the remote frame size): lower the batch size ({m.BatchSize}) or the fanouts.");
-                observer?.BatchReady(m.Epoch, x.Index, bytes);
+                observer?.BatchReady(m.Epoch, x.Index, data.PayloadBytes);
                 return data;
             })
             .Buffer(_settings.Prefetch, OverflowStrategy.Backpressure)
-            .RunWith(StreamRefs.SourceRef<MiniBatchData>()
+            // A trainer on another node gets each batch as chunks of its serialized form; one on this node the batch itself.
+            .Via(MiniBatchWire.Parts(crossesNodes: !replyTo.Path.Address.HasLocalScope, Context.System, _wire))
+            .RunWith(StreamRefs.SourceRef<IMiniBatchPart>()
                 .WithAttributes(StreamRefAttributes.CreateSubscriptionTimeout(_settings.SubscriptionTimeout)), _materializer);
 
         ready.PipeTo(replyTo,

@@ -2,6 +2,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using GraphActors.Cluster.Wire;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
 namespace GraphActors.Cluster.Sampling;
@@ -13,7 +14,8 @@ namespace GraphActors.Cluster.Sampling;
 /// goes straight back to it. Trainers spread evenly: the trainer ranked r among the Up trainer-role members (address
 /// order) uses sampler r mod S, and asks again the sampler of the moment after a failed pass, so a dead sampler node is
 /// replaced by a live one. With no sampler member up it waits up to <paramref name="wait"/> (re-checking every second)
-/// and then answers <see cref="EpochRejected"/> naming the role.
+/// and then answers <see cref="EpochRejected"/> naming the role. An epoch whose seeds do not fit one chunk
+/// (<c>graphactors.wire.chunk-size</c>) goes as <see cref="SampleEpochChunk"/>s (<see cref="SampleEpochChunks"/>).
 /// </summary>
 public sealed class SamplerRouter : ReceiveActor, IWithTimers
 {
@@ -24,6 +26,7 @@ public sealed class SamplerRouter : ReceiveActor, IWithTimers
     private readonly TimeSpan _wait;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly WireSettings _wire = WireSettings.Create(Context.System);
     private readonly List<(SampleEpoch Request, IActorRef ReplyTo, DateTime Since)> _waiting = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -69,7 +72,8 @@ public sealed class SamplerRouter : ReceiveActor, IWithTimers
         var chosen = samplers[rank % samplers.Count];
         _log.Info("Epoch {0} (request {1}) is sampled on {2} (sampler {3} of {4}, this trainer ranked {5})",
             m.Epoch, m.RequestId, chosen, rank % samplers.Count + 1, samplers.Count, rank);
-        Context.ActorSelection(new RootActorPath(chosen) / "user" / Names.Sampler).Tell(m, replyTo);
+        var messages = SampleEpochChunks.Send(Context.ActorSelection(new RootActorPath(chosen) / "user" / Names.Sampler), m, replyTo, Context.System, _wire);
+        if (messages > 1) _log.Info("Epoch {0} (request {1}) has {2} seeds: sent in {3} chunks", m.Epoch, m.RequestId, m.Seeds.Length, messages);
         return true;
     }
 

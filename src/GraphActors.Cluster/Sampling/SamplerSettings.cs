@@ -11,20 +11,18 @@ public sealed class SamplerSettings
     /// <summary>The embedded, commented defaults (<c>Sampling/reference.conf</c>).</summary>
     public static Config DefaultConfig => Reference.Value;
 
-    private SamplerSettings(int parallelism, int prefetch, TimeSpan subscriptionTimeout, long maxBatchBytes, string role)
+    private SamplerSettings(int parallelism, int prefetch, TimeSpan subscriptionTimeout, string role)
     {
         if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "graphactors.sampler.parallelism must be at least 1.");
         if (prefetch < 1) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "graphactors.sampler.prefetch must be at least 1.");
         if (subscriptionTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(subscriptionTimeout), subscriptionTimeout, "graphactors.sampler.subscription-timeout must be positive.");
-        if (maxBatchBytes < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchBytes), maxBatchBytes, "graphactors.sampler.max-batch-bytes must be positive.");
-        Parallelism = parallelism; Prefetch = prefetch; SubscriptionTimeout = subscriptionTimeout; MaxBatchBytes = maxBatchBytes; Role = role;
+        Parallelism = parallelism; Prefetch = prefetch; SubscriptionTimeout = subscriptionTimeout; Role = role;
     }
 
     public int Parallelism { get; }
     public int Prefetch { get; }
     public TimeSpan SubscriptionTimeout { get; }
-    public long MaxBatchBytes { get; }
     public string Role { get; }
 
     /// <summary>
@@ -41,15 +39,13 @@ public sealed class SamplerSettings
             c.GetInt("parallelism"),
             c.GetInt("prefetch"),
             c.GetTimeSpan("subscription-timeout"),
-            c.GetByteSize("max-batch-bytes") ?? 15L << 20,
             c.GetString("role", ClusterRoles.Trainer));
     }
 
     public static SamplerSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
-    public SamplerSettings WithParallelism(int n) => new(n, Prefetch, SubscriptionTimeout, MaxBatchBytes, Role);
-    public SamplerSettings WithPrefetch(int n) => new(Parallelism, n, SubscriptionTimeout, MaxBatchBytes, Role);
-    public SamplerSettings WithSubscriptionTimeout(TimeSpan t) => new(Parallelism, Prefetch, t, MaxBatchBytes, Role);
-    public SamplerSettings WithMaxBatchBytes(long n) => new(Parallelism, Prefetch, SubscriptionTimeout, n, Role);
-    public SamplerSettings WithRole(string role) => new(Parallelism, Prefetch, SubscriptionTimeout, MaxBatchBytes, role);
+    public SamplerSettings WithParallelism(int n) => new(n, Prefetch, SubscriptionTimeout, Role);
+    public SamplerSettings WithPrefetch(int n) => new(Parallelism, n, SubscriptionTimeout, Role);
+    public SamplerSettings WithSubscriptionTimeout(TimeSpan t) => new(Parallelism, Prefetch, t, Role);
+    public SamplerSettings WithRole(string role) => new(Parallelism, Prefetch, SubscriptionTimeout, role);
 }

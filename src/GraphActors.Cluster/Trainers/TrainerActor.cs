@@ -105,6 +105,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private IMaterializer _materializer = null!;
     private Trainer? _trainer;
     private int _vectorLength;
+    // Floats per parameter chunk: what fits the configured wire chunk (graphactors.wire.chunk-size).
+    private readonly int _chunkFloats = ChunkFloats(GraphActors.Cluster.Wire.WireSettings.Create(Context.System).ChunkSize);
     private string _jobId = "";
     private int _completedEpoch = -1;
     private float _lastEpochLoss = float.NaN;
@@ -573,11 +575,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, Math.Min(w.TotalSteps, (w.Round + 1) * w.K), (float)(w.RoundLoss / examples),
             (float)(w.RoundMetric / examples)));
         var vector = w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters();
-        var chunks = Math.Max(1, (vector.Length + MaxChunkFloats - 1) / MaxChunkFloats);
+        var chunks = Math.Max(1, (vector.Length + _chunkFloats - 1) / _chunkFloats);
         for (var i = 0; i < chunks; i++)
         {
-            var start = i * MaxChunkFloats;
-            var chunk = vector.AsSpan(start, Math.Min(MaxChunkFloats, vector.Length - start)).ToArray();
+            var start = i * _chunkFloats;
+            var chunk = vector.AsSpan(start, Math.Min(_chunkFloats, vector.Length - start)).ToArray();
             _coordinator.Tell(new ParametersReady(w.JobId, w.Epoch, w.Attempt, w.Round, i, chunks, w.RoundSeeds, w.RoundChecksum, chunk));
         }
         w.RoundSeeds = 0;
@@ -591,7 +593,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     {
         if (_work is not { } w || m.JobId != w.JobId || m.Epoch != w.Epoch || m.Attempt != w.Attempt || m.Round < w.Round) return;
         if (!w.Averages.TryGetValue(m.Round, out var average)) w.Averages[m.Round] = average = new RoundAverage(_vectorLength, m.ChunkCount);
-        var start = (long)m.ChunkIndex * MaxChunkFloats;
+        var start = (long)m.ChunkIndex * _chunkFloats;
         if (m.ChunkCount != average.Got.Length || (uint)m.ChunkIndex >= (uint)m.ChunkCount || start + m.Chunk.Length > average.Vector.Length)
         {
             Fail(w, $"the average of round {m.Round} has chunk {m.ChunkIndex} of {m.ChunkCount} with {m.Chunk.Length} floats: " +

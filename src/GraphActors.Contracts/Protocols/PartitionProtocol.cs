@@ -111,6 +111,23 @@ public static class PartitionProtocol
         long MappedBytes,
         long DroppedLate) : IPartitionResponse;
 
+    // ---- answers too large for one remote message ----
+
+    /// <summary>
+    /// Part <paramref name="Index"/> of <paramref name="Count"/> of an answer too large for one remote message: a slice of
+    /// the answer's serialized form (GraphActorsSerializer's bytes for <paramref name="Manifest"/>, <paramref name="TotalBytes"/>
+    /// in all). A partition answers a requester on another node this way when the answer's serialized form exceeds
+    /// <c>graphactors.wire.chunk-size</c>; a requester on the partition's own node gets the answer object itself. The
+    /// chunks of one answer come from one sender to one receiver, so they arrive in order; the receiver acknowledges each
+    /// with <see cref="ChunkAck"/> to the chunk's sender, which keeps at most <c>graphactors.wire.chunks-in-flight</c>
+    /// unacknowledged (the rest wait at the partition, not in the connection's queue ahead of cluster heartbeats).
+    /// </summary>
+    public sealed record ResponseChunk(long RequestId, int Partition, int Index, int Count, string Manifest, int TotalBytes, ReadOnlyMemory<byte> Bytes)
+        : IPartitionResponse;
+
+    /// <summary>The requester holds chunk <paramref name="Index"/> of the answer to <paramref name="RequestId"/>: the partition may send another.</summary>
+    public sealed record ChunkAck(long RequestId, int Partition, int Index) : IGraphActorsMessage;
+
     /// <summary>The partition could not answer <paramref name="RequestId"/>: the problem in words, naming what was wrong.</summary>
     public sealed record PartitionError(long RequestId, int Partition, string Problem) : IPartitionResponse
     {

@@ -76,6 +76,14 @@ public static class SamplingProtocol
         ulong[]? BatchSeeds = null) : IGraphActorsMessage;
 
     /// <summary>
+    /// Part <paramref name="Index"/> of <paramref name="Count"/> of a <see cref="SampleEpoch"/> too large for one remote
+    /// message (a trainer's share of a large graph's seeds: 6 M seeds are 24 MB): a slice of its serialized form,
+    /// <paramref name="TotalBytes"/> in all. The SamplerRouter sends them to a sampler on another node with the trainer as
+    /// sender; the SamplerActor puts them back together and handles the epoch as if it had come whole.
+    /// </summary>
+    public sealed record SampleEpochChunk(long RequestId, int Index, int Count, int TotalBytes, ReadOnlyMemory<byte> Bytes) : IGraphActorsMessage;
+
+    /// <summary>
     /// Link prediction's part of a <see cref="SampleEpoch"/>: its seeds are then positions into the training edges of
     /// <paramref name="Type"/>'s edge split (<paramref name="ValFraction"/>, <paramref name="TestFraction"/>,
     /// <paramref name="SplitSeed"/>: the deterministic split every trainer and the coordinator compute alike), and each
@@ -108,10 +116,30 @@ public static class SamplingProtocol
     public enum ReverseEdgeMode : byte { None = 0, AddReverse = 1, Bidirected = 2 }
 
     /// <summary>
-    /// The epoch's mini-batches, in batch order, as a single-use stream reference: materialise it within the sampler's
-    /// subscription timeout (<c>graphactors.sampler.subscription-timeout</c>) into an ack-based sink.
+    /// The epoch's mini-batches, in batch order, as a single-use stream reference for the requester: materialise it within
+    /// the sampler's subscription timeout (<c>graphactors.sampler.subscription-timeout</c>) into an ack-based sink
+    /// (MiniBatchWire.RunInto, which hands the consumer whole <see cref="MiniBatchData"/> whatever the elements are).
     /// </summary>
-    public sealed record EpochStreamReady(long RequestId, int Epoch, int Batches, ISourceRef<MiniBatchData> Stream) : IGraphActorsMessage;
+    public sealed record EpochStreamReady(long RequestId, int Epoch, int Batches, ISourceRef<IMiniBatchPart> Stream) : IGraphActorsMessage;
+
+    /// <summary>
+    /// An element of an epoch's stream: a whole <see cref="MiniBatchData"/> when the requester is on the sampler's node
+    /// (no serialization), or one <see cref="MiniBatchChunk"/> of a batch when it is on another node.
+    /// </summary>
+    public interface IMiniBatchPart : IGraphActorsMessage
+    {
+        long RequestId { get; }
+        int Epoch { get; }
+        int Index { get; }
+    }
+
+    /// <summary>
+    /// Part <paramref name="Part"/> of <paramref name="Parts"/> of mini-batch <paramref name="Index"/>: a slice of the
+    /// batch's serialized <see cref="MiniBatchData"/> (<paramref name="TotalBytes"/> in all), at most
+    /// <c>graphactors.wire.chunk-size</c> bytes. A stream element each, so the SourceRef's demand is the backpressure.
+    /// </summary>
+    public sealed record MiniBatchChunk(long RequestId, int Epoch, int Index, int Part, int Parts, int TotalBytes, ReadOnlyMemory<byte> Bytes)
+        : IMiniBatchPart;
 
     /// <summary>The sampler could not start the epoch: the problem in words.</summary>
     public sealed record EpochRejected(long RequestId, int Epoch, string Problem) : IGraphActorsMessage;
@@ -124,9 +152,9 @@ public static class SamplingProtocol
     public sealed record BlockData(int[][] SrcNodes, int[] NumDst, int[][] EdgeSrc, int[][] EdgeDst, float[]?[] EdgeWeights);
 
     /// <summary>
-    /// One mini-batch on the wire: blocks (index 0 = input layer), per node type the input features (row-major,
-    /// InputNodes × FeatureDims[t], null when none) and the seeds' labels (null when unlabelled). One message per batch,
-    /// never chunked: the sampler fails the epoch with a message naming the batch when one would exceed the frame.
+    /// One mini-batch: blocks (index 0 = input layer), per node type the input features (row-major,
+    /// InputNodes × FeatureDims[t], null when none) and the seeds' labels (null when unlabelled). A stream element itself
+    /// when the trainer is on the sampler's node; cut into <see cref="MiniBatchChunk"/>s when it is not.
     /// </summary>
     public sealed record MiniBatchData(
         long RequestId,
@@ -138,9 +166,9 @@ public static class SamplingProtocol
         int[] FeatureDims,
         float[]?[] Features,
         int[]?[] Labels,
-        LinkPairsData? Link = null) : IGraphActorsMessage
+        LinkPairsData? Link = null) : IMiniBatchPart
     {
-        /// <summary>The payload bytes the serializer writes for the arrays (headers excluded): what counts against the frame.</summary>
+        /// <summary>The payload bytes the serializer writes for the arrays (headers excluded).</summary>
         public long PayloadBytes
         {
             get

@@ -31,11 +31,21 @@ public enum JobState : byte
 /// </summary>
 public static class TrainingProtocol
 {
-    /// <summary>The largest parameter chunk a message carries: 1 Mi floats = 4 MiB.</summary>
-    public const int MaxChunkFloats = 1 << 20;
+    /// <summary>
+    /// The largest parameter chunk a message carries: just under 1 Mi floats, so a chunk with its header stays under the
+    /// default 4 MiB wire chunk (graphactors.wire.chunk-size); trainers use less when the configured chunk is smaller
+    /// (<see cref="ChunkFloats"/>).
+    /// </summary>
+    public const int MaxChunkFloats = (1 << 20) - 1024;
 
-    /// <summary>The most ints (seeds, or piece-table entries) one <see cref="EpochAssignment"/> part carries: 2 MiB of each.</summary>
-    public const int MaxAssignmentInts = 1 << 19;
+    /// <summary>Floats per parameter chunk for a wire chunk of <paramref name="chunkBytes"/>: the chunk less a 4 KiB header allowance.</summary>
+    public static int ChunkFloats(int chunkBytes) => Math.Clamp((chunkBytes - 4096) / sizeof(float), 1024, MaxChunkFloats);
+
+    /// <summary>
+    /// The most ints of each array (piece steps, piece counts, seeds) one <see cref="EpochAssignment"/> part carries:
+    /// 1 MiB each, so a part with its job config stays under the 4 MiB wire chunk.
+    /// </summary>
+    public const int MaxAssignmentInts = 1 << 18;
 
     /// <summary>
     /// An order-independent checksum of a set of seeds (a sum of mixed ids): the coordinator compares what a trainer

@@ -31,6 +31,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string GetPartitionInfoManifest = "PGP";
     internal const string PartitionInfoResultManifest = "PPI";
     internal const string PartitionErrorManifest = "PER";
+    internal const string ResponseChunkManifest = "PCH";
+    internal const string ChunkAckManifest = "PCA";
 
     // ---- SamplingProtocol manifests ("S…") ----
     internal const string GetNegativesManifest = "SGN";
@@ -38,9 +40,11 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string GetLabelsManifest = "SGL";
     internal const string LabelsResultManifest = "SLR";
     internal const string SampleEpochManifest = "SSE";
+    internal const string SampleEpochChunkManifest = "SEC";
     internal const string EpochStreamReadyManifest = "SER";
     internal const string EpochRejectedManifest = "SEJ";
     internal const string MiniBatchDataManifest = "SMB";
+    internal const string MiniBatchChunkManifest = "SMC";
     internal const string StreamInitManifest = "SIN";
     internal const string StreamAckManifest = "SAK";
     internal const string StreamCompletedManifest = "SSC";
@@ -62,15 +66,19 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         GetPartitionInfo => GetPartitionInfoManifest,
         PartitionInfoResult => PartitionInfoResultManifest,
         PartitionError => PartitionErrorManifest,
+        ResponseChunk => ResponseChunkManifest,
+        ChunkAck => ChunkAckManifest,
         // ---- SamplingProtocol ----
         GetNegatives => GetNegativesManifest,
         NegativesResult => NegativesResultManifest,
         GetLabels => GetLabelsManifest,
         LabelsResult => LabelsResultManifest,
         SampleEpoch => SampleEpochManifest,
+        SampleEpochChunk => SampleEpochChunkManifest,
         EpochStreamReady => EpochStreamReadyManifest,
         EpochRejected => EpochRejectedManifest,
         MiniBatchData => MiniBatchDataManifest,
+        MiniBatchChunk => MiniBatchChunkManifest,
         StreamInit => StreamInitManifest,
         StreamAck => StreamAckManifest,
         StreamCompleted => StreamCompletedManifest,
@@ -85,15 +93,41 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
 
     public override byte[] ToBinary(object obj)
     {
+        var buffer = ToBinaryUncounted(obj);
+        if (WireTraffic.Enabled)
+        {
+            WireTraffic.Written(Manifest(obj), buffer.Length);
+            // A chunk also counts for the kind of message it carries a part of.
+            if (obj is ResponseChunk c) WireTraffic.ChunkWritten(c.Manifest, buffer.Length);
+            else if (obj is MiniBatchChunk) WireTraffic.ChunkWritten(MiniBatchDataManifest, buffer.Length);
+            else if (obj is SampleEpochChunk) WireTraffic.ChunkWritten(SampleEpochManifest, buffer.Length);
+        }
+        return buffer;
+    }
+
+    /// <summary>The serialized form without counting it as written: <see cref="WireChunks"/> sends it as chunks, which are counted.</summary>
+    internal byte[] ToBinaryUncounted(object obj)
+    {
         // A SourceRef is Akka's to serialize (it holds an actor ref): its bytes are made once, then embedded.
         var nested = obj is EpochStreamReady ready ? SerializeNested(ready.Stream) : default;
         var sizer = new WireSizer();
         Write(ref sizer, obj, nested);
-        var buffer = GC.AllocateUninitializedArray<byte>(sizer.Size);
+        if (sizer.Size > WireChunks.MaxWholeBytes)
+            throw new SerializationException(
+                $"{obj.GetType().Name} would serialize to {sizer.Size:N0} bytes, more than one message can hold ({WireChunks.MaxWholeBytes:N0}): " +
+                "it must be split by its sender.");
+        var buffer = GC.AllocateUninitializedArray<byte>((int)sizer.Size);
         var writer = new WireWriter(buffer);
         Write(ref writer, obj, nested);
-        if (WireTraffic.Enabled) WireTraffic.Written(Manifest(obj), buffer.Length);
         return buffer;
+    }
+
+    /// <summary>The bytes <see cref="ToBinary"/> would write (an embedded SourceRef's own bytes left out), without writing them.</summary>
+    internal static long SizeOf(object obj)
+    {
+        var sizer = new WireSizer();
+        Write(ref sizer, obj, new Nested(0, "", []));
+        return sizer.Size;
     }
 
     private static void Write<TW>(ref TW w, object obj, Nested nested) where TW : struct, IWire
@@ -144,6 +178,13 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case PartitionError m:
                 w.Long(m.RequestId); w.Int(m.Partition); w.String(m.Problem);
                 break;
+            case ResponseChunk m:
+                w.Long(m.RequestId); w.Int(m.Partition); w.Int(m.Index); w.Int(m.Count); w.String(m.Manifest); w.Int(m.TotalBytes);
+                w.Bytes(m.Bytes.Span);
+                break;
+            case ChunkAck m:
+                w.Long(m.RequestId); w.Int(m.Partition); w.Int(m.Index);
+                break;
             case var command when CommandManifest(command) is not null:
                 WriteCommand(ref w, command);
                 break;
@@ -160,6 +201,12 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     public override object FromBinary(byte[] bytes, string manifest)
     {
         if (WireTraffic.Enabled) WireTraffic.Read(manifest, bytes.Length);
+        return FromBinaryUncounted(bytes, manifest);
+    }
+
+    /// <summary>Reads a message without counting it as read: <see cref="WireChunks"/> reassembled it from chunks, which were counted.</summary>
+    internal object FromBinaryUncounted(byte[] bytes, string manifest)
+    {
         var r = new WireReader(bytes, manifest);
         var version = r.Byte();
         if (version != Version)
@@ -178,6 +225,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             GetPartitionInfoManifest => new GetPartitionInfo(r.Long(), r.Int(), r.Long()),
             PartitionInfoResultManifest => ReadInfo(ref r),
             PartitionErrorManifest => new PartitionError(r.Long(), r.Int(), r.String()),
+            ResponseChunkManifest => ReadResponseChunk(ref r, bytes),
+            ChunkAckManifest => new ChunkAck(r.Long(), r.Int(), r.Int()),
             // ---- SamplingProtocol ----
             GetNegativesManifest => new GetNegatives(r.Long(), r.Int(), EdgeType(ref r), r.Ints(), r.Int(), (NegativeStrategyKind)r.Byte(),
                 r.Byte() != 0, r.ULong(), r.Long()),
@@ -188,6 +237,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             EpochStreamReadyManifest => ReadStreamReady(ref r),
             EpochRejectedManifest => new EpochRejected(r.Long(), r.Int(), r.String()),
             MiniBatchDataManifest => ReadMiniBatch(ref r),
+            MiniBatchChunkManifest => ReadMiniBatchChunk(ref r, bytes),
+            SampleEpochChunkManifest => ReadSampleEpochChunk(ref r, bytes),
             StreamInitManifest => new StreamInit(r.Long()),
             StreamAckManifest => new StreamAck(),
             StreamCompletedManifest => new StreamCompleted(r.Long()),
@@ -202,6 +253,41 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         };
         r.End();
         return result;
+    }
+
+    // A chunk's payload stays a slice of the frame Akka handed us (the frame is ours from here on): no copy per chunk.
+    private static ResponseChunk ReadResponseChunk(ref WireReader r, byte[] frame)
+    {
+        var requestId = r.Long();
+        var partition = r.Int();
+        var index = r.Int();
+        var count = r.Int();
+        var manifest = r.String();
+        var total = r.Int();
+        var (start, length) = r.SkipBytes();
+        return new ResponseChunk(requestId, partition, index, count, manifest, total, frame.AsMemory(start, length));
+    }
+
+    private static MiniBatchChunk ReadMiniBatchChunk(ref WireReader r, byte[] frame)
+    {
+        var requestId = r.Long();
+        var epoch = r.Int();
+        var index = r.Int();
+        var part = r.Int();
+        var parts = r.Int();
+        var total = r.Int();
+        var (start, length) = r.SkipBytes();
+        return new MiniBatchChunk(requestId, epoch, index, part, parts, total, frame.AsMemory(start, length));
+    }
+
+    private static SampleEpochChunk ReadSampleEpochChunk(ref WireReader r, byte[] frame)
+    {
+        var requestId = r.Long();
+        var index = r.Int();
+        var count = r.Int();
+        var total = r.Int();
+        var (start, length) = r.SkipBytes();
+        return new SampleEpochChunk(requestId, index, count, total, frame.AsMemory(start, length));
     }
 
     private static PartitionInfoResult ReadInfo(ref WireReader r)
@@ -279,6 +365,12 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case EpochRejected m:
                 w.Long(m.RequestId); w.Int(m.Epoch); w.String(m.Problem);
                 return true;
+            case SampleEpochChunk m:
+                w.Long(m.RequestId); w.Int(m.Index); w.Int(m.Count); w.Int(m.TotalBytes); w.Bytes(m.Bytes.Span);
+                return true;
+            case MiniBatchChunk m:
+                w.Long(m.RequestId); w.Int(m.Epoch); w.Int(m.Index); w.Int(m.Part); w.Int(m.Parts); w.Int(m.TotalBytes); w.Bytes(m.Bytes.Span);
+                return true;
             case MiniBatchData m:
                 WriteMiniBatch(ref w, m);
                 return true;
@@ -306,8 +398,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         var id = r.Int();
         var manifest = r.String();
         var bytes = r.Bytes();
-        var stream = system.Serialization.Deserialize(bytes, id, manifest) as Akka.Streams.ISourceRef<MiniBatchData>
-            ?? throw new SerializationException($"EpochStreamReady {requestId}: the embedded stream is not a SourceRef of MiniBatchData.");
+        var stream = system.Serialization.Deserialize(bytes, id, manifest) as Akka.Streams.ISourceRef<IMiniBatchPart>
+            ?? throw new SerializationException($"EpochStreamReady {requestId}: the embedded stream is not a SourceRef of mini-batch parts.");
         return new EpochStreamReady(requestId, epoch, batches, stream);
     }
 

@@ -22,18 +22,19 @@ internal interface IWire
     void Bytes(ReadOnlySpan<byte> v);
 }
 
+// A long, so that a message too large for one array (a 2 GiB feature block) can still be measured and refused by name.
 internal struct WireSizer : IWire
 {
-    public int Size;
+    public long Size;
     public void Byte(byte v) => Size += 1;
     public void Int(int v) => Size += 4;
     public void Long(long v) => Size += 8;
     public void ULong(ulong v) => Size += 8;
     public void String(string v) => Size += 4 + Encoding.UTF8.GetByteCount(v);
-    public void Ints(ReadOnlySpan<int> v) => Size = checked(Size + 4 + v.Length * 4);
-    public void Longs(ReadOnlySpan<long> v) => Size = checked(Size + 4 + v.Length * 8);
-    public void Floats(ReadOnlySpan<float> v) => Size = checked(Size + 4 + v.Length * 4);
-    public void Bytes(ReadOnlySpan<byte> v) => Size = checked(Size + 4 + v.Length);
+    public void Ints(ReadOnlySpan<int> v) => Size += 4 + v.Length * 4L;
+    public void Longs(ReadOnlySpan<long> v) => Size += 4 + v.Length * 8L;
+    public void Floats(ReadOnlySpan<float> v) => Size += 4 + v.Length * 4L;
+    public void Bytes(ReadOnlySpan<byte> v) => Size += 4 + v.Length;
 }
 
 internal struct WireWriter(byte[] buffer) : IWire
@@ -94,6 +95,18 @@ internal ref struct WireReader(ReadOnlySpan<byte> data, string manifest)
     public long[] Longs() => Array<long>(8);
     public float[] Floats() => Array<float>(4);
     public byte[] Bytes() => Take(Int()).ToArray();
+
+    /// <summary>The offset of the next byte: a chunk's payload is handed out as a slice of the frame from here, not copied.</summary>
+    public readonly int Position => _pos;
+
+    /// <summary>Reads a byte array's count and steps over its bytes, returning where they start and how many there are.</summary>
+    public (int Start, int Length) SkipBytes()
+    {
+        var n = Int();
+        var start = _pos;
+        Take(n);
+        return (start, n);
+    }
 
     /// <summary>True while bytes remain: lets a reader accept an older, shorter form of a persisted message.</summary>
     public bool HasMore => _pos < _data.Length;

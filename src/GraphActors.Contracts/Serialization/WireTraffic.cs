@@ -3,11 +3,36 @@ using System.Collections.Concurrent;
 
 namespace GraphActors.Contracts.Serialization;
 
-/// <summary>Messages and payload bytes one manifest wrote (ToBinary) and read (FromBinary).</summary>
-public readonly record struct WireCount(long MessagesWritten, long BytesWritten, long MessagesRead, long BytesRead)
+/// <summary>
+/// Messages and payload bytes one manifest wrote (ToBinary) and read (FromBinary), and the high-water marks since the
+/// last <see cref="WireTraffic.Reset"/>: <paramref name="MaxWritten"/>, the largest payload of this manifest written
+/// as one message; <paramref name="MessagesChunked"/> and <paramref name="MaxChunked"/>, the messages of this manifest
+/// that were cut into chunks instead and the largest of them whole (what one message would have been); and
+/// <paramref name="MaxChunkWritten"/>, the largest chunk message (its whole payload, header included) that carried
+/// bytes of this manifest. So for a kind of message, the largest thing put on the wire is
+/// max(<paramref name="MaxWritten"/>, <paramref name="MaxChunkWritten"/>), and without chunking it would have been
+/// max(<paramref name="MaxWritten"/>, <paramref name="MaxChunked"/>).
+/// </summary>
+public readonly record struct WireCount(
+    long MessagesWritten,
+    long BytesWritten,
+    long MessagesRead,
+    long BytesRead,
+    long MaxWritten = 0,
+    long MessagesChunked = 0,
+    long MaxChunked = 0,
+    long MaxChunkWritten = 0)
 {
+    /// <summary>The largest payload of this kind that crossed as one message, whole or as a chunk.</summary>
+    public long LargestOnWire => Math.Max(MaxWritten, MaxChunkWritten);
+
+    /// <summary>The largest message of this kind, whole: what would have crossed without chunking.</summary>
+    public long LargestWhole => Math.Max(MaxWritten, MaxChunked);
+
+    /// <summary>Counters are differences; the maxima are <paramref name="a"/>'s (high-water marks cannot be subtracted).</summary>
     public static WireCount operator -(WireCount a, WireCount b) =>
-        new(a.MessagesWritten - b.MessagesWritten, a.BytesWritten - b.BytesWritten, a.MessagesRead - b.MessagesRead, a.BytesRead - b.BytesRead);
+        new(a.MessagesWritten - b.MessagesWritten, a.BytesWritten - b.BytesWritten, a.MessagesRead - b.MessagesRead, a.BytesRead - b.BytesRead,
+            a.MaxWritten, a.MessagesChunked - b.MessagesChunked, a.MaxChunked, a.MaxChunkWritten);
 }
 
 /// <summary>
@@ -16,13 +41,14 @@ public readonly record struct WireCount(long MessagesWritten, long BytesWritten,
 /// The totals are process-wide: a message between two ActorSystems of one process is counted once written and once
 /// read. Only our payload is counted; Akka.Remote's envelope (recipient and sender paths, serializer id, manifest)
 /// and frame header come on top. Local sends are never serialized (unless serialize-messages is on), so with it off
-/// the totals are exactly what crossed Akka.Remote.
+/// the totals are exactly what crossed Akka.Remote. A message serialized only to be cut into chunks
+/// (<see cref="WireChunks"/>) is not counted as written or read: its chunks are, and it is counted as chunked.
 /// </summary>
 public static class WireTraffic
 {
     private sealed class Totals
     {
-        public long MessagesWritten, BytesWritten, MessagesRead, BytesRead;
+        public long MessagesWritten, BytesWritten, MessagesRead, BytesRead, MaxWritten, MessagesChunked, MaxChunked, MaxChunkWritten;
     }
 
     private static volatile bool _enabled;
@@ -40,7 +66,8 @@ public static class WireTraffic
         var d = new Dictionary<string, WireCount>(StringComparer.Ordinal);
         foreach (var (manifest, t) in ByManifest)
             d[manifest] = new WireCount(Interlocked.Read(ref t.MessagesWritten), Interlocked.Read(ref t.BytesWritten),
-                Interlocked.Read(ref t.MessagesRead), Interlocked.Read(ref t.BytesRead));
+                Interlocked.Read(ref t.MessagesRead), Interlocked.Read(ref t.BytesRead), Interlocked.Read(ref t.MaxWritten),
+                Interlocked.Read(ref t.MessagesChunked), Interlocked.Read(ref t.MaxChunked), Interlocked.Read(ref t.MaxChunkWritten));
         return d;
     }
 
@@ -50,25 +77,48 @@ public static class WireTraffic
         var d = new Dictionary<string, WireCount>(StringComparer.Ordinal);
         foreach (var (manifest, now) in after)
         {
-            var delta = now - before.GetValueOrDefault(manifest);
-            if (delta != default) d[manifest] = delta;
+            var old = before.GetValueOrDefault(manifest);
+            var delta = now - old;
+            if (delta.MessagesWritten != 0 || delta.MessagesRead != 0 || delta.MessagesChunked != 0 || now.MaxChunkWritten != old.MaxChunkWritten)
+                d[manifest] = delta;
         }
         return d;
     }
 
+    /// <summary>Forgets every total and high-water mark.</summary>
     public static void Reset() => ByManifest.Clear();
+
+    private static Totals Of(string manifest) => ByManifest.GetOrAdd(manifest, static _ => new Totals());
 
     internal static void Written(string manifest, int bytes)
     {
-        var t = ByManifest.GetOrAdd(manifest, static _ => new Totals());
+        var t = Of(manifest);
         Interlocked.Increment(ref t.MessagesWritten);
         Interlocked.Add(ref t.BytesWritten, bytes);
+        Max(ref t.MaxWritten, bytes);
     }
 
     internal static void Read(string manifest, int bytes)
     {
-        var t = ByManifest.GetOrAdd(manifest, static _ => new Totals());
+        var t = Of(manifest);
         Interlocked.Increment(ref t.MessagesRead);
         Interlocked.Add(ref t.BytesRead, bytes);
+    }
+
+    /// <summary>A message of <paramref name="manifest"/>, <paramref name="bytes"/> long serialized, was cut into chunks instead of written whole.</summary>
+    internal static void Chunked(string manifest, long bytes)
+    {
+        var t = Of(manifest);
+        Interlocked.Increment(ref t.MessagesChunked);
+        Max(ref t.MaxChunked, bytes);
+    }
+
+    /// <summary>A chunk message of <paramref name="bytes"/> carrying part of a <paramref name="manifest"/> message was written.</summary>
+    internal static void ChunkWritten(string manifest, int bytes) => Max(ref Of(manifest).MaxChunkWritten, bytes);
+
+    private static void Max(ref long location, long value)
+    {
+        long seen;
+        while (value > (seen = Interlocked.Read(ref location)) && Interlocked.CompareExchange(ref location, value, seen) != seen) { }
     }
 }

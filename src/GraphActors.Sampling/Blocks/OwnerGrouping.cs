@@ -71,9 +71,14 @@ public sealed class OwnerGrouping
     }
 
     /// <summary>Records partition <paramref name="part"/>'s row lengths at <c>batchOffsets[position + 1]</c>; call for every partition, then <see cref="ToOffsets"/>.</summary>
-    public void CountRows(int part, ReadOnlySpan<int> partOffsets, Span<int> batchOffsets)
+    public void CountRows(int part, ReadOnlySpan<int> partOffsets, Span<int> batchOffsets) => CountRows(BatchPositions(part), partOffsets, batchOffsets);
+
+    /// <summary>
+    /// <see cref="CountRows(int, ReadOnlySpan{int}, Span{int})"/> for rows answered at <paramref name="positions"/> (a slice of
+    /// <see cref="BatchPositions"/>, when one partition's rows were asked in several requests).
+    /// </summary>
+    public static void CountRows(ReadOnlySpan<int> positions, ReadOnlySpan<int> partOffsets, Span<int> batchOffsets)
     {
-        var positions = BatchPositions(part);
         for (var j = 0; j < positions.Length; j++) batchOffsets[positions[j] + 1] = partOffsets[j + 1] - partOffsets[j];
     }
 
@@ -85,9 +90,13 @@ public sealed class OwnerGrouping
     }
 
     /// <summary>Copies partition <paramref name="part"/>'s ragged rows to their places in batch order.</summary>
-    public void ScatterRows<T>(int part, ReadOnlySpan<int> partOffsets, ReadOnlySpan<T> partValues, ReadOnlySpan<int> batchOffsets, Span<T> batchValues)
+    public void ScatterRows<T>(int part, ReadOnlySpan<int> partOffsets, ReadOnlySpan<T> partValues, ReadOnlySpan<int> batchOffsets, Span<T> batchValues) =>
+        ScatterRows(BatchPositions(part), partOffsets, partValues, batchOffsets, batchValues);
+
+    /// <summary>Copies ragged rows answered for <paramref name="positions"/> (a slice of <see cref="BatchPositions"/>) to their places in batch order.</summary>
+    public static void ScatterRows<T>(ReadOnlySpan<int> positions, ReadOnlySpan<int> partOffsets, ReadOnlySpan<T> partValues, ReadOnlySpan<int> batchOffsets,
+        Span<T> batchValues)
     {
-        var positions = BatchPositions(part);
         for (var j = 0; j < positions.Length; j++)
         {
             var from = partOffsets[j];
@@ -97,9 +106,12 @@ public sealed class OwnerGrouping
     }
 
     /// <summary>Copies partition <paramref name="part"/>'s fixed-width rows (width values each) to their places in batch order.</summary>
-    public void ScatterFixed<T>(int part, ReadOnlySpan<T> partValues, int width, Span<T> batchValues)
+    public void ScatterFixed<T>(int part, ReadOnlySpan<T> partValues, int width, Span<T> batchValues) =>
+        ScatterFixed(BatchPositions(part), partValues, width, batchValues);
+
+    /// <summary>Copies fixed-width rows answered for <paramref name="positions"/> (a slice of <see cref="BatchPositions"/>) to their places in batch order.</summary>
+    public static void ScatterFixed<T>(ReadOnlySpan<int> positions, ReadOnlySpan<T> partValues, int width, Span<T> batchValues)
     {
-        var positions = BatchPositions(part);
         for (var j = 0; j < positions.Length; j++)
             partValues.Slice(j * width, width).CopyTo(batchValues.Slice(positions[j] * width, width));
     }

@@ -14,11 +14,13 @@ public class TwoNodeClusterSpec : TestKit
     private static readonly int PortA = TestNodes.FreePort();
     private readonly ActorSystem _b;
     private readonly Address _addressA, _addressB;
+    // Small chunks and a window of two, so that an 8 MiB answer shows the whole exchange.
+    private const string Wire = "graphactors.wire { chunk-size = 1MiB, chunks-in-flight = 2, max-message-bytes = 16MiB }";
 
-    public TwoNodeClusterSpec() : base(TestNodes.Node(PortA, [PortA], "partition", TestStore.TwoParts), "graphactors")
+    public TwoNodeClusterSpec() : base(TestNodes.Node(PortA, [PortA], "partition", TestStore.TwoParts, Wire), "graphactors")
     {
         var portB = TestNodes.FreePort();
-        _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(portB, [PortA], "partition", TestStore.TwoParts));
+        _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(portB, [PortA], "partition", TestStore.TwoParts, Wire));
         _addressA = Akka.Cluster.Cluster.Get(Sys).SelfAddress;
         _addressB = Akka.Cluster.Cluster.Get(_b).SelfAddress;
         Task.WhenAll(TestNodes.AwaitUp(Sys, 2, Wait), TestNodes.AwaitUp(_b, 2, Wait)).GetAwaiter().GetResult();
@@ -45,7 +47,7 @@ public class TwoNodeClusterSpec : TestKit
     }
 
     [Fact]
-    public void An_eight_megabyte_feature_block_crosses_between_the_two_nodes_intact()
+    public void An_eight_megabyte_feature_block_crosses_as_chunks_the_requester_acknowledges_within_the_window_and_reads_back_intact()
     {
         // Ask from the node that does NOT host the partition, so the block must cross Akka.Remote.
         var ordered = new[] { (Sys, _addressA), (_b, _addressB) }.OrderBy(x => x.Item2, Akka.Cluster.Member.AddressOrdering).ToArray();
@@ -57,14 +59,61 @@ public class TwoNodeClusterSpec : TestKit
 
         var probe = CreateTestProbe(asker);
         asker.PartitionRegion().Tell(new GetFeatures(7, 0, "user", ids, 0), probe.Ref);
-        var block = probe.ExpectMsg<FeaturesResult>(Wait);
 
+        // The answer (8 MiB of floats and a header) comes as 9 chunks of at most 1 MiB; two before any acknowledgement.
+        var first = probe.ExpectMsg<ResponseChunk>(Wait);
+        var partition = probe.LastSender;
         // A local entity would reply with a local-scope address: this one is on the other node.
-        Assert.False(probe.LastSender.Path.Address.HasLocalScope, $"partition 0 answered locally from {probe.LastSender}");
+        Assert.False(partition.Path.Address.HasLocalScope, $"partition 0 answered locally from {partition}");
+        Assert.Equal((7L, 0, 0, 9, "PFR"), (first.RequestId, first.Partition, first.Index, first.Count, first.Manifest));
+        Assert.Equal(1 << 20, first.Bytes.Length);
+        var chunks = new List<ResponseChunk> { first, probe.ExpectMsg<ResponseChunk>(Wait) };
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the window is full
+        while (chunks.Count < first.Count)
+        {
+            probe.Send(partition, new ChunkAck(7, 0, chunks.Count - 2));
+            chunks.Add(probe.ExpectMsg<ResponseChunk>(Wait));
+        }
+        var assembly = new Contracts.Serialization.ChunkAssembly(first.Manifest, first.TotalBytes, first.Count);
+        foreach (var c in chunks) assembly.Append(c.Index, c.Count, c.TotalBytes, c.Manifest, c.Bytes.Span);
+        var block = (FeaturesResult)Contracts.Serialization.WireChunks.Deserialize(asker, first.Manifest, assembly.Bytes);
         Assert.Equal(8 * 1024 * 1024, block.Data.Length * sizeof(float));
         var expected = new float[block.Data.Length];
         users.Features.Gather(ids.Select(i => i - users.Start).ToArray(), expected);
         Assert.True(expected.AsSpan().SequenceEqual(block.Data), "the feature block differs after crossing the wire");
+    }
+
+    /// <summary>(the node that does NOT host partition 0, the ids of partition 0's users) so that answers must cross Akka.Remote.</summary>
+    private (ActorSystem Asker, int[] Users) AcrossTheWire(int rows)
+    {
+        var ordered = new[] { (Sys, _addressA), (_b, _addressB) }.OrderBy(x => x.Item2, Akka.Cluster.Member.AddressOrdering).ToArray();
+        using var p = Graph.Storage.PartitionStore.Open(TestStore.TwoParts).LoadPartition(0);
+        var users = p.Nodes("user");
+        return (ordered[1].Item1, Enumerable.Range(0, rows).Select(i => users.Start + i % users.Count).ToArray());
+    }
+
+    [Fact]
+    public void An_answer_above_max_message_bytes_is_refused_with_a_partition_error_naming_its_size()
+    {
+        var (asker, ids) = AcrossTheWire(20 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float))); // 20 MiB of rows
+        var probe = CreateTestProbe(asker);
+        asker.PartitionRegion().Tell(new GetFeatures(8, 0, "user", ids, 0), probe.Ref);
+        var error = probe.ExpectMsg<PartitionError>(Wait);
+        Assert.Contains((20 * 1024 * 1024 + 25).ToString("N0"), error.Problem); // the floats and a 25-byte header
+        Assert.Contains("graphactors.wire.max-message-bytes", error.Problem);
+    }
+
+    [Fact]
+    public async Task A_gather_whose_answer_would_exceed_max_message_bytes_is_split_into_requests_that_fit_and_returns_every_row()
+    {
+        var (asker, ids) = AcrossTheWire(40 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float))); // 40 MiB of rows, 16 MiB per answer at most
+        using var store = GraphActors.Cluster.Sampling.RemoteGraphStore.FromStore(asker, TestStore.TwoParts, TimeSpan.FromSeconds(30));
+        var remote = new float[ids.Length * TestStore.UserFeatureDim];
+        await store.GatherFeaturesAsync("user", ids, remote);
+        using var local = new GraphActors.Sampling.PartitionedGraphStore(Graph.Storage.PartitionStore.Open(TestStore.TwoParts));
+        var expected = new float[remote.Length];
+        await local.GatherFeaturesAsync("user", ids, expected);
+        Assert.True(expected.AsSpan().SequenceEqual(remote), "the rows differ from the store's");
     }
 
     protected override void Dispose(bool disposing)

@@ -138,7 +138,7 @@ public class RemoteGraphStoreFailureSpec() : TestKit(
     private RemoteGraphStore Store(IActorRef region, TimeSpan timeout)
     {
         var store = PartitionStore.Open(TestStore.TwoParts);
-        return new RemoteGraphStore(region, store.Book, PartitionedGraphStore.SchemaOf(store.Manifest), timeout);
+        return new RemoteGraphStore(Sys, region, store.Book, PartitionedGraphStore.SchemaOf(store.Manifest), timeout);
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public class SamplerStreamSpec : TestKit
         Sampler.Tell(request, probe.Ref);
         var ready = probe.ExpectMsg<EpochStreamReady>(Wait);
         Assert.Equal(3, ready.Batches);
-        var run = ready.Stream.Source.RunWith(Akka.Streams.Dsl.Sink.Seq<MiniBatchData>(), _b.Materializer());
+        var run = ready.Stream.Source.Via(MiniBatchWire.Whole(_b)).RunWith(Akka.Streams.Dsl.Sink.Seq<MiniBatchData>(), _b.Materializer());
         Assert.True(run.Wait(Wait), "the epoch's stream did not complete within 20 s");
 
         using var local = new PartitionedGraphStore(Graph.Storage.PartitionStore.Open(TestStore.TwoParts));

@@ -31,6 +31,9 @@ public static class SampleMessages
         new PartitionInfoResult(5, 2, 4, ["item", "user"], [0, 100], [60, 100], [2, 64], [Click, new("user", "follow", "user")],
             [750, 400], 10, 2000, 1 << 20, 1),
         new PartitionError(6, 3, "GetFeatures 6: node 12 of type 'user' is not owned here (partition 3 owns [0, 10))."),
+        new ResponseChunk(7, 1, 2, 5, "PFR", 20_381_498, new byte[] { 1, 2, 3, 0, 255 }),
+        new ResponseChunk(long.MaxValue, 0, 0, 1, "PNR", 0, ReadOnlyMemory<byte>.Empty),
+        new ChunkAck(7, 1, 2),
         // ---- SamplingProtocol ----
         new GetNegatives(7, 1, Click, [3, 4, 4], 5, NegativeStrategyKind.InDegree, true, ulong.MaxValue, 1_700_000_000_000),
         new GetNegatives(8, 0, Click, [], 1, NegativeStrategyKind.Random, false, 0, 0),
@@ -43,6 +46,7 @@ public static class SampleMessages
             [ulong.MaxValue, 12345]),
         new SampleEpoch(12, 2, "user", [0, 7, 3], 64, [5, 5], NeighborStrategy.Random, false, 9, ReverseEdgeMode.AddReverse,
             new LinkSampling(Click, 4, NegativeMode.InDegree, ExclusionMode.Self, 0.05, 0.1, ulong.MaxValue)),
+        new SampleEpochChunk(10, 1, 3, 9_000_000, new byte[] { 9, 8, 7 }),
         new EpochStreamReady(11, 3, 17, UnsubscribedSourceRef()),
         new EpochRejected(12, 3, "seed 9 appears twice; seeds must be distinct."),
         new MiniBatchData(13, 3, 5, ["item", "user"], [Click, new("user", "follow", "user")],
@@ -54,6 +58,8 @@ public static class SampleMessages
         new MiniBatchData(15, 0, 1, ["item", "user"], [Click],
             [new BlockData([[7, 8], [1]], [2, 1], [[0]], [[1]], [null])],
             [0, 0], [null, null], [null, null], new LinkPairsData(Click, [0], [1], [0, 0], [0, 1], 2)),
+        new MiniBatchChunk(13, 3, 5, 1, 4, 10_000_000, new byte[] { 0, 255, 7, 1 }),
+        new MiniBatchChunk(13, 3, 5, 3, 4, 10_000_000, ReadOnlyMemory<byte>.Empty),
         new StreamInit(14),
         StreamAck.Instance,
         new StreamCompleted(14),
@@ -148,11 +154,11 @@ public static class SampleMessages
     /// A SourceRef as the sampler hands it out (Akka's SourceRefImpl is internal; its partner here is Nobody), so the
     /// embedded Akka serialization of EpochStreamReady is exercised.
     /// </summary>
-    private static Akka.Streams.ISourceRef<MiniBatchData> UnsubscribedSourceRef()
+    private static Akka.Streams.ISourceRef<IMiniBatchPart> UnsubscribedSourceRef()
     {
         var impl = typeof(Akka.Streams.Dsl.StreamRefs).Assembly.GetType("Akka.Streams.Implementation.StreamRef.SourceRefImpl`1", throwOnError: true)!
-            .MakeGenericType(typeof(MiniBatchData));
-        return (Akka.Streams.ISourceRef<MiniBatchData>)Activator.CreateInstance(impl, Akka.Actor.ActorRefs.Nobody)!;
+            .MakeGenericType(typeof(IMiniBatchPart));
+        return (Akka.Streams.ISourceRef<IMiniBatchPart>)Activator.CreateInstance(impl, Akka.Actor.ActorRefs.Nobody)!;
     }
 
     /// <summary>Every public property equal; arrays (and other sequences) by content, floats bit for bit.</summary>
@@ -167,9 +173,19 @@ public static class SampleMessages
     private static void AssertValue(object? e, object? a, string where)
     {
         if (e is null || a is null) { Assert.True(e is null && a is null, $"{where}: one side is null"); return; }
+        // Bit for bit; the element-wise comparison (slow on 100 MiB of features) only runs to say where they differ.
         if (e is float[] ef)
-            Assert.Equal(ef.Select(BitConverter.SingleToInt32Bits), ((float[])a).Select(BitConverter.SingleToInt32Bits));
-        else if (e is Akka.Streams.ISourceRef<MiniBatchData>)
+        {
+            if (!System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(ef).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>((float[])a)))
+                Assert.Equal(ef.Select(BitConverter.SingleToInt32Bits), ((float[])a).Select(BitConverter.SingleToInt32Bits));
+        }
+        else if (e is int[] ei)
+        {
+            if (!ei.AsSpan().SequenceEqual((int[])a)) Assert.Equal(ei, (int[])a);
+        }
+        else if (e is ReadOnlyMemory<byte> em)
+            Assert.Equal(em.ToArray(), ((ReadOnlyMemory<byte>)a).ToArray());
+        else if (e is Akka.Streams.ISourceRef<IMiniBatchPart>)
         {
             // The partner (Nobody here) resolves per system; SamplerStreamSpec proves a real one crosses nodes and works.
             Assert.Equal(e.GetType(), a.GetType());

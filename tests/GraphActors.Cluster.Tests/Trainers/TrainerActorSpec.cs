@@ -48,7 +48,7 @@ public sealed class TrainerActorSpec() : TestKit(ConfigurationFactory.ParseStrin
         Assert.Equal(seeds, ask.Seeds);
         Assert.Equal([0, seeds.Length], ask.BatchOffsets);
         Assert.Null(ask.Link);
-        var stream = await Source.Single(data with { RequestId = ask.RequestId }).RunWith(StreamRefs.SourceRef<MiniBatchData>(), Sys.Materializer());
+        var stream = await Source.Single<IMiniBatchPart>(data with { RequestId = ask.RequestId }).RunWith(StreamRefs.SourceRef<IMiniBatchPart>(), Sys.Materializer());
         trainer.Tell(new EpochStreamReady(ask.RequestId, 0, 1, stream), sampler.Ref);
 
         var failed = await coordinator.FishForMessageAsync<TrainerFailed>(m => m is TrainerFailed, TimeSpan.FromSeconds(60));
