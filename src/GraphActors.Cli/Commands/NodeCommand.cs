@@ -24,10 +24,14 @@ public static class NodeCommand
             {
                 hocon = NodeConfig.Load(pr.GetValue(config), NodeConfig.ProcessEnvironment(), pr.GetValue(store));
             }
-            catch (Exception e) when (e is FileNotFoundException or ArgumentException or Akka.Configuration.ConfigurationException)
+            catch (ArgumentException e)
             {
-                Console.Error.WriteLine($"graphactors node: {e.Message}");
-                return 2;
+                // NodeConfig names the bad GA_* variable or key; the rest (missing file, bad HOCON) CliErrors maps itself.
+                return CliErrors.Report(new GraphActors.Graph.BadInputException(e.Message, e));
+            }
+            catch (Exception e)
+            {
+                return CliErrors.Report(e);
             }
             var output = Console.Out;
             return NodeHost.RunAsync(hocon, output).GetAwaiter().GetResult();
