@@ -243,7 +243,7 @@ public sealed class HiveToCgdf
         CloseRejects();
         var kept = KeepRejects();
         throw new GraphInputException($"table '{table.Table}'", 0, null, string.Create(CultureInfo.InvariantCulture,
-            $"{rejected:N0} of {read:N0} rows rejected ({ratio:P1}), above --max-reject-ratio {_options.MaxRejectRatio}; no output written; rejects written to {Path.Combine(kept, table.Table, "rejects.jsonl")}."));
+            $"{rejected:N0} of {read:N0} rows rejected ({ratio * 100:F1}%), above --max-reject-ratio {_options.MaxRejectRatio}; no output written; rejects written to {Path.Combine(kept, table.Table, "rejects.jsonl")}."));
     }
 
     private string RejectsPathFor(string table) => Path.Combine(_output + ".rejects", table, "rejects.jsonl");

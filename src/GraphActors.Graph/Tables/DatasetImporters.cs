@@ -212,7 +212,7 @@ internal sealed class ImportRejects : IDisposable
         if (n == 0 || (double)n / Math.Max(lines, 1) <= options.MaxRejectRatio) return;
         Dispose();
         throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
-            $"table '{table}': {n:N0} of {lines:N0} lines left out ({(double)n / Math.Max(lines, 1):P1}), above --max-reject-ratio {options.MaxRejectRatio}; rejects written to {Path.Combine(Directory, table, "rejects.jsonl")}."));
+            $"table '{table}': {n:N0} of {lines:N0} lines left out ({100.0 * n / Math.Max(lines, 1):F1}%), above --max-reject-ratio {options.MaxRejectRatio}; rejects written to {Path.Combine(Directory, table, "rejects.jsonl")}."));
     }
 
     private void Write(string table, string file, int line, string? field, string reason, string? value)
