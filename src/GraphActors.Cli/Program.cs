@@ -17,7 +17,7 @@ if (parsed.Errors.Count > 0)
     for (var r = parsed.CommandResult as System.CommandLine.Parsing.SymbolResult; r is not null; r = r.Parent)
         if (r is System.CommandLine.Parsing.CommandResult cr && cr.Command != root) names.Insert(0, cr.Command.Name);
     var command = string.Join(' ', names.Prepend("graphactors"));
-    Console.Error.WriteLine($"error: {command}: {string.Join(" ", parsed.Errors.Select(e => e.Message)
+    Console.Error.WriteLine($"error: {command}: {string.Join(" ", parsed.Errors.Select(e => e.SymbolResult is System.CommandLine.Parsing.OptionResult o && !e.Message.Contains(o.Option.Name) ? $"{o.Option.Name}: {e.Message}" : e.Message)
         .SelectMany(m => m.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))} (see {command} --help)");
     return CliErrors.BadInput;
 }

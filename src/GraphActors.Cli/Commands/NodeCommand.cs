@@ -24,10 +24,12 @@ public static class NodeCommand
             {
                 hocon = NodeConfig.Load(pr.GetValue(config), NodeConfig.ProcessEnvironment(), pr.GetValue(store));
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                // NodeConfig names the bad GA_* variable or key; the rest (missing file, bad HOCON) CliErrors maps itself.
-                return CliErrors.Report(new GraphActors.Graph.BadInputException(e.Message, e));
+                // NodeConfig names the bad GA_* variable or key; Akka's HOCON parser throws FormatException (an unresolved
+                // substitution, say) without the file's name. The rest (a missing file) CliErrors maps itself.
+                return CliErrors.Report(new GraphActors.Graph.BadInputException(
+                    e is FormatException ? $"{pr.GetValue(config)}: bad HOCON: {e.Message}" : e.Message, e));
             }
             catch (Exception e)
             {
