@@ -1,4 +1,4 @@
-// The one `graphactors` executable: composes the verbs, each defined in its own file.
+// The one `graphactors` executable: composes the verbs, each defined in its own file; exit codes are decided in CliErrors.
 using System.CommandLine;
 using GraphActors.Cli.Bench;
 using GraphActors.Cli.Commands;
@@ -8,4 +8,24 @@ var bench = new Command("bench", "Benchmarks; figures are recorded in docs/BENCH
 foreach (var b in BenchCommands.All()) bench.Subcommands.Add(b);
 foreach (var c in Verbs.All()) root.Subcommands.Add(c);
 root.Subcommands.Add(bench);
-return root.Parse(args).Invoke();
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A usage error is bad input: one line naming the command and what is wrong with its options.
+    var names = new List<string>();
+    for (var r = parsed.CommandResult as System.CommandLine.Parsing.SymbolResult; r is not null; r = r.Parent)
+        if (r is System.CommandLine.Parsing.CommandResult cr && cr.Command != root) names.Insert(0, cr.Command.Name);
+    var command = string.Join(' ', names.Prepend("graphactors"));
+    Console.Error.WriteLine($"error: {command}: {string.Join(" ", parsed.Errors.Select(e => e.SymbolResult is System.CommandLine.Parsing.OptionResult o && !e.Message.Contains(o.Option.Name) ? $"{o.Option.Name}: {e.Message}" : e.Message)
+        .SelectMany(m => m.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))} (see {command} --help)");
+    return CliErrors.BadInput;
+}
+try
+{
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    return CliErrors.Report(e);
+}

@@ -4,7 +4,7 @@ namespace GraphActors.Graph;
 /// Bad input to a graph load: says which source (file or table), line or row, and field was wrong,
 /// so a person can go straight to it.
 /// </summary>
-public sealed class GraphInputException : Exception
+public sealed class GraphInputException : BadInputException
 {
     public GraphInputException(string source, long line, string? field, string problem, Exception? inner = null)
         : base(Format(source, line, field, problem), inner)

@@ -186,12 +186,17 @@ public sealed record TrainingConfig
 
     private static TrainingConfigException Bad(string property, string message) => new(Key(property), message);
 
+    /// <summary>The most classes a node-classification job takes (a 256-wide head over 1M classes is already 1 GB of weights and Adam state).</summary>
+    public const int MaxClasses = 1_000_000;
+
     /// <summary>The node type this job classifies (node classification).</summary>
     public NodeType TargetNodeType(GraphStoreSchema schema)
     {
         var t = schema.NodeTypes.FirstOrDefault(n => n.Type.ToString() == Target)
             ?? throw Bad(nameof(Target), $"'{Target}' is not a node type of the store ({string.Join(", ", schema.NodeTypes.Select(n => n.Type))})");
         if (t.LabelCount < 1) throw Bad(nameof(Target), $"node type '{Target}' has no labels");
+        if (t.LabelCount > MaxClasses)
+            throw Bad(nameof(Target), $"node type '{Target}' has {t.LabelCount:N0} classes, more than {MaxClasses:N0}: its output layer alone would need hidden × classes weights; check the labels (etl --max-classes)");
         return t.Type;
     }
 

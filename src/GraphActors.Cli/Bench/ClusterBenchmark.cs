@@ -145,13 +145,13 @@ public static class ClusterBenchmark
         var values = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out values[i]))
-                throw new ArgumentException($"{option}: '{parts[i]}' is not an integer (expected a comma-separated list such as '10,5').");
+                throw new GraphActors.Graph.BadInputException($"{option}: '{parts[i]}' is not an integer (expected a comma-separated list such as '10,5').");
         return values;
     }
 
     private static void Validate(Options o)
     {
-        static void Check(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        static void Check(bool ok, string message) { if (!ok) throw new GraphActors.Graph.BadInputException(message); }
         Check(o.Nodes >= 3, $"--nodes {o.Nodes}: need at least 3 (users and items).");
         Check(o.Edges >= 4 && o.Edges / 2 <= int.MaxValue, $"--edges {o.Edges}: need 4 .. 2^32 (one edge type holds at most 2^31 - 1).");
         Check(o.Dim >= 2, $"--dim {o.Dim}: need at least 2 (items get half).");

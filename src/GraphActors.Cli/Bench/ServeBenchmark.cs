@@ -1,5 +1,6 @@
 // `graphactors bench serve`: the HTTP serving path end to end on loopback, with and without the Redis feature cache.
 using System.CommandLine;
+using GraphActors.Cli.Commands;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -50,7 +51,7 @@ public static class ServeBenchmark
             }
             bool[] paths = p switch { "direct" => [false], "actor" => [true], _ => [false, true] };
             Run(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(requests), pr.GetValue(clients),
-                pr.GetValue(workers), pr.GetValue(fanouts)!.Split(',').Select(int.Parse).ToArray(), pr.GetValue(redis), paths).GetAwaiter().GetResult();
+                pr.GetValue(workers), CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), pr.GetValue(redis), paths).GetAwaiter().GetResult();
             return 0;
         });
         return cmd;

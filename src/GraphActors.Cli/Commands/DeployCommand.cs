@@ -64,7 +64,7 @@ public static class DeployCommand
             }
             catch (Exception e) when (e is DeployException or FormatException)
             {
-                Console.Error.WriteLine($"graphactors deploy: {e.Message}");
+                Console.Error.WriteLine($"error: graphactors deploy: {e.Message}");
                 return Task.FromResult(ExitUsage);
             }
         });
@@ -94,7 +94,7 @@ public static class DeployCommand
         }
         catch (Exception e) when (e is DeployException or FormatException or IOException)
         {
-            Console.Error.WriteLine($"graphactors deploy: {e.Message}");
+            Console.Error.WriteLine($"error: graphactors deploy: {e.Message}");
             return ExitUsage;
         }
     }

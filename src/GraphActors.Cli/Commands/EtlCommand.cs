@@ -11,23 +11,20 @@ public static class EtlCommand
         var tables = new Option<string>("--tables") { Description = "Root folder holding nodes_*/edges_* tables", Required = true };
         var dt = new Option<string>("--dt") { Description = "Partition date YYYY-MM-DD to read", Required = true };
         var output = new Option<string>("--out") { Description = "CGDF directory to write (replaced atomically)", Required = true };
-        var onBad = new Option<string>("--on-bad-row") { Description = "fail (default) or skip (rejects written under <out>/rejects)", DefaultValueFactory = _ => "fail" };
         var name = new Option<string?>("--name") { Description = "Graph name for metadata.json (default: the output folder name)" };
+        var bad = new BadRowOptions();
+        var featureless = new Option<bool>("--allow-featureless") { Description = "Accept node tables whose feature vectors are empty (the type learns an embedding instead)" };
         var cmd = new Command("etl", "Hive-layout tables → CGDF (node_data/, edge_data/, metadata.json)");
-        foreach (var o in new Option[] { tables, dt, output, onBad, name }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { tables, dt, output, name, featureless }) cmd.Options.Add(o);
+        bad.AddTo(cmd);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
-            var policy = pr.GetValue(onBad) switch
+            var s = HiveToCgdf.Run(bad.Apply(pr, new EtlOptions(pr.GetValue(tables)!, pr.GetValue(dt)!, pr.GetValue(output)!)
             {
-                "fail" => BadRowPolicy.Fail,
-                "skip" => BadRowPolicy.Skip,
-                var v => throw new ArgumentException($"--on-bad-row must be fail or skip, not '{v}'."),
-            };
-            var s = HiveToCgdf.Run(new EtlOptions(pr.GetValue(tables)!, pr.GetValue(dt)!, pr.GetValue(output)!)
-            {
-                OnBadRow = policy, GraphName = pr.GetValue(name), Progress = Console.Error,
-            });
+                GraphName = pr.GetValue(name), Progress = Console.Error, AllowFeatureless = pr.GetValue(featureless),
+            }));
             PrintSummary(s);
+            if (s.TotalRejects > 0) Console.WriteLine($"rejects, each with its reason: {Path.Combine(pr.GetValue(output)!, "rejects")}");
         }));
         return cmd;
     }
@@ -43,4 +40,44 @@ public static class EtlCommand
             Console.WriteLine($"{"table " + table,-36} {"-",14} {n,10:N0}");
         Console.WriteLine($"{s.TotalRowsRead:N0} rows read, {s.TotalRejects:N0} rejected, {s.Seconds:F1} s ({s.TotalRowsRead / Math.Max(s.Seconds, 1e-6):N0} rows/s)");
     }
+}
+
+/// <summary>The bad-row options <c>etl</c> and <c>import</c> share: --on-bad-row, --max-reject-ratio, --max-classes.</summary>
+internal sealed class BadRowOptions
+{
+    public Option<string> OnBadRow { get; } = new("--on-bad-row") { Description = "fail (default) or skip (rejects written under <out>/rejects)", DefaultValueFactory = _ => "fail" };
+    public Option<double> MaxRejectRatio { get; } = new("--max-reject-ratio")
+    {
+        Description = "With --on-bad-row skip: fail when a table's rejected share of rows is above this (rejects kept in <out>.rejects/)",
+        DefaultValueFactory = _ => EtlOptions.DefaultMaxRejectRatio,
+    };
+    public Option<int> MaxClasses { get; } = new Option<int>("--max-classes")
+    {
+        Description = "Labels must lie in [-1, this): -1 is unlabelled, anything else outside is a bad row",
+        DefaultValueFactory = _ => EtlOptions.DefaultMaxClasses,
+    }.AtLeast(1);
+
+    public BadRowOptions()
+    {
+        OnBadRow.AcceptOnlyFromAmong("fail", "skip");
+        MaxRejectRatio.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<double>();
+            if (!(v >= 0 && v <= 1)) r.AddError($"--max-reject-ratio must be between 0 and 1, not {v}.");
+        });
+    }
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Options.Add(OnBadRow);
+        cmd.Options.Add(MaxRejectRatio);
+        cmd.Options.Add(MaxClasses);
+    }
+
+    public BadRowPolicy Policy(ParseResult pr) => pr.GetValue(OnBadRow) == "skip" ? BadRowPolicy.Skip : BadRowPolicy.Fail;
+
+    public EtlOptions Apply(ParseResult pr, EtlOptions options) => options with
+    {
+        OnBadRow = Policy(pr), MaxRejectRatio = pr.GetValue(MaxRejectRatio), MaxClasses = pr.GetValue(MaxClasses),
+    };
 }

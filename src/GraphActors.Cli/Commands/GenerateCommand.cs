@@ -9,12 +9,12 @@ public static class GenerateCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Root folder of the Hive tables to write", Required = true };
-        var users = new Option<int>("--users") { Description = "Number of user nodes", DefaultValueFactory = _ => 20_000 };
-        var items = new Option<int>("--items") { Description = "Number of item nodes", DefaultValueFactory = _ => 10_000 };
-        var clicks = new Option<long>("--clicks") { Description = "Number of user→item click edges", DefaultValueFactory = _ => 200_000 };
-        var swings = new Option<long>("--swings") { Description = "Number of item→item swing edges", DefaultValueFactory = _ => 100_000 };
-        var dim = new Option<int>("--feature-dim") { Description = "Feature vector length", DefaultValueFactory = _ => 32 };
-        var classes = new Option<int>("--classes") { Description = "Number of classes (latent communities)", DefaultValueFactory = _ => 8 };
+        var users = new Option<int>("--users") { Description = "Number of user nodes", DefaultValueFactory = _ => 20_000 }.AtLeast(1);
+        var items = new Option<int>("--items") { Description = "Number of item nodes", DefaultValueFactory = _ => 10_000 }.AtLeast(1);
+        var clicks = new Option<long>("--clicks") { Description = "Number of user→item click edges", DefaultValueFactory = _ => 200_000 }.AtLeast(0L);
+        var swings = new Option<long>("--swings") { Description = "Number of item→item swing edges", DefaultValueFactory = _ => 100_000 }.AtLeast(0L);
+        var dim = new Option<int>("--feature-dim") { Description = "Feature vector length", DefaultValueFactory = _ => 32 }.AtLeast(1);
+        var classes = new Option<int>("--classes") { Description = "Number of classes (latent communities)", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
         var dt = new Option<string>("--dt") { Description = "Partition date YYYY-MM-DD", DefaultValueFactory = _ => "2024-01-01" };
         var cmd = new Command("generate", "Synthetic heterogeneous Hive-layout tables (nodes_user, nodes_item, edges_click, edges_swing)");
@@ -29,23 +29,5 @@ public static class GenerateCommand
             Console.WriteLine($"generated {s.Users:N0} users, {s.Items:N0} items, {s.Clicks:N0} clicks, {s.Swings:N0} swings in {s.Seconds:F1} s → {pr.GetValue(output)}");
         }));
         return cmd;
-    }
-}
-
-/// <summary>Runs a verb body: a failure prints its message to stderr and exits 1.</summary>
-internal static class CliRun
-{
-    public static int Guarded(Action body)
-    {
-        try
-        {
-            body();
-            return 0;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
     }
 }

@@ -16,21 +16,33 @@ public static class ImportCommand
         return cmd;
     }
 
-    private static (Option<string> Out, Option<string> Dt, Option<string?> Cgdf) Common(Command cmd)
+    private sealed record CommonOptions(Option<string> Out, Option<string> Dt, Option<string?> Cgdf, BadRowOptions Bad);
+
+    private static CommonOptions Common(Command cmd)
     {
         var output = new Option<string>("--out") { Description = "Root folder of the Hive tables to write", Required = true };
         var dt = new Option<string>("--dt") { Description = "Partition date YYYY-MM-DD", DefaultValueFactory = _ => "2024-01-01" };
         var cgdf = new Option<string?>("--cgdf") { Description = "Also run etl into this CGDF directory" };
         cmd.Options.Add(output); cmd.Options.Add(dt); cmd.Options.Add(cgdf);
-        return (output, dt, cgdf);
+        var bad = new BadRowOptions();
+        bad.AddTo(cmd);
+        return new(output, dt, cgdf, bad);
     }
 
-    private static void Finish(ImportSummary s, string output, string dt, string? cgdf)
+    private static ImportOptions ImportOptionsOf(ParseResult pr, CommonOptions c) => new()
     {
-        foreach (var (t, n) in s.Rows) Console.WriteLine($"{t,-24} {n,12:N0} rows");
+        OnBadRow = c.Bad.Policy(pr), MaxClasses = pr.GetValue(c.Bad.MaxClasses), MaxRejectRatio = pr.GetValue(c.Bad.MaxRejectRatio),
+    };
+
+    private static void Finish(ImportSummary s, ParseResult pr, CommonOptions c, bool featureless = false)
+    {
+        var (output, dt, cgdf) = (pr.GetValue(c.Out)!, pr.GetValue(c.Dt)!, pr.GetValue(c.Cgdf));
+        foreach (var (t, n) in s.Rows) Console.WriteLine($"{t,-24} {n,12:N0} rows{(s.Rejects.GetValueOrDefault(t) is > 0 and var r ? $" ({r:N0} left out)" : "")}");
         for (var i = 0; i < s.LabelNames.Count; i++) Console.WriteLine($"label {i} = {s.LabelNames[i]}");
+        foreach (var note in s.Notes) Console.WriteLine(note);
+        if (s.RejectsDirectory is { } rejects) Console.WriteLine($"{s.Rejects.Values.Sum():N0} lines left out, each with its reason under {rejects}");
         if (cgdf is null) return;
-        EtlCommand.PrintSummary(HiveToCgdf.Run(new EtlOptions(output, dt, cgdf) { Progress = Console.Error }));
+        EtlCommand.PrintSummary(HiveToCgdf.Run(c.Bad.Apply(pr, new EtlOptions(output, dt, cgdf) { Progress = Console.Error, AllowFeatureless = featureless })));
     }
 
     private static Command Linqs()
@@ -39,10 +51,9 @@ public static class ImportCommand
         var input = new Option<string>("--input") { Description = "Folder with the LINQS files", Required = true };
         var name = new Option<string>("--name") { Description = "Dataset file stem (cora, citeseer)", DefaultValueFactory = _ => "cora" };
         cmd.Options.Add(input); cmd.Options.Add(name);
-        var (output, dt, cgdf) = Common(cmd);
+        var c = Common(cmd);
         cmd.SetAction(pr => CliRun.Guarded(() => Finish(
-            LinqsImporter.Run(pr.GetValue(input)!, pr.GetValue(name)!, pr.GetValue(output)!, pr.GetValue(dt)!),
-            pr.GetValue(output)!, pr.GetValue(dt)!, pr.GetValue(cgdf))));
+            LinqsImporter.Run(pr.GetValue(input)!, pr.GetValue(name)!, pr.GetValue(c.Out)!, pr.GetValue(c.Dt)!, ImportOptionsOf(pr, c)), pr, c)));
         return cmd;
     }
 
@@ -52,10 +63,9 @@ public static class ImportCommand
         var input = new Option<string>("--input") { Description = "Folder with u.user, u.item, u.data", Required = true };
         var occ = new Option<bool>("--occupation-label") { Description = "Label users by occupation (dropped from their features)" };
         cmd.Options.Add(input); cmd.Options.Add(occ);
-        var (output, dt, cgdf) = Common(cmd);
+        var c = Common(cmd);
         cmd.SetAction(pr => CliRun.Guarded(() => Finish(
-            MovieLensImporter.Run(pr.GetValue(input)!, pr.GetValue(output)!, pr.GetValue(dt)!, pr.GetValue(occ)),
-            pr.GetValue(output)!, pr.GetValue(dt)!, pr.GetValue(cgdf))));
+            MovieLensImporter.Run(pr.GetValue(input)!, pr.GetValue(c.Out)!, pr.GetValue(c.Dt)!, pr.GetValue(occ)), pr, c)));
         return cmd;
     }
 
@@ -65,17 +75,18 @@ public static class ImportCommand
         var nodes = new Option<string[]>("--node") { Description = "type=path, repeatable", AllowMultipleArgumentsPerToken = false };
         var edges = new Option<string[]>("--edge") { Description = "src,edge,dst=path, repeatable" };
         cmd.Options.Add(nodes); cmd.Options.Add(edges);
-        var (output, dt, cgdf) = Common(cmd);
+        var c = Common(cmd);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
             var ns = (pr.GetValue(nodes) ?? []).Select(s => Split(s, "--node")).Select(p => new GraphLearnNodeSource(p.Key, p.Path)).ToArray();
             var es = (pr.GetValue(edges) ?? []).Select(s => Split(s, "--edge")).Select(p =>
             {
                 var t = p.Key.Split(',');
-                if (t.Length != 3) throw new ArgumentException($"--edge needs src,edge,dst=path, got '{p.Key}'.");
+                if (t.Length != 3) throw CliErrors.BadOption("--edge", $"needs src,edge,dst=path, got '{p.Key}'.");
                 return new GraphLearnEdgeSource(t[0], t[1], t[2], p.Path);
             }).ToArray();
-            Finish(GraphLearnImporter.Run(ns, es, pr.GetValue(output)!, pr.GetValue(dt)!), pr.GetValue(output)!, pr.GetValue(dt)!, pr.GetValue(cgdf));
+            // GraphLearn node types that only edges name have no features by design: they learn an embedding.
+            Finish(GraphLearnImporter.Run(ns, es, pr.GetValue(c.Out)!, pr.GetValue(c.Dt)!), pr, c, featureless: true);
         }));
         return cmd;
     }
@@ -83,7 +94,7 @@ public static class ImportCommand
     private static (string Key, string Path) Split(string s, string option)
     {
         var at = s.IndexOf('=');
-        if (at <= 0) throw new ArgumentException($"{option} needs key=path, got '{s}'.");
+        if (at <= 0) throw CliErrors.BadOption(option, $"needs key=path, got '{s}'.");
         return (s[..at], s[(at + 1)..]);
     }
 }

@@ -24,10 +24,16 @@ public static class NodeCommand
             {
                 hocon = NodeConfig.Load(pr.GetValue(config), NodeConfig.ProcessEnvironment(), pr.GetValue(store));
             }
-            catch (Exception e) when (e is FileNotFoundException or ArgumentException or Akka.Configuration.ConfigurationException)
+            catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                Console.Error.WriteLine($"graphactors node: {e.Message}");
-                return 2;
+                // NodeConfig names the bad GA_* variable or key; Akka's HOCON parser throws FormatException (an unresolved
+                // substitution, say) without the file's name. The rest (a missing file) CliErrors maps itself.
+                return CliErrors.Report(new GraphActors.Graph.BadInputException(
+                    e is FormatException ? $"{pr.GetValue(config)}: bad HOCON: {e.Message}" : e.Message, e));
+            }
+            catch (Exception e)
+            {
+                return CliErrors.Report(e);
             }
             var output = Console.Out;
             return NodeHost.RunAsync(hocon, output).GetAwaiter().GetResult();

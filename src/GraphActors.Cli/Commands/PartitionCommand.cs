@@ -1,6 +1,7 @@
 // graphactors partition: CGDF → partition store (hash or METIS).
 using System.CommandLine;
 using GraphActors.Cli.Bench;
+using GraphActors.Graph;
 using GraphActors.Graph.Cgdf;
 using GraphActors.Graph.Partitioning;
 using Spectre.Console;
@@ -15,8 +16,8 @@ public static class PartitionCommand
         var synthetic = new Option<int>("--synthetic")
         {
             Description = "Instead of --cgdf: a generated graph with planted communities of this many nodes (10 edges per node)",
-        };
-        var parts = new Option<int>("--parts") { Description = "Number of partitions", DefaultValueFactory = _ => 4 };
+        }.AtLeast(0);
+        var parts = new Option<int>("--parts") { Description = "Number of partitions (1 .. the node count)", DefaultValueFactory = _ => 4 }.AtLeast(1);
         var method = new Option<string>("--method") { Description = "hash (GraphLearn: id mod N) or metis", DefaultValueFactory = _ => "hash" };
         method.AcceptOnlyFromAmong("hash", "metis");
         var output = new Option<string>("--out") { Description = "Output directory of the partition store", Required = true };
@@ -33,25 +34,13 @@ public static class PartitionCommand
         var cmd = new Command("partition", "Partition a CGDF graph into a partition store (part-<i>/ + partitions.json)");
         foreach (var o in new Option[] { cgdf, synthetic, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, svg })
             cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction(pr => CliRun.Guarded(() =>
         {
-            IPartitionSource source;
-            var dir = pr.GetValue(cgdf);
             var n = pr.GetValue(synthetic);
-            if (n > 0) source = new PlantedCommunitySource(n, 10L * n, seed: pr.GetValue(seed));
-            else if (dir is null)
-            {
-                AnsiConsole.MarkupLine("[red]Give --cgdf DIR (or --synthetic N).[/]");
-                return 2;
-            }
-            else source = new CgdfPartitionSource(dir);
-
-            var fractions = pr.GetValue(split)!.Split('/').Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            if (fractions.Length != 3)
-            {
-                AnsiConsole.MarkupLine("[red]--split takes three fractions, e.g. 0.6/0.2/0.2.[/]");
-                return 2;
-            }
+            var dir = pr.GetValue(cgdf);
+            if (n > 0 == dir is not null) throw CliErrors.BadOption("--cgdf", "give --cgdf DIR or --synthetic N (one of them).");
+            var fractions = ParseSplit(pr.GetValue(split)!);
+            IPartitionSource source = n > 0 ? new PlantedCommunitySource(n, 10L * n, seed: pr.GetValue(seed)) : new CgdfPartitionSource(dir!);
             var options = new PartitionOptions(pr.GetValue(output)!, pr.GetValue(parts), pr.GetValue(method)!)
             {
                 Metis = new MetisOptions(pr.GetValue(seed), BalanceTrain: !pr.GetValue(noBalanceTrain), BalanceEdges: pr.GetValue(balanceEdges)),
@@ -61,9 +50,23 @@ public static class PartitionCommand
             };
             var report = GraphPartitioner.Run(source, options);
             PartitionReportView.Render(report);
-            if (pr.GetValue(svg) is { } svgPath) File.WriteAllText(svgPath, report.ToSvg());
-            return 0;
-        });
+            if (pr.GetValue(svg) is { } svgPath) AtomicFile.WriteAllText(svgPath, report.ToSvg());
+        }));
         return cmd;
+    }
+
+    /// <summary>train/val/test fractions: three finite numbers in [0, 1] whose sum is at most 1 (the rest is left out of every split).</summary>
+    internal static double[] ParseSplit(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 3) throw CliErrors.BadOption("--split", $"'{text}' is not three fractions train/val/test, e.g. 0.6/0.2/0.2.");
+        var f = new double[3];
+        for (var i = 0; i < 3; i++)
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out f[i])
+                || !double.IsFinite(f[i]) || f[i] < 0 || f[i] > 1)
+                throw CliErrors.BadOption("--split", $"'{parts[i]}' in '{text}' is not a fraction between 0 and 1.");
+        if (f.Sum() > 1 + 1e-9)
+            throw CliErrors.BadOption("--split", $"'{text}' sums to {f.Sum().ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}; train + val + test must be at most 1.");
+        return f;
     }
 }

@@ -27,10 +27,11 @@ public static class QuickstartCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder for everything the run makes (replaced on a second run)", DefaultValueFactory = _ => "quickstart-out" };
-        var users = new Option<int>("--users") { Description = "Users in the generated graph", DefaultValueFactory = _ => 20_000 };
-        var items = new Option<int>("--items") { Description = "Items in the generated graph", DefaultValueFactory = _ => 10_000 };
-        var parts = new Option<int>("--parts") { Description = "Partitions", DefaultValueFactory = _ => 4 };
+        var users = new Option<int>("--users") { Description = "Users in the generated graph", DefaultValueFactory = _ => 20_000 }.AtLeast(10);
+        var items = new Option<int>("--items") { Description = "Items in the generated graph", DefaultValueFactory = _ => 10_000 }.AtLeast(10);
+        var parts = new Option<int>("--parts") { Description = "Partitions", DefaultValueFactory = _ => 4 }.AtLeast(1);
         var method = new Option<string>("--method") { Description = "Partitioning method: hash or metis", DefaultValueFactory = _ => "metis" };
+        method.AcceptOnlyFromAmong("hash", "metis");
         var seed = new Option<int>("--seed") { Description = "Seed for generation, partitioning and training", DefaultValueFactory = _ => 42 };
         var keepServing = new Option<bool>("--keep-serving") { Description = "After the sample prediction, keep the HTTP API up until Ctrl-C" };
         var cmd = new Command("quickstart", "Generate a heterogeneous graph, ETL it to CGDF, partition it, and run the rest of the path on it");

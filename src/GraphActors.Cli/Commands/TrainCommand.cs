@@ -19,9 +19,18 @@ public static class TrainCommand
         foreach (var o in new Option[] { config, store, resume }) cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
-            var file = TrainingHocon.Load(pr.GetValue(config)!);
+            TrainingFile file;
+            try
+            {
+                file = TrainingHocon.Load(pr.GetValue(config)!);
+            }
+            catch (ArgumentException e) when (e is not TrainingConfigException)
+            {
+                // TrainingHocon names the file and key of bad HOCON; it is the user's file, so bad input.
+                throw new GraphActors.Graph.BadInputException(e.Message, e);
+            }
             var (cfg, storePath) = (file.Config, file.StorePath);
-            storePath = pr.GetValue(store) ?? storePath ?? throw new ArgumentException("No store: pass --store or set training.store_path.");
+            storePath = pr.GetValue(store) ?? storePath ?? throw CliErrors.BadOption("--store", "no store: pass --store or set training.store_path.");
             Train(cfg, storePath, pr.GetValue(resume), Console.Out);
         }));
         return cmd;
@@ -53,6 +62,7 @@ public static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, manifest.json, or run directory (uses best/, else last/)", Required = true };
         var store = new Option<string?>("--store") { Description = "Partition store directory the job was trained on" };
         var split = new Option<string>("--split") { Description = "train, val or test", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("train", "val", "test");
         var cmd = new Command("eval", "Score a checkpoint on a split of a partition store");
         foreach (var o in new Option[] { checkpoint, store, split }) cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
@@ -60,9 +70,9 @@ public static class EvalCommand
             var kind = pr.GetValue(split) switch
             {
                 "train" => SplitKind.Train, "val" => SplitKind.Val, "test" => SplitKind.Test,
-                var s => throw new ArgumentException($"--split must be train, val or test, not '{s}'."),
+                var s => throw CliErrors.BadOption("--split", $"must be train, val or test, not '{s}'."),
             };
-            var storePath = pr.GetValue(store) ?? throw new ArgumentException("--store is required: the manifest records the job, not where its store lives.");
+            var storePath = pr.GetValue(store) ?? throw CliErrors.BadOption("--store", "is required: the manifest records the job, not where its store lives.");
             var r = Evaluate(pr.GetValue(checkpoint)!, storePath, kind);
             Console.WriteLine($"{kind.ToString().ToLowerInvariant()}: {r}");
         }));

@@ -59,11 +59,34 @@ public sealed record CgdfMetadata(
     public static CgdfMetadata Load(string cgdfDirectory)
     {
         var path = Path.Combine(cgdfDirectory, FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{cgdfDirectory}' is not a CGDF directory: no {FileName}.", path);
-        var meta = JsonSerializer.Deserialize<CgdfMetadata>(File.ReadAllText(path), Json)
-            ?? throw new GraphInputException(path, 0, null, "empty metadata.");
+        if (!Directory.Exists(cgdfDirectory)) throw new GraphInputException(cgdfDirectory, 0, null, "no such CGDF directory.");
+        if (!File.Exists(path)) throw new GraphInputException(path, 0, null, $"missing: '{cgdfDirectory}' is not a (finished) CGDF directory.");
+        CgdfMetadata? meta;
+        try
+        {
+            meta = JsonSerializer.Deserialize<CgdfMetadata>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new GraphInputException(path, (e.LineNumber ?? -1) + 1, e.Path is null or "$" ? null : e.Path, $"not valid metadata JSON (truncated or hand-edited?): {e.Message}", e);
+        }
+        if (meta is null) throw new GraphInputException(path, 0, null, "empty metadata.");
         if (meta.Format != FormatName || meta.FormatVersion != CurrentVersion)
             throw new GraphInputException(path, 0, "format_version", $"expected {FormatName} version {CurrentVersion}, found {meta.Format} version {meta.FormatVersion}.");
+        if (meta.NodeTypes is null || meta.EdgeTypes is null)
+            throw new GraphInputException(path, 0, meta.NodeTypes is null ? "node_types" : "edge_types", "missing.");
+        foreach (var n in meta.NodeTypes)
+        {
+            if (n.Count < 0 || n.GlobalIdEnd - n.GlobalIdStart != n.Count)
+                throw new GraphInputException(path, 0, $"node_types[{n.Name}].count", $"{n.Count} disagrees with global ids [{n.GlobalIdStart}, {n.GlobalIdEnd}).");
+            if (n.FeatureDim < 0)
+                throw new GraphInputException(path, 0, $"node_types[{n.Name}].feature_dim", $"{n.FeatureDim} is negative.");
+            if (n.LabelCount < 0)
+                throw new GraphInputException(path, 0, $"node_types[{n.Name}].label_count", $"{n.LabelCount} is negative (an overflowed class count?).");
+        }
+        foreach (var e in meta.EdgeTypes)
+            if (e.Canonical is not { Count: 3 } || e.Count < 0)
+                throw new GraphInputException(path, 0, "edge_types", $"an entry needs canonical [src, edge, dst] and a count ≥ 0.");
         return meta;
     }
 }

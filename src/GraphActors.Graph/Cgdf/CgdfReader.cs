@@ -68,7 +68,7 @@ public sealed class CgdfReader
         var expectedDense = 0L;
         foreach (var path in CgdfLayout.PartFiles(CgdfLayout.NodeDirectory(Directory, nodeType)))
         {
-            var reader = ParquetReader.CreateAsync(path).GetAwaiter().GetResult();
+            var reader = OpenParquet(path);
             try
             {
                 var schema = reader.Schema;
@@ -103,6 +103,7 @@ public sealed class CgdfReader
                         Val = va is null ? null : ParquetColumns.ReadAsync<bool>(rg, va, rows).GetAwaiter().GetResult(),
                         Test = te is null ? null : ParquetColumns.ReadAsync<bool>(rg, te, rows).GetAwaiter().GetResult(),
                     };
+                    CheckLabels(chunk.Labels, rows, meta, path, g);
                     expectedDense += rows;
                     yield return chunk;
                 }
@@ -124,7 +125,7 @@ public sealed class CgdfReader
         var seen = 0L;
         foreach (var path in CgdfLayout.PartFiles(CgdfLayout.EdgeDirectory(Directory, type)))
         {
-            var reader = ParquetReader.CreateAsync(path).GetAwaiter().GetResult();
+            var reader = OpenParquet(path);
             try
             {
                 var s = Leaf(reader.Schema, path, CgdfLayout.Src);
@@ -155,6 +156,30 @@ public sealed class CgdfReader
         }
         if (seen != meta.Count)
             throw new GraphInputException(CgdfLayout.EdgeDirectory(Directory, type), 0, null, $"holds {seen} edges; metadata says {meta.Count}.");
+    }
+
+    /// <summary>A CGDF written before labels were validated may hold −7 or a label past label_count: say so here, not in libtorch.</summary>
+    private static void CheckLabels(int[] labels, int rows, CgdfNodeType meta, string path, int rowGroup)
+    {
+        for (var i = 0; i < rows; i++)
+        {
+            var l = labels[i];
+            if (l < -1 || l >= meta.LabelCount && l != -1)
+                throw new GraphInputException($"{path}, row group {rowGroup}, row {i}", 0, CgdfLayout.Label,
+                    $"node type '{meta.Name}' has label {l}, outside [-1, {meta.LabelCount}) (label_count in metadata.json).");
+        }
+    }
+
+    private static ParquetReader OpenParquet(string path)
+    {
+        try
+        {
+            return ParquetReader.CreateAsync(path).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new GraphInputException(path, 0, null, $"not a readable Parquet file: {e.Message}", e);
+        }
     }
 
     private static int[] ToDense(long[] global, CgdfNodeType type, string path, string field)

@@ -179,6 +179,9 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         if (FeatureDim < 0) FeatureDim = features.Length;
         if (features.Length != FeatureDim)
             throw new ArgumentException($"Node type '{Type}' has feature dim {FeatureDim}; got {features.Length}.", nameof(features));
+        // −1 is unlabelled; int.MaxValue would overflow the class count (largest label + 1) in metadata.json.
+        if (label < -1 || label == int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(label), label, $"Node type '{Type}': a label must be -1 (unlabelled) or in [0, {int.MaxValue}).");
         if (_sink is null) Open();
         var i = _buffered++;
         var global = GlobalStart + Count++;

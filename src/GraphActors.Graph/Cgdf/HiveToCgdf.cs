@@ -17,6 +17,21 @@ public sealed record EtlOptions(string TablesRoot, string Dt, string Output)
     /// <summary>Progress lines (rows/s per table, at most two a second); null for silence.</summary>
     public TextWriter? Progress { get; init; }
     public int RowGroupRows { get; init; } = 65_536;
+
+    /// <summary>
+    /// Labels must lie in [−1, MaxClasses): −1 means unlabelled, anything else outside is a bad row. The class count
+    /// written to metadata.json is the largest label + 1, so this also bounds the model's output layer.
+    /// </summary>
+    public int MaxClasses { get; init; } = DefaultMaxClasses;
+
+    /// <summary>With <see cref="BadRowPolicy.Skip"/>: a table whose rejected share of rows exceeds this fails the run.</summary>
+    public double MaxRejectRatio { get; init; } = DefaultMaxRejectRatio;
+
+    /// <summary>Accept node tables whose feature vectors are empty (such types learn an embedding instead); refused by default.</summary>
+    public bool AllowFeatureless { get; init; }
+
+    public const int DefaultMaxClasses = 100_000;
+    public const double DefaultMaxRejectRatio = 0.01;
 }
 
 public sealed record EtlSummary(
@@ -34,7 +49,10 @@ public sealed record EtlSummary(
 /// time, and writes CGDF. Memory: the per-type <see cref="IdMap"/>s plus one row group. Node types get global id
 /// ranges in name order. Bad rows either fail the run (<see cref="BadRowPolicy.Fail"/>, a
 /// <see cref="GraphInputException"/> naming table, file, row group, row and field) or are written with their
-/// reason to <c>rejects/&lt;table&gt;/rejects.jsonl</c> and counted (<see cref="BadRowPolicy.Skip"/>).
+/// reason to <c>rejects/&lt;table&gt;/rejects.jsonl</c> and counted (<see cref="BadRowPolicy.Skip"/>), up to
+/// <see cref="EtlOptions.MaxRejectRatio"/> of a table's rows (beyond it the run fails and the rejects are kept in
+/// <c>&lt;out&gt;.rejects/</c>). Faults of a whole table — a missing <c>dt</c> partition, an unreadable file or row
+/// group, a missing or mistyped column, a table with no valid rows — always fail the run, whatever the policy.
 /// The output is built in <c>&lt;out&gt;.tmp-&lt;guid&gt;</c> beside the target and renamed into place only when
 /// complete; a previous output is replaced only then, and a failed run leaves it untouched.
 /// </summary>
@@ -47,6 +65,7 @@ public sealed class HiveToCgdf
     private readonly Dictionary<string, long> _rejects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StreamWriter> _rejectFiles = new(StringComparer.Ordinal);
     private string _work = "";
+    private string _output = "";
 
     private HiveToCgdf(EtlOptions options) => _options = options;
 
@@ -55,8 +74,12 @@ public sealed class HiveToCgdf
     private EtlSummary Execute()
     {
         HiveLayout.CheckDt(_options.Dt);
+        if (_options.MaxClasses < 1) throw new BadInputException($"--max-classes {_options.MaxClasses}: must be at least 1.");
+        if (!(_options.MaxRejectRatio >= 0 && _options.MaxRejectRatio <= 1))
+            throw new BadInputException($"--max-reject-ratio {_options.MaxRejectRatio}: must be between 0 and 1.");
         var clock = Stopwatch.StartNew();
         var output = Path.GetFullPath(_options.Output.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        _output = output;
         var tables = HiveLayout.Tables(_options.TablesRoot, _options.Dt);
         if (!tables.Any(t => t.Kind == HiveTableKind.Nodes))
             throw new GraphInputException(_options.TablesRoot, 0, null, "no nodes_* table found.");
@@ -81,7 +104,7 @@ public sealed class HiveToCgdf
 
     private void LoadNodes(CgdfWriter writer, HiveTablePartition table)
     {
-        if (!PartitionPresent(table)) return;
+        HiveTableReader.RequirePartition(table);
         var type = table.TypeName;
         var ids = new IdMap(1024);
         CgdfNodeTypeWriter? nodes = null;
@@ -89,7 +112,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in Batches(() => HiveTableReader.ReadNodeFile(table, file), table, file))
+            foreach (var b in HiveTableReader.ReadNodeFile(table, file))
             {
                 nodes ??= writer.BeginNodeType(type, -1, b.Train is not null);
                 for (var i = 0; i < b.Rows; i++)
@@ -98,6 +121,11 @@ public sealed class HiveToCgdf
                     if (id is null) { Bad(b.Origin, i, HiveLayout.NodeId, "null node id", null); continue; }
                     if (b.Features.IsNull[i]) { Bad(b.Origin, i, HiveLayout.FeatureVec, "null feature vector", id); continue; }
                     var f = b.Features.Row(i);
+                    if (f.Length == 0 && !_options.AllowFeatureless)
+                    {
+                        Bad(b.Origin, i, HiveLayout.FeatureVec, "empty feature vector (zero-width features are refused; --allow-featureless accepts node types without features)", id);
+                        continue;
+                    }
                     if (dim >= 0 && f.Length != dim)
                     {
                         Bad(b.Origin, i, HiveLayout.FeatureVec, $"feature vector of length {f.Length}; the table's first row has {dim}", id);
@@ -109,25 +137,33 @@ public sealed class HiveToCgdf
                         Bad(b.Origin, i, HiveLayout.FeatureVec, $"non-finite value {f[nonFinite].ToString(CultureInfo.InvariantCulture)} at index {nonFinite}", id);
                         continue;
                     }
+                    var label = b.Labels[i] ?? -1;
+                    if (label < -1 || label >= _options.MaxClasses)
+                    {
+                        Bad(b.Origin, i, HiveLayout.Label, $"label {label} is outside [-1, {_options.MaxClasses}) (-1 = unlabelled; --max-classes sets the bound)", id);
+                        continue;
+                    }
                     if (!ids.TryAdd(id.Value, out _)) { Bad(b.Origin, i, HiveLayout.NodeId, $"duplicate node id {id}", id); continue; }
                     dim = f.Length;
-                    nodes.Add(id.Value, f, b.Labels[i] ?? -1,
+                    nodes.Add(id.Value, f, label,
                         b.Train?[i] ?? false, b.Val?[i] ?? false, b.Test?[i] ?? false);
                 }
                 progress.Add(b.Rows);
             }
         }
-        nodes ??= writer.BeginNodeType(type, 0, false);
+        _rowsRead[table.Table] = progress.Done();
+        CheckRejects(table);
+        if (nodes is null || nodes.Count == 0)
+            throw new GraphInputException($"table '{table.Table}'", 0, null, NoRows(table, "a node type needs at least one node"));
         var meta = nodes.Complete();
         ids.TrimExcess();
         _ids[type] = ids;
         _globalStart[type] = meta.GlobalIdStart;
-        _rowsRead[table.Table] = progress.Done();
     }
 
     private void LoadEdges(CgdfWriter writer, HiveTablePartition table)
     {
-        if (!PartitionPresent(table)) return;
+        HiveTableReader.RequirePartition(table);
         var relation = table.TypeName;
         string? srcType = null, dstType = null;
         IdMap? srcIds = null, dstIds = null;
@@ -136,7 +172,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in Batches(() => HiveTableReader.ReadEdgeFile(table, file), table, file))
+            foreach (var b in HiveTableReader.ReadEdgeFile(table, file))
             {
                 for (var i = 0; i < b.Rows; i++)
                 {
@@ -169,41 +205,57 @@ public sealed class HiveToCgdf
                 progress.Add(b.Rows);
             }
         }
-        edges?.Complete();
         _rowsRead[table.Table] = progress.Done();
+        CheckRejects(table);
+        // An edge table's canonical type comes from its rows: with none there is no type to keep, and dropping the table
+        // silently would lose a relation the user asked for, so it is refused.
+        if (edges is null || edges.Count == 0)
+            throw new GraphInputException($"table '{table.Table}'", 0, null,
+                NoRows(table, "an edge type needs at least one edge (its src_type/dst_type come from the rows); remove the table folder to leave the relation out"));
+        edges.Complete();
     }
 
-    /// <summary>Runs a file's batches; in skip mode an unreadable file or row group becomes one reject and the rest of the file is skipped.</summary>
-    private IEnumerable<T> Batches<T>(Func<IEnumerable<T>> read, HiveTablePartition table, string file)
+    private string NoRows(HiveTablePartition table, string why)
     {
-        using var e = read().GetEnumerator();
-        while (true)
+        var read = _rowsRead.GetValueOrDefault(table.Table);
+        var rejected = _rejects.GetValueOrDefault(table.Table);
+        if (rejected > 0)
         {
-            try
-            {
-                if (!e.MoveNext()) yield break;
-            }
-            catch (GraphInputException ex) when (_options.OnBadRow == BadRowPolicy.Skip)
-            {
-                Reject(table.Table, new { table = table.Table, file = Path.GetRelativePath(table.Root, file), row_group = -1, row = -1, field = ex.Field, reason = ex.Message, value = (string?)null });
-                yield break;
-            }
-            yield return e.Current;
+            CloseRejects();
+            KeepRejects();
         }
+        return read == 0
+            ? $"no rows in partition dt={table.Dt} ({table.Files.Count} data files); {why}."
+            : $"no valid rows ({read:N0} read, {rejected:N0} rejected, see {RejectsPathFor(table.Table)}); {why}.";
     }
 
-    private bool PartitionPresent(HiveTablePartition table)
+    /// <summary>
+    /// In skip mode, fails when the table's rejected share exceeds <see cref="EtlOptions.MaxRejectRatio"/>. The rejects are
+    /// moved to <c>&lt;out&gt;.rejects/</c> first (the output itself is left as it was), so the user can see why.
+    /// </summary>
+    private void CheckRejects(HiveTablePartition table)
     {
-        try
-        {
-            HiveTableReader.RequirePartition(table);
-            return true;
-        }
-        catch (GraphInputException ex) when (_options.OnBadRow == BadRowPolicy.Skip)
-        {
-            Reject(table.Table, new { table = table.Table, file = (string?)null, row_group = -1, row = -1, field = ex.Field, reason = ex.Message, value = (string?)null });
-            return false;
-        }
+        var rejected = _rejects.GetValueOrDefault(table.Table);
+        if (rejected == 0) return;
+        var read = Math.Max(_rowsRead.GetValueOrDefault(table.Table), 1);
+        var ratio = (double)rejected / read;
+        if (ratio <= _options.MaxRejectRatio) return;
+        CloseRejects();
+        var kept = KeepRejects();
+        throw new GraphInputException($"table '{table.Table}'", 0, null, string.Create(CultureInfo.InvariantCulture,
+            $"{rejected:N0} of {read:N0} rows rejected ({ratio * 100:F1}%), above --max-reject-ratio {_options.MaxRejectRatio}; no output written; rejects written to {Path.Combine(kept, table.Table, "rejects.jsonl")}."));
+    }
+
+    private string RejectsPathFor(string table) => Path.Combine(_output + ".rejects", table, "rejects.jsonl");
+
+    /// <summary>Moves this run's rejects to <c>&lt;out&gt;.rejects/</c>, replacing an older copy; returns that folder.</summary>
+    private string KeepRejects()
+    {
+        var kept = _output + ".rejects";
+        var source = Path.Combine(_work, "rejects");
+        if (Directory.Exists(kept)) Directory.Delete(kept, recursive: true);
+        if (Directory.Exists(source)) Directory.Move(source, kept);
+        return kept;
     }
 
     private void Bad(BatchOrigin origin, int row, string field, string reason, long? value)

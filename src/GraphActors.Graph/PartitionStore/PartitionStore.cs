@@ -56,7 +56,9 @@ public sealed class PartitionStore
                     if (width != nt.FeatureDim) throw new PartitionStoreException(path, $"has rows of {width}; the manifest says {nt.FeatureDim}.");
                     features = new FeatureSlab(count, nt.FeatureDim, data);
                 }
-                var labels = nt.LabelCount > 0 ? Load<int>(Path.Combine(nd, StoreLayout.Labels), mode, mappings, count, out _) : ReadOnlyMemory<int>.Empty;
+                var labelsPath = Path.Combine(nd, StoreLayout.Labels);
+                var labels = nt.LabelCount > 0 ? Load<int>(labelsPath, mode, mappings, count, out _) : ReadOnlyMemory<int>.Empty;
+                CheckLabels(labels.Span, nt, labelsPath, start);
                 nodes[type] = new PartitionNodes(type, start, count, features, labels,
                     Load<byte>(Path.Combine(nd, StoreLayout.TrainMask), mode, mappings, count, out _),
                     Load<byte>(Path.Combine(nd, StoreLayout.ValMask), mode, mappings, count, out _),
@@ -97,6 +99,20 @@ public sealed class PartitionStore
         {
             foreach (var m in mappings) m.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A store written before labels were validated can hold −7 or a label past the class count; training would die inside
+    /// libtorch ("Target -7 is out of bounds"). One pass over 4 bytes per node at load says which node type and label instead.
+    /// </summary>
+    private static void CheckLabels(ReadOnlySpan<int> labels, ManifestNodeType type, string path, int firstId)
+    {
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var l = labels[i];
+            if (l < -1 || (l >= type.LabelCount && l != -1))
+                throw new PartitionStoreException(path, $"node type '{type.Name}', node {firstId + i}: label {l} is outside [-1, {type.LabelCount}) (labelCount in {StoreManifest.FileName}); re-run etl and partition.");
         }
     }
 

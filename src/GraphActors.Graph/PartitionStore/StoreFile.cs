@@ -81,7 +81,7 @@ public static class StoreFile
 
 /// <summary>A partition-store file or manifest that cannot be read; names the file.</summary>
 public sealed class PartitionStoreException(string path, string problem, Exception? inner = null)
-    : Exception($"{path}: {problem}", inner)
+    : BadInputException($"{path}: {problem}", inner)
 {
     public string FilePath { get; } = path;
 }

@@ -68,6 +68,13 @@ public sealed record StoreManifest(
             throw new PartitionStoreException(path, $"has format version {m.FormatVersion}; this build reads {CurrentVersion}.");
         if (m.Partitions.Count != m.Parts)
             throw new PartitionStoreException(path, $"says {m.Parts} parts but lists {m.Partitions.Count}.");
+        foreach (var n in m.NodeTypes)
+        {
+            if (n.LabelCount < 0)
+                throw new PartitionStoreException(path, $"node type '{n.Name}' has labelCount {n.LabelCount}: negative (an overflowed class count); re-run etl and partition.");
+            if (n.Count < 0 || n.FeatureDim < 0)
+                throw new PartitionStoreException(path, $"node type '{n.Name}' has count {n.Count} and featureDim {n.FeatureDim}; neither may be negative.");
+        }
         return m;
     }
 }

@@ -31,7 +31,7 @@ public static class GraphPartitioner
 {
     public static PartitionReport Run(IPartitionSource source, PartitionOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Parts, 1);
+        Validate(source, options);
         var total = Stopwatch.StartNew();
         var output = Path.GetFullPath(options.OutputDirectory);
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
@@ -114,6 +114,25 @@ public static class GraphPartitioner
             catch (IOException) { /* best effort: the original error matters more */ }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Refuses options that cannot give a useful store before anything is read or written. More partitions than nodes
+    /// would leave partitions that own nothing (each still costs a directory and ~30 files, and a partition actor with
+    /// nothing to serve); METIS itself cannot bisect below one vertex per part.
+    /// </summary>
+    private static void Validate(IPartitionSource source, PartitionOptions options)
+    {
+        if (options.Method is not (HashPartitioner.MethodName or MetisPartitioner.MethodName))
+            throw new BadInputException($"--method: '{options.Method}' is not hash or metis.");
+        var nodes = source.NodeTypes.Sum(n => (long)n.Count);
+        if (nodes == 0) throw new BadInputException("the graph has no nodes: nothing to partition.");
+        if (options.Parts < 1 || options.Parts > nodes)
+            throw new BadInputException($"--parts {options.Parts}: must be between 1 and the graph's node count ({nodes:N0}); more parts than nodes leaves partitions that own nothing.");
+        var s = options.Split;
+        double[] f = [s.Train, s.Val, s.Test];
+        if (f.Any(x => !double.IsFinite(x) || x < 0 || x > 1) || f.Sum() > 1 + 1e-9)
+            throw new BadInputException($"--split {s.Train}/{s.Val}/{s.Test}: each fraction must be in [0, 1] and train + val + test at most 1.");
     }
 
     private static string PartTemp(string temp, int p) => Path.Combine(temp, $"part-{p}.tmp");
@@ -221,8 +240,11 @@ public static class GraphPartitioner
     /// </summary>
     private static void WriteFeatures(IPartitionSource source, string temp, SourceNodeType info, PartitionBook book, int[] newIds)
     {
-        const int stageRows = 4096;
+        // Up to 4,096 rows staged per partition, but never more than ~256 MB over all partitions: with many parts
+        // (thousands) of wide rows a fixed stage each would not fit in memory.
+        const long stageBudgetFloats = 64L << 20;
         var dim = info.FeatureDim;
+        var stageRows = (int)Math.Clamp(stageBudgetFloats / ((long)book.Parts * Math.Max(dim, 1)), 1, 4096);
         var rowBytes = (long)dim * sizeof(float);
         var b = book.Boundaries(info.Type).ToArray();
         var handles = new Microsoft.Win32.SafeHandles.SafeFileHandle[book.Parts];
@@ -242,7 +264,7 @@ public static class GraphPartitioner
             {
                 var dir = StoreLayout.NodeDir(PartTemp(temp, p), info.Type);
                 handles[p] = StoreFile.CreateForRandomWrites<float>(Path.Combine(dir, StoreLayout.Features), (long)(b[p + 1] - b[p]) * dim, dim);
-                stage[p] = new float[stageRows * dim];
+                stage[p] = new float[(long)stageRows * dim];
             }
             foreach (var chunk in source.ReadNodes(info.Type))
             {

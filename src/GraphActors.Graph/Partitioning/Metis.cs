@@ -10,7 +10,7 @@ public static unsafe partial class Metis
     public const string DebianPackage = "libmetis5";
     private const int NOptions = 40;
     private const int OptionObjType = 1, OptionSeed = 8, OptionUFactor = 16, OptionNumbering = 17;
-    private const int MetisOk = 1;
+    private const int MetisOk = 1, MetisErrorInput = -2;
 
     // GKlib keeps METIS's random generator in process-global state: concurrent calls would disturb each other's
     // seeded sequence (and are not promised to be safe), so calls are serialised.
@@ -48,6 +48,7 @@ public static unsafe partial class Metis
             edgeCut = 0;
             return part;
         }
+        Array.Fill(part, -1); // so a vector METIS never filled shows (see the check below)
         var options = stackalloc int[NOptions];
         int nvtxs = n, nc = vwgt is null ? 1 : ncon, np = parts, cut = 0;
         try
@@ -72,6 +73,21 @@ public static unsafe partial class Metis
             Check(PartGraphKway(&nvtxs, &nc, px, adjncy.Length == 0 ? null : pa, pv, null, null, &np, null, ubvec, options, &cut, pp),
                 "METIS_PartGraphKway");
         }
+        // METIS 5.1 reports some failures only on stdout ("***Cannot bisect a graph with 0 vertices!") and still returns
+        // METIS_OK with a part vector it never filled: check every vertex got a part in range before anything uses it.
+        for (var v = 0; v < n; v++)
+            if ((uint)part[v] >= (uint)parts)
+                throw new MetisException($"METIS_PartGraphKway returned OK but gave vertex {v} part {part[v]} (of {parts} parts, {n} vertices): " +
+                    "METIS could not partition this graph into this many parts; try fewer --parts or --method hash.");
+        // Asked for more parts than it can make, METIS prints "***Cannot bisect a graph with 0 vertices!" and "***You are
+        // trying to partition a graph into too many parts!", returns METIS_OK and leaves parts empty.
+        var sizes = new int[parts];
+        foreach (var p in part) sizes[p]++;
+        var empty = sizes.Count(c => c == 0);
+        if (empty > 0)
+            throw new MetisException($"METIS left {empty:N0} of {parts:N0} parts empty for {n:N0} vertices (it reports this as 'Cannot bisect a graph " +
+                "with 0 vertices' / 'too many parts'); use fewer --parts, or --method hash.");
+        if (cut < 0) throw new MetisException($"METIS_PartGraphKway returned OK with a negative edge cut {cut}.");
         edgeCut = cut;
         return part;
     }
@@ -85,6 +101,10 @@ public static unsafe partial class Metis
             -3 => "METIS_ERROR_MEMORY (out of memory)",
             _ => "METIS_ERROR",
         };
-        throw new InvalidOperationException($"{call} failed: {why}.");
+        if (status == MetisErrorInput) throw new MetisException($"{call} failed with {status}: {why}.");
+        throw new InvalidOperationException($"{call} failed with {status}: {why}.");
     }
 }
+
+/// <summary>METIS refused or failed to partition the graph it was given (its return code, or a part vector out of range).</summary>
+public sealed class MetisException(string message) : BadInputException(message);

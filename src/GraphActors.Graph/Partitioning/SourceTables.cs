@@ -58,7 +58,13 @@ public sealed class NodeTable
                 if (seen[d]) throw new GraphInputException(where, 0, "global_node_id", $"dense id {d} appears twice.");
                 seen[d] = true;
                 business[d] = b[i];
-                if (labels.Length > 0) labels[d] = l.IsEmpty ? -1 : l[i];
+                if (labels.Length > 0)
+                {
+                    var label = l.IsEmpty ? -1 : l[i];
+                    if (label < -1 || label >= info.LabelCount)
+                        throw new GraphInputException(where, 0, "label", $"node {b[i]} has label {label}, outside [-1, {info.LabelCount}) (the type's class count).");
+                    labels[d] = label;
+                }
                 if (chunk.HasMasks)
                 {
                     flags[d] = (byte)((chunk.TrainMask.Span[i] != 0 ? 1 : 0) | (chunk.ValMask.Span[i] != 0 ? 2 : 0) | (chunk.TestMask.Span[i] != 0 ? 4 : 0));

@@ -54,14 +54,14 @@ public static class HiveLayout
     public static string CheckDt(string dt)
     {
         if (!DtPattern.IsMatch(dt) || !DateOnly.TryParseExact(dt, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
-            throw new ArgumentException($"dt '{dt}' is not a YYYY-MM-DD date.", nameof(dt));
+            throw new BadInputException($"--dt: '{dt}' is not a YYYY-MM-DD date.");
         return dt;
     }
 
     /// <summary>Every <c>nodes_*</c> and <c>edges_*</c> table folder under <paramref name="root"/>, in name order (the partition may be missing).</summary>
     public static IReadOnlyList<HiveTablePartition> Tables(string root, string dt)
     {
-        if (!System.IO.Directory.Exists(root)) throw new DirectoryNotFoundException($"Table root '{root}' does not exist.");
+        if (!System.IO.Directory.Exists(root)) throw new BadInputException($"table root '{root}' does not exist.");
         var result = new List<HiveTablePartition>();
         foreach (var dir in System.IO.Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
         {

@@ -38,7 +38,7 @@ public static class SyntheticGenerator
     public static GenerateSummary Run(GenerateOptions o, TextWriter? progress = null)
     {
         if (o.Users <= 0 || o.Items <= 0 || o.Classes <= 0 || o.FeatureDim <= 0)
-            throw new ArgumentException("users, items, classes and feature dim must be positive.");
+            throw new BadInputException($"users ({o.Users}), items ({o.Items}), classes ({o.Classes}) and feature dim ({o.FeatureDim}) must be positive.");
         HiveLayout.CheckDt(o.Dt);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var rng = new Random(o.Seed);
