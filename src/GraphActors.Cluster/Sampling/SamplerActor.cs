@@ -40,6 +40,9 @@ public sealed class SamplerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer _materializer = null!;
     private ((CanonicalEdgeType, double, double, ulong) Key, Task<EdgeSplit> Split)? _split;
+    // Stream stages of one epoch ask for the epoch's order concurrently (SelectAsync).
+    private readonly object _orderLock = new();
+    private ((int Count, ulong Seed, int Epoch) Key, int[] Order)? _order;
     private readonly SampleEpochChunks _epochChunks = new();
 
     public SamplerActor(IGraphStore store, SamplerSettings settings, ISamplerObserver? observer)
@@ -128,7 +131,21 @@ public sealed class SamplerActor : ReceiveActor
                         src[i] = edges.Src[e];
                         dst[i] = edges.Dst[e];
                     }
-                    var pairs = await LinkSampler(sampler, link, edgeSplit).SampleAsync(src, dst, batchSeed).ConfigureAwait(false);
+                    var (batchSrc, batchDst) = (src, dst);
+                    if (m.BatchSteps is { } steps)
+                    {
+                        // A piece of a global batch: local mode keeps the whole batch's edges out of message passing.
+                        var order = EpochOrder(edges.Count, m.Seed, m.Epoch);
+                        var (start, count) = (steps[b] * m.BatchSize, Math.Min(m.BatchSize, edges.Count - steps[b] * m.BatchSize));
+                        batchSrc = new int[count];
+                        batchDst = new int[count];
+                        for (var i = 0; i < count; i++)
+                        {
+                            batchSrc[i] = edges.Src[order[start + i]];
+                            batchDst[i] = edges.Dst[order[start + i]];
+                        }
+                    }
+                    var pairs = await LinkSampler(sampler, link, edgeSplit).SampleAsync(src, dst, batchSeed, batchSrc, batchDst).ConfigureAwait(false);
                     return (Index: b, Batch: pairs.Graph, Link: pairs);
                 }
                 finally
@@ -173,6 +190,23 @@ public sealed class SamplerActor : ReceiveActor
         return task;
     }
 
+    /// <summary>
+    /// The epoch's shuffled training-edge positions, as local mode's LinkBatchLoader and the coordinator shuffle them
+    /// (global batch s is its s-th cut of batch_size): computed once per (epoch, seed, count) and shared by the epoch's batches.
+    /// </summary>
+    private int[] EpochOrder(int count, ulong seed, int epoch)
+    {
+        lock (_orderLock)
+        {
+            if (_order is { } o && o.Key == (count, seed, epoch)) return o.Order;
+            var positions = new int[count];
+            for (var i = 0; i < count; i++) positions[i] = i;
+            var order = EpochPlan.Shuffle(positions, seed, epoch);
+            _order = ((count, seed, epoch), order);
+            return order;
+        }
+    }
+
     private static LinkBatchSampler LinkSampler(BlockSampler blocks, LinkSampling link, EdgeSplit split) =>
         new(blocks, new LinkBatchOptions(link.Type, link.Negatives)
         {
@@ -198,6 +232,8 @@ public sealed class SamplerActor : ReceiveActor
                     $"of {offsets.Length - 1} batch(es), {m.BatchSeeds?.Length ?? 0} batch seed(s).";
             for (var b = 0; b + 1 < offsets.Length; b++)
                 if (offsets[b + 1] <= offsets[b]) return $"given batch {b} is empty or runs backwards (offsets {offsets[b]}..{offsets[b + 1]}).";
+            if (m.BatchSteps is { } steps && (steps.Length != offsets.Length - 1 || steps.Any(x => x < 0)))
+                return $"{steps.Length} global step(s) for {offsets.Length - 1} given batch(es), or a negative one.";
         }
         if (m.Link is { } link)
         {

@@ -384,14 +384,16 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var seeds = w.Seeds.AsSpan(first, w.PieceOffsets[end] - first).ToArray();
         var offsets = new int[end - w.WindowStart + 1];
         var batchSeeds = new ulong[end - w.WindowStart];
+        var batchSteps = new int[end - w.WindowStart];
         for (var j = w.WindowStart; j < end; j++)
         {
             offsets[j - w.WindowStart + 1] = w.PieceOffsets[j + 1] - first;
             // Local mode's rng seed of the global batch the piece belongs to.
             batchSeeds[j - w.WindowStart] = EpochPlan.BatchSeed((ulong)job.Seed, w.Epoch, w.PieceSteps[j]);
+            batchSteps[j - w.WindowStart] = w.PieceSteps[j];
         }
         _sampler.Tell(new SampleEpoch(w.RequestId, w.Epoch, target, seeds, job.BatchSize, job.Fanouts.ToArray(), _settings.Strategy,
-            DropLast: false, (ulong)job.Seed, reverse, link, offsets, batchSeeds));
+            DropLast: false, (ulong)job.Seed, reverse, link, offsets, batchSeeds, batchSteps));
         Timers.StartSingleTimer("sample", new SampleTimedOut(w.RequestId), _settings.SampleTimeout);
     }
 

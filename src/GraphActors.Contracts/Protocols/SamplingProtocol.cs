@@ -59,6 +59,9 @@ public static class SamplingProtocol
     /// With <paramref name="BatchOffsets"/> the batches are given, not cut: batch b is
     /// <c>Seeds[BatchOffsets[b]..BatchOffsets[b+1]]</c> in that order, sampled with rng seed <paramref name="BatchSeeds"/>[b]
     /// (the coordinator's pieces of global batches: the seed of local mode's batch they belong to); no shuffle.
+    /// <paramref name="BatchSteps"/>[b] is that global batch's number: a link batch keeps the edges of the WHOLE global
+    /// batch out of message passing (local mode's batch is <paramref name="BatchSize"/> edges of the epoch's shuffled
+    /// training edges, which the sampler computes alike), not only its piece's.
     /// </summary>
     public sealed record SampleEpoch(
         long RequestId,
@@ -73,7 +76,8 @@ public static class SamplingProtocol
         ReverseEdgeMode ReverseEdges = ReverseEdgeMode.None,
         LinkSampling? Link = null,
         int[]? BatchOffsets = null,
-        ulong[]? BatchSeeds = null) : IGraphActorsMessage;
+        ulong[]? BatchSeeds = null,
+        int[]? BatchSteps = null) : IGraphActorsMessage;
 
     /// <summary>
     /// Part <paramref name="Index"/> of <paramref name="Count"/> of a <see cref="SampleEpoch"/> too large for one remote

@@ -356,6 +356,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                     w.Ints(m.BatchOffsets);
                     w.Int(m.BatchSeeds!.Length);
                     foreach (var b in m.BatchSeeds) w.ULong(b);
+                    w.Ints(m.BatchSteps ?? []);
                 }
                 return true;
             case EpochStreamReady m:
@@ -446,7 +447,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         var offsets = r.Ints();
         var seeds = new ulong[r.Int()];
         for (var i = 0; i < seeds.Length; i++) seeds[i] = r.ULong();
-        return m with { BatchOffsets = offsets, BatchSeeds = seeds };
+        var steps = r.Ints();
+        return m with { BatchOffsets = offsets, BatchSeeds = seeds, BatchSteps = steps.Length == 0 ? null : steps };
     }
 
     private static LinkSampling ReadLinkSampling(ref WireReader r) => new(EdgeType(ref r), r.Int(), (NegativeMode)r.Byte(), (ExclusionMode)r.Byte(),

@@ -50,8 +50,18 @@ public sealed class LinkBatchSampler
 
     public LinkBatchOptions Options { get; }
 
-    public async ValueTask<LinkBatch> SampleAsync(ReadOnlyMemory<int> posSrc, ReadOnlyMemory<int> posDst, ulong rngSeed, CancellationToken cancellationToken = default)
+    public ValueTask<LinkBatch> SampleAsync(ReadOnlyMemory<int> posSrc, ReadOnlyMemory<int> posDst, ulong rngSeed, CancellationToken cancellationToken = default) =>
+        SampleAsync(posSrc, posDst, rngSeed, posSrc, posDst, cancellationToken);
+
+    /// <summary>
+    /// A link batch over the positives (<paramref name="posSrc"/>, <paramref name="posDst"/>) that keeps the edges
+    /// (<paramref name="batchSrc"/>, <paramref name="batchDst"/>) out of message passing as its own (with their reverses,
+    /// per <see cref="LinkBatchOptions.Exclude"/>): a piece of a larger batch excludes the whole batch, as the batch would.
+    /// </summary>
+    public async ValueTask<LinkBatch> SampleAsync(ReadOnlyMemory<int> posSrc, ReadOnlyMemory<int> posDst, ulong rngSeed,
+        ReadOnlyMemory<int> batchSrc, ReadOnlyMemory<int> batchDst, CancellationToken cancellationToken = default)
     {
+        if (batchSrc.Length != batchDst.Length) throw new ArgumentException("Batch endpoint arrays differ in length.");
         if (posSrc.Length != posDst.Length) throw new ArgumentException("Positive endpoint arrays differ in length.");
         var type = Options.Type;
         var n = posSrc.Length;
@@ -99,8 +109,8 @@ public sealed class LinkBatchSampler
         if (Options.Exclude != LinkExclusion.None)
         {
             exclude = new EdgeExclusion(exclude);
-            exclude.Add(type, posSrc.Span, posDst.Span);
-            if (Options.Exclude == LinkExclusion.SelfAndReverse) exclude.Add(_reverse!.Value, posDst.Span, posSrc.Span);
+            exclude.Add(type, batchSrc.Span, batchDst.Span);
+            if (Options.Exclude == LinkExclusion.SelfAndReverse) exclude.Add(_reverse!.Value, batchDst.Span, batchSrc.Span);
         }
         var graph = await _blocks.SampleAsync(seeds, rngSeed, exclude, cancellationToken).ConfigureAwait(false);
         return new LinkBatch(type, graph, posSrcLocal, posDstLocal, negSrcLocal, negDstLocal, k, stats);

@@ -44,6 +44,7 @@ public static class SampleMessages
         new SampleEpoch(11, 0, "paper", [], 1, [10, 10], NeighborStrategy.Random, false, 0, ReverseEdgeMode.Bidirected),
         new SampleEpoch(13, 1, "paper", [4, 8, 15, 16], 4, [10, 10], NeighborStrategy.Random, false, 7, ReverseEdgeMode.None, null, [0, 3, 4],
             [ulong.MaxValue, 12345]),
+        new SampleEpoch(14, 1, "user", [4, 8, 15], 8, [5], NeighborStrategy.Random, false, 7, ReverseEdgeMode.None, null, [0, 2, 3], [1, 2], [0, 9]),
         new SampleEpoch(12, 2, "user", [0, 7, 3], 64, [5, 5], NeighborStrategy.Random, false, 9, ReverseEdgeMode.AddReverse,
             new LinkSampling(Click, 4, NegativeMode.InDegree, ExclusionMode.Self, 0.05, 0.1, ulong.MaxValue)),
         new SampleEpochChunk(10, 1, 3, 9_000_000, new byte[] { 9, 8, 7 }),

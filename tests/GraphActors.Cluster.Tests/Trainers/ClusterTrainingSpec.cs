@@ -105,8 +105,10 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     /// <summary>
     /// Link prediction in the cluster (DistDGL's edge split): the coordinator splits the positions of the training edges
     /// of the job's edge split among the trainers (by the partition of each edge's source); each SamplerActor computes the
-    /// same split, draws negatives and excludes the batch's edges and their reverses from message passing; the trainers
-    /// average and evaluate AUC/MRR on held-out edges. Compared with local mode on the same file and store.
+    /// same split, draws negatives and excludes the global batch's edges and their reverses from message passing; the
+    /// trainers average and evaluate AUC/MRR on held-out edges. Compared with local mode on the same file and store after
+    /// the last epoch, dropout off: with it on, each piece draws its own masks and on this weakly learnable graph that
+    /// alone moved the test AUC by 5 points (0.643 against 0.692); without it the two agree within 0.3 points.
     /// </summary>
     [Fact]
     public async Task Two_worker_nodes_train_link_prediction_on_the_edge_split_and_match_local_mode()
@@ -117,18 +119,21 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             .Replace("target = user", "target = click")
             .Replace("node_split = store", "negatives = 2\n          eval_negatives = 5")
             .Replace("batch_size = 128", $"batch_size = {batch}")
-            .Replace("averaging_period = 2", $"averaging_period = {k}");
-        // Local: batches of 128 edges. Cluster: 2 trainers × 64 edges with averaged gradients (K = 1), the same step.
+            .Replace("averaging_period = 2", $"averaging_period = {k}")
+            .Replace("dropout = 0.2", "dropout = 0.0");
+        // The same file: global batches of 128 edges, in the cluster split between 2 trainers with their gradients
+        // averaged by seed count (K = 1): local mode's step on the same batch.
         var localFile = TrainingHocon.Parse(Text(128, 1), "local");
-        var file = TrainingHocon.Parse(Text(64, 1), "cluster");
+        var file = localFile;
         double localAuc;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (var local = new GraphActors.Sampling.PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(store)))
         using (var trainer = await Trainer.CreateAsync(local, localFile.Config with { CheckpointDir = null, Patience = 0 }))
         {
-            var r = await trainer.RunAsync();
-            localAuc = r.Test!.Metrics["auc"];
-            output.WriteLine($"local: test auc {localAuc:F4}, {trainer.BatchesPerEpoch} steps per epoch ({clock.Elapsed.TotalSeconds:F0} s)");
+            // The model after the last epoch, as the cluster's last checkpoint holds it (not the best epoch's).
+            for (var e = 0; e < localFile.Config.Epochs; e++) await trainer.TrainEpochAsync();
+            localAuc = (await trainer.EvaluateAsync(GraphActors.Sampling.SplitKind.Test)).Metrics["auc"];
+            output.WriteLine($"local: test auc {localAuc:F4} after the last epoch, {trainer.BatchesPerEpoch} steps per epoch ({clock.Elapsed.TotalSeconds:F0} s)");
         }
 
         clock.Restart();
@@ -150,9 +155,11 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             Assert.Contains("test_mrr", status.MetricNames);
             var auc = status.MetricValues[Array.IndexOf(status.MetricNames, "test_auc")];
             Assert.True(auc > 0.6, $"test AUC {auc:F3} after 3 epochs; chance is 0.5");
-            // Three runs here gave 0.649-0.672 against local's 0.666; leaked edges would give far more, wrong pairs chance.
-            Assert.True(Math.Abs(auc - localAuc) <= 0.04, $"worker mode test AUC {auc:F4} vs local {localAuc:F4}: more than 4 points apart");
-            // The split has ~85 % of 12,000 clicks for training: 2 trainers, batches of 64 → about 80 steps per epoch each.
+            // Each piece keeps its whole global batch's edges out of message passing and samples per node, as local mode;
+            // only the negatives of a source that occurs in both pieces of a batch are drawn differently. Leaked edges
+            // would give far more, wrong pairs chance.
+            Assert.True(Math.Abs(auc - localAuc) <= 0.02, $"worker mode test AUC {auc:F4} vs local {localAuc:F4}: more than 2 points apart");
+            // The split has ~85 % of 12,000 clicks for training: global batches of 128 → about 80 steps per epoch, as local mode.
             Assert.InRange(status.GlobalStep, 3 * 70, 3 * 90);
             Assert.Equal(status.LastCheckpointSha256, Checkpoints.Sha256(Path.Combine(status.LastCheckpointPath, Checkpoints.ManifestName)));
         }
