@@ -6,6 +6,9 @@ namespace GraphActors.Models;
 
 public static class ModelState
 {
+    // A Scalar libtorch may read while the GC runs: kept alive for the process (dotnet/TorchSharp#1434).
+    private static readonly Scalar PinnedZero = 0;
+
     /// <summary>Writes the module's state dict (parameters and buffers) in TorchSharp's format.</summary>
     public static void Save(nn.Module module, string path)
     {
@@ -48,6 +51,9 @@ public static class ModelState
         var entries = FlatOrder(module, includeBuffers);
         var vector = new float[entries.Sum(e => e.Tensor.numel())];
         var offset = 0;
+        // Every temporary (detach, cpu) lives in the scope until the copy is done: outside a scope a temporary whose
+        // handle is in a native call can be finalized by the GC mid-call (a use-after-free inside libtorch).
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var (name, t) in entries)
         {
@@ -69,6 +75,7 @@ public static class ModelState
         if (vector.Length != length)
             throw new ArgumentException($"The module has {length} values in its flat vector, got {vector.Length}.", nameof(vector));
         var offset = 0;
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var (_, t) in entries)
         {
@@ -88,11 +95,14 @@ public static class ModelState
         var entries = FlatOrder(module);
         var vector = new float[entries.Sum(e => e.Tensor.numel())];
         var offset = 0;
+        // `t.grad` is a new wrapper per call: held (and disposed) here, never left to the finalizer while libtorch reads it.
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var (_, t) in entries)
         {
             var count = (int)t.numel();
-            if (t.grad is { } g)
+            using var g = t.grad;
+            if (g is not null)
             {
                 using var cpu = g.detach().cpu().contiguous();
                 cpu.data<float>().CopyTo(vector, offset);
@@ -113,19 +123,24 @@ public static class ModelState
         if (vector.Length != length)
             throw new ArgumentException($"The module has {length} parameter values, got {vector.Length} gradients.", nameof(vector));
         var offset = 0;
+        using var scope = NewDisposeScope();
         foreach (var (_, t) in entries)
         {
             var count = (int)t.numel();
-            if (t.grad is null)
+            using (var existing = t.grad)
             {
-                // No setter for .grad here: a zero-valued backward through the parameter allocates its gradient.
-                using var zero = t.sum() * 0;
-                zero.backward();
+                if (existing is null)
+                {
+                    // No setter for .grad here: a zero-valued backward through the parameter allocates its gradient.
+                    using var zero = t.sum().mul(PinnedZero);
+                    zero.backward();
+                }
             }
             using (no_grad())
             {
                 using var source = tensor(vector.Slice(offset, count).ToArray(), t.shape).to(t.device);
-                t.grad!.copy_(source);
+                using var grad = t.grad!;
+                grad.copy_(source);
             }
             offset += count;
         }
