@@ -46,7 +46,7 @@ public sealed class TrainerActorSpec() : TestKit(ConfigurationFactory.ParseStrin
         trainer.Tell(new EpochAssignment("j", 0, 0, job, 1, 0, [0], [seeds.Length], seeds, 0, 1, false, "", ""), coordinator.Ref);
         var ask = await sampler.ExpectMsgAsync<SampleEpoch>(TimeSpan.FromSeconds(60));
         Assert.Equal(seeds, ask.Seeds);
-        Assert.Equal([0, seeds.Length], ask.BatchOffsets);
+        Assert.Equal([0, seeds.Length], ask.BatchOffsets!);
         Assert.Null(ask.Link);
         var stream = await Source.Single<IMiniBatchPart>(data with { RequestId = ask.RequestId }).RunWith(StreamRefs.SourceRef<IMiniBatchPart>(), Sys.Materializer());
         trainer.Tell(new EpochStreamReady(ask.RequestId, 0, 1, stream), sampler.Ref);
