@@ -557,20 +557,6 @@ public sealed class CoordinatorState
         return sends;
     }
 
-    /// <summary>Mean of each metric over the trainers that reported it, names in first-seen order.</summary>
-    public static (string[] Names, float[] Values) MergeMetrics(IReadOnlyList<EpochFinished> reports)
-    {
-        var sums = new Dictionary<string, (double Sum, int N)>();
-        var order = new List<string>();
-        foreach (var r in reports)
-            for (var i = 0; i < r.MetricNames.Length; i++)
-            {
-                if (!sums.TryGetValue(r.MetricNames[i], out var s)) order.Add(r.MetricNames[i]);
-                sums[r.MetricNames[i]] = (s.Sum + r.MetricValues[i], s.N + 1);
-            }
-        return (order.ToArray(), order.Select(n => (float)(sums[n].Sum / sums[n].N)).ToArray());
-    }
-
     // ==== events ====
 
     public void Apply(ITrainingEvent e)

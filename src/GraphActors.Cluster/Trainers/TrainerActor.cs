@@ -112,8 +112,6 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private float _lastEpochLoss = float.NaN;
     private EpochWork? _work;
     private long _nextRequestId;
-    private string[] _lastMetricNames = [];
-    private float[] _lastMetricValues = [];
     private string _registeredFor = "\0";
 
     public TrainerActor(TrainerSettings settings, IGraphStore store, IActorRef sampler, IActorRef coordinator, Func<int[]> localPartitions,
@@ -631,9 +629,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             var val = _trainer!.EvaluateAsync(SplitKind.Val).GetAwaiter().GetResult();
             var test = _trainer.EvaluateAsync(SplitKind.Test).GetAwaiter().GetResult();
             var metrics = val.Metrics.Select(kv => ("val_" + kv.Key, kv.Value)).Concat(test.Metrics.Select(kv => ("test_" + kv.Key, kv.Value))).ToArray();
-            _lastMetricNames = metrics.Select(x => x.Item1).ToArray();
-            _lastMetricValues = metrics.Select(x => (float)x.Item2).ToArray();
-            return (_lastMetricNames, _lastMetricValues, "");
+            return (metrics.Select(x => x.Item1).ToArray(), metrics.Select(x => (float)x.Item2).ToArray(), "");
         }
         catch (Exception e)
         {
