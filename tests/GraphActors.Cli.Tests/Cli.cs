@@ -29,19 +29,7 @@ internal static class Cli
     }
 
     /// <summary>The graphactors.dll built alongside these tests (same configuration).</summary>
-    private static string Dll
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GraphActors.sln"))) dir = dir.Parent;
-            Assert.True(dir is not null, $"no GraphActors.sln above {AppContext.BaseDirectory}");
-            var dll = Path.Combine(dir!.FullName, "src", "GraphActors.Cli", "bin", configuration, "net10.0", "graphactors.dll");
-            Assert.True(File.Exists(dll), $"{dll} is missing: build src/GraphActors.Cli first.");
-            return dll;
-        }
-    }
+    private static string Dll => RepoFiles.CliDll;
 }
 
 /// <summary>A scratch folder deleted after the test.</summary>

@@ -743,14 +743,8 @@ public static class ClusterBenchmark
                 _round = g.Round;
                 _got = 0;
                 // The piece of global step `round` this trainer holds: its seed count and checksum weight the contribution.
-                var offset = 0;
-                var (seeds, checksum) = (0, 0L);
-                for (var j = 0; _pieces is not null && j < _pieces.PieceSteps.Length; j++)
-                {
-                    if (_pieces.PieceSteps[j] == g.Round)
-                        (seeds, checksum) = (_pieces.PieceCounts[j], SeedChecksum(_pieces.SeedIds.AsSpan(offset, _pieces.PieceCounts[j])));
-                    offset += _pieces.PieceCounts[j];
-                }
+                var piece = _pieces?.SeedsOfSteps(g.Round, g.Round + 1) ?? [];
+                var (seeds, checksum) = (piece.Length, SeedChecksum(piece));
                 for (var i = 0; i < _chunks.Length; i++)
                     coordinator.Tell(new ParametersReady(_job, _epoch, _attempt, g.Round, i, _chunks.Length, seeds, checksum, _chunks[i]));
             });

@@ -221,7 +221,21 @@ public static class TrainingProtocol
         int Parts,
         bool Evaluate,
         string StartParametersPath,
-        string StartParametersSha256) : IGraphActorsMessage;
+        string StartParametersSha256) : IGraphActorsMessage
+    {
+        /// <summary>The seeds of this part's pieces of global steps <paramref name="first"/> ≤ step &lt; <paramref name="last"/>, in piece order.</summary>
+        public int[] SeedsOfSteps(int first, int last)
+        {
+            var seeds = new List<int>();
+            var offset = 0;
+            for (var j = 0; j < PieceSteps.Length; j++)
+            {
+                if (PieceSteps[j] >= first && PieceSteps[j] < last) seeds.AddRange(SeedIds.AsSpan(offset, PieceCounts[j]));
+                offset += PieceCounts[j];
+            }
+            return seeds.ToArray();
+        }
+    }
 
     /// <summary>
     /// Chunk of round <paramref name="Round"/>'s average: the seed-weighted mean of the contributions of

@@ -73,18 +73,7 @@ public class CoordinatorStateTests
         public EpochAssignment Of(string trainer) => _latest[trainer];
 
         /// <summary>The seeds <paramref name="trainer"/> trains in round <paramref name="round"/> (K global steps).</summary>
-        public int[] Round(string trainer, int round, int k)
-        {
-            var a = _latest[trainer];
-            var seeds = new List<int>();
-            var offset = 0;
-            for (var j = 0; j < a.PieceSteps.Length; j++)
-            {
-                if (a.PieceSteps[j] / k == round) seeds.AddRange(a.SeedIds.AsSpan(offset, a.PieceCounts[j]).ToArray());
-                offset += a.PieceCounts[j];
-            }
-            return seeds.ToArray();
-        }
+        public int[] Round(string trainer, int round, int k) => _latest[trainer].SeedsOfSteps(round * k, (round + 1) * k);
 
         public ParametersReady Contribution(string job, int epoch, string trainer, int round, int k, float[] vector)
         {
@@ -127,16 +116,7 @@ public class CoordinatorStateTests
         Assert.All(new[] { "t0", "t1" }, t => Assert.Equal(10, trainers.Of(t).TotalSteps));
     }
 
-    private static int[] Piece(EpochAssignment a, int step)
-    {
-        var offset = 0;
-        for (var j = 0; j < a.PieceSteps.Length; j++)
-        {
-            if (a.PieceSteps[j] == step) return a.SeedIds.AsSpan(offset, a.PieceCounts[j]).ToArray();
-            offset += a.PieceCounts[j];
-        }
-        return [];
-    }
+    private static int[] Piece(EpochAssignment a, int step) => a.SeedsOfSteps(step, step + 1);
 
     [Fact]
     public void A_job_runs_its_epochs_and_recovery_resumes_after_the_last_completed_epoch_from_the_last_checkpoint()

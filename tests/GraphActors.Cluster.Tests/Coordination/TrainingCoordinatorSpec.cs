@@ -125,17 +125,9 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
     /// <summary>The seeds of round <paramref name="round"/> in an assignment (K global steps a round): their count and checksum.</summary>
     private static (int Seeds, long Checksum) RoundOf(EpochAssignment a, int round)
     {
-        var (seeds, checksum, offset) = (0, 0L, 0);
-        for (var j = 0; j < a.PieceSteps.Length; j++)
-        {
-            if (a.PieceSteps[j] / a.Config.AveragingPeriod == round)
-            {
-                seeds += a.PieceCounts[j];
-                checksum += SeedChecksum(a.SeedIds.AsSpan(offset, a.PieceCounts[j]));
-            }
-            offset += a.PieceCounts[j];
-        }
-        return (seeds, checksum);
+        var k = a.Config.AveragingPeriod;
+        var seeds = a.SeedsOfSteps(round * k, (round + 1) * k);
+        return (seeds.Length, SeedChecksum(seeds));
     }
 
     private JobStatus Status(IActorRef proxy, Func<JobStatus, bool> until)

@@ -9,7 +9,7 @@ namespace GraphActors.Cluster.Tests.Hosting;
 
 public sealed class ConfigurationDocTests
 {
-    private static readonly string Root = ClusterTrainingSpec.RepoRoot();
+    private static readonly string Root = RepoFiles.Root;
 
     private static IEnumerable<string> LeafKeys(HoconValue value, string path)
     {

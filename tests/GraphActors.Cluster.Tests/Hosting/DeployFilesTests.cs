@@ -8,7 +8,7 @@ namespace GraphActors.Cluster.Tests.Hosting;
 
 public sealed class DeployFilesTests
 {
-    private static readonly string Deploy = Path.Combine(ClusterTrainingSpec.RepoRoot(), "deploy");
+    private static readonly string Deploy = Path.Combine(RepoFiles.Root, "deploy");
 
     [Fact]
     public void The_k8s_ConfigMap_holds_a_node_HOCON_that_the_node_loader_reads_with_the_pod_s_overrides()

@@ -16,7 +16,7 @@ public sealed class DeployModeScriptTests(ITestOutputHelper output)
     [DatasetFact("cora")]
     public async Task Server_mode_script_trains_a_Cora_job_with_two_clients_and_stops_every_node()
     {
-        var root = ClusterTrainingSpec.RepoRoot();
+        var root = RepoFiles.Root;
         var run = Path.Combine(Path.GetTempPath(), "ga-deploy-script", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(run);
         var config = Path.Combine(run, "cora-short.hocon");

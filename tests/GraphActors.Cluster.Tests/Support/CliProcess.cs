@@ -21,7 +21,7 @@ internal sealed class CliProcess : IDisposable
     private CliProcess(IEnumerable<string> args, IDictionary<string, string>? env)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll());
+        psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Only what the test says: a GA_* variable of the test runner must not steer the child.
         foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("GA_", StringComparison.Ordinal)).ToArray()) psi.Environment.Remove(k);
@@ -123,16 +123,5 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>The graphactors.dll built alongside these tests (same configuration).</summary>
-    public static string Dll => CliDll();
-
-    private static string CliDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GraphActors.sln"))) dir = dir.Parent;
-        Assert.True(dir is not null, $"no GraphActors.sln above {AppContext.BaseDirectory}");
-        var dll = Path.Combine(dir!.FullName, "src", "GraphActors.Cli", "bin", configuration, "net10.0", "graphactors.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build src/GraphActors.Cli first.");
-        return dll;
-    }
+    public static string Dll => RepoFiles.CliDll;
 }

@@ -326,7 +326,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
 
     /// <summary>hocon/cora-cluster.hocon with dropout off, fewer epochs, evaluated at the end only.</summary>
     private static TrainingFile DeterminismJob() =>
-        TrainingHocon.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "hocon", "cora-cluster.hocon")) +
+        TrainingHocon.Parse(File.ReadAllText(Path.Combine(RepoFiles.Root, "hocon", "cora-cluster.hocon")) +
             "\ntraining { dropout = 0.0, epochs = 12, eval_every = 12 }\n", "cora-cluster.hocon (determinism)");
 
     /// <summary>Local mode on the same store and config: the parameters after the last epoch and its test accuracy.</summary>
@@ -340,12 +340,6 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         return (trainer.GetParameters(), test.Metrics["accuracy"]);
     });
 
-    internal static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "GraphActors.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No GraphActors.sln above {AppContext.BaseDirectory}.");
-    }
 
     private static async Task<JobStatus> AwaitState(IActorRef proxy, JobState state, TimeSpan timeout, bool minTrainersNote = false)
     {
