@@ -151,8 +151,11 @@ internal sealed class FaultCluster : IAsyncDisposable
 
     public string CheckpointDir(string jobId, int epoch) => Path.Combine(Run, "checkpoints", jobId, $"epoch-{epoch:D4}");
 
-    /// <summary>Polls until <paramref name="done"/> holds; a failed poll (ask timeout while the singleton moves) is retried.</summary>
-    public async Task Eventually(string what, TimeSpan timeout, Func<Task<bool>> done)
+    /// <summary>
+    /// Polls until <paramref name="done"/> holds, every <paramref name="every"/> (250 ms unless given); a failed poll (ask
+    /// timeout while the singleton moves) is retried.
+    /// </summary>
+    public async Task Eventually(string what, TimeSpan timeout, Func<Task<bool>> done, TimeSpan? every = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         Exception? last = null;
@@ -167,7 +170,7 @@ internal sealed class FaultCluster : IAsyncDisposable
             {
                 last = e;
             }
-            await Task.Delay(250);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(250));
         }
         throw new TimeoutException($"not {what} after {timeout}{(last is null ? "" : $" (last poll: {last.Message})")}.\n{Tails()}");
     }

@@ -8,8 +8,14 @@ internal static class FaultTraining
 {
     public const int Epochs = 8;
 
+    /// <summary>Global steps per epoch: the synthetic store's training users (714) in global batches of 64.</summary>
+    public const int StepsPerEpoch = 12;
+
+    /// <summary>Whether the job evaluates after <paramref name="epoch"/> (eval_every = 4: after epochs 3 and 7).</summary>
+    public static bool Evaluates(int epoch) => (epoch + 1) % 4 == 0;
+
     /// <summary>
-    /// GraphSAGE on the synthetic store (720 training users): global batches of 64 make 12 global steps per epoch (each
+    /// GraphSAGE on the synthetic store (714 training users): global batches of 64 make 12 global steps per epoch (each
     /// split between the trainers), averaged every 2 steps, so an epoch lasts long enough for a kill to land inside it.
     /// 8 epochs bring both the fault-free run and the one that lost a trainer near this graph's ceiling (≈ 0.99), where
     /// their difference is noise rather than the fault run's extra lone steps. Evaluated after epochs 3 and 7.
