@@ -31,6 +31,17 @@ public sealed class ServingMetrics
 
     public void RecordError(int code, string type) => _errors.AddOrUpdate((code, type), 1, (_, v) => v + 1);
 
+    /// <summary>
+    /// A prediction refused at admission (503): an error, and a request of the model when it is registered
+    /// (<paramref name="version"/> non-null), so ts_inference_requests_total{code="503"} shows shed load per model.
+    /// A name that is not registered stays out of the per-model counter: requests cannot grow its label set.
+    /// </summary>
+    public void RecordRejected(string? model, string? version)
+    {
+        RecordError(503, "ServiceUnavailableException");
+        if (model is not null && version is not null) RecordRequest(model, version, 503);
+    }
+
     public void RecordCache(string nodeType, int hits, int misses)
     {
         if (hits > 0) _cacheHits.AddOrUpdate(nodeType, hits, (_, v) => v + hits);

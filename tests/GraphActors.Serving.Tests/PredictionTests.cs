@@ -138,6 +138,51 @@ public sealed class PredictionTests(WorldFixture fx) : IClassFixture<WorldFixtur
     }
 
     [Fact]
+    public async Task A_refusal_at_admission_reads_no_body_says_when_to_retry_and_is_counted_per_model()
+    {
+        GateFeatureSource? gate = null;
+        await using var s = await Served.StartAsync(W, options: new InferenceOptions { MaxInFlight = 1 },
+            wrap: _ => gate = new GateFeatureSource(), models: ["sage=test://sage"]);
+        var held = s.PostAsync("/predictions/sage", """{"node_type":"user","ids":[1000]}""");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (s.Engine.InFlight < 1 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(1, s.Engine.InFlight);
+
+        // Refused before the body is read: a body that is not even JSON, or of the wrong type, gets the 503, not a 400/415.
+        foreach (var (body, type) in new[] { ("{ not json", "application/json"), ("ids=1", "text/plain") })
+        {
+            using var response = await s.Inference.PostAsync("/predictions/sage", new StringContent(body, System.Text.Encoding.UTF8, type));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("1", response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var json = await Served.Parse(response);
+            Assert.Equal(503, json.GetProperty("code").GetInt32());
+            Assert.Equal("ServiceUnavailableException", json.GetProperty("type").GetString());
+            Assert.Contains("max 1", json.GetProperty("message").GetString());
+        }
+        // KServe's endpoint is admitted the same way; a model that is not registered is refused too, but stays out of the
+        // per-model counter.
+        using (var kserve = await s.Inference.PostAsync("/v1/models/sage:predict", Served.Json("""{"instances":[{"node_type":"user","ids":[1001]}]}""")))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, kserve.StatusCode);
+        using (var unknown = await s.Inference.PostAsync("/predictions/nosuchmodel", Served.Json("""{"node_type":"user","ids":[1]}""")))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+        // Reads are not admitted: they answer while the slot is taken.
+        using (var ping = await s.Inference.GetAsync("/ping")) Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+
+        var metrics = await s.Metrics.GetStringAsync("/metrics");
+        var version = s.Engine.Models.DefaultVersion("sage");
+        Assert.Contains($"ts_inference_requests_total{{model_name=\"sage\",model_version=\"{version}\",code=\"503\"}} 3\n", metrics);
+        Assert.DoesNotContain("nosuchmodel", metrics);
+        Assert.Contains("graphactors_errors_total{code=\"503\",type=\"ServiceUnavailableException\"} 4\n", metrics);
+
+        gate!.Open();
+        Assert.Equal(200, (await held).Status);
+        Assert.Equal(0, s.Engine.InFlight);
+        // The slot is free again: the next request is admitted and answered.
+        Assert.Equal(200, (await s.PostAsync("/predictions/sage", """{"node_type":"user","ids":[1001]}""")).Status);
+        Assert.Equal(0, s.Engine.InFlight);
+    }
+
+    [Fact]
     public async Task Management_needs_the_bearer_token_and_inference_can_too()
     {
         await using var s = await Served.StartAsync(W, serving: new ServingOptions { ManagementToken = "mgmt", InferenceToken = "inf" }, models: ["sage=test://sage"]);

@@ -37,8 +37,11 @@ public sealed class RedisFailoverTests(RedisWorldFixture fx) : IClassFixture<Red
         await using var s = await Served.StartAsync(fx.World, fx.Redis, models: ["sage=test://sage"]);
         var offline = fx.World.OfflineUserProbabilities();
 
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<FeatureCacheState>();
+        s.Redis!.StateChanged += changes.Enqueue;
         await AssertCorrect(s, offline, 1000, 1011, 1033);
         Assert.True(s.Engine.Metrics.CacheHits > 0);
+        Assert.Empty(changes);
         Assert.Equal(0, s.Engine.Metrics.CacheMisses); // every row was synced
         Assert.Contains("graphactors_redis_up 1\n", await Metrics(s));
 
@@ -57,6 +60,11 @@ public sealed class RedisFailoverTests(RedisWorldFixture fx) : IClassFixture<Red
             Assert.Equal("Healthy", json.GetProperty("status").GetString()); // degraded, not down: the store answers
             Assert.Equal("down", json.GetProperty("feature_cache").GetString());
         }
+        // Going down is said once, with the reason, however many requests miss meanwhile.
+        var wentDown = Assert.Single(changes);
+        Assert.False(wentDown.Up);
+        Assert.Contains(fx.Redis.Endpoint, wentDown.ToString());
+        Assert.False(string.IsNullOrWhiteSpace(wentDown.Reason));
 
         fx.Redis.Start(); // empty: --save '' keeps nothing
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -66,6 +74,16 @@ public sealed class RedisFailoverTests(RedisWorldFixture fx) : IClassFixture<Red
             await Task.Delay(100);
         }
         Assert.True(s.Redis.IsHealthy, $"the feature source did not recover: {s.Redis.LastError}");
+        // … and coming back, with how long it was down and how many rows the store served instead.
+        deadline = DateTime.UtcNow.AddSeconds(5);
+        while (changes.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var seen = changes.ToArray();
+        Assert.True(seen.Length >= 2, $"no state change after the restart: [{string.Join("; ", seen.Select(c => c.ToString()))}]");
+        for (var i = 0; i < seen.Length; i++) Assert.Equal(i % 2 == 1, seen[i].Up); // down, up (, down, up …): never twice the same
+        var back = seen[1];
+        Assert.True(back.DownFor > TimeSpan.Zero);
+        Assert.True(back.MissedRows >= 6, $"the store served {back.MissedRows} rows while Redis was down; at least 6 were asked");
+        Assert.Contains("is back", back.ToString());
         await Sync();
         await Task.Delay(1100); // the reader's cached version (none, after the restart) expires
         var hitsAfterRestart = s.Engine.Metrics.CacheHits;

@@ -13,6 +13,7 @@ internal static class BenchCommands
         EtlBenchmark.Create(),
         PartitionBenchmark.Create(),
         ServeBenchmark.Create(),
+        OverloadBenchmark.Create(),
         TrainBenchmark.Create(),
         ClusterBenchmark.Create(),
         WireBenchmark.Create(),

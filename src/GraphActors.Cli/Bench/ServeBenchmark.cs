@@ -68,14 +68,7 @@ public static class ServeBenchmark
             var (graph, cgdf) = Build(root, userCount, itemCount, clickCount, dim);
             Console.WriteLine($"graph: {userCount:N0} users + {itemCount:N0} items (dim {dim}), {clickCount:N0} clicks ×2 directions, built + CGDF in {sw.Elapsed.TotalSeconds:F1} s");
             var store = new HeteroGraphStore(graph);
-            var config = new ModelConfig
-            {
-                ModelType = ModelType.Sage,
-                InDims = new Dictionary<string, int> { ["user"] = dim, ["item"] = dim },
-                Relations = [new RelationKey("user", "clicks", "item"), new RelationKey("item", "clicks_reverse", "user")],
-                HiddenChannels = 64, NumLayers = 2, OutDim = 8, Dropout = 0,
-            };
-            var loader = new InProcessModelLoader().Add("bench://sage", config, null, new ServableModelInfo { Fanouts = fanouts });
+            var loader = Model(dim, fanouts);
 
             if (redisEndpoint is null && FindRedisServer() is { } exe)
             {
@@ -121,14 +114,8 @@ public static class ServeBenchmark
         {
             if (paths.Contains(true))
             {
-                // An InferenceActor on its pinned dispatcher owning this engine: its host Asks it for every request.
-                system = ActorSystem.Create("bench-serve", ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(InferenceSettings.DefaultConfig));
-                var settings = new InferenceSettings { StorePath = "(in memory)", Models = [new InferenceModel("sage", "bench://sage")], Serving = serving };
-                var inference = system.ActorOf(InferenceActor.Props(settings, (_, _) => Task.FromResult(new InferenceBackend(engine))), "inference");
-                var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
-                if (answer is not InferenceActor.Started started)
-                    throw new InvalidOperationException($"The inference actor did not start: {(answer as InferenceActor.StartFailed)?.Reason}");
-                targets.Add(("actor", started.Inference));
+                (system, var address) = await StartActorHost(engine, serving);
+                targets.Add(("actor", address));
             }
             else await engine.Models.RegisterAsync("sage", "bench://sage");
             if (paths.Contains(false))
@@ -145,6 +132,42 @@ public static class ServeBenchmark
             if (system is not null) await system.Terminate().WaitAsync(TimeSpan.FromSeconds(60));
             else engine.Dispose();
         }
+    }
+
+    /// <summary>
+    /// An InferenceActor on its pinned dispatcher owning <paramref name="engine"/>, with model "sage" (bench://sage)
+    /// registered: its host Asks it for every request, as an inference node serves. Terminating the system stops the
+    /// host and disposes the engine.
+    /// </summary>
+    internal static async Task<(ActorSystem System, Uri Inference)> StartActorHost(InferenceEngine engine, ServingOptions serving)
+    {
+        var system = ActorSystem.Create("bench-serve", ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            # The status page reads the cluster; these systems are not in one.
+            graphactors.status.enabled = off
+            """).WithFallback(InferenceSettings.DefaultConfig));
+        var settings = new InferenceSettings { StorePath = "(in memory)", Models = [new InferenceModel("sage", "bench://sage")], Serving = serving };
+        var inference = system.ActorOf(InferenceActor.Props(settings, (_, _) => Task.FromResult(new InferenceBackend(engine))), "inference");
+        var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+        if (answer is not InferenceActor.Started started)
+        {
+            await system.Terminate();
+            throw new InvalidOperationException($"The inference actor did not start: {(answer as InferenceActor.StartFailed)?.Reason}");
+        }
+        return (system, started.Inference);
+    }
+
+    /// <summary>The benchmarks' model: a 2-layer heterogeneous GraphSAGE over users and items with fresh weights, as bench://sage.</summary>
+    internal static InProcessModelLoader Model(int dim, int[] fanouts)
+    {
+        var config = new ModelConfig
+        {
+            ModelType = ModelType.Sage,
+            InDims = new Dictionary<string, int> { ["user"] = dim, ["item"] = dim },
+            Relations = [new RelationKey("user", "clicks", "item"), new RelationKey("item", "clicks_reverse", "user")],
+            HiddenChannels = 64, NumLayers = 2, OutDim = 8, Dropout = 0,
+        };
+        return new InProcessModelLoader().Add("bench://sage", config, null, new ServableModelInfo { Fanouts = fanouts });
     }
 
     private static async Task Measure(InferenceEngine engine, List<(string Path, Uri Address)> targets, string name, bool cached, int requests, int clients, int users)
@@ -211,7 +234,7 @@ public static class ServeBenchmark
     private static double Pct(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
     /// <summary>Users and items with random features (business id = dense id), written to CGDF too for the Redis sync.</summary>
-    private static (HeteroGraph, string) Build(string root, int users, int items, int clicks, int dim)
+    internal static (HeteroGraph, string) Build(string root, int users, int items, int clicks, int dim)
     {
         var rng = new Random(7);
         var b = new HeteroGraphBuilder();

@@ -283,10 +283,19 @@ public static class TrainingCoordinatorRegistration
             Names.TrainingCoordinatorSingleton);
     }
 
-    /// <summary>A proxy to the coordinator, wherever it runs; it buffers messages while the singleton moves.</summary>
-    public static IActorRef StartTrainingCoordinatorProxy(this ActorSystem system, CoordinatorSettings settings) =>
-        system.ActorOf(ClusterSingletonProxy.Props(
+    /// <summary>
+    /// A proxy to the coordinator, wherever it runs; it buffers messages while the singleton moves. Its own
+    /// identification warning is replaced by a <see cref="CoordinatorProxyWatch"/> beside it (that warning fired at
+    /// every healthy start).
+    /// </summary>
+    public static IActorRef StartTrainingCoordinatorProxy(this ActorSystem system, CoordinatorSettings settings)
+    {
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props(
                 $"/user/{Names.TrainingCoordinatorSingleton}",
-                ClusterSingletonProxySettings.Create(system).WithRole(settings.Role).WithSingletonName("coordinator")),
+                ClusterSingletonProxySettings.Create(system).WithRole(settings.Role).WithSingletonName("coordinator")
+                    .WithLogSingletonIdentificationFailure(false)),
             Names.TrainingCoordinatorProxy);
+        system.ActorOf(CoordinatorProxyWatch.Props(proxy, settings.Role), Names.TrainingCoordinatorProxy + "-watch");
+        return proxy;
+    }
 }

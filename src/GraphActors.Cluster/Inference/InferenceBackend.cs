@@ -1,5 +1,6 @@
 // What an InferenceActor serves with: the graph store, the optional Redis feature cache and the engine over them.
 using Akka.Actor;
+using Akka.Event;
 using GraphActors.Cluster.Sampling;
 using GraphActors.Graph.Storage;
 using GraphActors.Sampling;
@@ -40,7 +41,15 @@ public sealed class InferenceBackend : IAsyncDisposable
         RedisFeatureSource? redis = null;
         try
         {
-            if (settings.Redis is { } options) redis = await RedisFeatureSource.ConnectAsync(options).ConfigureAwait(false);
+            if (settings.Redis is { } options)
+            {
+                var log = Logging.GetLogger(system, typeof(InferenceBackend));
+                redis = await RedisFeatureSource.ConnectAsync(options, s =>
+                {
+                    if (s.Up) log.Info("{0}", s);
+                    else log.Warning("{0}", s);
+                }).ConfigureAwait(false);
+            }
             var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store), redis, settings.Engine);
             return redis is null ? new InferenceBackend(engine, store) : new InferenceBackend(engine, store, redis);
         }

@@ -61,21 +61,38 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>
     /// Claims one of the <see cref="InferenceOptions.MaxInFlight"/> slots, or throws the 503 at once (counted in the
-    /// metrics). The HTTP edge claims it before handing a request to whoever executes it (the inference actor, or
-    /// this engine directly), so nothing waits in a mailbox or queue beyond the bound. Dispose releases it.
+    /// metrics). For callers of <see cref="PredictAsync"/>; the HTTP edge uses <see cref="TryAdmit"/>, which refuses
+    /// without an exception. Dispose releases the slot.
     /// </summary>
     public InFlightSlot Admit()
+    {
+        if (TryAdmit(out var slot)) return slot;
+        var busy = ServingException.Unavailable(BusyMessage);
+        Metrics.RecordError(busy.Code, busy.Type);
+        busy.Data[RecordedKey] = true;
+        throw busy;
+    }
+
+    /// <summary>
+    /// Claims one of the <see cref="InferenceOptions.MaxInFlight"/> slots if one is free. The HTTP edge claims it before
+    /// it reads the request's body and hands it to whoever executes it (the inference actor, or this engine directly), so
+    /// nothing waits in a mailbox or queue beyond the bound and a refusal costs no parsing. Records nothing: a refusal is
+    /// the caller's to count (<see cref="ServingMetrics.RecordRejected"/>).
+    /// </summary>
+    public bool TryAdmit(out InFlightSlot slot)
     {
         if (Interlocked.Increment(ref _inFlight) > _options.MaxInFlight)
         {
             Interlocked.Decrement(ref _inFlight);
-            var busy = ServingException.Unavailable($"Too many requests in flight (max {_options.MaxInFlight}); retry later.");
-            Metrics.RecordError(busy.Code, busy.Type);
-            busy.Data[RecordedKey] = true;
-            throw busy;
+            slot = default;
+            return false;
         }
-        return new InFlightSlot(this);
+        slot = new InFlightSlot(this);
+        return true;
     }
+
+    /// <summary>What a refused request is told (the 503's message).</summary>
+    public string BusyMessage => $"Too many requests in flight (max {_options.MaxInFlight}); retry later.";
 
     internal void Release() => Interlocked.Decrement(ref _inFlight);
 

@@ -12,7 +12,9 @@ namespace GraphActors.Serving;
 /// <see cref="RedisOptions.VersionCacheMs"/>) and then every row with one MGET. Any Redis failure (down, timeout,
 /// wrong password) turns into misses, marks the source unhealthy and makes calls skip Redis for
 /// <see cref="RedisOptions.RetryAfterMs"/>; the multiplexer reconnects in the background and the flag recovers
-/// with the first successful call. A row whose byte length does not match the dimension counts as a miss.
+/// with the first successful call. A row whose byte length does not match the dimension counts as a miss. Each change
+/// between up and down is raised once as <see cref="StateChanged"/> (the inference role logs it): down with the
+/// reason, up with how long it was down and how many rows were read from the graph store meanwhile.
 /// </summary>
 public sealed class RedisFeatureSource : IFeatureSource, IAsyncDisposable
 {
@@ -23,23 +25,42 @@ public sealed class RedisFeatureSource : IFeatureSource, IAsyncDisposable
     private long _retryAfter;
     private volatile string? _lastError;
     private long _hits, _misses, _failures;
+    // 0 up, 1 down; the time and miss count when it went down, for the message when it comes back.
+    private int _down;
+    private long _downSince, _missesAtDown;
 
     private RedisFeatureSource(RedisOptions options, ConnectionMultiplexer mux)
     {
         _options = options;
         _mux = mux;
         _keys = options.Keys;
-        _mux.ConnectionFailed += (_, e) => _lastError = $"connection failed: {e.FailureType}";
+        _mux.ConnectionFailed += (_, e) =>
+        {
+            _lastError = $"connection failed: {e.FailureType}";
+            GoDown(_lastError);
+        };
+        _mux.ConnectionRestored += (_, _) => GoUp("reconnected");
     }
 
-    /// <summary>Connects without failing when Redis is down (the source starts unhealthy and recovers).</summary>
-    public static async Task<RedisFeatureSource> ConnectAsync(RedisOptions options)
+    /// <summary>
+    /// Connects without failing when Redis is down (the source starts unhealthy and recovers). <paramref name="stateChanged"/>
+    /// is subscribed before anything can change, so a source that starts down says so.
+    /// </summary>
+    public static async Task<RedisFeatureSource> ConnectAsync(RedisOptions options, Action<FeatureCacheState>? stateChanged = null)
     {
         var mux = await ConnectionMultiplexer.ConnectAsync(options.ToConfiguration()).ConfigureAwait(false);
         var source = new RedisFeatureSource(options, mux);
-        if (!mux.IsConnected) source._lastError = $"not connected to {options.Endpoint}";
+        if (stateChanged is not null) source.StateChanged += stateChanged;
+        if (!mux.IsConnected)
+        {
+            source._lastError = $"not connected to {options.Endpoint}";
+            source.GoDown(source._lastError);
+        }
         return source;
     }
+
+    /// <summary>Raised once per change between up and down (from a Redis or a request thread: keep handlers short).</summary>
+    public event Action<FeatureCacheState>? StateChanged;
 
     public string Name => "redis";
     public string Endpoint => _options.Endpoint;
@@ -87,6 +108,7 @@ public sealed class RedisFeatureSource : IFeatureSource, IAsyncDisposable
         }
         Interlocked.Add(ref _hits, hits);
         Interlocked.Add(ref _misses, n - hits);
+        if (Volatile.Read(ref _down) != 0) GoUp("answered again");
         return hits;
     }
 
@@ -105,7 +127,34 @@ public sealed class RedisFeatureSource : IFeatureSource, IAsyncDisposable
         _lastError = e.Message;
         Interlocked.Exchange(ref _retryAfter, Stopwatch.GetTimestamp() + Stopwatch.Frequency * _options.RetryAfterMs / 1000);
         _versions.Clear(); // a restarted Redis may hold another version, or none
+        GoDown(e.Message);
+    }
+
+    private void GoDown(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _down, 1, 0) != 0) return;
+        Interlocked.Exchange(ref _downSince, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _missesAtDown, Interlocked.Read(ref _misses));
+        StateChanged?.Invoke(new FeatureCacheState(false, Endpoint, reason, TimeSpan.Zero, 0));
+    }
+
+    private void GoUp(string how)
+    {
+        if (Interlocked.CompareExchange(ref _down, 0, 1) != 1) return;
+        var downFor = Stopwatch.GetElapsedTime(Interlocked.Read(ref _downSince));
+        StateChanged?.Invoke(new FeatureCacheState(true, Endpoint, how, downFor, Interlocked.Read(ref _misses) - Interlocked.Read(ref _missesAtDown)));
     }
 
     public async ValueTask DisposeAsync() => await _mux.DisposeAsync().ConfigureAwait(false);
+}
+
+/// <summary>
+/// The feature cache went down (<see cref="Up"/> false; <see cref="Reason"/> says why) or came back (true: how, after
+/// <see cref="DownFor"/>, with <see cref="MissedRows"/> rows read from the graph store instead meanwhile).
+/// </summary>
+public sealed record FeatureCacheState(bool Up, string Endpoint, string Reason, TimeSpan DownFor, long MissedRows)
+{
+    public override string ToString() => Up
+        ? $"Feature cache (Redis at {Endpoint}) is back ({Reason}) after {DownFor.TotalSeconds:F1} s down; {MissedRows:N0} feature rows were read from the graph store meanwhile"
+        : $"Feature cache (Redis at {Endpoint}) is down: {Reason}. Features come from the graph store until it answers again (retried every few hundred ms)";
 }

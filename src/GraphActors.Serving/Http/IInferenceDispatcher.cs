@@ -4,7 +4,7 @@ namespace GraphActors.Serving;
 /// <summary>
 /// The seam between <see cref="ServingHost"/> and the owner of the engine. Predictions and the management calls that
 /// change the model registry go through it; reads that change nothing (ping, model listings, metrics) read the
-/// engine directly. The host claims the in-flight slot (<see cref="InferenceEngine.Admit"/>) before calling
+/// engine directly. The host claims the in-flight slot (<see cref="InferenceEngine.TryAdmit"/>) before calling
 /// <see cref="PredictAsync"/>, so an implementation executes with <see cref="InferenceEngine.ExecuteAsync"/>.
 /// Failures are <see cref="ServingException"/>s (a timeout of the owner is one too: 504, naming the timeout).
 /// </summary>

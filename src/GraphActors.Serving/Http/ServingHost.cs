@@ -18,8 +18,8 @@ namespace GraphActors.Serving;
 /// Hosts the three APIs over one <see cref="InferenceEngine"/>. Each API is its own small WebApplication with one
 /// listener, so a management path can never be reached through the inference port whatever the Host header says.
 /// Whoever owns the engine (the InferenceActor, the CLI, a test) starts and disposes the host. A prediction claims an
-/// in-flight slot (503 at once when none is free) and is handed to the <see cref="IInferenceDispatcher"/>; so are
-/// the management calls that change the registry. Handlers never run torch.
+/// in-flight slot before its body is read (a prepared 503 at once when none is free) and is handed to the
+/// <see cref="IInferenceDispatcher"/>; so are the management calls that change the registry. Handlers never run torch.
 /// </summary>
 public sealed class ServingHost : IAsyncDisposable
 {
@@ -108,8 +108,55 @@ public sealed class ServingHost : IAsyncDisposable
 
     // ---- inference API (8080) ----
 
+    /// <summary>Marks the endpoints that claim an in-flight slot before they run (<see cref="Admission"/>).</summary>
+    private sealed class AdmittedEndpoint
+    {
+        public static readonly AdmittedEndpoint Instance = new();
+    }
+
+    /// <summary>
+    /// Admission at the front: after routing (which only matched the path) and the token check, before the body is
+    /// read or parsed. A request to an admitted endpoint claims an in-flight slot for its whole life; without a free
+    /// slot it gets a prepared 503 (no exception, no JSON serializer, Retry-After: 1) counted in the metrics, so under
+    /// overload refusals cost next to nothing and the admitted requests keep the CPU.
+    /// </summary>
+    private static void Admission(WebApplication app, InferenceEngine engine)
+    {
+        var busy = JsonSerializer.SerializeToUtf8Bytes(new { code = 503, type = "ServiceUnavailableException", message = engine.BusyMessage }, Json);
+        app.Use(async (ctx, next) =>
+        {
+            if (ctx.GetEndpoint()?.Metadata.GetMetadata<AdmittedEndpoint>() is null)
+            {
+                await next(ctx).ConfigureAwait(false);
+                return;
+            }
+            if (!engine.TryAdmit(out var slot))
+            {
+                var model = ctx.GetRouteValue("model") as string;
+                var version = ctx.GetRouteValue("version") as string ?? (model is null ? null : engine.Models.DefaultVersion(model));
+                engine.Metrics.RecordRejected(model, version);
+                var response = ctx.Response;
+                response.StatusCode = 503;
+                response.ContentType = "application/json";
+                response.ContentLength = busy.Length;
+                response.Headers.RetryAfter = "1";
+                await response.Body.WriteAsync(busy, ctx.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+            try
+            {
+                await next(ctx).ConfigureAwait(false);
+            }
+            finally
+            {
+                slot.Dispose();
+            }
+        });
+    }
+
     private static void MapInference(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
     {
+        Admission(app, engine);
         app.MapGet("/ping", async ctx =>
         {
             var h = await engine.CheckHealthAsync(ctx.RequestAborted).ConfigureAwait(false);
@@ -130,13 +177,12 @@ public sealed class ServingHost : IAsyncDisposable
             var version = ctx.GetRouteValue("version") as string;
             using var body = await ReadJson(ctx).ConfigureAwait(false);
             var request = RequestParsing.Parse(body.RootElement, model, version);
-            PredictionResult result;
-            using (engine.Admit()) result = await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false);
+            var result = await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false);
             await WriteResult(ctx, [result], kserve: false).ConfigureAwait(false);
         });
-        app.MapPost("/predictions/{model}", predict);
-        app.MapPost("/predictions/{model}/{version}", predict);
-        // KServe v1: {"instances": [request, …]} → {"predictions": [result, …]}
+        app.MapPost("/predictions/{model}", predict).WithMetadata(AdmittedEndpoint.Instance);
+        app.MapPost("/predictions/{model}/{version}", predict).WithMetadata(AdmittedEndpoint.Instance);
+        // KServe v1: {"instances": [request, …]} → {"predictions": [result, …]}, all of them under the request's one slot
         app.MapPost("/v1/models/{model}:predict", ctx => Guard(ctx, engine, async () =>
         {
             var model = (string)ctx.GetRouteValue("model")!;
@@ -147,10 +193,10 @@ public sealed class ServingHost : IAsyncDisposable
             foreach (var instance in instances.EnumerateArray())
             {
                 var request = RequestParsing.Parse(instance, model, null);
-                using (engine.Admit()) results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
+                results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
             }
             await WriteResult(ctx, results, kserve: true).ConfigureAwait(false);
-        }));
+        })).WithMetadata(AdmittedEndpoint.Instance);
         app.MapGet("/v1/models/{model}", ctx => Guard(ctx, engine, async () =>
         {
             var model = (string)ctx.GetRouteValue("model")!;

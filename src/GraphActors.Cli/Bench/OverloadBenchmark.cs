@@ -1,0 +1,334 @@
+// `graphactors bench overload`: the serving path under more load than it can take, from wrk in another process.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using GraphActors.Cli.Commands;
+using GraphActors.Graph;
+using GraphActors.Sampling;
+using GraphActors.Serving;
+
+namespace GraphActors.Cli.Bench;
+
+/// <summary>
+/// An inference host (by default as an inference node serves it: the InferenceActor behind the HTTP edge) over an
+/// in-memory graph, loaded by wrk (Debian's package) from a separate process. First its capacity: successful
+/// predictions per second from a few connections, all admitted. Then overload as many users make it: N connections
+/// that each wait a random (exponential) think time between requests, offering k × capacity; and a flood: N
+/// connections with no think time (every answer brings the next request at once, the worst a client can do).
+/// Reported per phase: goodput (200s per second over all connections) against capacity, the latency per status at 4
+/// timed probe connections (what a 200 and a 503 cost a client), and whether the server's counters
+/// (ts_inference_requests_total by code) saw what wrk saw.
+/// </summary>
+public static class OverloadBenchmark
+{
+    private const int ProbeConnections = 4;
+
+    public static Command Create()
+    {
+        var users = new Option<int>("--users") { Description = "User nodes.", DefaultValueFactory = _ => 50_000 };
+        var items = new Option<int>("--items") { Description = "Item nodes.", DefaultValueFactory = _ => 20_000 };
+        var clicks = new Option<int>("--clicks") { Description = "User–item clicks (undirected).", DefaultValueFactory = _ => 500_000 };
+        var dim = new Option<int>("--dim") { Description = "Feature size of both types.", DefaultValueFactory = _ => 32 };
+        var ids = new Option<int>("--ids") { Description = "Business ids per request.", DefaultValueFactory = _ => 1 };
+        var connections = new Option<int>("--connections") { Description = "Connections of the overload phase (flood + 4 probe).", DefaultValueFactory = _ => 256 };
+        var capacityConnections = new Option<int>("--capacity-connections") { Description = "Connections of the capacity phase (default: max-in-flight, all admitted, the pipeline full)." };
+        var seconds = new Option<int>("--seconds") { Description = "Length of each timed phase.", DefaultValueFactory = _ => 10 };
+        var offered = new Option<string>("--offered") { Description = "Offered loads of the many-users phases, as multiples of capacity.", DefaultValueFactory = _ => "2,4" };
+        var maxInFlight = new Option<int>("--max-in-flight") { Description = "graphactors.inference.max-in-flight of the server.", DefaultValueFactory = _ => new InferenceOptions().MaxInFlight };
+        var workers = new Option<int>("--workers") { Description = "Torch worker threads.", DefaultValueFactory = _ => 1 };
+        var fanouts = new Option<string>("--fanouts") { Description = "Fanouts, input layer first (-1 = all).", DefaultValueFactory = _ => "10,10" };
+        var path = new Option<string>("--path") { Description = "actor (host → InferenceActor → engine, as a node serves) or direct (host → engine)", DefaultValueFactory = _ => "actor" };
+        var cmd = new Command("overload", "Serving under overload (wrk): goodput against capacity, what a 503 and a 200 cost a client, 503s counted.");
+        foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            var p = pr.GetValue(path)!;
+            if (p is not ("actor" or "direct"))
+            {
+                Console.Error.WriteLine($"error: --path {p} is not one of actor, direct.");
+                return 2;
+            }
+            if (pr.GetValue(connections) <= ProbeConnections)
+            {
+                Console.Error.WriteLine($"error: --connections {pr.GetValue(connections)} leaves no flood beside the {ProbeConnections} probe connections.");
+                return 2;
+            }
+            if (FindOnPath("wrk") is not { } wrk)
+            {
+                Console.Error.WriteLine("error: wrk is not installed (Debian: apt-get install wrk); this benchmark loads the server from a separate process with it.");
+                return 2;
+            }
+            var o = new Settings(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(ids),
+                pr.GetValue(connections), pr.GetValue(capacityConnections), pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
+                pr.GetValue(maxInFlight), pr.GetValue(workers),
+                CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk);
+            return Run(o).GetAwaiter().GetResult();
+        });
+        return cmd;
+    }
+
+    private sealed record Settings(int Users, int Items, int Clicks, int Dim, int Ids, int Connections, int CapacityConnections, int Seconds,
+        int[] Offered, int MaxInFlight, int Workers, int[] Fanouts, bool Actor, string Wrk);
+
+    private static async Task<int> Run(Settings o)
+    {
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; load average before: {LoadAverage()}");
+        Console.WriteLine($"server: {(o.Actor ? "actor" : "direct")} path, max-in-flight {o.MaxInFlight}, torch workers {o.Workers} × 1 intra-op thread, " +
+                          $"fanouts [{string.Join(",", o.Fanouts)}], {o.Ids} id(s) per request; load: {o.Wrk}");
+        var root = Path.Combine(Path.GetTempPath(), $"ga-bench-overload-{Guid.NewGuid():N}");
+        ActorSystem? system = null;
+        ServingHost? direct = null;
+        InferenceEngine? engine = null;
+        try
+        {
+            var (graph, _) = ServeBenchmark.Build(root, o.Users, o.Items, o.Clicks, o.Dim);
+            engine = new InferenceEngine(new HeteroGraphStore(graph), ServeBenchmark.Model(o.Dim, o.Fanouts), null,
+                new InferenceOptions { Workers = o.Workers, MaxInFlight = o.MaxInFlight });
+            var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 };
+            Uri address;
+            if (o.Actor) (system, address) = await ServeBenchmark.StartActorHost(engine, serving);
+            else
+            {
+                await engine.Models.RegisterAsync("sage", "bench://sage");
+                direct = await ServingHost.StartAsync(engine, serving);
+                address = direct.InferenceAddress;
+            }
+            var url = new Uri(address, "predictions/sage").ToString();
+            var script = Path.Combine(root, "load.lua");
+            await File.WriteAllTextAsync(script, LuaScript.Replace("__THINK__", "", StringComparison.Ordinal));
+            await File.WriteAllTextAsync(ThinkingScript(script), LuaScript.Replace("__THINK__", ThinkFunction, StringComparison.Ordinal));
+
+            await Wrk(o, script, url, ProbeConnections, 0, 3, "warm-up");
+            Console.WriteLine();
+            Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8}");
+            var capacity = await Phase(o, engine, script, url, $"capacity ({o.CapacityConnections} connections)", o.CapacityConnections, 0, null);
+            var capacityRate = capacity.Ok;
+            var missed = new List<string>();
+            foreach (var k in o.Offered)
+            {
+                // N users offering k × capacity: each waits N / (k × capacity) on average between its requests.
+                var thinkMs = o.Connections * 1000.0 / (k * capacityRate);
+                var r = await Phase(o, engine, script, url, $"{k} × capacity ({o.Connections} users, think {thinkMs:F0} ms)", o.Connections, thinkMs, capacityRate);
+                if (r.Ok < 0.8 * capacityRate) missed.Add($"goodput at {k} × capacity {r.Ok / capacityRate:P0} < 80 %");
+                if (r.RefusedP99 is { } p99 && p99 >= 5) missed.Add($"503 p99 at {k} × capacity {p99:F2} ms ≥ 5 ms");
+                if (r.RefusedP99 is null) missed.Add($"{k} × capacity refused nothing at the probe: the offered load did not fill max-in-flight");
+            }
+            var flood = await Phase(o, engine, script, url, $"flood ({o.Connections} connections, no think time)", o.Connections, 0, capacityRate);
+            Console.WriteLine("latencies in ms at the timed connections (all of them in the capacity phase, 4 probes otherwise); good = 200/s ÷ capacity;");
+            Console.WriteLine("counted = the server's ts_inference_requests_total (200 + 503) ÷ the answers wrk read (requests cut off at a phase's end are the server's only)");
+            Console.WriteLine();
+            Console.WriteLine(missed.Count == 0
+                ? "targets under overload by many users (goodput ≥ 80 % of capacity, 503 p99 < 5 ms): met"
+                : $"targets under overload by many users: MISSED ({string.Join("; ", missed)})");
+            Console.WriteLine($"flood: {flood.Ok / capacityRate:P0} of capacity as goodput; with {o.Connections} connections that never wait, every request waits for " +
+                              $"{o.Connections} / {flood.Rate:N0} per s = {o.Connections * 1000.0 / flood.Rate:F1} ms on average (Little's law), whatever its status");
+            Console.WriteLine($"load average after: {LoadAverage()}");
+            return 0;
+        }
+        finally
+        {
+            if (direct is not null) await direct.DisposeAsync();
+            // The actor's PostStop stops its host and disposes the engine; without an actor the engine is ours.
+            if (system is not null) await system.Terminate().WaitAsync(TimeSpan.FromSeconds(60));
+            else engine?.Dispose();
+            try { Directory.Delete(root, true); } catch (IOException) { }
+        }
+    }
+
+    private sealed record PhaseResult(double Ok, double Rate, double? RefusedP99);
+
+    /// <summary>
+    /// One timed phase: <paramref name="connections"/> connections (above the probe's 4: an untimed crowd beside 4 timed
+    /// probes, all with the same think time), one table row.
+    /// </summary>
+    private static async Task<PhaseResult> Phase(Settings o, InferenceEngine engine, string script, string url, string name, int connections,
+        double thinkMs, double? capacity)
+    {
+        var before = Counted(engine);
+        WrkResult all, timed;
+        if (connections <= 32)
+        {
+            all = timed = await Wrk(o, script, url, connections, thinkMs, o.Seconds, name);
+        }
+        else
+        {
+            var crowd = Wrk(o, script, url, connections - ProbeConnections, thinkMs, o.Seconds, name);
+            var probe = Wrk(o, script, url, ProbeConnections, thinkMs, o.Seconds, name + " (probe)");
+            timed = await probe;
+            all = Sum(await crowd, timed);
+        }
+        var after = Counted(engine);
+        var ok = all.Count(200) / all.Seconds;
+        var rate = (all.Count(200) + all.Count(503) + all.Other) / all.Seconds;
+        var seen = all.Count(200) + all.Count(503);
+        var counted = (after.Ok - before.Ok) + (after.Refused - before.Refused);
+        Console.WriteLine($"{name,-44} {ok,7:N0} {all.Count(503) / all.Seconds,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
+                          $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
+                          $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8}");
+        if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
+        return new PhaseResult(ok, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99));
+    }
+
+    private static string ThinkingScript(string script) => Path.ChangeExtension(script, ".think.lua");
+
+    private static string Ms(WrkResult r, int status, double q) => r.Count(status) == 0 ? "-" : r.Percentile(status, q).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static (long Ok, long Refused) Counted(InferenceEngine engine) => (engine.Metrics.Requests(200), engine.Metrics.Requests(503));
+
+    private static WrkResult Sum(WrkResult a, WrkResult b)
+    {
+        var counts = new Dictionary<int, long>(a.Counts);
+        foreach (var (k, v) in b.Counts) counts[k] = counts.GetValueOrDefault(k) + v;
+        return new WrkResult(Math.Max(a.Seconds, b.Seconds), counts, [], a.Errors + " / " + b.Errors);
+    }
+
+    /// <summary>
+    /// Runs wrk: up to 32 connections with one thread each (so each thread's request and response pair up for timing),
+    /// more on 2 untimed threads (wrk's own CPU stays small). Each connection waits an exponential think time of mean
+    /// <paramref name="thinkMs"/> (0: none) before each request.
+    /// </summary>
+    private static async Task<WrkResult> Wrk(Settings o, string script, string url, int connections, double thinkMs, int seconds, string phase)
+    {
+        var timed = connections <= 32;
+        var threads = timed ? connections : 2;
+        var psi = new ProcessStartInfo(o.Wrk)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s", "-s", thinkMs > 0 ? ThinkingScript(script) : script, url, "--",
+                     o.Users.ToString(CultureInfo.InvariantCulture), o.Ids.ToString(CultureInfo.InvariantCulture), timed ? "timed" : "untimed",
+                     thinkMs.ToString("F3", CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {o.Wrk}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var text = await stdout;
+        if (process.ExitCode != 0) throw new InvalidOperationException($"wrk ({phase}) exited {process.ExitCode}: {await stderr}\n{text}");
+        return WrkResult.Parse(text, seconds, phase);
+    }
+
+    private sealed record WrkResult(double Seconds, Dictionary<int, long> Counts, SortedDictionary<(int Status, int Bucket), long> Histogram, string Errors)
+    {
+        public long Count(int status) => Counts.GetValueOrDefault(status);
+        public long Other => Counts.Where(kv => kv.Key is not (200 or 503)).Sum(kv => kv.Value);
+
+        /// <summary>The latency (ms) at quantile <paramref name="q"/> of <paramref name="status"/>, from 5 %-wide buckets (the bucket's upper edge).</summary>
+        public double Percentile(int status, double q)
+        {
+            var total = Histogram.Where(kv => kv.Key.Status == status).Sum(kv => kv.Value);
+            if (total == 0) return double.NaN;
+            var rank = Math.Max(1, (long)Math.Ceiling(q * total));
+            long seen = 0;
+            foreach (var ((s, bucket), n) in Histogram)
+            {
+                if (s != status) continue;
+                seen += n;
+                if (seen >= rank) return Math.Pow(1.05, bucket + 1) / 1000.0;
+            }
+            return double.NaN;
+        }
+
+        public static WrkResult Parse(string text, int seconds, string phase)
+        {
+            var counts = new Dictionary<int, long>();
+            var histogram = new SortedDictionary<(int, int), long>();
+            var errors = "0";
+            foreach (var line in text.Split('\n'))
+            {
+                var f = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length == 4 && f[0] == "GA" && f[1] == "count") counts[int.Parse(f[2], CultureInfo.InvariantCulture)] = long.Parse(f[3], CultureInfo.InvariantCulture);
+                else if (f.Length == 5 && f[0] == "GA" && f[1] == "hist")
+                    histogram[(int.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture))] = long.Parse(f[4], CultureInfo.InvariantCulture);
+                else if (line.TrimStart().StartsWith("Socket errors:", StringComparison.Ordinal)) errors = line.Trim()["Socket errors:".Length..].Trim();
+            }
+            if (counts.Count == 0) throw new InvalidOperationException($"wrk ({phase}) reported no responses:\n{text}");
+            return new WrkResult(seconds, counts, histogram, errors);
+        }
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private static string? FindOnPath(string exe) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, exe)).FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// wrk's script: a think time before each request, random user ids in it; counts per status in every thread and, when
+    /// timed (one connection per thread, so request and response alternate; the clock starts after the think time), a
+    /// latency histogram per status in 5 % buckets from LuaJIT's FFI clock.
+    /// done() prints "GA count STATUS N" and "GA hist STATUS BUCKET N" lines summed over the threads.
+    /// </summary>
+    /// <summary>The think time before each request (ms, exponential); only in the script of phases that think (wrk delays with a timer when it is defined).</summary>
+    private const string ThinkFunction = """
+        function delay()
+          return math.floor(-think * math.log(1 - math.random()))
+        end
+        """;
+
+    private const string LuaScript = """
+        local ffi = require("ffi")
+        ffi.cdef[[
+          typedef struct { long tv_sec; long tv_nsec; } ga_timespec;
+          int clock_gettime(int clk, ga_timespec *tp);
+        ]]
+        local ts = ffi.new("ga_timespec")
+        local function now_us()
+          ffi.C.clock_gettime(1, ts)
+          return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+        end
+        local log105 = math.log(1.05)
+
+        local threads = {}
+        local next_id = 0
+        function setup(thread)
+          next_id = next_id + 1
+          thread:set("id", next_id)
+          table.insert(threads, thread)
+        end
+
+        function init(args)
+          users = tonumber(args[1])
+          size = tonumber(args[2])
+          timed = args[3] == "timed"
+          think = tonumber(args[4])
+          math.randomseed(id * 7919)
+          counts = {}
+          hist = {}
+          t0 = 0
+        end
+
+        function request()
+          local ids = {}
+          for i = 1, size do ids[i] = math.random(0, users - 1) end
+          t0 = now_us()
+          return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+            '{"node_type":"user","ids":[' .. table.concat(ids, ",") .. ']}')
+        end
+
+        function response(status, headers, body)
+          counts[status] = (counts[status] or 0) + 1
+          if timed then
+            local us = now_us() - t0
+            if us < 1 then us = 1 end
+            local key = status * 100000 + math.floor(math.log(us) / log105)
+            hist[key] = (hist[key] or 0) + 1
+          end
+        end
+
+        __THINK__
+        function done(summary, latency, requests)
+          local c, h = {}, {}
+          for _, thread in ipairs(threads) do
+            for k, v in pairs(thread:get("counts")) do c[k] = (c[k] or 0) + v end
+            for k, v in pairs(thread:get("hist")) do h[k] = (h[k] or 0) + v end
+          end
+          for k, v in pairs(c) do io.write(string.format("GA count %d %d\n", k, v)) end
+          for k, v in pairs(h) do io.write(string.format("GA hist %d %d %d\n", math.floor(k / 100000), k % 100000, v)) end
+        end
+        """;
+}
