@@ -45,10 +45,13 @@ public sealed record ManagementAuth(string? Token, ManagementTokenOrigin Origin,
     /// null — the content of <paramref name="file"/>, which is created (mode 0600, written to a temp file and renamed
     /// into place) when it does not exist yet.
     /// </summary>
-    public static ManagementAuth Resolve(string? configured, string file)
+    /// <exception cref="InvalidOperationException">A token is needed from a file, and there is none to use or the file is empty.</exception>
+    public static ManagementAuth Resolve(string? configured, string? file)
     {
         if (IsOff(configured)) return new ManagementAuth(null, ManagementTokenOrigin.Disabled, null);
         if (!string.IsNullOrWhiteSpace(configured)) return new ManagementAuth(configured.Trim(), ManagementTokenOrigin.Configured, null);
+        if (string.IsNullOrWhiteSpace(file))
+            throw new InvalidOperationException("No management token is configured and no file to keep a generated one in (management-token-file).");
         file = Path.GetFullPath(file);
         if (TryRead(file) is { } existing) return existing;
         var value = NewToken();
