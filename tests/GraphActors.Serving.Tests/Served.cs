@@ -45,8 +45,18 @@ public sealed class Served : IAsyncDisposable
             var parts = m.Split('=');
             await engine.Models.RegisterAsync(parts[0], parts[1]);
         }
-        var host = await ServingHost.StartAsync(engine, (serving ?? new ServingOptions { ManagementToken = ManagementToken })
-            with { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
+        ServingHost host;
+        try
+        {
+            host = await ServingHost.StartAsync(engine, (serving ?? new ServingOptions { ManagementToken = ManagementToken })
+                with { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
+        }
+        catch
+        {
+            engine.Dispose();
+            if (source is not null) await source.DisposeAsync();
+            throw;
+        }
         return new Served(engine, host, source, serving is null ? ManagementToken : null);
     }
 
