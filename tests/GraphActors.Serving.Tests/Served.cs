@@ -8,11 +8,15 @@ namespace GraphActors.Serving.Tests;
 
 public sealed class Served : IAsyncDisposable
 {
-    private Served(InferenceEngine engine, ServingHost host, RedisFeatureSource? redis)
+    /// <summary>The management token of a host started without <c>serving</c> options; <see cref="Management"/> sends it.</summary>
+    public const string ManagementToken = "served-management-token";
+
+    private Served(InferenceEngine engine, ServingHost host, RedisFeatureSource? redis, string? managementToken)
     {
         Engine = engine; Host = host; Redis = redis;
         Inference = new HttpClient { BaseAddress = host.InferenceAddress, Timeout = TimeSpan.FromSeconds(30) };
         Management = new HttpClient { BaseAddress = host.ManagementAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (managementToken is not null) Management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", managementToken);
         Metrics = new HttpClient { BaseAddress = host.MetricsAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -23,21 +27,37 @@ public sealed class Served : IAsyncDisposable
     public HttpClient Management { get; }
     public HttpClient Metrics { get; }
 
+    /// <summary>
+    /// Without <paramref name="serving"/>: management requires <see cref="ManagementToken"/> and <see cref="Management"/>
+    /// sends it; with it, the options as given (and <see cref="Management"/> sends nothing). <paramref name="loader"/>:
+    /// the world's in-process models by default.
+    /// </summary>
     public static async Task<Served> StartAsync(TestWorld world, RedisServer? redis = null, InferenceOptions? options = null,
-        ServingOptions? serving = null, Func<IFeatureSource?, IFeatureSource?>? wrap = null, params string[] models)
+        ServingOptions? serving = null, Func<IFeatureSource?, IFeatureSource?>? wrap = null, IModelLoader? loader = null, params string[] models)
     {
         RedisFeatureSource? source = null;
         if (redis is not null)
             source = await RedisFeatureSource.ConnectAsync(new RedisOptions { Endpoint = redis.Endpoint, Password = redis.Password, Graph = "test" });
         var features = wrap is null ? source : wrap(source);
-        var engine = new InferenceEngine(world.Store, world.Loader(), features, options);
+        var engine = new InferenceEngine(world.Store, loader ?? world.Loader(), features, options);
         foreach (var m in models)
         {
             var parts = m.Split('=');
             await engine.Models.RegisterAsync(parts[0], parts[1]);
         }
-        var host = await ServingHost.StartAsync(engine, (serving ?? new ServingOptions()) with { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
-        return new Served(engine, host, source);
+        ServingHost host;
+        try
+        {
+            host = await ServingHost.StartAsync(engine, (serving ?? new ServingOptions { ManagementToken = ManagementToken })
+                with { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
+        }
+        catch
+        {
+            engine.Dispose();
+            if (source is not null) await source.DisposeAsync();
+            throw;
+        }
+        return new Served(engine, host, source, serving is null ? ManagementToken : null);
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

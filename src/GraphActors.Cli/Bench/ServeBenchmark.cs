@@ -106,7 +106,8 @@ public static class ServeBenchmark
     private static async Task Case(IGraphStore store, IModelLoader loader, IFeatureSource? features, string name, bool[] paths, int requests, int clients, int workers, int users)
     {
         var engine = new InferenceEngine(store, loader, features, new InferenceOptions { Workers = workers, MaxInFlight = 256 });
-        var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 };
+        // The benchmark never calls the management API: a token nobody knows keeps it shut.
+        var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0, ManagementToken = ManagementAuth.NewToken() };
         var targets = new List<(string Path, Uri Address)>();
         ActorSystem? system = null;
         ServingHost? direct = null;

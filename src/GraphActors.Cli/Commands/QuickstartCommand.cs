@@ -147,7 +147,7 @@ public static class QuickstartCommand
         graphactors.node.data-dir = {{NodeConfig.Quote(o.Cluster)}}
         graphactors.training-coordinator.plan-delay = 1s
         graphactors.trainer.register-interval = 500ms
-        graphactors.inference { inference-port = 0, management-port = 0, metrics-port = 0 }
+        graphactors.inference { inference-port = 0, management-port = 0, metrics-port = 0, model-store = {{NodeConfig.Quote(o.Run)}} }
         """).WithFallback(NodeConfig.Defaults);
 
     // Every partition answers before training starts (they load when the node is up).
@@ -232,9 +232,15 @@ public static class QuickstartCommand
         var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         if (answer is InferenceActor.StartFailed failed) throw new InvalidOperationException($"The inference role did not start: {failed.Reason}");
         var host = (InferenceActor.Started)answer;
+        // The node generated its management token into its data folder at start (no token is configured): read it
+        // there, as a script on the node would.
+        var tokenFile = InferenceSettings.Create(system).ManagementTokenFile!;
+        var token = (await File.ReadAllTextAsync(tokenFile).ConfigureAwait(false)).Trim();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        var register = new Uri(host.Management, $"models?url={Uri.EscapeDataString(checkpoint)}&model_name=quickstart");
-        using (var loaded = await http.PostAsync(register, null).ConfigureAwait(false))
+        // The url is relative to the model store (graphactors.inference.model-store = the run folder).
+        var register = new Uri(host.Management, $"models?url={Uri.EscapeDataString(Path.GetRelativePath(o.Run, checkpoint))}&model_name=quickstart");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, register) { Headers = { Authorization = new("Bearer", token) } })
+        using (var loaded = await http.SendAsync(request).ConfigureAwait(false))
         {
             var text = await loaded.Content.ReadAsStringAsync().ConfigureAwait(false);
             Console.WriteLine($"  POST {register} → {(int)loaded.StatusCode} {text}");
@@ -253,10 +259,12 @@ public static class QuickstartCommand
         Console.WriteLine($"  POST {url} {body}");
         Console.WriteLine($"  → {(int)response.StatusCode} {json}");
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"The sample prediction failed with {(int)response.StatusCode}: {json}");
-        Console.WriteLine($"  live status: {new Uri(host.Management, "status")}");
+        Console.WriteLine($"  live status: {new Uri(host.Management, "status")} (management token in {tokenFile})");
         if (o.KeepServing)
         {
             Console.WriteLine($"  curl -X POST {url} -H 'Content-Type: application/json' -d '{body}'");
+            Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokenFile})\" {new Uri(host.Management, "models")}");
+            Console.WriteLine($"  open {new Uri(host.Management, "status")}#token={token}");
             Console.WriteLine("  serving; press Ctrl-C (or send SIGTERM) to stop");
             var signal = await WaitForStopSignalAsync().ConfigureAwait(false);
             Console.Write($"  {signal}: stopping the HTTP API (inference {host.Inference}, management {host.Management}, metrics {host.Metrics}) … ");

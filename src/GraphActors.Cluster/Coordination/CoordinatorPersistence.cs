@@ -32,12 +32,7 @@ public static class CoordinatorPersistence
         if (connection.Length == 0)
         {
             var file = c.GetString("graphactors.persistence.sqlite-path", "");
-            if (string.IsNullOrWhiteSpace(file))
-            {
-                var dataDir = c.GetString("graphactors.node.data-dir", "");
-                if (string.IsNullOrWhiteSpace(dataDir)) dataDir = Path.Combine(Environment.CurrentDirectory, "graphactors-data");
-                file = Path.Combine(dataDir, "coordinator.db");
-            }
+            if (string.IsNullOrWhiteSpace(file)) file = Path.Combine(NodeConfig.DataDir(c), "coordinator.db");
             return ($"Data Source={Path.GetFullPath(file)}", provider.Length == 0 ? SqliteProvider : provider);
         }
         if (provider.Length == 0)

@@ -30,6 +30,13 @@ public static class NodeConfig
     /// <summary><paramref name="config"/> with the coordinator's journal and snapshot store (Akka.Persistence.Sql) configured from graphactors.persistence.</summary>
     public static Config WithPersistence(Config config) => CoordinatorPersistence.AkkaConfig(config).WithFallback(config);
 
+    /// <summary>Where the node keeps its files: graphactors.node.data-dir, made absolute; empty = ./graphactors-data.</summary>
+    public static string DataDir(Config config)
+    {
+        var dataDir = config.GetString("graphactors.node.data-dir", "");
+        return Path.GetFullPath(string.IsNullOrWhiteSpace(dataDir) ? Path.Combine(Environment.CurrentDirectory, "graphactors-data") : dataDir);
+    }
+
     /// <summary>
     /// The full node configuration. <paramref name="environment"/> is usually <see cref="Environment.GetEnvironmentVariables()"/>;
     /// <paramref name="storePath"/> (the <c>--store</c> option) sits between the file and the environment.

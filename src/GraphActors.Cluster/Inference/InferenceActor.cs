@@ -54,13 +54,15 @@ public sealed class InferenceActor : ReceiveActor
     /// <summary>What this actor has handled: predictions it executed, registry changes it made, requests it refused.</summary>
     public sealed record Stats(long Predictions, long ModelChanges, long Refused) : INoSerializationVerificationNeeded;
 
-    private sealed record Opened(InferenceBackend Backend, ServingHost Host) : INoSerializationVerificationNeeded;
+    private sealed record Opened(InferenceBackend Backend, ServingHost Host, ManagementAuth Auth) : INoSerializationVerificationNeeded;
+
+    private const string TokenKey = "graphactors.inference.management-token";
 
     private readonly InferenceSettings _settings;
     private readonly Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> _open;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IActorRef> _waiting = [];
-    private Task<(InferenceBackend Backend, ServingHost Host)>? _starting;
+    private Task<(InferenceBackend Backend, ServingHost Host, ManagementAuth Auth)>? _starting;
     private InferenceEngine? _engine;
     private Started? _started;
     private StartFailed? _failed;
@@ -87,6 +89,11 @@ public sealed class InferenceActor : ReceiveActor
             _engine = o.Backend.Engine;
             _started = new Started(o.Host.InferenceAddress, o.Host.ManagementAddress, o.Host.MetricsAddress, _settings.Models.Select(m => m.Name).ToList());
             _log.Info("serving {0} on {1} (management {2}, metrics {3})", string.Join(", ", _started.Models), _started.Inference, _started.Management, _started.Metrics);
+            // Printed at every start, as Jupyter does: whoever runs the node finds the token (and its file) in the log.
+            var auth = o.Auth.Describe(_started.Management, TokenKey);
+            if (o.Auth.Origin == ManagementTokenOrigin.Disabled) _log.Warning(auth);
+            else _log.Info(auth);
+            if (o.Auth.Warning is { } warning) _log.Warning(warning);
             Answer(_started);
             Become(Serving);
         });
@@ -175,10 +182,10 @@ public sealed class InferenceActor : ReceiveActor
         var status = StatusSettings.Create(Context.System);
         var collector = status.Enabled ? Context.ActorOf(StatusActor.Props(status), "status") : null;
         _starting = StartAsync(_open, Context.System, _settings, self, collector, status);
-        _starting.PipeTo(self, success: r => new Opened(r.Backend, r.Host), failure: e => new StartFailed(e.GetBaseException().Message));
+        _starting.PipeTo(self, success: r => new Opened(r.Backend, r.Host, r.Auth), failure: e => new StartFailed(e.GetBaseException().Message));
     }
 
-    private static async Task<(InferenceBackend, ServingHost)> StartAsync(Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open,
+    private static async Task<(InferenceBackend Backend, ServingHost Host, ManagementAuth Auth)> StartAsync(Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> open,
         ActorSystem system, InferenceSettings settings, IActorRef self, IActorRef? statusCollector, StatusSettings status)
     {
         var backend = await open(system, settings).ConfigureAwait(false);
@@ -186,11 +193,16 @@ public sealed class InferenceActor : ReceiveActor
             settings = settings with { Serving = settings.Serving with { ConfigureManagement = new StatusSource(statusCollector, backend.Engine, status).Map } };
         try
         {
-            // The configured models load before anything listens, so nothing else touches the registry meanwhile.
+            // No configured token: the one generated at the node's first start, from its file (made now if this is that start).
+            var auth = ManagementAuth.Resolve(settings.Serving.ManagementTokenDisabled ? ManagementAuth.OffValues[0] : settings.Serving.ManagementToken,
+                settings.ManagementTokenFile);
+            var serving = settings.Serving with { ManagementToken = auth.Token };
+            // The configured models load before anything listens, so nothing else touches the registry meanwhile. They
+            // go through the engine's loader, confined to the model store like POST /models.
             foreach (var m in settings.Models) await backend.Engine.Models.RegisterAsync(m.Name, m.Url).ConfigureAwait(false);
             var dispatcher = new ActorInferenceDispatcher(self, settings.AskTimeout, settings.ModelLoadTimeout);
-            var host = await ServingHost.StartAsync(backend.Engine, dispatcher, settings.Serving).ConfigureAwait(false);
-            return (backend, host);
+            var host = await ServingHost.StartAsync(backend.Engine, dispatcher, serving).ConfigureAwait(false);
+            return (backend, host, auth);
         }
         catch
         {
@@ -210,7 +222,7 @@ public sealed class InferenceActor : ReceiveActor
                     _log.Warning("inference: the HTTP host was still starting 30 s after the actor stopped; its ports may stay bound until the process exits.");
                 else if (_starting.IsCompletedSuccessfully)
                 {
-                    var (backend, host) = _starting.Result;
+                    var (backend, host, _) = _starting.Result;
                     if (!host.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))
                         _log.Warning("inference: the HTTP host did not stop within 30 s.");
                     if (!backend.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))

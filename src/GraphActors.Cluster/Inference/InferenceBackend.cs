@@ -29,7 +29,7 @@ public sealed class InferenceBackend : IAsyncDisposable
     /// <summary>
     /// The store (remote over the partition region, or local memory-mapped), the Redis feature cache when
     /// <c>redis.endpoint</c> is set (connecting does not fail while Redis is down: the engine falls back to the store),
-    /// and the engine with a <see cref="TrainingCheckpointLoader"/>.
+    /// and the engine with a <see cref="TrainingCheckpointLoader"/> confined to the model store.
     /// </summary>
     public static async Task<InferenceBackend> OpenAsync(ActorSystem system, InferenceSettings settings)
     {
@@ -50,7 +50,10 @@ public sealed class InferenceBackend : IAsyncDisposable
                     else log.Warning("{0}", s);
                 }).ConfigureAwait(false);
             }
-            var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store), redis, settings.Engine);
+            // TorchServe's model store: made when missing, so a fresh node has the folder its docs point to.
+            var modelStore = settings.ModelStore ?? throw new InvalidOperationException("The inference role needs graphactors.inference.model-store.");
+            Directory.CreateDirectory(modelStore);
+            var engine = new InferenceEngine(store, new TrainingCheckpointLoader(store, new ModelStore(modelStore)), redis, settings.Engine);
             return redis is null ? new InferenceBackend(engine, store) : new InferenceBackend(engine, store, redis);
         }
         catch

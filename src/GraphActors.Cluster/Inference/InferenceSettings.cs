@@ -1,6 +1,7 @@
 // graphactors.inference: which store the inference role serves from, which models it loads, where it listens.
 using Akka.Actor;
 using Akka.Configuration;
+using GraphActors.Cluster.Hosting;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Serving;
 
@@ -29,7 +30,18 @@ public sealed record InferenceSettings
     /// <summary>The Redis feature cache, or null (features from the graph store only).</summary>
     public RedisOptions? Redis { get; init; }
     public IReadOnlyList<InferenceModel> Models { get; init; } = [];
+    /// <summary>
+    /// The folder checkpoints are loaded from (TorchServe's model store): the configured models and every
+    /// <c>POST /models?url=</c>. Null: a backend opened by <see cref="InferenceBackend.OpenAsync"/> refuses to start.
+    /// </summary>
+    public string? ModelStore { get; init; }
+    /// <summary>
+    /// The host's options. <see cref="ServingOptions.ManagementToken"/> is the configured token, or null: then the token
+    /// is read from (or first generated into) <see cref="ManagementTokenFile"/> when the actor starts.
+    /// </summary>
     public ServingOptions Serving { get; init; } = new();
+    /// <summary>Where a node without a configured management token keeps the one it generated (<c>management-token-file</c>).</summary>
+    public string? ManagementTokenFile { get; init; }
     public InferenceOptions Engine { get; init; } = new();
 
     public static InferenceSettings Create(Config config)
@@ -49,8 +61,17 @@ public sealed record InferenceSettings
             var url = o.GetKey("url")?.GetString();
             if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(url))
                 throw new ConfigurationException("graphactors.inference.models entries need a name and a url.");
+            if (ModelNames.Problem(name, "name") is { } problem)
+                throw new ConfigurationException($"graphactors.inference.models[{models.Count}]: {problem}");
             models.Add(new InferenceModel(name, url));
         }
+        var dataDir = NodeConfig.DataDir(all);
+        string PathOr(string key, string fallback)
+        {
+            var v = c.GetString(key, "");
+            return string.IsNullOrWhiteSpace(v) ? fallback : Path.GetFullPath(v);
+        }
+        var managementToken = c.GetString("management-token", "");
         static string? Token(string s) => string.IsNullOrEmpty(s) ? null : s;
         int Positive(string key, int fallback)
         {
@@ -90,13 +111,16 @@ public sealed record InferenceSettings
             ModelLoadTimeout = Duration("model-load-timeout", TimeSpan.FromMinutes(2)),
             Redis = redis,
             Models = models,
+            ModelStore = PathOr("model-store", Path.Combine(dataDir, "models")),
+            ManagementTokenFile = PathOr("management-token-file", Path.Combine(dataDir, ManagementAuth.FileName)),
             Serving = new ServingOptions
             {
                 Host = c.GetString("host", "127.0.0.1"),
                 InferencePort = c.GetInt("inference-port", 8080),
                 ManagementPort = c.GetInt("management-port", 8081),
                 MetricsPort = c.GetInt("metrics-port", 8082),
-                ManagementToken = Token(c.GetString("management-token", "")),
+                ManagementToken = ManagementAuth.IsOff(managementToken) ? null : Token(managementToken.Trim()),
+                ManagementTokenDisabled = ManagementAuth.IsOff(managementToken),
                 InferenceToken = Token(c.GetString("inference-token", "")),
                 MaxRequestBodyBytes = c.GetByteSize("max-request-body-bytes") ?? 4 * 1024 * 1024,
             },

@@ -42,11 +42,16 @@ public sealed class ServingHost : IAsyncDisposable
     public static Task<ServingHost> StartAsync(InferenceEngine engine, ServingOptions options, CancellationToken cancellationToken = default) =>
         StartAsync(engine, new DirectInferenceDispatcher(engine), options, cancellationToken);
 
+    /// <exception cref="ArgumentException">No management token and no explicit opt-out (<see cref="ServingOptions.ManagementTokenDisabled"/>).</exception>
     public static async Task<ServingHost> StartAsync(InferenceEngine engine, IInferenceDispatcher dispatcher, ServingOptions options,
         CancellationToken cancellationToken = default)
     {
+        if (string.IsNullOrEmpty(options.ManagementToken) && !options.ManagementTokenDisabled)
+            throw new ArgumentException("The management API needs a bearer token: set ServingOptions.ManagementToken (a node generates one, " +
+                "see ManagementAuth.Resolve), or open it on purpose with ManagementTokenDisabled (management-token = off).", nameof(options));
         var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine, dispatcher));
-        var management = Build(options, options.ManagementPort, options.ManagementToken, engine, app => MapManagement(app, engine, dispatcher),
+        var management = Build(options, options.ManagementPort, options.ManagementTokenDisabled ? null : options.ManagementToken, engine,
+            app => MapManagement(app, engine, dispatcher),
             options.ConfigureManagement);
         var metrics = Build(options, options.MetricsPort, null, engine, app => MapMetrics(app, engine));
         var apps = new[] { inference, management, metrics };
@@ -81,6 +86,9 @@ public sealed class ServingHost : IAsyncDisposable
             else k.Listen(IPAddress.Parse(options.Host), port);
         });
         var app = builder.Build();
+        // What routing and Kestrel answer with a bare status (no route: 404, wrong method: 405 with Allow) gets
+        // TorchServe's error body too, and is counted like every other error.
+        app.UseStatusCodePages(ctx => StatusOnly(ctx.HttpContext, engine));
         configure?.Invoke(app);
         if (token is not null)
         {
@@ -235,7 +243,9 @@ public sealed class ServingHost : IAsyncDisposable
             if (string.IsNullOrEmpty(url)) throw ServingException.BadRequest("Parameter url is required.");
             var name = ctx.Request.Query["model_name"].ToString();
             if (string.IsNullOrEmpty(name)) name = Path.GetFileNameWithoutExtension(url.TrimEnd('/'));
+            ModelNames.Check(name, "model_name");
             var version = ctx.Request.Query["model_version"].ToString();
+            if (!string.IsNullOrEmpty(version)) ModelNames.Check(version, "model_version");
             var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
             await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" Version: {entry.Version} registered with {engine.Options.Workers} initial workers" }).ConfigureAwait(false);
         }));
@@ -321,6 +331,23 @@ public sealed class ServingHost : IAsyncDisposable
         {
             await Error(ctx, engine, new ServingException(500, "InternalServerException", e.Message)).ConfigureAwait(false);
         }
+    }
+
+    private static Task StatusOnly(HttpContext ctx, InferenceEngine engine)
+    {
+        var request = $"{ctx.Request.Method} {ctx.Request.Path}";
+        var code = ctx.Response.StatusCode;
+        var e = code switch
+        {
+            404 => new ServingException(404, "ResourceNotFoundException", $"Requested resource is not found: {request}. See docs/SERVING.md for the routes."),
+            405 => new ServingException(405, "MethodNotAllowedException",
+                $"Requested method is not allowed: {request} (allowed: {(string.IsNullOrEmpty(ctx.Response.Headers.Allow) ? "none" : ctx.Response.Headers.Allow.ToString())})."),
+            413 => ServingException.TooLarge($"The request body of {request} is too large."),
+            415 => new ServingException(415, "UnsupportedMediaTypeException", $"Unsupported media type for {request}."),
+            _ => new ServingException(code, code >= 500 ? "InternalServerException" : "BadRequestException",
+                $"{request} was answered with status {code}."),
+        };
+        return Error(ctx, engine, e);
     }
 
     private static async Task<JsonDocument> ReadJson(HttpContext ctx)

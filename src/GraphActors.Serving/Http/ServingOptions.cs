@@ -14,8 +14,14 @@ public sealed record ServingOptions
     public int InferencePort { get; init; } = 8080;
     public int ManagementPort { get; init; } = 8081;
     public int MetricsPort { get; init; } = 8082;
-    /// <summary>Bearer token the management API requires (null: management is open — loopback only, please).</summary>
+    /// <summary>
+    /// Bearer token the management API requires. <see cref="ServingHost"/> does not start without one unless
+    /// <see cref="ManagementTokenDisabled"/> is set; a node without a configured token gets one from
+    /// <see cref="ManagementAuth.Resolve"/> (generated once into its data directory).
+    /// </summary>
     public string? ManagementToken { get; init; }
+    /// <summary>True: the management API is open to anyone who reaches it (management-token = off; tests, loopback development).</summary>
+    public bool ManagementTokenDisabled { get; init; }
     /// <summary>Bearer token the inference API requires, or null.</summary>
     public string? InferenceToken { get; init; }
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
@@ -36,7 +42,9 @@ public sealed record ServingOptions
             InferencePort = Int(section, "inference-port", d.InferencePort),
             ManagementPort = Int(section, "management-port", d.ManagementPort),
             MetricsPort = Int(section, "metrics-port", d.MetricsPort),
-            ManagementToken = section["management-token"],
+            // "off" opens the management API; empty leaves the token to the caller (ManagementAuth.Resolve).
+            ManagementToken = ManagementAuth.IsOff(section["management-token"]) || string.IsNullOrEmpty(section["management-token"]) ? null : section["management-token"],
+            ManagementTokenDisabled = ManagementAuth.IsOff(section["management-token"]),
             InferenceToken = section["inference-token"],
             MaxRequestBodyBytes = Int(section, "max-request-body-bytes", (int)d.MaxRequestBodyBytes),
         };

@@ -74,7 +74,8 @@ public sealed class ServableModel : IDisposable
 /// <summary>
 /// Loads a model and its config from a checkpoint location (a path or URL as given to POST /models?url=…). Called
 /// on a torch worker thread, never on an HTTP thread. Throw <see cref="ModelLoadException"/> for a location that
-/// cannot be loaded (it becomes a 400 naming the reason).
+/// cannot be loaded (it becomes a 400 naming the reason; never quote the content of a file that is not a model). A
+/// loader that reads files resolves the url through a <see cref="ModelStore"/> first (403 outside it).
 /// </summary>
 public interface IModelLoader
 {

@@ -88,7 +88,8 @@ public sealed class ModelRegistry
 
     public async Task<ModelEntry> RegisterAsync(string name, string url, string? version = null, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw ServingException.BadRequest("model_name is empty.");
+        ModelNames.Check(name, "model_name");
+        if (version is not null) ModelNames.Check(version, "model_version");
         if (string.IsNullOrWhiteSpace(url)) throw ServingException.BadRequest("url is empty.");
         if (version is not null) Reserve(name, version);
         ServableModel model;

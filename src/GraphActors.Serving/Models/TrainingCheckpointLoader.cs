@@ -11,25 +11,55 @@ namespace GraphActors.Serving;
 /// best/ first), checks model.bin's sha256, rebuilds the <see cref="TaskModel"/> from the manifest's
 /// <see cref="TrainingConfig"/> against the serving store's schema (the same constructor the trainer uses), loads the
 /// state dict into it, and serves its encoder. Task, fanouts, reverse-edge mode and feature normalisation come from
-/// the config, so serving samples what training sampled.
+/// the config, so serving samples what training sampled. With a <see cref="ModelStore"/> (every server has one), a url
+/// is resolved inside the store first and one outside it is refused before anything is opened. A file that is not a
+/// checkpoint is refused with what was expected, never with what it holds.
 /// </summary>
-public sealed class TrainingCheckpointLoader(IGraphStore store, bool preferBest = true) : IModelLoader
+public sealed class TrainingCheckpointLoader : IModelLoader
 {
+    private readonly IGraphStore _store;
+    private readonly ModelStore? _modelStore;
+    private readonly bool _preferBest;
+
+    /// <summary>A loader serving checkpoints from <paramref name="modelStore"/> only.</summary>
+    public TrainingCheckpointLoader(IGraphStore store, ModelStore modelStore, bool preferBest = true) : this(store, preferBest) =>
+        _modelStore = modelStore;
+
+    /// <summary>A loader that takes a url as the path it names, wherever it is: for tools and tests that load their own checkpoints, not for a server.</summary>
+    public TrainingCheckpointLoader(IGraphStore store, bool preferBest = true)
+    {
+        _store = store;
+        _preferBest = preferBest;
+    }
+
     public ServableModel Load(string checkpointUrl, CancellationToken cancellationToken)
     {
-        var path = checkpointUrl.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(checkpointUrl).LocalPath : checkpointUrl;
+        var path = _modelStore is not null ? _modelStore.Resolve(checkpointUrl)
+            : checkpointUrl.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(checkpointUrl).LocalPath : checkpointUrl;
+        // Checkpoints.Read would parse any file it is given as a manifest (and its errors quote the file): only a
+        // folder or a file named manifest.json is read at all.
+        if (File.Exists(path) && !string.Equals(Path.GetFileName(path), Checkpoints.ManifestName, StringComparison.Ordinal))
+            throw new ModelLoadException($"'{checkpointUrl}' is not a GraphActors checkpoint: expected a checkpoint folder " +
+                $"({Checkpoints.ManifestName} + model.bin), its {Checkpoints.ManifestName}, or a run folder with best/ or last/.");
         CheckpointManifest manifest;
         string directory;
         try
         {
-            (manifest, directory) = Checkpoints.Read(path, preferBest);
+            (manifest, directory) = Checkpoints.Read(path, _preferBest);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
             throw new ModelLoadException($"Cannot read a checkpoint at '{checkpointUrl}': {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ModelLoadException($"'{checkpointUrl}' is not a GraphActors checkpoint: its {Checkpoints.ManifestName} is not a valid " +
+                "GraphActors checkpoint manifest (JSON with format = \"graphactors-checkpoint\").", e);
+        }
         var config = manifest.Config;
         var modelFile = Path.Combine(directory, manifest.ModelFile);
+        // The manifest names its weights file: it too must be in the store.
+        if (_modelStore is not null) modelFile = _modelStore.Resolve(modelFile);
         if (!File.Exists(modelFile)) throw new ModelLoadException($"Checkpoint '{checkpointUrl}': {modelFile} is missing.");
         var sha = Checkpoints.Sha256(modelFile);
         if (!string.Equals(sha, manifest.ModelSha256, StringComparison.OrdinalIgnoreCase))
@@ -48,15 +78,15 @@ public sealed class TrainingCheckpointLoader(IGraphStore store, bool preferBest 
             switch (config.TaskKind)
             {
                 case TrainingTask.NodeClassification:
-                    var target = config.TargetNodeType(store.Schema);
+                    var target = config.TargetNodeType(_store.Schema);
                     task = ServingTask.NodeClassification;
-                    outDim = store.Schema.Node(target).LabelCount;
+                    outDim = _store.Schema.Node(target).LabelCount;
                     mlpType = target.Name;
                     break;
                 case TrainingTask.LinkPrediction:
                     if (config.ScorerKind != ScorerKind.Dot)
                         throw new ModelLoadException($"Checkpoint '{checkpointUrl}' scores links with an MLP scorer; serving scores pairs by dot product only.");
-                    var edge = config.TargetEdgeType(store.Schema);
+                    var edge = config.TargetEdgeType(_store.Schema);
                     task = ServingTask.LinkPrediction;
                     outDim = config.HiddenChannels;
                     mlpType = edge.Src.Name;
@@ -70,11 +100,11 @@ public sealed class TrainingCheckpointLoader(IGraphStore store, bool preferBest 
             throw new ModelLoadException($"Checkpoint '{checkpointUrl}' does not fit the serving graph store's schema: {e.Message}", e);
         }
 
-        var relations = new BlockSampler(store, new BlockSamplerOptions(Enumerable.Repeat(-1, config.NumLayers).ToArray()) { ReverseEdges = reverse }).Relations;
+        var relations = new BlockSampler(_store, new BlockSamplerOptions(Enumerable.Repeat(-1, config.NumLayers).ToArray()) { ReverseEdges = reverse }).Relations;
         TaskModel model;
         try
         {
-            model = new TaskModel(config, store.Schema, relations, outDim, mlpType);
+            model = new TaskModel(config, _store.Schema, relations, outDim, mlpType);
         }
         catch (Exception e)
         {

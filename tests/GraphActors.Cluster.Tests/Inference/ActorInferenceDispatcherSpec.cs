@@ -19,6 +19,7 @@ namespace GraphActors.Cluster.Tests.Inference;
 public sealed class ActorInferenceDispatcherSpec : TestKit, IAsyncLifetime
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromMilliseconds(400);
+    private const string ManagementToken = "dispatcher-spec-token";
     private readonly PartitionedGraphStore _store;
     private readonly InferenceEngine _engine;
     private readonly Akka.TestKit.TestProbe _actor;
@@ -30,11 +31,12 @@ public sealed class ActorInferenceDispatcherSpec : TestKit, IAsyncLifetime
         _store = new PartitionedGraphStore(PartitionStore.Open(TestStore.TwoParts));
         _engine = new InferenceEngine(_store, new TrainingCheckpointLoader(_store), features: null, new InferenceOptions { MaxInFlight = 1 });
         _actor = CreateTestProbe();
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ManagementToken);
     }
 
     public async Task InitializeAsync() =>
         _host = await ServingHost.StartAsync(_engine, new ActorInferenceDispatcher(_actor.Ref, AskTimeout, AskTimeout),
-            new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 });
+            new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0, ManagementToken = ManagementToken });
 
     public async Task DisposeAsync()
     {

@@ -23,10 +23,14 @@ public sealed class InferenceRoleTests
         var checkpoint = await TrainCheckpoint(store);
 
         var port = TestNodes.FreePort();
+        var run = Path.GetDirectoryName(store)!;
+        // The url is relative to the model store, as a TorchServe model name is.
         var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
             graphactors.inference {
               graph-store = {{graphStore}}
-              models = [{ name = "sage", url = {{NodeConfig.Quote(checkpoint)}} }]
+              model-store = {{NodeConfig.Quote(run)}}
+              management-token-file = {{NodeConfig.Quote(Path.Combine(run, "node", "management-token"))}}
+              models = [{ name = "sage", url = {{NodeConfig.Quote(Path.GetRelativePath(run, checkpoint))}} }]
               inference-port = 0
               management-port = 0
               metrics-port = 0
@@ -88,9 +92,14 @@ public sealed class InferenceRoleTests
         var port = TestNodes.FreePort();
         // Redis on a port nobody listens on: the actor's engine has a feature cache that is down, and falls back.
         var redisPort = TestNodes.FreePort();
+        var run = Path.GetDirectoryName(store)!;
+        var tokenFile = Path.Combine(run, "node", "management-token");
+        // No management token configured: the node generates one into the token file at start.
         var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
             graphactors.inference {
               graph-store = local
+              model-store = {{NodeConfig.Quote(run)}}
+              management-token-file = {{NodeConfig.Quote(tokenFile)}}
               models = [{ name = "sage", url = {{NodeConfig.Quote(checkpoint)}} }]
               inference-port = 0
               management-port = 0
@@ -115,8 +124,13 @@ public sealed class InferenceRoleTests
                 Assert.Equal(400, (int)response.StatusCode);
             Assert.Equal(1, (await inference.Ask<InferenceActor.Stats>(InferenceActor.GetStats.Instance, TimeSpan.FromSeconds(10))).Predictions);
 
-            // Register version 2.0, make it the default, drop 1: three registry changes made by the actor.
+            // Register version 2.0, make it the default, drop 1: three registry changes made by the actor, with the
+            // token the node generated (only its user may read the file).
             var management = started.Management;
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+            using (var r = await http.GetAsync(new Uri(management, "models")))
+                Assert.Equal(401, (int)r.StatusCode);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
             using (var r = await http.PostAsync(new Uri(management, $"models?url={Uri.EscapeDataString(checkpoint)}&model_name=sage&model_version=2.0"), null))
                 Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
             using (var r = await http.PutAsync(new Uri(management, "models/sage/2.0/set-default"), null))
@@ -161,10 +175,13 @@ public sealed class InferenceRoleTests
     {
         var store = TestStore.Build(1);
         var port = TestNodes.FreePort();
-        var missing = Path.Combine(Path.GetDirectoryName(store)!, "no-such-checkpoint");
+        var run = Path.GetDirectoryName(store)!;
+        var missing = Path.Combine(run, "no-such-checkpoint");
         var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
             graphactors.inference {
               graph-store = local
+              model-store = {{NodeConfig.Quote(run)}}
+              management-token = off
               models = [{ name = "sage", url = {{NodeConfig.Quote(missing)}} }]
               inference-port = 0
               management-port = 0
@@ -178,6 +195,42 @@ public sealed class InferenceRoleTests
             var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
             var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
             Assert.Contains("no-such-checkpoint", failed.Reason);
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task A_configured_model_outside_the_model_store_is_refused_like_POST_models()
+    {
+        var store = TestStore.Build(1);
+        var checkpoint = await TrainCheckpoint(store);
+        var run = Path.GetDirectoryName(store)!;
+        var modelStore = Path.Combine(run, "models");
+        var port = TestNodes.FreePort();
+        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+            graphactors.inference {
+              graph-store = local
+              model-store = {{NodeConfig.Quote(modelStore)}}
+              management-token = off
+              models = [{ name = "sage", url = "../ckpt" }]
+              inference-port = 0
+              management-port = 0
+              metrics-port = 0
+            }
+            """);
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
+            var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
+            var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
+            Assert.Contains("'../ckpt' is outside the model store " + modelStore, failed.Reason);
+            Assert.True(Directory.Exists(checkpoint));
+            Assert.True(Directory.Exists(modelStore)); // made at start, so the documented folder is there to copy into
         }
         finally
         {

@@ -22,6 +22,31 @@ public sealed class InferenceSettingsTests
     }
 
     [Fact]
+    public void The_management_token_is_off_a_string_or_a_file_in_the_data_dir_beside_the_model_store()
+    {
+        InferenceSettings InDataDir(string hocon) => Parse("graphactors.node.data-dir = \"/var/lib/ga\"\n" + hocon);
+        var defaults = InDataDir("");
+        Assert.Equal((null, false), (defaults.Serving.ManagementToken, defaults.Serving.ManagementTokenDisabled));
+        Assert.Equal("/var/lib/ga/management-token", defaults.ManagementTokenFile);
+        Assert.Equal("/var/lib/ga/models", defaults.ModelStore);
+        Assert.True(InDataDir("graphactors.inference.management-token = off").Serving.ManagementTokenDisabled);
+        Assert.True(InDataDir("graphactors.inference.management-token = \"Disabled\"").Serving.ManagementTokenDisabled);
+        var given = InDataDir("graphactors.inference.management-token = \"s3cret\"").Serving;
+        Assert.Equal(("s3cret", false), (given.ManagementToken, given.ManagementTokenDisabled));
+        var custom = InDataDir("graphactors.inference { model-store = \"/srv/models\", management-token-file = \"/run/ga/token\" }");
+        Assert.Equal(("/srv/models", "/run/ga/token"), (custom.ModelStore, custom.ManagementTokenFile));
+    }
+
+    [Theory]
+    [InlineData("../x", "graphactors.inference.models[0]: name '../x'")]
+    [InlineData("a/b", "graphactors.inference.models[0]: name 'a/b'")]
+    public void A_configured_model_name_outside_TorchServes_rule_is_refused_naming_the_entry(string name, string expected)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Parse($"graphactors.inference.models = [{{ name = \"{name}\", url = \"sage\" }}]"));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
     public void The_redis_block_limits_and_timeouts_are_read()
     {
         var s = Parse("""

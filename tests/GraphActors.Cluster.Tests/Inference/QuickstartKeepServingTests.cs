@@ -30,6 +30,21 @@ public sealed class QuickstartKeepServingTests
                 Assert.Equal(8, predictions[0].GetProperty("probabilities").GetArrayLength());
             }
 
+            // The management API needs the token the node generated into its data folder; the printed line reads it there.
+            var list = Regex.Match(cli.Stdout, @"curl -H ""Authorization: Bearer \$\(cat (\S+)\)"" (\S+)");
+            Assert.True(list.Success, $"no management curl line in the output:\n{cli.Output}");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(list.Groups[1].Value));
+            using (var anonymous = await http.GetAsync(list.Groups[2].Value))
+                Assert.Equal(401, (int)anonymous.StatusCode);
+            using (var request = new HttpRequestMessage(HttpMethod.Get, list.Groups[2].Value))
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(list.Groups[1].Value).Trim());
+                using var listed = await http.SendAsync(request);
+                var text = await listed.Content.ReadAsStringAsync();
+                Assert.True(listed.IsSuccessStatusCode, text);
+                Assert.Contains("\"modelName\":\"quickstart\"", text);
+            }
+
             var exit = await cli.Terminate(TimeSpan.FromSeconds(60));
             Assert.True(exit == 0, $"exit code {exit}\n{cli.Output}");
             var stdout = cli.Stdout;
