@@ -60,7 +60,7 @@ public static class OverloadBenchmark
                 return 2;
             }
             var o = new Settings(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(ids),
-                pr.GetValue(connections), pr.GetValue(capacityConnections), pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
+                pr.GetValue(connections), pr.GetValue(capacityConnections) is > 0 and var cc ? cc : pr.GetValue(maxInFlight), pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
                 pr.GetValue(maxInFlight), pr.GetValue(workers),
                 CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk);
             return Run(o).GetAwaiter().GetResult();
@@ -85,7 +85,8 @@ public static class OverloadBenchmark
             var (graph, _) = ServeBenchmark.Build(root, o.Users, o.Items, o.Clicks, o.Dim);
             engine = new InferenceEngine(new HeteroGraphStore(graph), ServeBenchmark.Model(o.Dim, o.Fanouts), null,
                 new InferenceOptions { Workers = o.Workers, MaxInFlight = o.MaxInFlight });
-            var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0 };
+            // The benchmark never calls the management API: a token nobody knows keeps it closed.
+            var serving = new ServingOptions { InferencePort = 0, ManagementPort = 0, MetricsPort = 0, ManagementToken = ManagementAuth.NewToken() };
             Uri address;
             if (o.Actor) (system, address) = await ServeBenchmark.StartActorHost(engine, serving);
             else
