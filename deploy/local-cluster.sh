@@ -25,7 +25,7 @@ ga_args() {
     esac
   done
   mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"; STORE="${STORE:-$OUT/store}"
-  rm -f "$OUT"/coordinator.db*; rm -rf "$OUT/checkpoints"
+  rm -f "$OUT"/coordinator.db* "$OUT/ctl.token"; rm -rf "$OUT/checkpoints"
 }
 
 ga_build() {
@@ -61,6 +61,8 @@ graphactors.partitions.store-path = "$STORE"
 # One journal file for every node that may host the coordinator (on one machine; PostgreSQL for a real cluster).
 graphactors.persistence.sqlite-path = "$OUT/coordinator.db"
 graphactors.node.data-dir = "$OUT/$name-data"
+# The secret ctl's changing commands carry: the first node to start writes it (mode 0600), the others read it.
+graphactors.ctl.token-file = "$OUT/ctl.token"
 HOCON
   # dotnet itself in the background (not the ga function, whose subshell would take the SIGTERM meant for the node).
   dotnet "$GA_DLL" node --config "$OUT/$name.hocon" >"$OUT/$name.log" 2>&1 &
@@ -93,7 +95,8 @@ ga_wait_up() {
 # ga_train CONFIG JOB: start the job and follow it until it ends (timeout GA_TRAIN_TIMEOUT, 900 s); prints the status.
 ga_train() {
   local config="$1" job="$2" deadline=$((SECONDS + ${GA_TRAIN_TIMEOUT:-900})) state=""
-  ga ctl train start --config "$config" --store "$STORE" --job "$job" --checkpoint-dir "$OUT/checkpoints" --contact "127.0.0.1:$SEED_PORT"
+  ga ctl train start --config "$config" --store "$STORE" --job "$job" --checkpoint-dir "$OUT/checkpoints" --contact "127.0.0.1:$SEED_PORT" \
+    --token-file "$OUT/ctl.token"
   while (( SECONDS < deadline )); do
     sleep 2
     state=$(ga ctl train status --job "$job" --json --contact "127.0.0.1:$SEED_PORT" --timeout 5s 2>/dev/null | tr -d '\n' | grep -io '"state": *"[A-Za-z]*"' | head -1 | grep -o '[A-Za-z]*"$' | tr -d '"' || true)

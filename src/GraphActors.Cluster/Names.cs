@@ -32,4 +32,7 @@ public static class Names
 
     /// <summary>The path `graphactors ctl` sends to through the ClusterClientReceptionist.</summary>
     public const string CommandHandlerPath = "/user/" + CommandHandler;
+
+    /// <summary>The ActorSystem name of a `graphactors ctl` client (never a member: provider = remote).</summary>
+    public const string CtlSystem = "graphactors-ctl";
 }

@@ -4,6 +4,9 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Akka.Configuration;
+using GraphActors.Cluster.Commands;
+using GraphActors.Cluster.Hosting;
 using GraphActors.Contracts.Protocols;
 using Spectre.Console;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
@@ -14,9 +17,10 @@ public static partial class CtlCommand
 {
     /// <summary>
     /// Exit codes: done; the cluster refused or could not do it; bad usage; no answer within the timeout; a training job
-    /// that ended without a clean result (failed, stopped, failed evaluations, no metrics, seeds not all trained).
+    /// that ended without a clean result (failed, stopped, failed evaluations, no metrics, seeds not all trained); a
+    /// changing command refused for its credential (no ctl token, a wrong one, or none set on the node).
     /// </summary>
-    public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3, ExitJobProblem = 4;
+    public const int ExitOk = 0, ExitRefused = 1, ExitUsage = 2, ExitUnreachable = 3, ExitJobProblem = 4, ExitNotAuthorized = 5;
 
     // The receptionist drops a response tunnel after 30 s without traffic from its client; renewing well before keeps `cluster tail` alive.
     private static readonly TimeSpan TailRenewEvery = TimeSpan.FromSeconds(10);
@@ -30,7 +34,12 @@ public static partial class CtlCommand
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private sealed record Globals(Option<string[]> Contact, Option<bool> Json, Option<string> Timeout, Option<string> Bind, Option<bool> Verbose);
+    private sealed record Globals(Option<string[]> Contact, Option<bool> Json, Option<string> Timeout, Option<string> Bind, Option<bool> Verbose,
+        Option<string?> NodeConfig, Option<string?> TlsCert, Option<string?> TlsCertPassword, Option<bool> TlsSuppressValidation,
+        Option<string?> Token, Option<string?> TokenFile)
+    {
+        public Option[] All => [Contact, Json, Timeout, Bind, Verbose, NodeConfig, TlsCert, TlsCertPassword, TlsSuppressValidation, Token, TokenFile];
+    }
 
     public static Command Create()
     {
@@ -50,11 +59,30 @@ public static partial class CtlCommand
                 Description = "Local address the client listens on; nodes must be able to reach it (another host: this machine's address)",
                 DefaultValueFactory = _ => "127.0.0.1", Recursive = true,
             },
-            new Option<bool>("--verbose") { Description = "Show the client's Akka log", Recursive = true });
+            new Option<bool>("--verbose") { Description = "Show the client's Akka log", Recursive = true },
+            new Option<string?>("--node-config")
+            {
+                Description = "A node's HOCON file: ctl takes its TLS settings (graphactors.remote.tls, or akka.remote.dot-netty.tcp's enable-ssl and ssl) " +
+                              "and its ctl token (graphactors.ctl.token or token-file) from it",
+                Recursive = true,
+            },
+            new Option<string?>("--tls-cert") { Description = "The cluster's PFX (certificate + key): talk TLS (akka.ssl.tcp), as the nodes do", Recursive = true },
+            new Option<string?>("--tls-cert-password") { Description = "The PFX's password (default: GA_TLS_PASSWORD)", Recursive = true },
+            new Option<bool>("--tls-suppress-validation")
+            {
+                Description = "Accept any certificate from the nodes instead of pinning the cluster's (only for nodes set up with Akka's own ssl section)",
+                Recursive = true,
+            },
+            new Option<string?>("--token")
+            {
+                Description = "The cluster's ctl token, for commands that change it (visible to other local users in the process list: prefer --token-file or GA_CTL_TOKEN)",
+                Recursive = true,
+            },
+            new Option<string?>("--token-file") { Description = "A file whose first line is the cluster's ctl token (a node's graphactors.ctl.token-file)", Recursive = true });
 
         var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`, " +
                                      "`train start|status|stop|resume`, `checkpoints list`, `model export`");
-        foreach (var o in new Option[] { g.Contact, g.Json, g.Timeout, g.Bind, g.Verbose }) ctl.Options.Add(o);
+        foreach (var o in g.All) ctl.Options.Add(o);
         ctl.Subcommands.Add(ClusterPalette(g));
         ctl.Subcommands.Add(PartitionsPalette(g));
         ctl.Subcommands.Add(TrainPalette(g));
@@ -72,7 +100,7 @@ public static partial class CtlCommand
         var show = new Command("show", "Every member with its roles, status and reachability, and the leader");
         show.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
-            var state = await client.Request<ClusterStateResult>(GetClusterState.Instance, o.Timeout, ct);
+            var state = await client.Request<ClusterStateResult>(GetClusterState.Instance, o.Remaining, ct, o.Timeout);
             if (o.Json) WriteJson(ToJson(state));
             else RenderState(state);
             return ExitOk;
@@ -82,13 +110,13 @@ public static partial class CtlCommand
         var leave = new Command("leave", "Ask a member to leave gracefully (it hands its partitions off, then its process exits 0)");
         leave.Arguments.Add(leaveAddress);
         leave.SetAction((pr, ct) => Run(pr, g, ct, (client, o) =>
-            Change(client, o, ct, new LeaveMember(CtlClient.NormalizeAddress(pr.GetValue(leaveAddress)!)))));
+            Change(client, o, ct, new LeaveMember(client.Address(pr.GetValue(leaveAddress)!)))));
 
         var downAddress = new Argument<string>("address") { Description = "The member: akka.tcp://graphactors@HOST:PORT or HOST:PORT" };
         var down = new Command("down", "Mark a member down: for a node that is gone (crashed, unreachable) and will not leave by itself");
         down.Arguments.Add(downAddress);
         down.SetAction((pr, ct) => Run(pr, g, ct, (client, o) =>
-            Change(client, o, ct, new DownMember(CtlClient.NormalizeAddress(pr.GetValue(downAddress)!)))));
+            Change(client, o, ct, new DownMember(client.Address(pr.GetValue(downAddress)!)))));
 
         var count = new Option<int>("--count") { Description = "Stop after this many events (default: until Ctrl-C)" };
         var tail = new Command("tail", "Print membership and reachability events as they happen, until Ctrl-C");
@@ -107,7 +135,7 @@ public static partial class CtlCommand
         {
             // The node gathers within most of our timeout, so its answer (naming the silent partitions) arrives before ours expires.
             var ask = new GetPartitions((long)(o.Timeout.TotalMilliseconds * 0.7));
-            var result = await client.Request<PartitionsResult>(ask, o.Timeout, ct);
+            var result = await client.Request<PartitionsResult>(ask, o.Remaining, ct, o.Timeout);
             if (o.Json) WriteJson(ToJson(result));
             else RenderPartitions(result);
             return result.Problem.Length == 0 && result.Partitions.All(p => p.State == PartitionState.Serving) ? ExitOk : ExitRefused;
@@ -118,23 +146,53 @@ public static partial class CtlCommand
 
     // ---- running a command ----
 
-    private sealed record Options(bool Json, TimeSpan Timeout);
+    /// <summary>
+    /// <paramref name="Timeout"/> bounds the whole command, not each request: <see cref="Remaining"/> is what a further
+    /// request may still wait (a command that asks twice, such as `train stop` without --job, shares one --timeout).
+    /// </summary>
+    private sealed record Options(bool Json, TimeSpan Timeout, DateTime DeadlineUtc)
+    {
+        public TimeSpan Remaining
+        {
+            get
+            {
+                var left = DeadlineUtc - DateTime.UtcNow;
+                return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+            }
+        }
+    }
 
     private static async Task<int> Run(ParseResult pr, Globals g, CancellationToken ct, Func<CtlClient, Options, Task<int>> body)
     {
         IReadOnlyList<string> contacts;
-        Options options;
+        CtlConnection connection;
+        TimeSpan timeout;
+        var json = pr.GetValue(g.Json);
         try
         {
-            contacts = CtlClient.DefaultContacts(pr.GetValue(g.Contact), Environment.GetEnvironmentVariable("GA_SEEDS"));
-            options = new Options(pr.GetValue(g.Json), ParseTimeout(pr.GetValue(g.Timeout)!));
+            timeout = ParseTimeout(pr.GetValue(g.Timeout)!);
+            connection = Connection(pr, g);
+            contacts = CtlClient.DefaultContacts(pr.GetValue(g.Contact), Environment.GetEnvironmentVariable("GA_SEEDS"), connection.Protocol);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or IOException or ConfigurationException)
         {
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUsage;
         }
-        await using var client = CtlClient.Start(contacts, pr.GetValue(g.Bind)!, pr.GetValue(g.Verbose));
+        CtlClient started;
+        try
+        {
+            started = CtlClient.Start(contacts, pr.GetValue(g.Bind)!, pr.GetValue(g.Verbose), connection);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ConfigurationException)
+        {
+            // The certificate: missing, unreadable, wrong password, no private key.
+            Console.Error.WriteLine($"graphactors ctl: {e.Message}");
+            return ExitUsage;
+        }
+        await using var client = started;
+        // The clock starts once the client is up: starting it is bounded work of this process, not a wait for the cluster.
+        var options = new Options(json, timeout, DateTime.UtcNow + timeout);
         try
         {
             return await body(client, options);
@@ -143,6 +201,12 @@ public static partial class CtlCommand
         {
             Console.Error.WriteLine($"graphactors ctl: {e.Message}");
             return ExitUnreachable;
+        }
+        catch (CtlNotAuthorizedException e)
+        {
+            if (json) WriteJson(new { ok = false, authorized = false, command = e.Command, message = e.Message });
+            Console.Error.WriteLine($"graphactors ctl: {e.Message}");
+            return ExitNotAuthorized;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -154,6 +218,80 @@ public static partial class CtlCommand
             return ExitOk;
         }
     }
+
+    /// <summary>
+    /// TLS and token from the options: --tls-cert (with --tls-cert-password or GA_TLS_PASSWORD) over the TLS of
+    /// --node-config; the token from --token, else --token-file, else GA_CTL_TOKEN, else --node-config's
+    /// graphactors.ctl.token or token-file (read, never created here).
+    /// </summary>
+    private static CtlConnection Connection(ParseResult pr, Globals g)
+    {
+        Config? node = null;
+        if (pr.GetValue(g.NodeConfig) is { } nodeFile)
+        {
+            if (!File.Exists(nodeFile)) throw new FileNotFoundException($"--node-config '{Path.GetFullPath(nodeFile)}' does not exist.", nodeFile);
+            node = ConfigurationFactory.ParseString(File.ReadAllText(nodeFile));
+        }
+        var password = pr.GetValue(g.TlsCertPassword) ?? Environment.GetEnvironmentVariable("GA_TLS_PASSWORD");
+        Config tls = Config.Empty;
+        if (pr.GetValue(g.TlsCert) is { } cert)
+        {
+            if (!File.Exists(cert)) throw new FileNotFoundException($"--tls-cert '{Path.GetFullPath(cert)}' does not exist.", cert);
+            tls = ConfigurationFactory.ParseString(
+                $"graphactors.remote.tls {{ enabled = on, certificate-path = {Quote(Path.GetFullPath(cert))}, certificate-password = {Quote(password ?? "")} }}");
+        }
+        else if (node is not null && RemoteTls.Enabled(node))
+        {
+            tls = ConfigurationFactory.ParseString(
+                $"graphactors.remote.tls {{ enabled = on, certificate-path = {Quote(node.GetString("graphactors.remote.tls.certificate-path", ""))}, " +
+                $"certificate-password = {Quote(password ?? node.GetString("graphactors.remote.tls.certificate-password", ""))} }}");
+        }
+        else if (node is not null && node.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false))
+        {
+            // Akka's own TLS settings, copied key by key as the node has them: Akka reads the certificate itself.
+            var lines = new List<string> { "akka.remote.dot-netty.tcp.enable-ssl = on" };
+            foreach (var key in SslKeys)
+                if (node.HasPath("akka.remote.dot-netty.tcp.ssl." + key))
+                    lines.Add($"akka.remote.dot-netty.tcp.ssl.{key} = {Quote(node.GetString("akka.remote.dot-netty.tcp.ssl." + key))}");
+            tls = ConfigurationFactory.ParseString(string.Join('\n', lines));
+        }
+        if (pr.GetValue(g.TlsSuppressValidation))
+            tls = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.ssl.suppress-validation = on").WithFallback(tls);
+
+        string token;
+        if (pr.GetValue(g.Token) is { Length: > 0 } given) token = given.Trim();
+        else if (pr.GetValue(g.TokenFile) is { } file) token = TokenFrom(file, "--token-file");
+        else if (Environment.GetEnvironmentVariable("GA_CTL_TOKEN") is { Length: > 0 } env) token = env.Trim();
+        else if (node?.GetString("graphactors.ctl.token", "") is { Length: > 0 } inNode) token = inNode.Trim();
+        else if (node?.GetString("graphactors.ctl.token-file", "") is { Length: > 0 } nodeTokenFile)
+            token = TokenFrom(nodeTokenFile, $"graphactors.ctl.token-file of --node-config {pr.GetValue(g.NodeConfig)}");
+        else token = "";
+        var connection = new CtlConnection(tls, pr.GetValue(g.TlsSuppressValidation), token);
+        if (connection.SuppressValidation && !connection.UsesTls)
+            throw new ArgumentException("--tls-suppress-validation without TLS: give --tls-cert PFX or --node-config NODE.hocon too.");
+        return connection;
+    }
+
+    // Akka.Remote's DotNetty ssl section (Akka.Remote reference.conf).
+    private static readonly string[] SslKeys =
+    [
+        "suppress-validation", "require-mutual-authentication", "validate-certificate-hostname", "certificate.path", "certificate.password",
+        "certificate.use-thumbprint-over-file", "certificate.thumbprint", "certificate.store-name", "certificate.store-location",
+    ];
+
+    private static string TokenFrom(string file, string what)
+    {
+        try
+        {
+            return CtlToken.Read(file);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{what}: {e.Message}", e);
+        }
+    }
+
+    private static string Quote(string s) => GraphActors.Cluster.Hosting.NodeConfig.Quote(s);
 
     public static TimeSpan ParseTimeout(string s)
     {
@@ -169,7 +307,7 @@ public static partial class CtlCommand
 
     private static async Task<int> Change(CtlClient client, Options o, CancellationToken ct, object command)
     {
-        var result = await client.Request<CommandResult>(command, o.Timeout, ct);
+        var result = await client.Request<CommandResult>(command, o.Remaining, ct, o.Timeout);
         if (o.Json) WriteJson(new { ok = result.Ok, message = result.Message });
         else if (result.Ok) AnsiConsole.MarkupLine($"[green]{Markup.Escape(result.Message)}[/]");
         else AnsiConsole.MarkupLine($"[red]{Markup.Escape(result.Message)}[/]");
@@ -334,11 +472,13 @@ public static partial class CtlCommand
         else AnsiConsole.MarkupLine("[grey]req/s: since the previous `partitions show` answered by the same node[/]");
     }
 
-    // Tables show HOST:PORT; every member shares the akka.tcp://graphactors@ prefix (JSON keeps the full address).
+    // Tables show HOST:PORT; every member shares the akka.tcp://graphactors@ (TLS: akka.ssl.tcp://graphactors@) prefix (JSON keeps the full address).
     private static string Short(string address) =>
-        address.StartsWith(ClusterPrefix, StringComparison.Ordinal) ? address[ClusterPrefix.Length..] : address;
+        address.StartsWith(ClusterPrefix, StringComparison.Ordinal) ? address[ClusterPrefix.Length..]
+        : address.StartsWith(TlsClusterPrefix, StringComparison.Ordinal) ? address[TlsClusterPrefix.Length..] : address;
 
     private const string ClusterPrefix = "akka.tcp://" + GraphActors.Cluster.Names.ActorSystem + "@";
+    private const string TlsClusterPrefix = "akka.ssl.tcp://" + GraphActors.Cluster.Names.ActorSystem + "@";
 
     private static string StateName(PartitionState s) => s switch
     {

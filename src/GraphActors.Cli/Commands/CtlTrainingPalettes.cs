@@ -37,7 +37,7 @@ public static partial class CtlCommand
                 ?? throw new ArgumentException($"{path}: no partition store: pass --store or set training.store_path.");
             var job = JobId(pr.GetValue(startJob) ?? $"job-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
             var checkpoints = Path.GetFullPath(pr.GetValue(checkpointDir) ?? file.Config.CheckpointDir ?? "runs");
-            var answer = await client.Request<object>(new StartJob(job, TrainingHocon.ToJob(file, Path.GetFullPath(storePath), checkpoints)), o.Timeout, ct);
+            var answer = await client.Request<object>(new StartJob(job, TrainingHocon.ToJob(file, Path.GetFullPath(storePath), checkpoints)), o.Remaining, ct, o.Timeout);
             return JobAnswer(answer, job, o);
         }));
 
@@ -56,7 +56,7 @@ public static partial class CtlCommand
         stop.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
             var (job, refusal) = pr.GetValue(stopJob) is { } given ? (JobId(given), null) : await CurrentJob(client, o, ct);
-            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new StopJob(job), o.Timeout, ct), job, o);
+            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new StopJob(job), o.Remaining, ct, o.Timeout), job, o);
         }));
 
         var resumeJob = new Option<string?>("--job") { Description = "The job to resume (default: the coordinator's current job)" };
@@ -65,7 +65,7 @@ public static partial class CtlCommand
         resume.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
             var (job, refusal) = pr.GetValue(resumeJob) is { } given ? (JobId(given), null) : await CurrentJob(client, o, ct);
-            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new ResumeJob(job), o.Timeout, ct), job, o);
+            return job is null ? Refused(o, "", refusal!) : JobAnswer(await client.Request<object>(new ResumeJob(job), o.Remaining, ct, o.Timeout), job, o);
         }));
 
         foreach (var c in new[] { start, status, stop, resume }) train.Subcommands.Add(c);
@@ -86,7 +86,7 @@ public static partial class CtlCommand
         list.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
             var ask = new ListCheckpoints(OptionalJob(pr.GetValue(job)), FullOrEmpty(pr.GetValue(dir)), NodeTimeoutMs(o));
-            var result = await client.Request<CheckpointsResult>(ask, o.Timeout, ct);
+            var result = await client.Request<CheckpointsResult>(ask, o.Remaining, ct, o.Timeout);
             if (o.Json) WriteJson(ToJson(result));
             else RenderCheckpoints(result);
             return result.Problem.Length == 0 ? ExitOk : ExitRefused;
@@ -118,7 +118,7 @@ public static partial class CtlCommand
             var choice = n is not null ? ExportChoice.Epoch : pr.GetValue(last) ? ExportChoice.Last : ExportChoice.Best;
             var ask = new ExportModel(OptionalJob(pr.GetValue(job)), FullOrEmpty(pr.GetValue(dir)), choice, n ?? -1,
                 Path.GetFullPath(pr.GetValue(outDir)!), NodeTimeoutMs(o));
-            var result = await client.Request<ModelExported>(ask, o.Timeout, ct);
+            var result = await client.Request<ModelExported>(ask, o.Remaining, ct, o.Timeout);
             if (o.Json) WriteJson(ToJson(result));
             else RenderExport(result);
             return result.Ok ? ExitOk : ExitRefused;
@@ -147,7 +147,7 @@ public static partial class CtlCommand
     /// <summary>The coordinator's current job, or why there is none (no job yet, or no coordinator).</summary>
     private static async Task<(string? Job, string? Refusal)> CurrentJob(CtlClient client, Options o, CancellationToken ct)
     {
-        var answer = await client.Request<object>(new GetJobStatus(), o.Timeout, ct);
+        var answer = await client.Request<object>(new GetJobStatus(), o.Remaining, ct, o.Timeout);
         return answer switch
         {
             JobStatus { JobId.Length: > 0 } s => (s.JobId, null),
@@ -185,7 +185,7 @@ public static partial class CtlCommand
         var first = true;
         while (true)
         {
-            var answer = await client.Request<object>(new GetJobStatus(asked), o.Timeout, ct);
+            var answer = await client.Request<object>(new GetJobStatus(asked), watch ? o.Timeout : o.Remaining, ct, o.Timeout);
             if (answer is CommandResult refused) return Refused(o, asked, refused.Message);
             if (answer is not JobStatus s) throw new InvalidOperationException($"The cluster answered GetJobStatus with {answer.GetType().Name}.");
             if (asked.Length > 0 && s.JobId != asked)

@@ -120,6 +120,8 @@ public static class DeployCommand
         }
         DeployPlan.Write(plan);
         PrintPlan(plan);
+        Console.WriteLine($"ctl token: {Path.Combine(plan.Out, DeployPlan.CtlTokenFileName)} (mode 0600; changing ctl commands need it: " +
+                          $"--token-file {Path.Combine(plan.Out, DeployPlan.CtlTokenFileName)})");
         if (!storeKnown) Console.WriteLine($"note: {plan.Store} is not a partition store on this machine; every partition and trainer node must see one there.");
         if (o.Mode != DeployMode.Local && plan.Journal.StartsWith("sqlite:", StringComparison.Ordinal) && plan.Nodes.Select(n => n.Host).Distinct().Count() > 1)
             Console.WriteLine("note: the coordinator journals to a SQLite file on whichever machine hosts it; a failover to another machine starts from an empty journal. Use --journal postgres:… for a real cluster.");
@@ -273,6 +275,9 @@ public static class DeployCommand
         foreach (var host in plan.Nodes.Select(n => n.Host).Distinct())
         {
             yield return new Step("ssh", [.. SshOptions, host, $"mkdir -p {q(root + "/nodes")} {q(root + "/logs")} {q(root + "/pids")}"]);
+            // -p keeps its mode 0600 on the host.
+            yield return new Step("scp", ["-p", "-q", .. SshOptions, Path.Combine(plan.Out, DeployPlan.CtlTokenFileName),
+                $"{SshHost(host)}:{root}/{DeployPlan.CtlTokenFileName}"]);
             if (o.CopyStore)
                 yield return new Step("scp", ["-r", "-q", .. SshOptions, Path.GetFullPath(o.Store) + "/.", $"{SshHost(host)}:{root}/store"]);
         }

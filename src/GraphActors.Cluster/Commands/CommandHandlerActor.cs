@@ -5,6 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using GraphActors.Cluster.Coordination;
+using GraphActors.Contracts;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
@@ -20,6 +21,9 @@ namespace GraphActors.Cluster.Commands;
 /// Training commands and status queries are forwarded to the coordinator proxy, so the coordinator answers the client
 /// directly; with no member of the coordinator's role up they are refused at once instead of buffered by the proxy.
 /// Each checkpoint listing or model export runs in a <see cref="CheckpointsQueryActor"/> child, on this node's filesystem.
+/// Commands that change the cluster (<see cref="ChangesCluster"/>) are taken only inside a <see cref="WithToken"/> whose
+/// token matches graphactors.ctl's (constant-time compare); otherwise the answer is a <see cref="NotAuthorized"/> naming
+/// the command and what is missing. Read-only commands need nothing.
 /// </summary>
 public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
 {
@@ -34,6 +38,7 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     private readonly IActorRef _partitionRegion;
     private readonly ICanTell _coordinator;
     private readonly string _coordinatorRole;
+    private readonly string _token;
     private readonly Dictionary<Address, long> _upSince = new();
     private readonly HashSet<IActorRef> _subscribers = new();
     private readonly Dictionary<long, (PartitionsQuery Query, IActorRef ReplyTo)> _queries = new();
@@ -44,17 +49,17 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     private readonly PartitionRates _rates = new();
     private long _nextId;
 
-    public CommandHandlerActor(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole)
+    public CommandHandlerActor(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string token)
     {
         _partitionRegion = partitionRegion;
         _coordinator = coordinator;
         _coordinatorRole = coordinatorRole;
+        _token = token;
 
         Receive<GetClusterState>(_ => Sender.Tell(State()));
-        Receive<LeaveMember>(m => Sender.Tell(Change(m.Address, "leave", a => _cluster.Leave(a),
-            "is leaving: it hands its partitions off, then exits")));
-        Receive<DownMember>(m => Sender.Tell(Change(m.Address, "down", a => _cluster.Down(a),
-            "is marked down and will be removed")));
+        Receive<WithToken>(OnWithToken);
+        // A changing command sent bare: refused for want of the token, whatever it asks.
+        Receive<IGraphActorsMessage>(ChangesCluster, m => Refuse(m, ""));
 
         Receive<SubscribeMembership>(_ =>
         {
@@ -76,24 +81,60 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         Receive<IPartitionResponse>(OnPartitionResponse);
         Receive<PartitionsTimedOut>(t => FinishPartitionsQuery(t.Query, timedOut: true));
 
-        Receive<StartJob>(ToCoordinator);
-        Receive<StopJob>(ToCoordinator);
-        Receive<ResumeJob>(ToCoordinator);
         Receive<GetJobStatus>(ToCoordinator);
         Receive<ListCheckpoints>(m => Query(m, m.TimeoutMs));
-        Receive<ExportModel>(m => Query(m, m.TimeoutMs));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole) =>
-        Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion, coordinator, coordinatorRole));
+    public static Props Props(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string token) =>
+        Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion, coordinator, coordinatorRole, token));
 
     protected override void PreStart() =>
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    // ---- changing commands: the token first ----
+
+    private void OnWithToken(WithToken m)
+    {
+        if (!ChangesCluster(m.Command))
+        {
+            // The serializer never builds one; a local sender might.
+            Sender.Tell(new NotAuthorized(m.Command.GetType().Name, $"{m.Command.GetType().Name} is not a command that takes a token"));
+            return;
+        }
+        if (Refuse(m.Command, m.Token)) return;
+        switch (m.Command)
+        {
+            case LeaveMember c:
+                Sender.Tell(Change(c.Address, "leave", a => _cluster.Leave(a), "is leaving: it hands its partitions off, then exits"));
+                break;
+            case DownMember c:
+                Sender.Tell(Change(c.Address, "down", a => _cluster.Down(a), "is marked down and will be removed"));
+                break;
+            case ICoordinatorCommand c:
+                ToCoordinator(c);
+                break;
+            case ExportModel c:
+                Query(c, c.TimeoutMs);
+                break;
+        }
+    }
+
+    /// <summary>Answers <see cref="NotAuthorized"/> and returns true unless <paramref name="token"/> is this node's.</summary>
+    private bool Refuse(IGraphActorsMessage command, string token)
+    {
+        var verb = Verb(command)!;
+        if (CtlToken.Refusal(verb, _token, token) is not { } reason) return false;
+        // Who asked, never what they sent: a wrong token in the log would help the next guess.
+        _log.Warning("ctl: refused `{0}` from {1}: {2}", verb, Sender.Path.Address.HasLocalScope ? Sender.Path.ToString() : Sender.Path.Address.ToString(),
+            token.Length == 0 ? "no token" : _token.Length == 0 ? "this node has no token" : "wrong token");
+        Sender.Tell(new NotAuthorized(verb, reason));
+        return true;
+    }
 
     // ---- membership ----
 
@@ -279,11 +320,11 @@ public static class CommandHandlerRegistration
     /// or proxy started on this node, and makes it reachable for <c>graphactors ctl</c> through the receptionist.
     /// Training commands go to the coordinator proxy every node starts at <c>/user/training-coordinator-proxy</c>.
     /// </summary>
-    public static IActorRef StartCommandHandler(this ActorSystem system, IActorRef partitionRegion)
+    public static IActorRef StartCommandHandler(this ActorSystem system, IActorRef partitionRegion, CtlSettings settings)
     {
         var coordinator = system.ActorSelection("/user/" + Names.TrainingCoordinatorProxy);
         var role = CoordinatorSettings.Create(system.Settings.Config).Role;
-        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion, coordinator, role), Names.CommandHandler);
+        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion, coordinator, role, settings.Token), Names.CommandHandler);
         ClusterClientReceptionist.Get(system).RegisterService(handler);
         return handler;
     }

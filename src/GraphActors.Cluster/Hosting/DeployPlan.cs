@@ -150,6 +150,9 @@ public static class DeployPlan
 {
     public const string PlanFileName = "plan.json";
 
+    /// <summary>The ctl token every node of the deployment reads (graphactors.ctl.token-file), in OUT and in the node root of every host.</summary>
+    public const string CtlTokenFileName = "ctl.token";
+
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -270,6 +273,8 @@ public static class DeployPlan
         sb.AppendLine($"akka.cluster.roles = [{string.Join(", ", roles)}]");
         sb.AppendLine($"graphactors.partitions.store-path = {NodeConfig.Quote(store)}");
         sb.AppendLine($"graphactors.node.data-dir = {NodeConfig.Quote($"{root}/data/{name}")}");
+        sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down, train start/stop/resume, model export): ctl --token-file it.");
+        sb.AppendLine($"graphactors.ctl.token-file = {NodeConfig.Quote($"{root}/{DeployPlan.CtlTokenFileName}")}");
         sb.AppendLine("# The training coordinator's journal (every node that may host it must reach the same one: PostgreSQL across machines).");
         sb.AppendLine(journal);
         if (splitSampling)
@@ -290,9 +295,10 @@ public static class DeployPlan
     public static string ShellQuote(string s) =>
         s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:=@,".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 
-    /// <summary>Writes every node's HOCON to OUT/nodes/ and the plan to OUT/plan.json.</summary>
+    /// <summary>Writes every node's HOCON to OUT/nodes/, the plan to OUT/plan.json, and OUT/ctl.token (0600) unless it exists.</summary>
     public static void Write(DeployPlanFile plan)
     {
+        Commands.CtlToken.ReadOrCreate(Path.Combine(plan.Out, DeployPlan.CtlTokenFileName));
         foreach (var n in plan.Nodes) AtomicFile.WriteAllText(n.LocalConfig, n.Hocon);
         AtomicFile.WriteAllText(Path.Combine(plan.Out, PlanFileName), JsonSerializer.Serialize(plan, Json));
     }

@@ -18,6 +18,7 @@ public static class NodeConfig
         ("GA_ROLES", "akka.cluster.roles"),
         ("GA_STORE", "graphactors.partitions.store-path"),
         ("GA_JOURNAL", "graphactors.persistence.journal-connection-string"),
+        ("GA_CTL_TOKEN", "graphactors.ctl.token"),
     ];
 
     private static readonly Lazy<Config> Base = new(() => EmbeddedConfig.Load("GraphActors.Cluster.Hosting.base.hocon"));
@@ -25,7 +26,7 @@ public static class NodeConfig
     /// <summary>The built-in <c>hocon/base.hocon</c>, with the module defaults (partitions, serializer) under it.</summary>
     public static Config Defaults => Base.Value.WithFallback(PartitionSettings.DefaultConfig).WithFallback(Sampling.SamplerSettings.DefaultConfig)
         .WithFallback(Wire.WireSettings.DefaultConfig).WithFallback(CoordinatorSettings.DefaultConfig).WithFallback(Inference.InferenceSettings.DefaultConfig).WithFallback(Trainers.TrainerSettings.DefaultConfig)
-        .WithFallback(GraphActorsSerialization.Config);
+        .WithFallback(Commands.CtlSettings.DefaultConfig).WithFallback(GraphActorsSerialization.Config);
 
     /// <summary><paramref name="config"/> with the coordinator's journal and snapshot store (Akka.Persistence.Sql) configured from graphactors.persistence.</summary>
     public static Config WithPersistence(Config config) => CoordinatorPersistence.AkkaConfig(config).WithFallback(config);
@@ -75,6 +76,7 @@ public static class NodeConfig
         if (Get("GA_ROLES") is { } roles) lines.Add($"akka.cluster.roles = {List(roles)}");
         if (Get("GA_STORE") is { } store) lines.Add($"graphactors.partitions.store-path = {Quote(Path.GetFullPath(store))}");
         if (Get("GA_JOURNAL") is { } journal) lines.Add($"graphactors.persistence.journal-connection-string = {Quote(journal)}");
+        if (Get("GA_CTL_TOKEN") is { } token) lines.Add($"graphactors.ctl.token = {Quote(token)}");
         return string.Join('\n', lines);
     }
 

@@ -30,7 +30,9 @@ public static class NodeHost
     {
         // Refuses a chunk size that would not fit the remote frame before anything starts.
         Wire.WireSettings.Create(config);
-        var system = RemoteTls.CreateSystem(Names.ActorSystem, config);
+        // Read (and a missing token file created) before the system starts: a file that cannot be written stops the node here.
+        var ctl = CtlSettings.Create(config);
+        var system = RemoteTls.CreateSystem(Names.ActorSystem, config, ctl.QuietClientDisconnects ? [CtlClientLogFilter.Setup()] : null);
         var cluster = Akka.Cluster.Cluster.Get(system);
         var roles = cluster.SelfRoles;
         var host = config.GetString("akka.remote.dot-netty.tcp.hostname");
@@ -59,7 +61,8 @@ public static class NodeHost
         }
         else system.StartPartitionShardingProxy(partitions);
         // Every node answers `graphactors ctl`, whatever its roles.
-        system.StartCommandHandler(system.PartitionRegion());
+        system.StartCommandHandler(system.PartitionRegion(), ctl);
+        output.WriteLine(ctl.Describe());
 
         var coordinator = CoordinatorSettings.Create(config);
         if (roles.Contains(coordinator.Role)) system.StartTrainingCoordinator(coordinator);

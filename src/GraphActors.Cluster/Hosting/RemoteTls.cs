@@ -18,10 +18,16 @@ public static class RemoteTls
 {
     public static bool Enabled(Config config) => config.GetBoolean("graphactors.remote.tls.enabled", false);
 
-    /// <summary>The ActorSystem named <paramref name="name"/>, with TLS set up when <c>graphactors.remote.tls.enabled</c>.</summary>
-    public static ActorSystem CreateSystem(string name, Config config)
+    /// <summary>
+    /// The ActorSystem named <paramref name="name"/>, with TLS set up when <c>graphactors.remote.tls.enabled</c>, and the
+    /// <paramref name="extra"/> setups (a log filter). <paramref name="suppressValidation"/> (ctl's --tls-suppress-validation
+    /// only) accepts any certificate from the other end instead of pinning it; this end still presents its own.
+    /// </summary>
+    public static ActorSystem CreateSystem(string name, Config config, IReadOnlyList<Setup>? extra = null, bool suppressValidation = false)
     {
-        if (!Enabled(config)) return ActorSystem.Create(name, config);
+        ActorSystemSetup Setup(Config c, params Setup[] more) =>
+            ActorSystemSetup.Create([BootstrapSetup.Create().WithConfig(c), .. extra ?? [], .. more]);
+        if (!Enabled(config)) return ActorSystem.Create(name, Setup(config));
         var path = config.GetString("graphactors.remote.tls.certificate-path", "");
         var password = config.GetString("graphactors.remote.tls.certificate-password", "");
         if (string.IsNullOrWhiteSpace(path))
@@ -44,14 +50,16 @@ public static class RemoteTls
             akka.remote.dot-netty.tcp {
               enable-ssl = on
               ssl {
-                suppress-validation = off
+                suppress-validation = {{(suppressValidation ? "on" : "off")}}
                 require-mutual-authentication = on
                 certificate { path = {{NodeConfig.Quote(path)}}, password = {{NodeConfig.Quote(password)}} }
               }
             }
             """);
-        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
-            validateCertificateHostname: false, customValidator: CertificateValidation.PinnedCertificate(certificate.Thumbprint));
-        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(tls.WithFallback(config)).And(ssl));
+        var ssl = suppressValidation
+            ? new DotNettySslSetup(certificate, suppressValidation: true, requireMutualAuthentication: true, validateCertificateHostname: false)
+            : new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+                validateCertificateHostname: false, customValidator: CertificateValidation.PinnedCertificate(certificate.Thumbprint));
+        return ActorSystem.Create(name, Setup(tls.WithFallback(config), ssl));
     }
 }

@@ -43,6 +43,41 @@ public static class CommandProtocol
     /// <summary>The outcome of a command that changes something, in words.</summary>
     public sealed record CommandResult(bool Ok, string Message) : IGraphActorsMessage;
 
+    // ---- credentials ----
+
+    /// <summary>
+    /// A command that changes the cluster (see <see cref="ChangesCluster"/>), with the cluster's ctl token. The node
+    /// compares <paramref name="Token"/> with its <c>graphactors.ctl.token</c> before it does anything; sent bare, such a
+    /// command is refused. Read-only commands travel without it.
+    /// </summary>
+    public sealed record WithToken(string Token, IGraphActorsMessage Command) : IGraphActorsMessage
+    {
+        // The token never reaches a log line through ToString.
+        public override string ToString() => $"WithToken {{ Command = {Command} }}";
+    }
+
+    /// <summary>
+    /// The answer to a changing command the node refused for its credential: <paramref name="Command"/> is the ctl verb
+    /// (<c>cluster leave</c>), <paramref name="Reason"/> says what is missing or wrong and how to give it.
+    /// </summary>
+    public sealed record NotAuthorized(string Command, string Reason) : IGraphActorsMessage;
+
+    /// <summary>Whether <paramref name="message"/> changes the cluster (and so needs the ctl token): the one list ctl and the node share.</summary>
+    public static bool ChangesCluster(object message) => Verb(message) is not null;
+
+    /// <summary>The ctl verb of a changing command, or null for a read-only one.</summary>
+    public static string? Verb(object message) => message switch
+    {
+        LeaveMember => "cluster leave",
+        DownMember => "cluster down",
+        StartJob => "train start",
+        StopJob => "train stop",
+        ResumeJob => "train resume",
+        // Writes a directory on the node, anywhere its user may write.
+        ExportModel => "model export",
+        _ => null,
+    };
+
     /// <summary>
     /// Stream membership and reachability events to the sender until it unsubscribes or goes away. Sending it again
     /// renews the subscription (the cluster client's response tunnel lives only as long as the client keeps talking).

@@ -53,7 +53,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
 
     public override int Identifier => SerializerId;
 
-    public override string Manifest(object o) => o switch
+    public override string Manifest(object o) => ManifestOf(o);
+
+    private static string ManifestOf(object o) => o switch
     {
         GetNeighbors => GetNeighborsManifest,
         NeighborsResult => NeighborsResultManifest,
@@ -244,6 +246,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             StreamCompletedManifest => new StreamCompleted(r.Long()),
             StreamFailedManifest => new StreamFailed(r.Long(), r.String()),
             // ---- end SamplingProtocol ----
+            WithTokenManifest => ReadWithToken(ref r),
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             ['T', ..] => ReadTraining(ref r, manifest, system),
@@ -529,6 +532,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string CheckpointsResultManifest = "CTR";
     internal const string ExportModelManifest = "CTX";
     internal const string ModelExportedManifest = "CTE";
+    // Credentials: a changing command with the ctl token, and the refusal for want of it.
+    internal const string WithTokenManifest = "CWT";
+    internal const string NotAuthorizedManifest = "CNA";
 
     private static string? CommandManifest(object o) => o switch
     {
@@ -549,6 +555,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         CheckpointsResult => CheckpointsResultManifest,
         ExportModel => ExportModelManifest,
         ModelExported => ModelExportedManifest,
+        WithToken => WithTokenManifest,
+        NotAuthorized => NotAuthorizedManifest,
         _ => null,
     };
 
@@ -617,6 +625,19 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                 w.Byte(m.Ok ? (byte)1 : (byte)0); w.String(m.Message); w.String(m.JobId); w.Int(m.Epoch); w.String(m.Source); w.String(m.OutDir);
                 w.String(m.ModelSha256); w.Long(m.Bytes); w.String(m.Node);
                 break;
+            case WithToken m:
+                // The command as this serializer writes it on its own (manifest + payload as a byte array), behind the token.
+                if (!ChangesCluster(m.Command))
+                    throw new SerializationException($"WithToken carries only commands that change the cluster, not {m.Command.GetType().Name}.");
+                w.String(m.Token); w.String(ManifestOf(m.Command));
+                var inner = new WireSizer();
+                Write(ref inner, m.Command, default);
+                w.Int((int)inner.Size);
+                Write(ref w, m.Command, default);
+                break;
+            case NotAuthorized m:
+                w.String(m.Command); w.String(m.Reason);
+                break;
             default:
                 throw Unknown(obj);
         }
@@ -684,10 +705,20 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case ExportModelManifest: return new ExportModel(r.String(), r.String(), (ExportChoice)r.Byte(), r.Int(), r.String(), r.Long());
             case ModelExportedManifest:
                 return new ModelExported(r.Byte() != 0, r.String(), r.String(), r.Int(), r.String(), r.String(), r.String(), r.Long(), r.String());
+            case NotAuthorizedManifest: return new NotAuthorized(r.String(), r.String());
             default:
                 throw new SerializationException(
                     $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know.");
         }
+    }
+
+    private WithToken ReadWithToken(ref WireReader r)
+    {
+        var token = r.String();
+        var manifest = r.String();
+        var command = FromBinaryUncounted(r.Bytes(), manifest);
+        return ChangesCluster(command) ? new WithToken(token, (IGraphActorsMessage)command)
+            : throw new SerializationException($"WithToken carries '{manifest}', which is not a command that changes the cluster.");
     }
 
     private static void Member<TW>(ref TW w, MemberInfo m) where TW : struct, IWire

@@ -20,15 +20,22 @@ public sealed class CtlClusterFixture : IAsyncLifetime
     public string Seed => TestNodes.Address(SeedPort);
     public string Second => TestNodes.Address(SecondPort);
 
+    /// <summary>The cluster's ctl token (GA_CTL_TOKEN on both nodes): changing commands carry it.</summary>
+    public string Token { get; } = $"ctl-test-{Guid.NewGuid():N}";
+    public Dictionary<string, string> TokenEnv => new() { ["GA_CTL_TOKEN"] = Token };
+
     public async Task InitializeAsync()
     {
-        _seed = CliProcess.Node(CliProcess.NodeHocon(SeedPort, SeedPort, "partition"), TestStore.TwoParts);
+        _seed = CliProcess.Node(CliProcess.NodeHocon(SeedPort, SeedPort, "partition"), TestStore.TwoParts, TokenEnv);
         await _seed.WaitForLine("is up: joined the cluster", Wait);
-        _second = CliProcess.Node(CliProcess.NodeHocon(SecondPort, SeedPort, "partition"), TestStore.TwoParts);
+        _second = CliProcess.Node(CliProcess.NodeHocon(SecondPort, SeedPort, "partition"), TestStore.TwoParts, TokenEnv);
         await _second.WaitForLine("is up: joined the cluster", Wait);
     }
 
     public string NodeOutput => $"=== seed ===\n{_seed?.Output}\n=== second ===\n{_second?.Output}";
+
+    /// <summary>What the seed has logged so far (stdout: loglevel INFO).</summary>
+    public string SeedLog => _seed?.Stdout ?? "";
 
     public Task DisposeAsync()
     {
@@ -49,10 +56,13 @@ public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClust
         public override string ToString() => $"exit {ExitCode} after {Took}\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
     }
 
-    private async Task<Run> Ctl(params string[] args)
+    // Every run carries the cluster's token (as GA_CTL_TOKEN) unless the test says otherwise.
+    private Task<Run> Ctl(params string[] args) => CtlWith(cluster.TokenEnv, args);
+
+    private async Task<Run> CtlWith(IDictionary<string, string>? env, params string[] args)
     {
         var watch = Stopwatch.StartNew();
-        using var p = CliProcess.Start(["ctl", "--contact", cluster.Seed, "--json", .. args]);
+        using var p = CliProcess.Start(["ctl", "--contact", cluster.Seed, "--json", .. args], env);
         var exit = await p.WaitForExit(Wait);
         return new Run(exit, p.Stdout, p.Stderr, watch.Elapsed);
     }
@@ -183,6 +193,58 @@ public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClust
         Assert.True(export.ExitCode == 1, export.ToString());
         Assert.False(export.Json.GetProperty("ok").GetBoolean());
         Assert.Contains("role 'trainer'", export.Json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Changing_commands_without_the_token_or_with_a_wrong_one_are_refused_with_exit_code_5_and_change_nothing()
+    {
+        await Eventually(r => HasMember(r, cluster.Second), "the second node up", "cluster", "show");
+
+        var bare = await CtlWith(null, "cluster", "leave", cluster.Second);
+        Assert.True(bare.ExitCode == 5, bare.ToString());
+        Assert.False(bare.Json.GetProperty("authorized").GetBoolean());
+        Assert.Equal("cluster leave", bare.Json.GetProperty("command").GetString());
+        Assert.Contains("needs the cluster's ctl token, and none was given", bare.Json.GetProperty("message").GetString());
+        Assert.Contains("--token-file", bare.Stderr);
+
+        var wrong = await CtlWith(new Dictionary<string, string> { ["GA_CTL_TOKEN"] = "not-the-token" }, "cluster", "down", cluster.Second);
+        Assert.True(wrong.ExitCode == 5, wrong.ToString());
+        Assert.Contains("`ctl cluster down` was refused: the token given is not this node's", wrong.Json.GetProperty("message").GetString());
+
+        // The check comes before anything else: an export is refused for its credential, not for want of a trainer.
+        var export = await CtlWith(null, "model", "export", "--out", Path.Combine(Path.GetTempPath(), $"ga-no-model-{Guid.NewGuid():N}"));
+        Assert.True(export.ExitCode == 5, export.ToString());
+        Assert.Equal("model export", export.Json.GetProperty("command").GetString());
+
+        // Read-only commands need nothing, and the member is still there.
+        var show = await CtlWith(null, "cluster", "show");
+        Assert.True(HasMember(show, cluster.Second), show.ToString());
+        Assert.Contains("ctl: refused `cluster leave`", cluster.SeedLog);
+        Assert.DoesNotContain("not-the-token", cluster.SeedLog);
+    }
+
+    [Fact]
+    public async Task Ctl_clients_that_come_and_go_leave_no_ERROR_in_the_node_log_even_one_killed_mid_connection()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var run = await Ctl("cluster", "show");
+            Assert.True(run.ExitCode == 0, run.ToString());
+        }
+        // A client that never says goodbye: Akka.Remote logged its disassociation as an ERROR with a stack trace.
+        using (var tail = CliProcess.Start(["ctl", "--contact", cluster.Seed, "cluster", "tail"]))
+        {
+            await tail.WaitForLine("tailing membership events seen by", Wait);
+            await tail.Kill(Wait);
+        }
+        var settled = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        while (DateTime.UtcNow < settled && !cluster.SeedLog.Contains("Association with remote system akka.tcp://graphactors-ctl@"))
+            await Task.Delay(200);
+
+        var errors = cluster.SeedLog.Split('\n')
+            .Where(l => l.StartsWith("[ERROR]", StringComparison.Ordinal) && (l.Contains("graphactors-ctl") || l.Contains("Disassociated")))
+            .ToArray();
+        Assert.True(errors.Length == 0, $"ERROR lines about ctl clients:\n{string.Join('\n', errors)}\n{cluster.NodeOutput}");
     }
 
     [Fact]

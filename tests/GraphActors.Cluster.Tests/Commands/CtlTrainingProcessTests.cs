@@ -23,11 +23,14 @@ public sealed class CtlTrainingFixture : IAsyncLifetime
     public string Node => TestNodes.Address(Port);
     public string Dir { get; } = JobCheckpoints.TempDir("ctl-training");
 
+    /// <summary>The node's ctl token: ctl finds it in graphactors.ctl.token-file, which the node created when it started.</summary>
+    public string TokenFile => Path.Combine(Dir, "ctl.token");
+
     public async Task InitializeAsync()
     {
         var journal = Path.Combine(Dir, "journal", "coordinator.db");
         Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
-        _node = CliProcess.Node(CliProcess.NodeHocon(Port, Port, "partition, trainer"), TestStore.TwoParts,
+        _node = CliProcess.Node(CliProcess.NodeHocon(Port, Port, "partition, trainer") + $"\ngraphactors.ctl.token-file = \"{TokenFile}\"\n", TestStore.TwoParts,
             new Dictionary<string, string> { ["GA_JOURNAL"] = $"sqlite:Data Source={journal}" });
         await _node.WaitForLine("is up: joined the cluster", Wait);
     }
@@ -59,7 +62,7 @@ public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<Ct
     private async Task<Run> CtlRaw(params string[] args)
     {
         var watch = Stopwatch.StartNew();
-        using var p = CliProcess.Start(["ctl", "--contact", node.Node, "--timeout", "10s", .. args]);
+        using var p = CliProcess.Start(["ctl", "--contact", node.Node, "--timeout", "10s", "--token-file", node.TokenFile, .. args]);
         var exit = await p.WaitForExit(Wait);
         return new Run(exit, p.Stdout, p.Stderr, watch.Elapsed);
     }

@@ -3,6 +3,8 @@ using Akka.Serialization;
 using GraphActors.Cluster.Hosting;
 using GraphActors.Contracts;
 using GraphActors.Contracts.Serialization;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
+using static GraphActors.Contracts.Protocols.TrainingProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
@@ -62,6 +64,18 @@ public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
             Assert.Equal(GraphActorsSerializer.SerializerId, s.Identifier);
             Assert.Contains(SampleMessages.All, m => m.GetType() == t);
         }
+    }
+
+    [Fact]
+    public void A_token_carries_only_commands_that_change_the_cluster_so_a_read_only_query_cannot_be_dressed_up_as_one()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new WithToken("t", new StopJob("j")));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.ToBinary(new WithToken("t", new GetClusterState())));
+        Assert.Contains("GetClusterState", e.Message);
+        Assert.All(new object[] { new LeaveMember("a"), new DownMember("a"), new StartJob("j", SampleMessages.Config), new StopJob("j"), new ResumeJob("j"),
+            new ExportModel("", "", ExportChoice.Best, -1, "/o", 1) }, m => Assert.True(ChangesCluster(m), m.GetType().Name));
+        Assert.All(new object[] { new GetClusterState(), new GetPartitions(1), new GetJobStatus(), new ListCheckpoints("", "", 1), new SubscribeMembership() },
+            m => Assert.False(ChangesCluster(m), m.GetType().Name));
     }
 
     [Fact]
