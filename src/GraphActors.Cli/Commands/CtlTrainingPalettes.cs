@@ -407,6 +407,7 @@ public static partial class CtlCommand
         AnsiConsole.MarkupLine($"[green]{Markup.Escape(r.Message)}[/]");
         AnsiConsole.MarkupLine($"  from   {Markup.Escape(r.Source)}");
         AnsiConsole.MarkupLine($"  model  {Markup.Escape(Path.Combine(r.OutDir, "model.bin"))} ({Bytes(r.Bytes)}, sha256 {Markup.Escape(r.ModelSha256)})");
-        AnsiConsole.MarkupLine($"  serve  curl -X POST \"http://INFERENCE-NODE:8081/models?url={Markup.Escape(Uri.EscapeDataString(r.OutDir))}&model_name=NAME\"");
+        // The url must lie in the inference node's model store (graphactors.inference.model-store); the management API wants its token.
+        AnsiConsole.MarkupLine($"  serve  curl -X POST -H \"Authorization: Bearer $MANAGEMENT_TOKEN\" \"http://INFERENCE-NODE:8081/models?url={Markup.Escape(Uri.EscapeDataString(r.OutDir))}&model_name=NAME\"  [grey](the folder must lie in that node's model store)[/]");
     }
 }
