@@ -100,9 +100,11 @@ public static class OverloadBenchmark
             await File.WriteAllTextAsync(script, LuaScript.Replace("__THINK__", "", StringComparison.Ordinal));
             await File.WriteAllTextAsync(ThinkingScript(script), LuaScript.Replace("__THINK__", ThinkFunction, StringComparison.Ordinal));
 
-            await Wrk(o, script, url, ProbeConnections, 0, 3, "warm-up");
+            // Warm-up at full admission for as long as a phase, so that tiered JIT has finished before capacity is measured
+            // (a 3-s warm-up at 4 connections left capacity 20 % under what the next phase then served).
+            await Wrk(o, script, url, o.CapacityConnections, 0, o.Seconds, "warm-up");
             Console.WriteLine();
-            Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8}");
+            Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8} {"GCs",5} {"GC ms",6} {"KB/200",7}");
             var capacity = await Phase(o, engine, script, url, $"capacity ({o.CapacityConnections} connections)", o.CapacityConnections, 0, null);
             var capacityRate = capacity.Ok;
             var missed = new List<string>();
@@ -117,7 +119,8 @@ public static class OverloadBenchmark
             }
             var flood = await Phase(o, engine, script, url, $"flood ({o.Connections} connections, no think time)", o.Connections, 0, capacityRate);
             Console.WriteLine("latencies in ms at the timed connections (all of them in the capacity phase, 4 probes otherwise); good = 200/s ÷ capacity;");
-            Console.WriteLine("counted = the server's ts_inference_requests_total (200 + 503) ÷ the answers wrk read (requests cut off at a phase's end are the server's only)");
+            Console.WriteLine("counted = the server's ts_inference_requests_total (200 + 503) ÷ the answers wrk read (requests cut off at a phase's end are the server's only);");
+            Console.WriteLine("GCs, GC ms = the server's collections and their total pause in the phase; KB/200 = bytes it allocated per successful prediction");
             Console.WriteLine();
             Console.WriteLine(missed.Count == 0
                 ? "targets under overload by many users (goodput ≥ 80 % of capacity, 503 p99 < 5 ms): met"
@@ -147,6 +150,7 @@ public static class OverloadBenchmark
         double thinkMs, double? capacity)
     {
         var before = Counted(engine);
+        var (gcs0, pause0, alloc0) = (GC.CollectionCount(0), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
         WrkResult all, timed;
         if (connections <= 32)
         {
@@ -160,13 +164,16 @@ public static class OverloadBenchmark
             all = Sum(await crowd, timed);
         }
         var after = Counted(engine);
+        // The server's garbage collections meanwhile (this process is the server; wrk is another): pauses stop every thread.
+        var (gcs, pauseMs, kbPerOk) = (GC.CollectionCount(0) - gcs0, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds,
+            (GC.GetTotalAllocatedBytes() - alloc0) / 1024.0 / Math.Max(1, after.Ok - before.Ok));
         var ok = all.Count(200) / all.Seconds;
         var rate = (all.Count(200) + all.Count(503) + all.Other) / all.Seconds;
         var seen = all.Count(200) + all.Count(503);
         var counted = (after.Ok - before.Ok) + (after.Refused - before.Refused);
         Console.WriteLine($"{name,-44} {ok,7:N0} {all.Count(503) / all.Seconds,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
                           $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
-                          $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8}");
+                          $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8} {gcs,5} {pauseMs,6:F0} {kbPerOk,7:F0}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
         return new PhaseResult(ok, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99));
     }

@@ -1,6 +1,7 @@
 // Business ids in, predictions out: lookup, K-hop sampling, features (cache first, store for misses), a forward pass.
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using GraphActors.Contracts;
 using GraphActors.Models;
 using GraphActors.Sampling;
@@ -23,6 +24,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly InferenceOptions _options;
     private readonly TorchWorkerPool _workers;
     private readonly ConcurrentDictionary<string, ConcurrentBag<BlockSampler>> _samplers = new();
+    private readonly ConditionalWeakTable<ServableModel, SamplingPlan?[]> _plans = new();
+    private static readonly ConditionalWeakTable<ModelConfig, HashSet<RelationKey>> RelationSets = new();
     private int _inFlight;
 
     /// <summary>Set in <see cref="Exception.Data"/> of refusals the engine has already counted in its metrics.</summary>
@@ -232,7 +235,7 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Sampling blocks (plain arrays) → model blocks (tensors), keeping only what the model knows.</summary>
     internal static ModelBlock[] ToModelBlocks(MiniBatch batch, ModelConfig config)
     {
-        var relations = config.Relations.ToHashSet();
+        var relations = RelationSets.GetValue(config, c => c.Relations.ToHashSet());
         var blocks = new ModelBlock[batch.Blocks.Length];
         try
         {
@@ -277,9 +280,7 @@ public sealed class InferenceEngine : IDisposable
     private async Task<SampledBatch> SampleAsync(ServableModel model, Dictionary<NodeType, int[]> seeds, bool? fullRequested, CancellationToken ct)
     {
         var full = fullRequested ?? (_options.FullNeighborhoodByDefault || model.Info.Fanouts is null);
-        var options = SamplerOptions(model, full);
-        var key = Key(options);
-        var pool = _samplers.GetOrAdd(key, _ => []);
+        var (options, pool) = Plan(model, full);
         var sampler = pool.TryTake(out var s) ? s : new BlockSampler(_store, options);
         MiniBatch batch;
         try
@@ -292,6 +293,24 @@ public sealed class InferenceEngine : IDisposable
         }
         var features = await GatherFeaturesAsync(batch, model.Config, ct).ConfigureAwait(false);
         return new SampledBatch(batch, features, () => { });
+    }
+
+    /// <summary>A model's sampler options (fanouts, or all neighbours) and the pool of samplers that use them.</summary>
+    private sealed record SamplingPlan(BlockSamplerOptions Options, ConcurrentBag<BlockSampler> Samplers);
+
+    /// <summary>
+    /// The sampling plan of <paramref name="model"/> (made once per model and neighbourhood kind, not per request: the
+    /// options' sets and the pool's key are built from the schema and the model's relations). Samplers are pooled by
+    /// the options' key, so two versions of a model with the same fanouts share them.
+    /// </summary>
+    private SamplingPlan Plan(ServableModel model, bool full)
+    {
+        var plans = _plans.GetValue(model, _ => new SamplingPlan?[2]);
+        var i = full ? 1 : 0;
+        if (Volatile.Read(ref plans[i]) is { } known) return known;
+        var options = SamplerOptions(model, full);
+        var made = new SamplingPlan(options, _samplers.GetOrAdd(Key(options), _ => []));
+        return Interlocked.CompareExchange(ref plans[i], made, null) ?? made;
     }
 
     private BlockSamplerOptions SamplerOptions(ServableModel model, bool full)
