@@ -532,6 +532,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 {{(trainerRole ? "" : "graphactors.training-coordinator.role = coordinator")}}
                 graphactors.inference {
                   models = {{models}}
+                  model-store = {{NodeConfig.Quote(dir)}}
                   inference-port = 0
                   management-port = 0
                   metrics-port = 0
