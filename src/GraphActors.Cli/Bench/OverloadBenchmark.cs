@@ -1,4 +1,5 @@
 // `graphactors bench overload`: the serving path under more load than it can take, from wrk in another process.
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -39,8 +40,9 @@ public static class OverloadBenchmark
         var workers = new Option<int>("--workers") { Description = "Torch worker threads.", DefaultValueFactory = _ => 1 };
         var fanouts = new Option<string>("--fanouts") { Description = "Fanouts, input layer first (-1 = all).", DefaultValueFactory = _ => "10,10" };
         var path = new Option<string>("--path") { Description = "actor (host → InferenceActor → engine, as a node serves) or direct (host → engine)", DefaultValueFactory = _ => "actor" };
+        var allocations = new Option<bool>("--allocations") { Description = "Also list the types the server allocated most during the capacity phase (the runtime's allocation samples, one per ~100 KB)" };
         var cmd = new Command("overload", "Serving under overload (wrk): goodput against capacity, what a 503 and a 200 cost a client, 503s counted.");
-        foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path, allocations }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var p = pr.GetValue(path)!;
@@ -62,14 +64,14 @@ public static class OverloadBenchmark
             var o = new Settings(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(ids),
                 pr.GetValue(connections), pr.GetValue(capacityConnections) is > 0 and var cc ? cc : pr.GetValue(maxInFlight), pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
                 pr.GetValue(maxInFlight), pr.GetValue(workers),
-                CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk);
+                CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk, pr.GetValue(allocations));
             return Run(o).GetAwaiter().GetResult();
         });
         return cmd;
     }
 
     private sealed record Settings(int Users, int Items, int Clicks, int Dim, int Ids, int Connections, int CapacityConnections, int Seconds,
-        int[] Offered, int MaxInFlight, int Workers, int[] Fanouts, bool Actor, string Wrk);
+        int[] Offered, int MaxInFlight, int Workers, int[] Fanouts, bool Actor, string Wrk, bool Allocations);
 
     private static async Task<int> Run(Settings o)
     {
@@ -105,7 +107,9 @@ public static class OverloadBenchmark
             await Wrk(o, script, url, o.CapacityConnections, 0, o.Seconds, "warm-up");
             Console.WriteLine();
             Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8} {"GCs",5} {"GC ms",6} {"KB/200",7}");
+            AllocationSampler? sampler = o.Allocations ? new AllocationSampler() : null;
             var capacity = await Phase(o, engine, script, url, $"capacity ({o.CapacityConnections} connections)", o.CapacityConnections, 0, null);
+            var sampled = sampler?.Stop();
             var capacityRate = capacity.Ok;
             var missed = new List<string>();
             foreach (var k in o.Offered)
@@ -127,6 +131,12 @@ public static class OverloadBenchmark
                 : $"targets under overload by many users: MISSED ({string.Join("; ", missed)})");
             Console.WriteLine($"flood: {flood.Ok / capacityRate:P0} of capacity as goodput; with {o.Connections} connections that never wait, every request waits for " +
                               $"{o.Connections} / {flood.Rate:N0} per s = {o.Connections * 1000.0 / flood.Rate:F1} ms on average (Little's law), whatever its status");
+            if (sampled is not null)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"allocated during the capacity phase, by type (the runtime's samples, ≈ 100 KB each; {sampled.Sum(t => t.Bytes) / 1e6:N0} MB sampled):");
+                foreach (var (type, bytes) in sampled.Take(25)) Console.WriteLine($"  {bytes / 1e6,8:N1} MB  {type}");
+            }
             Console.WriteLine($"load average after: {LoadAverage()}");
             return 0;
         }
@@ -339,4 +349,37 @@ public static class OverloadBenchmark
           for k, v in pairs(h) do io.write(string.format("GA hist %d %d %d\n", math.floor(k / 100000), k % 100000, v)) end
         end
         """;
+
+    /// <summary>
+    /// The runtime's GC AllocationTick events (one per ~100 KB allocated, naming the type that crossed the line),
+    /// summed by type: where a request's allocations go, without a profiler.
+    /// </summary>
+    private sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly ConcurrentDictionary<string, long> _bytes = new();
+        private volatile bool _on = true;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            // GC keyword (0x1) at Verbose level carries AllocationTick.
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (!_on || e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            var names = e.PayloadNames!;
+            var type = names.IndexOf("TypeName") is var t and >= 0 ? e.Payload[t] as string ?? "?" : "?";
+            var amount = names.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload[a], CultureInfo.InvariantCulture) : 100_000;
+            _bytes.AddOrUpdate(type, amount, (_, v) => v + amount);
+        }
+
+        public List<(string Type, long Bytes)> Stop()
+        {
+            _on = false;
+            Dispose();
+            return _bytes.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value)).ToList();
+        }
+    }
 }
