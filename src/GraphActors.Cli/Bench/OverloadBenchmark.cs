@@ -40,7 +40,7 @@ public static class OverloadBenchmark
         var workers = new Option<int>("--workers") { Description = "Torch worker threads.", DefaultValueFactory = _ => 1 };
         var fanouts = new Option<string>("--fanouts") { Description = "Fanouts, input layer first (-1 = all).", DefaultValueFactory = _ => "10,10" };
         var path = new Option<string>("--path") { Description = "actor (host → InferenceActor → engine, as a node serves) or direct (host → engine)", DefaultValueFactory = _ => "actor" };
-        var allocations = new Option<bool>("--allocations") { Description = "Also list the types the server allocated most during the capacity phase (the runtime's allocation samples, one per ~100 KB)" };
+        var allocations = new Option<bool>("--allocations") { Description = "Also list the types the server allocated most during the capacity phase (the runtime's allocation samples, one per ~100 KB; the listener slows that phase, so use it for looking, not for figures)" };
         var cmd = new Command("overload", "Serving under overload (wrk): goodput against capacity, what a 503 and a 200 cost a client, 503s counted.");
         foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path, allocations }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
