@@ -174,33 +174,10 @@ public sealed class InferenceRoleTests
     public async Task A_model_that_cannot_load_stops_the_inference_actor_with_the_reason()
     {
         var store = TestStore.Build(1);
-        var port = TestNodes.FreePort();
         var run = Path.GetDirectoryName(store)!;
         var missing = Path.Combine(run, "no-such-checkpoint");
-        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
-            graphactors.inference {
-              graph-store = local
-              model-store = {{NodeConfig.Quote(run)}}
-              management-token = off
-              models = [{ name = "sage", url = {{NodeConfig.Quote(missing)}} }]
-              inference-port = 0
-              management-port = 0
-              metrics-port = 0
-            }
-            """);
-        var system = NodeHost.Start(config, TextWriter.Null);
-        try
-        {
-            var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
-            var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
-            var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
-            Assert.Contains("no-such-checkpoint", failed.Reason);
-        }
-        finally
-        {
-            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
-            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        var reason = await StartFailure(store, run, $"[{{ name = \"sage\", url = {NodeConfig.Quote(missing)} }}]");
+        Assert.Contains("no-such-checkpoint", reason);
     }
 
     [Fact]
@@ -208,15 +185,22 @@ public sealed class InferenceRoleTests
     {
         var store = TestStore.Build(1);
         var checkpoint = await TrainCheckpoint(store);
-        var run = Path.GetDirectoryName(store)!;
-        var modelStore = Path.Combine(run, "models");
-        var port = TestNodes.FreePort();
-        var config = TestNodes.Node(port, [], "\"partition\", \"inference\"", store, $$"""
+        var modelStore = Path.Combine(Path.GetDirectoryName(store)!, "models");
+        var reason = await StartFailure(store, modelStore, """[{ name = "sage", url = "../ckpt" }]""");
+        Assert.Contains("'../ckpt' is outside the model store " + modelStore, reason);
+        Assert.True(Directory.Exists(checkpoint));
+        Assert.True(Directory.Exists(modelStore)); // made at start, so the documented folder is there to copy into
+    }
+
+    /// <summary>Starts a local inference node with these models and model store; its inference actor must fail to start: the reason.</summary>
+    private static async Task<string> StartFailure(string store, string modelStore, string models)
+    {
+        var config = TestNodes.Node(TestNodes.FreePort(), [], "\"partition\", \"inference\"", store, $$"""
             graphactors.inference {
               graph-store = local
               model-store = {{NodeConfig.Quote(modelStore)}}
               management-token = off
-              models = [{ name = "sage", url = "../ckpt" }]
+              models = {{models}}
               inference-port = 0
               management-port = 0
               metrics-port = 0
@@ -227,10 +211,7 @@ public sealed class InferenceRoleTests
         {
             var inference = await system.ActorSelection("/user/" + InferenceExtensions.ActorName).ResolveOne(TimeSpan.FromSeconds(10));
             var answer = await inference.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromSeconds(60));
-            var failed = Assert.IsType<InferenceActor.StartFailed>(answer);
-            Assert.Contains("'../ckpt' is outside the model store " + modelStore, failed.Reason);
-            Assert.True(Directory.Exists(checkpoint));
-            Assert.True(Directory.Exists(modelStore)); // made at start, so the documented folder is there to copy into
+            return Assert.IsType<InferenceActor.StartFailed>(answer).Reason;
         }
         finally
         {
