@@ -56,7 +56,7 @@ public static class OverloadBenchmark
                 Console.Error.WriteLine($"error: --connections {pr.GetValue(connections)} leaves no flood beside the {ProbeConnections} probe connections.");
                 return 2;
             }
-            if (FindOnPath("wrk") is not { } wrk)
+            if (ServeBenchmark.FindOnPath("wrk") is not { } wrk)
             {
                 Console.Error.WriteLine("error: wrk is not installed (Debian: apt-get install wrk); this benchmark loads the server from a separate process with it.");
                 return 2;
@@ -271,9 +271,6 @@ public static class OverloadBenchmark
         try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "unknown"; }
     }
-
-    private static string? FindOnPath(string exe) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, exe)).FirstOrDefault(File.Exists);
 
     /// <summary>
     /// wrk's script: a think time before each request, random user ids in it; counts per status in every thread and, when

@@ -260,8 +260,11 @@ public static class ServeBenchmark
         return (b.Build(), cgdf);
     }
 
-    private static string? FindRedisServer() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+    private static string? FindRedisServer() => FindOnPath("redis-server");
+
+    /// <summary>The first <paramref name="exe"/> on PATH, or null.</summary>
+    internal static string? FindOnPath(string exe) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, exe)).FirstOrDefault(File.Exists);
 
     private static int FreePort()
     {
