@@ -26,7 +26,7 @@ public sealed record RelationEdges(long[] Src, long[] Dst, float[]? Weight = nul
 
 /// <summary>
 /// The edges of one relation as the block sampler makes them (int32 local indices). <see cref="Block.CreateFromInt32"/>
-/// turns each array into one tensor with a single copy and widens it to int64 inside torch, no per-element copy here.
+/// widens each array into one int64 tensor in torch-owned memory (<see cref="NativeTensors"/>), no intermediate array.
 /// </summary>
 public sealed record RelationEdgesInt32(int[] Src, int[] Dst, float[]? Weight = null);
 
@@ -137,8 +137,8 @@ public sealed class Block : IDisposable
         {
             foreach (var (key, e) in edgesByRelation)
             {
-                var weight = e.Weight is null ? null : tensor(e.Weight).DetachFromDisposeScope();
-                built[key] = new BlockEdges(tensor(e.Src).DetachFromDisposeScope(), tensor(e.Dst).DetachFromDisposeScope(), weight, e.Src.LongLength);
+                var weight = e.Weight is null ? null : NativeTensors.Float32(e.Weight).DetachFromDisposeScope();
+                built[key] = new BlockEdges(NativeTensors.Int64(e.Src).DetachFromDisposeScope(), NativeTensors.Int64(e.Dst).DetachFromDisposeScope(), weight, e.Src.LongLength);
             }
             if (srcNodeIds is not null)
             {
@@ -146,7 +146,7 @@ public sealed class Block : IDisposable
                 {
                     if (!src.TryGetValue(type, out var count) || typeIds.LongLength != count)
                         throw new ArgumentException($"Node type '{type}': {typeIds.LongLength} source ids given for {(src.ContainsKey(type) ? src[type] : 0)} source nodes.", nameof(srcNodeIds));
-                    ids[type] = tensor(typeIds).DetachFromDisposeScope();
+                    ids[type] = NativeTensors.Int64(typeIds).DetachFromDisposeScope();
                 }
             }
         }
@@ -183,7 +183,7 @@ public sealed class Block : IDisposable
                     throw new ArgumentException($"Relation {key}: {e.Weight.Length} weights for {e.Src.Length} edges.");
                 CheckRange(key, "source", e.Src, srcCount);
                 CheckRange(key, "destination", e.Dst, dstCount);
-                block.edges[key] = new BlockEdges(Widen(e.Src), Widen(e.Dst), e.Weight is null ? null : tensor(e.Weight).DetachFromDisposeScope(), e.Src.LongLength);
+                block.edges[key] = new BlockEdges(Widen(e.Src), Widen(e.Dst), e.Weight is null ? null : NativeTensors.Float32(e.Weight).DetachFromDisposeScope(), e.Src.LongLength);
             }
             if (srcNodeIds is not null)
             {
@@ -203,11 +203,7 @@ public sealed class Block : IDisposable
         return block;
     }
 
-    private static Tensor Widen(int[] values)
-    {
-        using var narrow = tensor(values);
-        return narrow.to_type(ScalarType.Int64).DetachFromDisposeScope();
-    }
+    private static Tensor Widen(int[] values) => NativeTensors.Int64(values).DetachFromDisposeScope();
 
     private static void CheckRange(RelationKey key, string end, int[] values, long count)
     {

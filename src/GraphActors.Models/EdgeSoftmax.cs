@@ -29,8 +29,8 @@ public static class EdgeSoftmax
     /// <returns>Same shape as <paramref name="scores"/>; the values of each destination's edges sum to 1 per head.</returns>
     public static Tensor Compute(Tensor scores, Tensor edgeDst, long numDst)
     {
-        if (scores.shape[0] != edgeDst.shape[0])
-            throw new ArgumentException($"{scores.shape[0]} scores for {edgeDst.shape[0]} edges.");
+        if (scores.size(0) != edgeDst.size(0))
+            throw new ArgumentException($"{scores.size(0)} scores for {edgeDst.size(0)} edges.");
         using var scope = NewDisposeScope();
         var max = SegmentMaxPerEdge(scores, edgeDst, numDst);
         var exp = (scores - max).exp();
@@ -43,7 +43,7 @@ public static class EdgeSoftmax
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var numEdges = values.shape[0];
+        var numEdges = values.size(0);
         if (numEdges == 0)
             return zeros_like(values).MoveToOuterDisposeScope();
 

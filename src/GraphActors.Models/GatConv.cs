@@ -125,15 +125,15 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     /// <param name="dstIsSrcPrefix">See <see cref="IRelationConv.Forward"/>: destinations then share the sources' dropout mask and projection.</param>
     public (Tensor Output, Tensor Attention) ForwardWithAttention(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight = null, bool dstIsSrcPrefix = false)
     {
-        if (srcFeat.dim() != 2 || srcFeat.shape[1] != InSrcDim)
+        if (srcFeat.dim() != 2 || srcFeat.size(1) != InSrcDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InSrcDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
-        if (dstFeat.dim() != 2 || dstFeat.shape[1] != InDstDim)
+        if (dstFeat.dim() != 2 || dstFeat.size(1) != InDstDim)
             throw new ArgumentException($"Expected destination features of shape [numDst, {InDstDim}], got [{string.Join(", ", dstFeat.shape)}].", nameof(dstFeat));
-        if (edgeSrc.shape[0] != edgeDst.shape[0])
-            throw new ArgumentException($"{edgeSrc.shape[0]} edge sources for {edgeDst.shape[0]} edge destinations.");
+        if (edgeSrc.size(0) != edgeDst.size(0))
+            throw new ArgumentException($"{edgeSrc.size(0)} edge sources for {edgeDst.size(0)} edge destinations.");
 
         using var scope = NewDisposeScope();
-        var numDst = dstFeat.shape[0];
+        var numDst = dstFeat.size(0);
         var hSrc = feat_drop.forward(srcFeat);
         var zSrc = fc.forward(hSrc).view(-1, Heads, OutPerHead);
         Tensor hDst, zDst;

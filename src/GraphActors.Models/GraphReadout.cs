@@ -23,7 +23,7 @@ public static class GraphReadout
     /// <returns>[numGraphs, F].</returns>
     public static Tensor Apply(Tensor h, Tensor graphIndex, long numGraphs, ReadoutKind kind)
     {
-        if (h.dim() != 2 || graphIndex.dim() != 1 || h.shape[0] != graphIndex.shape[0])
+        if (h.dim() != 2 || graphIndex.dim() != 1 || h.size(0) != graphIndex.size(0))
             throw new ArgumentException($"Expected [n, F] rows and [n] graph indices, got [{string.Join(", ", h.shape)}] and [{string.Join(", ", graphIndex.shape)}].");
         using var scope = NewDisposeScope();
         var result = kind switch
@@ -41,8 +41,8 @@ public static class GraphReadout
     // so the grid is too; amax passes the gradient to the winning node.
     private static Tensor Max(Tensor h, Tensor graphIndex, long numGraphs)
     {
-        var width = h.shape[1];
-        var numNodes = h.shape[0];
+        var width = h.size(1);
+        var numNodes = h.size(0);
         if (numNodes == 0)
             return zeros(numGraphs, width, dtype: h.dtype, device: h.device);
 

@@ -35,8 +35,8 @@ public abstract class HeteroGnn : nn.Module<IReadOnlyList<Block>, Dictionary<str
     {
         foreach (var (type, x) in h)
         {
-            if (next.NumSrcNodes.TryGetValue(type, out var numSrc) && x.shape[0] != numSrc)
-                throw new ArgumentException($"Block {layer} expects {numSrc} source nodes of type '{type}', the previous layer produced {x.shape[0]}.");
+            if (next.NumSrcNodes.TryGetValue(type, out var numSrc) && x.size(0) != numSrc)
+                throw new ArgumentException($"Block {layer} expects {numSrc} source nodes of type '{type}', the previous layer produced {x.size(0)}.");
         }
     }
 

@@ -59,7 +59,7 @@ public sealed class InputEncoder : nn.Module<Block, Dictionary<string, Tensor>, 
             {
                 if (!features.TryGetValue(type, out var feat))
                     throw new ArgumentException($"No input features for node type '{type}' ({numSrc} source nodes, size {dim} expected).");
-                if (feat.dim() != 2 || feat.shape[0] != numSrc || feat.shape[1] != dim)
+                if (feat.dim() != 2 || feat.size(0) != numSrc || feat.size(1) != dim)
                     throw new ArgumentException($"Node type '{type}': expected input features [{numSrc}, {dim}], got [{string.Join(", ", feat.shape)}].");
                 result[type] = feat;
                 continue;

@@ -138,7 +138,7 @@ public sealed class RelGraphConv : nn.Module<Block, Dictionary<string, Tensor>, 
 
     private void CheckWidth(string type, Tensor feat)
     {
-        if (feat.dim() != 2 || feat.shape[1] != InDim)
+        if (feat.dim() != 2 || feat.size(1) != InDim)
             throw new ArgumentException($"Node type '{type}': expected features of shape [n, {InDim}], got [{string.Join(", ", feat.shape)}].");
     }
 }

@@ -100,8 +100,8 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     /// <returns>[numDst, outDim].</returns>
     public override Tensor forward(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, long numDst)
     {
-        if (numDst < 0 || numDst > srcFeat.shape[0])
-            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.shape[0]} source nodes.");
+        if (numDst < 0 || numDst > srcFeat.size(0))
+            throw new ArgumentOutOfRangeException(nameof(numDst), numDst, $"Destination nodes are the first rows of the {srcFeat.size(0)} source nodes.");
         using var dstFeat = srcFeat.narrow(0, 0, numDst);
         return Forward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight: null);
     }
@@ -121,7 +121,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     public Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
     {
         CheckInputs(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight);
-        var numDst = dstFeat.shape[0];
+        var numDst = dstFeat.size(0);
         var result = Aggregator switch
         {
             SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
@@ -187,8 +187,8 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     // a node without in-edges ends at zero, as in DGL.
     private static Tensor MaxOverInEdges(Tensor nonNegative, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
     {
-        var width = nonNegative.shape[1];
-        var numEdges = edgeDst.shape[0];
+        var width = nonNegative.size(1);
+        var numEdges = edgeDst.size(0);
         if (numEdges == 0)
             return zeros(numDst, width, dtype: nonNegative.dtype, device: nonNegative.device);
 
@@ -228,15 +228,15 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
 
     private void CheckInputs(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
     {
-        if (srcFeat.dim() != 2 || srcFeat.shape[1] != InDim)
+        if (srcFeat.dim() != 2 || srcFeat.size(1) != InDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
-        if (dstFeat.dim() != 2 || dstFeat.shape[1] != InDstDim)
+        if (dstFeat.dim() != 2 || dstFeat.size(1) != InDstDim)
             throw new ArgumentException($"Expected destination features of shape [numDst, {InDstDim}], got [{string.Join(", ", dstFeat.shape)}].", nameof(dstFeat));
         if (edgeSrc.dtype != ScalarType.Int64 || edgeDst.dtype != ScalarType.Int64)
             throw new ArgumentException("Edge indices must be int64.");
-        if (edgeSrc.dim() != 1 || edgeDst.dim() != 1 || edgeSrc.shape[0] != edgeDst.shape[0])
+        if (edgeSrc.dim() != 1 || edgeDst.dim() != 1 || edgeSrc.size(0) != edgeDst.size(0))
             throw new ArgumentException($"Edge index tensors must be 1-D and equally long, got [{string.Join(", ", edgeSrc.shape)}] and [{string.Join(", ", edgeDst.shape)}].");
-        if (edgeWeight is not null && (edgeWeight.dim() != 1 || edgeWeight.shape[0] != edgeSrc.shape[0]))
+        if (edgeWeight is not null && (edgeWeight.dim() != 1 || edgeWeight.size(0) != edgeSrc.size(0)))
             throw new ArgumentException($"Edge weights must be 1-D with one entry per edge, got [{string.Join(", ", edgeWeight.shape)}].");
     }
 }

@@ -29,7 +29,7 @@ public sealed class TypeWiseNorm : nn.Module<Dictionary<string, Tensor>, Diction
         foreach (var (type, x) in h)
         {
             // BatchNorm cannot take statistics of an empty batch; nothing to normalise there anyway.
-            result[type] = x.shape[0] > 0 && norms.TryGetValue(type, out var norm) ? norm.forward(x) : x;
+            result[type] = x.size(0) > 0 && norms.TryGetValue(type, out var norm) ? norm.forward(x) : x;
         }
         return result;
     }

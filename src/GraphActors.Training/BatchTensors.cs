@@ -66,29 +66,15 @@ public sealed class BatchTensors : IDisposable
         return new BatchTensors(blocks, features);
     }
 
-    // One memcpy into memory torch allocates. torch.tensor(float[]) clones the array and pins the clone for the
-    // tensor's life: a second large-object-heap array per batch. The source may be a pooled array longer than needed.
-    private static unsafe Tensor FromRows(float[] source, int rows, int dim)
-    {
-        var n = (long)rows * dim;
-        if (source.LongLength < n) throw new ArgumentException($"{source.Length} feature values for {rows} rows of {dim}.");
-        var x = empty(rows, dim);
-        // TensorAccessor.CopyFrom walks element by element; the raw data pointer lets one memcpy do it.
-        var dst = (float*)THSTensor_data(x.Handle);
-        fixed (float* src = source)
-            Buffer.MemoryCopy(src, dst, n * sizeof(float), n * sizeof(float));
-        return x;
-    }
-
-    [System.Runtime.InteropServices.DllImport("LibTorchSharp")]
-    private static extern IntPtr THSTensor_data(IntPtr tensor);
+    // One memcpy into memory torch allocates (torch.tensor(float[]) would pin the array for the tensor's life). The
+    // source may be a pooled array longer than needed.
+    private static Tensor FromRows(float[] source, int rows, int dim) => NativeTensors.Float32(source, rows, dim);
 
     /// <summary>The labels of the seeds of <paramref name="type"/> as an int64 tensor.</summary>
     public static Tensor Labels(MiniBatch batch, GraphActors.Contracts.NodeType type)
     {
         var labels = batch.LabelsOf(type) ?? throw new InvalidOperationException($"The batch has no labels for '{type}'.");
-        using var narrow = tensor(labels);
-        return narrow.to_type(ScalarType.Int64);
+        return NativeTensors.Int64(labels);
     }
 
     public void Dispose()

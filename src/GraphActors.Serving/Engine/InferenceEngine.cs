@@ -1,4 +1,5 @@
 // Business ids in, predictions out: lookup, K-hop sampling, features (cache first, store for misses), a forward pass.
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -200,8 +201,8 @@ public sealed class InferenceEngine : IDisposable
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var h = Forward(model, batch);
-            var hu = h[srcType.Name].index_select(0, tensor(srcRows));
-            var hv = h[dstType.Name].index_select(0, tensor(dstRows));
+            var hu = h[srcType.Name].index_select(0, NativeTensors.Int64(srcRows));
+            var hv = h[dstType.Name].index_select(0, NativeTensors.Int64(dstRows));
             // DotProductScorer's formula: the score is a logit, its sigmoid the probability.
             using var score = (hu * hv).sum(-1).contiguous();
             return score.data<float>().ToArray();
@@ -222,7 +223,7 @@ public sealed class InferenceEngine : IDisposable
             foreach (var (type, rows) in batch.Features)
             {
                 var dim = model.Config.InDims[type];
-                features[type] = rows.Length == 0 ? zeros(0, dim) : tensor(rows).reshape(rows.Length / dim, dim);
+                features[type] = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim);
             }
             return model.Forward(blocks, features);
         }
@@ -232,7 +233,10 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    /// <summary>Sampling blocks (plain arrays) → model blocks (tensors), keeping only what the model knows.</summary>
+    /// <summary>
+    /// Sampling blocks (plain arrays) → model blocks (tensors), keeping only what the model knows. The int32 arrays are
+    /// widened straight into torch's memory (<see cref="ModelBlock.CreateFromInt32"/>): no int64 copies, no pins.
+    /// </summary>
     internal static ModelBlock[] ToModelBlocks(MiniBatch batch, ModelConfig config)
     {
         var relations = RelationSets.GetValue(config, c => c.Relations.ToHashSet());
@@ -242,24 +246,24 @@ public sealed class InferenceEngine : IDisposable
             for (var l = 0; l < blocks.Length; l++)
             {
                 var b = batch.Blocks[l];
-                var numSrc = new Dictionary<string, long>();
-                var numDst = new Dictionary<string, long>();
-                var ids = new Dictionary<string, long[]>();
+                var numSrc = new Dictionary<string, long>(b.NodeTypes.Count);
+                var numDst = new Dictionary<string, long>(b.NodeTypes.Count);
+                Dictionary<string, int[]>? ids = null;
                 for (var t = 0; t < b.NodeTypes.Count; t++)
                 {
                     var name = b.NodeTypes[t].Name;
-                    if (!config.InDims.ContainsKey(name)) continue;
+                    if (!config.InDims.TryGetValue(name, out var dim)) continue;
                     numSrc[name] = b.SrcNodes[t].Length;
                     numDst[name] = b.NumDst[t];
-                    if (config.InDims[name] == 0) ids[name] = Array.ConvertAll(b.SrcNodes[t], i => (long)i); // embedding tables index by node id
+                    if (dim == 0) (ids ??= [])[name] = b.SrcNodes[t]; // embedding tables index by node id
                 }
-                var edges = new Dictionary<RelationKey, RelationEdges>();
+                var edges = new Dictionary<RelationKey, RelationEdgesInt32>(b.Edges.Length);
                 foreach (var e in b.Edges)
                 {
                     var key = new RelationKey(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name);
-                    if (relations.Contains(key)) edges[key] = RelationEdges.FromInt32(e.SrcLocal, e.DstLocal, e.Weights);
+                    if (relations.Contains(key)) edges[key] = new RelationEdgesInt32(e.SrcLocal, e.DstLocal, e.Weights);
                 }
-                blocks[l] = ModelBlock.Create(numSrc, numDst, edges, ids);
+                blocks[l] = ModelBlock.CreateFromInt32(numSrc, numDst, edges, ids);
             }
             return blocks;
         }
@@ -270,11 +274,20 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    private sealed class SampledBatch(MiniBatch miniBatch, Dictionary<string, float[]> features, Action onDispose) : IDisposable
+    /// <summary>Input feature rows of one node type in a buffer rented from the shared pool (longer than needed).</summary>
+    private readonly record struct FeatureRows(float[] Values, int Length);
+
+    /// <summary>A sampled batch and its feature rows; disposing it returns the rows' buffers to the pool.</summary>
+    private sealed class SampledBatch(MiniBatch miniBatch, Dictionary<string, FeatureRows> features) : IDisposable
     {
         public MiniBatch MiniBatch => miniBatch;
-        public Dictionary<string, float[]> Features => features;
-        public void Dispose() => onDispose();
+        public Dictionary<string, FeatureRows> Features => features;
+
+        public void Dispose()
+        {
+            foreach (var rows in features.Values) ArrayPool<float>.Shared.Return(rows.Values);
+            features.Clear();
+        }
     }
 
     private async Task<SampledBatch> SampleAsync(ServableModel model, Dictionary<NodeType, int[]> seeds, bool? fullRequested, CancellationToken ct)
@@ -291,8 +304,17 @@ public sealed class InferenceEngine : IDisposable
         {
             pool.Add(sampler);
         }
-        var features = await GatherFeaturesAsync(batch, model.Config, ct).ConfigureAwait(false);
-        return new SampledBatch(batch, features, () => { });
+        var features = new Dictionary<string, FeatureRows>();
+        try
+        {
+            await GatherFeaturesAsync(batch, model.Config, features, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var rows in features.Values) ArrayPool<float>.Shared.Return(rows.Values);
+            throw;
+        }
+        return new SampledBatch(batch, features);
     }
 
     /// <summary>A model's sampler options (fanouts, or all neighbours) and the pool of samplers that use them.</summary>
@@ -345,45 +367,57 @@ public sealed class InferenceEngine : IDisposable
         return h;
     }
 
-    /// <summary>Input features per node type: the cache first, the graph store for every row it misses.</summary>
-    private async Task<Dictionary<string, float[]>> GatherFeaturesAsync(MiniBatch batch, ModelConfig config, CancellationToken ct)
+    /// <summary>
+    /// Input features per node type into <paramref name="result"/> (pooled buffers): the cache first, the graph store for
+    /// every row it misses. Scratch arrays come from the shared pools too, so a prediction's feature path allocates
+    /// nothing that outlives it.
+    /// </summary>
+    private async Task GatherFeaturesAsync(MiniBatch batch, ModelConfig config, Dictionary<string, FeatureRows> result, CancellationToken ct)
     {
-        var result = new Dictionary<string, float[]>();
         for (var t = 0; t < batch.NodeTypes.Count; t++)
         {
             var type = batch.NodeTypes[t];
             if (!config.InDims.TryGetValue(type.Name, out var dim) || dim == 0) continue;
             var ids = batch.InputNodes[t];
-            var rows = new float[ids.Length * dim];
-            result[type.Name] = rows;
+            var length = ids.Length * dim;
+            var rows = ArrayPool<float>.Shared.Rent(length);
+            result[type.Name] = new FeatureRows(rows, length);
             if (ids.Length == 0) continue;
             if (_features is null)
             {
-                await _store.GatherFeaturesAsync(type, ids, rows, ct).ConfigureAwait(false);
+                await _store.GatherFeaturesAsync(type, ids, rows.AsMemory(0, length), ct).ConfigureAwait(false);
                 Metrics.RecordStoreGather(ids.Length);
                 continue;
             }
-            var business = new long[ids.Length];
-            await _store.GetBusinessIdsAsync(type, ids, business, ct).ConfigureAwait(false);
-            var found = new bool[ids.Length];
-            var hits = await _features.GetAsync(type, dim, business, rows, found, ct).ConfigureAwait(false);
-            Metrics.RecordCache(type.Name, hits, ids.Length - hits);
-            if (hits == ids.Length) continue;
-            var missing = new int[ids.Length - hits];
-            var positions = new int[missing.Length];
-            for (int i = 0, m = 0; i < ids.Length; i++)
+            var business = ArrayPool<long>.Shared.Rent(ids.Length);
+            var found = ArrayPool<bool>.Shared.Rent(ids.Length);
+            try
             {
-                if (found[i]) continue;
-                missing[m] = ids[i];
-                positions[m++] = i;
+                await _store.GetBusinessIdsAsync(type, ids, business.AsMemory(0, ids.Length), ct).ConfigureAwait(false);
+                Array.Clear(found, 0, ids.Length);
+                var hits = await _features.GetAsync(type, dim, business.AsMemory(0, ids.Length), rows.AsMemory(0, length), found.AsMemory(0, ids.Length), ct).ConfigureAwait(false);
+                Metrics.RecordCache(type.Name, hits, ids.Length - hits);
+                if (hits == ids.Length) continue;
+                var missing = new int[ids.Length - hits];
+                var positions = new int[missing.Length];
+                for (int i = 0, m = 0; i < ids.Length; i++)
+                {
+                    if (found[i]) continue;
+                    missing[m] = ids[i];
+                    positions[m++] = i;
+                }
+                var fetched = new float[missing.Length * dim];
+                await _store.GatherFeaturesAsync(type, missing, fetched, ct).ConfigureAwait(false);
+                Metrics.RecordStoreGather(missing.Length);
+                for (var m = 0; m < missing.Length; m++)
+                    fetched.AsSpan(m * dim, dim).CopyTo(rows.AsSpan(positions[m] * dim, dim));
             }
-            var fetched = new float[missing.Length * dim];
-            await _store.GatherFeaturesAsync(type, missing, fetched, ct).ConfigureAwait(false);
-            Metrics.RecordStoreGather(missing.Length);
-            for (var m = 0; m < missing.Length; m++)
-                fetched.AsSpan(m * dim, dim).CopyTo(rows.AsSpan(positions[m] * dim, dim));
+            finally
+            {
+                ArrayPool<long>.Shared.Return(business);
+                ArrayPool<bool>.Shared.Return(found);
+            }
         }
-        return result;
     }
 
     private NodeType ResolveType(string name, ServableModel model)

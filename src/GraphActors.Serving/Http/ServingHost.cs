@@ -383,15 +383,14 @@ public sealed class ServingHost : IAsyncDisposable
     {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        // Straight into the response's pipe (Kestrel's pooled memory): no intermediate stream or array per answer.
+        using (var w = new Utf8JsonWriter(ctx.Response.BodyWriter))
         {
             if (kserve) { w.WriteStartObject(); w.WriteStartArray("predictions"); }
             foreach (var r in results) WriteOne(w, r);
             if (kserve) { w.WriteEndArray(); w.WriteEndObject(); }
         }
-        buffer.Position = 0;
-        await buffer.CopyToAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+        await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
     }
 
     private static void WriteOne(Utf8JsonWriter w, PredictionResult r)
