@@ -69,6 +69,7 @@ public sealed class BadInputExitCodeTests(BadInputs inputs) : IClassFixture<BadI
         { "etl", "etl --tables {half-bad} --dt 2024-01-01 --out {root}/c3 --on-bad-row skip", "15 of 30 rows rejected (50.0%), above --max-reject-ratio 0.01" },
         { "etl", "etl --tables {tables} --dt 2024-01-01 --out {root}/c4 --max-reject-ratio 2", "--max-reject-ratio must be between 0 and 1" },
         { "etl", "etl --tables {tables} --dt 2023-01-01 --out {root}/c5 --on-bad-row skip", "table 'nodes_a': field 'dt': no partition dt=2023-01-01" },
+        { "etl", "etl --tables {tables} --dt 2023-01-01 --out {root}/c6 --hive-ddl", "field 'dt': no partition dt=2023-01-01" },
         { "partition", "partition --cgdf {root}/no-such --out {root}/p1", "no such CGDF directory" },
         { "partition", "partition --cgdf {cgdf} --out {root}/p2 --parts 0", "--parts must be at least 1, not 0" },
         { "partition", "partition --cgdf {cgdf} --out {root}/p3 --parts 5000", "--parts 5000: must be between 1 and the graph's node count (30)" },

@@ -14,11 +14,20 @@ public static class EtlCommand
         var name = new Option<string?>("--name") { Description = "Graph name for metadata.json (default: the output folder name)" };
         var bad = new BadRowOptions();
         var featureless = new Option<bool>("--allow-featureless") { Description = "Accept node tables whose feature vectors are empty (the type learns an embedding instead)" };
+        var ddl = new Option<bool>("--hive-ddl")
+        {
+            Description = "Print CREATE EXTERNAL TABLE statements (HiveQL / Spark SQL) for the tables of --dt and, once written, the CGDF at --out; runs no ETL",
+        };
         var cmd = new Command("etl", "Hive-layout tables → CGDF (node_data/, edge_data/, metadata.json)");
-        foreach (var o in new Option[] { tables, dt, output, name, featureless }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { tables, dt, output, name, featureless, ddl }) cmd.Options.Add(o);
         bad.AddTo(cmd);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
+            if (pr.GetValue(ddl))
+            {
+                Console.Write(GraphActors.Graph.Tables.HiveDdl.For(pr.GetValue(tables)!, GraphActors.Graph.Tables.HiveLayout.CheckDt(pr.GetValue(dt)!), pr.GetValue(output)));
+                return;
+            }
             var s = HiveToCgdf.Run(bad.Apply(pr, new EtlOptions(pr.GetValue(tables)!, pr.GetValue(dt)!, pr.GetValue(output)!)
             {
                 GraphName = pr.GetValue(name), Progress = Console.Error, AllowFeatureless = pr.GetValue(featureless),

@@ -16,7 +16,16 @@ public sealed record CgdfNodeType(
     [property: JsonPropertyName("global_id_end")] long GlobalIdEnd,
     [property: JsonPropertyName("feature_dim")] int FeatureDim,
     [property: JsonPropertyName("label_count")] int LabelCount,
-    [property: JsonPropertyName("has_masks")] bool HasMasks);
+    [property: JsonPropertyName("has_masks")] bool HasMasks)
+{
+    /// <summary>
+    /// The name of each class (index = label), from the source's optional <c>labels_&lt;type&gt;</c> table; absent when
+    /// the source gave none. When present it has <see cref="LabelCount"/> entries.
+    /// </summary>
+    [JsonPropertyName("label_names")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? LabelNames { get; init; }
+}
 
 /// <summary>One canonical edge type; <see cref="Canonical"/> is <c>[src_type, edge_type, dst_type]</c>.</summary>
 public sealed record CgdfEdgeType(

@@ -44,7 +44,7 @@ public static class CgdfLayout
 /// <summary>
 /// Writes one CGDF directory. Node types get global id ranges in the order they are begun (the ETL begins them
 /// in name order), each type dense from 0; edges are written with global ids. Write one type at a time;
-/// <see cref="Complete"/> writes metadata.json last, so a directory with metadata.json is a finished one.
+/// <see cref="Complete"/> writes metadata.json and then <c>_SUCCESS</c> last, so a directory with them is a finished one.
 /// </summary>
 public sealed class CgdfWriter
 {
@@ -86,6 +86,7 @@ public sealed class CgdfWriter
     {
         var meta = new CgdfMetadata(CgdfMetadata.FormatName, CgdfMetadata.CurrentVersion, GraphName, SourceDt, _nodeTypes.ToArray(), _edgeTypes.ToArray());
         File.WriteAllText(Path.Combine(Directory, CgdfMetadata.FileName), meta.ToJson());
+        File.WriteAllBytes(Path.Combine(Directory, Tables.HiveLayout.SuccessMarker), []); // for Spark/Airflow sensors
         return meta;
     }
 }
@@ -228,6 +229,12 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         _buffered = 0;
     }
 
+    /// <summary>The classes' names (index = label), when the source has them; set before <see cref="Complete"/>.</summary>
+    public IReadOnlyList<string>? LabelNames { get; set; }
+
+    /// <summary>The largest label added so far (−1 when none).</summary>
+    public int MaxLabel => _maxLabel;
+
     public CgdfNodeType Complete()
     {
         if (FeatureDim < 0) FeatureDim = 0;
@@ -235,7 +242,13 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         Flush();
         _sink!.Complete();
         _completed = true;
-        var t = new CgdfNodeType(Type, Count, GlobalStart, GlobalStart + Count, FeatureDim, _maxLabel + 1, HasMasks);
+        if (LabelNames is not null && LabelNames.Count < _maxLabel + 1)
+            throw new InvalidOperationException($"{LabelNames.Count} class names for node type '{Type}', whose labels go up to {_maxLabel}.");
+        // Named classes count even when no node of this dt carries them: the model's output width follows the names.
+        var t = new CgdfNodeType(Type, Count, GlobalStart, GlobalStart + Count, FeatureDim, Math.Max(_maxLabel + 1, LabelNames?.Count ?? 0), HasMasks)
+        {
+            LabelNames = LabelNames,
+        };
         _owner.Finished(t);
         return t;
     }

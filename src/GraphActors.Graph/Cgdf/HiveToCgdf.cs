@@ -155,6 +155,14 @@ public sealed class HiveToCgdf
         CheckRejects(table);
         if (nodes is null || nodes.Count == 0)
             throw new GraphInputException($"table '{table.Table}'", 0, null, NoRows(table, "a node type needs at least one node"));
+        var names = HiveLayout.LabelNames(table.Root, type, table.Dt);
+        if (Directory.Exists(names.Directory))
+        {
+            nodes.LabelNames = HiveTableReader.ReadLabelNames(names, _options.MaxClasses);
+            if (nodes.LabelNames.Count <= nodes.MaxLabel)
+                throw new GraphInputException($"table '{names.Table}'", 0, HiveLayout.Label,
+                    $"names {nodes.LabelNames.Count} classes, but {table.Table} has label {nodes.MaxLabel}: every label needs a name.");
+        }
         var meta = nodes.Complete();
         ids.TrimExcess();
         _ids[type] = ids;

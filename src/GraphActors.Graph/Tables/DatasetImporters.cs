@@ -119,6 +119,7 @@ public static class LinqsImporter
                     split[0]?.Contains(r.Id) ?? false, split[1]?.Contains(r.Id) ?? false, split[2]?.Contains(r.Id) ?? false);
             w.Complete();
         }
+        HiveLabelNamesWriter.Write(output, "paper", dt, labels);
 
         long edges = 0, citeLines = 0;
         using (var w = new HiveEdgeTableWriter(output, "cites", dt))
@@ -289,6 +290,7 @@ public static class MovieLensImporter
             }
             w.Complete();
         }
+        if (occupationLabel) HiveLabelNamesWriter.Write(output, "user", dt, occupations);
 
         long movies = 0;
         using (var w = new HiveNodeTableWriter(output, "movie", dt))

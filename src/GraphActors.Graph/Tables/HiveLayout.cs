@@ -4,13 +4,18 @@ using System.Text.RegularExpressions;
 
 namespace GraphActors.Graph.Tables;
 
-public enum HiveTableKind { Nodes, Edges }
+public enum HiveTableKind { Nodes, Edges, LabelNames }
 
 /// <summary>One table's partition for one date: <c>&lt;root&gt;/&lt;table&gt;/dt=&lt;dt&gt;/part-*.parquet</c>.</summary>
 public sealed record HiveTablePartition(string Root, string Table, HiveTableKind Kind, string Dt)
 {
     /// <summary>The node type (<c>nodes_user</c> → <c>user</c>) or edge type (<c>edges_click</c> → <c>click</c>).</summary>
-    public string TypeName => Table[(Kind == HiveTableKind.Nodes ? HiveLayout.NodesPrefix : HiveLayout.EdgesPrefix).Length..];
+    public string TypeName => Table[(Kind switch
+    {
+        HiveTableKind.Nodes => HiveLayout.NodesPrefix,
+        HiveTableKind.Edges => HiveLayout.EdgesPrefix,
+        _ => HiveLayout.LabelNamesPrefix,
+    }).Length..];
 
     public string Directory => HiveLayout.PartitionDirectory(Root, Table, Dt);
 
@@ -27,6 +32,13 @@ public static class HiveLayout
 {
     public const string NodesPrefix = "nodes_";
     public const string EdgesPrefix = "edges_";
+    public const string LabelNamesPrefix = "labels_";
+
+    /// <summary>
+    /// The marker a finished table partition (and a finished CGDF directory) carries, as Spark's committer writes it:
+    /// Airflow/Oozie sensors wait for it. Written last, removed first when a partition is rewritten.
+    /// </summary>
+    public const string SuccessMarker = "_SUCCESS";
 
     // nodes_<type>
     public const string NodeId = "node_id";
@@ -35,6 +47,9 @@ public static class HiveLayout
     public const string TrainMask = "train_mask";
     public const string ValMask = "val_mask";
     public const string TestMask = "test_mask";
+
+    // labels_<type> (optional): the name of each class of nodes_<type>'s label column
+    public const string LabelName = "label_name";
 
     // edges_<name>
     public const string SrcNodeId = "src_node_id";
@@ -73,6 +88,10 @@ public static class HiveLayout
         }
         return result;
     }
+
+    /// <summary>The optional <c>labels_&lt;type&gt;</c> table of a node type (it may not exist).</summary>
+    public static HiveTablePartition LabelNames(string root, string nodeType, string dt) =>
+        new(root, LabelNamesPrefix + nodeType, HiveTableKind.LabelNames, dt);
 
     /// <summary>The partitions (<c>dt=…</c>) a table folder has, for error messages.</summary>
     public static IReadOnlyList<string> PartitionsOf(string root, string table)

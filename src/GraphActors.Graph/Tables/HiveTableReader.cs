@@ -112,6 +112,51 @@ public static class HiveTableReader
         }
     }
 
+    /// <summary>
+    /// The class names of a <c>labels_&lt;type&gt;</c> partition, indexed by label: every row's label must be in
+    /// [0, <paramref name="maxClasses"/>) and appear once, every name be non-empty, and the labels cover 0..n-1 without a
+    /// gap. A bad row fails naming table, file, row and field (names are metadata: there is no skipping them).
+    /// </summary>
+    public static string[] ReadLabelNames(HiveTablePartition table, int maxClasses)
+    {
+        RequirePartition(table);
+        var names = new Dictionary<int, string>();
+        foreach (var path in table.Files)
+        {
+            var (file, reader) = Open(table, path);
+            using (reader)
+            {
+                var schema = reader.Reader.Schema;
+                var label = Require(table, file, schema, HiveLayout.Label);
+                var name = Require(table, file, schema, HiveLayout.LabelName);
+                var rows = RowGroups(table, file, reader, (rg, n, origin) => (Origin: origin,
+                    Labels: ParquetColumns.ReadNullableAsync<int>(rg, label, n).GetAwaiter().GetResult(),
+                    Names: ParquetColumns.ReadStringsAsync(rg, name, n).GetAwaiter().GetResult()), b => b.Labels.Length);
+                foreach (var (origin, labels, texts) in rows)
+                {
+                    for (var i = 0; i < labels.Length; i++)
+                    {
+                        string Where() => origin.Describe(i);
+                        if (labels[i] is not { } l || l < 0 || l >= maxClasses)
+                            throw new GraphInputException(Where(), 0, HiveLayout.Label, $"{(labels[i]?.ToString() ?? "null")} is not a class in [0, {maxClasses}) (--max-classes).");
+                        if (string.IsNullOrEmpty(texts[i]))
+                            throw new GraphInputException(Where(), 0, HiveLayout.LabelName, $"class {l} has no name.");
+                        if (!names.TryAdd(l, texts[i]!))
+                            throw new GraphInputException(Where(), 0, HiveLayout.Label, $"class {l} is named twice ('{names[l]}' and '{texts[i]}').");
+                    }
+                }
+            }
+        }
+        var result = new string[names.Count];
+        for (var l = 0; l < result.Length; l++)
+        {
+            if (!names.TryGetValue(l, out var n))
+                throw new GraphInputException($"table '{table.Table}'", 0, HiveLayout.Label, $"{names.Count} classes named but class {l} has no row: labels must be 0..{names.Count - 1}.");
+            result[l] = n;
+        }
+        return result;
+    }
+
     /// <summary>Checks the table has the partition; throws naming the partitions it does have.</summary>
     public static void RequirePartition(HiveTablePartition table)
     {

@@ -29,7 +29,12 @@ public abstract class HiveTableWriter : IDisposable
         RowGroupRows = rowGroupRows;
         RowsPerFile = Math.Max(rowsPerFile, rowGroupRows);
         Directory.CreateDirectory(_directory);
+        // A partition being rewritten is not finished: its old marker goes before the first part changes.
+        File.Delete(Path.Combine(_directory, HiveLayout.SuccessMarker));
     }
+
+    /// <summary>The partition folder this writer fills (<c>&lt;root&gt;/&lt;table&gt;/dt=&lt;dt&gt;</c>).</summary>
+    public string PartitionDirectory => _directory;
 
     public string Table { get; }
     public int RowGroupRows { get; }
@@ -80,12 +85,16 @@ public abstract class HiveTableWriter : IDisposable
         _tempPath = null;
     }
 
-    /// <summary>Writes what is buffered and closes the last part. A table with no rows gets one empty part file so its schema is on disk.</summary>
+    /// <summary>
+    /// Writes what is buffered, closes the last part and marks the partition finished (<c>_SUCCESS</c>). A table with no
+    /// rows gets one empty part file so its schema is on disk.
+    /// </summary>
     public void Complete()
     {
         Flush();
         if (_writer is null && RowsWritten == 0) OpenPart();
         if (_writer is not null) ClosePart();
+        File.WriteAllBytes(Path.Combine(_directory, HiveLayout.SuccessMarker), []);
         _completed = true;
     }
 
@@ -198,5 +207,53 @@ public sealed class HiveEdgeTableWriter : HiveTableWriter
     protected override void ClearBuffer()
     {
         _src.Clear(); _dst.Clear(); _srcType.Clear(); _dstType.Clear(); _weight.Clear();
+    }
+}
+
+/// <summary>
+/// Writes <c>labels_&lt;type&gt;</c>: <c>label INT32, label_name STRING</c>, one row per class of <c>nodes_&lt;type&gt;</c>'s
+/// label column. Optional: ETL carries the names into metadata.json when the table is there.
+/// </summary>
+public sealed class HiveLabelNamesWriter : HiveTableWriter
+{
+    private static readonly DataField<int?> LabelField = new(HiveLayout.Label);
+    private static readonly DataField<string> NameField = new(HiveLayout.LabelName);
+    private readonly List<int?> _labels = [];
+    private readonly List<string?> _names = [];
+
+    public HiveLabelNamesWriter(string root, string nodeType, string dt)
+        : base(root, HiveLayout.LabelNamesPrefix + nodeType, dt, rowGroupRows: 65_536, rowsPerFile: 65_536)
+    {
+        Schema = new ParquetSchema(LabelField, NameField);
+    }
+
+    protected override ParquetSchema Schema { get; }
+    protected override int Buffered => _labels.Count;
+
+    public void Add(int label, string name)
+    {
+        _labels.Add(label);
+        _names.Add(name);
+        RowAdded();
+    }
+
+    /// <summary>Writes the whole table: <paramref name="names"/>[i] is class i's name.</summary>
+    public static void Write(string root, string nodeType, string dt, IReadOnlyList<string> names)
+    {
+        using var w = new HiveLabelNamesWriter(root, nodeType, dt);
+        for (var i = 0; i < names.Count; i++) w.Add(i, names[i]);
+        w.Complete();
+    }
+
+    protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
+    {
+        await rg.WriteAsync<int>(LabelField, _labels.ToArray());
+        await rg.WriteAsync(NameField, _names.ToArray()!);
+    }
+
+    protected override void ClearBuffer()
+    {
+        _labels.Clear();
+        _names.Clear();
     }
 }

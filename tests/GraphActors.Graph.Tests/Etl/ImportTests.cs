@@ -25,6 +25,12 @@ public sealed class ImportTests
         Assert.Equal(7, paper.LabelCount);
         Assert.True(paper.HasMasks);
         Assert.Equal(5429, meta.Edge(new CanonicalEdgeType("paper", "cites", "paper")).Count);
+        // The class names travel: import → labels_paper → metadata.json, and every finished output carries _SUCCESS.
+        Assert.Equal(import.LabelNames, paper.LabelNames);
+        Assert.Equal(import.LabelNames, CgdfMetadata.Load(dir.Sub("cgdf")).Node("paper").LabelNames);
+        foreach (var table in new[] { "nodes_paper", "edges_cites", "labels_paper" })
+            Assert.True(File.Exists(Path.Combine(dir.Sub("t"), table, "dt=2024-01-01", HiveLayout.SuccessMarker)), table);
+        Assert.True(File.Exists(Path.Combine(dir.Sub("cgdf"), HiveLayout.SuccessMarker)));
 
         var masks = CgdfGraph.LoadMasks(dir.Sub("cgdf"), "paper")!;
         Assert.Equal(140, masks.Train.Count(x => x));
