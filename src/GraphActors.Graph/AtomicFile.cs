@@ -24,4 +24,6 @@ public static class AtomicFile
 
     /// <summary><see cref="File.WriteAllText(string, string)"/>, atomically.</summary>
     public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
+
+    public static void WriteAllBytes(string path, byte[] bytes) => Write(path, temp => File.WriteAllBytes(temp, bytes));
 }

@@ -1,6 +1,5 @@
-// Per-epoch metrics as CSV and the training curve as a hand-written SVG.
+// Per-epoch metrics as CSV and the training curve as a chart (SVG and PNG).
 using System.Globalization;
-using System.Text;
 using GraphActors.Graph;
 
 namespace GraphActors.Training;
@@ -35,43 +34,56 @@ public sealed class MetricsLog
         }).ToList();
 }
 
-/// <summary>Loss (left axis) and train/validation metric (right axis, 0–1) against epoch.</summary>
+/// <summary>
+/// Loss (left axis) and train/validation metric (right axis) against epoch, whole-epoch ticks, the best epoch marked;
+/// written as curve.svg and curve.png.
+/// </summary>
 public static class TrainingCurve
 {
-    public static void WriteSvg(string path, IReadOnlyList<EpochReport> history, string metric)
+    public const string FileName = "curve.svg";
+
+    public static ScottPlot.Plot Chart(IReadOnlyList<EpochReport> history, string metric, int bestEpoch)
     {
-        const double W = 720, H = 360, L = 60, R = 60, T = 30, B = 45;
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        sb.Append(inv, $"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n");
-        var lastEpoch = history.Count == 0 ? 1 : Math.Max(1, history.Max(h => h.Epoch));
-        var firstEpoch = history.Count == 0 ? 0 : history.Min(h => h.Epoch);
-        var maxLoss = history.Count == 0 ? 1 : Math.Max(1e-9, history.Max(h => h.Loss));
-        double X(int e) => L + (W - L - R) * (e - firstEpoch) / Math.Max(1, lastEpoch - firstEpoch);
-        double YLoss(double v) => T + (H - T - B) * (1 - v / maxLoss);
-        double YMetric(double v) => T + (H - T - B) * (1 - Math.Clamp(v, 0, 1));
-        sb.Append(inv, $"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"black\"/><line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"black\"/><line x1=\"{W - R}\" y1=\"{T}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"black\"/>\n");
-        for (var i = 0; i <= 4; i++)
+        var plot = new ScottPlot.Plot();
+        var epochs = new double[history.Count];
+        var loss = new double[history.Count];
+        var train = new double[history.Count];
+        for (var i = 0; i < history.Count; i++) (epochs[i], loss[i], train[i]) = (history[i].Epoch, history[i].Loss, history[i].TrainMetric);
+        var lossLine = plot.Add.Scatter(epochs, loss);
+        lossLine.LegendText = "loss (left)";
+        var trainLine = plot.Add.Scatter(epochs, train);
+        trainLine.LegendText = $"train {metric} (right)";
+        trainLine.Axes.YAxis = plot.Axes.Right;
+        var validated = new List<EpochReport>(history.Count);
+        foreach (var h in history) if (h.ValMetric is not null) validated.Add(h);
+        if (validated.Count > 0)
         {
-            var f = i / 4.0;
-            var y = T + (H - T - B) * (1 - f);
-            sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#eee\"/>");
-            sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{maxLoss * f:G3}</text>");
-            sb.Append(inv, $"<text x=\"{W - R + 6}\" y=\"{y + 4:F1}\">{f:F2}</text>\n");
+            var valX = new double[validated.Count];
+            var valY = new double[validated.Count];
+            for (var i = 0; i < validated.Count; i++) (valX[i], valY[i]) = (validated[i].Epoch, validated[i].ValMetric!.Value);
+            var valLine = plot.Add.Scatter(valX, valY);
+            valLine.LegendText = $"validation {metric} (right)";
+            valLine.Axes.YAxis = plot.Axes.Right;
         }
-        sb.Append(inv, $"<text x=\"{L}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{firstEpoch}</text><text x=\"{W - R}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{lastEpoch}</text>");
-        sb.Append(inv, $"<text x=\"{(W) / 2}\" y=\"{H - 8}\" text-anchor=\"middle\">epoch</text>\n");
-        void Line(IEnumerable<(int E, double V)> points, Func<double, double> y, string color, string label, int slot)
+        var best = history.FirstOrDefault(h => h.Epoch == bestEpoch);
+        if (best is not null)
         {
-            var pts = string.Join(" ", points.Select(p => string.Create(inv, $"{X(p.E):F1},{y(p.V):F1}")));
-            if (pts.Length > 0) sb.Append(inv, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{pts}\"/>\n");
-            sb.Append(inv, $"<rect x=\"{L + 10 + slot * 170}\" y=\"8\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{L + 26 + slot * 170}\" y=\"18\">{label}</text>\n");
+            var marker = plot.Add.VerticalLine(bestEpoch);
+            marker.LinePattern = ScottPlot.LinePattern.Dashed;
+            marker.LegendText = best.ValMetric is { } v
+                ? string.Create(CultureInfo.InvariantCulture, $"best epoch {bestEpoch} (validation {metric} {v:F4})")
+                : $"best epoch {bestEpoch}";
         }
-        Line(history.Select(h => (h.Epoch, h.Loss)), YLoss, "#d62728", "loss (left axis)", 0);
-        Line(history.Select(h => (h.Epoch, h.TrainMetric)), YMetric, "#1f77b4", $"train {metric} (right)", 1);
-        Line(history.Where(h => h.ValMetric is not null).Select(h => (h.Epoch, h.ValMetric!.Value)), YMetric, "#2ca02c", $"val {metric} (right)", 2);
-        sb.Append("</svg>\n");
-        AtomicFile.WriteAllText(path, sb.ToString());
+        if (history.Count > 0) plot.Axes.Bottom.TickGenerator = Graph.Charts.IntegerTicks(history[0].Epoch, history[^1].Epoch);
+        plot.Title("Training");
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        plot.Axes.Right.Label.Text = metric;
+        plot.ShowLegend(ScottPlot.Edge.Bottom); // under the axes, never over the curves
+        return plot;
     }
+
+    /// <summary>curve.svg and curve.png in <paramref name="directory"/>.</summary>
+    public static (string Svg, string Png) Write(string directory, IReadOnlyList<EpochReport> history, string metric, int bestEpoch) =>
+        Graph.Charts.Write(Chart(history, metric, bestEpoch), Path.Combine(directory, FileName));
 }

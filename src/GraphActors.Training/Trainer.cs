@@ -446,7 +446,7 @@ public sealed class Trainer : IDisposable
     /// Trains to <see cref="TrainingConfig.Epochs"/> (from <see cref="CompletedEpochs"/>, so a resumed trainer
     /// continues), evaluating every eval_every epochs and stopping after patience epochs without a better validation
     /// metric; restores the best parameters and scores the test split. With a checkpoint_dir, writes best/ and last/
-    /// checkpoints, metrics.csv and curve.svg there.
+    /// checkpoints, metrics.csv and curve.svg / curve.png there.
     /// </summary>
     public async Task<TrainingResult> RunAsync(Action<EpochReport>? onEpoch = null, CancellationToken cancellationToken = default)
     {
@@ -498,7 +498,7 @@ public sealed class Trainer : IDisposable
             foreach (var (key, v) in bestVal?.Metrics ?? new Dictionary<string, double>()) metrics["val_" + key] = v;
             foreach (var (key, v) in test.Metrics) metrics["test_" + key] = v;
             Checkpoints.Save(this, Path.Combine(dir, "best"), metrics, epochOverride: BestEpoch);
-            TrainingCurve.WriteSvg(Path.Combine(dir, "curve.svg"), history, MetricName);
+            TrainingCurve.Write(dir, history, MetricName, BestEpoch);
         }
         return new TrainingResult(CompletedEpochs, BestEpoch, bestVal, test, history, stopped);
     }

@@ -58,7 +58,8 @@ public sealed class TrainerApiTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "best", "manifest.json")));
         Assert.True(File.Exists(Path.Combine(_dir, "last", "optimizer.bin")));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir, "metrics.csv")).Length);
-        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(_dir, "curve.svg")));
+        Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", File.ReadAllText(Path.Combine(_dir, "curve.svg")));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(_dir, "curve.png"))[..4]);
 
         var (manifest, _) = Checkpoints.Read(_dir);
         Assert.Equal(1, manifest.Epoch);

@@ -29,7 +29,7 @@ public static class PartitionCommand
             Description = "train/val/test fractions for labelled types without masks", DefaultValueFactory = _ => "0.6/0.2/0.2",
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing store once the new one is complete" };
-        var svg = new Option<string?>("--svg") { Description = "Also write the report as an SVG bar chart here" };
+        var svg = new Option<string?>("--chart", "--svg") { Description = "Where to write the balance chart (.svg or .png; the other format goes beside it). Default: balance.svg and balance.png in --out" };
 
         var cmd = new Command("partition", "Partition a CGDF graph into a partition store (part-<i>/ + partitions.json)");
         foreach (var o in new Option[] { cgdf, synthetic, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, svg })
@@ -50,7 +50,8 @@ public static class PartitionCommand
             };
             var report = GraphPartitioner.Run(source, options);
             PartitionReportView.Render(report);
-            if (pr.GetValue(svg) is { } svgPath) AtomicFile.WriteAllText(svgPath, report.ToSvg());
+            var (chartSvg, chartPng) = Charts.Write(report.Chart(), pr.GetValue(svg) ?? Path.Combine(pr.GetValue(output)!, "balance.svg"));
+            AnsiConsole.MarkupLineInterpolated($"balance chart: {chartSvg} and {chartPng}");
         }));
         return cmd;
     }

@@ -50,7 +50,7 @@ public static class TrainCommand
             $"{r.Epoch,5} {r.Loss,9:F4} {r.TrainMetric,14:F4} {(r.ValMetric is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-"),12} {r.Seconds,8:F2} {r.BatchesPerSecond,10:F1}"))).GetAwaiter().GetResult();
         output.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (stopped early)" : "")}; val {result.BestValidation}; test {result.Test}");
         if (trainer.Config.CheckpointDir is { } dir)
-            output.WriteLine($"checkpoints {Path.Combine(dir, "best")} and {Path.Combine(dir, "last")}; {Path.Combine(dir, MetricsLog.FileName)}; {Path.Combine(dir, "curve.svg")}");
+            output.WriteLine($"checkpoints {Path.Combine(dir, "best")} and {Path.Combine(dir, "last")}; {Path.Combine(dir, MetricsLog.FileName)}; {Path.Combine(dir, "curve.svg")} and curve.png");
         return result;
     }
 }

@@ -1,7 +1,7 @@
 // What a partitioning run produced: per-partition nodes, edges and cuts, and how balanced they are.
 using System.Globalization;
-using System.Text;
 using GraphActors.Graph.Storage;
+using ScottPlot;
 
 namespace GraphActors.Graph.Partitioning;
 
@@ -48,32 +48,44 @@ public sealed record PartitionReport(
         return mean == 0 ? 1 : v.Max() / mean;
     }
 
-    /// <summary>A bar chart of nodes and out-edges per partition, as a standalone SVG.</summary>
-    public string ToSvg()
+    /// <summary>
+    /// The balance chart: per partition its nodes, out-edges and cut out-edges, each as a multiple of the mean over
+    /// partitions (so all three share one axis and 1 is perfect balance; cut edges against the mean out-edges).
+    /// </summary>
+    public Plot Chart()
     {
-        const int barW = 28, gap = 18, chartH = 200, left = 60, top = 30;
-        var groupW = 2 * barW + gap;
-        var width = left + Parts * groupW + 40;
-        var maxNodes = Math.Max(1, Rows.Max(r => r.Nodes_Total));
-        var maxEdges = Math.Max(1, Rows.Max(r => r.OutEdges));
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{chartH + top + 60}\" font-family=\"sans-serif\" font-size=\"11\">\n");
-        sb.Append(inv, $"<text x=\"{left}\" y=\"18\" font-size=\"13\">{Method}, {Parts} parts: nodes (blue, max {maxNodes:N0}) and out-edges (orange, max {maxEdges:N0}); cut {CutFraction:P1}</text>\n");
-        for (var p = 0; p < Rows.Count; p++)
+        var plot = new Plot();
+        (string Label, string Color, Func<PartitionReportRow, double> Value, double Mean)[] series =
+        [
+            ("nodes", "#4c78a8", r => r.Nodes_Total, Rows.Average(r => (double)r.Nodes_Total)),
+            ("out-edges", "#f58518", r => r.OutEdges, Rows.Average(r => (double)r.OutEdges)),
+            ("cut out-edges", "#e45756", r => r.CutEdges, Rows.Average(r => (double)r.OutEdges)),
+        ];
+        var bars = new List<Bar>(Rows.Count * series.Length);
+        const double width = 0.8 / 3;
+        for (var s = 0; s < series.Length; s++)
         {
-            var x = left + p * groupW;
-            var hn = (int)Math.Round(chartH * (double)Rows[p].Nodes_Total / maxNodes);
-            var he = (int)Math.Round(chartH * (double)Rows[p].OutEdges / maxEdges);
-            var hc = (int)Math.Round(chartH * (double)Rows[p].CutEdges / maxEdges);
-            sb.Append(inv, $"<rect x=\"{x}\" y=\"{top + chartH - hn}\" width=\"{barW}\" height=\"{hn}\" fill=\"#4c78a8\"/>\n");
-            sb.Append(inv, $"<rect x=\"{x + barW}\" y=\"{top + chartH - he}\" width=\"{barW}\" height=\"{he}\" fill=\"#f58518\"/>\n");
-            sb.Append(inv, $"<rect x=\"{x + barW}\" y=\"{top + chartH - hc}\" width=\"{barW}\" height=\"{hc}\" fill=\"#e45756\" opacity=\"0.8\"/>\n");
-            sb.Append(inv, $"<text x=\"{x + barW}\" y=\"{top + chartH + 16}\" text-anchor=\"middle\">part {p}</text>\n");
+            var (label, color, value, mean) = series[s];
+            foreach (var row in Rows)
+                bars.Add(new Bar
+                {
+                    Position = row.Partition + (s - 1) * width, Value = mean == 0 ? 0 : value(row) / mean, Size = width,
+                    FillColor = ScottPlot.Color.FromHex(color), LineWidth = 0,
+                });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = label, FillColor = ScottPlot.Color.FromHex(color) });
         }
-        sb.Append(inv, $"<line x1=\"{left - 4}\" y1=\"{top + chartH}\" x2=\"{width - 20}\" y2=\"{top + chartH}\" stroke=\"black\"/>\n");
-        sb.Append(inv, $"<text x=\"{left}\" y=\"{top + chartH + 40}\">red: cut out-edges · node balance {NodeTotalBalance:F3} · edge balance {EdgeBalance:F3}</text>\n");
-        sb.Append("</svg>\n");
-        return sb.ToString();
+        plot.Add.Bars(bars.ToArray());
+        var perfect = plot.Add.HorizontalLine(1);
+        perfect.LinePattern = LinePattern.Dashed;
+        perfect.Color = Colors.Black;
+        perfect.LegendText = "perfect balance";
+        plot.Axes.Bottom.TickGenerator = Charts.IntegerTicks(0, Parts - 1, p => $"part {p}");
+        plot.Axes.Margins(bottom: 0);
+        plot.Title($"{Method}, {Parts} partitions");
+        plot.YLabel("÷ mean over partitions");
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture,
+            $"node balance {NodeTotalBalance:F3} · edge balance {EdgeBalance:F3} · cut {CutFraction:P1} of {Edges:N0} edges"));
+        plot.ShowLegend(Edge.Right); // beside the bars, never over them
+        return plot;
     }
 }

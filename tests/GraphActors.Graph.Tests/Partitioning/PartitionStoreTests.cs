@@ -208,15 +208,21 @@ public class PartitionStoreTests
     }
 
     [Fact]
-    public void The_report_renders_as_an_svg_bar_chart()
+    public void The_report_renders_as_a_balance_chart_in_svg_and_png()
     {
         var dir = Path.Combine(TestGraphs.TempDir(), "s");
         var report = GraphPartitioner.Run(new HeteroGraphSource(TestGraphs.UserItem()), new PartitionOptions(dir, 3));
         Assert.Equal(3, report.Rows.Count);
         Assert.Equal(TestGraphs.UserItem().EdgeTypes.Sum(e => e.Count), report.Edges);
-        var svg = report.ToSvg();
-        Assert.StartsWith("<svg", svg);
+        var (svgPath, pngPath) = Charts.Write(report.Chart(), Path.Combine(dir, "balance.png"));
+        Assert.Equal(Path.Combine(dir, "balance.svg"), svgPath);
+        var svg = File.ReadAllText(svgPath);
+        Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", svg);
         Assert.Contains("part 2", svg);
+        Assert.Contains("3 partitions", svg);
+        Assert.Contains("perfect balance", svg);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(pngPath)[..4]);
+        Assert.Throws<BadInputException>(() => Charts.Write(report.Chart(), Path.Combine(dir, "balance.txt")));
     }
 
     /// <summary>Fails in the feature pass, after structure has been written.</summary>
