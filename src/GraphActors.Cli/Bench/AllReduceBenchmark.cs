@@ -275,6 +275,9 @@ public static class AllReduceBenchmark
         private int _round = -1;
         private long _sent, _received;
         private RingAllReduce? _collective;
+        // Chunks of the next round from a neighbour told to start before this member: kept until its Go, as a trainer does.
+        private readonly List<RingChunk> _early = [];
+        private long _earlyBytes;
         private bool _reduced;
         private float[] _result = [];
         private bool[] _got = [];
@@ -309,7 +312,7 @@ public static class AllReduceBenchmark
             Receive<UseHub>(m => _hub = m.Hub);
             Receive<Go>(go =>
             {
-                (_round, _sent, _received) = (go.Round, 0, 0);
+                (_round, _sent, _received, _earlyBytes) = (go.Round, 0, _earlyBytes, 0);
                 if (mode == "star")
                 {
                     var chunks = Math.Max(1, (vector.Length + chunkFloats - 1) / chunkFloats);
@@ -329,10 +332,19 @@ public static class AllReduceBenchmark
                 _reduced = false;
                 _result = _collective.Result;
                 if (_collective.Contribute(vector, seeds, sends) is { } problem) throw new InvalidOperationException(problem);
+                foreach (var m in _early)
+                    if (_collective.Receive(m, sends) is { } early) throw new InvalidOperationException(early);
+                _early.Clear();
                 Flush();
             });
             Receive<RingChunk>(m =>
             {
+                if (m.Round != _round)
+                {
+                    _earlyBytes += Remote(Sender, m); // counted in the round it belongs to
+                    _early.Add(m);
+                    return;
+                }
                 _received += Remote(Sender, m);
                 if (_collective!.Receive(m, sends) is { } problem) throw new InvalidOperationException(problem);
                 Flush();
@@ -340,6 +352,7 @@ public static class AllReduceBenchmark
             Receive<RingAck>(m =>
             {
                 _received += Remote(Sender, m);
+                if (m.Round != _round) return; // the last acks of the round before: nothing left to send for it
                 if (_collective!.Acked(m, sends) is { } problem) throw new InvalidOperationException(problem);
                 Flush();
             });
