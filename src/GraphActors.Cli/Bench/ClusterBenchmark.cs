@@ -511,6 +511,8 @@ public static class ClusterBenchmark
             graphactors.partitions.store-path = {{Quote(store)}}
             graphactors.persistence.sqlite-path = {{Quote(Path.Combine(root, "journal", "coordinator.db"))}}
             graphactors.training-coordinator {
+              # The probe trainers measure the coordinator's own averaging (`bench allreduce` compares it with the ring).
+              averaging = star
               min-trainers = 2
               plan-delay = 200ms
               round-timeout = {{(int)roundTimeout.TotalSeconds}}s

@@ -4,6 +4,13 @@ using Akka.Configuration;
 
 namespace GraphActors.Cluster.Coordination;
 
+/// <summary>
+/// How a round's contributions are averaged: among the trainers over a ring (reduce-scatter + all-gather, each trainer
+/// sends and receives 2(N−1)/N of the vector) or through the coordinator (each trainer sends its vector to it and
+/// receives the mean: the coordinator's node moves 2(N−1) vectors a round).
+/// </summary>
+public enum AveragingMode { Ring, Star }
+
 public sealed class CoordinatorSettings
 {
     private static readonly Lazy<Config> Reference = new(() => EmbeddedConfig.Load("GraphActors.Cluster.Coordination.reference.conf"));
@@ -12,7 +19,7 @@ public sealed class CoordinatorSettings
     public static Config DefaultConfig => Reference.Value;
 
     private CoordinatorSettings(string role, int minTrainers, TimeSpan planDelay, TimeSpan roundTimeout, TimeSpan progressTimeout,
-        TimeSpan checkpointTimeout, int snapshotEvery, TimeSpan waitingLogInterval, string journalPlugin, string snapshotPlugin)
+        TimeSpan checkpointTimeout, int snapshotEvery, TimeSpan waitingLogInterval, string journalPlugin, string snapshotPlugin, AveragingMode averaging)
     {
         if (minTrainers < 1) throw new ArgumentOutOfRangeException(nameof(minTrainers), "min-trainers must be at least 1.");
         if (snapshotEvery < 1) throw new ArgumentOutOfRangeException(nameof(snapshotEvery), "snapshot-every must be at least 1.");
@@ -20,7 +27,7 @@ public sealed class CoordinatorSettings
             throw new ArgumentException("round-timeout, progress-timeout and checkpoint-timeout must be positive: every wait has a bound.");
         Role = role; MinTrainers = minTrainers; PlanDelay = planDelay; RoundTimeout = roundTimeout; ProgressTimeout = progressTimeout;
         CheckpointTimeout = checkpointTimeout; SnapshotEvery = snapshotEvery; WaitingLogInterval = waitingLogInterval;
-        JournalPlugin = journalPlugin; SnapshotPlugin = snapshotPlugin;
+        JournalPlugin = journalPlugin; SnapshotPlugin = snapshotPlugin; Averaging = averaging;
     }
 
     public string Role { get; }
@@ -33,6 +40,7 @@ public sealed class CoordinatorSettings
     public TimeSpan WaitingLogInterval { get; }
     public string JournalPlugin { get; }
     public string SnapshotPlugin { get; }
+    public AveragingMode Averaging { get; }
 
     public static CoordinatorSettings Create(Config config)
     {
@@ -47,8 +55,16 @@ public sealed class CoordinatorSettings
             c.GetInt("snapshot-every"),
             c.GetTimeSpan("waiting-log-interval"),
             c.GetString("journal-plugin"),
-            c.GetString("snapshot-plugin"));
+            c.GetString("snapshot-plugin"),
+            ParseAveraging(c.GetString("averaging")));
     }
+
+    private static AveragingMode ParseAveraging(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "ring" => AveragingMode.Ring,
+        "star" => AveragingMode.Star,
+        _ => throw new ArgumentException($"graphactors.training-coordinator.averaging = '{value}': use ring or star."),
+    };
 
     public static CoordinatorSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
@@ -59,6 +75,7 @@ public sealed class CoordinatorSettings
     public CoordinatorSettings WithProgressTimeout(TimeSpan t) => Copy(progressTimeout: t);
     public CoordinatorSettings WithCheckpointTimeout(TimeSpan t) => Copy(checkpointTimeout: t);
     public CoordinatorSettings WithSnapshotEvery(int n) => Copy(snapshotEvery: n);
+    public CoordinatorSettings WithAveraging(AveragingMode mode) => Copy(averaging: mode);
 
     /// <summary>The wait bound of a <see cref="WaitKind"/>.</summary>
     public TimeSpan TimeoutOf(WaitKind kind) => kind switch
@@ -69,7 +86,8 @@ public sealed class CoordinatorSettings
     };
 
     private CoordinatorSettings Copy(string? role = null, int? minTrainers = null, TimeSpan? planDelay = null, TimeSpan? roundTimeout = null,
-        TimeSpan? progressTimeout = null, TimeSpan? checkpointTimeout = null, int? snapshotEvery = null) =>
+        TimeSpan? progressTimeout = null, TimeSpan? checkpointTimeout = null, int? snapshotEvery = null, AveragingMode? averaging = null) =>
         new(role ?? Role, minTrainers ?? MinTrainers, planDelay ?? PlanDelay, roundTimeout ?? RoundTimeout, progressTimeout ?? ProgressTimeout,
-            checkpointTimeout ?? CheckpointTimeout, snapshotEvery ?? SnapshotEvery, WaitingLogInterval, JournalPlugin, SnapshotPlugin);
+            checkpointTimeout ?? CheckpointTimeout, snapshotEvery ?? SnapshotEvery, WaitingLogInterval, JournalPlugin, SnapshotPlugin,
+            averaging ?? Averaging);
 }

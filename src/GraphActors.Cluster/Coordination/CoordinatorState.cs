@@ -52,8 +52,11 @@ public enum WaitKind { None, FirstParameters, RoundStragglers, EpochFinish, Chec
 /// trained exactly once per epoch and a slow trainer never changes the model.
 /// </para>
 /// </summary>
-public sealed class CoordinatorState
+public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Star)
 {
+    /// <summary>How rounds are averaged: by the trainers over a ring (the coordinator checks and closes each round) or here.</summary>
+    public AveragingMode Averaging { get; } = averaging;
+
     // ---- durable ----
     public string JobId { get; private set; } = "";
     public TrainingConfig? Config { get; private set; }
@@ -113,7 +116,7 @@ public sealed class CoordinatorState
         null => ("", WaitKind.None),
         { Phase: Phase.Checkpoint } r => ($"checkpoint {r.Epoch} by {r.CheckpointWriter} #{r.CheckpointAttempt}", WaitKind.Checkpoint),
         { Phase: Phase.Finishing } r => ($"finish {r.Epoch}/{r.Attempt} eval {r.Evaluator} #{r.EvaluationErrors.Count}", WaitKind.EpochFinish),
-        { Averager.Reported: 0 } r => ($"round {r.Epoch}/{r.Attempt}/{r.CurrentRound} start", WaitKind.FirstParameters),
+        { Reported: 0 } r => ($"round {r.Epoch}/{r.Attempt}/{r.CurrentRound} start", WaitKind.FirstParameters),
         var r => ($"round {r.Epoch}/{r.Attempt}/{r.CurrentRound}", WaitKind.RoundStragglers),
     };
 
@@ -131,6 +134,8 @@ public sealed class CoordinatorState
         PlanEpoch m => Plan(m.Seeds, now),
         StepsReported m => Steps(m, trainerId),
         ParametersReady m => Parameters(m, trainerId, now),
+        RoundContribution m => Contribution(m, trainerId),
+        RoundReduced m => Reduced(m, trainerId, now),
         EpochFinished m => Finished(m, trainerId, now),
         CheckpointWritten m => Checkpointed(m, trainerId, now),
         WaitTimedOut m => TimedOut(m.Key, now),
@@ -235,7 +240,7 @@ public sealed class CoordinatorState
         // Local mode's epoch: the same shuffle and the same cut into batches (EpochPlan, as NodeBatchLoader/LinkBatchLoader).
         var order = EpochPlan.Shuffle(seeds.Seeds, c.Seed, epoch);
         var evaluate = epoch == c.Epochs - 1 || (c.EvalEvery > 0 && (epoch + 1) % c.EvalEvery == 0);
-        var run = new EpochRun(epoch, order, c.BatchSize, Math.Max(1, c.AveragingPeriod), members, evaluate, now);
+        var run = new EpochRun(epoch, order, c.BatchSize, Math.Max(1, c.AveragingPeriod), members, evaluate, now, Averaging == AveragingMode.Ring);
         // The replicas are identical at the end of an epoch (its last round is averaged), so one evaluation is the
         // epoch's: the first member evaluates, another if it leaves or its evaluation fails.
         run.Evaluator = evaluate ? members[0] : "";
@@ -293,7 +298,7 @@ public sealed class CoordinatorState
             for (var p = 0; p < parts; p++)
                 sends.Add(new Outgoing(run.Members[m], new EpochAssignment(JobId, run.Epoch, run.Attempt, c, run.Steps, run.FromStep,
                     Slice(steps, p), Slice(counts, p), Slice(seeds, p), p, parts, run.Members[m] == run.Evaluator,
-                    LastCheckpointPath, LastCheckpointSha256)));
+                    LastCheckpointPath, LastCheckpointSha256, run.Ring ? [.. run.Members] : null)));
         }
         return sends;
     }
@@ -332,6 +337,8 @@ public sealed class CoordinatorState
             return Stale(m, trainerId);
         if (m.Attempt != run.Attempt)
             return Decision.None; // a contribution of an attempt that was re-planned: its round restarts under the new one
+        if (run.Ring)
+            return FailRun($"trainer {trainerId} sent its parameters to the coordinator, but epoch {run.Epoch} averages over the ring (its node runs another version?)");
         if (m.Round != run.CurrentRound)
             return new Decision(null, [], [], [$"dropped parameters of round {m.Round} from {trainerId}: epoch {run.Epoch} is at round {run.CurrentRound}"]);
         if (!run.Expected.TryGetValue(trainerId, out var expected))
@@ -346,16 +353,80 @@ public sealed class CoordinatorState
         return run.Expected.Keys.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
     }
 
+    /// <summary>
+    /// A ring member starts the round: its seeds are checked against the plan before any member can apply the average
+    /// (a member with no seeds in the round says 0). A wrong count or checksum fails the job, as with the star.
+    /// </summary>
+    private Decision Contribution(RoundContribution m, string? trainerId)
+    {
+        if (RingMessageProblem(m.JobId, m.Epoch, m.Attempt, m.Round, trainerId, m) is { } stale) return stale;
+        var run = _run!;
+        var expected = run.Expected.GetValueOrDefault(trainerId!);
+        if (m.Seeds != expected.Seeds || m.SeedChecksum != expected.Checksum)
+            return FailRun($"trainer {trainerId} trained {m.Seeds} seed(s) (checksum {m.SeedChecksum:x16}) in round {m.Round} of epoch {run.Epoch} " +
+                $"(attempt {run.Attempt}); the plan gives it {expected.Seeds} (checksum {expected.Checksum:x16}): seeds would be lost or trained twice");
+        if (!run.Contributions.Add(trainerId!))
+            return new Decision(null, [], [], [$"trainer {trainerId} started round {m.Round} of epoch {run.Epoch} twice: the second is ignored"]);
+        var stepsDone = Math.Min(run.Steps, (m.Round + 1) * run.K);
+        if (run.StepsDone.GetValueOrDefault(trainerId!) < stepsDone) run.StepsDone[trainerId!] = stepsDone;
+        return Decision.None;
+    }
+
+    /// <summary>
+    /// A ring member holds the round's average. The ring's seed total must be the plan's and every member's average
+    /// the same bits; once every member holds it, the round closes and all apply it.
+    /// </summary>
+    private Decision Reduced(RoundReduced m, string? trainerId, DateTime now)
+    {
+        if (RingMessageProblem(m.JobId, m.Epoch, m.Attempt, m.Round, trainerId, m) is { } stale) return stale;
+        var run = _run!;
+        if (!run.Contributions.Contains(trainerId!))
+            return FailRun($"trainer {trainerId} holds the average of round {m.Round} of epoch {run.Epoch} without having started the round");
+        var planned = run.Expected.Values.Sum(e => (long)e.Seeds);
+        if (m.RingSeeds != planned)
+            return FailRun($"the ring of round {m.Round} of epoch {run.Epoch} (attempt {run.Attempt}) summed {m.RingSeeds} seed(s) at {trainerId}; " +
+                $"the plan has {planned}: seeds would be lost or trained twice");
+        foreach (var (other, digest) in run.Reduced)
+            if (digest != m.Digest)
+                return FailRun($"trainers {other} and {trainerId} hold different averages of round {m.Round} of epoch {run.Epoch} " +
+                    $"(digests {digest:x16} and {m.Digest:x16}): the replicas would diverge");
+        run.Reduced[trainerId!] = m.Digest;
+        return run.Members.All(run.Reduced.ContainsKey) ? CloseRound(now) : Decision.None;
+    }
+
+    /// <summary>Why a ring report does not count for the round in flight (null: it does).</summary>
+    private Decision? RingMessageProblem(string jobId, int epoch, int attempt, int round, string? trainerId, IGraphActorsMessage m)
+    {
+        if (_run is not { Phase: Phase.Rounds } run || jobId != JobId || epoch != run.Epoch || trainerId is null || !run.Members.Contains(trainerId))
+            return Stale(m, trainerId);
+        if (attempt != run.Attempt) return Decision.None; // an attempt that was re-planned: its round restarts under the new one
+        if (!run.Ring)
+            return FailRun($"trainer {trainerId} averages round {round} over a ring, but epoch {run.Epoch} averages through the coordinator (its node runs another version?)");
+        if (round != run.CurrentRound)
+            return new Decision(null, [], [], [$"dropped {m.GetType().Name} of round {round} from {trainerId}: epoch {run.Epoch} is at round {run.CurrentRound}"]);
+        return null;
+    }
+
     private Decision CloseRound(DateTime now)
     {
         var run = _run!;
-        var (chunks, contributors) = run.Averager.Average();
         var round = run.CurrentRound;
         var seeds = run.Expected.Values.Sum(e => e.Seeds);
         var sends = new List<Outgoing>();
-        foreach (var t in run.Members)
-            for (var i = 0; i < chunks.Length; i++)
-                sends.Add(new Outgoing(t, new AveragedParameters(JobId, run.Epoch, run.Attempt, round, i, chunks.Length, contributors, seeds, chunks[i])));
+        int contributors;
+        if (run.Ring)
+        {
+            // The trainers hold the average: they apply it now, all of them or (a member left first) none.
+            contributors = run.Expected.Count;
+            foreach (var t in run.Members) sends.Add(new Outgoing(t, new RoundClosed(JobId, run.Epoch, run.Attempt, round, contributors, seeds)));
+        }
+        else
+        {
+            (var chunks, contributors) = run.Averager.Average();
+            foreach (var t in run.Members)
+                for (var i = 0; i < chunks.Length; i++)
+                    sends.Add(new Outgoing(t, new AveragedParameters(JobId, run.Epoch, run.Attempt, round, i, chunks.Length, contributors, seeds, chunks[i])));
+        }
         run.SeedsTrained += seeds;
         run.CurrentRound++;
         run.Averager = new ParameterAverager();
@@ -402,7 +473,9 @@ public sealed class CoordinatorState
         switch (run.Phase)
         {
             case Phase.Rounds:
-                return run.Averager.Reported > 0 && run.Expected.Keys.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
+                return run.Ring
+                    ? run.Members.Count > 0 && run.Members.All(run.Reduced.ContainsKey) ? CloseRound(now) : Decision.None
+                    : run.Averager.Reported > 0 && run.Expected.Keys.All(run.Averager.IsComplete) ? CloseRound(now) : Decision.None;
             case Phase.Finishing:
             {
                 if (run.Evaluate && !run.EvaluationSettled && (run.NeedEvaluator || !run.Members.Contains(run.Evaluator)))
@@ -524,9 +597,19 @@ public sealed class CoordinatorState
     /// </summary>
     private Decision DropStragglers(EpochRun run, DateTime now)
     {
-        var late = run.Expected.Keys.Where(t => !run.Averager.IsComplete(t)).ToArray();
-        var d = Drop(run, late, $"SAFETY BOUND: no contribution to round {run.CurrentRound} within the round timeout although the node is still a member", now);
-        return d;
+        if (run.Ring)
+        {
+            // A ring waits for every member: first those that never started the round, else those that never held its average.
+            var silent = run.Members.Where(t => !run.Contributions.Contains(t)).ToArray();
+            var late = silent.Length > 0 ? silent : run.Members.Where(t => !run.Reduced.ContainsKey(t)).ToArray();
+            if (late.Length == run.Members.Count)
+                return FailRun($"the ring of round {run.CurrentRound} of epoch {run.Epoch} did not complete within the round timeout although every member started it");
+            return Drop(run, late, silent.Length > 0
+                ? $"SAFETY BOUND: did not start round {run.CurrentRound} within the round timeout although the node is still a member"
+                : $"SAFETY BOUND: did not complete the ring of round {run.CurrentRound} within the round timeout although the node is still a member", now);
+        }
+        var lateStar = run.Expected.Keys.Where(t => !run.Averager.IsComplete(t)).ToArray();
+        return Drop(run, lateStar, $"SAFETY BOUND: no contribution to round {run.CurrentRound} within the round timeout although the node is still a member", now);
     }
 
     private Decision DropUnfinished(EpochRun run, DateTime now)
@@ -635,8 +718,16 @@ public sealed class CoordinatorState
     private enum Phase { Rounds, Finishing, Checkpoint }
 
     /// <summary>The epoch in flight: its global batches, how they are split among the members, and the round being averaged.</summary>
-    private sealed class EpochRun(int epoch, int[] order, int batchSize, int k, List<string> members, bool evaluate, DateTime startedAt)
+    private sealed class EpochRun(int epoch, int[] order, int batchSize, int k, List<string> members, bool evaluate, DateTime startedAt, bool ring)
     {
+        /// <summary>Averaged by the trainers over a ring (the members in order); otherwise by the coordinator.</summary>
+        public bool Ring { get; } = ring;
+        /// <summary>Ring: the members that started the current round (their seeds checked).</summary>
+        public HashSet<string> Contributions { get; } = [];
+        /// <summary>Ring: the members that hold the current round's average, with its digest.</summary>
+        public Dictionary<string, long> Reduced { get; } = new();
+        /// <summary>Members (ring) or contributors (star) heard from in the current round.</summary>
+        public int Reported => Ring ? Contributions.Count : Averager.Reported;
         public int Epoch { get; } = epoch;
         public int Attempt { get; set; }
         /// <summary>The epoch's seeds in local mode's shuffled order; each global step's range is laid out member by member.</summary>
@@ -689,6 +780,8 @@ public sealed class CoordinatorState
         public void Expect()
         {
             Expected.Clear();
+            Contributions.Clear();
+            Reduced.Clear();
             var first = CurrentRound * K;
             var last = Math.Min(Steps, first + K);
             for (var m = 0; m < Members.Count; m++)

@@ -25,7 +25,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
 
     private readonly CoordinatorSettings _settings;
     private readonly ISeedSource _seedSource;
-    private readonly CoordinatorState _state = new();
+    private readonly CoordinatorState _state;
     private readonly Dictionary<string, IActorRef> _trainers = new();
     private readonly Dictionary<string, Address> _trainerNodes = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -38,6 +38,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
     {
         _settings = settings;
         _seedSource = seedSource;
+        _state = new CoordinatorState(settings.Averaging);
         JournalPluginId = settings.JournalPlugin;
         SnapshotPluginId = settings.SnapshotPlugin;
 

@@ -89,6 +89,17 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         public Dictionary<int, RoundAverage> Averages { get; } = new();
         /// <summary>K &gt; 1: the parameters the current round started from (a re-planned round starts over from them).</summary>
         public float[]? RoundStart { get; set; }
+        /// <summary>The attempt's trainers in ring order (empty: the coordinator averages).</summary>
+        public string[] Ring { get; } = a.RingMembers;
+        public bool UsesRing => Ring.Length > 0;
+        public int RingIndex { get; set; } = -1;
+        public IActorRef Successor { get; set; } = ActorRefs.Nobody;
+        public IActorRef Predecessor { get; set; } = ActorRefs.Nobody;
+        /// <summary>The current round's ring, from this trainer's contribution until the average is applied.</summary>
+        public RingAllReduce? Collective { get; set; }
+        public bool ReducedReported { get; set; }
+        /// <summary>The last round the coordinator closed (every member holds its average): this one may apply it.</summary>
+        public int ClosedRound { get; set; } = -1;
 
         public ReadOnlySpan<int> PieceSeeds(int j) => Seeds.AsSpan(PieceOffsets[j], PieceOffsets[j + 1] - PieceOffsets[j]);
     }
@@ -107,6 +118,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private int _vectorLength;
     // Floats per parameter chunk: what fits the configured wire chunk (graphactors.wire.chunk-size).
     private readonly int _chunkFloats = ChunkFloats(GraphActors.Cluster.Wire.WireSettings.Create(Context.System).ChunkSize);
+    // Ring chunks to the next trainer unacknowledged at most (graphactors.wire.chunks-in-flight, at least 2).
+    private readonly int _ringWindow = Math.Max(2, GraphActors.Cluster.Wire.WireSettings.Create(Context.System).ChunksInFlight);
+    // Ring chunks of a round this trainer has not started yet (it is still training, or its assignment is on the way):
+    // each predecessor sends at most a window of them unacknowledged, so this stays small.
+    private readonly List<RingChunk> _early = [];
     private string _jobId = "";
     private int _completedEpoch = -1;
     private float _lastEpochLoss = float.NaN;
@@ -170,6 +186,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             RetryStream(w, m.Problem);
         });
         Receive<AveragedParameters>(OnAveraged);
+        Receive<RingChunk>(OnRingChunk);
+        Receive<RingAck>(OnRingAck);
+        Receive<RoundClosed>(OnRoundClosed);
         Receive<EvaluateEpoch>(OnEvaluate);
         Receive<WriteCheckpoint>(OnWriteCheckpoint);
         Receive<TrainingHalted>(m =>
@@ -178,6 +197,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Info("Job '{0}' {1} ({2}): trainer drops epoch {3}", m.JobId, m.State, m.Reason, _work?.Epoch.ToString() ?? "-");
             if (_work is { } w) Drop(w);
             _parts.Clear();
+            _early.Clear();
         });
     }
 
@@ -279,6 +299,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 work.StepsDone = old.StepsDone;
             }
             else if (!work.AveragesGradients) work.RoundStart = _trainer!.GetParameters();
+            if (work.UsesRing) JoinRing(work);
         }
         catch (Exception e)
         {
@@ -469,13 +490,26 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 }
                 Contribute(w);
             }
-            if (!w.Averages.TryGetValue(w.Round, out var average) || average.Missing > 0) return;
-            w.Averages.Remove(w.Round);
-            if (w.AveragesGradients) _trainer!.ApplyGradients(average.Vector);
+            float[] mean;
+            if (w.UsesRing)
+            {
+                // Applied only once the coordinator closed the round: every member holds the same average by then.
+                if (w.Collective is not { Complete: true } ring || w.ClosedRound < w.Round) return;
+                mean = ring.Result;
+                w.Collective = null;
+                w.ReducedReported = false;
+            }
             else
             {
-                _trainer!.SetParameters(average.Vector);
-                w.RoundStart = average.Vector;
+                if (!w.Averages.TryGetValue(w.Round, out var average) || average.Missing > 0) return;
+                w.Averages.Remove(w.Round);
+                mean = average.Vector;
+            }
+            if (w.AveragesGradients) _trainer!.ApplyGradients(mean);
+            else
+            {
+                _trainer!.SetParameters(mean);
+                w.RoundStart = mean;
             }
             w.Round++;
             w.Contributed = false;
@@ -566,21 +600,31 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     // ---- averaging ----
 
-    /// <summary>The round's contribution (none when this trainer had no seeds in it), weighted by its seeds, in chunks.</summary>
+    /// <summary>
+    /// The round's contribution, weighted by its seeds: in chunks to the coordinator (the star; none when this trainer
+    /// had no seeds in the round), or into the ring (always: a trainer with no seeds passes the others' sums on).
+    /// </summary>
     private void Contribute(EpochWork w)
     {
         w.Contributed = true;
-        if (w.RoundSeeds == 0) return;
-        var examples = Math.Max(w.RoundExamples, 1);
-        _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, Math.Min(w.TotalSteps, (w.Round + 1) * w.K), (float)(w.RoundLoss / examples),
-            (float)(w.RoundMetric / examples)));
-        var vector = w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters();
-        var chunks = Math.Max(1, (vector.Length + _chunkFloats - 1) / _chunkFloats);
-        for (var i = 0; i < chunks; i++)
+        if (w.RoundSeeds == 0 && !w.UsesRing) return;
+        if (w.RoundSeeds > 0)
         {
-            var start = i * _chunkFloats;
-            var chunk = vector.AsSpan(start, Math.Min(_chunkFloats, vector.Length - start)).ToArray();
-            _coordinator.Tell(new ParametersReady(w.JobId, w.Epoch, w.Attempt, w.Round, i, chunks, w.RoundSeeds, w.RoundChecksum, chunk));
+            var examples = Math.Max(w.RoundExamples, 1);
+            _coordinator.Tell(new StepsReported(w.JobId, w.Epoch, Math.Min(w.TotalSteps, (w.Round + 1) * w.K), (float)(w.RoundLoss / examples),
+                (float)(w.RoundMetric / examples)));
+        }
+        if (w.UsesRing) ContributeToRing(w);
+        else
+        {
+            var vector = w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters();
+            var chunks = Math.Max(1, (vector.Length + _chunkFloats - 1) / _chunkFloats);
+            for (var i = 0; i < chunks; i++)
+            {
+                var start = i * _chunkFloats;
+                var chunk = vector.AsSpan(start, Math.Min(_chunkFloats, vector.Length - start)).ToArray();
+                _coordinator.Tell(new ParametersReady(w.JobId, w.Epoch, w.Attempt, w.Round, i, chunks, w.RoundSeeds, w.RoundChecksum, chunk));
+            }
         }
         w.RoundSeeds = 0;
         w.RoundChecksum = 0;
@@ -588,6 +632,104 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         w.RoundMetric = 0;
         w.RoundExamples = 0;
     }
+
+    // ---- the ring ----
+
+    /// <summary>Finds this trainer in the attempt's ring order and resolves its neighbours.</summary>
+    private void JoinRing(EpochWork w)
+    {
+        var self = Self.Path.ToStringWithAddress(Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
+        w.RingIndex = Array.IndexOf(w.Ring, self);
+        if (w.RingIndex < 0)
+            throw new InvalidOperationException($"the ring of attempt {w.Attempt} of epoch {w.Epoch} ({string.Join(", ", w.Ring)}) does not name this trainer ({self})");
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        var n = w.Ring.Length;
+        w.Successor = provider.ResolveActorRef(w.Ring[(w.RingIndex + 1) % n]);
+        w.Predecessor = provider.ResolveActorRef(w.Ring[(w.RingIndex + n - 1) % n]);
+        // Chunks of earlier rounds and attempts will never be wanted again.
+        _early.RemoveAll(m => IsStale(m, w));
+    }
+
+    /// <summary>Tells the coordinator the round's seeds and starts this trainer's part of the ring (chunks that came early included).</summary>
+    private void ContributeToRing(EpochWork w)
+    {
+        _coordinator.Tell(new RoundContribution(w.JobId, w.Epoch, w.Attempt, w.Round, w.RoundSeeds, w.RoundChecksum));
+        var vector = w.RoundSeeds == 0 ? null : w.AveragesGradients ? _trainer!.GetGradients() : _trainer!.GetParameters();
+        var ring = new RingAllReduce(w.JobId, w.Epoch, w.Attempt, w.Round, w.Ring.Length, w.RingIndex, _vectorLength, _chunkFloats, _ringWindow);
+        w.Collective = ring;
+        var sends = new List<RingSend>();
+        var problem = ring.Contribute(vector, w.RoundSeeds, sends);
+        for (var i = 0; problem is null && i < _early.Count; i++)
+            if (IsRound(_early[i], w)) problem = ring.Receive(_early[i], sends);
+        _early.RemoveAll(m => IsRound(m, w));
+        if (problem is not null)
+        {
+            Fail(w, $"the ring of round {w.Round} of epoch {w.Epoch}: {problem}");
+            return;
+        }
+        RingSends(w, sends);
+    }
+
+    private void OnRingChunk(RingChunk m)
+    {
+        if (_work is { Collective: { } ring } w && IsRound(m, w))
+        {
+            var sends = new List<RingSend>();
+            if (ring.Receive(m, sends) is { } problem)
+            {
+                Fail(w, $"the ring of round {w.Round} of epoch {w.Epoch}: {problem}");
+                return;
+            }
+            RingSends(w, sends);
+            return;
+        }
+        if (IsStale(m, _work)) return; // a round or attempt that is over: its ring was abandoned
+        if (_early.Count >= 4 * _ringWindow)
+        {
+            var dropped = _early[0];
+            _early.RemoveAt(0);
+            _log.Error("Trainer holds {0} ring chunks of rounds it has not started: dropped one of round {1}/{2}/{3} from {4} (that ring cannot complete)",
+                _early.Count + 1, dropped.Epoch, dropped.Attempt, dropped.Round, Sender);
+        }
+        _early.Add(m);
+    }
+
+    private void OnRingAck(RingAck m)
+    {
+        if (_work is not { Collective: { } ring } w || m.JobId != w.JobId || m.Epoch != w.Epoch || m.Attempt != w.Attempt || m.Round != w.Round) return;
+        var sends = new List<RingSend>();
+        if (ring.Acked(m, sends) is { } problem)
+        {
+            Fail(w, $"the ring of round {w.Round} of epoch {w.Epoch}: {problem}");
+            return;
+        }
+        RingSends(w, sends);
+    }
+
+    private void OnRoundClosed(RoundClosed m)
+    {
+        if (_work is not { } w || m.JobId != w.JobId || m.Epoch != w.Epoch || m.Attempt != w.Attempt) return;
+        w.ClosedRound = Math.Max(w.ClosedRound, m.Round);
+        Advance(w);
+    }
+
+    /// <summary>Sends what the ring produced; once this trainer holds the whole average, tells the coordinator (with its digest).</summary>
+    private void RingSends(EpochWork w, List<RingSend> sends)
+    {
+        foreach (var (to, message) in sends) (to == RingPeer.Successor ? w.Successor : w.Predecessor).Tell(message, Self);
+        if (w.Collective is { Complete: true } ring && !w.ReducedReported)
+        {
+            w.ReducedReported = true;
+            _coordinator.Tell(new RoundReduced(w.JobId, w.Epoch, w.Attempt, w.Round, ring.TotalWeight, VectorDigest(ring.Result)));
+        }
+    }
+
+    private static bool IsRound(RingChunk m, EpochWork w) => m.JobId == w.JobId && m.Epoch == w.Epoch && m.Attempt == w.Attempt && m.Round == w.Round;
+
+    /// <summary>A chunk of a round or attempt before the one in flight (or of an epoch this trainer finished).</summary>
+    private bool IsStale(RingChunk m, EpochWork? work) => work is { } w && m.JobId == w.JobId
+        ? (m.Epoch, m.Attempt, m.Round).CompareTo((w.Epoch, w.Attempt, w.Round)) < 0
+        : m.JobId == _jobId && m.Epoch <= _completedEpoch;
 
     private void OnAveraged(AveragedParameters m)
     {

@@ -221,8 +221,15 @@ public static class TrainingProtocol
         int Parts,
         bool Evaluate,
         string StartParametersPath,
-        string StartParametersSha256) : IGraphActorsMessage
+        string StartParametersSha256,
+        string[]? Ring = null) : IGraphActorsMessage
     {
+        /// <summary>
+        /// The attempt's trainers in ring order (their ids, actor paths with address) when the job averages over a ring
+        /// (<c>graphactors.training-coordinator.averaging = ring</c>); empty: the coordinator averages (the star).
+        /// </summary>
+        public string[] RingMembers => Ring ?? [];
+
         /// <summary>The seeds of this part's pieces of global steps <paramref name="first"/> ≤ step &lt; <paramref name="last"/>, in piece order.</summary>
         public int[] SeedsOfSteps(int first, int last)
         {
@@ -243,6 +250,50 @@ public static class TrainingProtocol
     /// </summary>
     public sealed record AveragedParameters(string JobId, int Epoch, int Attempt, int Round, int ChunkIndex, int ChunkCount, int Contributors,
         int Seeds, float[] Chunk) : IGraphActorsMessage;
+
+    // ---- the ring (averaging = ring): trainer ↔ trainer, with the coordinator checking each round ----
+
+    /// <summary>
+    /// Chunk <paramref name="ChunkIndex"/> of segment <paramref name="Segment"/> of round <paramref name="Round"/>'s vector,
+    /// from a trainer to the next one in the ring. The vector is cut into one segment per member; segment s starts at
+    /// member s (hop 0) and goes around. Hops 0 … N−2 (reduce-scatter) carry the seed-weighted partial sum Σ nᵢ·gᵢ of the
+    /// members it has passed, <paramref name="Weight"/> their summed seeds (an empty chunk: zeros, nobody with seeds yet);
+    /// at hop N−2 its receiver, the segment's owner, adds its own and divides by the round's seeds. Hops N−1 … 2N−3
+    /// (all-gather) carry that mean, <paramref name="Weight"/> the round's seeds.
+    /// </summary>
+    public sealed record RingChunk(string JobId, int Epoch, int Attempt, int Round, int Hop, int Segment, int ChunkIndex, long Weight, float[] Chunk)
+        : IGraphActorsMessage;
+
+    /// <summary>The receiver has passed on (or kept) <paramref name="Count"/> more ring chunks of the round: the sender may send as many again.</summary>
+    public sealed record RingAck(string JobId, int Epoch, int Attempt, int Round, int Count) : IGraphActorsMessage;
+
+    /// <summary>
+    /// A ring member starts round <paramref name="Round"/>: it trained <paramref name="Seeds"/> seeds with
+    /// <see cref="SeedChecksum"/> <paramref name="SeedChecksum"/> (0 and 0: none, it takes part with weight 0). The
+    /// coordinator checks them against its plan, as it checks a <see cref="ParametersReady"/>.
+    /// </summary>
+    public sealed record RoundContribution(string JobId, int Epoch, int Attempt, int Round, int Seeds, long SeedChecksum) : ICoordinatorCommand;
+
+    /// <summary>
+    /// A ring member holds round <paramref name="Round"/>'s whole average, not yet applied: the ring summed
+    /// <paramref name="RingSeeds"/> seeds, and <paramref name="Digest"/> is <see cref="VectorDigest"/> of the average
+    /// (every member must hold the same bits).
+    /// </summary>
+    public sealed record RoundReduced(string JobId, int Epoch, int Attempt, int Round, long RingSeeds, long Digest) : ICoordinatorCommand;
+
+    /// <summary>
+    /// Every member of the ring holds round <paramref name="Round"/>'s average and the seeds check out: apply it. Until
+    /// then no member applies, so a member leaving mid-ring lets the round be planned again with nothing applied.
+    /// </summary>
+    public sealed record RoundClosed(string JobId, int Epoch, int Attempt, int Round, int Contributors, int Seeds) : IGraphActorsMessage;
+
+    /// <summary>A 64-bit FNV-1a digest of a float vector's bits: members of a ring compare the average they hold through the coordinator.</summary>
+    public static long VectorDigest(ReadOnlySpan<float> vector)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var bits in System.Runtime.InteropServices.MemoryMarshal.Cast<float, uint>(vector)) h = (h ^ bits) * 1099511628211UL;
+        return (long)h;
+    }
 
     /// <summary>
     /// Evaluate the model as it is after <paramref name="Epoch"/> (the trainer that was to evaluate left) and answer

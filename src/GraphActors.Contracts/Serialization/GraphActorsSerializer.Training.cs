@@ -29,6 +29,11 @@ public sealed partial class GraphActorsSerializer
     internal const string EvaluateEpochManifest = "TEV";
     internal const string WriteCheckpointManifest = "TWC";
     internal const string TrainingHaltedManifest = "THT";
+    internal const string RingChunkManifest = "TRC";
+    internal const string RingAckManifest = "TRK";
+    internal const string RoundContributionManifest = "TRB";
+    internal const string RoundReducedManifest = "TRR";
+    internal const string RoundClosedManifest = "TRL";
     internal const string JobStartedManifest = "TVS";
     internal const string EpochPlannedManifest = "TVP";
     internal const string ParametersAveragedManifest = "TVA";
@@ -64,6 +69,11 @@ public sealed partial class GraphActorsSerializer
         EvaluationFailed => EvaluationFailedManifest,
         WriteCheckpoint => WriteCheckpointManifest,
         TrainingHalted => TrainingHaltedManifest,
+        RingChunk => RingChunkManifest,
+        RingAck => RingAckManifest,
+        RoundContribution => RoundContributionManifest,
+        RoundReduced => RoundReducedManifest,
+        RoundClosed => RoundClosedManifest,
         JobStarted => JobStartedManifest,
         EpochPlanned => EpochPlannedManifest,
         ParametersAveraged => ParametersAveragedManifest,
@@ -113,11 +123,20 @@ public sealed partial class GraphActorsSerializer
                 w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); Config(ref w, m.Config); w.Int(m.TotalSteps); w.Int(m.FromStep);
                 w.Ints(m.PieceSteps); w.Ints(m.PieceCounts); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts);
                 w.Byte(m.Evaluate ? (byte)1 : (byte)0); w.String(m.StartParametersPath); w.String(m.StartParametersSha256);
+                Strings(ref w, m.RingMembers);
                 break;
             case AveragedParameters m:
                 w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors);
                 w.Int(m.Seeds); w.Floats(m.Chunk);
                 break;
+            case RingChunk m:
+                w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.Hop); w.Int(m.Segment); w.Int(m.ChunkIndex);
+                w.Long(m.Weight); w.Floats(m.Chunk);
+                break;
+            case RingAck m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.Count); break;
+            case RoundContribution m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.Seeds); w.Long(m.SeedChecksum); break;
+            case RoundReduced m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Long(m.RingSeeds); w.Long(m.Digest); break;
+            case RoundClosed m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.Contributors); w.Int(m.Seeds); break;
             case EvaluateEpoch m: w.String(m.JobId); w.Int(m.Epoch); break;
             case WriteCheckpoint m:
                 w.String(m.JobId); w.Int(m.Epoch); w.String(m.Directory); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
@@ -172,8 +191,13 @@ public sealed partial class GraphActorsSerializer
         CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
         TrainerFailedManifest => new TrainerFailed(r.String(), r.Int(), r.String()),
         EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), r.Int(), Config(ref r), r.Int(), r.Int(), r.Ints(), r.Ints(), r.Ints(),
-            r.Int(), r.Int(), r.Byte() != 0, r.String(), r.String()),
+            r.Int(), r.Int(), r.Byte() != 0, r.String(), r.String(), r.HasMore ? NullIfEmpty(Strings(ref r)) : null),
         AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
+        RingChunkManifest => new RingChunk(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Long(), r.Floats()),
+        RingAckManifest => new RingAck(r.String(), r.Int(), r.Int(), r.Int(), r.Int()),
+        RoundContributionManifest => new RoundContribution(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Long()),
+        RoundReducedManifest => new RoundReduced(r.String(), r.Int(), r.Int(), r.Int(), r.Long(), r.Long()),
+        RoundClosedManifest => new RoundClosed(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int()),
         EvaluateEpochManifest => new EvaluateEpoch(r.String(), r.Int()),
         WriteCheckpointManifest => new WriteCheckpoint(r.String(), r.Int(), r.String(), Strings(ref r), r.Floats(), r.Int(), Float(ref r), r.String()),
         TrainingHaltedManifest => new TrainingHalted(r.String(), (JobState)r.Byte(), r.String()),
@@ -209,6 +233,7 @@ public sealed partial class GraphActorsSerializer
 
     // An absent per-epoch list and an empty one are the same state: read both as absent, so a round trip is exact.
     private static long[]? NullIfEmpty(long[] values) => values.Length == 0 ? null : values;
+    private static string[]? NullIfEmpty(string[] values) => values.Length == 0 ? null : values;
 
     private static void Config<TW>(ref TW w, TrainingConfig c) where TW : struct, IWire
     {

@@ -75,6 +75,12 @@ public class CoordinatorStateTests
         /// <summary>The seeds <paramref name="trainer"/> trains in round <paramref name="round"/> (K global steps).</summary>
         public int[] Round(string trainer, int round, int k) => _latest[trainer].SeedsOfSteps(round * k, (round + 1) * k);
 
+        public RoundContribution RingStart(string job, int epoch, string trainer, int round, int k)
+        {
+            var seeds = Round(trainer, round, k);
+            return new RoundContribution(job, epoch, _latest[trainer].Attempt, round, seeds.Length, SeedChecksum(seeds));
+        }
+
         public ParametersReady Contribution(string job, int epoch, string trainer, int round, int k, float[] vector)
         {
             var seeds = Round(trainer, round, k);
@@ -82,9 +88,10 @@ public class CoordinatorStateTests
         }
     }
 
-    private static (CoordinatorState State, Func<object, string?, Decision> Do, List<ITrainingEvent> Journal) NewState()
+    private static (CoordinatorState State, Func<object, string?, Decision> Do, List<ITrainingEvent> Journal) NewState(
+        AveragingMode averaging = AveragingMode.Star)
     {
-        var s = new CoordinatorState();
+        var s = new CoordinatorState(averaging);
         var journal = new List<ITrainingEvent>();
         return (s, (cmd, trainer) =>
         {
@@ -280,6 +287,138 @@ public class CoordinatorStateTests
         var status = s.Status("", T0);
         Assert.Equal(1, status.FailedEvaluations);
         Assert.Contains("20381498", status.EvaluationError);
+    }
+
+    // ---- averaging = ring ----
+
+    [Fact]
+    public void A_ring_round_closes_once_every_member_started_it_with_its_planned_seeds_and_holds_the_same_average()
+    {
+        var (s, Do, _) = NewState(AveragingMode.Ring);
+        foreach (var t in new[] { "t1", "t0", "t2" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config with { Epochs = 1, AveragingPeriod = 1, BatchSize = 4 }), null);
+        var trainers = new Trainers();
+        var plan = Do(new PlanEpoch(Seeds), null);
+        trainers.Take(plan);
+        // Every member gets the same ring: the attempt's members in the coordinator's (ordinal) order.
+        Assert.All(plan.Sends, o => Assert.Equal(["t0", "t1", "t2"], ((EpochAssignment)o.Message).RingMembers));
+        // Batches of 4 over 3 trainers: each round one trainer has 1 seed, the others 2 (uneven weights).
+        var trained = new List<int>();
+        for (var r = 0; r < 25; r++)
+        {
+            foreach (var t in new[] { "t0", "t1", "t2" })
+            {
+                trained.AddRange(trainers.Round(t, r, 1));
+                Assert.Empty(Do(trainers.RingStart("j", 0, t, r, 1), t).Sends);
+            }
+            Assert.Empty(Do(new RoundReduced("j", 0, 0, r, 4, 77), "t2").Sends);
+            Assert.Empty(Do(new RoundReduced("j", 0, 0, r, 4, 77), "t0").Sends);
+            var close = Do(new RoundReduced("j", 0, 0, r, 4, 77), "t1");
+            Assert.Equal(new ParametersAveraged("j", 0, r, 3, 4), Assert.Single(close.Events.OfType<ParametersAveraged>()));
+            Assert.Equal(["t0", "t1", "t2"], close.Sends.Where(o => o.Message is RoundClosed).Select(o => o.TrainerId).Order());
+            Assert.All(close.Sends.Select(o => o.Message).OfType<RoundClosed>(), c => Assert.Equal(new RoundClosed("j", 0, 0, r, 3, 4), c));
+        }
+        Assert.Equal(Enumerable.Range(0, 100), trained.Order());
+    }
+
+    [Fact]
+    public void A_ring_member_with_no_seeds_in_a_round_must_say_0_and_a_wrong_count_total_or_average_fails_the_job()
+    {
+        RoundContribution Start(Trainers trainers, string t) => trainers.RingStart("j", 0, t, 0, 1);
+        (CoordinatorState S, Func<object, string?, Decision> Do, Trainers T) Ring()
+        {
+            var (s, Do, _) = NewState(AveragingMode.Ring);
+            foreach (var t in new[] { "t0", "t1", "t2" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+            // Batches of 2 over 3 trainers: one member has no seed in every round.
+            Do(new StartJob("j", Config with { Epochs = 1, AveragingPeriod = 1, BatchSize = 2 }), null);
+            var trainers = new Trainers();
+            trainers.Take(Do(new PlanEpoch(Seeds), null));
+            return (s, Do, trainers);
+        }
+
+        var (s, Do, trainers) = Ring();
+        var idle = new[] { "t0", "t1", "t2" }.Single(t => trainers.Round(t, 0, 1).Length == 0);
+        Assert.Equal(new RoundContribution("j", 0, 0, 0, 0, 0), Start(trainers, idle));
+        Do(Start(trainers, idle) with { Seeds = 1 }, idle);
+        Assert.Equal(JobState.Failed, s.State);
+        Assert.Contains("lost or trained twice", s.Reason);
+
+        (s, Do, trainers) = Ring();
+        foreach (var t in new[] { "t0", "t1", "t2" }) Do(Start(trainers, t), t);
+        Do(new RoundReduced("j", 0, 0, 0, 3, 1), "t0");
+        Assert.Equal(JobState.Failed, s.State);
+        Assert.Contains("summed 3 seed(s)", s.Reason);
+
+        (s, Do, trainers) = Ring();
+        foreach (var t in new[] { "t0", "t1", "t2" }) Do(Start(trainers, t), t);
+        Do(new RoundReduced("j", 0, 0, 0, 2, 1), "t0");
+        Do(new RoundReduced("j", 0, 0, 0, 2, 2), "t2");
+        Assert.Equal(JobState.Failed, s.State);
+        Assert.Contains("different averages", s.Reason);
+    }
+
+    [Fact]
+    public void A_ring_member_leaving_mid_ring_re_plans_the_round_with_nothing_applied_and_every_seed_is_trained_exactly_once()
+    {
+        var (s, Do, journal) = NewState(AveragingMode.Ring);
+        foreach (var t in new[] { "t0", "t1", "t2" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config with { Epochs = 1 }), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        var trained = new List<int>();
+        void Close(string[] members, int round)
+        {
+            foreach (var t in members) Do(trainers.RingStart("j", 0, t, round, 2), t);
+            foreach (var t in members) trained.AddRange(trainers.Round(t, round, 2));
+            var total = members.Sum(t => trainers.Round(t, round, 2).Length);
+            foreach (var t in members) Do(new RoundReduced("j", 0, trainers.Of(t).Attempt, round, total, 5), t);
+        }
+        Close(["t0", "t1", "t2"], 0);
+        Assert.Equal(1, s.Status("", T0).Round);
+        // Round 1: all three started; t0 and t1 already hold the average when t2's node becomes unreachable.
+        foreach (var t in new[] { "t0", "t1", "t2" }) Do(trainers.RingStart("j", 0, t, 1, 2), t);
+        var total1 = new[] { "t0", "t1", "t2" }.Sum(t => trainers.Round(t, 1, 2).Length);
+        Do(new RoundReduced("j", 0, 0, 1, total1, 5), "t0");
+        Do(new RoundReduced("j", 0, 0, 1, total1, 5), "t1");
+        var replan = Do(new TrainerLeft("t2", "its node is unreachable"), null);
+        trainers.Take(replan);
+        // No one was told to apply round 1: it is planned again over t0 and t1, in a new attempt with a new ring.
+        Assert.DoesNotContain(replan.Sends, o => o.Message is RoundClosed);
+        var again = Assert.IsType<EpochReplanned>(Assert.Single(replan.Events));
+        Assert.Equal((1, 2), (again.Attempt, again.FromStep));
+        Assert.All(replan.Sends, o => Assert.Equal(["t0", "t1"], ((EpochAssignment)o.Message).RingMembers));
+        // A late report of the old attempt counts for nothing.
+        Assert.Empty(Do(new RoundReduced("j", 0, 0, 1, total1, 5), "t0").Sends);
+        for (var r = 1; r < 5; r++) Close(["t0", "t1"], r);
+        Assert.Equal(Enumerable.Range(0, 100), trained.Order()); // each seed exactly once
+        Assert.Equal(5, journal.OfType<ParametersAveraged>().Count());
+        Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.7f]), "t0");
+        var write = Assert.IsType<WriteCheckpoint>(Assert.Single(Do(new EpochFinished("j", 0, 0.5f, [], []), "t1").Sends).Message);
+        var done = Do(new CheckpointWritten("j", 0, write.Directory, "sha", [], []), "t0");
+        Assert.Equal(100L, Assert.Single(done.Events.OfType<EpochCompleted>()).SeedsTrained);
+    }
+
+    [Fact]
+    public void The_ring_safety_bound_drops_a_member_that_never_started_the_round_and_fails_a_ring_that_never_completes()
+    {
+        var (s, Do, _) = NewState(AveragingMode.Ring);
+        foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config with { Epochs = 1 }), null);
+        var trainers = new Trainers();
+        trainers.Take(Do(new PlanEpoch(Seeds), null));
+        Assert.Equal(WaitKind.FirstParameters, s.Wait.Kind);
+        Do(trainers.RingStart("j", 0, "t0", 0, 2), "t0");
+        Assert.Equal(WaitKind.RoundStragglers, s.Wait.Kind);
+        var d = Do(new WaitTimedOut(s.Wait.Key), null);
+        Assert.Contains(d.Warnings, w => w.Contains("SAFETY BOUND") && w.Contains("t1"));
+        trainers.Take(d);
+        Assert.Equal(["t0"], s.EpochMembers);
+
+        // Alone in the new attempt, t0 starts the round but never holds its average: nobody is left to drop.
+        Do(trainers.RingStart("j", 0, "t0", 0, 2), "t0");
+        Do(new WaitTimedOut(s.Wait.Key), null);
+        Assert.Equal(JobState.Failed, s.State);
+        Assert.Contains("did not complete", s.Reason);
     }
 
     private sealed class StatusComparer : IEqualityComparer<JobStatus>

@@ -42,6 +42,8 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
             akka.cluster.downing-provider-class = ""
             {{journal}}
             graphactors.training-coordinator {
+              # The probes here play trainers of the star: they send their vectors and read the averages.
+              averaging = star
               min-trainers = 2
               plan-delay = 300ms
               checkpoint-timeout = 5s
