@@ -19,7 +19,8 @@ public readonly record struct RingSend(RingPeer To, IGraphActorsMessage Message)
 /// adds its own, divides by the round's seeds and sends the mean around once more (all-gather). So every member sends and
 /// receives 2(N−1)/N of the vector, and the sum of segment s is always taken in the ring order s, s+1, …, s−1: the
 /// result depends on the ring's order (fixed by the coordinator) and the vectors, never on timing, and every member
-/// ends with the same bits. Segments are sent in chunks of at most <see cref="ChunkFloats"/> floats.
+/// ends with the same bits. Segments are sent in chunks of at most <see cref="ChunkFloats"/> floats
+/// (<see cref="PipelinedChunk"/>: pieces small enough for the hops to overlap).
 /// </para>
 /// <para>
 /// Flow control: at most <see cref="Window"/> chunks to the successor are unacknowledged. A received chunk is
@@ -55,7 +56,7 @@ public sealed class RingAllReduce
         Members = members;
         Self = self;
         Length = length;
-        ChunkFloats = chunkFloats;
+        ChunkFloats = PipelinedChunk(length, members, chunkFloats);
         // Two slots at least: a member starts its own chunks only with two free (see the class comment).
         Window = Math.Max(2, window);
         _segmentStart = new long[members + 1];
@@ -66,6 +67,27 @@ public sealed class RingAllReduce
         _gathered = new bool[_firstChunk[members]];
         _missing = _firstChunk[members];
         Result = new float[length];
+    }
+
+    /// <summary>Pieces a segment is cut into at least, so that its 2(N−1) hops overlap instead of running in turn.</summary>
+    public const int PiecesPerSegment = 8;
+
+    /// <summary>The smallest piece worth a message of its own (64 KiB of floats).</summary>
+    public const int MinPieceFloats = 16 * 1024;
+
+    /// <summary>
+    /// The chunk a ring of <paramref name="members"/> uses for a vector of <paramref name="length"/> floats: at most the
+    /// wire's <paramref name="maxChunkFloats"/>, and small enough that each segment travels as
+    /// <see cref="PiecesPerSegment"/> pieces (down to <see cref="MinPieceFloats"/>). With one chunk per segment every hop
+    /// waits for the whole segment before passing it on, so a round costs 2(N−1) segment transfers back to back; cut in
+    /// pieces, the hops of consecutive pieces overlap and a round costs about one segment transfer more than its bytes.
+    /// Every member computes the same value from the same inputs.
+    /// </summary>
+    public static int PipelinedChunk(int length, int members, int maxChunkFloats)
+    {
+        var segment = (length + members - 1) / Math.Max(1, members);
+        var piece = Math.Max(MinPieceFloats, (segment + PiecesPerSegment - 1) / PiecesPerSegment);
+        return Math.Max(1, Math.Min(maxChunkFloats, piece));
     }
 
     public int Members { get; }

@@ -141,9 +141,24 @@ public class RingAllReduceTests
             var header = 64L * outcome.MessagesSent[m];
             Assert.True(outcome.BytesSent[m] <= bound * 4 + 8 * n + header, $"member {m} sent {outcome.BytesSent[m]} bytes; bound {bound * 4 + header}");
             Assert.True(outcome.BytesReceived[m] <= bound * 4 + 8 * n + header, $"member {m} received {outcome.BytesReceived[m]} bytes");
-            Assert.True(outcome.MessagesSent[m] <= 4 * (n - 1) * Math.Max(1, (length / n + chunkFloats - 1) / chunkFloats),
+            var piece = RingAllReduce.PipelinedChunk(length, n, chunkFloats);
+            Assert.True(outcome.MessagesSent[m] <= 4 * (n - 1) * Math.Max(1, (length / n + piece) / piece),
                 $"member {m} sent {outcome.MessagesSent[m]} messages");
         }
+    }
+
+    [Theory]
+    [InlineData(368_775, 4, 16_384)]      // the Cora model: 92k-float segments in 6 pieces of the 64 KiB minimum
+    [InlineData(4_000_000, 4, 125_000)]   // 1M-float segments in 8 pieces
+    [InlineData(4_000_000, 16, 31_250)]
+    [InlineData(100_000_000, 2, 1_048_576 - 1_024)] // huge segments: pieces stop at the wire's chunk
+    [InlineData(1_000, 8, 16_384)]        // tiny vectors: one piece per segment, no splitting below 64 KiB
+    public void Segments_travel_in_pieces_so_that_hops_overlap_but_never_above_the_wire_chunk(int length, int n, int expected)
+    {
+        var wire = ChunkFloats(4 << 20);
+        Assert.Equal(1_048_576 - 1_024, wire);
+        Assert.Equal(expected, RingAllReduce.PipelinedChunk(length, n, wire));
+        Assert.Equal(7, RingAllReduce.PipelinedChunk(length, n, 7)); // a smaller configured chunk wins
     }
 
     [Fact]
