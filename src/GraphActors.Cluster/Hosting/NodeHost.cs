@@ -106,9 +106,21 @@ public static class NodeHost
         var inference = InferenceSettings.Create(config);
         if (roles.Contains(inference.Role))
         {
-            system.StartInference(inference);
-            output.WriteLine($"inference: serving [{string.Join(", ", inference.Models.Select(m => m.Name))}] on {inference.Serving.Host}:{inference.Serving.InferencePort} " +
-                $"({(inference.LocalStore ? "local" : "remote")} graph store {inference.StorePath})");
+            var actor = system.StartInference(inference);
+            var serving = inference.Serving;
+            string Port(int port) => port == 0 ? "any free port" : port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var models = inference.Models.Count == 0 ? "no model yet (register one through the management API: POST /models?url=…)" : "models " + string.Join(", ", inference.Models.Select(m => m.Name));
+            output.WriteLine($"inference: starting the HTTP API on {serving.Host} (predictions {Port(serving.InferencePort)}, management {Port(serving.ManagementPort)}, " +
+                $"metrics {Port(serving.MetricsPort)}) with {models}; {(inference.LocalStore ? "local" : "remote")} graph store {inference.StorePath}");
+            // The bound addresses (port 0 picks one) once the host is up: printed when known, without holding the start.
+            _ = actor.Ask<object>(InferenceActor.GetAddresses.Instance, TimeSpan.FromMinutes(10)).ContinueWith(t => output.WriteLine(t switch
+            {
+                { IsCompletedSuccessfully: true, Result: InferenceActor.Started up } =>
+                    $"inference: up — predictions {up.Inference}, management {up.Management}" +
+                    $"{(serving.ManagementTokenDisabled ? " (no token: management-token = off)" : serving.ManagementToken is null ? $" (bearer token in {inference.ManagementTokenFile})" : " (the configured bearer token)")}, metrics {up.Metrics}",
+                { IsCompletedSuccessfully: true, Result: InferenceActor.StartFailed failed } => $"inference: did not start: {failed.Reason}",
+                _ => "inference: no answer from the HTTP API within 10 minutes (see the node's log)",
+            }), TaskScheduler.Default);
         }
 
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
