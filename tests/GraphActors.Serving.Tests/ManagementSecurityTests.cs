@@ -135,6 +135,12 @@ public sealed class ManagementSecurityTests(ModelStoreFixture fx) : IClassFixtur
     [InlineData("PUT", "/models/sage/1.0/set-default")]
     [InlineData("GET", "/models")]
     [InlineData("GET", "/models/sage")]
+    [InlineData("GET", "/models/sage?customized=true")]
+    [InlineData("PUT", "/models/sage?min_worker=0&synchronous=true")]
+    [InlineData("PUT", "/models/sage/1.0?min_worker=0")]
+    [InlineData("POST", "/models?url=test://sage&model_name=x&synchronous=false")]
+    [InlineData("OPTIONS", "/")]
+    [InlineData("GET", "/api-description")]
     public async Task Every_management_route_answers_401_without_the_token_and_403_with_a_wrong_one(string method, string path)
     {
         await using var s = await Served.StartAsync(W, models: ["sage=test://sage"]);
@@ -146,6 +152,7 @@ public sealed class ManagementSecurityTests(ModelStoreFixture fx) : IClassFixtur
         Assert.Equal(403, wrong);
         Assert.Contains("ForbiddenException", wrongBody);
         Assert.Equal(1, s.Engine.Models.Count); // nothing changed
+        Assert.Equal(1, s.Engine.Models.Describe("sage", null)[0].Workers.MinWorkers);
     }
 
     [Fact]
@@ -271,7 +278,8 @@ public sealed class ManagementSecurityTests(ModelStoreFixture fx) : IClassFixtur
         { "management", "GET", "/models/sage/1.0/set-default", 405, "PUT" },
         { "management", "GET", "/nothing/here", 404, null },
         { "metrics", "POST", "/metrics", 405, "GET" },
-        { "metrics", "GET", "/", 404, null },
+        { "metrics", "GET", "/", 405, "OPTIONS" }, // / is the API description's (OPTIONS), as in TorchServe
+        { "metrics", "GET", "/nothing", 404, null },
     };
 
     [Theory]

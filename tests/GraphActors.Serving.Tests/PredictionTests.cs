@@ -111,7 +111,9 @@ public sealed class PredictionTests(WorldFixture fx) : IClassFixture<WorldFixtur
         await Expect(400, "BadRequestException", "Unknown node type 'planet'", "/predictions/sage", """{"node_type":"planet","ids":[1]}""");
         await Expect(404, "NodeNotFoundException", "999999", "/predictions/sage", """{"node_type":"user","ids":[1000,999999]}""");
         await Expect(413, "RequestTooLargeException", "limit is 8", "/predictions/sage", """{"node_type":"user","ids":[1000,1001,1002,1003,1004,1005,1006,1007,1008]}""");
-        await Expect(415, "UnsupportedMediaTypeException", "application/json", "/predictions/sage", """{"node_type":"user","ids":[1000]}""", "text/plain");
+        // TorchServe reads any body whatever its Content-Type says: text that is not JSON is a 400, not a 415.
+        await Expect(400, "BadRequestException", "Malformed JSON", "/predictions/sage", """node_type=user""", "text/plain");
+        await Expect(415, "UnsupportedMediaTypeException", "not a form", "/v1/models/sage:predict", "instances=1", "application/x-www-form-urlencoded");
         await Expect(400, "BadRequestException", "does not score pairs", "/predictions/sage", """{"src_type":"user","dst_type":"item","pairs":[[1000,5000]]}""");
     }
 
@@ -248,11 +250,11 @@ public sealed class PredictionTests(WorldFixture fx) : IClassFixture<WorldFixtur
         Assert.Equal("1.0", described[0].GetProperty("modelVersion").GetString());
         Assert.Equal("test://sage", described[0].GetProperty("modelUrl").GetString());
         Assert.Equal("READY", described[0].GetProperty("status").GetString());
-        // TorchServe's worker fields: the engine's torch workers (one by default), in this process.
+        // TorchServe's worker fields: the version's lanes onto the engine's torch workers (as many as it has: one by default), in this process.
         Assert.Equal(1, described[0].GetProperty("minWorkers").GetInt32());
         var workers = described[0].GetProperty("workers");
         Assert.Equal(1, workers.GetArrayLength());
-        Assert.Equal("torch-worker-0", workers[0].GetProperty("id").GetString());
+        Assert.Equal("clf-1.0-0", workers[0].GetProperty("id").GetString());
         Assert.Equal(Environment.ProcessId, workers[0].GetProperty("pid").GetInt32());
         Assert.Contains(workers[0].GetProperty("status").GetString(), new[] { "READY", "BUSY" });
         var (_, all) = await Send(HttpMethod.Get, "/models/clf/all");

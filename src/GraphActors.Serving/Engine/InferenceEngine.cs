@@ -112,6 +112,7 @@ public sealed class InferenceEngine : IDisposable
         {
             using var lease = Models.Acquire(request.Model, request.Version);
             version = lease.Entry.Version;
+            lease.Entry.Workers.ThrowIfNone(request.Model, version); // TorchServe's 503 for a model scaled to no workers, before any work
             var (result, queued) = request switch
             {
                 NodePredictionRequest n => await PredictNodesAsync(lease.Entry, n, cancellationToken).ConfigureAwait(false),
@@ -147,7 +148,7 @@ public sealed class InferenceEngine : IDisposable
         var ids = await LookupAsync(type, r.Ids, ct).ConfigureAwait(false);
         var (unique, rowOf) = Distinct(ids);
         using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, ct).ConfigureAwait(false);
-        var (rows, queued) = await _workers.RunAsync(() =>
+        var (rows, queued) = await RunOnLaneAsync(entry, () =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
@@ -196,7 +197,7 @@ public sealed class InferenceEngine : IDisposable
         var srcRows = src.Select(id => (long)rowMaps[srcType][id]).ToArray();
         var dstRows = dst.Select(id => (long)rowMaps[dstType][id]).ToArray();
         using var batch = await SampleAsync(model, seeds, r.FullNeighborhood, ct).ConfigureAwait(false);
-        var (scores, queued) = await _workers.RunAsync(() =>
+        var (scores, queued) = await RunOnLaneAsync(entry, () =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
@@ -211,6 +212,19 @@ public sealed class InferenceEngine : IDisposable
         for (var i = 0; i < scores.Length; i++)
             predictions[i] = new LinkPrediction(r.Src[i], r.Dst[i], scores[i], 1f / (1f + MathF.Exp(-scores[i])));
         return (new LinkPredictionResult(entry.Name, entry.Version, srcType.Name, dstType.Name, predictions), queued);
+    }
+
+    /// <summary>
+    /// Torch work of one prediction under one of its model's lanes (<see cref="ModelWorkers"/>); the time spent waiting
+    /// for the lane counts as queue time, like the wait for a torch worker.
+    /// </summary>
+    private async Task<(T Value, TimeSpan Queued)> RunOnLaneAsync<T>(ModelEntry entry, Func<T> work, CancellationToken ct)
+    {
+        var waiting = Stopwatch.GetTimestamp();
+        using var lane = await entry.Workers.EnterAsync(entry.Name, entry.Version, ct).ConfigureAwait(false);
+        var laneWait = Stopwatch.GetElapsedTime(waiting);
+        var (value, queued) = await _workers.RunAsync(work, ct).ConfigureAwait(false);
+        return (value, queued + laneWait);
     }
 
     /// <summary>The forward pass of one sampled batch; runs on a torch worker inside the caller's dispose scope.</summary>

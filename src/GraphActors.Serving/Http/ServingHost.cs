@@ -20,15 +20,21 @@ namespace GraphActors.Serving;
 /// Whoever owns the engine (the InferenceActor, the CLI, a test) starts and disposes the host. A prediction claims an
 /// in-flight slot before its body is read (a prepared 503 at once when none is free) and is handed to the
 /// <see cref="IInferenceDispatcher"/>; so are the management calls that change the registry. Handlers never run torch.
+/// The routes are in ServingHost.Inference.cs (TorchServe, KServe v1), ServingHost.OpenInference.cs (KServe v2 / Open
+/// Inference Protocol) and ServingHost.Management.cs; each API answers <c>OPTIONS /</c> with its OpenAPI description
+/// (<see cref="ApiDescription"/>).
 /// </summary>
-public sealed class ServingHost : IAsyncDisposable
+public sealed partial class ServingHost : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = null };
+    // Relaxed escaping: the bodies are application/json, never HTML, so quotes in messages read as \" (as TorchServe's do), not \u0022.
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = null, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly WebApplication[] _apps;
+    private readonly BackgroundRegistrations _background;
 
-    private ServingHost(WebApplication[] apps, Uri inference, Uri management, Uri metrics)
+    private ServingHost(WebApplication[] apps, BackgroundRegistrations background, Uri inference, Uri management, Uri metrics)
     {
         _apps = apps;
+        _background = background;
         InferenceAddress = inference;
         ManagementAddress = management;
         MetricsAddress = metrics;
@@ -49,11 +55,12 @@ public sealed class ServingHost : IAsyncDisposable
         if (string.IsNullOrEmpty(options.ManagementToken) && !options.ManagementTokenDisabled)
             throw new ArgumentException("The management API needs a bearer token: set ServingOptions.ManagementToken (a node generates one, " +
                 "see ManagementAuth.Resolve), or open it on purpose with ManagementTokenDisabled (management-token = off).", nameof(options));
-        var inference = Build(options, options.InferencePort, options.InferenceToken, engine, app => MapInference(app, engine, dispatcher));
+        var background = new BackgroundRegistrations(engine, dispatcher);
+        var inference = Build(options, options.InferencePort, options.InferenceToken, engine, ApiDescription.Inference, app => MapInference(app, engine, dispatcher, background));
         var management = Build(options, options.ManagementPort, options.ManagementTokenDisabled ? null : options.ManagementToken, engine,
-            app => MapManagement(app, engine, dispatcher),
+            ApiDescription.Management, app => MapManagement(app, engine, dispatcher, background),
             options.ConfigureManagement);
-        var metrics = Build(options, options.MetricsPort, null, engine, app => MapMetrics(app, engine));
+        var metrics = Build(options, options.MetricsPort, null, engine, ApiDescription.Metrics, app => MapMetrics(app, engine));
         var apps = new[] { inference, management, metrics };
         var started = new List<WebApplication>();
         try
@@ -65,8 +72,11 @@ public sealed class ServingHost : IAsyncDisposable
             foreach (var app in started) await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new ServingHost(apps, Address(inference), Address(management), Address(metrics));
+        return new ServingHost(apps, background, Address(inference), Address(management), Address(metrics));
     }
+
+    /// <summary>The inference, management and metrics applications (tests compare their routes with their OpenAPI descriptions).</summary>
+    internal IReadOnlyList<WebApplication> Apps => _apps;
 
     private static Uri Address(WebApplication app)
     {
@@ -74,11 +84,12 @@ public sealed class ServingHost : IAsyncDisposable
         return new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
     }
 
-    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, Action<WebApplication> map,
-        Action<WebApplication>? configure = null)
+    private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, ApiDescription.Api api,
+        Action<WebApplication> map, Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        ApiDescription.Add(builder, api);
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -130,10 +141,13 @@ public sealed class ServingHost : IAsyncDisposable
     /// </summary>
     private static void Admission(WebApplication app, InferenceEngine engine)
     {
-        var busy = JsonSerializer.SerializeToUtf8Bytes(new { code = 503, type = "ServiceUnavailableException", message = engine.BusyMessage }, Json);
+        var busyTorchServe = JsonSerializer.SerializeToUtf8Bytes(new { code = 503, type = "ServiceUnavailableException", message = engine.BusyMessage }, Json);
+        var busyOpenInference = JsonSerializer.SerializeToUtf8Bytes(
+            new { error = engine.BusyMessage, code = 503, type = "ServiceUnavailableException", message = engine.BusyMessage }, Json);
         app.Use(async (ctx, next) =>
         {
-            if (ctx.GetEndpoint()?.Metadata.GetMetadata<AdmittedEndpoint>() is null)
+            var endpoint = ctx.GetEndpoint();
+            if (endpoint?.Metadata.GetMetadata<AdmittedEndpoint>() is null)
             {
                 await next(ctx).ConfigureAwait(false);
                 return;
@@ -143,6 +157,7 @@ public sealed class ServingHost : IAsyncDisposable
                 var model = ctx.GetRouteValue("model") as string;
                 var version = ctx.GetRouteValue("version") as string ?? (model is null ? null : engine.Models.DefaultVersion(model));
                 engine.Metrics.RecordRejected(model, version);
+                var busy = endpoint.Metadata.GetMetadata<OpenInferenceEndpoint>() is null ? busyTorchServe : busyOpenInference;
                 var response = ctx.Response;
                 response.StatusCode = 503;
                 response.ContentType = "application/json";
@@ -162,154 +177,26 @@ public sealed class ServingHost : IAsyncDisposable
         });
     }
 
-    private static void MapInference(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
-    {
-        Admission(app, engine);
-        app.MapGet("/ping", async ctx =>
-        {
-            var h = await engine.CheckHealthAsync(ctx.RequestAborted).ConfigureAwait(false);
-            var body = new Dictionary<string, object?>
-            {
-                ["status"] = h.Healthy ? "Healthy" : "Unhealthy",
-                ["models"] = h.ModelsLoaded,
-                ["graph_store"] = h.GraphStoreReachable ? "reachable" : "unreachable",
-                ["feature_cache"] = h.FeatureCache,
-            };
-            if (h.Reason is not null) body["reason"] = h.Reason;
-            if (h.FeatureCacheError is not null) body["feature_cache_error"] = h.FeatureCacheError;
-            await WriteJson(ctx, h.Healthy ? 200 : 503, body).ConfigureAwait(false);
-        });
-        RequestDelegate predict = ctx => Guard(ctx, engine, async () =>
-        {
-            var model = (string)ctx.GetRouteValue("model")!;
-            var version = ctx.GetRouteValue("version") as string;
-            using var body = await ReadJson(ctx).ConfigureAwait(false);
-            var request = RequestParsing.Parse(body.RootElement, model, version);
-            var result = await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false);
-            await WriteResult(ctx, [result], kserve: false).ConfigureAwait(false);
-        });
-        app.MapPost("/predictions/{model}", predict).WithMetadata(AdmittedEndpoint.Instance);
-        app.MapPost("/predictions/{model}/{version}", predict).WithMetadata(AdmittedEndpoint.Instance);
-        // KServe v1: {"instances": [request, …]} → {"predictions": [result, …]}, all of them under the request's one slot
-        app.MapPost("/v1/models/{model}:predict", ctx => Guard(ctx, engine, async () =>
-        {
-            var model = (string)ctx.GetRouteValue("model")!;
-            using var body = await ReadJson(ctx).ConfigureAwait(false);
-            if (body.RootElement.ValueKind != JsonValueKind.Object || !body.RootElement.TryGetProperty("instances", out var instances) || instances.ValueKind != JsonValueKind.Array)
-                throw ServingException.BadRequest("A KServe v1 body is {\"instances\": [ … ]}.");
-            var results = new List<PredictionResult>();
-            foreach (var instance in instances.EnumerateArray())
-            {
-                var request = RequestParsing.Parse(instance, model, null);
-                results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
-            }
-            await WriteResult(ctx, results, kserve: true).ConfigureAwait(false);
-        })).WithMetadata(AdmittedEndpoint.Instance);
-        app.MapGet("/v1/models/{model}", ctx => Guard(ctx, engine, async () =>
-        {
-            var model = (string)ctx.GetRouteValue("model")!;
-            var entry = engine.Models.Describe(model, null)[0];
-            await WriteJson(ctx, 200, new { name = entry.Name, ready = entry.Status == ModelStatus.Ready }).ConfigureAwait(false);
-        }));
-    }
-
-    // ---- management API (8081) ----
-
-    private static void MapManagement(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
-    {
-        app.MapGet("/models", ctx => Guard(ctx, engine, async () =>
-        {
-            var limit = 100;
-            if (ctx.Request.Query["limit"] is { Count: > 0 } l && !int.TryParse(l, out limit))
-                throw ServingException.BadRequest($"limit must be an integer, got '{l}'.");
-            var page = engine.Models.List(limit, ctx.Request.Query["next_page_token"]);
-            var body = new Dictionary<string, object?>();
-            if (page.NextPageToken is not null) body["nextPageToken"] = page.NextPageToken;
-            body["models"] = page.Models.Select(e => new { modelName = e.Name, modelUrl = e.Url }).ToList();
-            await WriteJson(ctx, 200, body).ConfigureAwait(false);
-        }));
-        RequestDelegate describe = ctx => Guard(ctx, engine, async () =>
-        {
-            var name = (string)ctx.GetRouteValue("model")!;
-            var entries = engine.Models.Describe(name, ctx.GetRouteValue("version") as string);
-            var def = engine.Models.DefaultVersion(name);
-            await WriteJson(ctx, 200, entries.Select(e => Describe(e, e.Version == def, engine.Workers)).ToList()).ConfigureAwait(false);
-        });
-        app.MapGet("/models/{model}", describe);
-        app.MapGet("/models/{model}/{version}", describe);
-        app.MapPost("/models", ctx => Guard(ctx, engine, async () =>
-        {
-            var url = ctx.Request.Query["url"].ToString();
-            if (string.IsNullOrEmpty(url)) throw ServingException.BadRequest("Parameter url is required.");
-            var name = ctx.Request.Query["model_name"].ToString();
-            if (string.IsNullOrEmpty(name)) name = Path.GetFileNameWithoutExtension(url.TrimEnd('/'));
-            ModelNames.Check(name, "model_name");
-            var version = ctx.Request.Query["model_version"].ToString();
-            if (!string.IsNullOrEmpty(version)) ModelNames.Check(version, "model_version");
-            var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
-            await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" Version: {entry.Version} registered with {engine.Options.Workers} initial workers" }).ConfigureAwait(false);
-        }));
-        RequestDelegate unregister = ctx => Guard(ctx, engine, async () =>
-        {
-            var entry = await dispatcher.UnregisterAsync((string)ctx.GetRouteValue("model")!, ctx.GetRouteValue("version") as string, ctx.RequestAborted)
-                .ConfigureAwait(false);
-            await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" unregistered" }).ConfigureAwait(false);
-        });
-        app.MapDelete("/models/{model}", unregister);
-        app.MapDelete("/models/{model}/{version}", unregister);
-        app.MapPut("/models/{model}/{version}/set-default", ctx => Guard(ctx, engine, async () =>
-        {
-            var name = (string)ctx.GetRouteValue("model")!;
-            var version = (string)ctx.GetRouteValue("version")!;
-            await dispatcher.SetDefaultAsync(name, version, ctx.RequestAborted).ConfigureAwait(false);
-            await WriteJson(ctx, 200, new { status = $"Default version successfully updated for model \"{name}\" to \"{version}\"" }).ConfigureAwait(false);
-        }));
-    }
-
-    // TorchServe's describe fields, workers included; here every model shares the engine's torch workers, and a
-    // request is one batch (no server-side batching).
-    private static object Describe(ModelEntry e, bool isDefault, TorchWorkerPool workers) => new
-    {
-        modelName = e.Name,
-        modelVersion = e.Version,
-        modelUrl = e.Url,
-        engine = "TorchSharp",
-        runtime = "dotnet",
-        status = e.Status == ModelStatus.Ready ? "READY" : "UNLOADING",
-        isDefault,
-        loadedAt = e.LoadedAt,
-        task = e.Model.Info.Task.ToString(),
-        modelType = e.Model.Config.ModelType.ToString(),
-        numLayers = e.Model.Config.NumLayers,
-        fanouts = e.Model.Info.Fanouts,
-        nodeTypes = e.Model.Config.InDims.Keys.Order(StringComparer.Ordinal).ToList(),
-        metadata = e.Model.Info.Metadata,
-        minWorkers = workers.Workers,
-        maxWorkers = workers.Workers,
-        batchSize = 1,
-        maxBatchDelay = 0,
-        workers = Enumerable.Range(0, workers.Workers).Select(i => new
-        {
-            id = TorchWorkerPool.WorkerName(i),
-            startTime = workers.StartedAt,
-            status = workers.IsBusy(i) ? "BUSY" : "READY",
-            pid = Environment.ProcessId,
-            gpu = false,
-        }).ToList(),
-    };
-
     // ---- metrics API (8082) ----
 
-    private static void MapMetrics(WebApplication app, InferenceEngine engine) =>
-        app.MapGet("/metrics", async ctx =>
+    private static void MapMetrics(WebApplication app, InferenceEngine engine)
+    {
+        ApiDescription.MapDescription(app);
+        app.MapApi("GET", "/metrics", async ctx =>
         {
             ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await ctx.Response.WriteAsync(engine.Metrics.Render(), ctx.RequestAborted).ConfigureAwait(false);
-        });
+        }, "Metrics", "Prometheus text format 0.0.4: TorchServe's ts_* counters and graphactors_* counters and gauges.")
+            .Produces(200, contentType: "text/plain");
+    }
 
     // ---- plumbing ----
 
-    private static async Task Guard(HttpContext ctx, InferenceEngine engine, Func<Task> handler)
+    /// <summary>
+    /// Runs a handler and answers its refusals with TorchServe's error body. With <paramref name="background"/>, a 404 for
+    /// the route's model says when that model is being registered in the background or failed to be.
+    /// </summary>
+    private static async Task Guard(HttpContext ctx, InferenceEngine engine, Func<Task> handler, BackgroundRegistrations? background = null)
     {
         try
         {
@@ -317,11 +204,17 @@ public sealed class ServingHost : IAsyncDisposable
         }
         catch (ServingException e)
         {
+            if (background is not null && ctx.GetRouteValue("model") is string model) e = background.Explain(e, model);
             await Error(ctx, engine, e).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {
             await Error(ctx, engine, ServingException.TooLarge(e.Message)).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e) when (!ctx.Response.HasStarted)
+        {
+            // A multipart or form body the reader refuses (a boundary missing, a section header too long…).
+            await Error(ctx, engine, ServingException.BadRequest($"The request body could not be read as {ctx.Request.ContentType}: {e.Message}")).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -350,27 +243,19 @@ public sealed class ServingHost : IAsyncDisposable
         return Error(ctx, engine, e);
     }
 
-    private static async Task<JsonDocument> ReadJson(HttpContext ctx)
-    {
-        if (!ctx.Request.HasJsonContentType())
-            throw new ServingException(415, "UnsupportedMediaTypeException",
-                $"Content-Type must be application/json, got '{(string.IsNullOrEmpty(ctx.Request.ContentType) ? "none" : ctx.Request.ContentType)}'.");
-        try
-        {
-            return await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            throw ServingException.BadRequest($"Malformed JSON: {e.Message}");
-        }
-    }
-
     private static Task Error(HttpContext ctx, InferenceEngine engine, ServingException e)
     {
         // The engine records what it refuses; everything else (auth, content type, JSON, management) is recorded here.
         if (!e.Data.Contains(InferenceEngine.RecordedKey)) engine.Metrics.RecordError(e.Code, e.Type);
-        return WriteJson(ctx, e.Code, new { code = e.Code, type = e.Type, message = e.Message });
+        // The Open Inference Protocol's error object is {"error": …}; TorchServe's fields ride along, so either client reads it.
+        return IsOpenInference(ctx)
+            ? WriteJson(ctx, e.Code, new { error = e.Message, code = e.Code, type = e.Type, message = e.Message })
+            : WriteJson(ctx, e.Code, new { code = e.Code, type = e.Type, message = e.Message });
     }
+
+    private static bool IsOpenInference(HttpContext ctx) =>
+        ctx.GetEndpoint()?.Metadata.GetMetadata<OpenInferenceEndpoint>() is not null
+        || ctx.Request.Path.StartsWithSegments("/v2", StringComparison.Ordinal);
 
     private static async Task WriteJson(HttpContext ctx, int status, object body)
     {
@@ -379,16 +264,21 @@ public sealed class ServingHost : IAsyncDisposable
         await JsonSerializer.SerializeAsync(ctx.Response.Body, body, body.GetType(), Json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task WriteResult(HttpContext ctx, IReadOnlyList<PredictionResult> results, bool kserve)
+    /// <summary>How answers are laid out: one result, an array of them (a multipart batch), or KServe v1's {"predictions": […]}.</summary>
+    private enum ResultShape { Single, Array, KServe }
+
+    private static async Task WriteResult(HttpContext ctx, IReadOnlyList<PredictionResult> results, ResultShape shape)
     {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
         // Straight into the response's pipe (Kestrel's pooled memory): no intermediate stream or array per answer.
         using (var w = new Utf8JsonWriter(ctx.Response.BodyWriter))
         {
-            if (kserve) { w.WriteStartObject(); w.WriteStartArray("predictions"); }
+            if (shape == ResultShape.KServe) { w.WriteStartObject(); w.WriteStartArray("predictions"); }
+            if (shape == ResultShape.Array) w.WriteStartArray();
             foreach (var r in results) WriteOne(w, r);
-            if (kserve) { w.WriteEndArray(); w.WriteEndObject(); }
+            if (shape == ResultShape.Array) w.WriteEndArray();
+            if (shape == ResultShape.KServe) { w.WriteEndArray(); w.WriteEndObject(); }
         }
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
     }
@@ -442,6 +332,7 @@ public sealed class ServingHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _background.DisposeAsync().ConfigureAwait(false);
         foreach (var app in _apps)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));

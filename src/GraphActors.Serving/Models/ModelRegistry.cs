@@ -12,9 +12,9 @@ public sealed class ModelEntry
     private bool _removed;
     private bool _disposed;
 
-    internal ModelEntry(string name, string version, string url, ServableModel model)
+    internal ModelEntry(string name, string version, string url, ServableModel model, ModelWorkers workers)
     {
-        Name = name; Version = version; Url = url; Model = model; LoadedAt = DateTimeOffset.UtcNow;
+        Name = name; Version = version; Url = url; Model = model; Workers = workers; LoadedAt = DateTimeOffset.UtcNow;
     }
 
     public string Name { get; }
@@ -22,6 +22,8 @@ public sealed class ModelEntry
     /// <summary>The checkpoint location the model came from.</summary>
     public string Url { get; }
     public ServableModel Model { get; }
+    /// <summary>TorchServe's workers of this version: its lanes onto the shared torch workers (PUT /models/{name} scales them).</summary>
+    public ModelWorkers Workers { get; }
     public DateTimeOffset LoadedAt { get; }
     public ModelStatus Status => Volatile.Read(ref _removed) ? ModelStatus.Unloading : ModelStatus.Ready;
 
@@ -122,7 +124,8 @@ public sealed class ModelRegistry
                 _workers.Post(model.Dispose);
                 throw ServingException.Conflict($"Model version {resolved} is already registered for model {name}");
             }
-            var entry = new ModelEntry(name, resolved, url, model);
+            // As many lanes as the pool has threads: the model may use all of them until it is scaled.
+            var entry = new ModelEntry(name, resolved, url, model, new ModelWorkers(_workers.Workers));
             versions[resolved] = entry;
             _defaults.TryAdd(name, resolved);
             return entry;
