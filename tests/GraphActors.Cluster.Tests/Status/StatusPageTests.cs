@@ -529,6 +529,8 @@ public sealed class StatusPageTests(ITestOutputHelper output)
                 akka.actor.serialize-messages = off
                 graphactors.persistence.sqlite-path = {{NodeConfig.Quote(Path.Combine(dir, "coordinator.db"))}}
                 graphactors.training-coordinator.plan-delay = 300ms
+                # The probe trainer (an inbox) answers rounds with the star's messages (ParametersReady).
+                graphactors.training-coordinator.averaging = star
                 {{(trainerRole ? "" : "graphactors.training-coordinator.role = coordinator")}}
                 graphactors.inference {
                   models = {{models}}
