@@ -74,7 +74,7 @@ public sealed class ManagementSecurityTests(ModelStoreFixture fx) : IClassFixtur
         Assert.Matches("^[0-9a-f]{64}$", first.Token);
         Assert.Equal(first.Token, File.ReadAllText(file).Trim());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(file)!).Where(f => f != file)); // no temp file left behind
+        Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(file)!), f => f != file); // no temp file left behind
         Assert.Contains(file, first.Describe(new Uri("http://127.0.0.1:8081/"), "management-token"));
 
         string registered;

@@ -49,7 +49,7 @@ public class CoordinatorProxyWatchSpec() : TestKit(ConfigurationFactory.ParseStr
             // The coordinator answers through the proxy …
             await proxy.Ask<GraphActors.Contracts.Protocols.TrainingProtocol.JobStatus>(new GraphActors.Contracts.Protocols.TrainingProtocol.GetJobStatus(), TimeSpan.FromSeconds(30));
             // … and nothing warned about it from the start until a while after it answered.
-            var seen = warnings.ReceiveWhile<Warning>(TimeSpan.FromSeconds(3), o => o as Warning)
+            var seen = warnings.ReceiveWhile<Warning>(TimeSpan.FromSeconds(3), o => (o as Warning)!) // null (not a warning) ends the wait
                 .Select(w => w.Message.ToString() ?? "")
                 .Where(m => m.Contains("coordinator", StringComparison.OrdinalIgnoreCase) || m.Contains("singleton", StringComparison.OrdinalIgnoreCase))
                 .ToArray();

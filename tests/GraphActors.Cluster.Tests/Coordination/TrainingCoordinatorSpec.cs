@@ -209,7 +209,7 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
     }
 
     [Fact]
-    public void The_singleton_moves_to_the_other_node_when_the_oldest_dies_and_recovers_the_job_from_the_shared_journal()
+    public async Task The_singleton_moves_to_the_other_node_when_the_oldest_dies_and_recovers_the_job_from_the_shared_journal()
     {
         var journal = Sqlite(TempJournalFile());
         var portA = TestNodes.FreePort();
@@ -217,7 +217,7 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
         var nodeB = StartNode(TestNodes.FreePort(), [portA], journal);
         try
         {
-            Task.WhenAll(TestNodes.AwaitUp(nodeA, 2, Wait), TestNodes.AwaitUp(nodeB, 2, Wait)).Wait(Wait);
+            await Task.WhenAll(TestNodes.AwaitUp(nodeA, 2, Wait), TestNodes.AwaitUp(nodeB, 2, Wait)).WaitAsync(Wait);
             var proxy = Proxy(nodeB);
             var (a, b) = RegisterTrainers(nodeB, proxy);
             var client = CreateTestProbe(nodeB);
@@ -228,7 +228,7 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
 
             // A (the oldest, hosting the singleton) dies; B's operator (or SBR) downs it; the singleton restarts on B.
             var addressA = Akka.Cluster.Cluster.Get(nodeA).SelfAddress;
-            nodeA.Terminate().Wait(Wait);
+            await nodeA.Terminate().WaitAsync(Wait);
             Akka.Cluster.Cluster.Get(nodeB).Down(addressA);
 
             var recovered = Status(proxy, s => s.JobId == "job-1" && s.Trainers.Length == 0);
@@ -239,8 +239,8 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
         }
         finally
         {
-            nodeA.Terminate().Wait(Wait);
-            nodeB.Terminate().Wait(Wait);
+            // Bounded, never throwing: a node that does not stop in time must not hide the test's own failure.
+            await Task.WhenAny(Task.WhenAll(nodeA.Terminate(), nodeB.Terminate()), Task.Delay(Wait));
         }
     }
 }

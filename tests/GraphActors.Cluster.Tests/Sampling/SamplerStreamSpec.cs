@@ -107,7 +107,7 @@ public class SamplerStreamSpec : TestKit
     }
 
     [Fact]
-    public void The_streamed_batches_are_the_ones_the_local_loader_samples_for_the_same_seeds()
+    public async Task The_streamed_batches_are_the_ones_the_local_loader_samples_for_the_same_seeds()
     {
         var seeds = Enumerable.Range(0, 40).ToArray();
         var request = new SampleEpoch(78, 2, "user", seeds, 16, [-1, -1], NeighborStrategy.Full, false, 3);
@@ -116,17 +116,17 @@ public class SamplerStreamSpec : TestKit
         var ready = probe.ExpectMsg<EpochStreamReady>(Wait);
         Assert.Equal(3, ready.Batches);
         var run = ready.Stream.Source.Via(MiniBatchWire.Whole(_b)).RunWith(Akka.Streams.Dsl.Sink.Seq<MiniBatchData>(), _b.Materializer());
-        Assert.True(run.Wait(Wait), "the epoch's stream did not complete within 20 s");
+        var streamed = await run.WaitAsync(Wait);
 
         using var local = new PartitionedGraphStore(Graph.Storage.PartitionStore.Open(TestStore.TwoParts));
         var sampler = new BlockSampler(local, new BlockSamplerOptions([-1, -1]));
         var order = EpochPlan.Shuffle(seeds, 3, 2);
-        Assert.Equal(3, run.Result.Count);
+        Assert.Equal(3, streamed.Count);
         for (var b = 0; b < 3; b++)
         {
-            var expected = sampler.SampleAsync(new Dictionary<Contracts.NodeType, int[]> { ["user"] = EpochPlan.Batch(order, 16, b).ToArray() },
-                EpochPlan.BatchSeed(3, 2, b)).AsTask().GetAwaiter().GetResult();
-            Serialization.SampleMessages.AssertSame(expected.ToData(78, 2, b), run.Result[b]);
+            var expected = await sampler.SampleAsync(new Dictionary<Contracts.NodeType, int[]> { ["user"] = EpochPlan.Batch(order, 16, b).ToArray() },
+                EpochPlan.BatchSeed(3, 2, b));
+            Serialization.SampleMessages.AssertSame(expected.ToData(78, 2, b), streamed[b]);
         }
     }
 

@@ -138,7 +138,7 @@ public sealed class WideMessagesSpec : TestKit
     }
 
     [Fact]
-    public void A_batch_of_4096_seeds_with_4096_d_features_streams_to_a_trainer_on_another_node_intact()
+    public async Task A_batch_of_4096_seeds_with_4096_d_features_streams_to_a_trainer_on_another_node_intact()
     {
         using var store = RemoteGraphStore.FromStore(Sys, WideStore.Path, Wait);
         var settings = SamplerSettings.Create(Sys).WithParallelism(1).WithPrefetch(1).WithSubscriptionTimeout(Wait);
@@ -159,8 +159,8 @@ public sealed class WideMessagesSpec : TestKit
         for (var b = 0; b < 2; b++)
         {
             var batchSeeds = EpochPlan.Batch(order, 4096, b).ToArray();
-            var expected = local.SampleAsync(new Dictionary<NodeType, int[]> { ["user"] = batchSeeds }, EpochPlan.BatchSeed(13, 0, b))
-                .AsTask().GetAwaiter().GetResult().ToData(91, 0, b);
+            var expected = (await local.SampleAsync(new Dictionary<NodeType, int[]> { ["user"] = batchSeeds }, EpochPlan.BatchSeed(13, 0, b)))
+                .ToData(91, 0, b);
             SampleMessages.AssertSame(expected, batches[b]);
         }
         var first = batches[0];
