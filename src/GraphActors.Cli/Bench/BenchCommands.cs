@@ -17,6 +17,7 @@ internal static class BenchCommands
         TrainBenchmark.Create(),
         ClusterBenchmark.Create(),
         WireBenchmark.Create(),
+        IdleBenchmark.Create(),
     }.Select(RequireSizes);
 
     /// <summary>
