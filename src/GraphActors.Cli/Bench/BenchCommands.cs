@@ -18,6 +18,7 @@ internal static class BenchCommands
         ClusterBenchmark.Create(),
         WireBenchmark.Create(),
         AllReduceBenchmark.Create(),
+        IdleBenchmark.Create(),
     }.Select(RequireSizes);
 
     /// <summary>

@@ -1,6 +1,7 @@
 // The training coordinator: a persistent cluster singleton that persists what CoordinatorState decides, replies, tells trainers and snapshots.
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
+using Akka.Pattern;
 using Akka.Event;
 using Akka.Persistence;
 using GraphActors.Contracts;
@@ -270,6 +271,8 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
 /// <summary>Registers the coordinator singleton (on nodes with its role) and the proxy every node uses to reach it.</summary>
 public static class TrainingCoordinatorRegistration
 {
+    public static readonly TimeSpan CoordinatorRestartMinBackoff = TimeSpan.FromSeconds(1), CoordinatorRestartMaxBackoff = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Starts the ClusterSingletonManager of the coordinator (<c>/user/training-coordinator</c>). Call on every node that
     /// has <see cref="CoordinatorSettings.Role"/>; the oldest of them hosts the coordinator.
@@ -277,8 +280,16 @@ public static class TrainingCoordinatorRegistration
     public static IActorRef StartTrainingCoordinator(this ActorSystem system, CoordinatorSettings settings, ISeedSource? seeds = null)
     {
         CoordinatorPersistence.EnsureStorage(system.Settings.Config);
+        // A persistent actor whose recovery fails (the journal is slow or unreachable: "Recovery timed out" on a
+        // machine whose cores are busy starting many nodes) stops, and a singleton manager never starts its singleton
+        // again while its node stays the oldest: no job could start until that node left. The back-off supervisor is
+        // the singleton instead and starts the coordinator again (1 s, doubling to 30 s) after every stop; messages to
+        // the singleton reach the coordinator through it, and the coordinator's replies come from the coordinator itself.
+        var coordinator = BackoffSupervisor.Props(Backoff.OnStop(
+            TrainingCoordinatorActor.Props(settings, seeds ?? new StoreSeedSource()), "coordinator",
+            CoordinatorRestartMinBackoff, CoordinatorRestartMaxBackoff, 0.2, maxNrOfRetries: -1));
         return system.ActorOf(ClusterSingletonManager.Props(
-                TrainingCoordinatorActor.Props(settings, seeds ?? new StoreSeedSource()),
+                coordinator,
                 PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(settings.Role).WithSingletonName("coordinator")),
             Names.TrainingCoordinatorSingleton);

@@ -209,6 +209,8 @@ public static class DeployPlan
         var seeds = addresses.Take(o.Seeds).ToArray();
         // A layout with sampler machines splits sampling from training: every node learns that the sampler role samples.
         var splitSampling = roles.Any(r => r.Contains(ClusterRoles.Sampler));
+        // The most nodes any one host runs: above one, their heartbeats wait behind each other's work on shared cores.
+        var nodesPerHost = entries.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).Max(g => g.Count());
         var inferenceOnHost = new Dictionary<string, int>();
         var nodes = new List<DeployNode>();
         for (var i = 0; i < entries.Count; i++)
@@ -221,7 +223,7 @@ public static class DeployPlan
                 inferenceOnHost[entries[i].Host] = inferenceIndex + 1;
             }
             var config = $"{root}/nodes/{name}.hocon";
-            var hocon = NodeHocon(name, entries[i], ports[i], roles[i], seeds, store, root, journalHocon, inferenceIndex, splitSampling, ipName);
+            var hocon = NodeHocon(name, entries[i], ports[i], roles[i], seeds, store, root, journalHocon, inferenceIndex, splitSampling, nodesPerHost, ipName);
             var command = $"{cliCommand} node --config {ShellQuote(config)}";
             nodes.Add(new DeployNode(name, entries[i].Host, ports[i], roles[i], entries[i].Line, addresses[i],
                 Path.Combine(outDir, "nodes", name + ".hocon"), config, $"{root}/logs/{name}.log", $"{root}/pids/{name}.pid", command) { Hocon = hocon });
@@ -262,7 +264,7 @@ public static class DeployPlan
     }
 
     private static string NodeHocon(string name, IpConfigEntry entry, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds,
-        string store, string root, string journal, int inferenceIndex, bool splitSampling, string ipName)
+        string store, string root, string journal, int inferenceIndex, bool splitSampling, int nodesPerHost, string ipName)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"# {name}: written by `graphactors deploy` from {ipName} line {entry.Line}; base.hocon (built into graphactors) underneath.");
@@ -282,6 +284,7 @@ public static class DeployPlan
             sb.AppendLine("# The layout has sampler machines: they run the SamplerActors, and trainers without the sampler role use them.");
             sb.AppendLine($"graphactors.sampler.role = {ClusterRoles.Sampler}");
         }
+        if (nodesPerHost > 1) sb.Append(SharedHostFailureDetection(nodesPerHost));
         if (inferenceIndex > 0)
         {
             // A second inference node on the same machine: TorchServe's three ports move up by 10 per node.
@@ -289,6 +292,35 @@ public static class DeployPlan
             sb.AppendLine($"graphactors.inference {{ inference-port = {b}, management-port = {b + 1}, metrics-port = {b + 2} }}");
         }
         return sb.ToString();
+    }
+
+    /// <summary>How long a member's heartbeats may pause before it counts as unreachable, when nodes share hosts.</summary>
+    public static readonly TimeSpan SharedHostHeartbeatPause = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Failure detection for a plan that puts several nodes on one host. Akka's defaults (3 s of silence, phi 8) suit one
+    /// node per machine; 33 processes starting on 2 cores keep them busy for tens of seconds (just-in-time compilation),
+    /// heartbeats queue behind that work, members flap between reachable and unreachable, and the split-brain resolver
+    /// downs the whole cluster as unstable. Every node of the plan gets the same tolerance (a node's detector judges
+    /// its peers, wherever they run). A node that really dies is still removed: its peers stop hearing it, and it is
+    /// unreachable after this pause, then downed after split-brain-resolver.stable-after.
+    /// </summary>
+    private static string SharedHostFailureDetection(int nodesPerHost)
+    {
+        var pause = (int)SharedHostHeartbeatPause.TotalSeconds;
+        return $$"""
+            # Up to {{nodesPerHost}} nodes share a host: heartbeats wait behind each other's work on the same cores, so a member
+            # counts as unreachable only after {{pause}} s of silence (Akka's default, 3 s, suits one node per machine). Every
+            # heartbeat costs CPU on the cores they share: each member is watched by 5 others (not 9), every 2 s (not 1 s).
+            akka.cluster.failure-detector {
+              acceptable-heartbeat-pause = {{pause}}s
+              threshold = 12.0
+              heartbeat-interval = 2s
+              monitored-by-nr-of-members = 5
+            }
+            akka.remote.watch-failure-detector.acceptable-heartbeat-pause = {{pause}}s
+
+            """;
     }
 
     /// <summary>A word for a POSIX shell: as is when it is plainly safe, else in single quotes.</summary>

@@ -115,6 +115,43 @@ public sealed class DeployPlanTests : IDisposable
     }
 
     [Fact]
+    public void Nodes_sharing_a_host_tolerate_longer_heartbeat_pauses_and_send_fewer_heartbeats_than_one_node_per_host()
+    {
+        Akka.Cluster.ClusterSettings Settings(DeployNode n) =>
+            new(NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).WithFallback(Akka.Configuration.ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf")), "graphactors");
+
+        var shared = DeployPlan.Build(new DeployOptions
+        {
+            IpConfigPath = IpConfigFile("127.0.0.1\n127.0.0.1\n127.0.0.1\n"), Layout = "none:1,partition:1,trainer:1",
+            Store = Path.Combine(_dir, "store"), Out = Path.Combine(_dir, "shared"),
+        }, "graphactors");
+        DeployPlan.Write(shared);
+        foreach (var n in shared.Nodes)
+        {
+            var s = Settings(n);
+            Assert.Equal(DeployPlan.SharedHostHeartbeatPause, s.FailureDetectorConfig.GetTimeSpan("acceptable-heartbeat-pause"));
+            Assert.Equal(TimeSpan.FromSeconds(2), s.HeartbeatInterval);
+            Assert.Equal(5, s.MonitoredByNrOfMembers);
+            Assert.Contains("3 nodes share a host", n.Hocon);
+        }
+
+        var apart = DeployPlan.Build(new DeployOptions
+        {
+            IpConfigPath = IpConfigFile("10.1.0.5\n10.1.0.6\n10.1.0.7\n"), Layout = "none:1,partition:1,trainer:1",
+            Store = Path.Combine(_dir, "store"), Out = Path.Combine(_dir, "apart"),
+        }, "graphactors");
+        DeployPlan.Write(apart);
+        foreach (var n in apart.Nodes)
+        {
+            // One node per machine: Akka's own failure detection.
+            var s = Settings(n);
+            Assert.Equal(TimeSpan.FromSeconds(3), s.FailureDetectorConfig.GetTimeSpan("acceptable-heartbeat-pause"));
+            Assert.Equal(TimeSpan.FromSeconds(1), s.HeartbeatInterval);
+            Assert.DoesNotContain("share a host", n.Hocon);
+        }
+    }
+
+    [Fact]
     public void Two_lines_naming_the_same_host_and_port_are_an_error_naming_both_lines()
     {
         var ip = IpConfigFile("10.1.0.5 4053\n10.1.0.6\n10.1.0.5 4053\n");
