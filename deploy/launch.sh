@@ -13,11 +13,11 @@
 set -euo pipefail
 
 GA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-GA_DLL_SET="${GA_DLL:-}"
+dll_given="${GA_DLL:-}"
 GA_DLL="${GA_DLL:-$GA_ROOT/src/GraphActors.Cli/bin/Release/net10.0/graphactors.dll}"
 
 # An installed graphactors (deploy/install.sh) first, unless GA_DLL or GA_BUILD says otherwise.
-if [[ -z "${GA_DLL_SET:-}" && "${GA_BUILD:-0}" != 1 ]] && command -v graphactors >/dev/null 2>&1; then
+if [[ -z "$dll_given" && "${GA_BUILD:-0}" != 1 ]] && command -v graphactors >/dev/null 2>&1; then
   exec graphactors deploy "$@"
 fi
 if [[ ! -f "$GA_DLL" || "${GA_BUILD:-0}" == 1 ]]; then
