@@ -33,13 +33,18 @@ echo "[1/3] restoring and publishing src/GraphActors.Cli (Release; the first tim
 args=(publish "$GA_ROOT/src/GraphActors.Cli" -c Release -o "$staging" -nologo -v minimal)
 (( SELF_CONTAINED )) && args+=(-r linux-x64 --self-contained true)
 started=$SECONDS
-dotnet "${args[@]}" 2>&1 | while IFS= read -r line; do
+progress() {
   # One line per project as it finishes, and every warning or error, with the seconds so far.
-  case "$line" in
-    *" -> "*|*warning*|*error*) printf '      %4ds  %s\n' "$((SECONDS - started))" "${line#"${line%%[![:space:]]*}"}" ;;
-  esac
-done
-[[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "install.sh: dotnet publish failed (run it by hand for the full log: dotnet ${args[*]})" >&2; exit 1; }
+  while IFS= read -r line; do
+    case "$line" in
+      *" -> "*|*warning*|*error*) printf '      %4ds  %s\n' "$((SECONDS - started))" "${line#"${line%%[![:space:]]*}"}" ;;
+    esac
+  done
+}
+if ! dotnet "${args[@]}" 2>&1 | progress; then
+  echo "install.sh: dotnet publish failed (run it by hand for the full log: dotnet ${args[*]})" >&2
+  exit 1
+fi
 cp -r "$GA_ROOT/hocon" "$staging/hocon"
 
 echo "[2/3] installing into $lib"
