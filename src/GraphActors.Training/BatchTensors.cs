@@ -55,7 +55,8 @@ public sealed class BatchTensors : IDisposable
         {
             var dim = batch.FeatureDims[t];
             var rows = batch.InputNodes[t].Length;
-            var x = batch.InputFeatures[t] is { } f ? FromRows(f, rows, dim) : zeros(rows, dim);
+            // One copy into memory torch allocates; the source may be a pooled array longer than needed.
+            var x = batch.InputFeatures[t] is { } f ? NativeTensors.Float32(f, rows, dim) : zeros(rows, dim);
             if (norm == FeatureNormalization.Row && dim > 0)
             {
                 using var sum = x.sum(1, keepdim: true);
@@ -65,10 +66,6 @@ public sealed class BatchTensors : IDisposable
         }
         return new BatchTensors(blocks, features);
     }
-
-    // One memcpy into memory torch allocates (torch.tensor(float[]) would pin the array for the tensor's life). The
-    // source may be a pooled array longer than needed.
-    private static Tensor FromRows(float[] source, int rows, int dim) => NativeTensors.Float32(source, rows, dim);
 
     /// <summary>The labels of the seeds of <paramref name="type"/> as an int64 tensor.</summary>
     public static Tensor Labels(MiniBatch batch, GraphActors.Contracts.NodeType type)

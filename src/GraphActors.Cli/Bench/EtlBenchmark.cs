@@ -34,7 +34,7 @@ public static class EtlBenchmark
                 }, Console.Error);
                 Console.WriteLine($"generated in {g.Seconds:F1} s");
             }
-            var files = HiveLayout.Tables(tables, dt).SelectMany(t => t.Files).ToArray();
+            var files = HiveLayout.Tables(tables, dt).Where(t => t.Kind != HiveTableKind.LabelNames).SelectMany(t => t.Files).ToArray();
             Console.WriteLine($"{files.Length} files, {files.Sum(f => new FileInfo(f).Length) / 1e6:F0} MB");
 
             // Warm both paths once on the smallest file, then measure.

@@ -18,14 +18,7 @@ public static class HiveDdl
     {
         var sql = new StringBuilder();
         sql.Append("-- Hive-layout tables under ").Append(Path.GetFullPath(tablesRoot)).Append(" (partition dt=").Append(dt).AppendLine(")");
-        var tables = HiveLayout.Tables(tablesRoot, dt).ToList();
-        foreach (var dir in Directory.EnumerateDirectories(tablesRoot).Order(StringComparer.Ordinal))
-        {
-            var name = Path.GetFileName(dir);
-            if (name.StartsWith(HiveLayout.LabelNamesPrefix, StringComparison.Ordinal) && name.Length > HiveLayout.LabelNamesPrefix.Length)
-                tables.Add(new HiveTablePartition(tablesRoot, name, HiveTableKind.LabelNames, dt));
-        }
-        foreach (var t in tables)
+        foreach (var t in HiveLayout.Tables(tablesRoot, dt))
         {
             HiveTableReader.RequirePartition(t);
             var file = t.Files.FirstOrDefault()
@@ -53,9 +46,7 @@ public static class HiveDdl
 
     private static void Folder(StringBuilder sql, string table, string directory)
     {
-        var file = Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory).Where(f => HiveLayout.IsDataFile(Path.GetFileName(f))).Order(StringComparer.Ordinal).FirstOrDefault()
-            : null;
+        var file = CgdfLayout.PartFiles(directory).FirstOrDefault();
         if (file is null) throw new GraphInputException(directory, 0, null, "no part-*.parquet file to read the columns from.");
         Table(sql, Identifier(table), Columns(file), Path.GetFullPath(directory), partitioned: false);
     }

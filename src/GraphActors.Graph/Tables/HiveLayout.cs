@@ -73,7 +73,10 @@ public static class HiveLayout
         return dt;
     }
 
-    /// <summary>Every <c>nodes_*</c> and <c>edges_*</c> table folder under <paramref name="root"/>, in name order (the partition may be missing).</summary>
+    /// <summary>
+    /// Every <c>nodes_*</c>, <c>edges_*</c> and <c>labels_*</c> table folder under <paramref name="root"/>, in name order (the
+    /// partition may be missing); readers pick the kinds they use.
+    /// </summary>
     public static IReadOnlyList<HiveTablePartition> Tables(string root, string dt)
     {
         if (!System.IO.Directory.Exists(root)) throw new BadInputException($"table root '{root}' does not exist.");
@@ -85,6 +88,8 @@ public static class HiveLayout
                 result.Add(new HiveTablePartition(root, name, HiveTableKind.Nodes, dt));
             else if (name.StartsWith(EdgesPrefix, StringComparison.Ordinal) && name.Length > EdgesPrefix.Length)
                 result.Add(new HiveTablePartition(root, name, HiveTableKind.Edges, dt));
+            else if (name.StartsWith(LabelNamesPrefix, StringComparison.Ordinal) && name.Length > LabelNamesPrefix.Length)
+                result.Add(new HiveTablePartition(root, name, HiveTableKind.LabelNames, dt));
         }
         return result;
     }

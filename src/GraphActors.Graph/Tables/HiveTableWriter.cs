@@ -33,9 +33,6 @@ public abstract class HiveTableWriter : IDisposable
         File.Delete(Path.Combine(_directory, HiveLayout.SuccessMarker));
     }
 
-    /// <summary>The partition folder this writer fills (<c>&lt;root&gt;/&lt;table&gt;/dt=&lt;dt&gt;</c>).</summary>
-    public string PartitionDirectory => _directory;
-
     public string Table { get; }
     public int RowGroupRows { get; }
     public long RowsPerFile { get; }

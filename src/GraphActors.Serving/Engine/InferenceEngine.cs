@@ -318,17 +318,17 @@ public sealed class InferenceEngine : IDisposable
         {
             pool.Add(sampler);
         }
-        var features = new Dictionary<string, FeatureRows>();
+        var sampled = new SampledBatch(batch, new Dictionary<string, FeatureRows>());
         try
         {
-            await GatherFeaturesAsync(batch, model.Config, features, ct).ConfigureAwait(false);
+            await GatherFeaturesAsync(batch, model.Config, sampled.Features, ct).ConfigureAwait(false);
         }
         catch
         {
-            foreach (var rows in features.Values) ArrayPool<float>.Shared.Return(rows.Values);
+            sampled.Dispose(); // returns the rows rented so far
             throw;
         }
-        return new SampledBatch(batch, features);
+        return sampled;
     }
 
     /// <summary>A model's sampler options (fanouts, or all neighbours) and the pool of samplers that use them.</summary>
