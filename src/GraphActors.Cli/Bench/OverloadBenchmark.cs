@@ -33,7 +33,15 @@ public static class OverloadBenchmark
         var dim = new Option<int>("--dim") { Description = "Feature size of both types.", DefaultValueFactory = _ => 32 };
         var ids = new Option<int>("--ids") { Description = "Business ids per request.", DefaultValueFactory = _ => 1 };
         var connections = new Option<int>("--connections") { Description = "Connections of the overload phase (flood + 4 probe).", DefaultValueFactory = _ => 256 };
-        var capacityConnections = new Option<int>("--capacity-connections") { Description = "Connections of the capacity phase (default: max-in-flight, all admitted, the pipeline full)." };
+        var capacityConnections = new Option<string>("--capacity-connections")
+        {
+            Description = "Connection counts of the capacity phases, all admitted (default: 8, 16, 32 … up to max-in-flight); capacity is the best of them.",
+        };
+        var clientCpus = new Option<string>("--client-cpus")
+        {
+            Description = "CPUs for wrk (taskset list, e.g. 1 or 2-3), the server keeps the others, as if the load came from another machine; " +
+                          "none = wrk and the server share every CPU (default: the last CPU when this process may use two or more).",
+        };
         var seconds = new Option<int>("--seconds") { Description = "Length of each timed phase.", DefaultValueFactory = _ => 10 };
         var offered = new Option<string>("--offered") { Description = "Offered loads of the many-users phases, as multiples of capacity.", DefaultValueFactory = _ => "2,4" };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "graphactors.inference.max-in-flight of the server.", DefaultValueFactory = _ => new InferenceOptions().MaxInFlight };
@@ -42,7 +50,7 @@ public static class OverloadBenchmark
         var path = new Option<string>("--path") { Description = "actor (host → InferenceActor → engine, as a node serves) or direct (host → engine)", DefaultValueFactory = _ => "actor" };
         var allocations = new Option<bool>("--allocations") { Description = "Also list the types the server allocated most during the capacity phase (the runtime's allocation samples, one per ~100 KB; the listener slows that phase, so use it for looking, not for figures)" };
         var cmd = new Command("overload", "Serving under overload (wrk): goodput against capacity, what a 503 and a 200 cost a client, 503s counted.");
-        foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path, allocations }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { users, items, clicks, dim, ids, connections, capacityConnections, seconds, offered, maxInFlight, workers, fanouts, path, allocations, clientCpus }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var p = pr.GetValue(path)!;
@@ -61,23 +69,43 @@ public static class OverloadBenchmark
                 Console.Error.WriteLine("error: wrk is not installed (Debian: apt-get install wrk); this benchmark loads the server from a separate process with it.");
                 return 2;
             }
+            var sweep = pr.GetValue(capacityConnections) is { } cc
+                ? CliOptions.PositiveInts(cc, "--capacity-connections")
+                : CapacitySweep(pr.GetValue(maxInFlight));
+            if (CpuSplit.Resolve(pr.GetValue(clientCpus)) is not { } split) return 2;
+            // The server's CPUs are fixed when the process starts (every thread inherits them), so a process allowed more
+            // than the server's share runs the benchmark in a child confined to it, under taskset.
+            if (split.Client is not null && !split.ServerIsCurrent)
+                return CpuSplit.RunConfined(split, pr.GetValue(clientCpus) is null ? ["--client-cpus", split.Client] : []);
             var o = new Settings(pr.GetValue(users), pr.GetValue(items), pr.GetValue(clicks), pr.GetValue(dim), pr.GetValue(ids),
-                pr.GetValue(connections), pr.GetValue(capacityConnections) is > 0 and var cc ? cc : pr.GetValue(maxInFlight), pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
+                pr.GetValue(connections), sweep, pr.GetValue(seconds), CliOptions.PositiveInts(pr.GetValue(offered)!, "--offered"),
                 pr.GetValue(maxInFlight), pr.GetValue(workers),
-                CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk, pr.GetValue(allocations));
+                CliOptions.PositiveInts(pr.GetValue(fanouts)!, "--fanouts"), p == "actor", wrk, pr.GetValue(allocations), split);
             return Run(o).GetAwaiter().GetResult();
         });
         return cmd;
     }
 
-    private sealed record Settings(int Users, int Items, int Clicks, int Dim, int Ids, int Connections, int CapacityConnections, int Seconds,
-        int[] Offered, int MaxInFlight, int Workers, int[] Fanouts, bool Actor, string Wrk, bool Allocations);
+    private sealed record Settings(int Users, int Items, int Clicks, int Dim, int Ids, int Connections, int[] CapacityConnections, int Seconds,
+        int[] Offered, int MaxInFlight, int Workers, int[] Fanouts, bool Actor, string Wrk, bool Allocations, CpuSplit Cpus);
+
+    /// <summary>8, 16, 32, … up to and including <paramref name="maxInFlight"/>: capacity is the best of them.</summary>
+    private static int[] CapacitySweep(int maxInFlight)
+    {
+        var counts = new List<int>();
+        for (var c = 8; c < maxInFlight; c *= 2) counts.Add(c);
+        counts.Add(maxInFlight);
+        return counts.ToArray();
+    }
 
     private static async Task<int> Run(Settings o)
     {
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; load average before: {LoadAverage()}");
         Console.WriteLine($"server: {(o.Actor ? "actor" : "direct")} path, max-in-flight {o.MaxInFlight}, torch workers {o.Workers} × 1 intra-op thread, " +
                           $"fanouts [{string.Join(",", o.Fanouts)}], {o.Ids} id(s) per request; load: {o.Wrk}");
+        Console.WriteLine(o.Cpus.Client is { } client
+            ? $"CPUs: the server on {o.Cpus.Server}, wrk on {client} (as if the load came from another machine)"
+            : $"CPUs: the server and wrk share {o.Cpus.Server} (wrk's CPU comes out of the server's)");
         var root = Path.Combine(Path.GetTempPath(), $"ga-bench-overload-{Guid.NewGuid():N}");
         ActorSystem? system = null;
         ServingHost? direct = null;
@@ -104,13 +132,14 @@ public static class OverloadBenchmark
 
             // Warm-up at full admission for as long as a phase, so that tiered JIT has finished before capacity is measured
             // (a 3-s warm-up at 4 connections left capacity 20 % under what the next phase then served).
-            await Wrk(o, script, url, o.CapacityConnections, 0, o.Seconds, "warm-up");
+            await Wrk(o, script, url, o.CapacityConnections[^1], 0, o.Seconds, "warm-up");
             Console.WriteLine();
             Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8} {"GCs",5} {"GC ms",6} {"KB/200",7}");
             AllocationSampler? sampler = o.Allocations ? new AllocationSampler() : null;
-            var capacity = await Phase(o, engine, script, url, $"capacity ({o.CapacityConnections} connections)", o.CapacityConnections, 0, null);
+            var capacityRate = 0.0;
+            foreach (var c in o.CapacityConnections)
+                capacityRate = Math.Max(capacityRate, (await Phase(o, engine, script, url, $"capacity ({c} connections)", c, 0, null)).Ok);
             var sampled = sampler?.Stop();
-            var capacityRate = capacity.Ok;
             var missed = new List<string>();
             foreach (var k in o.Offered)
             {
@@ -161,6 +190,7 @@ public static class OverloadBenchmark
     {
         var before = Counted(engine);
         var (gcs0, pause0, alloc0) = (GC.CollectionCount(0), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+        var usage = Usage.Start(o.Cpus);
         WrkResult all, timed;
         if (connections <= 32)
         {
@@ -174,6 +204,7 @@ public static class OverloadBenchmark
             all = Sum(await crowd, timed);
         }
         var after = Counted(engine);
+        var used = await usage.StopAsync(o.Seconds);
         // The server's garbage collections meanwhile (this process is the server; wrk is another): pauses stop every thread.
         var (gcs, pauseMs, kbPerOk) = (GC.CollectionCount(0) - gcs0, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds,
             (GC.GetTotalAllocatedBytes() - alloc0) / 1024.0 / Math.Max(1, after.Ok - before.Ok));
@@ -184,6 +215,7 @@ public static class OverloadBenchmark
         Console.WriteLine($"{name,-44} {ok,7:N0} {all.Count(503) / all.Seconds,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
                           $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
                           $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8} {gcs,5} {pauseMs,6:F0} {kbPerOk,7:F0}");
+        Console.WriteLine($"  {used}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
         return new PhaseResult(ok, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99));
     }
@@ -210,10 +242,11 @@ public static class OverloadBenchmark
     {
         var timed = connections <= 32;
         var threads = timed ? connections : 2;
-        var psi = new ProcessStartInfo(o.Wrk)
+        var psi = new ProcessStartInfo(o.Cpus.Client is null ? o.Wrk : o.Cpus.Taskset!)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        if (o.Cpus.Client is { } cpus) foreach (var a in new[] { "-c", cpus, o.Wrk }) psi.ArgumentList.Add(a);
         foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s", "-s", thinkMs > 0 ? ThinkingScript(script) : script, url, "--",
                      o.Users.ToString(CultureInfo.InvariantCulture), o.Ids.ToString(CultureInfo.InvariantCulture), timed ? "timed" : "untimed",
                      thinkMs.ToString("F3", CultureInfo.InvariantCulture) })
@@ -264,6 +297,72 @@ public static class OverloadBenchmark
             if (counts.Count == 0) throw new InvalidOperationException($"wrk ({phase}) reported no responses:\n{text}");
             return new WrkResult(seconds, counts, histogram, errors);
         }
+    }
+
+    /// <summary>
+    /// What one phase used: the server's CPU time, how busy the server's and wrk's CPUs were (/proc/stat), and the
+    /// server's thread pool (queued work items and threads, sampled every 10 ms) — where the time of a request went.
+    /// </summary>
+    private sealed class Usage
+    {
+        private readonly CpuSplit _cpus;
+        private readonly TimeSpan _cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        private readonly Dictionary<int, (long Total, long Idle)> _ticks0 = CpuTicks();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task<(double Queue, double Threads)> _pool;
+
+        private Usage(CpuSplit cpus)
+        {
+            _cpus = cpus;
+            _pool = Task.Run(async () =>
+            {
+                long queued = 0, threads = 0, n = 0;
+                while (!_stop.IsCancellationRequested)
+                {
+                    queued += ThreadPool.PendingWorkItemCount;
+                    threads += ThreadPool.ThreadCount;
+                    n++;
+                    try { await Task.Delay(10, _stop.Token); } catch (OperationCanceledException) { }
+                }
+                return (queued / (double)Math.Max(1, n), threads / (double)Math.Max(1, n));
+            });
+        }
+
+        public static Usage Start(CpuSplit cpus) => new(cpus);
+
+        public async Task<string> StopAsync(int seconds)
+        {
+            var cores = (Process.GetCurrentProcess().TotalProcessorTime - _cpu0).TotalSeconds / seconds;
+            var ticks = CpuTicks();
+            _stop.Cancel();
+            var (queued, threads) = await _pool;
+            _stop.Dispose();
+            string Busy(string list) => string.Join(" ", CpuSplit.Parse(list).Select(c =>
+                ticks.TryGetValue(c, out var t1) && _ticks0.TryGetValue(c, out var t0) && t1.Total > t0.Total
+                    ? (100.0 * (1 - (double)(t1.Idle - t0.Idle) / (t1.Total - t0.Total))).ToString("F0", CultureInfo.InvariantCulture) + " %"
+                    : "?"));
+            var wrk = _cpus.Client is { } client ? $"wrk's CPUs ({client}) busy {Busy(client)}; " : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"server: {cores:F2} cores of CPU time, its CPUs ({_cpus.Server}) busy {Busy(_cpus.Server)}; {wrk}thread pool: {queued:F1} items queued, {threads:F1} threads");
+        }
+    }
+
+    /// <summary>Per CPU, the total and idle (idle + iowait) jiffies of /proc/stat.</summary>
+    private static Dictionary<int, (long Total, long Idle)> CpuTicks()
+    {
+        var result = new Dictionary<int, (long, long)>();
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/stat"))
+            {
+                if (!line.StartsWith("cpu", StringComparison.Ordinal) || line.Length < 4 || !char.IsDigit(line[3])) continue;
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var v = f.Skip(1).Take(8).Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+                result[int.Parse(f[0][3..], CultureInfo.InvariantCulture)] = (v.Sum(), v[3] + v[4]);
+            }
+        }
+        catch (IOException) { }
+        return result;
     }
 
     private static string LoadAverage()

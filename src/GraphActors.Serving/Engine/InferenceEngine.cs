@@ -215,17 +215,11 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>
-    /// Torch work of one prediction under one of its model's lanes (<see cref="ModelWorkers"/>); the time spent waiting
-    /// for the lane counts as queue time, like the wait for a torch worker.
+    /// Torch work of one prediction under one of its model's lanes (<see cref="ModelWorkers"/>): the pool's worker claims
+    /// the lane when it takes the work; the wait for a lane and for a worker is the queue time.
     /// </summary>
-    private async Task<(T Value, TimeSpan Queued)> RunOnLaneAsync<T>(ModelEntry entry, Func<T> work, CancellationToken ct)
-    {
-        var waiting = Stopwatch.GetTimestamp();
-        using var lane = await entry.Workers.EnterAsync(entry.Name, entry.Version, ct).ConfigureAwait(false);
-        var laneWait = Stopwatch.GetElapsedTime(waiting);
-        var (value, queued) = await _workers.RunAsync(work, ct).ConfigureAwait(false);
-        return (value, queued + laneWait);
-    }
+    private Task<(T Value, TimeSpan Queued)> RunOnLaneAsync<T>(ModelEntry entry, Func<T> work, CancellationToken ct) =>
+        _workers.RunAsync(work, entry.Workers, ct);
 
     /// <summary>The forward pass of one sampled batch; runs on a torch worker inside the caller's dispose scope.</summary>
     private static Dictionary<string, Tensor> Forward(ServableModel model, SampledBatch batch)

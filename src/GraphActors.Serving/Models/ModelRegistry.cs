@@ -125,7 +125,7 @@ public sealed class ModelRegistry
                 throw ServingException.Conflict($"Model version {resolved} is already registered for model {name}");
             }
             // As many lanes as the pool has threads: the model may use all of them until it is scaled.
-            var entry = new ModelEntry(name, resolved, url, model, new ModelWorkers(_workers.Workers));
+            var entry = new ModelEntry(name, resolved, url, model, _workers.NewLanes(name, resolved));
             versions[resolved] = entry;
             _defaults.TryAdd(name, resolved);
             return entry;

@@ -3,24 +3,29 @@ namespace GraphActors.Serving;
 
 /// <summary>
 /// The workers of one model version. TorchServe starts worker processes per model; here every model shares the
-/// engine's <see cref="TorchWorkerPool"/>, so a model's workers are <em>lanes</em>: a prediction holds one of its model's
-/// lanes from the moment it would queue for a torch worker until its forward pass is done, and waits (counted in
-/// <see cref="Pending"/>, TorchServe's <c>jobQueueStatus.pendingRequests</c>) while all are taken. A model with fewer
-/// lanes than the pool has threads cannot take the whole pool from the others; a model with none answers 503 at once,
-/// as TorchServe does for a model without workers. <see cref="MinWorkers"/> is the number of lanes (TorchServe runs
-/// <c>min_worker</c> workers); <see cref="MaxWorkers"/> is kept and shown, as TorchServe keeps it. Thread-safe.
+/// engine's <see cref="TorchWorkerPool"/>, so a model's workers are <em>lanes</em>: a prediction's torch work runs only
+/// while it holds one of its model's lanes, and waits in the pool's queue (counted in <see cref="Pending"/>,
+/// TorchServe's <c>jobQueueStatus.pendingRequests</c>) while all are taken; the pool's workers claim and free lanes
+/// themselves (<see cref="TorchWorkerPool.RunAsync{T}(Func{T}, ModelWorkers?, CancellationToken)"/>). A model with
+/// fewer lanes than the pool has threads cannot take the whole pool from the others; a model with none answers 503 at
+/// once, as TorchServe does for a model without workers. <see cref="MinWorkers"/> is the number of lanes (TorchServe
+/// runs <c>min_worker</c> workers); <see cref="MaxWorkers"/> is kept and shown, as TorchServe keeps it. Thread-safe.
 /// </summary>
 public sealed class ModelWorkers
 {
     private readonly object _gate = new();
-    private readonly LinkedList<TaskCompletionSource<bool>> _waiting = new();
+    private readonly TorchWorkerPool _pool;
+    private readonly string _model, _version;
     private readonly List<TaskCompletionSource> _drainWaiters = [];
     private DateTimeOffset[] _startedAt;
-    private int _min, _max, _busy;
+    private int _min, _max, _busy, _pending;
 
-    public ModelWorkers(int workers)
+    internal ModelWorkers(TorchWorkerPool pool, int workers, string model, string version)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
+        _pool = pool;
+        _model = model;
+        _version = version;
         _min = _max = workers;
         _startedAt = Enumerable.Repeat(DateTimeOffset.UtcNow, workers).ToArray();
     }
@@ -29,8 +34,8 @@ public sealed class ModelWorkers
     public int MaxWorkers { get { lock (_gate) return _max; } }
     /// <summary>Lanes in use (may exceed <see cref="MinWorkers"/> for a while after a scale-down: running work is never interrupted).</summary>
     public int Busy { get { lock (_gate) return _busy; } }
-    /// <summary>Predictions waiting for a lane.</summary>
-    public int Pending { get { lock (_gate) return _waiting.Count; } }
+    /// <summary>Predictions whose torch work waits in the pool's queue.</summary>
+    public int Pending { get { lock (_gate) return _pending; } }
 
     /// <summary>When each lane was started (its last scale-up), for TorchServe's <c>workers[].startTime</c>.</summary>
     public IReadOnlyList<DateTimeOffset> StartTimes { get { lock (_gate) return _startedAt.ToArray(); } }
@@ -41,68 +46,45 @@ public sealed class ModelWorkers
         if (MinWorkers == 0) throw NoWorker(model, version);
     }
 
+    internal ServingException NoWorker() => NoWorker(_model, _version);
+
     internal static ServingException NoWorker(string model, string version) => ServingException.Unavailable(
         $"Model \"{model}\" Version {version} has no worker to serve inference request. Please use scale workers API to add workers.");
 
-    /// <summary>Takes a lane, waiting for one when all are busy; dispose the lane when the torch work is done.</summary>
-    public async ValueTask<Lane> EnterAsync(string model, string version, CancellationToken cancellationToken)
+    /// <summary>Claims a free lane for a pool worker about to run this model's item.</summary>
+    internal bool TryTake()
     {
-        TaskCompletionSource<bool> waiter;
-        LinkedListNode<TaskCompletionSource<bool>> node;
         lock (_gate)
         {
-            if (_min == 0) throw NoWorker(model, version);
-            if (_busy < _min && _waiting.Count == 0)
-            {
-                _busy++;
-                return new Lane(this);
-            }
-            waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            node = _waiting.AddLast(waiter);
+            if (_busy >= _min) return false;
+            _busy++;
+            return true;
         }
-        await using (cancellationToken.Register(() =>
-        {
-            lock (_gate)
-            {
-                if (node.List is null) return; // already handed a lane (or refused)
-                _waiting.Remove(node);
-            }
-            waiter.TrySetCanceled(cancellationToken);
-        }))
-        {
-            // true: a lane was handed over by Release; false: the model was scaled to no workers meanwhile.
-            if (!await waiter.Task.ConfigureAwait(false)) throw NoWorker(model, version);
-        }
-        return new Lane(this);
     }
 
-    private void Release()
+    /// <summary>Frees a lane when its item is done.</summary>
+    internal void Return()
     {
-        TaskCompletionSource<bool>? next = null;
         List<TaskCompletionSource>? drained = null;
         lock (_gate)
         {
-            if (_busy <= _min && _waiting.First is { } first)
-            {
-                _waiting.RemoveFirst();
-                next = first.Value; // the lane passes to it: _busy stays
-            }
-            else
-            {
-                _busy--;
-            }
+            _busy--;
             if (_busy <= _min && _drainWaiters.Count > 0)
             {
                 drained = [.. _drainWaiters];
                 _drainWaiters.Clear();
             }
         }
-        next?.TrySetResult(true);
         if (drained is not null) foreach (var d in drained) d.TrySetResult();
     }
 
+    internal void AddPending(int delta)
+    {
+        lock (_gate) _pending += delta;
+    }
+
     /// <summary>
-    /// Sets the lanes (<paramref name="min"/>) and the shown maximum. More lanes wake waiting predictions at once; fewer
+    /// Sets the lanes (<paramref name="min"/>) and the shown maximum. More lanes start waiting predictions at once; fewer
     /// take effect as running ones finish (<see cref="WhenScaledAsync"/> waits for that); none refuses the waiting ones
     /// with TorchServe's 503.
     /// </summary>
@@ -110,8 +92,6 @@ public sealed class ModelWorkers
     {
         ArgumentOutOfRangeException.ThrowIfNegative(min);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, min);
-        var wake = new List<TaskCompletionSource<bool>>();
-        var refuse = new List<TaskCompletionSource<bool>>();
         List<TaskCompletionSource>? drained = null;
         lock (_gate)
         {
@@ -121,25 +101,13 @@ public sealed class ModelWorkers
             _startedAt = started;
             _min = min;
             _max = max;
-            while (_busy < _min && _waiting.First is { } first)
-            {
-                _waiting.RemoveFirst();
-                _busy++;
-                wake.Add(first.Value);
-            }
-            if (_min == 0)
-            {
-                refuse.AddRange(_waiting);
-                _waiting.Clear();
-            }
             if (_busy <= _min && _drainWaiters.Count > 0)
             {
                 drained = [.. _drainWaiters];
                 _drainWaiters.Clear();
             }
         }
-        foreach (var w in wake) w.TrySetResult(true);
-        foreach (var r in refuse) r.TrySetResult(false);
+        _pool.LanesScaled(this);
         if (drained is not null) foreach (var d in drained) d.TrySetResult();
     }
 
@@ -153,11 +121,5 @@ public sealed class ModelWorkers
             _drainWaiters.Add(done);
             return done.Task.WaitAsync(cancellationToken);
         }
-    }
-
-    /// <summary>One lane in use; disposing it passes it to the next waiting prediction or frees it.</summary>
-    public readonly struct Lane(ModelWorkers workers) : IDisposable
-    {
-        public void Dispose() => workers?.Release();
     }
 }
