@@ -207,6 +207,25 @@ public sealed class NodeTableBuilder
         return dense;
     }
 
+    /// <summary>
+    /// The dense id of node <paramref name="id"/>, adding it with default values (weight, label, every attribute) when
+    /// absent: GraphLearn's node of an edge that its node source does not list. True when it was added.
+    /// </summary>
+    public bool GetOrAddWithDefaults(long id, float weight, int label, long intValue, float floatValue, string stringValue, out int dense)
+    {
+        if (_ids.TryGetDense(id, out dense)) return false;
+        var s = _columns.Schema;
+        _defaultInts ??= Enumerable.Repeat(intValue, s.IntCount).ToArray();
+        _defaultFloats ??= Enumerable.Repeat(floatValue, s.FloatCount).ToArray();
+        _defaultStrings ??= Enumerable.Repeat(stringValue, s.StringCount).ToArray();
+        TryAdd(id, weight, label, _defaultInts, _defaultFloats, _defaultStrings, out dense);
+        return true;
+    }
+
+    private long[]? _defaultInts;
+    private float[]? _defaultFloats;
+    private string[]? _defaultStrings;
+
     internal NodeTypeData Build()
     {
         _ids.TrimExcess();

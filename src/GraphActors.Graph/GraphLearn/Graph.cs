@@ -83,15 +83,33 @@ public sealed class Graph
             LocalFileSource.LoadNodes(n.Source, n.Decoder, nodes);
         }
         // Node types are all declared by now, so an edge's endpoint type without a node source is implicit.
+        var defaults = Defaults;
+        var defaulted = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in _edgeSources)
         {
             var edges = builder.AddEdgeType(CanonicalEdgeType.FromGraphLearn(e.EdgeType), e.Decoder.Attributes,
                 e.Decoder.Weighted, e.Decoder.Labeled, e.Directed);
-            LocalFileSource.LoadEdges(e.Source, e.Decoder, edges);
+            var (src, dst) = LocalFileSource.LoadEdges(e.Source, e.Decoder, edges, defaults);
+            if (src > 0) defaulted[e.EdgeType.SrcType] = defaulted.GetValueOrDefault(e.EdgeType.SrcType) + src;
+            if (dst > 0) defaulted[e.EdgeType.DstType] = defaulted.GetValueOrDefault(e.EdgeType.DstType) + dst;
         }
         _store = builder.Build();
+        NodesWithDefaults = defaulted;
         return this;
     }
+
+    /// <summary>
+    /// GraphLearn's default values (<c>gl.set_default_*</c>): the weight, label and attributes of a node an edge names
+    /// but its node source does not list (set before <see cref="Init()"/>), and what <see cref="GetNode"/> answers for an
+    /// id the graph does not hold.
+    /// </summary>
+    public AttributeDefaults Defaults { get; set; } = new();
+
+    /// <summary>
+    /// After <see cref="Init()"/>, per node type with a node source: how many nodes only edges named, which hold
+    /// <see cref="Defaults"/> (GraphLearn keeps them silently; here they are counted so that a join gone wrong shows).
+    /// </summary>
+    public IReadOnlyDictionary<string, int> NodesWithDefaults { get; private set; } = new Dictionary<string, int>();
 
     public bool IsInitialized => _store is not null;
 
@@ -152,10 +170,19 @@ public sealed class Graph
     /// <summary>Edges of a type as loaded: an undirected same-type edge counts its reverses, after de-duplication.</summary>
     public int EdgeCount(string edgeType) => Store.Edges(edgeType).Count;
 
-    /// <summary>A node's weight, label and attributes by business id.</summary>
-    public NodeRecord GetNode(string nodeType, long id) =>
-        TryGetNode(nodeType, id, out var node) ? node
-            : throw new KeyNotFoundException($"No node {id} of type '{nodeType}'.");
+    /// <summary>
+    /// A node's weight, label and attributes by business id; for an id the graph does not hold, GraphLearn's answer:
+    /// <see cref="Defaults"/> in every column (DenseId −1). <see cref="TryGetNode"/> tells the two apart.
+    /// </summary>
+    public NodeRecord GetNode(string nodeType, long id)
+    {
+        if (TryGetNode(nodeType, id, out var node)) return node;
+        var s = Store.Nodes(nodeType).Data.Schema;
+        var d = Defaults;
+        return new NodeRecord(nodeType, id, -1, d.Weight, d.Label,
+            Enumerable.Repeat(d.Int, s.IntCount).ToArray(), Enumerable.Repeat(d.Float, s.FloatCount).ToArray(),
+            Enumerable.Repeat(d.String, s.StringCount).ToArray());
+    }
 
     public bool TryGetNode(string nodeType, long id, out NodeRecord node)
     {
@@ -174,7 +201,7 @@ public sealed class Graph
         return true;
     }
 
-    /// <summary>A node's feature vector (its float attributes) by business id.</summary>
+    /// <summary>A node's feature vector (its float attributes) by business id; defaults for an id the graph does not hold.</summary>
     public ReadOnlySpan<float> GetFeatures(string nodeType, long id) => GetNode(nodeType, id).Features;
 
     private static IEnumerable<string> EdgeTypeNames(EdgeSource e)

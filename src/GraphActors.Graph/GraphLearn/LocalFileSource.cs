@@ -15,12 +15,15 @@ internal static class LocalFileSource
 {
     private const string FilePrefix = "file://";
 
-    private static readonly string[] IdTypes = ["int64"];
-    private static readonly string[] WeightTypes = ["float", "float32", "double"];
-    private static readonly string[] LabelTypes = ["int32", "int", "int64"];
+    // GraphLearn reads a column by its position and type: ids and labels are int64 whatever integer type the header
+    // says, weights are float whatever float type, and the names are the writer's own (GraphLearn's test data writes
+    // "d_id:int64"). So are these: a name is only used to explain a type in the wrong place.
+    private static readonly string[] IdTypes = ["int64", "int32", "int", "long"];
+    private static readonly string[] WeightTypes = ["float", "float32", "double", "float64"];
+    private static readonly string[] LabelTypes = ["int32", "int", "int64", "long"];
     private static readonly string[] AttributeTypes = ["string"];
 
-    // GraphLearn's own examples call the attributes column "feature"; the type is what it checks.
+    // The names GraphLearn's documents and examples give each column, for the explanation of a misplaced one.
     private static readonly string[] AttributeNames = ["attributes", "attribute", "features", "feature"];
 
     /// <summary>The header a decoder expects, as GraphLearn documents it.</summary>
@@ -61,13 +64,16 @@ internal static class LocalFileSource
     }
 
     /// <summary>
-    /// Loads every edge of a source into <paramref name="edges"/>. Endpoints of a node type that has its own node
-    /// source must exist there; endpoints of a type without one become its nodes.
+    /// Loads every edge of a source into <paramref name="edges"/>. An endpoint of a type without a node source becomes
+    /// one of its nodes; an endpoint its type's node source does not list becomes a node too, with
+    /// <paramref name="defaults"/> for its weight, label and attributes, as GraphLearn stores nodes and edges apart and
+    /// answers for such a node with its default values. Returns how many nodes were added that way, per side.
     /// </summary>
-    public static void LoadEdges(string source, Decoder decoder, EdgeTableBuilder edges)
+    public static (int Src, int Dst) LoadEdges(string source, Decoder decoder, EdgeTableBuilder edges, AttributeDefaults defaults)
     {
         var srcNodes = edges.SrcNodes;
         var dstNodes = edges.DstNodes;
+        int srcDefaulted = 0, dstDefaulted = 0;
         foreach (var path in ResolveFiles(source))
         {
             var row = new RowParser(path, decoder, edges: true);
@@ -77,19 +83,19 @@ internal static class LocalFileSource
                 var srcId = row.ParseId(fields.Next(), lineNo, "src_id");
                 var dstId = row.ParseId(fields.Next(), lineNo, "dst_id");
                 row.ParseTail(ref fields, lineNo);
-                var src = Endpoint(srcNodes, srcId, path, lineNo, "src_id");
-                var dst = Endpoint(dstNodes, dstId, path, lineNo, "dst_id");
+                var src = Endpoint(srcNodes, srcId, defaults, ref srcDefaulted);
+                var dst = Endpoint(dstNodes, dstId, defaults, ref dstDefaulted);
                 edges.Add(src, dst, row.Weight, row.Label, row.Ints, row.Floats, row.Strings);
             }
         }
+        return (srcDefaulted, dstDefaulted);
     }
 
-    private static int Endpoint(NodeTableBuilder nodes, long id, string path, long lineNo, string field)
+    private static int Endpoint(NodeTableBuilder nodes, long id, AttributeDefaults defaults, ref int defaulted)
     {
         if (nodes.IsImplicit) return nodes.GetOrAddEndpoint(id);
-        if (nodes.TryGetDense(id, out var dense)) return dense;
-        throw new GraphInputException(path, lineNo, field,
-            $"no node {id} of type '{nodes.Type}': every {field} must be an id from the '{nodes.Type}' node source.");
+        if (nodes.GetOrAddWithDefaults(id, defaults.Weight, defaults.Label, defaults.Int, defaults.Float, defaults.String, out var dense)) defaulted++;
+        return dense;
     }
 
     /// <summary>
@@ -183,17 +189,13 @@ internal static class LocalFileSource
                 throw new GraphInputException(path, 1, name,
                     $"column '{name}' is not in the format of {decoder}; expected \"{wanted}\".");
             var column = expected[i];
-            if (!Contains(column.Names, name))
-            {
-                var elsewhere = IndexOfColumn(expected, name);
-                var problem = elsewhere >= 0
-                    ? $"column '{name}' is at position {i + 1} but belongs at {elsewhere + 1}; GraphLearn's column order is \"{wanted}\"."
-                    : $"expected column '{column.Name}' at position {i + 1}, found '{name}'; expected \"{wanted}\".";
-                throw new GraphInputException(path, 1, column.Name, problem);
-            }
-            if (!Contains(column.Types, type))
-                throw new GraphInputException(path, 1, column.Name,
-                    $"column '{name}' has type '{type}'; expected {string.Join(" or ", column.Types)}.");
+            if (Contains(column.Types, type)) continue;
+            var elsewhere = IndexOfColumn(expected, name);
+            var problem = elsewhere >= 0 && elsewhere != i
+                ? $"column {i + 1} ('{name}') has type '{type}', but column {i + 1} of {decoder} is the {column.Name} ({string.Join(" or ", column.Types)}) " +
+                  $"and '{name}' belongs at {elsewhere + 1}; GraphLearn's column order is \"{wanted}\"."
+                : $"column {i + 1} ('{name}') has type '{type}'; the {column.Name} column takes {string.Join(" or ", column.Types)}; expected \"{wanted}\".";
+            throw new GraphInputException(path, 1, column.Name, problem);
         }
         if (items.Length < expected.Length)
         {

@@ -31,7 +31,11 @@ public class AttributeTests : IDisposable
         Assert.Equal([7L], b.IntAttributes.ToArray());
         Assert.Equal([-2.5f, 3f], g.GetFeatures("item", -5).ToArray());
         Assert.False(g.TryGetNode("item", 10002, out _));
-        Assert.Throws<KeyNotFoundException>(() => g.GetNode("item", 10002));
+        var absent = g.GetNode("item", 10002); // GraphLearn answers an absent id with the default values
+        Assert.Equal((-1, -1, 0f), (absent.DenseId, absent.Label, absent.Weight));
+        Assert.Equal([""], absent.StringAttributes.ToArray());
+        Assert.Equal([0L], absent.IntAttributes.ToArray());
+        Assert.Equal([0f, 0f], absent.FloatAttributes.ToArray());
     }
 
     [Fact]

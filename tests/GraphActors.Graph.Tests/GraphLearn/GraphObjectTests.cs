@@ -20,14 +20,14 @@ public class GraphObjectTests : IDisposable
     public void A_failed_Init_leaves_the_graph_uninitialised_and_a_retry_after_fixing_the_input_loads()
     {
         var users = _files.Write("users.txt", "id:int64", "1", "2");
-        var edges = _files.Write("u2u.txt", "src_id:int64\tdst_id:int64", "1\t2", "2\t3");
+        var edges = _files.Write("u2u.txt", "src_id:int64\tdst_id:int64", "1\t2", "2\tthree");
         var g = new GraphLearn.Graph().Node(users, "user", new Decoder()).Edge(edges, ("user", "user", "u2u"), new Decoder());
 
         Assert.Throws<GraphInputException>(() => g.Init());
         Assert.False(g.IsInitialized);
         Assert.Throws<InvalidOperationException>(() => g.Store);
 
-        _files.Write("users.txt", "id:int64", "1", "2", "3");
+        _files.Write("u2u.txt", "src_id:int64\tdst_id:int64", "1\t2", "2\t3"); // user 3 only the edge names: a node with defaults
         g.Init();
         Assert.Equal(3, g.NodeCount("user"));
         Assert.Equal(2, g.EdgeCount("u2u"));
