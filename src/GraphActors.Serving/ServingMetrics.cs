@@ -1,4 +1,5 @@
-// Counters for the metrics API, written out in the Prometheus text exposition format (no client library).
+// Counters for the metrics API in the Prometheus text exposition format: TorchServe's counters written by hand, the
+// latency distributions as prometheus-net histograms.
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
@@ -8,10 +9,27 @@ namespace GraphActors.Serving;
 /// <summary>
 /// TorchServe's metric names where TorchServe has one (ts_inference_requests_total, ts_inference_latency_microseconds,
 /// ts_queue_latency_microseconds: counters, summed per model and version), ours (graphactors_…) for the rest. Gauges
-/// are read when rendered.
+/// are read when rendered. The distributions TorchServe's counters cannot give (percentiles) are histograms in
+/// seconds: graphactors_inference_request_duration_seconds (a successful prediction, queue included), …_queue_… (the
+/// wait for a torch worker) and …_model_… (the rest: lookup, sampling, features, forward pass).
 /// </summary>
 public sealed class ServingMetrics
 {
+    /// <summary>0.1 ms … ~6 s.</summary>
+    private static readonly double[] Buckets = Prometheus.Histogram.ExponentialBuckets(0.0001, 2, 17);
+    private readonly Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly Prometheus.Histogram _requestSeconds, _queueSeconds, _modelSeconds;
+
+    public ServingMetrics()
+    {
+        var f = Prometheus.Metrics.WithCustomRegistry(_registry);
+        Prometheus.Histogram Make(string name, string help) => f.CreateHistogram(name, help,
+            new Prometheus.HistogramConfiguration { LabelNames = ["model_name", "model_version"], Buckets = Buckets });
+        _requestSeconds = Make("graphactors_inference_request_duration_seconds", "Time to answer a successful prediction, queue included.");
+        _queueSeconds = Make("graphactors_inference_queue_duration_seconds", "Time a successful prediction waited for a torch worker (and its model's lane).");
+        _modelSeconds = Make("graphactors_inference_model_duration_seconds", "Time of a successful prediction outside the queue: id lookup, sampling, features, forward pass.");
+    }
+
     private readonly ConcurrentDictionary<(string Model, string Version, int Code), long> _requests = new();
     private readonly ConcurrentDictionary<(string Model, string Version), double> _latency = new();
     private readonly ConcurrentDictionary<(string Model, string Version), double> _queue = new();
@@ -27,6 +45,9 @@ public sealed class ServingMetrics
     {
         _latency.AddOrUpdate((model, version), inferenceMicros, (_, v) => v + inferenceMicros);
         _queue.AddOrUpdate((model, version), queueMicros, (_, v) => v + queueMicros);
+        _requestSeconds.WithLabels(model, version).Observe(inferenceMicros / 1e6);
+        _queueSeconds.WithLabels(model, version).Observe(queueMicros / 1e6);
+        _modelSeconds.WithLabels(model, version).Observe(Math.Max(0, inferenceMicros - queueMicros) / 1e6);
     }
 
     public void RecordError(int code, string type) => _errors.AddOrUpdate((code, type), 1, (_, v) => v + 1);
@@ -89,6 +110,9 @@ public sealed class ServingMetrics
                 Line(b, name, read());
             }
         }
+        using var histograms = new MemoryStream();
+        _registry.CollectAndExportAsTextAsync(histograms).GetAwaiter().GetResult();
+        b.Append(Encoding.UTF8.GetString(histograms.GetBuffer(), 0, (int)histograms.Length));
         return b.ToString();
     }
 

@@ -5,6 +5,7 @@ using Akka.Configuration;
 using GraphActors.Cluster.Commands;
 using GraphActors.Cluster.Coordination;
 using GraphActors.Cluster.Inference;
+using GraphActors.Cluster.Metrics;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Cluster.Sampling;
 using GraphActors.Cluster.Trainers;
@@ -39,6 +40,14 @@ public static class NodeHost
         if (host is "0.0.0.0" or "::" && string.IsNullOrEmpty(config.GetString("akka.remote.dot-netty.tcp.public-hostname")))
             output.WriteLine($"warning: bound to {host} without a public-hostname: other nodes cannot address this one reliably.");
         output.WriteLine($"node {cluster.SelfAddress} starting with roles [{string.Join(", ", roles)}]");
+        var metrics = MetricsSettings.Create(config);
+        if (metrics.Enabled)
+        {
+            // Printed when bound (port 0 picks one), without holding the start; a port in use is a warning, not a stop.
+            _ = MetricsServer.StartAsync(system, metrics).ContinueWith(t => output.WriteLine(t.IsCompletedSuccessfully
+                ? $"metrics: {t.Result} (Prometheus text format)"
+                : $"warning: the metrics endpoint on {metrics.Host}:{metrics.Port} did not start: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default);
+        }
 
         var partitions = PartitionSettings.Create(config);
         if (roles.Contains(partitions.Role))

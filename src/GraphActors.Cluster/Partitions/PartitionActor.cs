@@ -1,10 +1,13 @@
 // One partition as a sharded entity: Loading (stash) → Serving, or Unavailable when the store cannot be loaded in time.
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using GraphActors.Cluster.Metrics;
 using GraphActors.Cluster.Wire;
 using GraphActors.Graph.Storage;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
+using static GraphActors.Contracts.Protocols.SamplingProtocol;
 
 namespace GraphActors.Cluster.Partitions;
 
@@ -32,6 +35,8 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private readonly PartitionSettings _settings;
     private readonly ChunkedAnswers _answers;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly NodeMetrics _metrics = NodeMetrics.Get(Context.System);
+    private readonly string _label;
     private PartitionServer? _server;
     private Task<LoadedPartition>? _loading;
     private int _attempt;
@@ -41,6 +46,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     public PartitionActor(int partition, PartitionSettings settings, WireSettings? wire = null)
     {
         _partition = partition;
+        _label = partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _settings = settings;
         _answers = new ChunkedAnswers(wire ?? WireSettings.Create(Context.System));
         Loading();
@@ -98,12 +104,19 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
             if (r.DeadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > r.DeadlineUnixMs)
             {
                 _server!.CountDropped();
+                _metrics.PartitionDropped.WithLabels(_label).Inc();
                 _log.Warning("Partition {0} dropped {1} {2} from {3}: its deadline passed {4} ms ago", _partition, r.GetType().Name,
                     r.RequestId, Sender, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.DeadlineUnixMs);
                 return;
             }
             var expires = r.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r.DeadlineUnixMs) : DateTimeOffset.UtcNow.Add(_settings.RequestTimeout);
-            var chunks = _answers.Send(Sender, _server!.Handle(r), Self, Context.System, expires);
+            var (started, rows) = (Stopwatch.GetTimestamp(), _server!.RowsServed);
+            var answer = _server.Handle(r);
+            var kind = Kind(r);
+            _metrics.PartitionRequestSeconds.WithLabels(kind).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.PartitionRequests.WithLabels(_label, kind).Inc();
+            if (_server.RowsServed > rows) _metrics.PartitionRows.WithLabels(_label).Inc(_server.RowsServed - rows);
+            var chunks = _answers.Send(Sender, answer, Self, Context.System, expires);
             if (chunks > 1)
             {
                 _log.Debug("Partition {0} answers {1} {2} to {3} in {4} chunks", _partition, r.GetType().Name, r.RequestId, Sender, chunks);
@@ -129,6 +142,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
             _log.Info("Partition {0} loaded from [{1}] (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
                 _partition, _settings.StorePath, m.Attempt, _server.MappedBytes, _stashed);
             _stashed = 0;
+            _metrics.PartitionsLoaded.Inc();
             Become(Serving);
             Stash.UnstashAll();
         });
@@ -169,8 +183,22 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private PartitionError Unavailable(IPartitionRequest r) => new(r.RequestId, _partition,
         $"partition {_partition} is not loaded: store [{_settings.StorePath}] failed to load within {_settings.LoadTimeout}: {_lastFailure}");
 
+    /// <summary>The metrics label of a request's kind.</summary>
+    private static string Kind(IPartitionRequest r) => r switch
+    {
+        GetNeighbors => "neighbors",
+        GetFeatures => "features",
+        GetDegrees => "degrees",
+        GetIds => "ids",
+        GetNegatives => "negatives",
+        GetLabels => "labels",
+        GetPartitionInfo => "info",
+        _ => "other",
+    };
+
     protected override void PostStop()
     {
+        if (_server is not null) _metrics.PartitionsLoaded.Dec();
         _server?.Dispose();
         // A load still in flight would otherwise leave its mappings open after the entity stopped (rebalance, shutdown).
         _loading?.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);

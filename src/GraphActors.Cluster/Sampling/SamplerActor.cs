@@ -1,9 +1,11 @@
 // Samples an epoch's share of seeds into a stream of mini-batches and hands the trainer a SourceRef to it.
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using GraphActors.Cluster.Metrics;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Cluster.Wire;
 using GraphActors.Contracts;
@@ -103,11 +105,13 @@ public sealed class SamplerActor : ReceiveActor
         var observer = _observer;
         var link = m.Link;
         var split = link is null ? null : Split(link);
+        var metrics = NodeMetrics.Get(Context.System);
 
         var ready = Source.From(Enumerable.Range(0, batches))
             .SelectAsync(_settings.Parallelism, async b =>
             {
                 observer?.BatchStarted(m.Epoch, b);
+                var started = Stopwatch.GetTimestamp();
                 if (!samplers.TryTake(out var sampler)) sampler = new BlockSampler(store, options);
                 try
                 {
@@ -116,7 +120,7 @@ public sealed class SamplerActor : ReceiveActor
                     if (link is null)
                     {
                         var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = batchSeeds.ToArray() };
-                        return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null);
+                        return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null, Started: started);
                     }
                     var edgeSplit = await split!.ConfigureAwait(false);
                     var edges = edgeSplit.Train;
@@ -146,7 +150,7 @@ public sealed class SamplerActor : ReceiveActor
                         }
                     }
                     var pairs = await LinkSampler(sampler, link, edgeSplit).SampleAsync(src, dst, batchSeed, batchSrc, batchDst).ConfigureAwait(false);
-                    return (Index: b, Batch: pairs.Graph, Link: pairs);
+                    return (Index: b, Batch: pairs.Graph, Link: pairs, Started: started);
                 }
                 finally
                 {
@@ -160,6 +164,9 @@ public sealed class SamplerActor : ReceiveActor
                     ? new LinkBatch(l.Type, batch, l.PosSrc, l.PosDst, l.NegSrc, l.NegDst, l.NegativesPerPositive, l.NegativeStats).ToData(m.RequestId, m.Epoch, x.Index)
                     : batch.ToData(m.RequestId, m.Epoch, x.Index);
                 observer?.BatchReady(m.Epoch, x.Index, data.PayloadBytes);
+                metrics.SamplerBatchSeconds.Observe(Stopwatch.GetElapsedTime(x.Started).TotalSeconds);
+                metrics.SamplerBatches.Inc();
+                metrics.SamplerBatchBytes.Inc(data.PayloadBytes);
                 return data;
             })
             .Buffer(_settings.Prefetch, OverflowStrategy.Backpressure)

@@ -1,8 +1,10 @@
 // The trainer role: a model replica trained on its node's sampler stream, its parameters averaged through the coordinator.
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
+using GraphActors.Cluster.Metrics;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Cluster.Sampling;
 using GraphActors.Contracts;
@@ -54,6 +56,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     {
         public string JobId { get; } = a.JobId;
         public int Epoch { get; } = a.Epoch;
+        /// <summary>When the replica began waiting for its next piece's batch (0: not waiting), for the step metrics.</summary>
+        public long WaitSince { get; set; }
+        /// <summary>When this round's contribution was made, for the averaging metrics.</summary>
+        public long ContributedAt { get; set; }
         public int Attempt { get; } = a.Attempt;
         /// <summary>The local-mode config the replica was built from (batch size, fanouts, reverse edges of the stream).</summary>
         public TrainingConfig Config { get; } = config;
@@ -112,6 +118,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly Func<int[]> _localPartitions;
     private readonly string _nodeAddress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly NodeMetrics _metrics = NodeMetrics.Get(Context.System);
     private readonly Dictionary<(string JobId, int Epoch, int Attempt), EpochAssignment?[]> _parts = new();
     private IMaterializer _materializer = null!;
     private Trainer? _trainer;
@@ -481,8 +488,14 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 var roundEnd = Math.Min(w.TotalSteps, (w.Round + 1) * w.K);
                 if (w.NextPiece < w.Pieces && w.PieceSteps[w.NextPiece] < roundEnd)
                 {
-                    if (w.Pending is not { } pending) return; // wait for the piece's batch
+                    if (w.Pending is not { } pending)
+                    {
+                        if (w.WaitSince == 0) w.WaitSince = Stopwatch.GetTimestamp();
+                        return; // wait for the piece's batch
+                    }
                     w.Pending = null;
+                    _metrics.TrainerStepSeconds.WithLabels("wait").Observe(w.WaitSince == 0 ? 0 : Stopwatch.GetElapsedTime(w.WaitSince).TotalSeconds);
+                    w.WaitSince = 0;
                     if (!TrainPiece(w, pending.Batch)) { pending.Sink.Tell(StreamAck.Instance); return; }
                     pending.Sink.Tell(StreamAck.Instance);
                     NextWindowIfDue(w);
@@ -511,6 +524,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 _trainer!.SetParameters(mean);
                 w.RoundStart = mean;
             }
+            var mode = w.UsesRing ? "ring" : "star";
+            _metrics.AveragingRounds.WithLabels(mode).Inc();
+            _metrics.AveragingRoundSeconds.WithLabels(mode).Observe(Stopwatch.GetElapsedTime(w.ContributedAt).TotalSeconds);
             w.Round++;
             w.Contributed = false;
         }
@@ -530,6 +546,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         var rngSeed = Trainer.StepRngSeed(EpochPlan.BatchSeed((ulong)w.Config.Seed, w.Epoch, step));
         StepResult r;
+        var computeStarted = Stopwatch.GetTimestamp();
         try
         {
             r = Train(w, d, rngSeed);
@@ -565,6 +582,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         w.EpochLoss += r.Loss * r.Examples;
         w.EpochExamples += r.Examples;
         w.StepsDone++;
+        _metrics.TrainerStepSeconds.WithLabels("compute").Observe(Stopwatch.GetElapsedTime(computeStarted).TotalSeconds);
+        _metrics.TrainerSteps.Inc();
+        _metrics.TrainerSeeds.Inc(planned.Length);
+        _metrics.TrainerLoss.Set(r.Loss);
+        _metrics.TrainerEpoch.Set(w.Epoch);
         return true;
     }
 
@@ -607,6 +629,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void Contribute(EpochWork w)
     {
         w.Contributed = true;
+        w.ContributedAt = Stopwatch.GetTimestamp();
         if (w.RoundSeeds == 0 && !w.UsesRing) return;
         if (w.RoundSeeds > 0)
         {

@@ -134,6 +134,10 @@ public sealed class DeployPlanTests : IDisposable
             Assert.Equal(5, s.MonitoredByNrOfMembers);
             Assert.Contains("3 nodes share a host", n.Hocon);
         }
+        // Each node of the host its own metrics port, for Prometheus' scrape config.
+        var metricsPorts = shared.Nodes.Select(n => NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).GetInt("graphactors.metrics.port")).ToList();
+        Assert.Equal(shared.Nodes.Count, metricsPorts.Distinct().Count());
+        Assert.All(metricsPorts, p => Assert.InRange(p, 1, 65535));
 
         var apart = DeployPlan.Build(new DeployOptions
         {

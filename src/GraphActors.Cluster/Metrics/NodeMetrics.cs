@@ -1,0 +1,106 @@
+// Every node's Prometheus metrics: one registry per ActorSystem, the runtime's and the roles' collectors on it.
+using Akka.Actor;
+using Akka.Cluster;
+using Prometheus;
+
+namespace GraphActors.Cluster.Metrics;
+
+/// <summary>
+/// The metrics of one node (an Akka extension: <c>NodeMetrics.Get(system)</c>), in a registry of its own so that
+/// several nodes in one process (tests, benchmarks) keep theirs apart. Holds the .NET runtime and process collectors,
+/// the cluster as this node sees it (members by status, unreachable members, refreshed at each scrape) and the role
+/// collectors the actors update: partitions, sampler, trainer and averaging. Names follow Prometheus' conventions
+/// (base units, <c>_total</c> counters) so that <c>promtool check metrics</c> passes.
+/// </summary>
+public sealed class NodeMetrics : IExtension
+{
+    /// <summary>Request latency buckets (seconds): 0.1 ms … 10 s.</summary>
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0001, 2.5, 14);
+
+    /// <summary>Training step and averaging round buckets (seconds): 1 ms … ~4 min.</summary>
+    private static readonly double[] StepBuckets = Histogram.ExponentialBuckets(0.001, 2.5, 14);
+
+    public NodeMetrics(ExtendedActorSystem system)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        ClusterMembers = f.CreateGauge("graphactors_cluster_members", "Cluster members as this node sees them, by status.", "status");
+        ClusterUnreachable = f.CreateGauge("graphactors_cluster_unreachable_members", "Members this node's failure detector marks unreachable.");
+        if (system.Provider is Akka.Cluster.ClusterActorRefProvider)
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            Registry.AddBeforeCollectCallback(() => ObserveCluster(cluster.State));
+        }
+
+        PartitionRequests = f.CreateCounter("graphactors_partition_requests_total",
+            "Requests a partition of this node answered, by partition and kind (neighbors, features, degrees, ids, negatives, labels, info).", "partition", "kind");
+        PartitionRequestSeconds = f.CreateHistogram("graphactors_partition_request_duration_seconds",
+            "Time a partition took to answer one request, by kind.", new HistogramConfiguration { LabelNames = ["kind"], Buckets = LatencyBuckets });
+        PartitionRows = f.CreateCounter("graphactors_partition_rows_served_total", "Rows (neighbours, feature rows, ids) partitions of this node served.", "partition");
+        PartitionDropped = f.CreateCounter("graphactors_partition_requests_dropped_total", "Requests dropped because their deadline had passed.", "partition");
+        PartitionsLoaded = f.CreateGauge("graphactors_partitions_loaded", "Partitions loaded and serving on this node.");
+
+        SamplerBatches = f.CreateCounter("graphactors_sampler_batches_total", "Mini-batches this node's sampler built.");
+        SamplerBatchSeconds = f.CreateHistogram("graphactors_sampler_batch_duration_seconds", "Time to sample one mini-batch (blocks, features, labels).",
+            new HistogramConfiguration { Buckets = StepBuckets });
+        SamplerBatchBytes = f.CreateCounter("graphactors_sampler_batch_bytes_total", "Bytes of the mini-batches this node's sampler built (blocks, features, labels).");
+
+        TrainerSteps = f.CreateCounter("graphactors_trainer_steps_total", "Training steps this node's trainer took.");
+        TrainerSeeds = f.CreateCounter("graphactors_trainer_seeds_total", "Seed nodes (or edges) this node's trainer trained on.");
+        TrainerStepSeconds = f.CreateHistogram("graphactors_trainer_step_duration_seconds",
+            "Time of one training step by phase: wait (for its sampled batch once ready for it; 0 when it was there) and compute (forward, backward, a local optimizer step).",
+            new HistogramConfiguration { LabelNames = ["phase"], Buckets = StepBuckets });
+        TrainerLoss = f.CreateGauge("graphactors_trainer_loss", "The loss of this node's trainer's last step.");
+        TrainerEpoch = f.CreateGauge("graphactors_trainer_epoch", "The epoch this node's trainer is in.");
+
+        AveragingRounds = f.CreateCounter("graphactors_averaging_rounds_total", "Parameter averaging rounds this node took part in, by mode (ring, star).", "mode");
+        AveragingRoundSeconds = f.CreateHistogram("graphactors_averaging_round_duration_seconds", "Time of one averaging round at this node, by mode.",
+            new HistogramConfiguration { LabelNames = ["mode"], Buckets = StepBuckets });
+    }
+
+    public static NodeMetrics Get(ActorSystem system) => system.WithExtension<NodeMetrics, NodeMetricsProvider>();
+
+    public CollectorRegistry Registry { get; }
+
+    public Gauge ClusterMembers { get; }
+    public Gauge ClusterUnreachable { get; }
+    public Counter PartitionRequests { get; }
+    public Histogram PartitionRequestSeconds { get; }
+    public Counter PartitionRows { get; }
+    public Counter PartitionDropped { get; }
+    public Gauge PartitionsLoaded { get; }
+    public Counter SamplerBatches { get; }
+    public Histogram SamplerBatchSeconds { get; }
+    public Counter SamplerBatchBytes { get; }
+    public Counter TrainerSteps { get; }
+    public Counter TrainerSeeds { get; }
+    public Histogram TrainerStepSeconds { get; }
+    public Gauge TrainerLoss { get; }
+    public Gauge TrainerEpoch { get; }
+    public Counter AveragingRounds { get; }
+    public Histogram AveragingRoundSeconds { get; }
+
+    private static readonly string[] Statuses = ["joining", "weaklyup", "up", "leaving", "exiting", "down", "removed"];
+
+    private void ObserveCluster(ClusterEvent.CurrentClusterState state)
+    {
+        Span<int> counts = stackalloc int[Statuses.Length];
+        foreach (var m in state.Members)
+        {
+            var i = Array.IndexOf(Statuses, m.Status.ToString().ToLowerInvariant());
+            if (i >= 0) counts[i]++;
+        }
+        for (var i = 0; i < Statuses.Length; i++) ClusterMembers.WithLabels(Statuses[i]).Set(counts[i]);
+        ClusterUnreachable.Set(state.Unreachable.Count);
+    }
+
+    /// <summary>The Prometheus text exposition of every collector.</summary>
+    public Task WriteAsync(Stream output, CancellationToken cancellationToken) => Registry.CollectAndExportAsTextAsync(output, cancellationToken);
+}
+
+public sealed class NodeMetricsProvider : ExtensionIdProvider<NodeMetrics>
+{
+    public override NodeMetrics CreateExtension(ExtendedActorSystem system) => new(system);
+}
