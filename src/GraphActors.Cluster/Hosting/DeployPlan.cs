@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Akka.Configuration;
 using GraphActors.Graph;
 
 namespace GraphActors.Cluster.Hosting;
@@ -334,13 +335,59 @@ public static class DeployPlan
     public static string ShellQuote(string s) =>
         s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:=@,".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 
-    /// <summary>Writes every node's HOCON to OUT/nodes/, the plan to OUT/plan.json, and OUT/ctl.token (0600) unless it exists.</summary>
+    /// <summary>
+    /// Writes every node's HOCON to OUT/nodes/, the plan to OUT/plan.json, Prometheus' scrape configuration to
+    /// OUT/prometheus.yml, and OUT/ctl.token (0600) unless it exists.
+    /// </summary>
     public static void Write(DeployPlanFile plan)
     {
         Commands.CtlToken.ReadOrCreate(Path.Combine(plan.Out, DeployPlan.CtlTokenFileName));
         foreach (var n in plan.Nodes) AtomicFile.WriteAllText(n.LocalConfig, n.Hocon);
+        AtomicFile.WriteAllText(Path.Combine(plan.Out, PrometheusFileName), PrometheusConfig(plan));
         AtomicFile.WriteAllText(Path.Combine(plan.Out, PlanFileName), JsonSerializer.Serialize(plan, Json));
     }
+
+    public const string PrometheusFileName = "prometheus.yml";
+
+    /// <summary>
+    /// Prometheus' configuration for the plan: every node's GET /metrics (graphactors.metrics.port) and every inference
+    /// node's TorchServe metrics port, one target per node labelled with its name and roles.
+    /// </summary>
+    public static string PrometheusConfig(DeployPlanFile plan)
+    {
+        static string Target(string host, int port) => host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
+        var sb = new StringBuilder();
+        sb.AppendLine("# Written by `graphactors deploy`: prometheus --config.file=prometheus.yml (or copy its scrape_configs).");
+        sb.AppendLine("global:");
+        sb.AppendLine("  scrape_interval: 15s");
+        sb.AppendLine("scrape_configs:");
+        sb.AppendLine("  - job_name: graphactors-nodes");
+        sb.AppendLine("    static_configs:");
+        foreach (var n in plan.Nodes)
+        {
+            var config = ConfigurationFactory.ParseString(n.Hocon);
+            var port = config.GetInt("graphactors.metrics.port", 0);
+            if (port == 0) continue; // any free port: printed by the node, not known here
+            sb.AppendLine($"      - targets: [\"{Target(n.Host, port)}\"]");
+            sb.AppendLine($"        labels: {{ node: \"{n.Name}\", roles: \"{string.Join(",", n.Roles)}\" }}");
+        }
+        var inference = plan.Nodes.Where(n => n.Roles.Contains(ClusterRoles.Inference)).ToList();
+        if (inference.Count > 0)
+        {
+            sb.AppendLine("  - job_name: graphactors-inference");
+            sb.AppendLine("    static_configs:");
+            foreach (var n in inference)
+            {
+                var port = ConfigurationFactory.ParseString(n.Hocon).GetInt("graphactors.inference.metrics-port", DefaultInferenceMetricsPort);
+                sb.AppendLine($"      - targets: [\"{Target(n.Host, port)}\"]");
+                sb.AppendLine($"        labels: {{ node: \"{n.Name}\" }}");
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>graphactors.inference.metrics-port's default (Inference/reference.conf), TorchServe's 8082.</summary>
+    private const int DefaultInferenceMetricsPort = 8082;
 
     /// <summary>Reads OUT/plan.json (written by a previous deploy).</summary>
     public static DeployPlanFile Read(string outDir)

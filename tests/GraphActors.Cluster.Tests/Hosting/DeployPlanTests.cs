@@ -138,6 +138,10 @@ public sealed class DeployPlanTests : IDisposable
         var metricsPorts = shared.Nodes.Select(n => NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).GetInt("graphactors.metrics.port")).ToList();
         Assert.Equal(shared.Nodes.Count, metricsPorts.Distinct().Count());
         Assert.All(metricsPorts, p => Assert.InRange(p, 1, 65535));
+        var scrape = File.ReadAllText(Path.Combine(shared.Out, DeployPlan.PrometheusFileName));
+        foreach (var p in metricsPorts) Assert.Contains($"\"127.0.0.1:{p}\"", scrape);
+        if (NodeMetricsTests.PromtoolRun(["check", "config", Path.Combine(shared.Out, DeployPlan.PrometheusFileName)]) is { } check)
+            Assert.True(check.Code == 0, $"promtool check config exited {check.Code}:\n{check.Output}\n---\n{scrape}");
 
         var apart = DeployPlan.Build(new DeployOptions
         {

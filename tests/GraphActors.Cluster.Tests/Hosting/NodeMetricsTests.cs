@@ -12,18 +12,22 @@ public sealed class NodeMetricsTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Runs <c>promtool check metrics</c> on <paramref name="text"/>: its exit code and what it printed; null without promtool.</summary>
-    internal static (int Code, string Output)? Promtool(string text)
+    internal static (int Code, string Output)? Promtool(string text) => PromtoolRun(["check", "metrics"], text);
+
+    /// <summary>Runs promtool with <paramref name="args"/> (and <paramref name="input"/> on stdin); null when promtool is not installed.</summary>
+    internal static (int Code, string Output)? PromtoolRun(string[] args, string input = "")
     {
         var promtool = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "promtool")).FirstOrDefault(File.Exists);
         if (promtool is null) return null;
-        var psi = new ProcessStartInfo(promtool, ["check", "metrics"])
+        var psi = new ProcessStartInfo(promtool, args)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         using var p = Process.Start(psi)!;
-        p.StandardInput.Write(text);
+        p.StandardInput.Write(input);
         p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd() + stderr.GetAwaiter().GetResult();
         p.WaitForExit();
         return (p.ExitCode, output);
     }
