@@ -1,4 +1,4 @@
-// Runs a GSL query batch by batch; enumeration is one epoch, like GraphLearn's Dataset until OutOfRangeError.
+// Runs a GSL query batch by batch; enumeration is one epoch, like GraphLearn's Dataset until OutOfRangeError (or endless after shuffle()).
 using System.Collections;
 using GraphActors.Graph;
 
@@ -7,8 +7,10 @@ namespace GraphActors.Sampling;
 /// <summary>
 /// The batches of a GSL query. <c>foreach</c> runs one epoch and ends; <see cref="TryNext"/> / <see cref="Next"/>
 /// walk the same epochs with a cursor and report the end of each (Next throws <see cref="OutOfRangeException"/>),
-/// after which the following call starts the next epoch. Batch b of epoch e draws from its own random stream
-/// (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// after which the following call starts the next epoch. A source with <c>Shuffle()</c> (traverse false) is
+/// <see cref="Endless"/>: every batch draws its sources with replacement, <c>foreach</c> never ends and the cursor
+/// never reports an end, as GraphLearn's never raises OutOfRangeError. Batch b of epoch e draws from its own random
+/// stream (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
 /// </summary>
 public sealed class GslDataset : IEnumerable<GslBatch>
 {
@@ -30,11 +32,19 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         _steps = plan.Steps.ToArray();
         var root = _steps[0];
         _sourceCount = root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count;
-        BatchesPerEpoch = (_sourceCount + plan.BatchSize - 1) / plan.BatchSize;
+        Endless = plan.Order == SourceOrder.WithReplacement;
+        if (Endless && _sourceCount == 0)
+            throw new InvalidOperationException($"{root.Description} has nothing to draw: Shuffle() samples sources with replacement from an empty set.");
+        BatchesPerEpoch = Endless ? -1 : (_sourceCount + plan.BatchSize - 1) / plan.BatchSize;
     }
 
     public int BatchSize => _plan.BatchSize;
+
+    /// <summary>Batches per epoch; -1 when <see cref="Endless"/>.</summary>
     public int BatchesPerEpoch { get; }
+
+    /// <summary>Sources drawn with replacement (GraphLearn's <c>shuffle(traverse=False)</c>): batches never run out.</summary>
+    public bool Endless { get; }
 
     /// <summary>Epochs begun so far, by enumeration or by the cursor.</summary>
     public int EpochsStarted => _epochsStarted;
@@ -42,7 +52,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     public IEnumerator<GslBatch> GetEnumerator()
     {
         var epoch = _epochsStarted++;
-        for (var b = 0; b < BatchesPerEpoch; b++) yield return Build(epoch, b);
+        for (var b = 0; Endless || b < BatchesPerEpoch; b++) yield return Build(epoch, b);
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -55,7 +65,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             _cursorEpoch = _epochsStarted++;
             _cursorBatch = 0;
         }
-        if (_cursorBatch >= BatchesPerEpoch)
+        if (!Endless && _cursorBatch >= BatchesPerEpoch)
         {
             _cursorEpoch = -1;
             batch = null!;
@@ -81,9 +91,10 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             var parent = step.Parent is null ? null : results[step.Parent.Index];
             results[i] = step.Kind switch
             {
-                StepKind.SourceNodes or StepKind.SourceEdges => Source(step, epoch, batchIndex),
+                StepKind.SourceNodes or StepKind.SourceEdges => Source(step, epoch, batchIndex, ref rng),
                 StepKind.HopNodes or StepKind.HopEdges => Hop(step, (NodeResult)parent!, ref rng),
                 StepKind.Negative => Negative(step, (NodeResult)parent!, ref rng),
+                StepKind.NodeNegative => NodeNegative(step, (NodeResult)parent!, ref rng),
                 StepKind.Endpoint => Endpoint(step, (EdgeResult)parent!),
                 _ => throw new InvalidOperationException($"Unknown step {step.Description}."),
             };
@@ -92,13 +103,17 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         return new GslBatch(epoch, batchIndex, byAlias);
     }
 
-    private AliasResult Source(GslQuery step, int epoch, int batchIndex)
+    private AliasResult Source(GslQuery step, int epoch, int batchIndex, ref Xoshiro256 rng)
     {
         var start = batchIndex * _plan.BatchSize;
-        var n = Math.Min(_plan.BatchSize, _sourceCount - start);
+        var n = Endless ? _plan.BatchSize : Math.Min(_plan.BatchSize, _sourceCount - start);
         var picked = new int[n];
-        if (_plan.Shuffle) Order(epoch).AsSpan(start, n).CopyTo(picked);
-        else for (var i = 0; i < n; i++) picked[i] = start + i;
+        switch (_plan.Order)
+        {
+            case SourceOrder.WithReplacement: for (var i = 0; i < n; i++) picked[i] = rng.NextInt(_sourceCount); break;
+            case SourceOrder.Traverse: Order(epoch).AsSpan(start, n).CopyTo(picked); break;
+            default: for (var i = 0; i < n; i++) picked[i] = start + i; break;
+        }
 
         if (step.Kind == StepKind.SourceNodes)
             return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), picked, _options.DefaultNeighborId, n, 0, null);
@@ -132,7 +147,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         foreach (var d in from) if (d >= 0) seeds[m++] = d;
         // One stream through the batch, as GraphLearn draws: a node listed twice (hop 2 over repeated hop-1 ids) is sampled twice, independently.
         var random = KernelRandom.Sequential(rng);
-        NeighborSampler.Sample(csr, seeds.AsSpan(0, m), step.K, strategy, ref random, _buffer, edges.Data.Weights.Span);
+        NeighborSampler.Sample(csr, seeds.AsSpan(0, m), step.K, strategy, ref random, _buffer, edges.Data.Weights.Span, edges.Direction(!step.Incoming));
         rng = random.Stream;
 
         int[] far, edgeIds;
@@ -140,19 +155,21 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         int width;
         if (strategy == SamplingStrategy.Full)
         {
+            // Sample(k) caps a row at its first k neighbours (GraphLearn's truncation); no Sample(k) keeps them all.
+            var cap = step.K > 0 ? step.K : int.MaxValue;
             offsets = new int[from.Length + 1];
-            far = new int[_buffer.Count];
-            edgeIds = new int[_buffer.Count];
             var row = 0;
             for (var i = 0; i < from.Length; i++)
+                offsets[i + 1] = offsets[i] + (from[i] >= 0 ? Math.Min(cap, _buffer.CountOf(row++)) : 0);
+            far = new int[offsets[^1]];
+            edgeIds = new int[offsets[^1]];
+            row = 0;
+            for (var i = 0; i < from.Length; i++)
             {
-                if (from[i] >= 0)
-                {
-                    _buffer.NeighborsOf(row).CopyTo(far.AsSpan(offsets[i]));
-                    _buffer.EdgeIdsOf(row).CopyTo(edgeIds.AsSpan(offsets[i]));
-                    offsets[i + 1] = offsets[i] + _buffer.CountOf(row++);
-                }
-                else offsets[i + 1] = offsets[i];
+                if (from[i] < 0) continue;
+                var count = offsets[i + 1] - offsets[i];
+                _buffer.NeighborsOf(row)[..count].CopyTo(far.AsSpan(offsets[i]));
+                _buffer.EdgeIdsOf(row++)[..count].CopyTo(edgeIds.AsSpan(offsets[i]));
             }
             width = -1;
         }
@@ -197,15 +214,51 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     {
         var edges = step.EdgeData!;
         var strategy = StrategyNames.ParseNegative(step.StrategyName!);
-        var exclude = step.ExcludeNeighbors ?? strategy == NegativeStrategy.InDegree;
+        var exclude = step.ExcludeNeighbors ?? strategy != NegativeStrategy.Random;
+        var adjacency = edges.Direction(step.Incoming);
+        var candidates = edges.Direction(!step.Incoming);
+        // GraphLearn's candidates are the ids the edge type reaches, so even random never draws a node without an edge here.
+        var table = strategy switch
+        {
+            NegativeStrategy.InDegree => NegativeSampler.RawDegreeTable(candidates, edges),
+            NegativeStrategy.SmoothedInDegree => NegativeSampler.DegreeTable(candidates, edges),
+            _ => NegativeSampler.EdgeEndTable(candidates, edges),
+        };
         var output = new int[parent.DenseIds.Length * step.K];
         var random = KernelRandom.Sequential(rng);
-        var stats = NegativeSampler.Sample(edges, step.Incoming, parent.DenseIds, step.K, strategy, exclude, ref random, output,
+        var stats = NegativeSampler.Sample(adjacency, parent.DenseIds, candidates.RowCount, table, step.K, exclude, ref random, output,
             _options.MaxNegativeRetries);
         rng = random.Stream;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(farType), output, _options.DefaultNeighborId,
             parent.DenseIds.Length, step.K, null, stats);
+    }
+
+    // GraphLearn's Neg(node_type).by("node_weight"): nodes ∝ weight, redrawn while they are one of the batch's source ids.
+    private NodeResult NodeNegative(GslQuery step, NodeResult parent, ref Xoshiro256 rng)
+    {
+        var nodes = _plan.Graph.Nodes(step.NodeType);
+        var table = NegativeSampler.NodeWeightTable(nodes);
+        var sources = new HashSet<long>(parent.Ids.Length);
+        for (var i = 0; i < parent.Ids.Length; i++) if (parent.DenseIds[i] >= 0) sources.Add(parent.Ids[i]);
+        var ids = nodes.Ids;
+        var output = new int[parent.DenseIds.Length * step.K];
+        int redrawn = 0, unresolved = 0;
+        for (var j = 0; j < output.Length; j++)
+        {
+            var c = table.Next(ref rng);
+            var tries = 0;
+            while (sources.Contains(ids.ToBusiness(c)) && tries < _options.MaxNegativeRetries)
+            {
+                c = table.Next(ref rng);
+                tries++;
+            }
+            redrawn += tries;
+            if (tries == _options.MaxNegativeRetries && sources.Contains(ids.ToBusiness(c))) unresolved++;
+            output[j] = c;
+        }
+        return new NodeResult(step.AliasName!, nodes, output, _options.DefaultNeighborId, parent.DenseIds.Length, step.K, null,
+            new NegativeSampleStats(output.Length, redrawn, unresolved));
     }
 
     private NodeResult Endpoint(GslQuery step, EdgeResult parent)

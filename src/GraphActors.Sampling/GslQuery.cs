@@ -16,10 +16,25 @@ public static class GslExtensions
 
     /// <summary>
     /// Traverses the edges of <paramref name="edgeType"/> (GraphLearn's <c>g.E(type, reverse)</c>); <c>reverse</c>
-    /// picks the <c>_reverse</c> type of an undirected edge, which can also be named directly (<c>"u2i_reverse"</c>).
+    /// picks the <c>_reverse</c> type of an undirected edge between two node types, which can also be named directly
+    /// (<c>"u2i_reverse"</c>). As in GraphLearn, a directed edge type has no reverse, nor has an undirected one within
+    /// one node type (its edges already run both ways).
     /// </summary>
     public static GslQuery E(this HeteroGraph graph, string edgeType, bool reverse = false)
     {
+        if (reverse && graph.TryGetEdges(edgeType, out var forward))
+        {
+            var t = forward.Type;
+            if (forward.Schema.ReverseOf is { } of)
+                throw new InvalidOperationException(
+                    $"E(\"{edgeType}\", reverse: true): {t} is already the reverse of '{of.Relation}'; traverse its edges with E(\"{of.Relation}\").");
+            if (forward.Schema.Directed)
+                throw new InvalidOperationException(
+                    $"E(\"{edgeType}\", reverse: true): {t} is directed, so it has no reverse edges; load it with directed: false, or use E(\"{edgeType}\").");
+            if (t.Src == t.Dst)
+                throw new InvalidOperationException(
+                    $"E(\"{edgeType}\", reverse: true): {t} is undirected within {t.Src}, so its edges already hold both directions; use E(\"{edgeType}\").");
+        }
         var edges = graph.Edges(edgeType, reverse);
         return GslQuery.Source(graph, StepKind.SourceEdges, edges, edges.Type.Src);
     }
@@ -31,7 +46,20 @@ public static class GslExtensions
     public static GslQuery E(this Graph.GraphLearn.Graph graph, string edgeType, bool reverse = false) => graph.Store.E(edgeType, reverse);
 }
 
-internal enum StepKind { SourceNodes, SourceEdges, HopNodes, HopEdges, Negative, Endpoint }
+internal enum StepKind { SourceNodes, SourceEdges, HopNodes, HopEdges, Negative, NodeNegative, Endpoint }
+
+/// <summary>How a source step picks its batches.</summary>
+internal enum SourceOrder
+{
+    /// <summary>In id order, every source once per epoch (GraphLearn without <c>shuffle</c>).</summary>
+    Sequential,
+
+    /// <summary>A fresh random order each epoch, every source once (<c>shuffle(traverse=True)</c>).</summary>
+    Traverse,
+
+    /// <summary>Every batch drawn uniformly with replacement, without end (<c>shuffle()</c>, <c>shuffle(traverse=False)</c>).</summary>
+    WithReplacement,
+}
 
 /// <summary>Graph-wide settings GraphLearn keeps as globals; here they belong to one dataset.</summary>
 public sealed record GslOptions
@@ -74,6 +102,7 @@ public sealed class GslQuery
 
     internal GslQuery? Parent { get; }
     internal StepKind Kind { get; }
+    /// <summary>The walked edge type; null for a node source, an endpoint and a node-table negative.</summary>
     internal EdgeTypeData? EdgeData { get; }
     /// <summary>Hops: walk the in-CSR. Endpoints: take the walked edge's far end (inV) rather than its near end (outV).</summary>
     internal bool Incoming { get; }
@@ -103,13 +132,15 @@ public sealed class GslQuery
     }
 
     /// <summary>
-    /// Visits the sources in a fresh random order each epoch, every source once (GraphLearn's <c>shuffle(traverse=True)</c>).
-    /// GraphLearn's <c>shuffle()</c> without traverse draws with replacement and never ends; a dataset here is always epoch-bounded.
+    /// Random sources, as GraphLearn's <c>shuffle(traverse)</c>. By default (<c>traverse: false</c>, GraphLearn's default)
+    /// every batch draws its sources uniformly with replacement and the dataset never ends: no epoch, no
+    /// <see cref="OutOfRangeException"/>, every batch full. <c>traverse: true</c> visits every source once per epoch in a
+    /// fresh random order, the last batch of an epoch possibly smaller, then reports the end of the epoch.
     /// </summary>
-    public GslQuery Shuffle()
+    public GslQuery Shuffle(bool traverse = false)
     {
         RequireSource("Shuffle");
-        _plan.Shuffle = true;
+        _plan.Order = traverse ? SourceOrder.Traverse : SourceOrder.WithReplacement;
         return this;
     }
 
@@ -123,13 +154,38 @@ public sealed class GslQuery
 
     /// <summary>From nodes: neighbours along out-edges of <paramref name="edgeType"/>. From edges (no argument): the edge's source end.</summary>
     public GslQuery OutV(string edgeType) => Hop(StepKind.HopNodes, edgeType, incoming: false, "outV");
+
+    /// <summary>Neighbours along in-edges; as in GraphLearn, only an undirected edge type has them.</summary>
     public GslQuery InV(string edgeType) => Hop(StepKind.HopNodes, edgeType, incoming: true, "inV");
     public GslQuery OutE(string edgeType) => Hop(StepKind.HopEdges, edgeType, incoming: false, "outE");
+
+    /// <summary>Edges along in-edges; as in GraphLearn, only an undirected edge type has them.</summary>
     public GslQuery InE(string edgeType) => Hop(StepKind.HopEdges, edgeType, incoming: true, "inE");
 
-    /// <summary>Negatives along out-edges: destination-type nodes that are not out-neighbours (GraphLearn's <c>outNeg</c>).</summary>
+    /// <summary>
+    /// Negatives along out-edges (GraphLearn's <c>outNeg</c>): drawn from the ids the edge type reaches (its destination
+    /// ids), preferably not out-neighbours of the source.
+    /// </summary>
     public GslQuery OutNeg(string edgeType) => Hop(StepKind.Negative, edgeType, incoming: false, "outNeg");
+
+    /// <summary>Negatives along in-edges, from the edge type's source ids; as in GraphLearn, only an undirected edge type has them.</summary>
     public GslQuery InNeg(string edgeType) => Hop(StepKind.Negative, edgeType, incoming: true, "inNeg");
+
+    /// <summary>
+    /// Negatives from the node table of <paramref name="nodeType"/> (GraphLearn's <c>Neg(node_type)</c>, whose one
+    /// strategy is <c>node_weight</c>): nodes drawn ∝ their weight, preferably none of the batch's source ids.
+    /// </summary>
+    public GslQuery Neg(string nodeType)
+    {
+        Mutable();
+        if (ProducesEdges)
+            throw new InvalidOperationException($"Neg({nodeType}) draws for nodes; after {Description} take an end first with outV() or inV().");
+        var nodes = _plan.Graph.Nodes(nodeType);
+        if (!nodes.Data.HasWeights)
+            throw new InvalidOperationException(
+                $"Neg({nodeType}) draws by node_weight, but {nodeType} nodes carry no weight; load them with a weighted decoder.");
+        return new GslQuery(_plan, this, StepKind.NodeNegative, null, false, nodes.Type, $"Neg({nodeType})");
+    }
 
     /// <summary>The source end of the edges of this step (as walked: the node the walk came from).</summary>
     public GslQuery OutV() => Endpoint(farEnd: false);
@@ -137,22 +193,34 @@ public sealed class GslQuery
     /// <summary>The destination end of the edges of this step (as walked: the node the walk reached).</summary>
     public GslQuery InV() => Endpoint(farEnd: true);
 
+    /// <summary>
+    /// k per source. After <c>By("full")</c> k is a cap, as in GraphLearn: a row keeps its first k neighbours (in row
+    /// order) and a shorter row stays short; without Sample(k), full returns every neighbour.
+    /// </summary>
     public GslQuery Sample(int k)
     {
         Mutable();
-        if (Kind is not (StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative))
-            throw new InvalidOperationException($"Sample() follows a hop (outV/inV/outE/inE/outNeg/inNeg), not {Description}.");
+        if (Kind is not (StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative or StepKind.NodeNegative))
+            throw new InvalidOperationException($"Sample() follows a hop (outV/inV/outE/inE/outNeg/inNeg/Neg), not {Description}.");
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "Sample(k) needs k > 0.");
         K = k;
         return this;
     }
 
-    /// <summary>The strategy by GraphLearn name: random, random_without_replacement, edge_weight, topk, full; for negatives random or in_degree.</summary>
+    /// <summary>
+    /// The strategy by GraphLearn name: random, random_without_replacement, edge_weight, topk, full, in_degree; for
+    /// outNeg/inNeg random, in_degree or in_degree_pow0.75; for Neg(nodeType) node_weight.
+    /// </summary>
     public GslQuery By(string strategy)
     {
         Mutable();
         if (Kind == StepKind.Negative) StrategyNames.ParseNegative(strategy);
         else if (Kind is StepKind.HopNodes or StepKind.HopEdges) StrategyNames.ParseNeighbor(strategy);
+        else if (Kind == StepKind.NodeNegative)
+        {
+            if (strategy != StrategyNames.NodeWeight)
+                throw new ArgumentException($"{Description} draws from a node table by node_weight only, not '{strategy}'; for {strategy} negatives along an edge type use outNeg(edgeType).", nameof(strategy));
+        }
         else throw new InvalidOperationException($"By() follows Sample(), not {Description}.");
         StrategyName = strategy;
         return this;
@@ -160,7 +228,7 @@ public sealed class GslQuery
 
     /// <summary>
     /// Whether negatives must avoid true neighbours of their source. Unset, GraphLearn's documented defaults hold:
-    /// <c>random</c> is not guaranteed true-negative, <c>in_degree</c> is.
+    /// <c>random</c> is not guaranteed true-negative, <c>in_degree</c> is (and so is <c>in_degree_pow0.75</c>).
     /// </summary>
     public GslQuery ExcludeTrueNeighbors(bool exclude = true)
     {
@@ -184,12 +252,26 @@ public sealed class GslQuery
         if (ProducesEdges)
             throw new InvalidOperationException($"{verb}({edgeType}) walks from nodes; after {Description} take an end first with outV() or inV().");
         var edges = _plan.Graph.Edges(edgeType);
+        if (incoming) RequireInDirection(edges, verb);
         var near = incoming ? edges.Type.Dst : edges.Type.Src;
         if (near != NodeType)
             throw new InvalidOperationException(
                 $"{verb}({edgeType}) starts from {near} nodes, but {Description} yields {NodeType} nodes. Edge type {edges.Type}.");
         var far = incoming ? edges.Type.Src : edges.Type.Dst;
         return new GslQuery(_plan, this, kind, edges, incoming, kind == StepKind.HopEdges ? near : far, $"{verb}({edgeType})");
+    }
+
+    // GraphLearn walks an edge type backwards only through the reverse edges an undirected type loads.
+    private static void RequireInDirection(EdgeTypeData edges, string verb)
+    {
+        var t = edges.Type;
+        var outVerb = "out" + verb[2..];
+        if (edges.Schema.ReverseOf is { } of)
+            throw new InvalidOperationException(
+                $"{verb}({t.Relation}): {t} is the reverse of '{of.Relation}' and has no reverse of its own; walk it backwards with {outVerb}(\"{of.Relation}\").");
+        if (edges.Schema.Directed)
+            throw new InvalidOperationException(
+                $"{verb}({t.Relation}): {t} is directed, so it has no in-direction; walk it with {outVerb}(\"{t.Relation}\") from its {t.Src} end, or load it with directed: false.");
     }
 
     private GslQuery Endpoint(bool farEnd)
@@ -221,7 +303,7 @@ internal sealed class QueryPlan(HeteroGraph graph)
     public HeteroGraph Graph { get; } = graph;
     public List<GslQuery> Steps { get; } = [];
     public int BatchSize { get; set; } = 64;
-    public bool Shuffle { get; set; }
+    public SourceOrder Order { get; set; }
     public bool Frozen { get; set; }
 
     public void Validate()
@@ -232,10 +314,10 @@ internal sealed class QueryPlan(HeteroGraph graph)
             if (s.AliasName is null)
                 throw new InvalidOperationException($"Step {s.Description} has no alias; GSL names every step with Alias() to read its result.");
             if (!aliases.Add(s.AliasName)) throw new InvalidOperationException($"Alias '{s.AliasName}' is used twice.");
-            if (s.Kind is StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative)
+            if (s.Kind is StepKind.HopNodes or StepKind.HopEdges or StepKind.Negative or StepKind.NodeNegative)
             {
                 if (s.StrategyName is null) throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') needs By(strategy).");
-                var full = s.Kind != StepKind.Negative && StrategyNames.ParseNeighbor(s.StrategyName) == SamplingStrategy.Full;
+                var full = s.Kind is StepKind.HopNodes or StepKind.HopEdges && StrategyNames.ParseNeighbor(s.StrategyName) == SamplingStrategy.Full;
                 if (s.K <= 0 && !full) throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') needs Sample(k).");
             }
         }

@@ -15,8 +15,10 @@ public readonly record struct NegativeSampleStats(int Requested, int Redrawn, in
 /// <summary>
 /// Draws k negatives per source. Outgoing (GraphLearn's <c>outNeg</c>): candidates are destination-type nodes and a
 /// true neighbour is an out-neighbour of the source; incoming (<c>inNeg</c>): source-type nodes and in-neighbours.
-/// <c>in_degree</c> weighs a candidate by its degree towards the source side (in-degree for outNeg) to the power 0.75;
-/// its alias table is built once per CSR and cached for the life of the graph.
+/// <c>in_degree</c> weighs a candidate by its degree towards the source side (in-degree for outNeg), GraphLearn's rule;
+/// <c>in_degree_pow0.75</c> by that degree to the power 0.75. Their alias tables are built once per CSR and cached for
+/// the life of the graph. <c>random</c> is uniform over every node of the candidates' type here (DGL's candidates);
+/// GSL narrows it to the nodes the edge type reaches with <see cref="EdgeEndTable"/>.
 /// With <see cref="KernelRandom.PerNode"/> the k negatives of a source come from the stream of (seed, source id, how
 /// many times the source appeared earlier in the call): a source's negatives then do not depend on the other sources
 /// or on which partition draws them, while a source listed twice (two positive edges) still gets two independent sets.
@@ -27,6 +29,9 @@ public static class NegativeSampler
     public const int DefaultMaxRetries = 32;
 
     private static readonly ConditionalWeakTable<Csr, AliasTable> DegreeTables = new();
+    private static readonly ConditionalWeakTable<Csr, AliasTable> RawDegreeTables = new();
+    private static readonly ConditionalWeakTable<Csr, AliasTable> EdgeEndTables = new();
+    private static readonly ConditionalWeakTable<NodeTypeData, AliasTable> NodeWeightTables = new();
 
     /// <param name="sources">Dense ids of the sources; a negative id (a padding slot) has no neighbours to exclude.</param>
     /// <param name="output">sources.Length × k dense ids, row-major.</param>
@@ -42,7 +47,13 @@ public static class NegativeSampler
         if (n == 0) throw new InvalidOperationException($"{edges.Type}: no candidate nodes to draw negatives from.");
         foreach (var src in sources)
             if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(sources), src, $"Source {src} is outside 0..{adjacency.RowCount - 1}.");
-        var table = strategy == NegativeStrategy.InDegree ? DegreeTable(candidates, edges) : null;
+        var table = strategy switch
+        {
+            NegativeStrategy.Random => null,
+            NegativeStrategy.InDegree => RawDegreeTable(candidates, edges),
+            NegativeStrategy.SmoothedInDegree => DegreeTable(candidates, edges),
+            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown negative strategy."),
+        };
         return Sample(adjacency, sources, n, table, k, excludeNeighbors, ref random, output, maxRetries);
     }
 
@@ -110,19 +121,50 @@ public static class NegativeSampler
         return count++;
     }
 
-    /// <summary>The cached in_degree table of <paramref name="candidates"/> (row degree^0.75).</summary>
+    /// <summary>The cached in_degree_pow0.75 table of <paramref name="candidates"/> (row degree^0.75).</summary>
     public static AliasTable DegreeTable(Csr candidates, EdgeTypeData edges) =>
-        DegreeTables.GetValue(candidates, c =>
+        DegreeTables.GetValue(candidates, c => ByDegree(c, edges, d => Math.Pow(d, DegreePower), StrategyNames.SmoothedInDegree));
+
+    /// <summary>The cached in_degree table of <paramref name="candidates"/> (row degree, GraphLearn's weighting).</summary>
+    public static AliasTable RawDegreeTable(Csr candidates, EdgeTypeData edges) =>
+        RawDegreeTables.GetValue(candidates, c => ByDegree(c, edges, d => d, "in_degree"));
+
+    /// <summary>
+    /// The cached table that draws uniformly among the rows of <paramref name="candidates"/> with at least one edge: the
+    /// ids the edge type reaches (its destination ids for outNeg), which is GraphLearn's candidate set for random negatives.
+    /// </summary>
+    public static AliasTable EdgeEndTable(Csr candidates, EdgeTypeData edges) =>
+        EdgeEndTables.GetValue(candidates, c => ByDegree(c, edges, _ => 1, "random"));
+
+    /// <summary>The cached table of a node type by node weight (GraphLearn's node_weight; a weight ≤ 0 is never drawn).</summary>
+    public static AliasTable NodeWeightTable(NodeTypeData nodes) =>
+        NodeWeightTables.GetValue(nodes, n =>
         {
-            var weights = new double[c.RowCount];
+            if (!n.Data.HasWeights)
+                throw new InvalidOperationException($"node_weight negatives need weighted {n.Type} nodes; load them with a weighted decoder.");
+            var source = n.Data.Weights.Span;
+            var weights = new double[source.Length];
             var any = false;
             for (var i = 0; i < weights.Length; i++)
             {
-                var d = c.Degree(i);
-                weights[i] = d == 0 ? 0 : Math.Pow(d, DegreePower);
-                any |= d > 0;
+                weights[i] = source[i] > 0 && float.IsFinite(source[i]) ? source[i] : 0;
+                any |= weights[i] > 0;
             }
-            if (!any) throw new InvalidOperationException($"{edges.Type}: no node has an edge, so in_degree negatives have nothing to draw from.");
+            if (!any) throw new InvalidOperationException($"No {n.Type} node has a positive weight, so node_weight negatives have nothing to draw from.");
             return new AliasTable(weights);
         });
+
+    private static AliasTable ByDegree(Csr c, EdgeTypeData edges, Func<int, double> weight, string strategy)
+    {
+        var weights = new double[c.RowCount];
+        var any = false;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var d = c.Degree(i);
+            weights[i] = d == 0 ? 0 : weight(d);
+            any |= d > 0;
+        }
+        if (!any) throw new InvalidOperationException($"{edges.Type}: no node has an edge, so {strategy} negatives have nothing to draw from.");
+        return new AliasTable(weights);
+    }
 }

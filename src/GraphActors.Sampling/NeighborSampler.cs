@@ -19,9 +19,13 @@ public static class NeighborSampler
     // Up to this fanout, Floyd's chosen-set is a linear scan of at most k ints, which beats hashing.
     private const int LinearSetLimit = 64;
 
-    /// <summary>Dispatches by strategy. <paramref name="weights"/> are per edge id; empty means every edge weighs 1.</summary>
+    /// <summary>
+    /// Dispatches by strategy. <paramref name="weights"/> are per edge id; empty means every edge weighs 1.
+    /// <paramref name="inDegrees"/> is the CSR of the other direction (its row degrees are the neighbours' in-degrees
+    /// along <paramref name="csr"/>); only <see cref="SamplingStrategy.InDegree"/> reads it.
+    /// </summary>
     public static void Sample(Csr csr, ReadOnlySpan<int> seeds, int k, SamplingStrategy strategy, ref KernelRandom random,
-        SampleBuffer output, ReadOnlySpan<float> weights = default)
+        SampleBuffer output, ReadOnlySpan<float> weights = default, Csr? inDegrees = null)
     {
         switch (strategy)
         {
@@ -33,6 +37,11 @@ public static class NeighborSampler
                 break;
             case SamplingStrategy.TopK: SampleTopK(csr, weights, seeds, k, output); break;
             case SamplingStrategy.Full: SampleFull(csr, seeds, output); break;
+            case SamplingStrategy.InDegree:
+                SampleByInDegree(csr, inDegrees ?? throw new ArgumentException(
+                    "in_degree sampling needs the CSR of the other direction, whose row degrees are the neighbours' in-degrees.", nameof(inDegrees)),
+                    seeds, k, ref random, output);
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy.");
         }
     }
@@ -193,6 +202,68 @@ public static class NeighborSampler
                 {
                     var u = r.NextDouble() * total;
                     // First position whose prefix exceeds u: a zero-weight entry never has a larger prefix than its predecessor.
+                    int lo = 0, hi = degree - 1;
+                    while (lo < hi)
+                    {
+                        var mid = (lo + hi) >>> 1;
+                        if (prefix[mid] > u) hi = mid; else lo = mid + 1;
+                    }
+                    var p = start + lo;
+                    outNeighbors[w] = neighbors[p];
+                    outEdges[w] = hasEdgeIds ? edgeIds[p] : p;
+                    w++;
+                }
+            }
+            outOffsets[i + 1] = w;
+        }
+        random.State = r;
+    }
+
+    /// <summary>
+    /// k draws with replacement per seed, each neighbour with probability ∝ its in-degree along <paramref name="csr"/>,
+    /// read as its row degree in <paramref name="inDegrees"/> (the other direction's CSR). A neighbour's in-degree is at
+    /// least 1 (this edge reaches it), so every non-empty row draws k.
+    /// </summary>
+    public static void SampleByInDegree(Csr csr, Csr inDegrees, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
+    {
+        CheckFanout(k);
+        if (inDegrees.EdgeCount != csr.EdgeCount)
+            throw new ArgumentException($"The in-degree CSR holds {inDegrees.EdgeCount} edges, the walked one {csr.EdgeCount}; they must be the two directions of one edge type.", nameof(inDegrees));
+        output.Begin(seeds.Length, (long)seeds.Length * k);
+        var offsets = csr.Offsets;
+        var neighbors = csr.Neighbors;
+        var edgeIds = csr.EdgeIds;
+        var hasEdgeIds = !edgeIds.IsEmpty;
+        var degreeOffsets = inDegrees.Offsets;
+        var outOffsets = output.OffsetArray;
+        var outNeighbors = output.NeighborArray;
+        var outEdges = output.EdgeIdArray;
+        var r = random.State;
+        var perNode = random.IsPerNode;
+        var nodeSeed = random.NodeSeed;
+        var firstId = random.FirstId;
+        var w = 0;
+        for (var i = 0; i < seeds.Length; i++)
+        {
+            var row = seeds[i];
+            if ((uint)row >= (uint)csr.RowCount) ThrowRow(row, csr.RowCount);
+            var start = (int)offsets[row];
+            var degree = (int)(offsets[row + 1] - start);
+            if (degree > 0)
+            {
+                // Cumulative in-degrees of the row, in the reused scratch: no allocation per row.
+                var prefix = output.Doubles(degree);
+                double total = 0;
+                for (var j = 0; j < degree; j++)
+                {
+                    var v = neighbors[start + j];
+                    total += degreeOffsets[v + 1] - degreeOffsets[v];
+                    prefix[j] = total;
+                }
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
+                for (var s = 0; s < k; s++)
+                {
+                    var u = r.NextDouble() * total;
                     int lo = 0, hi = degree - 1;
                     while (lo < hi)
                     {

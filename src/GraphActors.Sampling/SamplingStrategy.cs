@@ -16,22 +16,36 @@ public enum SamplingStrategy
     /// <summary><c>topk</c>: the k heaviest edges, heaviest first, ties broken by position in the row.</summary>
     TopK,
 
-    /// <summary><c>full</c>: every neighbour; the result is ragged.</summary>
+    /// <summary><c>full</c>: every neighbour; the result is ragged. GSL truncates a row to its first k when Sample(k) is given.</summary>
     Full,
+
+    /// <summary><c>in_degree</c>: k draws with replacement, each neighbour with probability proportional to its in-degree in the walked edge type.</summary>
+    InDegree,
 }
 
 /// <summary>How negatives are drawn (GraphLearn's negative <c>.by(...)</c> names).</summary>
 public enum NegativeStrategy
 {
-    /// <summary><c>random</c>: uniform over the nodes of the far end's type.</summary>
+    /// <summary><c>random</c>: uniform over the candidates (in GSL, the ids the edge type reaches; in the block samplers, every node of the type).</summary>
     Random,
 
-    /// <summary><c>in_degree</c>: proportional to in-degree^0.75 (word2vec's smoothing), through an alias table built once per edge type.</summary>
+    /// <summary><c>in_degree</c>: proportional to the candidate's in-degree in the edge type, as GraphLearn draws; an alias table built once per edge type.</summary>
     InDegree,
+
+    /// <summary>
+    /// <c>in_degree_pow0.75</c>: proportional to in-degree^0.75 (word2vec's smoothing, which gives rare nodes more negatives
+    /// than raw in-degree does); not a GraphLearn strategy, kept for the block samplers and the cluster.
+    /// </summary>
+    SmoothedInDegree,
 }
 
 public static class StrategyNames
 {
+    /// <summary>GraphLearn's vertex-table negative strategy, which belongs to <c>Neg(node_type)</c> only.</summary>
+    public const string NodeWeight = "node_weight";
+
+    public const string SmoothedInDegree = "in_degree_pow0.75";
+
     public static SamplingStrategy ParseNeighbor(string name) => name switch
     {
         "random" => SamplingStrategy.Random,
@@ -39,17 +53,19 @@ public static class StrategyNames
         "edge_weight" => SamplingStrategy.EdgeWeight,
         "topk" => SamplingStrategy.TopK,
         "full" => SamplingStrategy.Full,
-        "in_degree" => throw new NotSupportedException(
-            "Neighbour sampling by in_degree is not implemented; use random, random_without_replacement, edge_weight, topk or full."),
+        "in_degree" => SamplingStrategy.InDegree,
         _ => throw new ArgumentException(
-            $"Unknown neighbour sampling strategy '{name}'. Known: random, random_without_replacement, edge_weight, topk, full.", nameof(name)),
+            $"Unknown neighbour sampling strategy '{name}'. Known: random, random_without_replacement, edge_weight, topk, full, in_degree.", nameof(name)),
     };
 
     public static NegativeStrategy ParseNegative(string name) => name switch
     {
         "random" => NegativeStrategy.Random,
         "in_degree" => NegativeStrategy.InDegree,
-        _ => throw new ArgumentException($"Unknown negative sampling strategy '{name}'. Known: random, in_degree.", nameof(name)),
+        SmoothedInDegree => NegativeStrategy.SmoothedInDegree,
+        NodeWeight => throw new ArgumentException(
+            "node_weight draws from a node type's table, not along an edge type: write Neg(nodeType).Sample(k).By(\"node_weight\").", nameof(name)),
+        _ => throw new ArgumentException($"Unknown negative sampling strategy '{name}'. Known: random, in_degree, {SmoothedInDegree}.", nameof(name)),
     };
 
     public static string Name(this SamplingStrategy s) => s switch
@@ -59,6 +75,15 @@ public static class StrategyNames
         SamplingStrategy.EdgeWeight => "edge_weight",
         SamplingStrategy.TopK => "topk",
         SamplingStrategy.Full => "full",
+        SamplingStrategy.InDegree => "in_degree",
+        _ => s.ToString(),
+    };
+
+    public static string Name(this NegativeStrategy s) => s switch
+    {
+        NegativeStrategy.Random => "random",
+        NegativeStrategy.InDegree => "in_degree",
+        NegativeStrategy.SmoothedInDegree => SmoothedInDegree,
         _ => s.ToString(),
     };
 }

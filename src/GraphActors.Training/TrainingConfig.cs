@@ -108,7 +108,7 @@ public sealed record TrainingConfig
     public NegativeStrategy NegativeStrategyKind => NegativeStrategy switch
     {
         "uniform" => Sampling.NegativeStrategy.Random,
-        "degree" => Sampling.NegativeStrategy.InDegree,
+        "degree" => Sampling.NegativeStrategy.SmoothedInDegree,
         _ => throw Bad(nameof(NegativeStrategy), $"'{NegativeStrategy}' is not one of uniform, degree"),
     };
 

@@ -40,9 +40,9 @@ public class GslTests
     }
 
     [Fact]
-    public void Shuffle_visits_every_source_once_per_epoch_in_a_new_order_each_epoch()
+    public void Shuffle_with_traverse_visits_every_source_once_per_epoch_in_a_new_order_each_epoch()
     {
-        var ds = Store.V("user").Batch(3).Shuffle().Alias("u").Values(new GslOptions { Seed = 11 });
+        var ds = Store.V("user").Batch(3).Shuffle(traverse: true).Alias("u").Values(new GslOptions { Seed = 11 });
         var first = ds.SelectMany(b => b.Nodes("u").Ids).ToArray();
         var second = ds.SelectMany(b => b.Nodes("u").Ids).ToArray();
         Assert.Equal(Enumerable.Range(100, 10).Select(i => (long)i), first.Order());
@@ -56,7 +56,7 @@ public class GslTests
         long[] Run(ulong seed)
         {
             // Two branches from the same step, as GraphLearn writes with a variable.
-            var u = Store.V("user").Batch(4).Shuffle().Alias("u");
+            var u = Store.V("user").Batch(4).Shuffle(traverse: true).Alias("u");
             u.OutV("u2i").Sample(3).By("random").Alias("i");
             u.OutNeg("u2i").Sample(2).By("in_degree").Alias("neg");
             return u.Values(new GslOptions { Seed = seed })

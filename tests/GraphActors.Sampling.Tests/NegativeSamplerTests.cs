@@ -22,6 +22,7 @@ public class NegativeSamplerTests
     [Theory]
     [InlineData(NegativeStrategy.Random)]
     [InlineData(NegativeStrategy.InDegree)]
+    [InlineData(NegativeStrategy.SmoothedInDegree)]
     public void Excluded_negatives_are_never_true_neighbours(NegativeStrategy strategy)
     {
         var edges = Edges();
@@ -39,7 +40,7 @@ public class NegativeSamplerTests
     {
         var output = new int[2000];
         var rng = KernelRandom.Sequential(new Xoshiro256(1));
-        var stats = NegativeSampler.Sample(Edges(), false, [0], 2000, NegativeStrategy.InDegree, excludeNeighbors: true, ref rng, output, maxRetries: 8);
+        var stats = NegativeSampler.Sample(Edges(), false, [0], 2000, NegativeStrategy.SmoothedInDegree, excludeNeighbors: true, ref rng, output, maxRetries: 8);
         Assert.True(stats.Unresolved > 0);
         Assert.Equal(stats.Unresolved, output.Count(i => i < 8));
     }
@@ -74,8 +75,10 @@ public class NegativeSamplerTests
         Assert.All(output, u => Assert.Contains(u, new[] { 0, 2 }));
     }
 
-    [Fact]
-    public void In_degree_negatives_follow_degree_to_the_power_three_quarters()
+    [Theory]
+    [InlineData(NegativeStrategy.InDegree, 1.0)]
+    [InlineData(NegativeStrategy.SmoothedInDegree, 0.75)]
+    public void Degree_negatives_follow_in_degree_raw_or_to_the_power_three_quarters(NegativeStrategy strategy, double power)
     {
         // Items 0..2 with in-degrees 1, 4 and 16 (from distinct users).
         var b = new HeteroGraphBuilder();
@@ -91,10 +94,10 @@ public class NegativeSamplerTests
 
         var output = new int[100_000];
         var rng = KernelRandom.Sequential(new Xoshiro256(3));
-        NegativeSampler.Sample(edges, false, [16], output.Length, NegativeStrategy.InDegree, excludeNeighbors: false, ref rng, output);
+        NegativeSampler.Sample(edges, false, [16], output.Length, strategy, excludeNeighbors: false, ref rng, output);
         var counts = new double[3];
         foreach (var i in output) counts[i]++;
-        double[] weights = [1, Math.Pow(4, 0.75), Math.Pow(16, 0.75)]; // 1, 2.83, 8
+        double[] weights = [1, Math.Pow(4, power), Math.Pow(16, power)]; // raw 1, 4, 16; smoothed 1, 2.83, 8
         var total = weights.Sum();
         for (var i = 0; i < 3; i++)
             Assert.InRange(counts[i] / output.Length, weights[i] / total * 0.95, weights[i] / total * 1.05);
@@ -107,8 +110,8 @@ public class NegativeSamplerTests
         var b = new int[50];
         var r1 = KernelRandom.Sequential(new Xoshiro256(5));
         var r2 = KernelRandom.Sequential(new Xoshiro256(5));
-        NegativeSampler.Sample(Edges(), false, [0, 2], 25, NegativeStrategy.InDegree, true, ref r1, a);
-        NegativeSampler.Sample(Edges(), false, [0, 2], 25, NegativeStrategy.InDegree, true, ref r2, b);
+        NegativeSampler.Sample(Edges(), false, [0, 2], 25, NegativeStrategy.SmoothedInDegree, true, ref r1, a);
+        NegativeSampler.Sample(Edges(), false, [0, 2], 25, NegativeStrategy.SmoothedInDegree, true, ref r2, b);
         Assert.Equal(a, b);
     }
 
@@ -145,14 +148,14 @@ public class PerSourceNegativeTests
         var output = new int[sources.Length * 4];
         var random = KernelRandom.PerNode(21, firstId);
         if (adjacency is null) NegativeSampler.Sample(edges, false, sources, 4, strategy, true, ref random, output);
-        else NegativeSampler.Sample(adjacency, sources, 60, strategy == NegativeStrategy.InDegree ? NegativeSampler.DegreeTable(edges.In, edges) : null,
+        else NegativeSampler.Sample(adjacency, sources, 60, strategy == NegativeStrategy.SmoothedInDegree ? NegativeSampler.DegreeTable(edges.In, edges) : null,
             4, true, ref random, output);
         return output;
     }
 
     [Theory]
     [InlineData(NegativeStrategy.Random)]
-    [InlineData(NegativeStrategy.InDegree)]
+    [InlineData(NegativeStrategy.SmoothedInDegree)]
     public void A_sources_negatives_do_not_depend_on_the_other_sources_and_a_repeated_source_draws_afresh(NegativeStrategy strategy)
     {
         var all = Draw([5, 9, 5, 30, 5], strategy);
@@ -175,7 +178,7 @@ public class PerSourceNegativeTests
         var offsets = new long[21];
         for (var r = 0; r <= 20; r++) offsets[r] = out20.Offsets[20 + r] - first;
         var part = new Csr(20, offsets, out20.Neighbors[(int)first..].ToArray(), ReadOnlyMemory<int>.Empty);
-        foreach (var strategy in new[] { NegativeStrategy.Random, NegativeStrategy.InDegree })
+        foreach (var strategy in new[] { NegativeStrategy.Random, NegativeStrategy.SmoothedInDegree })
             Assert.Equal(Draw([25, 20, 39, 25], strategy), Draw([5, 0, 19, 5], strategy, firstId: 20, adjacency: part));
     }
 }

@@ -172,7 +172,13 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         if (destination.Length < (long)sources.Length * k) throw new ArgumentException($"Destination holds {destination.Length} ids; {sources.Length} × {k} needed.", nameof(destination));
         if (sources.Length == 0) return new NegativeSampleStats(0, 0, 0);
         var grouping = Group(type.Src, sources.Span);
-        var kind = strategy == NegativeStrategy.InDegree ? NegativeStrategyKind.InDegree : NegativeStrategyKind.Random;
+        var kind = strategy switch
+        {
+            NegativeStrategy.Random => NegativeStrategyKind.Random,
+            NegativeStrategy.SmoothedInDegree => NegativeStrategyKind.InDegree,
+            _ => throw new NotSupportedException(
+                $"The cluster draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
+        };
         var perRequest = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (k * (long)sizeof(int))));
         var answers = await AskAll<NegativesResult>(grouping, sources.Span, perRequest, (p, piece, part) => (id, deadline) =>
             new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, piece == 0 ? rngSeed : BlockSampler.StreamSeed(rngSeed, 1, (ulong)piece), deadline),
@@ -345,6 +351,8 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         SamplingStrategy.EdgeWeight => NeighborStrategy.EdgeWeight,
         SamplingStrategy.TopK => NeighborStrategy.TopK,
         SamplingStrategy.Full => NeighborStrategy.Full,
+        SamplingStrategy.InDegree => throw new NotSupportedException(
+            "Neighbour sampling by in_degree reads every neighbour's in-degree, which a partition does not hold; the cluster samples by random, random_without_replacement, edge_weight, topk or full."),
         _ => throw new ArgumentOutOfRangeException(nameof(s), s, "Unknown sampling strategy."),
     };
 

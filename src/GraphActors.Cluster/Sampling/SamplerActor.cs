@@ -217,7 +217,7 @@ public sealed class SamplerActor : ReceiveActor
     private static LinkBatchSampler LinkSampler(BlockSampler blocks, LinkSampling link, EdgeSplit split) =>
         new(blocks, new LinkBatchOptions(link.Type, link.Negatives)
         {
-            NegativeStrategy = link.NegativeStrategy == NegativeMode.InDegree ? NegativeStrategy.InDegree : NegativeStrategy.Random,
+            NegativeStrategy = link.NegativeStrategy == NegativeMode.InDegree ? NegativeStrategy.SmoothedInDegree : NegativeStrategy.Random,
             Exclude = link.Exclude switch
             {
                 ExclusionMode.None => LinkExclusion.None,

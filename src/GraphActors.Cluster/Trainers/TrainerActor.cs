@@ -390,7 +390,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             target = edge.Src;
             // The split's seed and fractions are the ones Trainer.CreateAsync used: the seeds are positions into its Train.
             link = new LinkSampling(edge, job.Negatives,
-                job.NegativeStrategyKind == NegativeStrategy.InDegree ? NegativeMode.InDegree : NegativeMode.Random,
+                job.NegativeStrategyKind == NegativeStrategy.SmoothedInDegree ? NegativeMode.InDegree : NegativeMode.Random,
                 job.ExclusionKind switch
                 {
                     LinkExclusion.None => ExclusionMode.None,

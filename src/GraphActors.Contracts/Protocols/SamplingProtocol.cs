@@ -8,7 +8,7 @@ public enum NegativeStrategyKind : byte
 {
     /// <summary><c>random</c>: destination-type nodes drawn uniformly.</summary>
     Random = 0,
-    /// <summary><c>in_degree</c>: drawn ∝ in-degree^0.75 (word2vec's unigram^0.75).</summary>
+    /// <summary><c>in_degree_pow0.75</c>: drawn ∝ in-degree^0.75 (word2vec's unigram^0.75; the wire name predates GSL's raw in_degree).</summary>
     InDegree = 1,
 }
 

@@ -64,7 +64,7 @@ public sealed class HeteroGraphStore : IGraphStore
         try
         {
             var random = KernelRandom.PerNode(rngSeed);
-            NeighborSampler.Sample(csr, seeds.Span, fanout, strategy, ref random, buffer, weights);
+            NeighborSampler.Sample(csr, seeds.Span, fanout, strategy, ref random, buffer, weights, edges.Direction(!incoming));
             var n = seeds.Length;
             var count = buffer.Count;
             var result = NeighborSample.Rent(n, count, withWeights);

@@ -138,7 +138,8 @@ public interface IGraphStore
     ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// k negatives per source: destination-type nodes drawn uniformly or ∝ in-degree^0.75; with
+    /// k negatives per source: destination-type nodes drawn uniformly or ∝ in-degree^0.75 (every store), or ∝ raw
+    /// in-degree (only a store holding the whole graph; the partitioned ones refuse it); with
     /// <paramref name="excludeNeighbors"/>, a draw that is a true out-neighbour of its source is redrawn (up to a retry cap).
     /// A source's k draws come from the stream of (<paramref name="rngSeed"/>, source id, how many times the source
     /// appeared earlier in the call), so they do not depend on the other sources' ids or on the partitioning.

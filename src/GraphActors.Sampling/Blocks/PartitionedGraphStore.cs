@@ -189,7 +189,13 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         if (output.Length < (long)src.Length * k) throw new ArgumentException($"Destination holds {output.Length} ids; {src.Length} × {k} needed.", nameof(destination));
         var n = Schema.Node(type.Dst).Count;
         if (n == 0) throw new InvalidOperationException($"{type}: no candidate nodes to draw negatives from.");
-        var table = strategy == NegativeStrategy.InDegree ? DegreeTable(type) : null;
+        var table = strategy switch
+        {
+            NegativeStrategy.Random => null,
+            NegativeStrategy.SmoothedInDegree => DegreeTable(type),
+            _ => throw new NotSupportedException(
+                $"A partitioned store draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
+        };
         var bounds = _book.Boundaries(type.Src);
         var seen = src.Length > 1 ? new Dictionary<int, int>(src.Length) : null;
         int redrawn = 0, unresolved = 0, w = 0;

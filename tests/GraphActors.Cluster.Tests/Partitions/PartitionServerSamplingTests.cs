@@ -113,7 +113,7 @@ public sealed class PartitionServerSamplingTests : IDisposable
         var sources = Enumerable.Range(0, 300).Select(i => (i * 37) % users).ToArray();
         var expected = new int[sources.Length * k];
         var stats = await _local.SampleNegativesAsync(TestStore.Click, sources, k,
-            strategy == NegativeStrategyKind.InDegree ? NegativeStrategy.InDegree : NegativeStrategy.Random, true, 44, expected);
+            strategy == NegativeStrategyKind.InDegree ? NegativeStrategy.SmoothedInDegree : NegativeStrategy.Random, true, 44, expected);
 
         var drawn = new int[sources.Length * k];
         int requested = 0, redrawn = 0, unresolved = 0;

@@ -90,7 +90,7 @@ public class RemoteGraphStoreSpec : TestKit
 
     [Theory]
     [InlineData(NegativeStrategy.Random)]
-    [InlineData(NegativeStrategy.InDegree)]
+    [InlineData(NegativeStrategy.SmoothedInDegree)]
     public async Task Negatives_are_drawn_by_each_sources_owner_and_avoid_true_neighbours(NegativeStrategy strategy)
     {
         var sources = Enumerable.Range(0, 200).ToArray();

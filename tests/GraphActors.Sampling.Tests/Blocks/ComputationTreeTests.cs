@@ -135,7 +135,7 @@ public sealed class ComputationTreeTests(ComputationTreeStores stores) : IClassF
 
     [Theory]
     [InlineData(NegativeStrategy.Random)]
-    [InlineData(NegativeStrategy.InDegree)]
+    [InlineData(NegativeStrategy.SmoothedInDegree)]
     public async Task Link_batches_with_their_negatives_are_the_same_over_one_partition_and_over_four(NegativeStrategy negatives)
     {
         var edges = await stores.One.GetEdgesAsync(U2I);

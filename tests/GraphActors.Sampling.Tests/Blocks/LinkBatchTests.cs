@@ -56,7 +56,7 @@ public sealed class LinkBatchTests
 
     [Theory]
     [InlineData(NegativeStrategy.Random)]
-    [InlineData(NegativeStrategy.InDegree)]
+    [InlineData(NegativeStrategy.SmoothedInDegree)]
     public async Task Negatives_are_not_positives_when_exclusion_is_asked(NegativeStrategy strategy)
     {
         foreach (var store in new IGraphStore[] { new HeteroGraphStore(_graph) })
@@ -86,7 +86,7 @@ public sealed class LinkBatchTests
             using var store = new PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(dir));
             var edges = await store.GetEdgesAsync(U2I);
             Assert.Equal(_graph.Edges(U2I).Count, edges.Count);
-            var sampler = new LinkBatchSampler(new BlockSampler(store, new([2])), new LinkBatchOptions(U2I, 4) { NegativeStrategy = NegativeStrategy.InDegree });
+            var sampler = new LinkBatchSampler(new BlockSampler(store, new([2])), new LinkBatchOptions(U2I, 4) { NegativeStrategy = NegativeStrategy.SmoothedInDegree });
             var batch = await sampler.SampleAsync(edges.Src.AsMemory(10, 50), edges.Dst.AsMemory(10, 50), 8);
             var srcSeeds = batch.Graph.SeedIds(User).ToArray();
             var dstSeeds = batch.Graph.SeedIds(Item).ToArray();
