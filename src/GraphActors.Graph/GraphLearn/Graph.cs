@@ -28,6 +28,7 @@ public sealed class Graph
     private readonly List<NodeSource> _nodeSources = [];
     private readonly List<EdgeSource> _edgeSources = [];
     private HeteroGraph? _store;
+    private bool _closed;
 
     private sealed record NodeSource(string Source, string NodeType, Decoder Decoder);
 
@@ -113,9 +114,20 @@ public sealed class Graph
 
     public bool IsInitialized => _store is not null;
 
+    /// <summary>
+    /// GraphLearn's <c>g.close()</c>: lets go of the loaded graph (its memory is the collector's once nothing else holds
+    /// <see cref="Store"/>). Every later use of the graph is an error naming the call; closing twice is allowed.
+    /// </summary>
+    public void Close()
+    {
+        _store = null;
+        _closed = true;
+    }
+
     /// <summary>The loaded graph: CSR per edge type, feature slab and id map per node type.</summary>
-    public HeteroGraph Store => _store ?? throw new InvalidOperationException(
-        "The graph is not initialised: call Init() after declaring its Node(...) and Edge(...) sources.");
+    public HeteroGraph Store => _store ?? throw new InvalidOperationException(_closed
+        ? "The graph is closed (Close() was called); declare a new Graph to load one again."
+        : "The graph is not initialised: call Init() after declaring its Node(...) and Edge(...) sources.");
 
     /// <summary>The declared node types, then the types only edges name, in declaration order.</summary>
     public IReadOnlyList<string> NodeTypes
@@ -223,6 +235,7 @@ public sealed class Graph
 
     private void ThrowIfInitialized()
     {
+        if (_closed) throw new InvalidOperationException("The graph is closed (Close() was called); declare a new Graph to load one again.");
         if (_store is not null)
             throw new InvalidOperationException("The graph is already initialised; declare sources and call Init() on a new Graph to load another.");
     }

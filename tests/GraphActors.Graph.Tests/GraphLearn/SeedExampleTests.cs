@@ -90,4 +90,15 @@ public sealed class SeedExampleTests : IDisposable
         var node = g.GetNode("user", 1);
         Assert.Equal((0.5f, 2), (node.Weight, node.Label));
     }
+
+    [Fact]
+    public void Close_lets_go_of_the_graph_and_every_later_use_says_it_is_closed()
+    {
+        var g = SeedGraph().Init();
+        g.Close();
+        g.Close(); // twice is allowed, as GraphLearn's close
+        Assert.False(g.IsInitialized);
+        Assert.Contains("closed", Assert.Throws<InvalidOperationException>(() => g.GetNode("user", 10001)).Message);
+        Assert.Contains("closed", Assert.Throws<InvalidOperationException>(() => g.Init()).Message);
+    }
 }
