@@ -41,10 +41,14 @@ public sealed class NodeMetrics : IExtension
         PartitionRows = f.CreateCounter("graphactors_partition_rows_served_total", "Rows (neighbours, feature rows, ids) partitions of this node served.", "partition");
         PartitionDropped = f.CreateCounter("graphactors_partition_requests_dropped_total", "Requests dropped because their deadline had passed.", "partition");
         PartitionsLoaded = f.CreateGauge("graphactors_partitions_loaded", "Partitions loaded and serving on this node.");
+        PartitionLoadFailures = f.CreateCounter("graphactors_partition_load_failures_total", "Failed attempts to load a partition from the store (each is retried).", "partition");
+        PartitionWireBytes = f.CreateCounter("graphactors_partition_wire_bytes_total",
+            "Serialized bytes of the answers partitions of this node sent to other nodes (local requesters get objects).", "partition");
 
         SamplerBatches = f.CreateCounter("graphactors_sampler_batches_total", "Mini-batches this node's sampler built.");
         SamplerBatchSeconds = f.CreateHistogram("graphactors_sampler_batch_duration_seconds", "Time to sample one mini-batch (blocks, features, labels).",
             new HistogramConfiguration { Buckets = StepBuckets });
+        SamplerInFlight = f.CreateGauge("graphactors_sampler_batches_in_flight", "Mini-batches this node's sampler is sampling right now.");
         SamplerBatchBytes = f.CreateCounter("graphactors_sampler_batch_bytes_total", "Bytes of the mini-batches this node's sampler built (blocks, features, labels).");
 
         TrainerSteps = f.CreateCounter("graphactors_trainer_steps_total", "Training steps this node's trainer took.");
@@ -71,9 +75,12 @@ public sealed class NodeMetrics : IExtension
     public Counter PartitionRows { get; }
     public Counter PartitionDropped { get; }
     public Gauge PartitionsLoaded { get; }
+    public Counter PartitionLoadFailures { get; }
+    public Counter PartitionWireBytes { get; }
     public Counter SamplerBatches { get; }
     public Histogram SamplerBatchSeconds { get; }
     public Counter SamplerBatchBytes { get; }
+    public Gauge SamplerInFlight { get; }
     public Counter TrainerSteps { get; }
     public Counter TrainerSeeds { get; }
     public Histogram TrainerStepSeconds { get; }

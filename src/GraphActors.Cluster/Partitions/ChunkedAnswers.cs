@@ -38,6 +38,9 @@ public sealed class ChunkedAnswers(WireSettings settings)
 
     /// <summary>Answers sent as chunks, and the chunks sent, since the actor started.</summary>
     public long Chunked { get; private set; }
+
+    /// <summary>Serialized bytes of the answers sent to requesters on other nodes (whole or as chunks); local answers cross no wire.</summary>
+    public long WireBytes { get; private set; }
     public long ChunksSent { get; private set; }
 
     /// <summary>
@@ -54,6 +57,7 @@ public sealed class ChunkedAnswers(WireSettings settings)
         var size = WireChunks.SerializedSize(answer);
         if (size <= settings.ChunkSize)
         {
+            WireBytes += size;
             to.Tell(answer, self);
             return 1;
         }
@@ -69,6 +73,7 @@ public sealed class ChunkedAnswers(WireSettings settings)
         var transfer = new Transfer(to, answer.RequestId, answer.Partition, manifest, bytes, count, expires);
         _transfers[(to, answer.RequestId)] = transfer;
         Chunked++;
+        WireBytes += bytes.Length;
         while (transfer.Sent < Math.Min(count, settings.ChunksInFlight)) SendNext(transfer, self);
         if (transfer.Sent == count) _transfers.Remove((to, answer.RequestId));
         return count;

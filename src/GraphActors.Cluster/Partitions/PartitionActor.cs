@@ -110,13 +110,14 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
                 return;
             }
             var expires = r.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r.DeadlineUnixMs) : DateTimeOffset.UtcNow.Add(_settings.RequestTimeout);
-            var (started, rows) = (Stopwatch.GetTimestamp(), _server!.RowsServed);
+            var (started, rows, wire) = (Stopwatch.GetTimestamp(), _server!.RowsServed, _answers.WireBytes);
             var answer = _server.Handle(r);
             var kind = Kind(r);
             _metrics.PartitionRequestSeconds.WithLabels(kind).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _metrics.PartitionRequests.WithLabels(_label, kind).Inc();
             if (_server.RowsServed > rows) _metrics.PartitionRows.WithLabels(_label).Inc(_server.RowsServed - rows);
             var chunks = _answers.Send(Sender, answer, Self, Context.System, expires);
+            if (_answers.WireBytes > wire) _metrics.PartitionWireBytes.WithLabels(_label).Inc(_answers.WireBytes - wire);
             if (chunks > 1)
             {
                 _log.Debug("Partition {0} answers {1} {2} to {3} in {4} chunks", _partition, r.GetType().Name, r.RequestId, Sender, chunks);
@@ -149,6 +150,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         Receive<LoadFailed>(m =>
         {
             _loading = null;
+            _metrics.PartitionLoadFailures.WithLabels(_label).Inc();
             _lastFailure = m.Cause.Message;
             var delay = Backoff(m.Attempt);
             _log.Error(m.Cause, "Partition {0} failed to load from [{1}] (attempt {2}): {3}; retrying in {4}",

@@ -112,6 +112,7 @@ public sealed class SamplerActor : ReceiveActor
             {
                 observer?.BatchStarted(m.Epoch, b);
                 var started = Stopwatch.GetTimestamp();
+                metrics.SamplerInFlight.Inc();
                 if (!samplers.TryTake(out var sampler)) sampler = new BlockSampler(store, options);
                 try
                 {
@@ -155,6 +156,7 @@ public sealed class SamplerActor : ReceiveActor
                 finally
                 {
                     samplers.Add(sampler);
+                    metrics.SamplerInFlight.Dec();
                 }
             })
             .SelectAsync(_settings.Parallelism, async x =>

@@ -104,6 +104,17 @@ public class SamplerStreamSpec : TestKit
         Assert.True(_counters.MaxInFlight <= bound, $"{_counters.MaxInFlight} batches were in flight; the bound is {bound}");
         // The pipeline does run ahead of the consumer (prefetch works), it just never runs further than the bound.
         Assert.True(_counters.MaxInFlight > _settings.Prefetch, $"only {_counters.MaxInFlight} batches were ever in flight");
+
+        // The sampling node's metrics saw the same: 50 batches and their bytes, nothing left in flight, and its
+        // partitions' requests (neighbours and features, some answered to the other node over the wire: none here,
+        // the sampler is on the partitions' node).
+        var metrics = GraphActors.Cluster.Metrics.NodeMetrics.Get(Sys);
+        Assert.Equal(50, metrics.SamplerBatches.Value);
+        Assert.True(metrics.SamplerBatchBytes.Value > 0);
+        Assert.Equal(0, metrics.SamplerInFlight.Value);
+        Assert.Equal(50, metrics.SamplerBatchSeconds.Count);
+        Assert.True(metrics.PartitionRequests.WithLabels("0", "neighbors").Value + metrics.PartitionRequests.WithLabels("1", "neighbors").Value > 0);
+        Assert.True(metrics.PartitionRequests.WithLabels("0", "features").Value + metrics.PartitionRequests.WithLabels("1", "features").Value > 0);
     }
 
     [Fact]
