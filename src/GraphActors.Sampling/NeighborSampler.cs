@@ -166,6 +166,62 @@ public static class NeighborSampler
     {
         CheckFanout(k);
         CheckWeights(csr, weights);
+        SampleProportional(csr, new EdgeWeights(weights, csr.EdgeIds), seeds, k, ref random, output);
+    }
+
+    /// <summary>
+    /// k draws with replacement per seed, each neighbour with probability ∝ its in-degree along <paramref name="csr"/>,
+    /// read as its row degree in <paramref name="inDegrees"/> (the other direction's CSR). A neighbour's in-degree is at
+    /// least 1 (this edge reaches it), so every non-empty row draws k.
+    /// </summary>
+    public static void SampleByInDegree(Csr csr, Csr inDegrees, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
+    {
+        CheckFanout(k);
+        if (inDegrees.EdgeCount != csr.EdgeCount)
+            throw new ArgumentException($"The in-degree CSR holds {inDegrees.EdgeCount} edges, the walked one {csr.EdgeCount}; they must be the two directions of one edge type.", nameof(inDegrees));
+        SampleProportional(csr, new NeighborInDegrees(csr.Neighbors, inDegrees.Offsets), seeds, k, ref random, output);
+    }
+
+    /// <summary>The weight of the edge at a CSR position, as a proportional draw reads it.</summary>
+    private interface IPositionWeights
+    {
+        double At(int position);
+    }
+
+    /// <summary>The edge's own weight (by edge id), ≤ 0 counting as 0.</summary>
+    private readonly ref struct EdgeWeights(ReadOnlySpan<float> weights, ReadOnlySpan<int> edgeIds) : IPositionWeights
+    {
+        private readonly ReadOnlySpan<float> _weights = weights;
+        private readonly ReadOnlySpan<int> _edgeIds = edgeIds;
+
+        public double At(int position)
+        {
+            var wt = _weights[_edgeIds.IsEmpty ? position : _edgeIds[position]];
+            return wt > 0 ? wt : 0;
+        }
+    }
+
+    /// <summary>The in-degree of the edge's neighbour: its row degree in the other direction's CSR.</summary>
+    private readonly ref struct NeighborInDegrees(ReadOnlySpan<int> neighbors, ReadOnlySpan<long> reverseOffsets) : IPositionWeights
+    {
+        private readonly ReadOnlySpan<int> _neighbors = neighbors;
+        private readonly ReadOnlySpan<long> _offsets = reverseOffsets;
+
+        public double At(int position)
+        {
+            var v = _neighbors[position];
+            return _offsets[v + 1] - _offsets[v];
+        }
+    }
+
+    /// <summary>
+    /// k draws with replacement per seed, each neighbour with probability ∝ <paramref name="weights"/> at its position:
+    /// prefix sums of the row in the reused scratch (no allocation per row), then a binary search per draw. A row whose
+    /// weights sum to 0 yields nothing. Generic over a struct so that the weight read inlines in the inner loop.
+    /// </summary>
+    private static void SampleProportional<TWeights>(Csr csr, TWeights weights, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
+        where TWeights : IPositionWeights, allows ref struct
+    {
         output.Begin(seeds.Length, (long)seeds.Length * k);
         var offsets = csr.Offsets;
         var neighbors = csr.Neighbors;
@@ -190,9 +246,7 @@ public static class NeighborSampler
             double total = 0;
             for (var j = 0; j < degree; j++)
             {
-                var e = hasEdgeIds ? edgeIds[start + j] : start + j;
-                var wt = weights[e];
-                if (wt > 0) total += wt;
+                total += weights.At(start + j);
                 prefix[j] = total;
             }
             if (total > 0)
@@ -202,68 +256,6 @@ public static class NeighborSampler
                 {
                     var u = r.NextDouble() * total;
                     // First position whose prefix exceeds u: a zero-weight entry never has a larger prefix than its predecessor.
-                    int lo = 0, hi = degree - 1;
-                    while (lo < hi)
-                    {
-                        var mid = (lo + hi) >>> 1;
-                        if (prefix[mid] > u) hi = mid; else lo = mid + 1;
-                    }
-                    var p = start + lo;
-                    outNeighbors[w] = neighbors[p];
-                    outEdges[w] = hasEdgeIds ? edgeIds[p] : p;
-                    w++;
-                }
-            }
-            outOffsets[i + 1] = w;
-        }
-        random.State = r;
-    }
-
-    /// <summary>
-    /// k draws with replacement per seed, each neighbour with probability ∝ its in-degree along <paramref name="csr"/>,
-    /// read as its row degree in <paramref name="inDegrees"/> (the other direction's CSR). A neighbour's in-degree is at
-    /// least 1 (this edge reaches it), so every non-empty row draws k.
-    /// </summary>
-    public static void SampleByInDegree(Csr csr, Csr inDegrees, ReadOnlySpan<int> seeds, int k, ref KernelRandom random, SampleBuffer output)
-    {
-        CheckFanout(k);
-        if (inDegrees.EdgeCount != csr.EdgeCount)
-            throw new ArgumentException($"The in-degree CSR holds {inDegrees.EdgeCount} edges, the walked one {csr.EdgeCount}; they must be the two directions of one edge type.", nameof(inDegrees));
-        output.Begin(seeds.Length, (long)seeds.Length * k);
-        var offsets = csr.Offsets;
-        var neighbors = csr.Neighbors;
-        var edgeIds = csr.EdgeIds;
-        var hasEdgeIds = !edgeIds.IsEmpty;
-        var degreeOffsets = inDegrees.Offsets;
-        var outOffsets = output.OffsetArray;
-        var outNeighbors = output.NeighborArray;
-        var outEdges = output.EdgeIdArray;
-        var r = random.State;
-        var perNode = random.IsPerNode;
-        var nodeSeed = random.NodeSeed;
-        var firstId = random.FirstId;
-        var w = 0;
-        for (var i = 0; i < seeds.Length; i++)
-        {
-            var row = seeds[i];
-            if ((uint)row >= (uint)csr.RowCount) ThrowRow(row, csr.RowCount);
-            var start = (int)offsets[row];
-            var degree = (int)(offsets[row + 1] - start);
-            if (degree > 0)
-            {
-                // Cumulative in-degrees of the row, in the reused scratch: no allocation per row.
-                var prefix = output.Doubles(degree);
-                double total = 0;
-                for (var j = 0; j < degree; j++)
-                {
-                    var v = neighbors[start + j];
-                    total += degreeOffsets[v + 1] - degreeOffsets[v];
-                    prefix[j] = total;
-                }
-                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
-                for (var s = 0; s < k; s++)
-                {
-                    var u = r.NextDouble() * total;
                     int lo = 0, hi = degree - 1;
                     while (lo < hi)
                     {
