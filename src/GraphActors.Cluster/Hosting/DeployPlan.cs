@@ -363,22 +363,22 @@ public static class DeployPlan
         sb.AppendLine("scrape_configs:");
         sb.AppendLine("  - job_name: graphactors-nodes");
         sb.AppendLine("    static_configs:");
-        foreach (var n in plan.Nodes)
+        var configs = plan.Nodes.Select(n => (Node: n, Config: ConfigurationFactory.ParseString(n.Hocon))).ToList();
+        foreach (var (n, config) in configs)
         {
-            var config = ConfigurationFactory.ParseString(n.Hocon);
             var port = config.GetInt("graphactors.metrics.port", 0);
             if (port == 0) continue; // any free port: printed by the node, not known here
             sb.AppendLine($"      - targets: [\"{Target(n.Host, port)}\"]");
             sb.AppendLine($"        labels: {{ node: \"{n.Name}\", roles: \"{string.Join(",", n.Roles)}\" }}");
         }
-        var inference = plan.Nodes.Where(n => n.Roles.Contains(ClusterRoles.Inference)).ToList();
+        var inference = configs.Where(c => c.Node.Roles.Contains(ClusterRoles.Inference)).ToList();
         if (inference.Count > 0)
         {
             sb.AppendLine("  - job_name: graphactors-inference");
             sb.AppendLine("    static_configs:");
-            foreach (var n in inference)
+            foreach (var (n, config) in inference)
             {
-                var port = ConfigurationFactory.ParseString(n.Hocon).GetInt("graphactors.inference.metrics-port", DefaultInferenceMetricsPort);
+                var port = config.GetInt("graphactors.inference.metrics-port", DefaultInferenceMetricsPort);
                 sb.AppendLine($"      - targets: [\"{Target(n.Host, port)}\"]");
                 sb.AppendLine($"        labels: {{ node: \"{n.Name}\" }}");
             }
