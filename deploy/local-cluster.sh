@@ -92,30 +92,21 @@ ga_wait_up() {
   return 1
 }
 
-# ga_train CONFIG JOB: start the job and follow it until it ends (timeout GA_TRAIN_TIMEOUT, 900 s); prints the status.
+# ga_train CONFIG JOB: start the job and follow it to its end (timeout GA_TRAIN_TIMEOUT, 900 s): a line per epoch with
+# its loss and metrics, a progress line every 10 s, then the summary (last and best epoch, a table of every epoch).
 ga_train() {
-  local config="$1" job="$2" deadline=$((SECONDS + ${GA_TRAIN_TIMEOUT:-900})) state=""
-  ga ctl train start --config "$config" --store "$STORE" --job "$job" --checkpoint-dir "$OUT/checkpoints" --contact "127.0.0.1:$SEED_PORT" \
-    --token-file "$OUT/ctl.token"
-  while (( SECONDS < deadline )); do
-    sleep 2
-    state=$(ga ctl train status --job "$job" --json --contact "127.0.0.1:$SEED_PORT" --timeout 5s 2>/dev/null | tr -d '\n' | grep -io '"state": *"[A-Za-z]*"' | head -1 | grep -o '[A-Za-z]*"$' | tr -d '"' || true)
-    case "$state" in
-      Finished)
-        # Exit 4 from status: the job finished without a whole result (an evaluation epoch without metrics, no metrics
-        # at all, seeds of an epoch not all trained). The script says so and fails instead of printing a quiet summary.
-        local rc=0
-        ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT" || rc=$?
-        # Every epoch's checkpoint with its metrics; the best (by the job's eval metric) is marked.
-        ga ctl checkpoints list --job "$job" --contact "127.0.0.1:$SEED_PORT"
-        if (( rc != 0 )); then
-          echo "error: job $job finished without a whole result (ctl train status exit $rc, see above); node logs are in $OUT" >&2
-          return 1
-        fi
-        return 0 ;;
-      Failed|Stopped) ga ctl train status --job "$job" --contact "127.0.0.1:$SEED_PORT" >&2; return 1 ;;
-    esac
-  done
-  echo "error: job $job still '$state' after ${GA_TRAIN_TIMEOUT:-900} s; node logs are in $OUT" >&2
+  local config="$1" job="$2" rc=0
+  timeout "${GA_TRAIN_TIMEOUT:-900}" dotnet "$GA_DLL" ctl train start --config "$config" --store "$STORE" --job "$job" \
+    --checkpoint-dir "$OUT/checkpoints" --contact "127.0.0.1:$SEED_PORT" --token-file "$OUT/ctl.token" --follow || rc=$?
+  case "$rc" in
+    0)
+      echo "checkpoints: $OUT/checkpoints/$job (each verified by: graphactors ctl checkpoints list --job $job --contact 127.0.0.1:$SEED_PORT)"
+      return 0 ;;
+    124) echo "error: job $job still running after ${GA_TRAIN_TIMEOUT:-900} s; node logs are in $OUT" >&2 ;;
+    # Exit 4: the job failed, was stopped, or finished without a whole result (an evaluation epoch without metrics,
+    # no metrics at all, seeds of an epoch not all trained); --follow named the reason above.
+    4) echo "error: job $job ended without a whole result (see above); node logs are in $OUT" >&2 ;;
+    *) echo "error: ctl train start --follow exited $rc for job $job; node logs are in $OUT" >&2 ;;
+  esac
   return 1
 }

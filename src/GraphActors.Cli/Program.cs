@@ -2,12 +2,17 @@
 using System.CommandLine;
 using GraphActors.Cli.Bench;
 using GraphActors.Cli.Commands;
+using Spectre.Console;
 
 var root = new RootCommand("GraphActors: heterogeneous GNN training and serving on an Akka.NET cluster.");
 var bench = new Command("bench", "Benchmarks; figures are recorded in docs/BENCHMARKS.md.");
 foreach (var b in BenchCommands.All()) bench.Subcommands.Add(b);
 foreach (var c in Verbs.All()) root.Subcommands.Add(c);
 root.Subcommands.Add(bench);
+
+// Redirected output (a log file, a pipe, CI) is 80 columns to Spectre: give tables and progress lines room instead of
+// folding every cell and line.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 220;
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

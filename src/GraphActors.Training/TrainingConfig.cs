@@ -149,7 +149,9 @@ public sealed record TrainingConfig
         Require(nameof(EvalEvery), EvalEvery >= 1, "must be at least 1");
         Require(nameof(Patience), Patience >= 0, "must not be negative (0 = off)");
         Require(nameof(Negatives), Negatives >= 1, "must be at least 1");
-        Require(nameof(EvalNegatives), EvalNegatives >= 1, "must be at least 1");
+        // Hits@10 ranks each held-out positive among its negatives: with fewer than 10 it is 1 by construction.
+        Require(nameof(EvalNegatives), EvalNegatives >= 10 || TaskKind != TrainingTask.LinkPrediction,
+            $"must be at least 10 for link prediction (Hits@10 ranks each positive among its {EvalNegatives} negatives: with fewer than 10 it is 1 by construction)");
         Require(nameof(ValFraction), ValFraction is > 0 and < 1, "must lie in (0, 1)");
         Require(nameof(TestFraction), TestFraction is > 0 and < 1 && ValFraction + TestFraction < 1, "must lie in (0, 1) with val_fraction + test_fraction < 1");
         Require(nameof(NodeSplit), NodeSplit is "store" or "random", $"'{NodeSplit}' is not one of store, random");

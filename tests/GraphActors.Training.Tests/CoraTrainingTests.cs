@@ -85,7 +85,7 @@ public sealed class CoraTrainingTests(ITestOutputHelper output)
         TestFraction = 0.1,
         Epochs = 15,
         EvalEvery = 5,
-        EvalNegatives = 5,
+        EvalNegatives = 10,
         Seed = seed,
         Threads = 2,
     };

@@ -25,6 +25,18 @@ public sealed class TrainingConfigTests
     }
 
     [Fact]
+    public void Link_prediction_needs_10_evaluation_negatives_so_hits_at_10_can_miss()
+    {
+        var e = Assert.Throws<TrainingConfigException>(() =>
+            new TrainingConfig { Task = "link_prediction", Target = "click", EvalNegatives = 5 }.Validate());
+        Assert.Equal("eval_negatives", e.Key);
+        Assert.Contains("Hits@10", e.Message);
+        new TrainingConfig { Task = "link_prediction", Target = "click", EvalNegatives = 10 }.Validate();
+        // Node classification does not rank negatives.
+        new TrainingConfig { Target = "user", EvalNegatives = 1 }.Validate();
+    }
+
+    [Fact]
     public void Defaults_are_the_source_systems()
     {
         var c = new TrainingConfig();

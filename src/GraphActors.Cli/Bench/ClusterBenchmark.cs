@@ -890,8 +890,6 @@ public static class ClusterBenchmark
     private static void Render(Result r)
     {
         var inv = CultureInfo.InvariantCulture;
-        // Redirected output (a log file) is 80 columns to Spectre: give the wide tables room instead of folding every cell.
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 220;
         AnsiConsole.WriteLine();
         AnsiConsole.WriteLine($"{r.Machine}; load average {r.LoadAverage}");
         if (r.Batches.Count > 0)

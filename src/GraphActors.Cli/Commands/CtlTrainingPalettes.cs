@@ -27,28 +27,44 @@ public static partial class CtlCommand
         {
             Description = "Where epoch checkpoints go, as <dir>/<job>/epoch-NNNN (default: the file's checkpoint_dir, else ./runs)",
         };
+        var follow = new Option<bool>("--follow")
+        {
+            Description = "After the start, follow the job to its end as `status --watch` does (a line per epoch with its metrics, progress in " +
+                          "between, the summary at the end); exit 4 when it ends failed, stopped or without a whole result",
+        };
+        var every = EveryOption();
         var start = new Command("start", "Start a training job from a HOCON file; exit 1 when the coordinator refuses it (e.g. another job runs)");
-        foreach (var o in new Option[] { config, store, startJob, checkpointDir }) start.Options.Add(o);
+        foreach (var o in new Option[] { config, store, startJob, checkpointDir, follow, every }) start.Options.Add(o);
         start.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
             var path = pr.GetValue(config)!;
+            var followEvery = Every(pr.GetValue(every)); // a bad --every is refused before the job starts
             var file = TrainingHocon.Load(path);
             var storePath = pr.GetValue(store) ?? file.StorePath
                 ?? throw new ArgumentException($"{path}: no partition store: pass --store or set training.store_path.");
             var job = JobId(pr.GetValue(startJob) ?? $"job-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
             var checkpoints = Path.GetFullPath(pr.GetValue(checkpointDir) ?? file.Config.CheckpointDir ?? "runs");
             var answer = await client.Request<object>(new StartJob(job, TrainingHocon.ToJob(file, Path.GetFullPath(storePath), checkpoints)), o.Remaining, ct, o.Timeout);
-            return JobAnswer(answer, job, o);
+            var started = JobAnswer(answer, job, o);
+            if (started != ExitOk || !pr.GetValue(follow)) return started;
+            return await Status(client, o, job, new Watch(followEvery, Follow: true), ct);
         }));
 
         var statusJob = new Option<string?>("--job") { Description = "The job to show (default: the coordinator's current or last job)" };
-        var watch = new Option<bool>("--watch") { Description = "Refresh every second until the job is no longer running (--json: one object per line)" };
+        var watch = new Option<bool>("--watch")
+        {
+            Description = "Follow the job until it is no longer running: a line as each epoch completes (loss, metrics, best so far), a progress " +
+                          "line every --every, the summary at the end (--json: one object per second, one per line)",
+        };
+        var statusEvery = EveryOption();
         var status = new Command("status",
             "The job: state, epoch, round, step, loss, metrics, best epoch, seeds trained per epoch, failed evaluations, last checkpoint, ETA, " +
             "trainers; exit 4 when the job has ended failed, with failed evaluations, without metrics or with seeds not trained");
         status.Options.Add(statusJob);
         status.Options.Add(watch);
-        status.SetAction((pr, ct) => Run(pr, g, ct, (client, o) => Status(client, o, pr.GetValue(statusJob), pr.GetValue(watch), ct)));
+        status.Options.Add(statusEvery);
+        status.SetAction((pr, ct) => Run(pr, g, ct, (client, o) =>
+            Status(client, o, pr.GetValue(statusJob), pr.GetValue(watch) ? new Watch(Every(pr.GetValue(statusEvery)), Follow: false) : null, ct)));
 
         var stopJob = new Option<string?>("--job") { Description = "The job to stop (default: the coordinator's current job)" };
         var stop = new Command("stop", "Stop the running job after telling its trainers; it can resume later from its last completed epoch");
@@ -179,25 +195,69 @@ public static partial class CtlCommand
         }
     }
 
-    private static async Task<int> Status(CtlClient client, Options o, string? job, bool watch, CancellationToken ct)
+    /// <summary>How a status is followed: progress lines at most every <paramref name="Every"/>; <paramref name="Follow"/>
+    /// (`start --follow`) also counts a job stopped before its end as not whole.</summary>
+    private sealed record Watch(TimeSpan Every, bool Follow);
+
+    private static Option<string> EveryOption() => new("--every")
+    {
+        Description = "With --watch or --follow: a progress line at most this often, when something moved (e.g. 10s, 1m; default 10s)",
+        DefaultValueFactory = _ => "10s",
+    };
+
+    private static TimeSpan Every(string? text)
+    {
+        var every = ParseTimeout(text ?? "10s");
+        return every >= TimeSpan.FromSeconds(1) ? every : throw new ArgumentException($"--every '{text}' is below 1s.");
+    }
+
+    private static async Task<int> Status(CtlClient client, Options o, string? job, Watch? watch, CancellationToken ct)
     {
         var asked = OptionalJob(job);
-        var first = true;
+        JobStatus? last = null;
+        var lastProgress = DateTime.MinValue;
+        var lastAnswer = DateTime.UtcNow;
         while (true)
         {
-            var answer = await client.Request<object>(new GetJobStatus(asked), watch ? o.Timeout : o.Remaining, ct, o.Timeout);
+            object answer;
+            try
+            {
+                answer = await client.Request<object>(new GetJobStatus(asked), watch is null ? o.Remaining : o.Timeout, ct, o.Timeout);
+            }
+            catch (CtlUnreachableException e) when (watch is not null && last is not null && DateTime.UtcNow - lastAnswer < o.Timeout)
+            {
+                // The coordinator moves (its node left, the singleton restarts): a follower waits for it within --timeout.
+                if (!o.Json) AnsiConsole.MarkupLine($"[grey]{Now()}  no answer ({Markup.Escape(e.Message)}); asking again[/]");
+                await Task.Delay(WatchEvery, ct);
+                continue;
+            }
+            lastAnswer = DateTime.UtcNow;
             if (answer is CommandResult refused) return Refused(o, asked, refused.Message);
             if (answer is not JobStatus s) throw new InvalidOperationException($"The cluster answered GetJobStatus with {answer.GetType().Name}.");
             if (asked.Length > 0 && s.JobId != asked)
                 return Refused(o, asked, s.Reason.Length > 0 ? s.Reason : $"no job '{asked}': the coordinator holds '{s.JobId}'");
-            if (o.Json) WriteJson(ToJson(s));
-            else if (first || !watch || s.State != JobState.Running) RenderStatus(s);
-            else AnsiConsole.MarkupLine(StatusLine(s));
-            first = false;
-            if (!watch || s.State != JobState.Running)
+            var ended = watch is null || s.State != JobState.Running;
+            if (o.Json) WriteJson(ToJson(s, watch?.Follow == true));
+            else if (watch is null || (last is null && ended)) RenderStatus(s);
+            else
+            {
+                if (last is null) AnsiConsole.MarkupLine(StatusLine(s));
+                // Every epoch completed since the last answer, in order: a follower misses none.
+                foreach (var e in s.Epochs)
+                    if (last is not null && e.Epoch > last.LastCompletedEpoch) AnsiConsole.MarkupLine(EpochLine(s, e));
+                if (ended) RenderStatus(s);
+                else if (last is not null && DateTime.UtcNow - lastProgress >= watch.Every && Moved(last, s))
+                {
+                    AnsiConsole.MarkupLine(StatusLine(s));
+                    lastProgress = DateTime.UtcNow;
+                }
+                if (last is null) lastProgress = DateTime.UtcNow;
+            }
+            last = s;
+            if (ended)
             {
                 // A job that has ended says whether its result is whole: scripts and CI follow the exit code.
-                if (s.State == JobState.Running || s.JobId.Length == 0 || Problem(s) is not { } problem) return ExitOk;
+                if (s.State == JobState.Running || s.JobId.Length == 0 || Problem(s, watch?.Follow == true) is not { } problem) return ExitOk;
                 if (!o.Json) AnsiConsole.MarkupLine($"[red]job {Markup.Escape(s.JobId)}: {Markup.Escape(problem)}[/]");
                 return ExitJobProblem;
             }
@@ -205,14 +265,19 @@ public static partial class CtlCommand
         }
     }
 
+    private static bool Moved(JobStatus a, JobStatus b) =>
+        a.GlobalStep != b.GlobalStep || a.Epoch != b.Epoch || a.Round != b.Round || a.Trainers.Length != b.Trainers.Length || a.Attempt != b.Attempt;
+
     /// <summary>
     /// What keeps a job's result from being whole, in one sentence, or null: it failed, an evaluation failed, it finished
     /// without metrics, or an epoch trained other than all of its seeds. (A job stopped by request is what was asked for.)
     /// </summary>
-    public static string? Problem(JobStatus s)
+    public static string? Problem(JobStatus s, bool followed = false)
     {
         var problems = new List<string>();
         if (s.State == JobState.Failed) problems.Add($"failed: {s.Reason}");
+        if (followed && s.State == JobState.Stopped)
+            problems.Add($"stopped after epoch {s.LastCompletedEpoch} before its end ({s.Reason}); `ctl train resume --job {s.JobId}` continues it");
         if (s.FailedEvaluations > 0) problems.Add($"{s.FailedEvaluations} evaluation epoch(s) ended without metrics (last: {s.EvaluationError})");
         if (s.State == JobState.Finished && s.MetricNames.Length == 0 && s.BestEpoch < 0) problems.Add("finished without metrics");
         var short_ = s.SeedsTrainedPerEpoch.Select((n, e) => (n, e)).Where(x => x.n >= 0 && x.n != s.SeedsPerEpoch).ToArray();
@@ -225,7 +290,7 @@ public static partial class CtlCommand
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    private static object ToJson(JobStatus s) => new
+    private static object ToJson(JobStatus s, bool followed = false) => new
     {
         job = s.JobId.Length > 0 ? s.JobId : null,
         state = s.State,
@@ -238,6 +303,14 @@ public static partial class CtlCommand
         metrics = Metrics(s.MetricNames, s.MetricValues.Select(v => (double)v).ToArray()),
         bestMetric = Finite(s.BestMetric),
         bestEpoch = s.BestEpoch,
+        bestMetrics = s.EpochAt(s.BestEpoch) is { } best ? Metrics(best.MetricNames, best.MetricValues.Select(v => (double)v).ToArray()) : null,
+        history = s.Epochs.Select(e => new
+        {
+            epoch = e.Epoch,
+            loss = Finite(e.Loss),
+            metrics = Metrics(e.MetricNames, e.MetricValues.Select(v => (double)v).ToArray()),
+            best = e.Epoch == s.BestEpoch,
+        }).ToArray(),
         lastCheckpoint = s.LastCheckpointPath.Length > 0 ? new { path = s.LastCheckpointPath, sha256 = s.LastCheckpointSha256 } : null,
         etaSeconds = s.EtaSeconds >= 0 ? s.EtaSeconds : (double?)null,
         trainers = s.Trainers,
@@ -247,7 +320,7 @@ public static partial class CtlCommand
         seedsTrained = s.SeedsTrainedPerEpoch,
         failedEvaluations = s.FailedEvaluations,
         evaluationError = s.EvaluationError.Length > 0 ? s.EvaluationError : null,
-        problem = s.State == JobState.Running ? null : Problem(s),
+        problem = s.State == JobState.Running ? null : Problem(s, followed),
     };
 
     private static Dictionary<string, double?> Metrics(string[] names, double[] values)
@@ -325,20 +398,76 @@ public static partial class CtlCommand
         Row("job", Markup.Escape(s.JobId));
         Row("state", StateMarkup(s.State) + (s.Reason.Length > 0 ? $" ({Markup.Escape(s.Reason)})" : ""));
         Row("epoch", s.Epoch.ToString(inv) + (s.LastCompletedEpoch >= 0 ? $" (last completed {s.LastCompletedEpoch.ToString(inv)})" : " (none completed yet)"));
-        Row("round / step", $"{s.Round.ToString(inv)} / {s.Step.ToString(inv)}" + (s.Attempt > 0 ? $" [yellow](attempt {s.Attempt}: re-planned after a trainer left)[/]" : ""));
+        if (s.State == JobState.Running)
+            Row("round / step", $"{s.Round.ToString(inv)} / {s.Step.ToString(inv)}" + (s.Attempt > 0 ? $" [yellow](attempt {s.Attempt}: re-planned after a trainer left)[/]" : ""));
+        else
+            Row("steps", $"{s.GlobalStep.ToString(inv)} over {(s.LastCompletedEpoch + 1).ToString(inv)} completed epoch(s)");
         Row("seeds", SeedsRow(s));
         if (s.FailedEvaluations > 0)
             Row("evaluations", $"[red]{s.FailedEvaluations.ToString(inv)} failed[/] (last: {Markup.Escape(s.EvaluationError)})");
         Row("loss", Num(s.LastLoss));
-        Row("metrics", s.MetricNames.Length == 0 ? "[grey]-[/]"
-            : Markup.Escape(string.Join(", ", s.MetricNames.Select((n, i) => $"{n} {(i < s.MetricValues.Length ? Num(s.MetricValues[i]) : "-")}"))));
-        Row("best", s.BestEpoch >= 0 ? $"{Num(s.BestMetric)} at epoch {s.BestEpoch.ToString(inv)}" : "[grey]-[/]");
+        Row("last epoch", s.LastCompletedEpoch < 0 ? "[grey]-[/]"
+            : $"{s.LastCompletedEpoch.ToString(inv)}: " + (s.MetricNames.Length == 0 ? "[grey]no metrics[/]" : Markup.Escape(MetricsText(s.MetricNames, s.MetricValues))));
+        Row("best epoch", s.BestEpoch < 0 ? "[grey]-[/]"
+            : s.EpochAt(s.BestEpoch) is { } best
+                ? $"[bold]{s.BestEpoch.ToString(inv)}[/]: {Markup.Escape(MetricsText(best.MetricNames, best.MetricValues))}, loss {Num(best.Loss)}"
+                : $"[bold]{s.BestEpoch.ToString(inv)}[/]: {Num(s.BestMetric)}");
         Row("last checkpoint", s.LastCheckpointPath.Length > 0
             ? $"{Markup.Escape(s.LastCheckpointPath)} [grey](sha256 {Markup.Escape(Abbrev(s.LastCheckpointSha256))})[/]" : "[grey]-[/]");
         Row("ETA", s.State == JobState.Running ? Eta(s.EtaSeconds) : "[grey]-[/]");
         Row("trainers", s.Trainers.Length == 0 ? "[yellow]none registered[/]"
             : Markup.Escape($"{s.Trainers.Length}: {string.Join(", ", s.Trainers.Select(ShortActor))}"));
         AnsiConsole.Write(grid);
+        if (s.Epochs.Length > 0) AnsiConsole.Write(EpochTable(s));
+    }
+
+    // A long job's table shows its newest epochs, and the best one when it is older.
+    private const int EpochTableRows = 30;
+
+    private static Table EpochTable(JobStatus s)
+    {
+        var epochs = s.Epochs;
+        var names = epochs.SelectMany(e => e.MetricNames).Distinct(StringComparer.Ordinal).ToArray();
+        var table = new Table().Border(TableBorder.Simple).AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
+        foreach (var n in names) table.AddColumn(new TableColumn(Markup.Escape(n)).RightAligned());
+        table.AddColumn("");
+        var shown = epochs.Length <= EpochTableRows ? epochs : epochs[^EpochTableRows..];
+        if (shown.Length < epochs.Length)
+        {
+            if (s.EpochAt(s.BestEpoch) is { } best && best.Epoch < shown[0].Epoch) AddRow(best);
+            table.AddRow(new[] { $"[grey]… {(shown[0].Epoch - epochs[0].Epoch).ToString(CultureInfo.InvariantCulture)} earlier[/]" }
+                .Concat(Enumerable.Repeat("", names.Length + 2)).ToArray());
+        }
+        foreach (var e in shown) AddRow(e);
+        return table;
+
+        void AddRow(EpochSummary e)
+        {
+            var cells = new List<string> { e.Epoch.ToString(CultureInfo.InvariantCulture), Num(e.Loss) };
+            foreach (var n in names)
+            {
+                var i = Array.IndexOf(e.MetricNames, n);
+                cells.Add(i >= 0 && i < e.MetricValues.Length ? Num(e.MetricValues[i]) : "[grey]-[/]");
+            }
+            cells.Add(e.Epoch == s.BestEpoch ? "[bold green]best[/]" : e.Epoch == s.LastCompletedEpoch ? "last" : "");
+            table.AddRow(cells.ToArray());
+        }
+    }
+
+    private static string MetricsText(string[] names, float[] values) =>
+        string.Join(", ", names.Select((n, i) => $"{n} {(i < values.Length ? Num(values[i]) : "-")}"));
+
+    private static string Now() => DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>An epoch as it completes: its loss, its metrics, whether it is the best so far, its seeds.</summary>
+    private static string EpochLine(JobStatus s, EpochSummary e)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var seeds = e.Epoch < s.SeedsTrainedPerEpoch.Length && s.SeedsTrainedPerEpoch[e.Epoch] >= 0
+            ? $"  seeds {s.SeedsTrainedPerEpoch[e.Epoch].ToString(inv)}/{s.SeedsPerEpoch.ToString(inv)}" : "";
+        var metrics = e.MetricNames.Length == 0 ? "" : "  " + Markup.Escape(MetricsText(e.MetricNames, e.MetricValues));
+        return $"{Now()}  {Markup.Escape(s.JobId)}  [bold]epoch {e.Epoch.ToString(inv)} done[/]  loss {Num(e.Loss)}{metrics}" +
+               (e.Epoch == s.BestEpoch ? "  [green]best so far[/]" : "") + seeds;
     }
 
     private static string SeedsRow(JobStatus s)
@@ -353,12 +482,17 @@ public static partial class CtlCommand
             : $"{per} per epoch, [red]{Markup.Escape(string.Join(", ", off.Select(x => $"epoch {x.e}: {x.n}")))}[/]";
     }
 
+    /// <summary>Progress between epoch lines: where the job is, its latest loss, the ETA and the trainers.</summary>
     private static string StatusLine(JobStatus s)
     {
-        var at = DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        var metrics = string.Join(" ", s.MetricNames.Select((n, i) => $"{n} {(i < s.MetricValues.Length ? Num(s.MetricValues[i]) : "-")}"));
-        return $"{at}  {Markup.Escape(s.JobId)}  {StateMarkup(s.State)}  epoch {s.Epoch}  round {s.Round}  step {s.Step}  loss {Num(s.LastLoss)}" +
-               (metrics.Length > 0 ? "  " + Markup.Escape(metrics) : "") + $"  ETA {Eta(s.EtaSeconds)}  trainers {s.Trainers.Length}";
+        var inv = CultureInfo.InvariantCulture;
+        // Between two epochs the status still names the completed one: say the next is being planned.
+        var where = s.LastCompletedEpoch >= s.Epoch && s.State == JobState.Running
+            ? $"epoch {(s.LastCompletedEpoch + 1).ToString(inv)} planning"
+            : $"epoch {s.Epoch.ToString(inv)}  round {s.Round.ToString(inv)}  step {s.Step.ToString(inv)}";
+        return $"{Now()}  {Markup.Escape(s.JobId)}  {StateMarkup(s.State)}  {where}  global step {s.GlobalStep.ToString(inv)}  loss {Num(s.LastLoss)}" +
+               $"  ETA {Eta(s.EtaSeconds)}  trainers {s.Trainers.Length.ToString(inv)}" +
+               (s.Attempt > 0 ? $"  [yellow]attempt {s.Attempt.ToString(inv)}[/]" : "");
     }
 
     // A trainer id is its actor path; the table shows the node and the actor name.

@@ -69,6 +69,11 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
     public float[] MetricValues { get; private set; } = [];
     public float BestMetric { get; private set; } = float.NaN;
     public int BestEpoch { get; private set; } = -1;
+    // Every completed epoch in order, rebuilt from the journal: a status carries it whole.
+    private readonly List<EpochSummary> _history = [];
+    // A status stays a small message whatever the job's length (a watcher polls far more often than epochs end).
+    public const int StatusHistoryLimit = 256;
+    public IReadOnlyList<EpochSummary> History => _history;
     public string LastCheckpointPath { get; private set; } = "";
     public string LastCheckpointSha256 { get; private set; } = "";
     public string Reason { get; private set; } = "";
@@ -651,6 +656,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
                 LastLoss = float.NaN; MetricNames = []; MetricValues = []; BestMetric = float.NaN; BestEpoch = -1;
                 LastCheckpointPath = ""; LastCheckpointSha256 = ""; Reason = ""; _run = null; _epochSeconds.Clear();
                 CompletedSteps = 0; PlannedSteps = 0; SeedsPerEpoch = 0; _seedsTrained.Clear(); FailedEvaluations = 0; LastEvaluationError = "";
+                _history.Clear();
                 break;
             case EpochPlanned m:
                 Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps;
@@ -665,6 +671,9 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
                 LastCompletedEpoch = m.Epoch; LastLoss = m.Loss; MetricNames = m.MetricNames; MetricValues = m.MetricValues;
                 while (_seedsTrained.Count <= m.Epoch) _seedsTrained.Add(-1);
                 _seedsTrained[m.Epoch] = m.SeedsTrained;
+                // An epoch redone after a resume replaces what it redoes.
+                _history.RemoveAll(h => h.Epoch >= m.Epoch);
+                _history.Add(new EpochSummary(m.Epoch, m.Loss, m.MetricNames, m.MetricValues));
                 if (m.SeedsPlanned >= 0) SeedsPerEpoch = m.SeedsPlanned;
                 var i = Array.IndexOf(m.MetricNames, Config?.EvalMetric);
                 if (i >= 0 && (float.IsNaN(BestMetric) || m.MetricValues[i] > BestMetric)) { BestMetric = m.MetricValues[i]; BestEpoch = m.Epoch; }
@@ -685,7 +694,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
 
     public CoordinatorSnapshot ToSnapshot() => new(JobId, Config, State, Epoch, LastCompletedEpoch, Round, LastLoss, MetricNames, MetricValues,
         BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason, CompletedSteps, PlannedSteps, SeedsPerEpoch, [.. _seedsTrained],
-        FailedEvaluations, LastEvaluationError);
+        FailedEvaluations, LastEvaluationError, _history.Count == 0 ? null : [.. _history]);
 
     public void Restore(CoordinatorSnapshot s)
     {
@@ -696,6 +705,8 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         _seedsTrained.Clear();
         _seedsTrained.AddRange(s.SeedsTrained ?? []);
         FailedEvaluations = s.FailedEvaluations; LastEvaluationError = s.EvaluationError;
+        _history.Clear();
+        _history.AddRange(s.History ?? []);
     }
 
     public JobStatus Status(string askedJob, DateTime now)
@@ -712,7 +723,18 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         return new JobStatus(JobId, State, _run?.Epoch ?? Epoch, LastCompletedEpoch, _run?.CurrentRound ?? Round, step,
             _run?.LastLoss is { } l && !float.IsNaN(l) ? l : LastLoss, MetricNames, MetricValues, BestMetric, BestEpoch,
             LastCheckpointPath, LastCheckpointSha256, eta, _trainers.Keys.Order(StringComparer.Ordinal).ToArray(), reason, CompletedSteps + step,
-            _run?.Order.LongLength ?? SeedsPerEpoch, [.. _seedsTrained], FailedEvaluations, LastEvaluationError, _run?.Attempt ?? 0);
+            _run?.Order.LongLength ?? SeedsPerEpoch, [.. _seedsTrained], FailedEvaluations, LastEvaluationError, _run?.Attempt ?? 0,
+            StatusHistory());
+    }
+
+    /// <summary>The epochs a status carries: a long job's newest <see cref="StatusHistoryLimit"/>, the best before them when older.</summary>
+    private EpochSummary[]? StatusHistory()
+    {
+        if (_history.Count == 0) return null;
+        if (_history.Count <= StatusHistoryLimit) return [.. _history];
+        var tail = _history.GetRange(_history.Count - StatusHistoryLimit, StatusHistoryLimit);
+        var best = BestEpoch >= 0 && BestEpoch < tail[0].Epoch ? _history.Find(h => h.Epoch == BestEpoch) : null;
+        return best is null ? [.. tail] : [best, .. tail];
     }
 
     private enum Phase { Rounds, Finishing, Checkpoint }

@@ -48,7 +48,19 @@ public sealed class JobHistory(int capacity)
             else Add(_loss, point);
         }
 
-        if (status.LastCompletedEpoch >= 0 && (_epochs.Count == 0 || _epochs[^1].Epoch != status.LastCompletedEpoch))
+        // The status carries every completed epoch (a long job's newest), so epochs that ended between two samples are
+        // drawn too; an epoch redone after a resume replaces the points from it on.
+        foreach (var e in status.Epochs)
+        {
+            if (_epochs.Count > 0 && _epochs[^1].Epoch >= e.Epoch)
+            {
+                var at = _epochs.FindIndex(p => p.Epoch == e.Epoch);
+                if (at < 0 || (_epochs[at].Loss.Equals(e.Loss) && _epochs[at].MetricValues.AsSpan().SequenceEqual(e.MetricValues))) continue;
+                _epochs.RemoveRange(at, _epochs.Count - at);
+            }
+            Add(_epochs, new EpochPoint(e.Epoch, e.Loss, e.MetricNames, e.MetricValues, atUnixMs));
+        }
+        if (status.Epochs.Length == 0 && status.LastCompletedEpoch >= 0 && (_epochs.Count == 0 || _epochs[^1].Epoch != status.LastCompletedEpoch))
             Add(_epochs, new EpochPoint(status.LastCompletedEpoch, status.LastLoss, status.MetricNames, status.MetricValues, atUnixMs));
     }
 

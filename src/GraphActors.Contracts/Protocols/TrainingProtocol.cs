@@ -129,6 +129,9 @@ public static class TrainingProtocol
     /// <paramref name="FailedEvaluations"/> counts the evaluation epochs that ended without metrics, the last one's
     /// reason in <paramref name="EvaluationError"/>: a job can finish and still have failed evaluations.
     /// <paramref name="Attempt"/> is the epoch in flight's re-plan count (0: as first planned).
+    /// <paramref name="History"/> is the job's completed epochs in order, as journaled, so a client that polls misses
+    /// none and a summary can name the best epoch's metrics beside the last's: the newest 256 of a longer job, preceded
+    /// by the best epoch when it is older.
     /// </summary>
     public sealed record JobStatus(
         string JobId,
@@ -152,11 +155,29 @@ public static class TrainingProtocol
         long[]? SeedsTrained = null,
         int FailedEvaluations = 0,
         string EvaluationError = "",
-        int Attempt = 0) : IGraphActorsMessage
+        int Attempt = 0,
+        EpochSummary[]? History = null) : IGraphActorsMessage
     {
         /// <summary>Seeds trained per completed epoch (empty when none completed).</summary>
         public long[] SeedsTrainedPerEpoch => SeedsTrained ?? [];
+
+        /// <summary>The completed epochs, oldest first (empty when none completed).</summary>
+        public EpochSummary[] Epochs => History ?? [];
+
+        /// <summary>The completed epoch <paramref name="epoch"/>, or null when it is not in the history.</summary>
+        public EpochSummary? EpochAt(int epoch)
+        {
+            foreach (var e in Epochs)
+                if (e.Epoch == epoch) return e;
+            return null;
+        }
     }
+
+    /// <summary>
+    /// One completed epoch: its merged training loss and its evaluation's metrics (parallel arrays, empty for an epoch
+    /// that did not evaluate or whose evaluation failed).
+    /// </summary>
+    public sealed record EpochSummary(int Epoch, float Loss, string[] MetricNames, float[] MetricValues);
 
     // ---- trainer → coordinator ----
 
@@ -379,5 +400,6 @@ public static class TrainingProtocol
         long SeedsPerEpoch = 0,
         long[]? SeedsTrained = null,
         int FailedEvaluations = 0,
-        string EvaluationError = "") : IGraphActorsMessage;
+        string EvaluationError = "",
+        EpochSummary[]? History = null) : IGraphActorsMessage;
 }

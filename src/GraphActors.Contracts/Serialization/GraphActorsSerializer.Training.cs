@@ -102,6 +102,7 @@ public sealed partial class GraphActorsSerializer
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.Long(BitConverter.DoubleToInt64Bits(m.EtaSeconds));
                 Strings(ref w, m.Trainers); w.String(m.Reason); w.Long(m.GlobalStep);
                 w.Long(m.SeedsPerEpoch); w.Longs(m.SeedsTrainedPerEpoch); w.Int(m.FailedEvaluations); w.String(m.EvaluationError); w.Int(m.Attempt);
+                Summaries(ref w, m.Epochs);
                 break;
             case RegisterTrainer m:
                 w.String(ActorRef(m.Trainer)); w.String(m.NodeAddress); w.Ints(m.LocalPartitions);
@@ -167,6 +168,7 @@ public sealed partial class GraphActorsSerializer
                 w.String(m.LastCheckpointPath); w.String(m.LastCheckpointSha256); w.String(m.Reason);
                 w.Long(m.CompletedSteps); w.Int(m.PlannedSteps);
                 w.Long(m.SeedsPerEpoch); w.Longs(m.SeedsTrained ?? []); w.Int(m.FailedEvaluations); w.String(m.EvaluationError);
+                Summaries(ref w, m.History ?? []);
                 break;
             default:
                 throw Unknown(obj);
@@ -182,7 +184,7 @@ public sealed partial class GraphActorsSerializer
         GetJobStatusManifest => new GetJobStatus(r.String()),
         JobStatusManifest => new JobStatus(r.String(), (JobState)r.Byte(), r.Int(), r.Int(), r.Int(), r.Long(), Float(ref r), Strings(ref r),
             r.Floats(), Float(ref r), r.Int(), r.String(), r.String(), BitConverter.Int64BitsToDouble(r.Long()), Strings(ref r), r.String(),
-            r.Long(), r.Long(), NullIfEmpty(r.Longs()), r.Int(), r.String(), r.Int()),
+            r.Long(), r.Long(), NullIfEmpty(r.Longs()), r.Int(), r.String(), r.Int(), r.HasMore ? Summaries(ref r) : null),
         RegisterTrainerManifest => new RegisterTrainer(ActorRef(r.String(), system), r.String(), r.Ints()),
         TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
         StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
@@ -228,7 +230,28 @@ public sealed partial class GraphActorsSerializer
             // Snapshots written before the step counts existed end here: their job's curve restarts its x axis at 0.
             r.HasMore ? r.Long() : 0, r.HasMore ? r.Int() : 0,
             // … and before the seed accounting and evaluation failures, here.
-            r.HasMore ? r.Long() : 0, r.HasMore ? NullIfEmpty(r.Longs()) : null, r.HasMore ? r.Int() : 0, r.HasMore ? r.String() : "");
+            r.HasMore ? r.Long() : 0, r.HasMore ? NullIfEmpty(r.Longs()) : null, r.HasMore ? r.Int() : 0, r.HasMore ? r.String() : "",
+            // … and before the epoch history, here: the summary then starts with the epochs completed after it.
+            r.HasMore ? Summaries(ref r) : null);
+    }
+
+    private static void Summaries<TW>(ref TW w, EpochSummary[] epochs) where TW : struct, IWire
+    {
+        w.Int(epochs.Length);
+        foreach (var e in epochs)
+        {
+            w.Int(e.Epoch); Float(ref w, e.Loss); Strings(ref w, e.MetricNames); w.Floats(e.MetricValues);
+        }
+    }
+
+    // An empty history reads as absent, so a round trip is exact (as with the per-epoch seed counts).
+    private static EpochSummary[]? Summaries(ref WireReader r)
+    {
+        var n = Count(ref r);
+        if (n == 0) return null;
+        var result = new EpochSummary[n];
+        for (var i = 0; i < n; i++) result[i] = new EpochSummary(r.Int(), Float(ref r), Strings(ref r), r.Floats());
+        return result;
     }
 
     // An absent per-epoch list and an empty one are the same state: read both as absent, so a round trip is exact.

@@ -189,6 +189,57 @@ public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<Ct
         Assert.Contains("Val split", manifest.Note);
     }
 
+    /// <summary>
+    /// `train start --follow` streams the job: a line as each epoch completes (none missed, in order), then the summary
+    /// with the best epoch's metrics beside the last's, and the epoch table; the JSON status carries every epoch.
+    /// </summary>
+    [Fact]
+    public async Task Train_start_follow_prints_each_epoch_as_it_completes_and_summarises_the_best_and_the_last()
+    {
+        await StopIfRunning();
+        var config = Path.Combine(node.Dir, $"training-{Guid.NewGuid():N}.hocon");
+        File.WriteAllText(config, JobCheckpoints.Hocon(TestStore.TwoParts) + "\ntraining { epochs = 3, eval_every = 1 }\n");
+        var checkpoints = Path.Combine(node.Dir, "runs-follow");
+
+        var follow = await CtlRaw("train", "start", "--config", config, "--job", "followed", "--checkpoint-dir", checkpoints, "--follow", "--every", "1s");
+        Assert.True(follow.ExitCode == 0, follow + node.NodeOutput);
+        var lines = follow.Stdout.Split('\n');
+        var done = lines.Where(l => l.Contains(" done", StringComparison.Ordinal) && l.Contains("epoch ", StringComparison.Ordinal)).ToArray();
+        Assert.True(done.Length == 3, follow.ToString());
+        for (var e = 0; e < 3; e++) Assert.Contains($"epoch {e} done", done[e]);
+        Assert.All(done, l => Assert.Contains("val_accuracy", l));
+        Assert.Contains("best epoch", follow.Stdout);
+        Assert.Contains("last epoch", follow.Stdout);
+        // A finished job counts its steps instead of showing the last epoch's round and step as 0 / 0.
+        Assert.DoesNotContain("round / step", follow.Stdout);
+        Assert.Contains("completed epoch(s)", follow.Stdout);
+
+        var json = await Ctl("train", "status", "--job", "followed");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var history = json.Json.GetProperty("history").EnumerateArray().ToArray();
+        Assert.Equal([0, 1, 2], history.Select(h => h.GetProperty("epoch").GetInt32()));
+        var bestEpoch = json.Json.GetProperty("bestEpoch").GetInt32();
+        var best = Assert.Single(history, h => h.GetProperty("best").GetBoolean());
+        Assert.Equal(bestEpoch, best.GetProperty("epoch").GetInt32());
+        Assert.Equal(best.GetProperty("metrics").GetProperty("val_accuracy").GetDouble(),
+            json.Json.GetProperty("bestMetrics").GetProperty("val_accuracy").GetDouble());
+        Assert.Equal(history[2].GetProperty("metrics").GetProperty("val_accuracy").GetDouble(),
+            json.Json.GetProperty("metrics").GetProperty("val_accuracy").GetDouble());
+        // The best epoch's metric is the highest of the three.
+        Assert.Equal(history.Max(h => h.GetProperty("metrics").GetProperty("val_accuracy").GetDouble()),
+            best.GetProperty("metrics").GetProperty("val_accuracy").GetDouble());
+    }
+
+    [Fact]
+    public async Task A_bad_every_is_refused_before_the_job_starts()
+    {
+        var run = await CtlRaw("train", "start", "--config", TrainingFile(TestStore.TwoParts), "--job", "never", "--follow", "--every", "100ms");
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("--every", run.Stderr);
+        var status = await Ctl("train", "status");
+        if (status.ExitCode is 0 or 4 && status.Json.TryGetProperty("job", out var j)) Assert.NotEqual("never", j.GetString());
+    }
+
     [Fact]
     public async Task Checkpoints_list_and_model_export_read_the_coordinators_job_directory_on_the_node()
     {

@@ -162,6 +162,9 @@ public class CoordinatorStateTests
         Assert.Equal((0, 100L, 100L), (completed.Epoch, completed.SeedsTrained, completed.SeedsPlanned));
         Assert.Equal(0.7f, s.BestMetric, 5);
         Assert.Equal([100L], s.Status("", T0).SeedsTrainedPerEpoch);
+        // The status carries the completed epoch with its merged loss and the evaluator's metrics.
+        var summary = Assert.Single(s.Status("", T0).Epochs);
+        Assert.Equal((0, completed.Loss, "val_acc", 0.7f), (summary.Epoch, summary.Loss, Assert.Single(summary.MetricNames), Assert.Single(summary.MetricValues)));
         // The job-wide step: epoch 0's 10 planned steps are done, the next epoch starts at 10.
         Assert.Equal((0L, 10L), (s.Status("", T0).Step, s.Status("", T0).GlobalStep));
 
@@ -419,6 +422,49 @@ public class CoordinatorStateTests
         Do(new WaitTimedOut(s.Wait.Key), null);
         Assert.Equal(JobState.Failed, s.State);
         Assert.Contains("did not complete", s.Reason);
+    }
+
+    /// <summary>
+    /// Every completed epoch is in the status, from the journal and from a snapshot alike; an epoch redone after a resume
+    /// replaces its first record; a long job's status carries the newest epochs and the best one before them.
+    /// </summary>
+    [Fact]
+    public void The_status_carries_every_completed_epoch_and_a_long_jobs_newest_epochs_with_its_best()
+    {
+        var state = new CoordinatorState();
+        state.Apply(new JobStarted("j", Config));
+        void Complete(int epoch, float metric)
+        {
+            state.Apply(new EpochPlanned("j", epoch, ["t0"], [10], 10, 100));
+            state.Apply(new EpochCompleted("j", epoch, 1f / (epoch + 1), ["val_acc"], [metric], 100, 100));
+        }
+        Complete(0, 0.5f);
+        Complete(1, 0.8f);
+        Complete(2, 0.6f);
+        var status = state.Status("", T0);
+        Assert.Equal([0, 1, 2], status.Epochs.Select(e => e.Epoch));
+        Assert.Equal(1, status.BestEpoch);
+        Assert.Equal(0.8f, Assert.Single(status.EpochAt(status.BestEpoch)!.MetricValues));
+        Assert.Equal(0.6f, Assert.Single(status.EpochAt(2)!.MetricValues));
+
+        // Redone after a resume: epoch 2's new record replaces the old one.
+        state.Apply(new JobResumed("j", 1));
+        Complete(2, 0.65f);
+        Assert.Equal([0, 1, 2], state.Status("", T0).Epochs.Select(e => e.Epoch));
+        Assert.Equal(0.65f, Assert.Single(state.Status("", T0).EpochAt(2)!.MetricValues));
+
+        // A snapshot restores the same history.
+        var restored = new CoordinatorState();
+        restored.Restore(state.ToSnapshot());
+        Assert.Equal(state.Status("", T0) with { Trainers = [] }, restored.Status("", T0) with { Trainers = [] }, StatusComparer.Instance);
+
+        // A job longer than the status's bound: the newest epochs, preceded by the older best one.
+        for (var e = 3; e < CoordinatorState.StatusHistoryLimit + 10; e++) Complete(e, 0.1f);
+        var longJob = state.Status("", T0);
+        Assert.Equal(CoordinatorState.StatusHistoryLimit + 1, longJob.Epochs.Length);
+        Assert.Equal(1, longJob.Epochs[0].Epoch);
+        Assert.Equal(CoordinatorState.StatusHistoryLimit + 9, longJob.Epochs[^1].Epoch);
+        Assert.Equal(10, longJob.Epochs[1].Epoch);
     }
 
     private sealed class StatusComparer : IEqualityComparer<JobStatus>

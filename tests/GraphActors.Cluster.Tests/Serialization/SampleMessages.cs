@@ -121,6 +121,8 @@ public static class SampleMessages
             "/ck/epoch-0002", "ab12", 12.5, ["akka://graphactors/user/t1"], "trainer lost", 9_876_543_210),
         new JobStatus("job-2", JobState.Finished, 3, 3, 7, 5, 0.25f, [], [], float.NaN, -1, "", "", -1, [], "", 12, 140, [140, 140, -1, 139], 2,
             "OversizedPayloadException", 1),
+        new JobStatus("job-3", JobState.Running, 2, 1, 0, 3, 0.5f, ["val_acc"], [0.8f], 0.8f, 0, "", "", 4, [], "", 23, 140, [140, 140], 0, "", 0,
+            [new EpochSummary(0, 0.9f, ["val_acc", "val_loss"], [0.8f, float.NaN]), new EpochSummary(1, 0.7f, [], [])]),
         new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "akka.tcp://graphactors@127.0.0.1:4053", [0, 3]),
         new TrainerRegistered("akka://graphactors/user/t1", "job-1"),
         new StepsReported("job-1", 2, 40, 1.5f, 0.6f),
@@ -162,6 +164,8 @@ public static class SampleMessages
         new CoordinatorSnapshot("", null, JobState.Idle, -1, -1, -1, float.NaN, [], [], float.NaN, -1, "", "", "", 0, 0),
         new CoordinatorSnapshot("job-2", Config, JobState.Finished, 3, 3, 1, 0.5f, [], [], 0.7f, 2, "/ck/e3", "beef", "", 240, 80, 140,
             [140, -1, 140, 140], 1, "t1: timed out"),
+        new CoordinatorSnapshot("job-3", Config, JobState.Running, 2, 1, 1, 0.5f, ["val_acc"], [0.7f], 0.7f, 1, "/ck/e1", "beef", "", 240, 80, 140,
+            [140, 140], 0, "", [new EpochSummary(0, 1.5f, ["val_acc"], [0.6f]), new EpochSummary(1, 0.5f, ["val_acc"], [0.7f])]),
     ];
 
     /// <summary>
@@ -213,7 +217,7 @@ public static class SampleMessages
             for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
         }
         // A command inside WithToken compares property by property (a StartJob's config holds arrays).
-        else if (e is BlockData or TrainingConfig or CheckpointInfo or LinkPairsData or IGraphActorsMessage)
+        else if (e is BlockData or TrainingConfig or CheckpointInfo or LinkPairsData or EpochSummary or IGraphActorsMessage)
             AssertSame(e, a);
         else
             Assert.Equal(e, a);

@@ -78,6 +78,23 @@ public sealed class JobHistoryTests
     }
 
     [Fact]
+    public void Epochs_that_completed_between_two_samples_come_from_the_statuss_history_and_a_redone_epoch_replaces_its_points()
+    {
+        var h = new JobHistory(100);
+        EpochSummary E(int epoch, float acc) => new(epoch, 1f / (epoch + 1), ["val_acc"], [acc]);
+        h.Observe(Status("j", 1, 1, 1f, completed: 0) with { History = [E(0, 0.5f)] }, 1);
+        // Epochs 1 and 2 completed before the next sample: both are drawn, once each.
+        h.Observe(Status("j", 3, 1, 0.5f, completed: 2) with { History = [E(0, 0.5f), E(1, 0.6f), E(2, 0.7f)] }, 2);
+        h.Observe(Status("j", 3, 2, 0.5f, completed: 2) with { History = [E(0, 0.5f), E(1, 0.6f), E(2, 0.7f)] }, 3);
+        Assert.Equal([0, 1, 2], h.Epochs.Select(e => e.Epoch));
+        Assert.Equal([0.5f, 0.6f, 0.7f], h.Epochs.Select(e => e.MetricValues[0]));
+        // A resume redid epoch 2 with another result: the point is replaced, not doubled.
+        h.Observe(Status("j", 3, 1, 0.4f, completed: 2) with { History = [E(0, 0.5f), E(1, 0.6f), E(2, 0.65f)] }, 4);
+        Assert.Equal([0, 1, 2], h.Epochs.Select(e => e.Epoch));
+        Assert.Equal(0.65f, h.Epochs[2].MetricValues[0]);
+    }
+
+    [Fact]
     public void A_new_job_starts_a_new_history_and_no_job_keeps_the_last_one()
     {
         var h = new JobHistory(100);

@@ -117,7 +117,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         string Text(int batch, int k) => Training
             .Replace("task = node_classification", "task = link_prediction")
             .Replace("target = user", "target = click")
-            .Replace("node_split = store", "negatives = 2\n          eval_negatives = 5")
+            .Replace("node_split = store", "negatives = 2\n          eval_negatives = 10")
             .Replace("batch_size = 128", $"batch_size = {batch}")
             .Replace("averaging_period = 2", $"averaging_period = {k}")
             .Replace("dropout = 0.2", "dropout = 0.0");
