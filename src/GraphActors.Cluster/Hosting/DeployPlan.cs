@@ -278,6 +278,8 @@ public static class DeployPlan
         sb.AppendLine($"graphactors.node.data-dir = {NodeConfig.Quote($"{root}/data/{name}")}");
         sb.AppendLine($"# GET /metrics for Prometheus: the remoting port + {MetricsPortOffset}, so that nodes sharing a machine do not collide.");
         sb.AppendLine($"graphactors.metrics.port = {MetricsPort(port)}");
+        sb.AppendLine($"# GET /alive and /ready (liveness, readiness = Up in the cluster): the remoting port + {HealthPortOffset}.");
+        sb.AppendLine($"graphactors.health.port = {HealthPort(port)}");
         sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down, train start/stop/resume, model export): ctl --token-file it.");
         sb.AppendLine($"graphactors.ctl.token-file = {NodeConfig.Quote($"{root}/{DeployPlan.CtlTokenFileName}")}");
         sb.AppendLine("# The training coordinator's journal (every node that may host it must reach the same one: PostgreSQL across machines).");
@@ -301,6 +303,11 @@ public static class DeployPlan
     public const int MetricsPortOffset = 10000;
 
     public static int MetricsPort(int remotingPort) => remotingPort + MetricsPortOffset is var p and <= 65535 ? p : 0;
+
+    /// <summary>A node's health port (graphactors.health.port) is its remoting port plus this (0, any free port, when that passes 65535).</summary>
+    public const int HealthPortOffset = 20000;
+
+    public static int HealthPort(int remotingPort) => remotingPort + HealthPortOffset is var p and <= 65535 ? p : 0;
 
     /// <summary>How long a member's heartbeats may pause before it counts as unreachable, when nodes share hosts.</summary>
     public static readonly TimeSpan SharedHostHeartbeatPause = TimeSpan.FromSeconds(20);

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using GraphActors.Cluster.Commands;
 using GraphActors.Cluster.Coordination;
+using GraphActors.Cluster.Health;
 using GraphActors.Cluster.Inference;
 using GraphActors.Cluster.Metrics;
 using GraphActors.Cluster.Partitions;
@@ -47,6 +48,14 @@ public static class NodeHost
             _ = MetricsServer.StartAsync(system, metrics).ContinueWith(t => output.WriteLine(t.IsCompletedSuccessfully
                 ? $"metrics: {t.Result} (Prometheus text format)"
                 : $"warning: the metrics endpoint on {metrics.Host}:{metrics.Port} did not start: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default);
+        }
+        var health = HealthSettings.Create(config);
+        if (health.Enabled)
+        {
+            // As the metrics endpoint: printed when bound, a failure is a warning (the probes then fail and say so).
+            _ = HealthServer.StartAsync(system, health).ContinueWith(t => output.WriteLine(t.IsCompletedSuccessfully
+                ? $"health: {new Uri(t.Result, HealthServer.ReadinessPath.TrimStart('/'))} (readiness: Up in the cluster), {new Uri(t.Result, HealthServer.LivenessPath.TrimStart('/'))} (liveness)"
+                : $"warning: the health endpoint on {health.Host}:{health.Port} did not start: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default);
         }
 
         var partitions = PartitionSettings.Create(config);

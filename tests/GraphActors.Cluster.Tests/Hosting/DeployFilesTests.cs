@@ -33,6 +33,8 @@ public sealed class DeployFilesTests
             Assert.Equal(["partition", "trainer"], config.GetStringList("akka.cluster.roles"));
             Assert.Equal("/data/store", config.GetString("graphactors.partitions.store-path"));
             Assert.Equal("0.0.0.0", config.GetString("graphactors.inference.host"));
+            Assert.Equal("0.0.0.0", config.GetString("graphactors.health.host"));
+            Assert.Equal(K8sHealthPort, config.GetInt("graphactors.health.port"));
             Assert.Equal(GraphActors.Cluster.Coordination.CoordinatorPersistence.PostgreSqlProvider,
                 GraphActors.Cluster.Coordination.CoordinatorPersistence.Resolve(config).Provider);
         }
@@ -54,6 +56,23 @@ public sealed class DeployFilesTests
         Assert.Contains("value: \"$(POD_NAME).graphactors\"", set);
         foreach (var f in Directory.GetFiles(Path.Combine(Deploy, "k8s"), "*.yaml"))
             Assert.DoesNotMatch(@"(?m)^\s+namespace:", File.ReadAllText(f));
+    }
+
+    /// <summary>graphactors.health.port in configmap.yaml, the container port named health in both StatefulSets.</summary>
+    private const int K8sHealthPort = 8558;
+
+    [Theory]
+    [InlineData("statefulset.yaml")]
+    [InlineData("inference.yaml")]
+    public void The_k8s_pods_probe_GET_ready_and_alive_on_the_health_port_the_ConfigMap_gives_the_node(string file)
+    {
+        var yaml = File.ReadAllText(Path.Combine(Deploy, "k8s", file));
+        Assert.Matches($@"- name: health\n\s+containerPort: {K8sHealthPort}\n", yaml);
+        Assert.DoesNotContain("tcpSocket", yaml);
+        Assert.Matches(@"readinessProbe:\n\s+httpGet:\n\s+path: /ready\n\s+port: health\n", yaml);
+        Assert.Matches(@"livenessProbe:\n\s+httpGet:\n\s+path: /alive\n\s+port: health\n", yaml);
+        Assert.Equal("/ready", GraphActors.Cluster.Health.HealthServer.ReadinessPath);
+        Assert.Equal("/alive", GraphActors.Cluster.Health.HealthServer.LivenessPath);
     }
 
     [Fact]

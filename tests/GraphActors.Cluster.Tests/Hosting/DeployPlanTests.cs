@@ -140,6 +140,10 @@ public sealed class DeployPlanTests : IDisposable
         Assert.All(metricsPorts, p => Assert.InRange(p, 1, 65535));
         var scrape = File.ReadAllText(Path.Combine(shared.Out, DeployPlan.PrometheusFileName));
         foreach (var p in metricsPorts) Assert.Contains($"\"127.0.0.1:{p}\"", scrape);
+        // And its own health port (GET /ready, /alive): the remoting port + 20000, apart from every metrics and remoting port.
+        var healthPorts = shared.Nodes.Select(n => NodeConfig.Load(n.LocalConfig, new Dictionary<string, string?>()).GetInt("graphactors.health.port")).ToList();
+        Assert.Equal(shared.Nodes.Select(n => n.Port + DeployPlan.HealthPortOffset), healthPorts);
+        Assert.Empty(healthPorts.Intersect(metricsPorts.Concat(shared.Nodes.Select(n => n.Port))));
         if (NodeMetricsTests.PromtoolRun(["check", "config", Path.Combine(shared.Out, DeployPlan.PrometheusFileName)]) is { } check)
             Assert.True(check.Code == 0, $"promtool check config exited {check.Code}:\n{check.Output}\n---\n{scrape}");
 

@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OpenQA.Selenium.Chrome;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using GraphActors.Cluster.Hosting;
@@ -112,17 +113,17 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         // Two rounds of averaging per few steps: the node's TrainerActor reports progress often enough for curves.
         var job = await cluster.StartJobAsync("status-page-job", averagingPeriod: 2);
 
-        await using var browser = await ChromeDriver.StartAsync();
+        using var browser = Chromium.Start();
         var page = new Uri(cluster.Started.Management, "status");
 
         // Without the token the page asks for it.
-        await browser.Navigate(page);
+        browser.Navigate().GoToUrl(page);
         await Until(browser, "document.getElementById('auth').classList.contains('shown')", "the token form");
 
         // With it (in the fragment, never sent to the server) the page loads its data and drops it from the address.
-        await browser.Navigate(new Uri(page + "#token=" + Token));
+        browser.Navigate().GoToUrl(new Uri(page + "#token=" + Token));
         await Until(browser, "!!document.body.dataset.at", "the first data");
-        Assert.Equal("", (await browser.Execute("return location.hash;"))!.GetValue<string>());
+        Assert.Equal("", browser.Run("return location.hash;"));
 
         // Members and roles as the cluster has them.
         var expectedMembers = Akka.Cluster.Cluster.Get(cluster.Main).State.Members
@@ -160,7 +161,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             Assert.All(curves, c => Assert.DoesNotMatch(" 0$", c));
 
         var screenshot = Path.Combine(AppContext.BaseDirectory, "status-page", "status-page.png");
-        await browser.Screenshot(screenshot);
+        browser.Screenshot(screenshot);
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
         output.WriteLine($"screenshot of the status page: {screenshot}");
     }
@@ -255,8 +256,8 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         // No trainer role (the coordinator runs on a role of its own): the test is the job's only trainer.
         await using var cluster = await StatusCluster.StartAsync(withModel: false, secondNode: false, trainerRole: false);
         var job = await cluster.StartJobAsync("status-curves-job", averagingPeriod: 1000);
-        await using var browser = await ChromeDriver.StartAsync();
-        await browser.Navigate(new Uri(new Uri(cluster.Started.Management, "status") + "#token=" + Token));
+        using var browser = Chromium.Start();
+        browser.Navigate().GoToUrl(new Uri(new Uri(cluster.Started.Management, "status") + "#token=" + Token));
         await Until(browser, "!!document.body.dataset.at", "the first data");
         var waiting = await MatchCtl(browser, cluster, "job waiting for trainers", JobReading.Exact);
         Assert.Contains("trainers 0: ", waiting);
@@ -365,10 +366,10 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         while (DateTime.UtcNow < deadline)
         {
             rounds++;
-            before = await ReadJobLines(browser);
+            before = ReadJobLines(browser);
             var (answer, took) = await CtlStatus(cluster);
             want = Normalise(DescribeCtl(answer));
-            after = await ReadJobLines(browser);
+            after = ReadJobLines(browser);
             if (before.SequenceEqual(want) || after.SequenceEqual(want))
             {
                 output.WriteLine($"{what}: page = ctl after {rounds} round(s) (last ctl run {took.TotalSeconds:0.0} s): {string.Join(" | ", want)}");
@@ -386,8 +387,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
             $"page before: {string.Join(" | ", before)}\nctl:         {string.Join(" | ", want)}\npage after:  {string.Join(" | ", after)}");
     }
 
-    private static async Task<string[]> ReadJobLines(ChromeDriver browser) =>
-        Normalise((await browser.Execute(ReadJob))!.AsArray().Select(n => n!.GetValue<string>()).ToArray());
+    private static string[] ReadJobLines(ChromeDriver browser) => Normalise(browser.Strings(ReadJob));
 
     /// <summary>Runs <c>graphactors ctl --contact NODE --json train status</c> and returns what it printed; a failure says why.</summary>
     private static async Task<(JsonElement Answer, TimeSpan Took)> CtlStatus(StatusCluster cluster)
@@ -419,7 +419,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         string[] shown = [], want = [];
         while (DateTime.UtcNow < deadline)
         {
-            shown = Normalise((await browser.Execute(script))!.AsArray().Select(n => n!.GetValue<string>()).ToArray());
+            shown = Normalise(browser.Strings(script));
             want = await expected();
             if (shown.SequenceEqual(want)) { output.WriteLine($"{what}: {string.Join(" | ", shown)}"); return shown; }
             await Task.Delay(500);
@@ -443,11 +443,11 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow + Settle;
         while (DateTime.UtcNow < deadline)
         {
-            if ((await browser.Execute("return " + condition + ";"))?.GetValue<bool>() == true) return;
+            if (browser.Run("return " + condition + ";") is true) return;
             await Task.Delay(200);
         }
-        var state = await browser.Execute("return document.getElementById('conn').textContent;");
-        throw new TimeoutException($"the page did not show {what} within {Settle} (its connection line says: {state}).\n{browser.DriverLog}");
+        var state = browser.Run("return document.getElementById('conn').textContent;");
+        throw new TimeoutException($"the page did not show {what} within {Settle} (its connection line says: {state}).");
     }
 
     private static Task<HttpResponseMessage> Get(HttpClient http, Uri uri, string token)
