@@ -55,7 +55,8 @@ public static class HealthServer
         });
         builder.Services.AddHealthChecks()
             .Add(new HealthCheckRegistration("actor-system", _ => new ActorSystemRunningCheck(system), HealthStatus.Unhealthy, [LiveTag]))
-            .Add(new HealthCheckRegistration("cluster-member-up", _ => new ClusterMemberUpCheck(system), HealthStatus.Unhealthy, [ReadyTag]));
+            .Add(new HealthCheckRegistration("cluster-member-up", _ => new ClusterMemberUpCheck(system), HealthStatus.Unhealthy, [ReadyTag]))
+            .Add(new HealthCheckRegistration("role-parts-ready", _ => new NodePartsReadyCheck(system), HealthStatus.Unhealthy, [ReadyTag]));
         var app = builder.Build();
         app.MapHealthChecks(LivenessPath, Options(LiveTag));
         app.MapHealthChecks(ReadinessPath, Options(ReadyTag));

@@ -54,7 +54,7 @@ public static class NodeHost
         {
             // As the metrics endpoint: printed when bound, a failure is a warning (the probes then fail and say so).
             _ = HealthServer.StartAsync(system, health).ContinueWith(t => output.WriteLine(t.IsCompletedSuccessfully
-                ? $"health: {new Uri(t.Result, HealthServer.ReadinessPath.TrimStart('/'))} (readiness: Up in the cluster), {new Uri(t.Result, HealthServer.LivenessPath.TrimStart('/'))} (liveness)"
+                ? $"health: {new Uri(t.Result, HealthServer.ReadinessPath.TrimStart('/'))} (readiness: Up in the cluster, its role parts serving), {new Uri(t.Result, HealthServer.LivenessPath.TrimStart('/'))} (liveness)"
                 : $"warning: the health endpoint on {health.Host}:{health.Port} did not start: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default);
         }
 

@@ -2,6 +2,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using GraphActors.Cluster.Health;
 using GraphActors.Cluster.Status;
 using GraphActors.Serving;
 
@@ -58,6 +59,9 @@ public sealed class InferenceActor : ReceiveActor
 
     private const string TokenKey = "graphactors.inference.management-token";
 
+    /// <summary>This role's part in the node's readiness probe (<see cref="NodeReadiness"/>).</summary>
+    public const string ReadinessPart = "inference";
+
     private readonly InferenceSettings _settings;
     private readonly Func<ActorSystem, InferenceSettings, Task<InferenceBackend>> _open;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -72,6 +76,7 @@ public sealed class InferenceActor : ReceiveActor
     {
         _settings = settings;
         _open = open;
+        NodeReadiness.Get(Context.System).Pending(ReadinessPart, "the HTTP API is starting (loading its models)");
         Starting();
     }
 
@@ -94,6 +99,7 @@ public sealed class InferenceActor : ReceiveActor
             if (o.Auth.Origin == ManagementTokenOrigin.Disabled) _log.Warning(auth);
             else _log.Info(auth);
             if (o.Auth.Warning is { } warning) _log.Warning(warning);
+            NodeReadiness.Get(Context.System).Ready(ReadinessPart, $"predictions on {_started.Inference}");
             Answer(_started);
             Become(Serving);
         });
@@ -102,6 +108,7 @@ public sealed class InferenceActor : ReceiveActor
         Receive<StartFailed>(f =>
         {
             _log.Error("inference: the HTTP host did not start: {0}", f.Reason);
+            NodeReadiness.Get(Context.System).Failed(ReadinessPart, f.Reason);
             _failed = f;
             Answer(f);
             Become(Failed);
@@ -234,6 +241,7 @@ public sealed class InferenceActor : ReceiveActor
                 // The start failed: nothing is listening and the backend was released by StartAsync.
             }
         }
+        NodeReadiness.Get(Context.System).Failed(ReadinessPart, "the inference actor stopped");
         Answer(new StartFailed("The inference actor stopped."));
         base.PostStop();
     }

@@ -49,7 +49,32 @@ public sealed class NodeHealthTests
             Assert.Contains("cluster-member-up: Healthy", ready);
             var (_, alive) = await AwaitStatus(http, $"http://127.0.0.1:{healthPort}/alive", HttpStatusCode.OK);
             Assert.Contains("actor-system: Healthy", alive);
-            Assert.Contains($"health: http://127.0.0.1:{healthPort}/ready (readiness: Up in the cluster), http://127.0.0.1:{healthPort}/alive (liveness)", output.ToString());
+            Assert.Contains($"health: http://127.0.0.1:{healthPort}/ready (readiness: Up in the cluster, its role parts serving), http://127.0.0.1:{healthPort}/alive (liveness)", output.ToString());
+        }
+        finally
+        {
+            await system.Terminate().WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_whose_role_part_is_not_serving_yet_is_not_ready_and_the_answer_names_the_part()
+    {
+        var (port, healthPort) = (TestNodes.FreePort(), TestNodes.FreePort());
+        var config = TestNodes.Node(port, [], "\"coordinator\"", null, $"graphactors.health {{ host = \"127.0.0.1\", port = {healthPort} }}");
+        var system = NodeHost.Start(config, TextWriter.Null);
+        try
+        {
+            using var http = new HttpClient { Timeout = Timeout };
+            await AwaitStatus(http, $"http://127.0.0.1:{healthPort}/ready", HttpStatusCode.OK);
+            NodeReadiness.Get(system).Pending("inference", "the HTTP API is starting");
+            var (_, body) = await AwaitStatus(http, $"http://127.0.0.1:{healthPort}/ready", HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("inference not ready: the HTTP API is starting", body);
+            // Liveness does not depend on it: the process is fine, it is just not serving yet.
+            await AwaitStatus(http, $"http://127.0.0.1:{healthPort}/alive", HttpStatusCode.OK);
+            NodeReadiness.Get(system).Ready("inference", "predictions on http://127.0.0.1:1/");
+            var (_, ready) = await AwaitStatus(http, $"http://127.0.0.1:{healthPort}/ready", HttpStatusCode.OK);
+            Assert.Contains("inference ready", ready);
         }
         finally
         {

@@ -51,6 +51,23 @@ public sealed class InferenceActorTokenSpec() : TestKit(ConfigurationFactory.Par
         await ExpectTerminatedAsync(actor, TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>The node's readiness probe waits for the inference HTTP API: not ready while it starts, ready once it
+    /// listens (naming the prediction address), not ready again once the actor has stopped.</summary>
+    [Fact]
+    public async Task The_readiness_probe_names_the_inference_api_ready_once_it_listens_and_not_after_it_stopped()
+    {
+        var actor = Start(Settings(Path.Combine(_dir, "ready", ManagementAuth.FileName)));
+        var started = await Addresses(actor);
+        var check = new GraphActors.Cluster.Health.NodePartsReadyCheck(Sys);
+        var ready = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, ready.Status);
+        Assert.Contains($"inference ready: predictions on {started.Inference}", ready.Description);
+        await Stop(actor);
+        var stopped = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, stopped.Status);
+        Assert.Contains("inference not ready: failed: the inference actor stopped", stopped.Description);
+    }
+
     [Fact]
     public async Task A_node_without_a_token_generates_one_logs_where_it_is_and_reuses_it_after_a_restart()
     {
