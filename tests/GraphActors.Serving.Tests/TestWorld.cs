@@ -122,6 +122,35 @@ public sealed class TestWorld : IDisposable
         return Enumerable.Range(0, n).Select(i => data.AsSpan(i * outDim, outDim).ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// Input × gradient of user <paramref name="user"/>'s logit of class <paramref name="cls"/> on the whole graph (the
+    /// node classification model): per user and per item, the attribution of each input feature.
+    /// </summary>
+    public (float[][] Users, float[][] Items) OfflineInputXGradient(int user, int cls)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Create(Config(3));
+        ModelState.Load(model, StatePath);
+        model.eval();
+        var edges = new Dictionary<RelationKey, RelationEdges>();
+        foreach (var r in Config(3).Relations)
+        {
+            var list = Store.GetEdgesAsync(new CanonicalEdgeType(r.Src, r.Relation, r.Dst)).AsTask().Result;
+            edges[r] = RelationEdges.FromInt32(list.Src, list.Dst);
+        }
+        using var block = GraphActors.Models.Block.FullGraph(new Dictionary<string, long> { ["user"] = Users, ["item"] = Items }, edges);
+        var u = tensor(UserFeatures, [Users, 4]).requires_grad_(true);
+        var it = tensor(ItemFeatures, [Items, 3]).requires_grad_(true);
+        var h = model.forward([block, block], new Dictionary<string, Tensor> { ["user"] = u, ["item"] = it })["user"];
+        h[user, cls].backward();
+        float[][] Rows(Tensor x, int n, int dim)
+        {
+            var a = (x.grad! * x.detach()).contiguous().data<float>().ToArray();
+            return Enumerable.Range(0, n).Select(i => a.AsSpan(i * dim, dim).ToArray()).ToArray();
+        }
+        return (Rows(u, Users, 4), Rows(it, Items, 3));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }

@@ -117,6 +117,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 NodePredictionRequest n => await PredictNodesAsync(lease.Entry, n, cancellationToken).ConfigureAwait(false),
                 LinkPredictionRequest l => await PredictLinksAsync(lease.Entry, l, cancellationToken).ConfigureAwait(false),
+                NodeExplanationRequest x => await ExplainNodesAsync(lease.Entry, x, cancellationToken).ConfigureAwait(false),
                 _ => throw ServingException.BadRequest($"Unknown request kind {request.GetType().Name}."),
             };
             Metrics.RecordRequest(request.Model, version, 200);
@@ -212,6 +213,135 @@ public sealed class InferenceEngine : IDisposable
         for (var i = 0; i < scores.Length; i++)
             predictions[i] = new LinkPrediction(r.Src[i], r.Dst[i], scores[i], 1f / (1f + MathF.Exp(-scores[i])));
         return (new LinkPredictionResult(entry.Name, entry.Version, srcType.Name, dstType.Name, predictions), queued);
+    }
+
+    /// <summary>Most ids one explanation request may carry: each costs a backward pass through the whole sampled batch.</summary>
+    public const int MaxExplainedPerRequest = 64;
+
+    /// <summary>What an explanation attributes with: Captum's InputXGradient, the attribution TorchServe's handlers default to being cheap.</summary>
+    public const string ExplanationMethod = "input_x_gradient";
+
+    /// <summary>
+    /// Explanations (TorchServe's /explanations): the same sampled batch as a prediction of these ids, the forward pass
+    /// with the input features as leaves, then per node one backward pass of the explained class's logit. A feature's
+    /// attribution is its value times the logit's gradient by it; an input node's is the sum over its features. Types
+    /// without input features (learned embeddings) get no attribution.
+    /// </summary>
+    private async Task<(PredictionResult, TimeSpan)> ExplainNodesAsync(ModelEntry entry, NodeExplanationRequest r, CancellationToken ct)
+    {
+        var model = entry.Model;
+        if (model.Info.Task != ServingTask.NodeClassification)
+            throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model: explanations explain node classification scores.");
+        var type = ResolveType(r.NodeType, model);
+        CheckCount(r.Ids.Length, "ids");
+        if (r.Ids.Length > MaxExplainedPerRequest)
+            throw ServingException.TooLarge($"{r.Ids.Length} ids to explain: each takes a backward pass, at most {MaxExplainedPerRequest} per request.");
+        var ids = await LookupAsync(type, r.Ids, ct).ConfigureAwait(false);
+        var (unique, rowOf) = Distinct(ids);
+        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, ct).ConfigureAwait(false);
+        var (raw, queued) = await RunOnLaneAsync(entry, () => Explain(model, batch, type, unique, r.Target, r.TopNeighbors), ct).ConfigureAwait(false);
+
+        // The named input nodes' business ids: one lookup per type.
+        var types = batch.MiniBatch.NodeTypes;
+        var business = new long[types.Count][];
+        for (var t = 0; t < types.Count; t++)
+        {
+            var dense = new List<int>();
+            foreach (var node in raw)
+                foreach (var (nt, denseId, _) in node.Top) if (nt == t) dense.Add(denseId);
+            if (dense.Count == 0) continue;
+            business[t] = new long[dense.Count];
+            await _store.GetBusinessIdsAsync(types[t], dense.ToArray(), business[t], ct).ConfigureAwait(false);
+        }
+        var next = new int[types.Count];
+        var named = new NodeExplanation[unique.Length];
+        for (var u = 0; u < unique.Length; u++)
+        {
+            var top = raw[u].Top;
+            var neighbors = new NeighborAttribution[top.Length];
+            for (var k = 0; k < top.Length; k++) neighbors[k] = new NeighborAttribution(types[top[k].Type].Name, business[top[k].Type][next[top[k].Type]++], top[k].Value);
+            named[u] = new NodeExplanation(0, raw[u].Target, raw[u].Probability, raw[u].Features, neighbors);
+        }
+        var explanations = new NodeExplanation[r.Ids.Length];
+        for (var i = 0; i < r.Ids.Length; i++) explanations[i] = named[rowOf[i]] with { Id = r.Ids[i] };
+        return (new NodeExplanationResult(entry.Name, entry.Version, type.Name, ExplanationMethod, explanations), queued);
+    }
+
+    private sealed record RawExplanation(int Target, float Probability, float[] Features, (int Type, int DenseId, float Value)[] Top);
+
+    /// <summary>The torch side of <see cref="ExplainNodesAsync"/>; runs on a torch worker.</summary>
+    private static RawExplanation[] Explain(ServableModel model, SampledBatch batch, NodeType type, int[] seeds, int? target, int topK)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        var mb = batch.MiniBatch;
+        var blocks = ToModelBlocks(mb, model.Config);
+        try
+        {
+            // The input features as leaves, in the batch's type order.
+            var leafTypes = new List<int>();
+            var leaves = new List<Tensor>();
+            var features = new Dictionary<string, Tensor>();
+            for (var t = 0; t < mb.NodeTypes.Count; t++)
+            {
+                var name = mb.NodeTypes[t].Name;
+                if (!batch.Features.TryGetValue(name, out var rows)) continue;
+                var dim = model.Config.InDims[name];
+                var leaf = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim).requires_grad_(true);
+                features[name] = leaf;
+                leaves.Add(leaf);
+                leafTypes.Add(t);
+            }
+            var logits = model.Forward(blocks, features)[type.Name];
+            var classes = (int)logits.shape[1];
+            if (target is { } asked && asked >= classes)
+                throw ServingException.BadRequest($"\"target\" {asked} is not a class of the model: it has {classes} (0 to {classes - 1}).");
+            float[] probabilities;
+            using (no_grad())
+            using (var p = logits.softmax(1).contiguous())
+                probabilities = p.data<float>().ToArray();
+
+            var seedType = mb.Blocks[0].IndexOf(type);
+            var inputs = mb.InputNodes;
+            var seedRowOf = new Dictionary<int, int>(inputs[seedType].Length);
+            for (var i = 0; i < inputs[seedType].Length; i++) seedRowOf.TryAdd(inputs[seedType][i], i);
+            var result = new RawExplanation[seeds.Length];
+            for (var s = 0; s < seeds.Length; s++)
+            {
+                using var step = NewDisposeScope();
+                var row = probabilities.AsSpan(s * classes, classes);
+                var explained = target ?? ArgMax(row);
+                var grads = torch.autograd.grad([logits[s, explained]], leaves, retain_graph: s < seeds.Length - 1, allow_unused: true);
+                var own = Array.Empty<float>();
+                var ownRow = seedRowOf.TryGetValue(seeds[s], out var r) ? r : -1;
+                var candidates = new List<(int Type, int DenseId, float Value)>();
+                for (var k = 0; k < leaves.Count; k++)
+                {
+                    var g = grads[k];
+                    if (g is null || g.IsInvalid) continue; // this type's features do not reach the logit
+                    using var attribution = (g * leaves[k].detach()).contiguous();
+                    var t = leafTypes[k];
+                    if (t == seedType && ownRow >= 0)
+                        using (var ownAttr = attribution[ownRow].contiguous())
+                            own = ownAttr.data<float>().ToArray();
+                    using var perNode = attribution.sum(1).contiguous();
+                    var sums = perNode.data<float>();
+                    for (var i = 0; i < sums.Count; i++)
+                    {
+                        if (t == seedType && i == ownRow) continue;
+                        var v = sums[i];
+                        if (v != 0f) candidates.Add((t, inputs[t][i], v));
+                    }
+                }
+                candidates.Sort((a, b) => MathF.Abs(b.Value).CompareTo(MathF.Abs(a.Value)));
+                result[s] = new RawExplanation(explained, row[explained], own, candidates.Take(topK).ToArray());
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var b in blocks) b.Dispose();
+        }
     }
 
     /// <summary>

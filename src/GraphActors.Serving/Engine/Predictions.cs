@@ -28,7 +28,33 @@ public sealed record LinkPredictionRequest : PredictionRequest
     public required long[] Dst { get; init; }
 }
 
+/// <summary>
+/// TorchServe's explanations for node classification: for each id, which of its own input features and which input
+/// nodes of its sampled neighbourhood moved the score of <see cref="Target"/> (default: the predicted class).
+/// </summary>
+public sealed record NodeExplanationRequest : PredictionRequest
+{
+    public required string NodeType { get; init; }
+    public required long[] Ids { get; init; }
+    /// <summary>The class whose score is explained; null: each node's predicted class.</summary>
+    public int? Target { get; init; }
+    /// <summary>How many input nodes (the node itself excluded) to name, by the size of their attribution.</summary>
+    public int TopNeighbors { get; init; } = 10;
+}
+
 public abstract record PredictionResult(string Model, string Version);
+
+/// <summary>An input node of the explained node's neighbourhood and the sum of its features' attributions.</summary>
+public sealed record NeighborAttribution(string NodeType, long Id, float Attribution);
+
+/// <summary>
+/// One node's explanation: the class explained and its probability, the input × gradient attribution of each of the
+/// node's own input features (empty when its type has none), and the input nodes with the largest total attribution.
+/// </summary>
+public sealed record NodeExplanation(long Id, int Target, float Probability, float[] FeatureAttributions, IReadOnlyList<NeighborAttribution> Neighbors);
+
+public sealed record NodeExplanationResult(string Model, string Version, string NodeType, string Method, IReadOnlyList<NodeExplanation> Explanations)
+    : PredictionResult(Model, Version);
 
 /// <summary>One node's answer: label and probabilities, or the embedding.</summary>
 public sealed record NodePrediction(long Id, int? Label, float[]? Probabilities, float[]? Embedding);

@@ -47,6 +47,30 @@ internal static class RequestParsing
         };
     }
 
+    /// <summary>An explanation body: <c>{"node_type", "ids", "target"?, "top_k"?, "full_neighborhood"?}</c>.</summary>
+    public static NodeExplanationRequest ParseExplanation(JsonElement body, string model, string? version)
+    {
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("pairs", out _))
+            throw ServingException.BadRequest("Explanations are for node classification: send {\"node_type\", \"ids\"}, not \"pairs\".");
+        if (body.ValueKind == JsonValueKind.Object && OptionalBool(body, "embeddings") == true)
+            throw ServingException.BadRequest("Explanations explain a class score: \"embeddings\" does not apply.");
+        var node = (NodePredictionRequest)Parse(body, model, version);
+        return new NodeExplanationRequest
+        {
+            Model = model, Version = version, FullNeighborhood = node.FullNeighborhood, NodeType = node.NodeType, Ids = node.Ids,
+            Target = OptionalInt(body, "target", 0, int.MaxValue),
+            TopNeighbors = OptionalInt(body, "top_k", 0, 1000) ?? 10,
+        };
+    }
+
+    private static int? OptionalInt(JsonElement body, string name, int min, int max)
+    {
+        if (!body.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= min && n <= max
+            ? n
+            : throw ServingException.BadRequest($"\"{name}\" must be an integer from {min} to {max}, got {v.GetRawText()}.");
+    }
+
     // TryGetInt64 throws on a non-number; a string id is the client's mistake, not ours.
     private static bool Id(JsonElement e, out long id)
     {

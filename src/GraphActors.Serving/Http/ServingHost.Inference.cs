@@ -32,7 +32,45 @@ public sealed partial class ServingHost
 
         // TorchServe's predictions: the JSON request from any body (raw, any or no Content-Type), or one request per
         // multipart/form part named data (or body) — several parts are a batch, answered as an array in their order.
-        RequestDelegate predict = ctx => Guard(ctx, engine, async () =>
+        RequestDelegate predict = Batched(engine, dispatcher, background, RequestParsing.Parse);
+        RequestDelegate explain = Batched(engine, dispatcher, background, RequestParsing.ParseExplanation);
+        const string predictSummary = "Predictions of the model's default version (or the given one): a JSON request " +
+            "{node_type, ids[, embeddings, full_neighborhood]} or {src_type, dst_type, pairs} as the body (any Content-Type), " +
+            "or as multipart/form parts named data — several parts are a batch answered as an array in their order.";
+        var predictBody = new ApiBody("A JSON prediction request (any Content-Type), or form parts named data (or body), each a JSON request.",
+            "application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded");
+        app.MapApi("POST", "/predictions/{model}", predict, TorchServeTag, predictSummary)
+            .WithMetadata(AdmittedEndpoint.Instance, predictBody).PredictionResponses();
+        app.MapApi("POST", "/predictions/{model}/{version}", predict, TorchServeTag, predictSummary)
+            .WithMetadata(AdmittedEndpoint.Instance, predictBody).PredictionResponses();
+        var explainSummary = "Explanations of node classification scores (input × gradient): a JSON request " +
+            "{node_type, ids[, target, top_k, full_neighborhood]} → per id the explained class, its probability, the attribution of each " +
+            "of the node's own input features, and the top_k input nodes (default 10) by total attribution; at most " +
+            $"{InferenceEngine.MaxExplainedPerRequest} ids (each takes a backward pass). Bodies as for predictions.";
+        var explainBody = new ApiBody("A JSON explanation request (any Content-Type), or form parts named data (or body).",
+            "application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded");
+        app.MapApi("POST", "/explanations/{model}", explain, TorchServeTag, explainSummary)
+            .WithMetadata(AdmittedEndpoint.Instance, explainBody).PredictionResponses();
+        app.MapApi("POST", "/explanations/{model}/{version}", explain, TorchServeTag, explainSummary)
+            .WithMetadata(AdmittedEndpoint.Instance, explainBody).PredictionResponses();
+
+        // KServe v1: {"instances": [request, …]} → {"predictions": [result, …]}, all of them under the request's one slot
+        app.MapApi("POST", "/v1/models/{model}:predict", KServeV1(engine, dispatcher, RequestParsing.Parse, ResultShape.KServe), KServeV1Tag,
+                "KServe v1 predict: {\"instances\": [request, …]} → {\"predictions\": [result, …]} with the model's default version.")
+            .WithMetadata(AdmittedEndpoint.Instance, new ApiBody("{\"instances\": [request, …]}", "application/json")).PredictionResponses();
+        app.MapApi("POST", "/v1/models/{model}:explain", KServeV1(engine, dispatcher, RequestParsing.ParseExplanation, ResultShape.KServeExplain), KServeV1Tag,
+                "KServe v1 explain: {\"instances\": [explanation request, …]} → {\"explanations\": [result, …]} with the model's default version.")
+            .WithMetadata(AdmittedEndpoint.Instance, new ApiBody("{\"instances\": [explanation request, …]}", "application/json")).PredictionResponses();
+        MapInferenceRest(app, engine, dispatcher);
+    }
+
+    /// <summary>
+    /// TorchServe's request handling for predictions and explanations: the JSON request from any body (raw, any or no
+    /// Content-Type), or one request per multipart/form part named data (or body) — several parts are a batch, answered
+    /// as an array in their order.
+    /// </summary>
+    private static RequestDelegate Batched(InferenceEngine engine, IInferenceDispatcher dispatcher, BackgroundRegistrations background,
+        Func<JsonElement, string, string?, PredictionRequest> parse) => ctx => Guard(ctx, engine, async () =>
         {
             var model = (string)ctx.GetRouteValue("model")!;
             var version = ctx.GetRouteValue("version") as string;
@@ -44,7 +82,7 @@ public sealed partial class ServingHost
                 {
                     try
                     {
-                        var request = RequestParsing.Parse(input.Document.RootElement, model, version);
+                        var request = parse(input.Document.RootElement, model, version);
                         results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
                     }
                     catch (ServingException e) when (inputs.Count > 1)
@@ -59,18 +97,10 @@ public sealed partial class ServingHost
                 foreach (var i in inputs) i.Dispose();
             }
         }, background);
-        const string predictSummary = "Predictions of the model's default version (or the given one): a JSON request " +
-            "{node_type, ids[, embeddings, full_neighborhood]} or {src_type, dst_type, pairs} as the body (any Content-Type), " +
-            "or as multipart/form parts named data — several parts are a batch answered as an array in their order.";
-        var predictBody = new ApiBody("A JSON prediction request (any Content-Type), or form parts named data (or body), each a JSON request.",
-            "application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded");
-        app.MapApi("POST", "/predictions/{model}", predict, TorchServeTag, predictSummary)
-            .WithMetadata(AdmittedEndpoint.Instance, predictBody).PredictionResponses();
-        app.MapApi("POST", "/predictions/{model}/{version}", predict, TorchServeTag, predictSummary)
-            .WithMetadata(AdmittedEndpoint.Instance, predictBody).PredictionResponses();
 
-        // KServe v1: {"instances": [request, …]} → {"predictions": [result, …]}, all of them under the request's one slot
-        app.MapApi("POST", "/v1/models/{model}:predict", ctx => Guard(ctx, engine, async () =>
+    /// <summary>KServe v1: {"instances": [request, …]} → {"predictions"|"explanations": [result, …]} with the default version.</summary>
+    private static RequestDelegate KServeV1(InferenceEngine engine, IInferenceDispatcher dispatcher,
+        Func<JsonElement, string, string?, PredictionRequest> parse, ResultShape shape) => ctx => Guard(ctx, engine, async () =>
         {
             var model = (string)ctx.GetRouteValue("model")!;
             if (PredictionBodies.IsForm(ctx.Request))
@@ -81,12 +111,14 @@ public sealed partial class ServingHost
             var results = new List<PredictionResult>();
             foreach (var instance in instances.EnumerateArray())
             {
-                var request = RequestParsing.Parse(instance, model, null);
+                var request = parse(instance, model, null);
                 results.Add(await dispatcher.PredictAsync(request, ctx.RequestAborted).ConfigureAwait(false));
             }
-            await WriteResult(ctx, results, ResultShape.KServe).ConfigureAwait(false);
-        }), KServeV1Tag, "KServe v1 predict: {\"instances\": [request, …]} → {\"predictions\": [result, …]} with the model's default version.")
-            .WithMetadata(AdmittedEndpoint.Instance, new ApiBody("{\"instances\": [request, …]}", "application/json")).PredictionResponses();
+            await WriteResult(ctx, results, shape).ConfigureAwait(false);
+        });
+
+    private static void MapInferenceRest(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher)
+    {
         app.MapApi("GET", "/v1/models", ctx => Guard(ctx, engine, async () =>
         {
             var names = engine.Models.All().Select(e => e.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

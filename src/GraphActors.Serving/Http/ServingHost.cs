@@ -265,7 +265,7 @@ public sealed partial class ServingHost : IAsyncDisposable
     }
 
     /// <summary>How answers are laid out: one result, an array of them (a multipart batch), or KServe v1's {"predictions": […]}.</summary>
-    private enum ResultShape { Single, Array, KServe }
+    private enum ResultShape { Single, Array, KServe, KServeExplain }
 
     private static async Task WriteResult(HttpContext ctx, IReadOnlyList<PredictionResult> results, ResultShape shape)
     {
@@ -274,11 +274,15 @@ public sealed partial class ServingHost : IAsyncDisposable
         // Straight into the response's pipe (Kestrel's pooled memory): no intermediate stream or array per answer.
         using (var w = new Utf8JsonWriter(ctx.Response.BodyWriter))
         {
-            if (shape == ResultShape.KServe) { w.WriteStartObject(); w.WriteStartArray("predictions"); }
+            if (shape is ResultShape.KServe or ResultShape.KServeExplain)
+            {
+                w.WriteStartObject();
+                w.WriteStartArray(shape == ResultShape.KServe ? "predictions" : "explanations");
+            }
             if (shape == ResultShape.Array) w.WriteStartArray();
             foreach (var r in results) WriteOne(w, r);
             if (shape == ResultShape.Array) w.WriteEndArray();
-            if (shape == ResultShape.KServe) { w.WriteEndArray(); w.WriteEndObject(); }
+            if (shape is ResultShape.KServe or ResultShape.KServeExplain) { w.WriteEndArray(); w.WriteEndObject(); }
         }
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
     }
@@ -300,6 +304,31 @@ public sealed partial class ServingHost : IAsyncDisposable
                     if (p.Label is { } label) w.WriteNumber("label", label);
                     if (p.Probabilities is { } probs) Floats(w, "probabilities", probs);
                     if (p.Embedding is { } emb) Floats(w, "embedding", emb);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                break;
+            case NodeExplanationResult x:
+                w.WriteString("node_type", x.NodeType);
+                w.WriteString("method", x.Method);
+                w.WriteStartArray("explanations");
+                foreach (var e in x.Explanations)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("id", e.Id);
+                    w.WriteNumber("target", e.Target);
+                    w.WriteNumber("probability", e.Probability);
+                    Floats(w, "feature_attributions", e.FeatureAttributions);
+                    w.WriteStartArray("neighbors");
+                    foreach (var n in e.Neighbors)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("node_type", n.NodeType);
+                        w.WriteNumber("id", n.Id);
+                        w.WriteNumber("attribution", n.Attribution);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
