@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.Singleton;
 using Akka.Pattern;
 using Akka.Event;
 using Akka.Persistence;
+using GraphActors.Cluster.Metrics;
 using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
@@ -48,6 +49,7 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         Recover<RecoveryCompleted>(_ =>
         {
             _state.Recovered();
+            ObserveJob();
             _log.Info("Training coordinator recovered: job '{0}' {1}, last completed epoch {2}, last checkpoint [{3}]",
                 _state.JobId, _state.State, _state.LastCompletedEpoch, _state.LastCheckpointPath);
             BecomeFor(_state.State);
@@ -199,8 +201,11 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         });
     }
 
+    private void ObserveJob() => NodeMetrics.Get(Context.System).ObserveJob(_state.Status("", DateTime.UtcNow));
+
     private void Complete(Decision decision, IActorRef replyTo)
     {
+        ObserveJob();
         foreach (var w in decision.Warnings)
             if (w.StartsWith("SAFETY BOUND", StringComparison.Ordinal) || w.Contains("SAFETY BOUND", StringComparison.Ordinal)) _log.Error("{0}", w);
             else _log.Warning("{0}", w);

@@ -59,6 +59,15 @@ public sealed class NodeMetrics : IExtension
         TrainerLoss = f.CreateGauge("graphactors_trainer_loss", "The loss of this node's trainer's last step.");
         TrainerEpoch = f.CreateGauge("graphactors_trainer_epoch", "The epoch this node's trainer is in.");
 
+        JobState = f.CreateGauge("graphactors_job_state", "1 for the state the training coordinator's job is in (Idle, Running, Finished, Failed, Stopped), 0 for the others; only on the coordinator's node.", "state");
+        JobEpoch = f.CreateGauge("graphactors_job_last_completed_epoch", "The coordinator's job's last completed epoch (-1 before the first).");
+        JobGlobalSteps = f.CreateGauge("graphactors_job_global_steps", "Global steps of the coordinator's job: the planned steps of its completed epochs plus the steps of the epoch in flight.");
+        JobBestMetric = f.CreateGauge("graphactors_job_best_metric", "The best value of the job's evaluation metric so far (NaN before the first evaluation).");
+        JobBestEpoch = f.CreateGauge("graphactors_job_best_epoch", "The epoch of the job's best evaluation (-1 before the first).");
+        JobLastMetrics = f.CreateGauge("graphactors_job_last_epoch_metric", "The last completed epoch's evaluation metrics, by name (val_accuracy, test_auc, …).", "metric");
+        JobTrainers = f.CreateGauge("graphactors_job_trainers", "Trainers registered with the coordinator.");
+        JobFailedEvaluations = f.CreateGauge("graphactors_job_failed_evaluations", "Evaluation epochs of the job that ended without metrics.");
+
         AveragingRounds = f.CreateCounter("graphactors_averaging_rounds_total", "Parameter averaging rounds this node took part in, by mode (ring, star).", "mode");
         AveragingRoundSeconds = f.CreateHistogram("graphactors_averaging_round_duration_seconds", "Time of one averaging round at this node, by mode.",
             new HistogramConfiguration { LabelNames = ["mode"], Buckets = StepBuckets });
@@ -86,6 +95,29 @@ public sealed class NodeMetrics : IExtension
     public Histogram TrainerStepSeconds { get; }
     public Gauge TrainerLoss { get; }
     public Gauge TrainerEpoch { get; }
+    public Gauge JobState { get; }
+    public Gauge JobEpoch { get; }
+    public Gauge JobGlobalSteps { get; }
+    public Gauge JobBestMetric { get; }
+    public Gauge JobBestEpoch { get; }
+    public Gauge JobLastMetrics { get; }
+    public Gauge JobTrainers { get; }
+    public Gauge JobFailedEvaluations { get; }
+
+    /// <summary>The coordinator's job as its status says, set by the coordinator after each change it journals.</summary>
+    public void ObserveJob(GraphActors.Contracts.Protocols.TrainingProtocol.JobStatus s)
+    {
+        foreach (var state in Enum.GetValues<GraphActors.Contracts.Protocols.JobState>())
+            JobState.WithLabels(state.ToString()).Set(state == s.State ? 1 : 0);
+        JobEpoch.Set(s.LastCompletedEpoch);
+        JobGlobalSteps.Set(s.GlobalStep);
+        JobBestMetric.Set(s.BestMetric);
+        JobBestEpoch.Set(s.BestEpoch);
+        for (var i = 0; i < s.MetricNames.Length && i < s.MetricValues.Length; i++) JobLastMetrics.WithLabels(s.MetricNames[i]).Set(s.MetricValues[i]);
+        JobTrainers.Set(s.Trainers.Length);
+        JobFailedEvaluations.Set(s.FailedEvaluations);
+    }
+
     public Counter AveragingRounds { get; }
     public Histogram AveragingRoundSeconds { get; }
 

@@ -185,6 +185,18 @@ public class TrainingCoordinatorSpec() : TestKit(ConfigurationFactory.ParseStrin
             Assert.Equal((1, "/ck/job-1/epoch-0001", 1), (done.LastCompletedEpoch, done.LastCheckpointPath, done.BestEpoch));
             Assert.Equal(0.7f, done.BestMetric, 4); // the evaluator's val_acc of epoch 1
             Assert.Equal([100L, 100L], done.SeedsTrainedPerEpoch);
+            // Epoch 0 came back from the journal into the status's history, beside epoch 1.
+            Assert.Equal([0, 1], done.Epochs.Select(e => e.Epoch));
+            Assert.Equal(0.7f, Assert.Single(done.EpochAt(1)!.MetricValues), 4);
+            // The coordinator's node exports the job's gauges.
+            using var scrape = new MemoryStream();
+            GraphActors.Cluster.Metrics.NodeMetrics.Get(second).WriteAsync(scrape, CancellationToken.None).Wait(Wait);
+            var text = System.Text.Encoding.UTF8.GetString(scrape.ToArray());
+            Assert.Contains("graphactors_job_state{state=\"Finished\"} 1", text);
+            Assert.Contains("graphactors_job_state{state=\"Running\"} 0", text);
+            Assert.Contains("graphactors_job_last_completed_epoch 1", text);
+            Assert.Contains("graphactors_job_best_epoch 1", text);
+            Assert.Contains("graphactors_job_best_metric 0.7", text);
         }
         finally
         {
