@@ -278,7 +278,7 @@ public static class DeployPlan
         sb.AppendLine($"graphactors.node.data-dir = {NodeConfig.Quote($"{root}/data/{name}")}");
         sb.AppendLine($"# GET /metrics for Prometheus: the remoting port + {MetricsPortOffset}, so that nodes sharing a machine do not collide.");
         sb.AppendLine($"graphactors.metrics.port = {MetricsPort(port)}");
-        sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down, train start/stop/resume, model export): ctl --token-file it.");
+        sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down/down-unreachable/join, train start/stop/resume, model register/unregister/scale/export): ctl --token-file it.");
         sb.AppendLine($"graphactors.ctl.token-file = {NodeConfig.Quote($"{root}/{DeployPlan.CtlTokenFileName}")}");
         sb.AppendLine("# The training coordinator's journal (every node that may host it must reach the same one: PostgreSQL across machines).");
         sb.AppendLine(journal);
