@@ -9,6 +9,9 @@ public static class Names
     /// <summary>Sharding type name of the PartitionActor entities (entity <c>partition-&lt;i&gt;</c> is shard and entity <c>i</c>).</summary>
     public const string PartitionShard = "partition";
 
+    /// <summary>The actor that starts every partition when the node is up and re-homes a removed node's partitions (/user/partition-starter).</summary>
+    public const string PartitionStarter = "partition-starter";
+
     /// <summary>The display name of partition <paramref name="i"/>, as logs and the CLI show it.</summary>
     public static string PartitionEntity(int i) => $"partition-{i}";
 

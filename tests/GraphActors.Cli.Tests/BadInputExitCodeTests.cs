@@ -86,6 +86,9 @@ public sealed class BadInputExitCodeTests(BadInputs inputs) : IClassFixture<BadI
         { "bench", "bench sampling --nodes 0", "--nodes must be at least 1, not 0" },
         { "bench", "bench serve --fanouts 10,x", "--fanouts: 'x' is not a positive integer" },
         { "quickstart", "quickstart --out {root}/qs --parts 0", "--parts must be at least 1, not 0" },
+        { "ctl", "ctl model register --name sage", "--url" },
+        { "ctl", "ctl model scale sage --max-worker 2", "--min-worker" },
+        { "ctl", "ctl cluster join", "address" },
         { "deploy", "deploy --ip-config {root}/no-such.txt --layout partition:1 --store {cgdf} --out {root}/dep", "no-such.txt" },
     };
 

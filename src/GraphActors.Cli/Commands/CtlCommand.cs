@@ -80,8 +80,8 @@ public static partial class CtlCommand
             },
             new Option<string?>("--token-file") { Description = "A file whose first line is the cluster's ctl token (a node's graphactors.ctl.token-file)", Recursive = true });
 
-        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|tail`, `partitions show`, " +
-                                     "`train start|status|stop|resume`, `checkpoints list`, `model export`");
+        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|down-unreachable|join|tail`, `partitions show`, " +
+                                     "`train start|status|stop|resume`, `checkpoints list`, `model list|register|unregister|scale|export`");
         foreach (var o in g.All) ctl.Options.Add(o);
         ctl.Subcommands.Add(ClusterPalette(g));
         ctl.Subcommands.Add(PartitionsPalette(g));
@@ -95,7 +95,7 @@ public static partial class CtlCommand
 
     private static Command ClusterPalette(Globals g)
     {
-        var cluster = new Command("cluster", "Membership: show, leave, down, tail");
+        var cluster = new Command("cluster", "Membership: show, leave, down, down-unreachable, join, tail");
 
         var show = new Command("show", "Every member with its roles, status and reachability, and the leader");
         show.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
@@ -118,12 +118,31 @@ public static partial class CtlCommand
         down.SetAction((pr, ct) => Run(pr, g, ct, (client, o) =>
             Change(client, o, ct, new DownMember(client.Address(pr.GetValue(downAddress)!)))));
 
+        var downUnreachable = new Command("down-unreachable",
+            "Mark down every member the answering node sees as unreachable, and print which (none: says so, exit 0)");
+        downUnreachable.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
+        {
+            var result = await client.Request<UnreachableDowned>(DownUnreachable.Instance, o.Remaining, ct, o.Timeout);
+            if (o.Json) WriteJson(new { ok = true, observedBy = result.ObservedBy, downed = result.Downed, alreadyDown = result.AlreadyDown });
+            else RenderDowned(result);
+            return ExitOk;
+        }));
+
+        var joinAddress = new Argument<string>("address") { Description = "A member of the cluster to join: akka.tcp://graphactors@HOST:PORT or HOST:PORT" };
+        var join = new Command("join",
+            "Make the answering node join the cluster at ADDRESS (Akka's Cluster.Join). Akka ignores a join of a node that is " +
+            "already part of a cluster, so a member is refused (exit 1) unless ADDRESS is in its own cluster (nothing to do, exit 0): " +
+            "to move a member, make it leave and start it with the other cluster's seeds");
+        join.Arguments.Add(joinAddress);
+        join.SetAction((pr, ct) => Run(pr, g, ct, (client, o) =>
+            Change(client, o, ct, new JoinCluster(client.Address(pr.GetValue(joinAddress)!)))));
+
         var count = new Option<int>("--count") { Description = "Stop after this many events (default: until Ctrl-C)" };
         var tail = new Command("tail", "Print membership and reachability events as they happen, until Ctrl-C");
         tail.Options.Add(count);
         tail.SetAction((pr, ct) => Run(pr, g, ct, (client, o) => Tail(client, o, pr.GetValue(count), ct)));
 
-        foreach (var c in new[] { show, leave, down, tail }) cluster.Subcommands.Add(c);
+        foreach (var c in new[] { show, leave, down, downUnreachable, join, tail }) cluster.Subcommands.Add(c);
         return cluster;
     }
 
@@ -431,6 +450,16 @@ public static partial class CtlCommand
     private static string UpSince(long unixMs) => unixMs > 0
         ? DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
         : "[grey]-[/]";
+
+    private static void RenderDowned(UnreachableDowned r)
+    {
+        string List(IEnumerable<string> addresses) => Markup.Escape(string.Join(", ", addresses.Select(Short)));
+        var self = Markup.Escape(Short(r.ObservedBy));
+        if (r.Downed.Length > 0) AnsiConsole.MarkupLine($"[green]marked down (unreachable from {self}): {List(r.Downed)}[/]");
+        else if (r.AlreadyDown.Length == 0) AnsiConsole.MarkupLine($"[green]every member is reachable from {self}: nothing to down[/]");
+        else AnsiConsole.MarkupLine($"[green]nothing to down: the members unreachable from {self} are already down[/]");
+        if (r.AlreadyDown.Length > 0) AnsiConsole.MarkupLine($"[grey]already down, being removed: {List(r.AlreadyDown)}[/]");
+    }
 
     private static void RenderEvent(MembershipEvent e)
     {

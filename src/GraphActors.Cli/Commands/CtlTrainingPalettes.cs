@@ -113,7 +113,7 @@ public static partial class CtlCommand
 
     private static Command ModelPalette(Globals g)
     {
-        var model = new Command("model", "Trained models: export");
+        var model = new Command("model", "Models: list, register, unregister and scale them on the inference nodes; export a trained one");
         var job = new Option<string?>("--job") { Description = "The job (default: the coordinator's current or last job)" };
         var dir = new Option<string?>("--dir") { Description = "A job's checkpoint directory on the answering node, instead of asking the coordinator" };
         var epoch = new Option<int?>("--epoch") { Description = "Export this epoch's checkpoint" };
@@ -140,6 +140,7 @@ public static partial class CtlCommand
             return result.Ok ? ExitOk : ExitRefused;
         }));
         model.Subcommands.Add(export);
+        foreach (var c in ServingCommands(g)) model.Subcommands.Add(c);
         return model;
     }
 

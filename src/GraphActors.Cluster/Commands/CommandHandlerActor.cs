@@ -1,10 +1,11 @@
-// Answers `graphactors ctl` on every node: membership, leave/down, a membership stream, the partition table, training jobs and checkpoints.
+// Answers `graphactors ctl` on every node: membership, leave/down/join, a membership stream, the partition table, training jobs, checkpoints and served models.
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using GraphActors.Cluster.Coordination;
+using GraphActors.Cluster.Inference;
 using GraphActors.Contracts;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
@@ -21,6 +22,8 @@ namespace GraphActors.Cluster.Commands;
 /// Training commands and status queries are forwarded to the coordinator proxy, so the coordinator answers the client
 /// directly; with no member of the coordinator's role up they are refused at once instead of buffered by the proxy.
 /// Each checkpoint listing or model export runs in a <see cref="CheckpointsQueryActor"/> child, on this node's filesystem.
+/// Each `model list|register|unregister|scale` runs in a <see cref="ModelsQueryActor"/> child that asks the inference
+/// actor of every Up member with the inference role (or the one named) and names any that stays silent.
 /// Commands that change the cluster (<see cref="ChangesCluster"/>) are taken only inside a <see cref="WithToken"/> whose
 /// token matches graphactors.ctl's (constant-time compare); otherwise the answer is a <see cref="NotAuthorized"/> naming
 /// the command and what is missing. Read-only commands need nothing.
@@ -38,6 +41,7 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     private readonly IActorRef _partitionRegion;
     private readonly ICanTell _coordinator;
     private readonly string _coordinatorRole;
+    private readonly string _inferenceRole;
     private readonly string _token;
     private readonly Dictionary<Address, long> _upSince = new();
     private readonly HashSet<IActorRef> _subscribers = new();
@@ -49,11 +53,12 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     private readonly PartitionRates _rates = new();
     private long _nextId;
 
-    public CommandHandlerActor(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string token)
+    public CommandHandlerActor(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string inferenceRole, string token)
     {
         _partitionRegion = partitionRegion;
         _coordinator = coordinator;
         _coordinatorRole = coordinatorRole;
+        _inferenceRole = inferenceRole;
         _token = token;
 
         Receive<GetClusterState>(_ => Sender.Tell(State()));
@@ -83,12 +88,14 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
 
         Receive<GetJobStatus>(ToCoordinator);
         Receive<ListCheckpoints>(m => Query(m, m.TimeoutMs));
+
+        Receive<GetServedModels>(m => AskInference(m, "", m.TimeoutMs));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string token) =>
-        Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion, coordinator, coordinatorRole, token));
+    public static Props Props(IActorRef partitionRegion, ICanTell coordinator, string coordinatorRole, string inferenceRole, string token) =>
+        Akka.Actor.Props.Create(() => new CommandHandlerActor(partitionRegion, coordinator, coordinatorRole, inferenceRole, token));
 
     protected override void PreStart() =>
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
@@ -114,6 +121,21 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
                 break;
             case DownMember c:
                 Sender.Tell(Change(c.Address, "down", a => _cluster.Down(a), "is marked down and will be removed"));
+                break;
+            case DownUnreachable:
+                Sender.Tell(DownAllUnreachable());
+                break;
+            case JoinCluster c:
+                Sender.Tell(Join(c.Address));
+                break;
+            case RegisterServedModel c:
+                AskInference(c, c.Node, c.TimeoutMs);
+                break;
+            case UnregisterServedModel c:
+                AskInference(c, c.Node, c.TimeoutMs);
+                break;
+            case ScaleServedModel c:
+                AskInference(c, c.Node, c.TimeoutMs);
                 break;
             case ICoordinatorCommand c:
                 ToCoordinator(c);
@@ -167,6 +189,59 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         _log.Info("ctl: {0} {1} (was {2})", verb, target, member.Status);
         act(target);
         return new CommandResult(true, $"{target} {done} (was {member.Status})");
+    }
+
+    private UnreachableDowned DownAllUnreachable()
+    {
+        var unreachable = _cluster.State.Unreachable.OrderBy(m => m.Address, Member.AddressOrdering).ToArray();
+        var downed = new List<string>();
+        var already = new List<string>();
+        foreach (var m in unreachable)
+        {
+            if (m.Status is MemberStatus.Down or MemberStatus.Removed)
+            {
+                already.Add(m.Address.ToString());
+                continue;
+            }
+            _log.Info("ctl: down-unreachable {0} (was {1}, unreachable)", m.Address, m.Status);
+            _cluster.Down(m.Address);
+            downed.Add(m.Address.ToString());
+        }
+        if (unreachable.Length == 0) _log.Info("ctl: down-unreachable: every member is reachable from {0}", _cluster.SelfAddress);
+        return new UnreachableDowned(_cluster.SelfAddress.ToString(), downed.ToArray(), already.ToArray());
+    }
+
+    /// <summary>
+    /// Akka's Cluster.Join, where it would act: a node that is already part of a cluster ignores a join (Akka logs
+    /// "Trying to join … when already part of a cluster, ignoring"), so that is refused here, saying so — unless the
+    /// address is a member of this very cluster, which asks for nothing.
+    /// </summary>
+    private CommandResult Join(string address)
+    {
+        Address target;
+        try
+        {
+            target = Address.Parse(address);
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            return new CommandResult(false, $"'{address}' is not a node address (akka.tcp://{Names.ActorSystem}@HOST:PORT): {e.Message}");
+        }
+        var state = _cluster.State;
+        var self = state.Members.FirstOrDefault(m => m.Address == _cluster.SelfAddress);
+        if (self is not null && self.Status != MemberStatus.Removed)
+        {
+            if (state.Members.FirstOrDefault(m => m.Address == target) is { } member)
+                return new CommandResult(true, $"{_cluster.SelfAddress} is already in the cluster of {target} ({target} is {member.Status}, " +
+                                               $"{_cluster.SelfAddress} is {self.Status}): nothing to do");
+            return new CommandResult(false,
+                $"{_cluster.SelfAddress} is already a member ({self.Status}) of a cluster that {target} is not part of " +
+                $"(members: {string.Join(", ", state.Members.Select(m => m.Address))}); Akka ignores a join of a node that is part of a cluster: " +
+                "make it leave (`ctl cluster leave`) and start it again with the other cluster's seed nodes");
+        }
+        _log.Info("ctl: join {0} (this node is not a member of any cluster yet)", target);
+        _cluster.Join(target);
+        return new CommandResult(true, $"{_cluster.SelfAddress} is joining the cluster at {target}; `ctl cluster show` lists it once it is up");
     }
 
     private void OnMemberEvent(ClusterEvent.IMemberEvent e)
@@ -302,6 +377,39 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         Context.ActorOf(CheckpointsQueryActor.Props(request, Sender, _coordinator, _cluster.SelfAddress.ToString(), timeout));
     }
 
+    // ---- served models ----
+
+    private void AskInference(IGraphActorsMessage request, string node, long timeoutMs)
+    {
+        var inference = _cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(_inferenceRole))
+            .Select(m => m.Address).OrderBy(a => a, Member.AddressOrdering).ToList();
+        string? problem = null;
+        if (inference.Count == 0)
+            problem = $"no member with role '{_inferenceRole}' is up, so no node serves models";
+        else if (node.Length > 0)
+        {
+            Address? target = null;
+            try { target = Address.Parse(node); }
+            catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+            {
+                problem = $"--node '{node}' is not a node address (akka.tcp://{Names.ActorSystem}@HOST:PORT): {e.Message}";
+            }
+            if (target is not null)
+            {
+                if (inference.Contains(target)) inference = [target];
+                else problem = $"--node {target} is not an Up member with role '{_inferenceRole}'; those are: {string.Join(", ", inference)}";
+            }
+        }
+        if (problem is not null)
+        {
+            Sender.Tell(new ServedModelsResult([], problem));
+            return;
+        }
+        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(timeoutMs, MinTimeout.TotalMilliseconds, MaxFileWork.TotalMilliseconds));
+        if (request is not GetServedModels) _log.Info("ctl: {0} to {1} inference node(s)", request, inference.Count);
+        Context.ActorOf(ModelsQueryActor.Props(request, inference, _cluster.SelfAddress, Sender, timeout));
+    }
+
     // The singleton proxy buffers while no node can host the coordinator: say so instead of letting the client time out.
     private string? CoordinatorMissing() =>
         _cluster.State.Members.Any(m => m.Status == MemberStatus.Up && m.HasRole(_coordinatorRole)) ? null
@@ -324,7 +432,8 @@ public static class CommandHandlerRegistration
     {
         var coordinator = system.ActorSelection("/user/" + Names.TrainingCoordinatorProxy);
         var role = CoordinatorSettings.Create(system.Settings.Config).Role;
-        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion, coordinator, role, settings.Token), Names.CommandHandler);
+        var inferenceRole = system.Settings.Config.GetString("graphactors.inference.role", ClusterRoles.Inference);
+        var handler = system.ActorOf(CommandHandlerActor.Props(partitionRegion, coordinator, role, inferenceRole, settings.Token), Names.CommandHandler);
         ClusterClientReceptionist.Get(system).RegisterService(handler);
         return handler;
     }

@@ -46,7 +46,7 @@ public sealed class CtlSettings
 
     /// <summary>The node's start line about ctl.</summary>
     public string Describe() => Token.Length > 0
-        ? $"ctl: changing commands (cluster leave/down, train start/stop/resume, model export) need the token of {Source}"
+        ? $"ctl: changing commands (cluster leave/down/down-unreachable/join, train start/stop/resume, model register/unregister/scale/export) need the token of {Source}"
         : "warning: no ctl token (graphactors.ctl.token-file, graphactors.ctl.token or GA_CTL_TOKEN): this node refuses ctl's changing " +
-          "commands (cluster leave/down, train start/stop/resume, model export); read-only ones answer";
+          "commands (cluster leave/down/down-unreachable/join, train start/stop/resume, model register/unregister/scale/export); read-only ones answer";
 }

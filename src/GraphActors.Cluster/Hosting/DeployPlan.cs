@@ -280,7 +280,7 @@ public static class DeployPlan
         sb.AppendLine($"graphactors.metrics.port = {MetricsPort(port)}");
         sb.AppendLine($"# GET /alive and /ready (liveness, readiness = Up in the cluster): the remoting port + {HealthPortOffset}.");
         sb.AppendLine($"graphactors.health.port = {HealthPort(port)}");
-        sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down, train start/stop/resume, model export): ctl --token-file it.");
+        sb.AppendLine("# The secret ctl's changing commands carry (cluster leave/down/down-unreachable/join, train start/stop/resume, model register/unregister/scale/export): ctl --token-file it.");
         sb.AppendLine($"graphactors.ctl.token-file = {NodeConfig.Quote($"{root}/{DeployPlan.CtlTokenFileName}")}");
         sb.AppendLine("# The training coordinator's journal (every node that may host it must reach the same one: PostgreSQL across machines).");
         sb.AppendLine(journal);

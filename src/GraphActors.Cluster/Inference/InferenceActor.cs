@@ -5,6 +5,7 @@ using Akka.Event;
 using GraphActors.Cluster.Health;
 using GraphActors.Cluster.Status;
 using GraphActors.Serving;
+using static GraphActors.Contracts.Protocols.CommandProtocol;
 
 namespace GraphActors.Cluster.Inference;
 
@@ -15,6 +16,9 @@ namespace GraphActors.Cluster.Inference;
 /// change the registry. Behaviours: starting (opening the backend, loading the models, binding the ports) → serving,
 /// or → failed with the reason. It never waits for a prediction: the work runs on the thread pool and the engine's
 /// torch workers, and the reply goes back with PipeTo. Runs on the pinned graphactors.inference.dispatcher (STYLE 8).
+/// The CommandHandler of any node (`graphactors ctl model …`) reaches it too, with CommandProtocol's serving messages
+/// over the wire: they call the same registry methods and rules (<see cref="ModelManagement"/>) as the management API,
+/// and every answer is an <see cref="InferenceNodeAnswer"/> carrying the HTTP status the API would give.
 /// </summary>
 public sealed class InferenceActor : ReceiveActor
 {
@@ -146,7 +150,80 @@ public sealed class InferenceActor : ReceiveActor
             return Done.Instance;
         }));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_predictions, _modelChanges, _refused)));
+
+        // ---- `ctl model …`, from a CommandHandler (the token was checked there) ----
+        Receive<GetServedModels>(_ => Sender.Tell(CtlAnswer(() =>
+        {
+            var models = ServedModels(_engine!, _engine!.Models.All());
+            return (200, $"{models.Length} model version(s)", models);
+        })));
+        Receive<RegisterServedModel>(r =>
+        {
+            var engine = _engine!;
+            var node = NodeAddress;
+            string name;
+            int? workers;
+            try
+            {
+                name = ModelManagement.NameFor(r.Url, r.Name);
+                workers = ModelManagement.CheckWorkers(engine, "initial_workers", r.InitialWorkers < 0 ? null : r.InitialWorkers);
+            }
+            catch (ServingException e)
+            {
+                Sender.Tell(Refusal(node, e));
+                return;
+            }
+            _modelChanges++;
+            _log.Info("ctl: registering model '{0}' from {1}", name, r.Url);
+            engine.Models.RegisterAsync(name, r.Url, r.Version.Length == 0 ? null : r.Version).ContinueWith(t =>
+            {
+                if (!t.IsCompletedSuccessfully) return Refusal(node, t.Exception!.GetBaseException());
+                ModelManagement.SetInitialWorkers(t.Result, workers);
+                return new InferenceNodeAnswer(node, true, 200, ModelManagement.Registered(t.Result), ServedModels(engine, [t.Result]));
+            }, TaskScheduler.Default).PipeTo(Sender);
+        });
+        Receive<UnregisterServedModel>(u => Sender.Tell(CtlAnswer(() =>
+        {
+            var entry = _engine!.Models.Unregister(u.Name, u.Version.Length == 0 ? null : u.Version);
+            _modelChanges++;
+            _log.Info("ctl: unregistered model '{0}' version {1}", entry.Name, entry.Version);
+            return (200, ModelManagement.Unregistered(entry), ServedModels(_engine, [entry]));
+        })));
+        Receive<ScaleServedModel>(m => Sender.Tell(CtlAnswer(() =>
+        {
+            var version = m.Version.Length == 0 ? null : m.Version;
+            var entry = ModelManagement.Scale(_engine!, m.Name, version, m.MinWorkers, m.MaxWorkers);
+            _modelChanges++;
+            _log.Info("ctl: scaled model '{0}' version {1} to {2}..{3} workers", entry.Name, entry.Version, m.MinWorkers, m.MaxWorkers);
+            return (200, ModelManagement.Scaled(m.Name, version, entry, m.MinWorkers), ServedModels(_engine, [entry]));
+        })));
     }
+
+    private string NodeAddress => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
+
+    private static ServedModel[] ServedModels(InferenceEngine engine, IEnumerable<ModelEntry> entries) =>
+        entries.OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Version, StringComparer.Ordinal)
+            .Select(e => new ServedModel(e.Name, e.Version, engine.Models.DefaultVersion(e.Name) == e.Version, e.Workers.MinWorkers, e.Workers.MaxWorkers,
+                ModelManagement.Status(e), e.Url))
+            .ToArray();
+
+    private InferenceNodeAnswer CtlAnswer(Func<(int Code, string Message, ServedModel[] Models)> work)
+    {
+        try
+        {
+            var (code, message, models) = work();
+            return new InferenceNodeAnswer(NodeAddress, true, code, message, models);
+        }
+        catch (Exception e)
+        {
+            return Refusal(NodeAddress, e);
+        }
+    }
+
+    // The management API's status and text for a refusal (500 for anything that is not a ServingException, as its guard does).
+    private static InferenceNodeAnswer Refusal(string node, Exception e) => e is ServingException s
+        ? new InferenceNodeAnswer(node, false, s.Code, s.Message, [])
+        : new InferenceNodeAnswer(node, false, 500, e.Message, []);
 
     private void Failed()
     {
@@ -162,6 +239,11 @@ public sealed class InferenceActor : ReceiveActor
         Receive<UnregisterModel>(_ => Refuse());
         Receive<SetDefaultModel>(_ => Refuse());
         Receive<GetStats>(_ => Sender.Tell(new Stats(_predictions, _modelChanges, _refused)));
+        void RefuseCtl() { _refused++; Sender.Tell(new InferenceNodeAnswer(NodeAddress, false, 503, why(), [])); }
+        Receive<GetServedModels>(_ => RefuseCtl());
+        Receive<RegisterServedModel>(_ => RefuseCtl());
+        Receive<UnregisterServedModel>(_ => RefuseCtl());
+        Receive<ScaleServedModel>(_ => RefuseCtl());
     }
 
     private void Reply(Func<object> change)

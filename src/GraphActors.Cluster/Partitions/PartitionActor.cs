@@ -229,6 +229,13 @@ public static class PartitionActorRegistration
             PoisonPill.Instance);
     }
 
+    /// <summary>
+    /// Starts the <see cref="PartitionStarterActor"/> next to the region: every partition started when this node is up,
+    /// and re-homed at once (from the oldest partition node) when a partition node is removed.
+    /// </summary>
+    public static IActorRef StartPartitionStarter(this ActorSystem system, PartitionSettings settings) =>
+        system.ActorOf(PartitionStarterActor.Props(system.PartitionRegion(), settings), Names.PartitionStarter);
+
     /// <summary>A proxy to the partition region for nodes without the partition role (trainers, inference).</summary>
     public static IActorRef StartPartitionShardingProxy(this ActorSystem system, PartitionSettings settings) =>
         ClusterSharding.Get(system).StartProxy(Names.PartitionShard, settings.Role, PartitionMessageExtractor.Instance);

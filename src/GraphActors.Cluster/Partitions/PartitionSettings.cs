@@ -12,14 +12,15 @@ public sealed class PartitionSettings
     public static Config DefaultConfig => Reference.Value;
 
     private PartitionSettings(string storePath, TimeSpan requestTimeout, TimeSpan minBackoff, TimeSpan maxBackoff,
-        TimeSpan loadTimeout, int maxStashed, int rebalanceMax, string role, bool startOnUp)
+        TimeSpan loadTimeout, int maxStashed, int rebalanceMax, string role, bool startOnUp, bool rehomeOnRemoval, TimeSpan startRetryInterval)
     {
+        if (startRetryInterval <= TimeSpan.Zero) throw new ArgumentException($"start-retry-interval must be positive, got {startRetryInterval}.");
         if (minBackoff <= TimeSpan.Zero || maxBackoff < minBackoff)
             throw new ArgumentException($"load-retry backoff needs 0 < min ({minBackoff}) ≤ max ({maxBackoff}).");
         if (rebalanceMax < 1) throw new ArgumentOutOfRangeException(nameof(rebalanceMax), "rebalance-max-simultaneous must be at least 1.");
         StorePath = storePath; RequestTimeout = requestTimeout; LoadRetryMinBackoff = minBackoff; LoadRetryMaxBackoff = maxBackoff;
         LoadTimeout = loadTimeout; MaxStashedRequests = maxStashed; RebalanceMaxSimultaneous = rebalanceMax; Role = role;
-        StartOnUp = startOnUp;
+        StartOnUp = startOnUp; RehomeOnRemoval = rehomeOnRemoval; StartRetryInterval = startRetryInterval;
     }
 
     public string StorePath { get; }
@@ -31,6 +32,8 @@ public sealed class PartitionSettings
     public int RebalanceMaxSimultaneous { get; }
     public string Role { get; }
     public bool StartOnUp { get; }
+    public bool RehomeOnRemoval { get; }
+    public TimeSpan StartRetryInterval { get; }
 
     /// <summary>Reads <c>graphactors.partitions</c> from <paramref name="config"/>, the embedded defaults filling gaps.</summary>
     public static PartitionSettings Create(Config config)
@@ -45,7 +48,9 @@ public sealed class PartitionSettings
             c.GetInt("max-stashed-requests"),
             c.GetInt("rebalance-max-simultaneous"),
             c.GetString("role", ClusterRoles.Partition),
-            c.GetBoolean("start-on-up", true));
+            c.GetBoolean("start-on-up", true),
+            c.GetBoolean("rehome-on-removal", true),
+            c.GetTimeSpan("start-retry-interval"));
     }
 
     public static PartitionSettings Create(ActorSystem system) => Create(system.Settings.Config);
@@ -61,6 +66,8 @@ public sealed class PartitionSettings
     public PartitionSettings WithRebalanceMaxSimultaneous(int n) => Copy(rebalanceMax: n);
     public PartitionSettings WithRole(string role) => Copy(role: role);
     public PartitionSettings WithStartOnUp(bool on) => Copy(startOnUp: on);
+    public PartitionSettings WithRehomeOnRemoval(bool on) => Copy(rehomeOnRemoval: on);
+    public PartitionSettings WithStartRetryInterval(TimeSpan t) => Copy(startRetryInterval: t);
 
     /// <summary>The sharding section for the partition type: the node's <c>akka.cluster.sharding</c> with passivation and remember-entities off.</summary>
     internal static Config ShardingConfig(ActorSystem system) =>
@@ -69,7 +76,9 @@ public sealed class PartitionSettings
             .WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
 
     private PartitionSettings Copy(string? storePath = null, TimeSpan? requestTimeout = null, TimeSpan? minBackoff = null,
-        TimeSpan? maxBackoff = null, TimeSpan? loadTimeout = null, int? maxStashed = null, int? rebalanceMax = null, string? role = null, bool? startOnUp = null) =>
+        TimeSpan? maxBackoff = null, TimeSpan? loadTimeout = null, int? maxStashed = null, int? rebalanceMax = null, string? role = null, bool? startOnUp = null,
+        bool? rehomeOnRemoval = null, TimeSpan? startRetryInterval = null) =>
         new(storePath ?? StorePath, requestTimeout ?? RequestTimeout, minBackoff ?? LoadRetryMinBackoff, maxBackoff ?? LoadRetryMaxBackoff,
-            loadTimeout ?? LoadTimeout, maxStashed ?? MaxStashedRequests, rebalanceMax ?? RebalanceMaxSimultaneous, role ?? Role, startOnUp ?? StartOnUp);
+            loadTimeout ?? LoadTimeout, maxStashed ?? MaxStashedRequests, rebalanceMax ?? RebalanceMaxSimultaneous, role ?? Role, startOnUp ?? StartOnUp,
+            rehomeOnRemoval ?? RehomeOnRemoval, startRetryInterval ?? StartRetryInterval);
 }

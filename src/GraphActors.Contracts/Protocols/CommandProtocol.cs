@@ -40,6 +40,31 @@ public static class CommandProtocol
     /// <summary>Mark <paramref name="Address"/> as down (for a member that is gone and will not come back by itself).</summary>
     public sealed record DownMember(string Address) : IGraphActorsMessage;
 
+    /// <summary>Down every member the answering node sees as unreachable (and not already down), answered with <see cref="UnreachableDowned"/>.</summary>
+    public sealed record DownUnreachable : IGraphActorsMessage
+    {
+        public static readonly DownUnreachable Instance = new();
+    }
+
+    /// <summary>
+    /// The members <paramref name="ObservedBy"/> marked down, by address (empty: none was unreachable);
+    /// <paramref name="AlreadyDown"/> were unreachable but already down, waiting for removal.
+    /// </summary>
+    public sealed record UnreachableDowned(string ObservedBy, string[] Downed, string[] AlreadyDown) : IGraphActorsMessage
+    {
+        public bool Equals(UnreachableDowned? other) =>
+            other is not null && ObservedBy == other.ObservedBy && Downed.AsSpan().SequenceEqual(other.Downed) && AlreadyDown.AsSpan().SequenceEqual(other.AlreadyDown);
+
+        public override int GetHashCode() => HashCode.Combine(ObservedBy, Downed.Length, AlreadyDown.Length);
+    }
+
+    /// <summary>
+    /// The answering node joins the cluster of <paramref name="Address"/> (Akka's Cluster.Join). Akka ignores a join of a
+    /// node that is already part of a cluster, so the node refuses it then, unless <paramref name="Address"/> is a member
+    /// of its own cluster (nothing to do).
+    /// </summary>
+    public sealed record JoinCluster(string Address) : IGraphActorsMessage;
+
     /// <summary>The outcome of a command that changes something, in words.</summary>
     public sealed record CommandResult(bool Ok, string Message) : IGraphActorsMessage;
 
@@ -70,11 +95,16 @@ public static class CommandProtocol
     {
         LeaveMember => "cluster leave",
         DownMember => "cluster down",
+        DownUnreachable => "cluster down-unreachable",
+        JoinCluster => "cluster join",
         StartJob => "train start",
         StopJob => "train stop",
         ResumeJob => "train resume",
         // Writes a directory on the node, anywhere its user may write.
         ExportModel => "model export",
+        RegisterServedModel => "model register",
+        UnregisterServedModel => "model unregister",
+        ScaleServedModel => "model scale",
         _ => null,
     };
 
@@ -224,4 +254,57 @@ public static class CommandProtocol
         string ModelSha256,
         long Bytes,
         string Node) : IGraphActorsMessage;
+
+    // ---- serving: the models of the inference nodes ----
+    // The CommandHandler sends these (bare: it has checked the token) to the InferenceActor of every inference member
+    // (or of the one named by Node), which calls the same engine methods as the HTTP management API and answers an
+    // InferenceNodeAnswer; the CommandHandler gathers them into one ServedModelsResult, a node that does not answer in
+    // time named with code 504. TimeoutMs bounds the gathering.
+
+    /// <summary>Every inference node's models (all versions).</summary>
+    public sealed record GetServedModels(long TimeoutMs) : IGraphActorsMessage;
+
+    /// <summary>
+    /// Register the model at <paramref name="Url"/> (a path in each node's model store, as <c>POST /models?url=</c>) as
+    /// <paramref name="Name"/> (empty: the url's last segment) and <paramref name="Version"/> (empty: the checkpoint's);
+    /// <paramref name="InitialWorkers"/> −1: the engine's default. <paramref name="Node"/> empty: every inference node.
+    /// </summary>
+    public sealed record RegisterServedModel(string Url, string Name, string Version, int InitialWorkers, string Node, long TimeoutMs)
+        : IGraphActorsMessage;
+
+    /// <summary>Unregister a version of a model (empty: its default version) on every inference node, or on <paramref name="Node"/>.</summary>
+    public sealed record UnregisterServedModel(string Name, string Version, string Node, long TimeoutMs) : IGraphActorsMessage;
+
+    /// <summary>Scale the workers of a version of a model (empty: its default version), as <c>PUT /models/{name}?min_worker&amp;max_worker</c>.</summary>
+    public sealed record ScaleServedModel(string Name, string Version, int MinWorkers, int MaxWorkers, string Node, long TimeoutMs)
+        : IGraphActorsMessage;
+
+    /// <summary>One registered version of a model on a node; <paramref name="Status"/> READY or UNLOADING, as the management API describes it.</summary>
+    public sealed record ServedModel(string Name, string Version, bool IsDefault, int MinWorkers, int MaxWorkers, string Status, string Url);
+
+    /// <summary>
+    /// One inference node's answer: <paramref name="Code"/> is the HTTP status the management API would give (200; 400 bad
+    /// url or name; 404 unknown model; 409 version exists; 503 not serving; 504 no answer in time), <paramref name="Message"/>
+    /// its status or error text, <paramref name="Models"/> the node's models (list) or the version changed.
+    /// </summary>
+    public sealed record InferenceNodeAnswer(string Node, bool Ok, int Code, string Message, ServedModel[] Models) : IGraphActorsMessage
+    {
+        public bool Equals(InferenceNodeAnswer? other) =>
+            other is not null && Node == other.Node && Ok == other.Ok && Code == other.Code && Message == other.Message
+            && Models.AsSpan().SequenceEqual(other.Models);
+
+        public override int GetHashCode() => HashCode.Combine(Node, Ok, Code, Message, Models.Length);
+    }
+
+    /// <summary>
+    /// Every asked inference node's answer, by address. <paramref name="Problem"/> is non-empty when no node could be
+    /// asked (no inference member up, or <c>--node</c> names none).
+    /// </summary>
+    public sealed record ServedModelsResult(InferenceNodeAnswer[] Nodes, string Problem) : IGraphActorsMessage
+    {
+        public bool Equals(ServedModelsResult? other) =>
+            other is not null && Problem == other.Problem && Nodes.AsSpan().SequenceEqual(other.Nodes);
+
+        public override int GetHashCode() => HashCode.Combine(Problem, Nodes.Length);
+    }
 }

@@ -532,6 +532,17 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     internal const string CheckpointsResultManifest = "CTR";
     internal const string ExportModelManifest = "CTX";
     internal const string ModelExportedManifest = "CTE";
+    // Membership changes beyond leave/down.
+    internal const string DownUnreachableManifest = "CDU";
+    internal const string UnreachableDownedManifest = "CUD";
+    internal const string JoinClusterManifest = "CJC";
+    // Serving: the models of the inference nodes ("CV…").
+    internal const string GetServedModelsManifest = "CVL";
+    internal const string RegisterServedModelManifest = "CVR";
+    internal const string UnregisterServedModelManifest = "CVU";
+    internal const string ScaleServedModelManifest = "CVS";
+    internal const string InferenceNodeAnswerManifest = "CVA";
+    internal const string ServedModelsResultManifest = "CVM";
     // Credentials: a changing command with the ctl token, and the refusal for want of it.
     internal const string WithTokenManifest = "CWT";
     internal const string NotAuthorizedManifest = "CNA";
@@ -555,6 +566,15 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         CheckpointsResult => CheckpointsResultManifest,
         ExportModel => ExportModelManifest,
         ModelExported => ModelExportedManifest,
+        DownUnreachable => DownUnreachableManifest,
+        UnreachableDowned => UnreachableDownedManifest,
+        JoinCluster => JoinClusterManifest,
+        GetServedModels => GetServedModelsManifest,
+        RegisterServedModel => RegisterServedModelManifest,
+        UnregisterServedModel => UnregisterServedModelManifest,
+        ScaleServedModel => ScaleServedModelManifest,
+        InferenceNodeAnswer => InferenceNodeAnswerManifest,
+        ServedModelsResult => ServedModelsResultManifest,
         WithToken => WithTokenManifest,
         NotAuthorized => NotAuthorizedManifest,
         _ => null,
@@ -564,7 +584,33 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     {
         switch (obj)
         {
-            case GetClusterState or SubscribeMembership or UnsubscribeMembership or GetJobConfig:
+            case GetClusterState or SubscribeMembership or UnsubscribeMembership or GetJobConfig or DownUnreachable:
+                break;
+            case UnreachableDowned m:
+                w.String(m.ObservedBy); Strings(ref w, m.Downed); Strings(ref w, m.AlreadyDown);
+                break;
+            case JoinCluster m:
+                w.String(m.Address);
+                break;
+            case GetServedModels m:
+                w.Long(m.TimeoutMs);
+                break;
+            case RegisterServedModel m:
+                w.String(m.Url); w.String(m.Name); w.String(m.Version); w.Int(m.InitialWorkers); w.String(m.Node); w.Long(m.TimeoutMs);
+                break;
+            case UnregisterServedModel m:
+                w.String(m.Name); w.String(m.Version); w.String(m.Node); w.Long(m.TimeoutMs);
+                break;
+            case ScaleServedModel m:
+                w.String(m.Name); w.String(m.Version); w.Int(m.MinWorkers); w.Int(m.MaxWorkers); w.String(m.Node); w.Long(m.TimeoutMs);
+                break;
+            case InferenceNodeAnswer m:
+                NodeAnswer(ref w, m);
+                break;
+            case ServedModelsResult m:
+                w.Int(m.Nodes.Length);
+                foreach (var n in m.Nodes) NodeAnswer(ref w, n);
+                w.String(m.Problem);
                 break;
             case ClusterStateResult m:
                 w.String(m.SelfAddress); w.String(m.Leader);
@@ -706,10 +752,47 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case ModelExportedManifest:
                 return new ModelExported(r.Byte() != 0, r.String(), r.String(), r.Int(), r.String(), r.String(), r.String(), r.Long(), r.String());
             case NotAuthorizedManifest: return new NotAuthorized(r.String(), r.String());
+            case DownUnreachableManifest: return new DownUnreachable();
+            case UnreachableDownedManifest: return new UnreachableDowned(r.String(), Strings(ref r), Strings(ref r));
+            case JoinClusterManifest: return new JoinCluster(r.String());
+            case GetServedModelsManifest: return new GetServedModels(r.Long());
+            case RegisterServedModelManifest: return new RegisterServedModel(r.String(), r.String(), r.String(), r.Int(), r.String(), r.Long());
+            case UnregisterServedModelManifest: return new UnregisterServedModel(r.String(), r.String(), r.String(), r.Long());
+            case ScaleServedModelManifest: return new ScaleServedModel(r.String(), r.String(), r.Int(), r.Int(), r.String(), r.Long());
+            case InferenceNodeAnswerManifest: return NodeAnswer(ref r);
+            case ServedModelsResultManifest:
+            {
+                var nodes = new InferenceNodeAnswer[Count(ref r)];
+                for (var i = 0; i < nodes.Length; i++) nodes[i] = NodeAnswer(ref r);
+                return new ServedModelsResult(nodes, r.String());
+            }
             default:
                 throw new SerializationException(
                     $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know.");
         }
+    }
+
+    private static void NodeAnswer<TW>(ref TW w, InferenceNodeAnswer a) where TW : struct, IWire
+    {
+        w.String(a.Node); w.Byte(a.Ok ? (byte)1 : (byte)0); w.Int(a.Code); w.String(a.Message);
+        w.Int(a.Models.Length);
+        foreach (var m in a.Models)
+        {
+            w.String(m.Name); w.String(m.Version); w.Byte(m.IsDefault ? (byte)1 : (byte)0); w.Int(m.MinWorkers); w.Int(m.MaxWorkers);
+            w.String(m.Status); w.String(m.Url);
+        }
+    }
+
+    private static InferenceNodeAnswer NodeAnswer(ref WireReader r)
+    {
+        var node = r.String();
+        var ok = r.Byte() != 0;
+        var code = r.Int();
+        var message = r.String();
+        var models = new ServedModel[Count(ref r)];
+        for (var i = 0; i < models.Length; i++)
+            models[i] = new ServedModel(r.String(), r.String(), r.Byte() != 0, r.Int(), r.Int(), r.String(), r.String());
+        return new InferenceNodeAnswer(node, ok, code, message, models);
     }
 
     private WithToken ReadWithToken(ref WireReader r)

@@ -56,10 +56,7 @@ public sealed partial class ServingHost
         app.MapApi("POST", "/models", ctx => Guard(ctx, engine, async () =>
         {
             var url = ctx.Request.Query["url"].ToString();
-            if (string.IsNullOrEmpty(url)) throw ServingException.BadRequest("Parameter url is required.");
-            var name = ctx.Request.Query["model_name"].ToString();
-            if (string.IsNullOrEmpty(name)) name = Path.GetFileNameWithoutExtension(url.TrimEnd('/'));
-            ModelNames.Check(name, "model_name");
+            var name = ModelManagement.NameFor(url, ctx.Request.Query["model_name"].ToString());
             var version = ctx.Request.Query["model_version"].ToString();
             if (!string.IsNullOrEmpty(version)) ModelNames.Check(version, "model_version");
             var workers = WorkerCount(ctx, engine, "initial_workers");
@@ -72,14 +69,8 @@ public sealed partial class ServingHost
             }
             var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
             background.Forget(name);
-            if (workers is { } w) entry.Workers.Scale(w, w);
-            var n = entry.Workers.MinWorkers;
-            await WriteJson(ctx, 200, new
-            {
-                status = n == 0
-                    ? $"Model \"{entry.Name}\" Version: {entry.Version} registered with 0 initial workers. Use scale workers API to add workers for the model."
-                    : $"Model \"{entry.Name}\" Version: {entry.Version} registered with {n} initial workers",
-            }).ConfigureAwait(false);
+            ModelManagement.SetInitialWorkers(entry, workers);
+            await WriteJson(ctx, 200, new { status = ModelManagement.Registered(entry) }).ConfigureAwait(false);
         }), ManagementTag, "Register a checkpoint of the model store as a model (200 when loaded; 202 at once with synchronous=false).",
             new ApiQuery("url", JsonSchemaType.String, "The checkpoint: a path in the model store (a folder, its manifest.json, or a run folder).", Required: true),
             new ApiQuery("model_name", JsonSchemaType.String, "The model's name (default: the url's last segment)."),
@@ -96,12 +87,10 @@ public sealed partial class ServingHost
             // TorchServe's defaults: min_worker 1, max_worker = min_worker, asynchronous, timeout -1 (wait).
             var min = WorkerCount(ctx, engine, "min_worker") ?? 1;
             var max = IntQuery(ctx, "max_worker") ?? min;
-            if (max < min) throw ServingException.BadRequest($"max_worker ({max}) cannot be less than min_worker ({min}).");
             var synchronous = BoolQuery(ctx, "synchronous") ?? false;
             var timeout = IntQuery(ctx, "timeout") ?? -1;
             if (timeout < -1) throw ServingException.BadRequest($"timeout must be -1 (wait), 0 (do not wait) or a number of seconds, got {timeout}.");
-            var entry = engine.Models.Describe(name, version)[0];
-            entry.Workers.Scale(min, max);
+            var entry = ModelManagement.Scale(engine, name, version, min, max);
             if (!synchronous)
             {
                 await WriteJson(ctx, 202, new { status = Processing }).ConfigureAwait(false);
@@ -119,12 +108,7 @@ public sealed partial class ServingHost
                     $"Model {name} version {entry.Version} has {min} workers now, but {entry.Workers.Busy} predictions were still running after " +
                     $"{wait.TotalSeconds:0.###} s (timeout); they finish (running work is never interrupted) and new ones already use {min}.");
             }
-            await WriteJson(ctx, 200, new
-            {
-                status = routeVersion is null && version is null
-                    ? $"Workers scaled to {min} for model: {name}"
-                    : $"Workers scaled to {min} for model: {name}, version: {entry.Version}",
-            }).ConfigureAwait(false);
+            await WriteJson(ctx, 200, new { status = ModelManagement.Scaled(name, routeVersion ?? version, entry, min) }).ConfigureAwait(false);
         }, background);
         var scaleQuery = new[]
         {
@@ -143,7 +127,7 @@ public sealed partial class ServingHost
         {
             var entry = await dispatcher.UnregisterAsync((string)ctx.GetRouteValue("model")!, ctx.GetRouteValue("version") as string, ctx.RequestAborted)
                 .ConfigureAwait(false);
-            await WriteJson(ctx, 200, new { status = $"Model \"{entry.Name}\" unregistered" }).ConfigureAwait(false);
+            await WriteJson(ctx, 200, new { status = ModelManagement.Unregistered(entry) }).ConfigureAwait(false);
         }, background);
         app.MapApi("DELETE", "/models/{model}", unregister, ManagementTag, "Unregister the model's default version (refused while other versions exist).")
             .Produces(200, contentType: "application/json").Errors(400, 401, 403, 404);
@@ -173,7 +157,7 @@ public sealed partial class ServingHost
             ["modelUrl"] = e.Url,
             ["engine"] = "TorchSharp",
             ["runtime"] = "dotnet",
-            ["status"] = e.Status == ModelStatus.Ready ? "READY" : "UNLOADING",
+            ["status"] = ModelManagement.Status(e),
             ["isDefault"] = isDefault,
             ["loadedAt"] = e.LoadedAt,
             ["task"] = e.Model.Info.Task.ToString(),
@@ -234,14 +218,8 @@ public sealed partial class ServingHost
     }
 
     /// <summary>A worker count from the query (null when absent): 0 … max-in-flight, else a 400 naming the field.</summary>
-    private static int? WorkerCount(HttpContext ctx, InferenceEngine engine, string name)
-    {
-        if (IntQuery(ctx, name) is not { } n) return null;
-        if (n < 0) throw ServingException.BadRequest($"{name} must be 0 or more, got {n}.");
-        if (n > engine.Options.MaxInFlight)
-            throw ServingException.BadRequest($"{name} {n} is more than max-in-flight ({engine.Options.MaxInFlight}): workers beyond the predictions admitted at once would never run.");
-        return n;
-    }
+    private static int? WorkerCount(HttpContext ctx, InferenceEngine engine, string name) =>
+        ModelManagement.CheckWorkers(engine, name, IntQuery(ctx, name));
 
     private static int? IntQuery(HttpContext ctx, string name)
     {

@@ -252,6 +252,81 @@ public class CtlProcessTests(CtlClusterFixture cluster) : IClassFixture<CtlClust
     }
 
     [Fact]
+    public async Task Cluster_down_unreachable_with_every_member_reachable_downs_none_and_exits_0()
+    {
+        var run = await Ctl("cluster", "down-unreachable");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Json.GetProperty("ok").GetBoolean());
+        Assert.Equal(0, run.Json.GetProperty("downed").GetArrayLength());
+        Assert.Equal(cluster.Seed, run.Json.GetProperty("observedBy").GetString());
+
+        var text = await CtlText("cluster", "down-unreachable");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Contains("nothing to down", text.Stdout);
+
+        var bare = await CtlWith(null, "cluster", "down-unreachable");
+        Assert.True(bare.ExitCode == 5, bare.ToString());
+    }
+
+    [Fact]
+    public async Task Cluster_join_of_a_member_to_another_cluster_is_refused_with_exit_code_1_saying_Akka_would_ignore_it()
+    {
+        var run = await Ctl("cluster", "join", "127.0.0.1:1");
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.False(run.Json.GetProperty("ok").GetBoolean());
+        Assert.Contains("Akka ignores a join of a node that is part of a cluster", run.Json.GetProperty("message").GetString());
+
+        // Its own cluster: nothing to do.
+        var same = await Ctl("cluster", "join", cluster.Second);
+        Assert.True(same.ExitCode == 0, same.ToString());
+        Assert.Contains("nothing to do", same.Json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Model_commands_without_an_inference_node_exit_1_naming_the_missing_role_and_bad_usage_exits_2()
+    {
+        var list = await Ctl("model", "list");
+        Assert.True(list.ExitCode == 1, list.ToString());
+        Assert.False(list.Json.GetProperty("ok").GetBoolean());
+        Assert.Contains("no member with role 'inference' is up", list.Json.GetProperty("problem").GetString());
+
+        var register = await Ctl("model", "register", "--url", "runs/job-1", "--name", "sage");
+        Assert.True(register.ExitCode == 1, register.ToString());
+        Assert.Contains("role 'inference'", register.Json.GetProperty("problem").GetString());
+
+        var bare = await CtlWith(null, "model", "unregister", "sage");
+        Assert.True(bare.ExitCode == 5, bare.ToString());
+
+        var scale = await Ctl("model", "scale", "sage", "--min-worker", "3", "--max-worker", "1");
+        Assert.True(scale.ExitCode == 2, scale.ToString());
+        Assert.Contains("--max-worker 1 is less than --min-worker 3", scale.Stderr);
+
+        var noUrl = await Ctl("model", "register", "--name", "sage");
+        Assert.True(noUrl.ExitCode == 2, noUrl.ToString());
+        Assert.Contains("--url", noUrl.Stderr);
+    }
+
+    [Fact]
+    public async Task Help_of_the_new_verbs_says_what_they_do()
+    {
+        var join = await CtlText("cluster", "join", "--help");
+        Assert.Contains("Akka ignores a join of a node that is", join.Stdout);
+        var model = await CtlText("model", "--help");
+        foreach (var verb in new[] { "list", "register", "unregister", "scale", "export" }) Assert.Contains(verb, model.Stdout);
+        var root = await CtlText("--help");
+        Assert.Contains("down-unreachable", root.Stdout);
+    }
+
+    /// <summary>A run without --json: the text a person reads.</summary>
+    private async Task<Run> CtlText(params string[] args)
+    {
+        var watch = Stopwatch.StartNew();
+        using var p = CliProcess.Start(["ctl", "--contact", cluster.Seed, .. args], cluster.TokenEnv);
+        var exit = await p.WaitForExit(Wait);
+        return new Run(exit, p.Stdout, p.Stderr, watch.Elapsed);
+    }
+
+    [Fact]
     public async Task Ctl_against_a_port_where_nothing_listens_fails_with_exit_code_3_within_seconds()
     {
         var nobody = TestNodes.Address(TestNodes.FreePort());
