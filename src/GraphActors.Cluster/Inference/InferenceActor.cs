@@ -187,7 +187,7 @@ public sealed class InferenceActor : ReceiveActor
             var entry = _engine!.Models.Unregister(u.Name, u.Version.Length == 0 ? null : u.Version);
             _modelChanges++;
             _log.Info("ctl: unregistered model '{0}' version {1}", entry.Name, entry.Version);
-            return (200, ModelManagement.Unregistered(entry), ServedModels(_engine, [entry]));
+            return (200, ModelManagement.Unregistered(entry), ServedModels(_engine!, [entry]));
         })));
         Receive<ScaleServedModel>(m => Sender.Tell(CtlAnswer(() =>
         {
@@ -195,7 +195,7 @@ public sealed class InferenceActor : ReceiveActor
             var entry = ModelManagement.Scale(_engine!, m.Name, version, m.MinWorkers, m.MaxWorkers);
             _modelChanges++;
             _log.Info("ctl: scaled model '{0}' version {1} to {2}..{3} workers", entry.Name, entry.Version, m.MinWorkers, m.MaxWorkers);
-            return (200, ModelManagement.Scaled(m.Name, version, entry, m.MinWorkers), ServedModels(_engine, [entry]));
+            return (200, ModelManagement.Scaled(m.Name, version, entry, m.MinWorkers), ServedModels(_engine!, [entry]));
         })));
     }
 
