@@ -279,4 +279,35 @@ public sealed class TorchServeCompatibilityTests(WorldFixture fx) : IClassFixtur
         if (allow is not null) Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
         Assert.Equal(path.StartsWith("/v2", StringComparison.Ordinal), body.TryGetProperty("error", out _));
     }
+    /// <summary>
+    /// An over-long request target or header block gets TorchServe's error body too (Kestrel's own refusal, before any
+    /// middleware, has none: our limits answer first), on every port, and naming the limit.
+    /// </summary>
+    [Theory]
+    [InlineData("inference")]
+    [InlineData("management")]
+    [InlineData("metrics")]
+    public async Task An_over_long_url_or_header_block_gets_414_or_431_with_a_TorchServe_error_body(string api)
+    {
+        await using var s = await Served.StartAsync(W, models: ["sage=test://sage"]);
+        var client = api switch { "inference" => s.Inference, "management" => s.Management, _ => s.Metrics };
+        var path = api == "metrics" ? "/metrics" : api == "management" ? "/models" : "/ping";
+        using (var response = await client.GetAsync(path + "?ids=" + new string('1', ServingHost.MaxRequestTargetBytes)))
+        {
+            Assert.Equal(414, (int)response.StatusCode);
+            var body = await Served.Parse(response);
+            Assert.Equal(("URITooLongException", 414), (body.GetProperty("type").GetString(), body.GetProperty("code").GetInt32()));
+            Assert.Contains($"the limit is {ServingHost.MaxRequestTargetBytes}", body.GetProperty("message").GetString());
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        for (var h = 0; h < 5; h++) request.Headers.Add($"X-Padding-{h}", new string('p', ServingHost.MaxRequestHeaderBytes / 4));
+        using (var response = await client.SendAsync(request))
+        {
+            Assert.Equal(431, (int)response.StatusCode);
+            var body = await Served.Parse(response);
+            Assert.Equal("RequestHeaderFieldsTooLargeException", body.GetProperty("type").GetString());
+        }
+        // Within the limits the same call answers.
+        Assert.NotEqual(414, (int)(await client.GetAsync(path + "?x=" + new string('1', 1000))).StatusCode);
+    }
 }

@@ -93,6 +93,10 @@ public sealed partial class ServingHost : IAsyncDisposable
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            // Kestrel refuses an over-long request line (414) or header block (431) before any middleware runs, with an
+            // empty body. Its own limits sit well above ours, so ours answer first, with TorchServe's error body.
+            k.Limits.MaxRequestLineSize = MaxRequestTargetBytes * 8;
+            k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeaderBytes * 8;
             if (options.Host == "localhost") k.ListenLocalhost(port);
             else k.Listen(IPAddress.Parse(options.Host), port);
         });
@@ -100,6 +104,7 @@ public sealed partial class ServingHost : IAsyncDisposable
         // What routing and Kestrel answer with a bare status (no route: 404, wrong method: 405 with Allow) gets
         // TorchServe's error body too, and is counted like every other error.
         app.UseStatusCodePages(ctx => StatusOnly(ctx.HttpContext, engine));
+        app.Use((ctx, next) => RequestSizeLimits(ctx, engine) ?? next(ctx));
         configure?.Invoke(app);
         if (token is not null)
         {
@@ -224,6 +229,31 @@ public sealed partial class ServingHost : IAsyncDisposable
         {
             await Error(ctx, engine, new ServingException(500, "InternalServerException", e.Message)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The longest request target (path and query) answered; longer is a 414 (Kestrel's default line limit).</summary>
+    public const int MaxRequestTargetBytes = 8 * 1024;
+
+    /// <summary>The largest header block (names and values) answered; larger is a 431 (Kestrel's default).</summary>
+    public const int MaxRequestHeaderBytes = 32 * 1024;
+
+    /// <summary>A 414 or 431 with TorchServe's error body for a request over our limits, or null to go on.</summary>
+    private static Task? RequestSizeLimits(HttpContext ctx, InferenceEngine engine)
+    {
+        var target = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? ctx.Request.Path.Value ?? "";
+        if (target.Length > MaxRequestTargetBytes)
+            return Error(ctx, engine, new ServingException(414, "URITooLongException",
+                $"The request target is {target.Length} bytes; the limit is {MaxRequestTargetBytes}. Send ids in the body, not the query."));
+        long headers = 0;
+        foreach (var (name, values) in ctx.Request.Headers)
+        {
+            headers += name.Length + 4; // ": " and CRLF
+            foreach (var v in values) headers += v?.Length ?? 0;
+        }
+        if (headers > MaxRequestHeaderBytes)
+            return Error(ctx, engine, new ServingException(431, "RequestHeaderFieldsTooLargeException",
+                $"The request headers are {headers} bytes; the limit is {MaxRequestHeaderBytes}."));
+        return null;
     }
 
     private static Task StatusOnly(HttpContext ctx, InferenceEngine engine)
