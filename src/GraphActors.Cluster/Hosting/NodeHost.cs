@@ -64,8 +64,20 @@ public static class NodeHost
             if (string.IsNullOrWhiteSpace(partitions.StorePath))
                 output.WriteLine("warning: role 'partition' without graphactors.partitions.store-path (GA_STORE / --store): partitions will fail to load.");
             system.StartPartitionSharding(partitions);
-            // Every partition started once this node is up, and a removed partition node's partitions re-homed at once.
-            if ((partitions.StartOnUp || partitions.RehomeOnRemoval) && !string.IsNullOrWhiteSpace(partitions.StorePath))
+            if (partitions.StartOnUp && !string.IsNullOrWhiteSpace(partitions.StorePath))
+                cluster.RegisterOnMemberUp(() =>
+                {
+                    try
+                    {
+                        output.WriteLine($"starting the {system.StartAllPartitions(partitions)} partitions of [{partitions.StorePath}]");
+                    }
+                    catch (Exception e)
+                    {
+                        output.WriteLine($"warning: cannot read the partition store [{partitions.StorePath}] to start its partitions: {e.Message}");
+                    }
+                });
+            // A removed partition node's partitions re-homed at once (from the oldest partition node).
+            if (partitions.RehomeOnRemoval && !string.IsNullOrWhiteSpace(partitions.StorePath))
                 system.StartPartitionStarter(partitions);
         }
         else system.StartPartitionShardingProxy(partitions);

@@ -11,8 +11,10 @@ namespace GraphActors.Cluster.Partitions;
 /// Eager allocation for the partition region. A shard whose region went away (its node left or was downed) is only
 /// deallocated by the shard coordinator; without remember-entities it stays unallocated until a request needs it, and
 /// that request then waits for the load. This actor sends <see cref="ShardRegion.StartEntity"/> for every partition of
-/// the store: when this node is up (<c>start-on-up</c>), and, on the oldest Up partition member only (one sender, not a
-/// storm from every survivor), whenever a partition member is removed (<c>rehome-on-removal</c>). The allocation
+/// the store on the oldest Up partition member only (one sender, not a storm from every survivor), whenever a partition
+/// member is removed (<c>rehome-on-removal</c>). Starting every partition when a node is up stays NodeHost's one-shot
+/// start (<c>start-on-up</c>): with this actor's retry loop doing that too, worker-mode training on Cora no longer
+/// matched local mode's parameters (ClusterTrainingSpec; cause not yet found). The allocation
 /// strategy places each partition (its home if up, else the least loaded survivor); a partition already running is left
 /// as it is. Every <c>start-retry-interval</c> it asks the coordinator for the shards its live regions host
 /// (<see cref="GetClusterShardingStats"/>; Akka keeps StartEntity's acknowledgement internal) and starts the missing ones
@@ -43,9 +45,9 @@ public sealed class PartitionStarterActor : ReceiveActor, IWithTimers
     {
         _region = region;
         _settings = settings;
-        Receive<ClusterEvent.MemberUp>(up =>
+        Receive<ClusterEvent.MemberUp>(_ =>
         {
-            if (up.Member.UniqueAddress.Equals(_cluster.SelfUniqueAddress) && _settings.StartOnUp) StartAll("this node is up");
+            // Starting every partition when this node is up is NodeHost's (graphactors.partitions.start-on-up); this actor re-homes.
         });
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
