@@ -307,6 +307,9 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             output.WriteLine($"{mode} mode ({status.Trainers.Length} trainers, {hogs.Count} busy processes): test accuracy {clusterTest:F4} vs local " +
                 $"{local.Test:F4}; largest parameter difference {largest:E2} over {clusterParameters.Length} parameters; seeds per epoch " +
                 $"[{string.Join(", ", status.SeedsTrainedPerEpoch)}] of {status.SeedsPerEpoch} ({clock.Elapsed.TotalSeconds:F0} s)");
+            // Where a divergence starts: each epoch's merged loss beside local mode's, and any re-planned epoch.
+            output.WriteLine($"epoch losses (cluster / local): {string.Join("  ", status.Epochs.Select(e => $"{e.Epoch}: {e.Loss:F4}/{(e.Epoch < local.Losses.Length ? local.Losses[e.Epoch] : float.NaN):F4}"))}; " +
+                $"attempt of the last epoch {status.Attempt}");
             Assert.Equal(2, status.Trainers.Length);
             Assert.All(status.SeedsTrainedPerEpoch, n => Assert.Equal(status.SeedsPerEpoch, n));
             Assert.Equal(local.Parameters.Length, clusterParameters.Length);
@@ -330,14 +333,15 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             "\ntraining { dropout = 0.0, epochs = 12, eval_every = 12 }\n", "cora-cluster.hocon (determinism)");
 
     /// <summary>Local mode on the same store and config: the parameters after the last epoch and its test accuracy.</summary>
-    private static readonly Lazy<(float[] Parameters, double Test)> LocalCora = new(() =>
+    private static readonly Lazy<(float[] Parameters, double Test, float[] Losses)> LocalCora = new(() =>
     {
         var file = DeterminismJob();
         using var graph = new GraphActors.Sampling.PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(TrainingStores.Cora));
         using var trainer = Trainer.CreateAsync(graph, file.Config with { CheckpointDir = null, Patience = 0 }).GetAwaiter().GetResult();
-        for (var e = 0; e < file.Config.Epochs; e++) trainer.TrainEpochAsync().GetAwaiter().GetResult();
+        var losses = new float[file.Config.Epochs];
+        for (var e = 0; e < file.Config.Epochs; e++) losses[e] = (float)trainer.TrainEpochAsync().GetAwaiter().GetResult().Loss;
         var test = trainer.EvaluateAsync(GraphActors.Sampling.SplitKind.Test).GetAwaiter().GetResult();
-        return (trainer.GetParameters(), test.Metrics["accuracy"]);
+        return (trainer.GetParameters(), test.Metrics["accuracy"], losses);
     });
 
 
