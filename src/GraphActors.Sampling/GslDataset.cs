@@ -31,7 +31,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         _options = options;
         _steps = plan.Steps.ToArray();
         var root = _steps[0];
-        _sourceCount = root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count;
+        _sourceCount = plan.SourceSet?.Length ?? (root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count);
         Endless = plan.Order == SourceOrder.WithReplacement;
         if (Endless && _sourceCount == 0)
             throw new InvalidOperationException($"{root.Description} has nothing to draw: Shuffle() samples sources with replacement from an empty set.");
@@ -116,7 +116,20 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         }
 
         if (step.Kind == StepKind.SourceNodes)
-            return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), picked, _options.DefaultNeighborId, n, 0, null);
+        {
+            if (_plan.SourceSet is not { } set)
+                return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), picked, _options.DefaultNeighborId, n, 0, null);
+            // A chosen source set (feed, node_from): picked are positions in it. Fed ids are reported as fed, held or not.
+            var dense = new int[n];
+            for (var i = 0; i < n; i++) dense[i] = set[picked[i]];
+            long[]? fed = null;
+            if (_plan.SourceIds is { } ids)
+            {
+                fed = new long[n];
+                for (var i = 0; i < n; i++) fed[i] = ids[picked[i]];
+            }
+            return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), dense, _options.DefaultNeighborId, n, 0, null, businessIds: fed);
+        }
 
         // Edge ids are out-CSR positions, so an edge's source is the row whose range holds it.
         var edges = step.EdgeData!;

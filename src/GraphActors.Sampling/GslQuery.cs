@@ -39,12 +39,60 @@ public static class GslExtensions
         return GslQuery.Source(graph, StepKind.SourceEdges, edges, edges.Type.Src);
     }
 
+    /// <summary>
+    /// GraphLearn's <c>g.V(type, feed=ids)</c>: the sources are the given business ids, in their order, instead of the
+    /// node table. Without <c>Batch(n)</c> they are one batch (GraphLearn hands the fed array over whole); with it,
+    /// batches of n in order. An id the graph does not hold is kept as given: its attributes are the defaults and it has
+    /// no neighbours (its hops are padding), as GraphLearn answers lookups of absent nodes.
+    /// </summary>
+    public static GslQuery V(this HeteroGraph graph, string nodeType, long[] feed)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        var nodes = graph.Nodes(nodeType);
+        var dense = new int[feed.Length];
+        for (var i = 0; i < feed.Length; i++) dense[i] = nodes.Ids.TryGetDense(feed[i], out var d) ? d : -1;
+        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type, $"V({nodes.Type}, feed: {feed.Length} ids)");
+        query.Plan.SourceSet = dense;
+        query.Plan.SourceIds = feed;
+        query.Plan.BatchSize = Math.Max(1, feed.Length);
+        return query;
+    }
+
+    /// <summary>
+    /// GraphLearn's <c>g.V(edge_type, node_from=gl.EDGE_SRC|gl.EDGE_DST)</c>: the distinct nodes that are a source (or a
+    /// destination) of at least one edge of <paramref name="edgeType"/>, in id order, as the node sources of the query.
+    /// </summary>
+    public static GslQuery V(this HeteroGraph graph, string edgeType, NodeFrom nodeFrom)
+    {
+        var edges = graph.Edges(edgeType);
+        var type = nodeFrom == NodeFrom.EdgeSrc ? edges.Type.Src : edges.Type.Dst;
+        var csr = nodeFrom == NodeFrom.EdgeSrc ? edges.Out : edges.In;
+        var offsets = csr.Offsets;
+        var count = 0;
+        for (var r = 0; r + 1 < offsets.Length; r++) if (offsets[r + 1] > offsets[r]) count++;
+        var set = new int[count];
+        for (int r = 0, k = 0; r + 1 < offsets.Length; r++) if (offsets[r + 1] > offsets[r]) set[k++] = r;
+        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, type,
+            $"V({edges.Type.Relation}, node_from: {(nodeFrom == NodeFrom.EdgeSrc ? "EDGE_SRC" : "EDGE_DST")})");
+        query.Plan.SourceSet = set;
+        return query;
+    }
+
     /// <summary><c>g.V(type)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType) => graph.Store.V(nodeType);
+
+    /// <summary><c>g.V(type, feed=ids)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
+    public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType, long[] feed) => graph.Store.V(nodeType, feed);
+
+    /// <summary><c>g.V(edge_type, node_from=…)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
+    public static GslQuery V(this Graph.GraphLearn.Graph graph, string edgeType, NodeFrom nodeFrom) => graph.Store.V(edgeType, nodeFrom);
 
     /// <summary><c>g.E(type, reverse)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery E(this Graph.GraphLearn.Graph graph, string edgeType, bool reverse = false) => graph.Store.E(edgeType, reverse);
 }
+
+/// <summary>GraphLearn's <c>gl.EDGE_SRC</c> / <c>gl.EDGE_DST</c>: which end of an edge type <c>V(edge_type, node_from)</c> traverses.</summary>
+public enum NodeFrom { EdgeSrc, EdgeDst }
 
 internal enum StepKind { SourceNodes, SourceEdges, HopNodes, HopEdges, Negative, NodeNegative, Endpoint }
 
@@ -118,9 +166,9 @@ public sealed class GslQuery
 
     internal bool ProducesEdges => Kind is StepKind.SourceEdges or StepKind.HopEdges;
 
-    internal static GslQuery Source(HeteroGraph graph, StepKind kind, EdgeTypeData? edges, NodeType type) =>
+    internal static GslQuery Source(HeteroGraph graph, StepKind kind, EdgeTypeData? edges, NodeType type, string? description = null) =>
         new(new QueryPlan(graph), null, kind, edges, false, type,
-            kind == StepKind.SourceNodes ? $"V({type})" : $"E({edges!.Type.Relation})");
+            description ?? (kind == StepKind.SourceNodes ? $"V({type})" : $"E({edges!.Type.Relation})"));
 
     /// <summary>How many sources each batch takes (GraphLearn's <c>batch</c>); the last batch of an epoch may be smaller.</summary>
     public GslQuery Batch(int size)
@@ -304,6 +352,10 @@ internal sealed class QueryPlan(HeteroGraph graph)
     public List<GslQuery> Steps { get; } = [];
     public int BatchSize { get; set; } = 64;
     public SourceOrder Order { get; set; }
+    /// <summary>The source step's dense ids when they are not the whole node table (feed, node_from); -1 for a fed id the graph lacks.</summary>
+    public int[]? SourceSet { get; set; }
+    /// <summary>The fed business ids, parallel to <see cref="SourceSet"/> (feed only).</summary>
+    public long[]? SourceIds { get; set; }
     public bool Frozen { get; set; }
 
     public void Validate()

@@ -104,12 +104,12 @@ public sealed class NodeResult : AliasResult
     private NodeColumns? _columns;
 
     internal NodeResult(string alias, NodeTypeData nodes, int[] denseIds, long defaultId, int rows, int width, int[]? offsets,
-        NegativeSampleStats? negatives = null)
+        NegativeSampleStats? negatives = null, long[]? businessIds = null)
         : base(alias, rows, width, offsets, denseIds.Length)
     {
         _nodes = nodes;
         DenseIds = denseIds;
-        Ids = BusinessIds(nodes, denseIds, defaultId);
+        Ids = businessIds ?? BusinessIds(nodes, denseIds, defaultId);
         Negatives = negatives;
     }
 

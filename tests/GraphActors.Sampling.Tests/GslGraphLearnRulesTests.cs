@@ -231,4 +231,55 @@ public class GslGraphLearnRulesTests
         var back = g.V("item").Batch(3).Alias("i").InV("sim").By("full").Alias("n").Values().Next().Nodes("n");
         Assert.Equal([1, 0, 2, 1], back.Ids);
     }
+    /// <summary>
+    /// GraphLearn's <c>g.V("user", feed=ids)</c>: the fed ids are the sources, in their order, one batch without
+    /// batch(); an id the graph lacks stays as fed, with default attributes and only padding as neighbours.
+    /// </summary>
+    [Fact]
+    public void V_with_feed_walks_from_the_fed_ids_in_their_order_and_keeps_an_absent_id_with_defaults()
+    {
+        var g = SparseUserItem();
+        var ds = g.V("user", feed: [2, 0, 99, 2]).Alias("u").OutV("u2i").Sample(2).By("random").Alias("i").Values(new GslOptions { Seed = 3, DefaultNeighborId = -7 });
+        Assert.Equal(1, ds.BatchesPerEpoch);
+        var batch = ds.Next();
+        var u = batch.Nodes("u");
+        Assert.Equal([2L, 0, 99, 2], u.Ids);
+        Assert.Equal(-1, u.DenseIds[2]);
+        var items = batch.Nodes("i").Ids;
+        Assert.Equal(8, items.Length);
+        Assert.Equal([12L, 12], items[0..2]);   // user 2 buys item 12 only
+        Assert.Equal([10L, 10], items[2..4]);   // user 0 buys item 10 only
+        Assert.Equal([-7L, -7], items[4..6]);   // 99 is not in the graph: padding
+        Assert.Throws<OutOfRangeException>(() => ds.Next());
+
+        // With batch(n): batches of n in the fed order.
+        var batched = g.V("user", feed: [1, 2, 0]).Batch(2).Alias("u").Values();
+        Assert.Equal(2, batched.BatchesPerEpoch);
+        Assert.Equal([1L, 2], batched.Next().Nodes("u").Ids);
+        Assert.Equal([0L], batched.Next().Nodes("u").Ids);
+    }
+
+    /// <summary>GraphLearn's <c>g.V("u2i", node_from=gl.EDGE_SRC|EDGE_DST)</c>: the distinct ends of the edge type, in id order.</summary>
+    [Fact]
+    public void V_with_node_from_traverses_the_distinct_sources_or_destinations_of_an_edge_type()
+    {
+        var b = new HeteroGraphBuilder();
+        var users = b.AddNodeType("user", AttributeSchema.Empty);
+        for (var u = 0; u < 5; u++) users.TryAdd(u, 1f, -1, [], [], [], out _);
+        var items = b.AddNodeType("item", AttributeSchema.Empty);
+        for (var i = 0; i < 4; i++) items.TryAdd(10 + i, 1f, -1, [], [], [], out _);
+        var u2i = b.AddEdgeType(new CanonicalEdgeType("user", "u2i", "item"), AttributeSchema.Empty);
+        u2i.Add(3, 1); u2i.Add(1, 1); u2i.Add(3, 2); u2i.Add(1, 2);
+        var g = b.Build();
+
+        var src = g.V("u2i", NodeFrom.EdgeSrc).Batch(10).Alias("u").Values().Next().Nodes("u");
+        Assert.Equal("user", src.Type.Name);
+        Assert.Equal([1L, 3], src.Ids);
+        var dst = g.V("u2i", NodeFrom.EdgeDst).Batch(10).Alias("i").Values().Next().Nodes("i");
+        Assert.Equal("item", dst.Type.Name);
+        Assert.Equal([11L, 12], dst.Ids);
+        // Shuffled with traverse: each source once per epoch.
+        var shuffled = g.V("u2i", NodeFrom.EdgeSrc).Batch(1).Shuffle(traverse: true).Alias("u").Values(new GslOptions { Seed = 9 });
+        Assert.Equal([1L, 3], new[] { shuffled.Next().Nodes("u").Ids[0], shuffled.Next().Nodes("u").Ids[0] }.Order());
+    }
 }
