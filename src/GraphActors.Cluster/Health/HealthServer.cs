@@ -1,16 +1,12 @@
 // A node's GET /alive and GET /ready (Kubernetes liveness and readiness probes), stopped with the node.
-using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
+using GraphActors.Cluster.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 
 namespace GraphActors.Cluster.Health;
 
@@ -43,34 +39,18 @@ public static class HealthServer
     private const string LiveTag = "live", ReadyTag = "ready";
 
     /// <summary>Starts the endpoint and returns its base address (the bound port when 0 was asked); stopped by CoordinatedShutdown.</summary>
-    public static async Task<Uri> StartAsync(ActorSystem system, HealthSettings settings)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k =>
-        {
-            if (settings.Host == "localhost") k.ListenLocalhost(settings.Port);
-            else if (IPAddress.TryParse(settings.Host, out var ip)) k.Listen(ip, settings.Port);
-            else k.Listen(Dns.GetHostAddresses(settings.Host).First(), settings.Port);
-        });
-        builder.Services.AddHealthChecks()
-            .Add(new HealthCheckRegistration("actor-system", _ => new ActorSystemRunningCheck(system), HealthStatus.Unhealthy, [LiveTag]))
-            .Add(new HealthCheckRegistration("cluster-member-up", _ => new ClusterMemberUpCheck(system), HealthStatus.Unhealthy, [ReadyTag]))
-            .Add(new HealthCheckRegistration("role-parts-ready", _ => new NodePartsReadyCheck(system), HealthStatus.Unhealthy, [ReadyTag]));
-        var app = builder.Build();
-        app.MapHealthChecks(LivenessPath, Options(LiveTag));
-        app.MapHealthChecks(ReadinessPath, Options(ReadyTag));
-        await app.StartAsync().ConfigureAwait(false);
-        // After the cluster has left (the readiness check says so meanwhile), so a probe sees the node go unready first.
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "stop-health-endpoint", async () =>
-        {
-            await app.StopAsync().ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
-            return Akka.Done.Instance;
-        });
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");
-    }
+    public static Task<Uri> StartAsync(ActorSystem system, HealthSettings settings) =>
+        // Stopped after the cluster has left (the readiness check says so meanwhile), so a probe sees the node go unready first.
+        NodeHttpEndpoint.StartAsync(system, "health", settings.Host, settings.Port,
+            services => services.AddHealthChecks()
+                .Add(new HealthCheckRegistration("actor-system", _ => new ActorSystemRunningCheck(system), HealthStatus.Unhealthy, [LiveTag]))
+                .Add(new HealthCheckRegistration("cluster-member-up", _ => new ClusterMemberUpCheck(system), HealthStatus.Unhealthy, [ReadyTag]))
+                .Add(new HealthCheckRegistration("role-parts-ready", _ => new NodePartsReadyCheck(system), HealthStatus.Unhealthy, [ReadyTag])),
+            app =>
+            {
+                app.MapHealthChecks(LivenessPath, Options(LiveTag));
+                app.MapHealthChecks(ReadinessPath, Options(ReadyTag));
+            });
 
     // 200 when every check of the tag is healthy, else 503; the body says which check said what (plain text).
     private static HealthCheckOptions Options(string tag) => new()

@@ -1,13 +1,8 @@
 // A node's GET /metrics: the NodeMetrics registry over HTTP, stopped with the node.
-using System.Net;
 using Akka.Actor;
+using GraphActors.Cluster.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace GraphActors.Cluster.Metrics;
 
@@ -18,28 +13,12 @@ public static class MetricsServer
     public static async Task<Uri> StartAsync(ActorSystem system, MetricsSettings settings)
     {
         var metrics = NodeMetrics.Get(system);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k =>
-        {
-            if (settings.Host == "localhost") k.ListenLocalhost(settings.Port);
-            else if (IPAddress.TryParse(settings.Host, out var ip)) k.Listen(ip, settings.Port);
-            else k.Listen(Dns.GetHostAddresses(settings.Host).First(), settings.Port);
-        });
-        var app = builder.Build();
-        app.MapGet("/metrics", async ctx =>
-        {
-            ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
-        });
-        await app.StartAsync().ConfigureAwait(false);
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "stop-metrics-endpoint", async () =>
-        {
-            await app.StopAsync().ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
-            return Akka.Done.Instance;
-        });
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "metrics");
+        var root = await NodeHttpEndpoint.StartAsync(system, "metrics", settings.Host, settings.Port, null, app =>
+            app.MapGet("/metrics", async ctx =>
+            {
+                ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+            })).ConfigureAwait(false);
+        return new Uri(root, "metrics");
     }
 }
