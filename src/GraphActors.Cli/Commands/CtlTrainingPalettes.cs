@@ -301,15 +301,15 @@ public static partial class CtlCommand
         step = s.Step,
         globalStep = s.GlobalStep,
         loss = Finite(s.LastLoss),
-        metrics = Metrics(s.MetricNames, s.MetricValues.Select(v => (double)v).ToArray()),
+        metrics = Metrics(s.MetricNames, s.MetricValues),
         bestMetric = Finite(s.BestMetric),
         bestEpoch = s.BestEpoch,
-        bestMetrics = s.EpochAt(s.BestEpoch) is { } best ? Metrics(best.MetricNames, best.MetricValues.Select(v => (double)v).ToArray()) : null,
+        bestMetrics = s.EpochAt(s.BestEpoch) is { } best ? Metrics(best.MetricNames, best.MetricValues) : null,
         history = s.Epochs.Select(e => new
         {
             epoch = e.Epoch,
             loss = Finite(e.Loss),
-            metrics = Metrics(e.MetricNames, e.MetricValues.Select(v => (double)v).ToArray()),
+            metrics = Metrics(e.MetricNames, e.MetricValues),
             best = e.Epoch == s.BestEpoch,
         }).ToArray(),
         lastCheckpoint = s.LastCheckpointPath.Length > 0 ? new { path = s.LastCheckpointPath, sha256 = s.LastCheckpointSha256 } : null,
@@ -323,6 +323,8 @@ public static partial class CtlCommand
         evaluationError = s.EvaluationError.Length > 0 ? s.EvaluationError : null,
         problem = s.State == JobState.Running ? null : Problem(s, followed),
     };
+
+    private static Dictionary<string, double?> Metrics(string[] names, float[] values) => Metrics(names, Array.ConvertAll(values, v => (double)v));
 
     private static Dictionary<string, double?> Metrics(string[] names, double[] values)
     {

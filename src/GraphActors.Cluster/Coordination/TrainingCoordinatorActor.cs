@@ -201,11 +201,20 @@ public sealed class TrainingCoordinatorActor : ReceivePersistentActor, IWithTime
         });
     }
 
-    private void ObserveJob() => NodeMetrics.Get(Context.System).ObserveJob(_state.Status("", DateTime.UtcNow));
+    // The trainer count the job gauges last showed; -1 before the first observation.
+    private int _observedTrainers = -1;
+
+    private void ObserveJob()
+    {
+        _observedTrainers = _state.Trainers.Count;
+        NodeMetrics.Get(Context.System).ObserveJob(_state.Status("", DateTime.UtcNow));
+    }
 
     private void Complete(Decision decision, IActorRef replyTo)
     {
-        ObserveJob();
+        // The gauges follow what the journal records and the registered trainers, not every command: a star round's
+        // contribution chunks and the step reports change neither.
+        if (decision.Events.Count > 0 || _state.Trainers.Count != _observedTrainers) ObserveJob();
         foreach (var w in decision.Warnings)
             if (w.StartsWith("SAFETY BOUND", StringComparison.Ordinal) || w.Contains("SAFETY BOUND", StringComparison.Ordinal)) _log.Error("{0}", w);
             else _log.Warning("{0}", w);

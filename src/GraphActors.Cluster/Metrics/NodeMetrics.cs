@@ -61,7 +61,8 @@ public sealed class NodeMetrics : IExtension
 
         JobState = f.CreateGauge("graphactors_job_state", "1 for the state the training coordinator's job is in (Idle, Running, Finished, Failed, Stopped), 0 for the others; only on the coordinator's node.", "state");
         JobEpoch = f.CreateGauge("graphactors_job_last_completed_epoch", "The coordinator's job's last completed epoch (-1 before the first).");
-        JobGlobalSteps = f.CreateGauge("graphactors_job_global_steps", "Global steps of the coordinator's job: the planned steps of its completed epochs plus the steps of the epoch in flight.");
+        JobGlobalSteps = f.CreateGauge("graphactors_job_global_steps",
+            "Global steps of the coordinator's job as of its last journaled change (an averaging round, an epoch): the planned steps of its completed epochs plus the steps of the epoch in flight.");
         JobBestMetric = f.CreateGauge("graphactors_job_best_metric", "The best value of the job's evaluation metric so far (NaN before the first evaluation).");
         JobBestEpoch = f.CreateGauge("graphactors_job_best_epoch", "The epoch of the job's best evaluation (-1 before the first).");
         JobLastMetrics = f.CreateGauge("graphactors_job_last_epoch_metric", "The last completed epoch's evaluation metrics, by name (val_accuracy, test_auc, …).", "metric");

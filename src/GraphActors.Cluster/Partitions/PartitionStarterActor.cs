@@ -46,16 +46,11 @@ public sealed class PartitionStarterActor : ReceiveActor, IWithTimers
     {
         _region = region;
         _settings = settings;
-        Receive<ClusterEvent.MemberUp>(_ =>
-        {
-            // Starting every partition when this node is up is NodeHost's (graphactors.partitions.start-on-up); this actor re-homes.
-        });
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
             if (!_settings.RehomeOnRemoval || !removed.Member.HasRole(_settings.Role) || !IsOldest()) return;
             StartAll($"partition node {removed.Member.Address} was removed (it was {removed.PreviousStatus})");
         });
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<Check>(_ =>
         {
             if (_pending.Count == 0) return;
@@ -74,7 +69,8 @@ public sealed class PartitionStarterActor : ReceiveActor, IWithTimers
             }
             else StartPending();
         });
-        // StartEntity's acknowledgements: the statistics above say more (the region that hosts the partition answers).
+        // StartEntity's acknowledgements (the statistics above say more: the region that hosts the partition answers)
+        // and the subscription's snapshot of the current members.
         ReceiveAny(_ => { });
     }
 
@@ -83,9 +79,9 @@ public sealed class PartitionStarterActor : ReceiveActor, IWithTimers
     public static Props Props(IActorRef region, PartitionSettings settings) =>
         Akka.Actor.Props.Create(() => new PartitionStarterActor(region, settings));
 
-    // Events replay the current members, so a starter created after this node is up still starts the partitions.
+    // Only removals from now on matter; the snapshot of the current members is swallowed with the other messages.
     protected override void PreStart() =>
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 

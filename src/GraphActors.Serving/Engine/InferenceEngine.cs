@@ -278,18 +278,15 @@ public sealed class InferenceEngine : IDisposable
         var blocks = ToModelBlocks(mb, model.Config);
         try
         {
-            // The input features as leaves, in the batch's type order.
-            var leafTypes = new List<int>();
-            var leaves = new List<Tensor>();
-            var features = new Dictionary<string, Tensor>();
-            for (var t = 0; t < mb.NodeTypes.Count; t++)
+            // The input features as leaves; each leaf's index among the batch's node types.
+            var features = InputFeatures(model, batch);
+            var leafTypes = new List<int>(features.Count);
+            var leaves = new List<Tensor>(features.Count);
+            foreach (var (name, leaf) in features)
             {
-                var name = mb.NodeTypes[t].Name;
-                if (!batch.Features.TryGetValue(name, out var rows)) continue;
-                var dim = model.Config.InDims[name];
-                var leaf = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim).requires_grad_(true);
-                features[name] = leaf;
-                leaves.Add(leaf);
+                leaves.Add(leaf.requires_grad_(true));
+                var t = 0;
+                while (mb.NodeTypes[t].Name != name) t++;
                 leafTypes.Add(t);
             }
             var logits = model.Forward(blocks, features)[type.Name];
@@ -357,18 +354,24 @@ public sealed class InferenceEngine : IDisposable
         var blocks = ToModelBlocks(batch.MiniBatch, model.Config);
         try
         {
-            var features = new Dictionary<string, Tensor>();
-            foreach (var (type, rows) in batch.Features)
-            {
-                var dim = model.Config.InDims[type];
-                features[type] = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim);
-            }
-            return model.Forward(blocks, features);
+            return model.Forward(blocks, InputFeatures(model, batch));
         }
         finally
         {
             foreach (var b in blocks) b.Dispose();
         }
+    }
+
+    /// <summary>The batch's input feature rows as tensors, by node type (in the caller's dispose scope).</summary>
+    private static Dictionary<string, Tensor> InputFeatures(ServableModel model, SampledBatch batch)
+    {
+        var features = new Dictionary<string, Tensor>(batch.Features.Count);
+        foreach (var (type, rows) in batch.Features)
+        {
+            var dim = model.Config.InDims[type];
+            features[type] = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim);
+        }
+        return features;
     }
 
     /// <summary>

@@ -10,6 +10,10 @@ public sealed partial class ServingHost
 {
     private const string TorchServeTag = "TorchServe", KServeV1Tag = "KServe v1";
 
+    /// <summary>What TorchServe's predictions and explanations take: a raw body of any type, or form parts.</summary>
+    private static readonly string[] TorchServeBodyTypes =
+        ["application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded"];
+
     private static void MapInference(WebApplication app, InferenceEngine engine, IInferenceDispatcher dispatcher, BackgroundRegistrations background)
     {
         Admission(app, engine);
@@ -38,7 +42,7 @@ public sealed partial class ServingHost
             "{node_type, ids[, embeddings, full_neighborhood]} or {src_type, dst_type, pairs} as the body (any Content-Type), " +
             "or as multipart/form parts named data — several parts are a batch answered as an array in their order.";
         var predictBody = new ApiBody("A JSON prediction request (any Content-Type), or form parts named data (or body), each a JSON request.",
-            "application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded");
+            TorchServeBodyTypes);
         app.MapApi("POST", "/predictions/{model}", predict, TorchServeTag, predictSummary)
             .WithMetadata(AdmittedEndpoint.Instance, predictBody).PredictionResponses();
         app.MapApi("POST", "/predictions/{model}/{version}", predict, TorchServeTag, predictSummary)
@@ -47,8 +51,7 @@ public sealed partial class ServingHost
             "{node_type, ids[, target, top_k, full_neighborhood]} → per id the explained class, its probability, the attribution of each " +
             "of the node's own input features, and the top_k input nodes (default 10) by total attribution; at most " +
             $"{InferenceEngine.MaxExplainedPerRequest} ids (each takes a backward pass). Bodies as for predictions.";
-        var explainBody = new ApiBody("A JSON explanation request (any Content-Type), or form parts named data (or body).",
-            "application/json", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded");
+        var explainBody = new ApiBody("A JSON explanation request (any Content-Type), or form parts named data (or body).", TorchServeBodyTypes);
         app.MapApi("POST", "/explanations/{model}", explain, TorchServeTag, explainSummary)
             .WithMetadata(AdmittedEndpoint.Instance, explainBody).PredictionResponses();
         app.MapApi("POST", "/explanations/{model}/{version}", explain, TorchServeTag, explainSummary)
