@@ -102,6 +102,29 @@ public sealed class ManagementSecurityTests(ModelStoreFixture fx) : IClassFixtur
     }
 
     [Fact]
+    public void Nodes_starting_together_on_one_folder_generate_one_management_token_and_all_use_it()
+    {
+        // 16 threads released together by a barrier, 20 times over: exactly one generates, every other reuses its token.
+        for (var round = 0; round < 20; round++)
+        {
+            var file = Path.Combine(W.Root, "together-" + Guid.NewGuid().ToString("N")[..6], ManagementAuth.FileName);
+            var auths = new ManagementAuth[16];
+            using var start = new Barrier(auths.Length);
+            var threads = Enumerable.Range(0, auths.Length).Select(i => new Thread(() =>
+            {
+                start.SignalAndWait();
+                auths[i] = ManagementAuth.Resolve(null, file);
+            })).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+            Assert.Single(auths.Select(a => a.Token).Distinct());
+            Assert.Single(auths, a => a.Origin == ManagementTokenOrigin.Generated);
+            Assert.Equal(auths[0].Token, File.ReadAllText(file).Trim());
+            Assert.Single(Directory.GetFiles(Path.GetDirectoryName(file)!));
+        }
+    }
+
+    [Fact]
     public void A_configured_token_is_used_as_given_and_off_opens_the_API_with_a_warning_and_no_file()
     {
         var file = Path.Combine(W.Root, "node-" + Guid.NewGuid().ToString("N")[..6], ManagementAuth.FileName);

@@ -1,6 +1,7 @@
 // The ctl token: read from a file or created there (0600), and compared in constant time.
 using System.Security.Cryptography;
 using System.Text;
+using GraphActors.Graph;
 
 namespace GraphActors.Cluster.Commands;
 
@@ -16,29 +17,12 @@ public static class CtlToken
 
     /// <summary>
     /// The token in <paramref name="path"/>; when the file does not exist, a fresh random one written there first, mode
-    /// 0600. Nodes starting together on one path agree: the file appears whole (a rename that never replaces), and the
-    /// one that loses the race reads the winner's.
+    /// 0600. Nodes starting together on one path agree (<see cref="AtomicFile.ReadOrCreateExclusive"/>).
     /// </summary>
     public static (string Token, bool Created) ReadOrCreate(string path)
     {
-        if (File.Exists(path)) return (Read(path), false);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var w = new StreamWriter(temp, Encoding.ASCII, options)) w.WriteLine(token);
-        try
-        {
-            File.Move(temp, full, overwrite: false);
-            return (token, true);
-        }
-        catch (IOException) when (File.Exists(full))
-        {
-            File.Delete(temp);
-            return (Read(full), false);
-        }
+        var (text, created) = AtomicFile.ReadOrCreateExclusive(path, () => Base64Url(RandomNumberGenerator.GetBytes(32)) + "\n");
+        return (created ? text.Trim() : Read(path), created);
     }
 
     /// <summary>Whether the file can be read by anyone but its owner (a token there is no secret).</summary>

@@ -1,5 +1,6 @@
 // Who may use the management API: its bearer token, Jupyter-style: configured, or generated once into the node's folder, or off on purpose.
 using System.Security.Cryptography;
+using GraphActors.Graph;
 
 namespace GraphActors.Serving;
 
@@ -53,36 +54,11 @@ public sealed record ManagementAuth(string? Token, ManagementTokenOrigin Origin,
         if (string.IsNullOrWhiteSpace(file))
             throw new InvalidOperationException("No management token is configured and no file to keep a generated one in (management-token-file).");
         file = Path.GetFullPath(file);
-        if (TryRead(file) is { } existing) return existing;
-        var value = NewToken();
-        var directory = Path.GetDirectoryName(file)!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(file)}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            // Created with 0600 from the start: there is no moment at which another user could open it.
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using (var stream = new FileStream(temp, options))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(value);
-                writer.Write('\n');
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            // No overwrite: when two processes start on one folder at once, the first rename wins and the other reads it.
-            System.IO.File.Move(temp, file, overwrite: false);
-            return new ManagementAuth(value, ManagementTokenOrigin.Generated, file);
-        }
-        catch (IOException) when (System.IO.File.Exists(file))
-        {
-            return TryRead(file) ?? throw new InvalidOperationException($"The management token file {file} is empty.");
-        }
-        finally
-        {
-            if (System.IO.File.Exists(temp)) System.IO.File.Delete(temp);
-        }
+        // Created with 0600 from the start (there is no moment at which another user could open it), exclusively: when
+        // two processes start on one folder at once, one creates it and the other reads that token.
+        var (_, created) = AtomicFile.ReadOrCreateExclusive(file, () => NewToken() + "\n");
+        var auth = TryRead(file) ?? throw new InvalidOperationException($"The management token file {file} disappeared while it was read.");
+        return created ? auth with { Origin = ManagementTokenOrigin.Generated, Warning = null } : auth;
     }
 
     private static ManagementAuth? TryRead(string file)

@@ -35,11 +35,24 @@ public class CtlTokenTests
         var dir = Directory.CreateTempSubdirectory("ga-ctl-token-").FullName;
         try
         {
-            var path = Path.Combine(dir, "ctl.token");
-            var tokens = Enumerable.Range(0, 8).AsParallel().Select(_ => CtlToken.ReadOrCreate(path)).ToArray();
-            Assert.Single(tokens.Select(t => t.Token).Distinct());
-            Assert.Single(tokens, t => t.Created);
-            Assert.Single(Directory.GetFiles(dir));
+            // 16 threads released together by a barrier, 25 times over: the race is real, not a one-in-a-while chance.
+            for (var round = 0; round < 25; round++)
+            {
+                var path = Path.Combine(dir, $"ctl-{round}.token");
+                var tokens = new (string Token, bool Created)[16];
+                using var start = new Barrier(tokens.Length);
+                var threads = Enumerable.Range(0, tokens.Length).Select(i => new Thread(() =>
+                {
+                    start.SignalAndWait();
+                    tokens[i] = CtlToken.ReadOrCreate(path);
+                })).ToArray();
+                foreach (var t in threads) t.Start();
+                foreach (var t in threads) t.Join();
+                Assert.Single(tokens.Select(t => t.Token).Distinct());
+                Assert.Single(tokens, t => t.Created);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            }
+            Assert.Equal(25, Directory.GetFiles(dir).Length);
         }
         finally
         {
