@@ -19,6 +19,7 @@ internal static class BenchCommands
         WireBenchmark.Create(),
         AllReduceBenchmark.Create(),
         IdleBenchmark.Create(),
+        ScaleBenchmark.Create(),
     }.Select(RequireSizes);
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class IdleBenchmark
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    private sealed record Node(string Name, string Roles, int Pid);
+    internal sealed record Node(string Name, string Roles, int Pid);
 
     public static Command Create()
     {
@@ -109,7 +109,7 @@ public static class IdleBenchmark
         return cmd;
     }
 
-    private static IReadOnlyList<Node> DeployedNodes(string dir)
+    internal static IReadOnlyList<Node> DeployedNodes(string dir)
     {
         var plan = DeployPlan.Read(dir);
         var nodes = new List<Node>();
@@ -204,7 +204,7 @@ public static class IdleBenchmark
         }
     }
 
-    private static string RoleText(IReadOnlyList<string> roles) => roles.Count == 0 ? "(none)" : string.Join("+", roles);
+    internal static string RoleText(IReadOnlyList<string> roles) => roles.Count == 0 ? "(none)" : string.Join("+", roles);
 
     private const int ClockTicksName = 2; // _SC_CLK_TCK
 
@@ -212,7 +212,7 @@ public static class IdleBenchmark
     private static extern long sysconf(int name);
 
     /// <summary>utime + stime of the process in clock ticks, or null when it is gone.</summary>
-    private static long? CpuTicks(int pid)
+    internal static long? CpuTicks(int pid)
     {
         try
         {
@@ -227,7 +227,7 @@ public static class IdleBenchmark
         }
     }
 
-    private static double RssMb(int pid)
+    internal static double RssMb(int pid)
     {
         try
         {
@@ -241,7 +241,7 @@ public static class IdleBenchmark
         return double.NaN;
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "unknown"; }

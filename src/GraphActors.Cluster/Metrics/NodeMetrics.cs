@@ -48,8 +48,23 @@ public sealed class NodeMetrics : IExtension
         SamplerBatches = f.CreateCounter("graphactors_sampler_batches_total", "Mini-batches this node's sampler built.");
         SamplerBatchSeconds = f.CreateHistogram("graphactors_sampler_batch_duration_seconds", "Time to sample one mini-batch (blocks, features, labels).",
             new HistogramConfiguration { Buckets = StepBuckets });
+        SamplerPhaseSeconds = f.CreateHistogram("graphactors_sampler_phase_duration_seconds",
+            "Time of one mini-batch's phases: structure (neighbour sampling and blocks, remote neighbour requests included) and features (gathering its input rows and labels from the partitions, remote fetches included).",
+            new HistogramConfiguration { LabelNames = ["phase"], Buckets = StepBuckets });
         SamplerInFlight = f.CreateGauge("graphactors_sampler_batches_in_flight", "Mini-batches this node's sampler is sampling right now.");
         SamplerBatchBytes = f.CreateCounter("graphactors_sampler_batch_bytes_total", "Bytes of the mini-batches this node's sampler built (blocks, features, labels).");
+
+        WireBytes = f.CreateCounter("graphactors_wire_bytes_total",
+            "Serialized payload bytes this process sent and received through Akka.Remote (GraphActors' messages; Akka.Remote's envelopes come on top), by direction.", "direction");
+        WireMessages = f.CreateCounter("graphactors_wire_messages_total", "Messages this process serialized to send and deserialized on receipt, by direction.", "direction");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var (written, sent, read, received) = GraphActors.Contracts.Serialization.WireTraffic.ProcessTotals;
+            WireBytes.WithLabels("sent").IncTo(written);
+            WireBytes.WithLabels("received").IncTo(read);
+            WireMessages.WithLabels("sent").IncTo(sent);
+            WireMessages.WithLabels("received").IncTo(received);
+        });
 
         TrainerSteps = f.CreateCounter("graphactors_trainer_steps_total", "Training steps this node's trainer took.");
         TrainerSeeds = f.CreateCounter("graphactors_trainer_seeds_total", "Seed nodes (or edges) this node's trainer trained on.");
@@ -90,7 +105,10 @@ public sealed class NodeMetrics : IExtension
     public Counter SamplerBatches { get; }
     public Histogram SamplerBatchSeconds { get; }
     public Counter SamplerBatchBytes { get; }
+    public Histogram SamplerPhaseSeconds { get; }
     public Gauge SamplerInFlight { get; }
+    public Counter WireBytes { get; }
+    public Counter WireMessages { get; }
     public Counter TrainerSteps { get; }
     public Counter TrainerSeeds { get; }
     public Histogram TrainerStepSeconds { get; }

@@ -121,7 +121,9 @@ public sealed class SamplerActor : ReceiveActor
                     if (link is null)
                     {
                         var seeds = new Dictionary<NodeType, int[]> { [m.NodeType] = batchSeeds.ToArray() };
-                        return (Index: b, Batch: await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false), Link: (LinkBatch?)null, Started: started);
+                        var sampled = await sampler.SampleAsync(seeds, batchSeed).ConfigureAwait(false);
+                        metrics.SamplerPhaseSeconds.WithLabels("structure").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                        return (Index: b, Batch: sampled, Link: (LinkBatch?)null, Started: started);
                     }
                     var edgeSplit = await split!.ConfigureAwait(false);
                     var edges = edgeSplit.Train;
@@ -151,6 +153,7 @@ public sealed class SamplerActor : ReceiveActor
                         }
                     }
                     var pairs = await LinkSampler(sampler, link, edgeSplit).SampleAsync(src, dst, batchSeed, batchSrc, batchDst).ConfigureAwait(false);
+                    metrics.SamplerPhaseSeconds.WithLabels("structure").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     return (Index: b, Batch: pairs.Graph, Link: pairs, Started: started);
                 }
                 finally
@@ -161,7 +164,9 @@ public sealed class SamplerActor : ReceiveActor
             })
             .SelectAsync(_settings.Parallelism, async x =>
             {
+                var gathering = Stopwatch.GetTimestamp();
                 var batch = await GatherFeatures(store, x.Batch).ConfigureAwait(false);
+                metrics.SamplerPhaseSeconds.WithLabels("features").Observe(Stopwatch.GetElapsedTime(gathering).TotalSeconds);
                 var data = x.Link is { } l
                     ? new LinkBatch(l.Type, batch, l.PosSrc, l.PosDst, l.NegSrc, l.NegDst, l.NegativesPerPositive, l.NegativeStats).ToData(m.RequestId, m.Epoch, x.Index)
                     : batch.ToData(m.RequestId, m.Epoch, x.Index);

@@ -96,6 +96,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
     public override byte[] ToBinary(object obj)
     {
         var buffer = ToBinaryUncounted(obj);
+        WireTraffic.CountWritten(buffer.Length);
         if (WireTraffic.Enabled)
         {
             WireTraffic.Written(Manifest(obj), buffer.Length);
@@ -202,6 +203,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        WireTraffic.CountRead(bytes.Length);
         if (WireTraffic.Enabled) WireTraffic.Read(manifest, bytes.Length);
         return FromBinaryUncounted(bytes, manifest);
     }

@@ -52,6 +52,27 @@ public static class WireTraffic
     }
 
     private static volatile bool _enabled;
+    private static long _totalWritten, _totalRead, _messagesWritten, _messagesRead;
+
+    /// <summary>
+    /// Payload bytes and messages this process serialized and deserialized since it started, always counted (two
+    /// Interlocked adds a message), whatever <see cref="Enabled"/> says and never reset: a node's
+    /// <c>graphactors_wire_bytes_total</c>. A chunked message counts as its chunks, as in the per-manifest totals.
+    /// </summary>
+    public static (long BytesWritten, long MessagesWritten, long BytesRead, long MessagesRead) ProcessTotals =>
+        (Interlocked.Read(ref _totalWritten), Interlocked.Read(ref _messagesWritten), Interlocked.Read(ref _totalRead), Interlocked.Read(ref _messagesRead));
+
+    internal static void CountWritten(int bytes)
+    {
+        Interlocked.Add(ref _totalWritten, bytes);
+        Interlocked.Increment(ref _messagesWritten);
+    }
+
+    internal static void CountRead(int bytes)
+    {
+        Interlocked.Add(ref _totalRead, bytes);
+        Interlocked.Increment(ref _messagesRead);
+    }
     private static readonly ConcurrentDictionary<string, Totals> ByManifest = new(StringComparer.Ordinal);
 
     public static bool Enabled

@@ -49,6 +49,7 @@ public sealed class NodeMetricsTests
             m.TrainerStepSeconds.WithLabels("compute").Observe(0.5);
             m.AveragingRounds.WithLabels("ring").Inc();
             m.SamplerBatches.Inc();
+            m.SamplerPhaseSeconds.WithLabels("features").Observe(0.03);
 
             using var http = new HttpClient { Timeout = Timeout };
             string text = "";
@@ -72,7 +73,19 @@ public sealed class NodeMetricsTests
             Assert.Contains("graphactors_partition_requests_total{partition=\"0\",kind=\"neighbors\"} 1", text);
             Assert.Contains("graphactors_trainer_step_duration_seconds_bucket{phase=\"compute\"", text);
             Assert.Contains("graphactors_averaging_rounds_total{mode=\"ring\"} 1", text);
+            Assert.Contains("graphactors_sampler_phase_duration_seconds_count{phase=\"features\"} 1", text);
             Assert.Contains($"metrics: http://127.0.0.1:{metricsPort}/metrics", output.ToString());
+
+            // Every message GraphActors' serializer writes or reads counts in the process's wire totals.
+            var stop = new GraphActors.Contracts.Protocols.TrainingProtocol.StopJob(new string('j', 1000));
+            var serializer = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(stop);
+            var (sentBefore, receivedBefore) = (Wire(text, "sent"), Wire(text, "received"));
+            var bytes = serializer.ToBinary(stop);
+            serializer.FromBinary(bytes, serializer.Manifest(stop));
+            var after = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+            Assert.True(Wire(after, "sent") >= sentBefore + bytes.Length, $"sent {sentBefore} → {Wire(after, "sent")} after {bytes.Length} B");
+            Assert.True(Wire(after, "received") >= receivedBefore + bytes.Length, $"received {receivedBefore} → {Wire(after, "received")}");
+            Assert.Contains("graphactors_wire_messages_total{direction=\"sent\"}", after);
             if (Promtool(text) is { } check)
                 Assert.True(check.Code == 0 && check.Output.Trim().Length == 0, $"promtool check metrics exited {check.Code}:\n{check.Output}\n---\n{text}");
         }
@@ -80,6 +93,13 @@ public sealed class NodeMetricsTests
         {
             await system.Terminate().WaitAsync(Timeout);
         }
+    }
+
+    private static double Wire(string text, string direction)
+    {
+        var prefix = $"graphactors_wire_bytes_total{{direction=\"{direction}\"}} ";
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
