@@ -20,6 +20,7 @@ internal static class BenchCommands
         AllReduceBenchmark.Create(),
         IdleBenchmark.Create(),
         ScaleBenchmark.Create(),
+        OutOfCoreBenchmark.Create(),
     }.Select(RequireSizes);
 
     /// <summary>

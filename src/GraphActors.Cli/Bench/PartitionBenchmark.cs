@@ -95,7 +95,8 @@ public static class PartitionBenchmark
     {
         double sum = 0;
         foreach (var n in p.NodeTypes)
-            foreach (var x in n.Features.Data.Span) sum += x;
+            foreach (var segment in n.Features.Segments)
+                foreach (var x in segment.Span) sum += x;
         foreach (var e in p.EdgeTypes)
         {
             foreach (var v in e.Out.Neighbors) sum += v;

@@ -17,6 +17,10 @@ public static class PartitionCommand
         {
             Description = "Instead of --cgdf: a generated graph with planted communities of this many nodes (10 edges per node)",
         }.AtLeast(0);
+        var syntheticDim = new Option<int>("--synthetic-dim")
+        {
+            Description = "With --synthetic: float features per node", DefaultValueFactory = _ => 16,
+        }.AtLeast(1);
         var parts = new Option<int>("--parts") { Description = "Number of partitions (1 .. the node count)", DefaultValueFactory = _ => 4 }.AtLeast(1);
         var method = new Option<string>("--method") { Description = "hash (GraphLearn: id mod N) or metis", DefaultValueFactory = _ => "hash" };
         method.AcceptOnlyFromAmong("hash", "metis");
@@ -32,7 +36,7 @@ public static class PartitionCommand
         var svg = new Option<string?>("--chart", "--svg") { Description = "Where to write the balance chart (.svg or .png; the other format goes beside it). Default: balance.svg and balance.png in --out" };
 
         var cmd = new Command("partition", "Partition a CGDF graph into a partition store (part-<i>/ + partitions.json)");
-        foreach (var o in new Option[] { cgdf, synthetic, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, svg })
+        foreach (var o in new Option[] { cgdf, synthetic, syntheticDim, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, svg })
             cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
@@ -40,7 +44,7 @@ public static class PartitionCommand
             var dir = pr.GetValue(cgdf);
             if (n > 0 == dir is not null) throw CliErrors.BadOption("--cgdf", "give --cgdf DIR or --synthetic N (one of them).");
             var fractions = ParseSplit(pr.GetValue(split)!);
-            IPartitionSource source = n > 0 ? new PlantedCommunitySource(n, 10L * n, seed: pr.GetValue(seed)) : new CgdfPartitionSource(dir!);
+            IPartitionSource source = n > 0 ? new PlantedCommunitySource(n, 10L * n, pr.GetValue(syntheticDim), seed: pr.GetValue(seed)) : new CgdfPartitionSource(dir!);
             var options = new PartitionOptions(pr.GetValue(output)!, pr.GetValue(parts), pr.GetValue(method)!)
             {
                 Metis = new MetisOptions(pr.GetValue(seed), BalanceTrain: !pr.GetValue(noBalanceTrain), BalanceEdges: pr.GetValue(balanceEdges)),

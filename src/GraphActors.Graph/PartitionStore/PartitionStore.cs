@@ -52,9 +52,7 @@ public sealed class PartitionStore
                 if (nt.FeatureDim > 0)
                 {
                     var path = Path.Combine(nd, StoreLayout.Features);
-                    var data = Load<float>(path, mode, mappings, (long)count * nt.FeatureDim, out var width);
-                    if (width != nt.FeatureDim) throw new PartitionStoreException(path, $"has rows of {width}; the manifest says {nt.FeatureDim}.");
-                    features = new FeatureSlab(count, nt.FeatureDim, data);
+                    features = LoadFeatures(path, mode, mappings, count, nt.FeatureDim);
                 }
                 var labelsPath = Path.Combine(nd, StoreLayout.Labels);
                 var labels = nt.LabelCount > 0 ? Load<int>(labelsPath, mode, mappings, count, out _) : ReadOnlyMemory<int>.Empty;
@@ -114,6 +112,33 @@ public sealed class PartitionStore
             if (l < -1 || (l >= type.LabelCount && l != -1))
                 throw new PartitionStoreException(path, $"node type '{type.Name}', node {firstId + i}: label {l} is outside [-1, {type.LabelCount}) (labelCount in {StoreManifest.FileName}); re-run etl and partition.");
         }
+    }
+
+    /// <summary>
+    /// Largest segment of a feature slab, in floats (2^30: 4 GiB). A partition's slab above it — 2.1M nodes at 500-d —
+    /// is read as several spans of whole rows (one span addresses at most 2^31 − 1 elements). Smaller values serve tests.
+    /// </summary>
+    public int FeatureSegmentFloats { get; set; } = 1 << 30;
+
+    private FeatureSlab LoadFeatures(string path, PartitionLoadMode mode, List<IDisposable> mappings, int rows, int dim)
+    {
+        ReadOnlyMemory<float>[] segments;
+        int rowsPerSegment, width;
+        long count;
+        if (mode == PartitionLoadMode.Map)
+        {
+            var mapped = MappedArray<float>.OpenSegmented(path, FeatureSegmentFloats);
+            mappings.Add(mapped.Mapping);
+            (segments, rowsPerSegment, count, width) = (mapped.Segments, mapped.RowsPerSegment, mapped.Count, mapped.RowWidth);
+        }
+        else
+        {
+            (segments, rowsPerSegment, count, width) = MappedArray<float>.ReadAllSegmented(path, FeatureSegmentFloats);
+        }
+        if (width != dim) throw new PartitionStoreException(path, $"has rows of {width}; the manifest says {dim}.");
+        if (count != (long)rows * dim)
+            throw new PartitionStoreException(path, $"holds {count} elements; the manifest and book call for {(long)rows * dim}.");
+        return segments.Length == 1 ? new FeatureSlab(rows, dim, segments[0]) : new FeatureSlab(rows, dim, segments, rowsPerSegment);
     }
 
     private static ReadOnlyMemory<T> Load<T>(string path, PartitionLoadMode mode, List<IDisposable> mappings, long expected, out int rowWidth)

@@ -56,7 +56,8 @@ public static class StoreFile
     }
 
     /// <summary>Checks the header of <paramref name="path"/> against <typeparamref name="T"/> and the file length; returns the count and row width.</summary>
-    public static (long Count, int RowWidth) Validate<T>(string path, ReadOnlySpan<byte> header, long fileLength) where T : unmanaged
+    /// <remarks>With <paramref name="segmented"/> the file may hold more elements than one span: its reader cuts it into segments.</remarks>
+    public static (long Count, int RowWidth) Validate<T>(string path, ReadOnlySpan<byte> header, long fileLength, bool segmented = false) where T : unmanaged
     {
         if (fileLength < HeaderSize || header.Length < HeaderSize)
             throw new PartitionStoreException(path, $"is {fileLength} bytes, shorter than the {HeaderSize}-byte header (truncated?).");
@@ -74,7 +75,7 @@ public static class StoreFile
         var expected = HeaderSize + count * size;
         if (fileLength != expected)
             throw new PartitionStoreException(path, $"is {fileLength} bytes but its header promises {count} elements ({expected} bytes): truncated or corrupt.");
-        if (count > Array.MaxLength) throw new PartitionStoreException(path, $"holds {count} elements, more than one span can address.");
+        if (count > Array.MaxLength && !segmented) throw new PartitionStoreException(path, $"holds {count} elements, more than one span can address.");
         return (count, rowWidth);
     }
 }

@@ -43,6 +43,58 @@ public class PartitionStoreTests
         }
     }
 
+    [Theory]
+    [InlineData(PartitionLoadMode.Map, 7)]
+    [InlineData(PartitionLoadMode.Read, 7)]
+    [InlineData(PartitionLoadMode.Map, 1)]
+    [InlineData(PartitionLoadMode.Read, 3000)]
+    public void A_feature_slab_larger_than_one_segment_is_read_in_segments_of_whole_rows_and_every_row_survives(PartitionLoadMode mode, int segmentFloats)
+    {
+        // A partition's slab above one span (2^31 floats: 4.3M nodes at 500-d) is cut into segments; the same cut at a
+        // few floats shows every row, the seams between segments and Gather across them, without 8 GiB of test data.
+        var g = TestGraphs.UserItem();
+        var dir = Path.Combine(TestGraphs.TempDir(), "s");
+        GraphPartitioner.Run(new HeteroGraphSource(g), new PartitionOptions(dir, 2, "hash"));
+        var store = PartitionStore.Open(dir);
+        store.FeatureSegmentFloats = segmentFloats;
+        var whole = PartitionStore.Open(dir);
+        for (var p = 0; p < store.Parts; p++)
+        {
+            using var part = store.LoadPartition(p, mode);
+            using var reference = whole.LoadPartition(p, mode);
+            foreach (var nodes in g.NodeTypes)
+            {
+                var slab = part.Nodes(nodes.Type).Features;
+                var dim = slab.Dim;
+                var expectedSegments = segmentFloats >= slab.Rows * dim ? 1 : (slab.Rows + Math.Max(1, segmentFloats / dim) - 1) / Math.Max(1, segmentFloats / dim);
+                Assert.Equal(expectedSegments, slab.Segments.Count);
+                Assert.Single(reference.Nodes(nodes.Type).Features.Segments);
+                for (var r = 0; r < slab.Rows; r++)
+                {
+                    var v = nodes.Ids.GetDense(part.Nodes(nodes.Type).BusinessIds.Span[r]);
+                    Assert.Equal(nodes.Data.FloatsOf(v).ToArray(), slab.Row(r).ToArray());
+                }
+                var ids = Enumerable.Range(0, slab.Rows).Reverse().ToArray();
+                var gathered = new float[ids.Length * dim];
+                var expected = new float[ids.Length * dim];
+                slab.Gather(ids, gathered);
+                reference.Nodes(nodes.Type).Features.Gather(ids, expected);
+                Assert.Equal(expected, gathered);
+                if (slab.Segments.Count > 1)
+                    Assert.Contains("segments", Assert.Throws<InvalidOperationException>(() => slab.Data).Message);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_segmented_slab_refuses_segments_that_do_not_add_up_to_its_rows()
+    {
+        ReadOnlyMemory<float>[] two = [new float[6], new float[4]];
+        Assert.Equal(5, new FeatureSlab(5, 2, two, rowsPerSegment: 3).Rows);
+        Assert.Contains("Segment 1", Assert.Throws<ArgumentException>(() => new FeatureSlab(5, 2, [new float[6], new float[2]], 3)).Message);
+        Assert.Contains("make 2 segment(s), got 1", Assert.Throws<ArgumentException>(() => new FeatureSlab(5, 2, [new float[10]], 3)).Message);
+    }
+
     [Fact]
     public void The_book_skips_empty_partitions()
     {
