@@ -1,7 +1,6 @@
 // graphactors bench outofcore: a store whose feature slabs exceed this machine's RAM, trained from its memory map,
 // beside a store of the same shape with fewer nodes that fits.
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using GraphActors.Cli.Commands;
@@ -81,8 +80,8 @@ public static partial class OutOfCoreBenchmark
         var split = string.Create(Inv, $"{train:R}/{heldOut:R}/{heldOut:R}");
         AnsiConsole.MarkupLineInterpolated(Inv, $"[bold]{nodes:N0} nodes × {dim}[/]: features {nodes * (long)dim * 4 / 1e9:F1} GB ({nodes * (long)dim * 4.0 / ram:F2} × RAM), split {split}");
         if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
-        await Child("partition", null, ct, "partition", "--synthetic", nodes.ToString(Inv), "--synthetic-dim", dim.ToString(Inv), "--parts", parts.ToString(Inv),
-            "--method", "hash", "--out", store, "--split", split);
+        await ChildCli.RunAsync("partition", ["partition", "--synthetic", nodes.ToString(Inv), "--synthetic-dim", dim.ToString(Inv), "--parts", parts.ToString(Inv),
+            "--method", "hash", "--out", store, "--split", split], ct);
         var featureBytes = Directory.EnumerateFiles(store, "features.f32", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
         var config = Path.Combine(root, $"job-{nodes}.hocon");
@@ -110,11 +109,11 @@ public static partial class OutOfCoreBenchmark
         var readBefore = DiskReadBytes();
         var samples = new Samples();
         string? epochLine = null;
-        await Child("train", samples, ct, line =>
+        await ChildCli.RunAsync("train", ["train", "--config", config, "--store", store], ct, line =>
         {
             // "    0    1.2345 …   seconds   batches/s": the epoch row.
             if (EpochRow().IsMatch(line)) epochLine = line;
-        }, "train", "--config", config, "--store", store);
+        }, samples.Take);
         var read = DiskReadBytes() - readBefore;
         if (epochLine is null) throw new InvalidOperationException("train printed no epoch row.");
         // The row's batches/s has one decimal; its seconds (the epoch's training time) give more.
@@ -182,36 +181,5 @@ public static partial class OutOfCoreBenchmark
             sectors += long.Parse(f[5], Inv);
         }
         return sectors * 512;
-    }
-
-    private static Task Child(string label, Samples? samples, CancellationToken ct, params string[] args) => Child(label, samples, ct, null, args);
-
-    private static async Task Child(string label, Samples? samples, CancellationToken ct, Action<string>? onLine, params string[] args)
-    {
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(OutOfCoreBenchmark).Assembly.Location);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        AnsiConsole.MarkupLineInterpolated(Inv, $"[bold]{label}[/]: graphactors {string.Join(' ', args)}");
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host}.");
-        p.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not { } line) return;
-            Console.WriteLine($"  {label} | {line}");
-            onLine?.Invoke(line);
-        };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"  {label} ! {line}"); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        var exited = p.WaitForExitAsync(ct);
-        while (!exited.IsCompleted)
-        {
-            samples?.Take(p.Id);
-            await Task.WhenAny(exited, Task.Delay(2000, ct));
-        }
-        await exited;
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{label} exited with code {p.ExitCode} after {sw.Elapsed.TotalSeconds:F0} s (its output is above).");
-        AnsiConsole.MarkupLineInterpolated(Inv, $"{label}: {sw.Elapsed.TotalSeconds:F1} s");
     }
 }

@@ -2,7 +2,6 @@
 // machine, a generated heterogeneous graph with wide features through the whole path, and where the time, memory and
 // bytes of a training step go, by role.
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -179,33 +178,7 @@ public static class ScaleBenchmark
         }
         """;
 
-    /// <summary>Runs `graphactors ARGS` (this executable), its output lines prefixed; the seconds it took; throws when it fails.</summary>
-    private static async Task<double> Step(string label, CancellationToken ct, params string[] args)
-    {
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        AnsiConsole.MarkupLineInterpolated(Inv, $"[bold]{label}[/]: graphactors {string.Join(' ', args)}");
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host}.");
-        p.OutputDataReceived += (_, e) => { if (e.Data is { } line) Console.WriteLine($"  {label} | {line}"); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"  {label} ! {line}"); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        try
-        {
-            await p.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{label} did not finish in time: stopped after {sw.Elapsed.TotalSeconds:F0} s.");
-        }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{label} exited with code {p.ExitCode} after {sw.Elapsed.TotalSeconds:F0} s (its output is above).");
-        AnsiConsole.MarkupLineInterpolated(Inv, $"{label}: {sw.Elapsed.TotalSeconds:F1} s");
-        return sw.Elapsed.TotalSeconds;
-    }
+    private static Task<double> Step(string label, CancellationToken ct, params string[] args) => ChildCli.RunAsync(label, args, ct);
 
     /// <summary>Bytes of the store by kind: features, structure (edges/), per-node arrays (ids, labels, masks), the rest.</summary>
     private static Dictionary<string, long> StoreBytes(string store)
