@@ -42,10 +42,13 @@ public static partial class OutOfCoreBenchmark
             var big = pr.GetValue(nodes) is { } n ? (n > 0 ? n : throw CliErrors.BadOption("--nodes", $"must be at least 1, not {n}.")) : (int)Math.Min(int.MaxValue, Math.Ceiling(1.2 * ram / (4.0 * d)));
             var root = Path.GetFullPath(pr.GetValue(work)!);
             Directory.CreateDirectory(root);
-            var free = new DriveInfo(root).AvailableFreeSpace;
+            // An earlier run's store at the same path is replaced, so its bytes count as free.
+            var earlier = Path.Combine(root, $"store-{big}");
+            var free = new DriveInfo(root).AvailableFreeSpace
+                + (Directory.Exists(earlier) ? Directory.EnumerateFiles(earlier, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0);
             var needed = (long)big * d * 4 + (long)big * 200;
             if (free < needed)
-                throw new IOException($"{root} has {free / 1e9:F1} GB free; the large store needs about {needed / 1e9:F1} GB. Give --work on a larger disk or fewer --nodes.");
+                throw CliErrors.BadOption("--work", $"{root} has {free / 1e9:F1} GB free; the large store needs about {needed / 1e9:F1} GB. Give a folder on a larger disk, or fewer --nodes.");
             AnsiConsole.MarkupLineInterpolated(Inv, $"{Environment.ProcessorCount} cores, RAM {ram / 1e9:F1} GB; load average {IdleBenchmark.LoadAverage()}");
             var rows = new List<Row>();
             foreach (var count in pr.GetValue(onlyLarge) ? [big] : new[] { pr.GetValue(peer), big })

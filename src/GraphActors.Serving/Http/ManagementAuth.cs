@@ -43,8 +43,8 @@ public sealed record ManagementAuth(string? Token, ManagementTokenOrigin Origin,
 
     /// <summary>
     /// The token for <paramref name="configured"/>: off (<see cref="OffValues"/>), the configured string, or — empty or
-    /// null — the content of <paramref name="file"/>, which is created (mode 0600, written to a temp file and renamed
-    /// into place) when it does not exist yet.
+    /// null — the content of <paramref name="file"/>, which is created (mode 0600, exclusively: see
+    /// <see cref="AtomicFile.ReadOrCreateExclusive"/>) when it does not exist yet.
     /// </summary>
     /// <exception cref="InvalidOperationException">A token is needed from a file, and there is none to use or the file is empty.</exception>
     public static ManagementAuth Resolve(string? configured, string? file)
