@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using GraphActors.Cli.Commands;
 using GraphActors.Cluster.Hosting;
 using Spectre.Console;
 
@@ -153,7 +154,7 @@ public static class ScaleBenchmark
     private static int[] ParseFanouts(string text) =>
         text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(f => int.TryParse(f, NumberStyles.Integer, Inv, out var v) && (v > 0 || v == -1) ? v
-                : throw new ArgumentException($"--fanouts '{text}': '{f}' is not a positive count (or -1 for all neighbours).")).ToArray();
+                : throw CliErrors.BadOption("--fanouts", $"'{text}': '{f}' is not a positive count (or -1 for all neighbours).")).ToArray();
 
     private static string JobHocon(Settings s, string store) => $$"""
         # Written by `graphactors bench scale`: node classification of the generated users, synchronous data-parallel.
