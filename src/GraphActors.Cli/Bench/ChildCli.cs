@@ -8,6 +8,22 @@ namespace GraphActors.Cli.Bench;
 internal static class ChildCli
 {
     /// <summary>
+    /// How to start `graphactors ARGS` with this process's own executable (under `dotnet x.dll`, the assembly again),
+    /// output and errors redirected. With <paramref name="withoutGaVariables"/> the GA_* variables of this shell are
+    /// left out: a node started so is configured by its file alone.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, bool withoutGaVariables = false)
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
+        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(ChildCli).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (withoutGaVariables)
+            foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("GA_", StringComparison.Ordinal)).ToArray()) psi.Environment.Remove(k);
+        return psi;
+    }
+
+    /// <summary>
     /// Runs `graphactors ARGS` (this executable), its output lines prefixed with <paramref name="label"/> and handed to
     /// <paramref name="onLine"/>; <paramref name="watch"/> gets the child's pid every two seconds while it runs. Returns
     /// the seconds it took; throws when it exits non-zero, and kills it when <paramref name="ct"/> is cancelled.
@@ -16,13 +32,10 @@ internal static class ChildCli
         Action<string>? onLine = null, Action<int>? watch = null)
     {
         var inv = CultureInfo.InvariantCulture;
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(ChildCli).Assembly.Location);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var psi = StartInfo(args);
         AnsiConsole.MarkupLineInterpolated(inv, $"[bold]{label}[/]: graphactors {string.Join(' ', args)}");
         var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host}.");
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName}.");
         p.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not { } line) return;

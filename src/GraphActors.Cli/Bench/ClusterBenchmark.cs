@@ -970,13 +970,9 @@ public static class ClusterBenchmark
 
         public static NodeProcess Start(string hocon, string store)
         {
-            var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
-            var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(ClusterBenchmark).Assembly.Location);
-            foreach (var arg in new[] { "node", "--config", hocon, "--store", store }) psi.ArgumentList.Add(arg);
             // The child's configuration is the file: GA_* variables of this shell must not steer it.
-            foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("GA_", StringComparison.Ordinal)).ToArray()) psi.Environment.Remove(k);
-            return new NodeProcess(Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host} node."));
+            var psi = ChildCli.StartInfo(["node", "--config", hocon, "--store", store], withoutGaVariables: true);
+            return new NodeProcess(Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName} node."));
         }
 
         private void Keep(string? line)

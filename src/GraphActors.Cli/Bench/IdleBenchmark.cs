@@ -153,13 +153,9 @@ public static class IdleBenchmark
             };
             lines.AddRange(extra);
             File.WriteAllLines(config, lines);
-            var host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable runs this process.");
-            var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(IdleBenchmark).Assembly.Location);
-            foreach (var arg in new[] { "node", "--config", config }) psi.ArgumentList.Add(arg);
             // The node's configuration is its file: GA_* variables of this shell must not steer it.
-            foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("GA_", StringComparison.Ordinal)).ToArray()) psi.Environment.Remove(k);
-            var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host} node.");
+            var psi = ChildCli.StartInfo(["node", "--config", config], withoutGaVariables: true);
+            var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName} node.");
             started.Add(p);
             var isUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             p.OutputDataReceived += (_, e) =>
@@ -212,34 +208,13 @@ public static class IdleBenchmark
     private static extern long sysconf(int name);
 
     /// <summary>utime + stime of the process in clock ticks, or null when it is gone.</summary>
-    internal static long? CpuTicks(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    internal static long? CpuTicks(int pid) =>
+        ProcFiles.StatFields(pid) is { } fields
+            ? long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+            : null;
 
-    internal static double RssMb(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
-        }
-        catch (IOException)
-        {
-        }
-        return double.NaN;
-    }
+    internal static double RssMb(int pid) =>
+        ProcFiles.Values($"/proc/{pid}/status") is { } status && status.TryGetValue("VmRSS", out var rss) ? rss / 1048576.0 : double.NaN;
 
     internal static string LoadAverage()
     {

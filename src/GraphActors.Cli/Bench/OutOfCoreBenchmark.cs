@@ -137,41 +137,18 @@ public static partial class OutOfCoreBenchmark
 
         public void Take(int pid)
         {
-            try
-            {
-                foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                {
-                    if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) AnonMax = Math.Max(AnonMax, Kb(line) * 1024);
-                    else if (line.StartsWith("RssFile:", StringComparison.Ordinal)) FileMax = Math.Max(FileMax, Kb(line) * 1024);
-                }
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                MajorFaults = Math.Max(MajorFaults, long.Parse(fields[9], Inv)); // majflt, field 12 of stat
-            }
-            catch (IOException)
-            {
-                return; // the process has just ended
-            }
+            if (ProcFiles.Values($"/proc/{pid}/status") is not { } status || ProcFiles.StatFields(pid) is not { } stat) return; // it has just ended
+            AnonMax = Math.Max(AnonMax, status.GetValueOrDefault("RssAnon"));
+            FileMax = Math.Max(FileMax, status.GetValueOrDefault("RssFile"));
+            MajorFaults = Math.Max(MajorFaults, long.Parse(stat[9], Inv)); // majflt, field 12 of stat
             var m = MemInfo();
             CachedMax = Math.Max(CachedMax, m["Cached"]);
             AvailableMin = Math.Min(AvailableMin, m["MemAvailable"]);
         }
-
-        private static long Kb(string line) => long.Parse(line[(line.IndexOf(':') + 1)..].Trim().Split(' ')[0], Inv);
     }
 
     /// <summary>/proc/meminfo in bytes.</summary>
-    private static Dictionary<string, long> MemInfo()
-    {
-        var d = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines("/proc/meminfo"))
-        {
-            var colon = line.IndexOf(':');
-            var parts = line[(colon + 1)..].Trim().Split(' ');
-            d[line[..colon]] = long.Parse(parts[0], Inv) * (parts.Length > 1 ? 1024 : 1);
-        }
-        return d;
-    }
+    private static Dictionary<string, long> MemInfo() => ProcFiles.Values("/proc/meminfo") ?? throw new IOException("/proc/meminfo cannot be read.");
 
     /// <summary>Bytes read from every block device since boot (/proc/diskstats, sectors of 512 B; partitions left out).</summary>
     private static long DiskReadBytes()
