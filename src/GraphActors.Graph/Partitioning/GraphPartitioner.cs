@@ -18,14 +18,25 @@ public sealed record PartitionOptions(string OutputDirectory, int Parts, string 
 
     /// <summary>Called with a short progress line per phase (the CLI prints them).</summary>
     public Action<string>? Progress { get; init; }
+
+    /// <summary>
+    /// The most entries one partition may hold per edge type and direction; null = what the partition loader can
+    /// address (one span, 2^31 − 1). Tests lower it.
+    /// </summary>
+    public long? MaxEdgesPerPartition { get; init; }
 }
 
 /// <summary>
-/// Partitions a graph into a store that partition actors memory-map. Memory: the resident part is the node ids,
-/// labels and masks (13 bytes per node), the edge lists (12 bytes per edge) and, per edge type while it is laid out,
-/// two sort permutations; features are never resident: a second pass over the nodes writes each row straight into
-/// its partition's slab file at its row offset. Everything is written under a temporary directory next to the
-/// output, renamed into place when complete; a failure deletes it, so no half-written store is ever visible.
+/// Partitions a graph into a store that partition actors memory-map. Memory: the node ids, labels and masks (13 bytes
+/// per node) and the old → new id maps (4 per node) are resident. Edges are streamed (<see cref="EdgeRuns"/>): one
+/// pass per edge type writes each edge into run files of the partitions owning its ends, then each partition's CSR is
+/// built from its run alone, so the resident part is one partition's share of one direction (8 bytes per edge), and a
+/// type's edge count is bounded by disk (24 bytes per edge, temporary), not by memory or an int. METIS is the
+/// exception: it needs the symmetrised graph at once, so with <c>--method metis</c> the edge lists (12 bytes per edge)
+/// are resident and a type takes at most 2^31 − 1 edges. Features are never resident: a second pass over the nodes
+/// writes each row straight into its partition's slab file at its row offset. Everything is written under a temporary
+/// directory next to the output, renamed into place when complete; a failure deletes it, so no half-written store is
+/// ever visible.
 /// </summary>
 public static class GraphPartitioner
 {
@@ -51,20 +62,22 @@ public static class GraphPartitioner
         try
         {
             var nodeInfo = source.NodeTypes.ToDictionary(n => n.Type);
-            var nodes = source.NodeTypes.Select(n => NodeTable.Read(source, n, options.Split)).ToArray();
-            var edges = source.EdgeTypes.Select(e =>
-            {
-                if (!nodeInfo.TryGetValue(e.Type.Src, out var s) || !nodeInfo.TryGetValue(e.Type.Dst, out var d))
+            foreach (var e in source.EdgeTypes)
+                if (!nodeInfo.ContainsKey(e.Type.Src) || !nodeInfo.ContainsKey(e.Type.Dst))
                     throw new GraphInputException($"edge type {e.Type}", 0, null, "names a node type the source does not declare.");
-                return EdgeList.Read(source, e, s.Count, d.Count);
-            }).ToList();
-            Phase("read structure");
+            var nodes = source.NodeTypes.Select(n => NodeTable.Read(source, n, options.Split)).ToArray();
+            // METIS needs the whole structure at once (and takes at most 2^31 - 1 adjacency entries anyway); hash
+            // needs none of it, so its edges are only ever streamed.
+            var edges = options.Method == MetisPartitioner.MethodName
+                ? source.EdgeTypes.Select(e => EdgeList.Read(source, e, nodeInfo[e.Type.Src].Count, nodeInfo[e.Type.Dst].Count)).ToList()
+                : null;
+            Phase(edges is null ? "read nodes" : "read structure");
 
             var assignment = options.Method switch
             {
                 HashPartitioner.MethodName => new PartitionAssignment(HashPartitioner.MethodName, options.Parts,
                     nodes.ToDictionary(t => t.Type, t => t.Business.Select(b => HashPartitioner.PartitionOf(b, options.Parts)).ToArray())),
-                MetisPartitioner.MethodName => MetisPartitioner.Assign(nodes, edges, options.Parts, options.Metis),
+                MetisPartitioner.MethodName => MetisPartitioner.Assign(nodes, edges!, options.Parts, options.Metis),
                 _ => throw new ArgumentException($"Unknown partitioning method '{options.Method}'; use hash or metis."),
             };
             Phase($"assign ({assignment.Method})");
@@ -77,11 +90,23 @@ public static class GraphPartitioner
             var inCounts = new Dictionary<string, long>[options.Parts];
             var cutCounts = new Dictionary<string, long>[options.Parts];
             for (var p = 0; p < options.Parts; p++) { outCounts[p] = []; inCounts[p] = []; cutCounts[p] = []; }
-            for (var i = 0; i < edges.Count; i++)
+            var runDir = Path.Combine(temp, "edge-runs");
+            for (var i = 0; i < source.EdgeTypes.Count; i++)
             {
-                WriteEdges(temp, edges[i], book, newIds, outCounts, inCounts, cutCounts);
-                edges[i] = null!; // the structure of this type is on disk now
+                var info = source.EdgeTypes[i];
+                var list = edges?[i];
+                Func<IEnumerable<EdgeChunk>> read = list is null ? () => source.ReadEdges(info.Type) : () => list.Chunks();
+                var counts = EdgeRuns.Write(info.Type, read, info.Count, book, newIds, p => PartTemp(temp, p), runDir, options.Progress,
+                    options.MaxEdgesPerPartition ?? -1);
+                for (var p = 0; p < options.Parts; p++)
+                {
+                    outCounts[p][info.Type.DirectoryName] = counts[p].Out;
+                    inCounts[p][info.Type.DirectoryName] = counts[p].In;
+                    cutCounts[p][info.Type.DirectoryName] = counts[p].Cut;
+                }
+                if (edges is not null) edges[i] = null!; // the structure of this type is on disk now
             }
+            if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
             Phase("write edges");
 
             foreach (var table in nodes) WriteNodeColumns(temp, table, book, newIds[table.Type]);
@@ -136,62 +161,6 @@ public static class GraphPartitioner
     }
 
     private static string PartTemp(string temp, int p) => Path.Combine(temp, $"part-{p}.tmp");
-
-    /// <summary>
-    /// Each edge is stored twice: in the out-CSR of the partition owning its source and in the in-CSR of the partition
-    /// owning its destination, so a hop in either direction from any node is one request to that node's owner.
-    /// Rows are local (new id − range start), neighbours are new ids of the other endpoint's type, each row sorted
-    /// ascending; weights run parallel to the neighbours.
-    /// </summary>
-    private static void WriteEdges(string temp, EdgeList edges, PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds,
-        Dictionary<string, long>[] outCounts, Dictionary<string, long>[] inCounts, Dictionary<string, long>[] cutCounts)
-    {
-        var type = edges.Type;
-        var src = edges.Src;
-        var dst = edges.Dst;
-        var srcMap = newIds[type.Src];
-        var dstMap = newIds[type.Dst];
-        for (var i = 0; i < src.Length; i++) { src[i] = srcMap[src[i]]; dst[i] = dstMap[dst[i]]; }
-        var srcCount = book.NodeCount(type.Src);
-        var dstCount = book.NodeCount(type.Dst);
-        foreach (var incoming in new[] { false, true })
-        {
-            var (rows, nbrs, rowType, nbrType, rowCount, nbrCount) = incoming
-                ? (dst, src, type.Dst, type.Src, dstCount, srcCount)
-                : (src, dst, type.Src, type.Dst, srcCount, dstCount);
-            // Sort by neighbour, then stably by row: rows come out sorted by neighbour with ties in input order.
-            var byNbr = CsrLayout.SortedIndices(null, nbrs, nbrCount, out _);
-            var order = CsrLayout.SortedIndices(byNbr, rows, rowCount, out var offsets);
-            byNbr = null;
-            for (var p = 0; p < book.Parts; p++)
-            {
-                var (start, count) = book.Range(rowType, p);
-                var first = offsets[start];
-                var n = (int)(offsets[start + count] - first);
-                var localOffsets = new long[count + 1];
-                for (var r = 0; r <= count; r++) localOffsets[r] = offsets[start + r] - first;
-                var localNbrs = new int[n];
-                var localWeights = new float[n];
-                long cut = 0;
-                var nb = book.Boundaries(nbrType);
-                for (var k = 0; k < n; k++)
-                {
-                    var e = order[first + k];
-                    var v = nbrs[e];
-                    localNbrs[k] = v;
-                    localWeights[k] = edges.Weights[e];
-                    if (v < nb[p] || v >= nb[p + 1]) cut++;
-                }
-                var dir = StoreLayout.EdgeDir(PartTemp(temp, p), type);
-                Directory.CreateDirectory(dir);
-                StoreFile.Write<long>(Path.Combine(dir, StoreLayout.Offsets(incoming)), localOffsets);
-                StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Neighbors(incoming)), localNbrs);
-                StoreFile.Write<float>(Path.Combine(dir, StoreLayout.Weights(incoming)), localWeights);
-                (incoming ? inCounts : outCounts)[p][type.DirectoryName] = n;
-                if (!incoming) cutCounts[p][type.DirectoryName] = cut;
-            }
-        }
-    }
 
     private static void WriteNodeColumns(string temp, NodeTable table, PartitionBook book, int[] newIds)
     {
@@ -275,7 +244,7 @@ public static class GraphPartitioner
                 for (var i = 0; i < ids.Length; i++)
                 {
                     var id = newIds[ids[i]];
-                    var p = Owner(b, id);
+                    var p = EdgeRuns.Owner(b, id);
                     if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != id)) Flush(p);
                     if (stageCount[p] == 0) stageFirst[p] = id;
                     features.Slice(i * dim, dim).CopyTo(stage[p].AsSpan(stageCount[p]++ * dim, dim));
@@ -287,16 +256,5 @@ public static class GraphPartitioner
         {
             foreach (var h in handles) h?.Dispose();
         }
-    }
-
-    private static int Owner(int[] b, int id)
-    {
-        int lo = 0, hi = b.Length - 2;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) >> 1;
-            if (b[mid] <= id) lo = mid; else hi = mid - 1;
-        }
-        return lo;
     }
 }

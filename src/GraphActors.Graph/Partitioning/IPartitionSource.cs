@@ -7,7 +7,8 @@ namespace GraphActors.Graph.Partitioning;
 /// A graph to partition, read in chunks so that features never need to be resident all at once.
 /// Node ids in chunks are per-type dense ids <c>0..Count-1</c> (CGDF's per-type node ids); edge endpoints use the
 /// same dense ids. Each Read… call starts a fresh pass over the data; the partitioner reads nodes twice
-/// (ids, labels and masks first; features in a second pass) and each edge type once.
+/// (ids, labels and masks first; features in a second pass) and each edge type once (once per group of 256
+/// partitions with more than 256 partitions).
 /// </summary>
 public interface IPartitionSource
 {

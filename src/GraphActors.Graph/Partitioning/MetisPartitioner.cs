@@ -25,7 +25,7 @@ public static class MetisPartitioner
         {
             index[nodes[t].Type] = t;
             var next = (long)typeOffsets[t] + nodes[t].Count;
-            if (next > int.MaxValue) throw new InvalidOperationException("METIS (32-bit idx_t) takes at most 2^31 - 1 vertices.");
+            if (next > int.MaxValue) throw new BadInputException($"--method metis: the graph has more than 2^31 - 1 nodes, more than METIS (32-bit idx_t) takes. Use --method hash.");
             typeOffsets[t + 1] = (int)next;
         }
         var n = typeOffsets[^1];
@@ -45,7 +45,7 @@ public static class MetisPartitioner
                 total += 2;
             }
         }
-        if (total > int.MaxValue) throw new InvalidOperationException($"The symmetrised graph has {total} adjacency entries; METIS (32-bit idx_t) takes at most 2^31 - 1.");
+        if (total > int.MaxValue) throw new BadInputException($"--method metis: the symmetrised graph has {total:N0} adjacency entries; METIS (32-bit idx_t) takes at most 2^31 - 1. Use --method hash, which streams edges.");
         for (var v = 0; v < n; v++) xadj[v + 1] += xadj[v];
         var adjncy = new int[total];
         var cursor = new int[n];

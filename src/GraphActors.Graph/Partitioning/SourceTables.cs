@@ -81,7 +81,7 @@ public sealed class NodeTable
     }
 }
 
-/// <summary>All edges of one canonical type as three parallel arrays (12 bytes per edge).</summary>
+/// <summary>All edges of one canonical type as three parallel arrays (12 bytes per edge): METIS's input.</summary>
 public sealed class EdgeList
 {
     internal EdgeList(CanonicalEdgeType type, int[] src, int[] dst, float[] weights)
@@ -98,10 +98,23 @@ public sealed class EdgeList
     public int[] Dst { get; }
     public float[] Weights { get; }
 
+    /// <summary>The list as chunks of at most 1M edges (views, no copies), for the streaming writer.</summary>
+    public IEnumerable<EdgeChunk> Chunks()
+    {
+        const int chunk = 1 << 20;
+        for (var at = 0; at < Count; at += chunk)
+        {
+            var len = Math.Min(chunk, Count - at);
+            yield return new EdgeChunk(Src.AsMemory(at, len), Dst.AsMemory(at, len), Weights.AsMemory(at, len));
+        }
+    }
+
+    /// <summary>Reads a whole edge type into memory: what METIS needs; at most 2^31 - 1 edges.</summary>
     public static EdgeList Read(IPartitionSource source, SourceEdgeType info, int srcCount, int dstCount)
     {
         var where = $"edge type {info.Type}";
-        if (info.Count > int.MaxValue) throw new GraphInputException(where, 0, null, $"{info.Count} edges exceed 2^31 - 1 per edge type.");
+        if (info.Count > Array.MaxLength)
+            throw new BadInputException($"{where}: {info.Count:N0} edges; --method metis holds each edge type in memory and takes at most {Array.MaxLength:N0} per type. Use --method hash, which streams edges.");
         var n = (int)info.Count;
         var src = new int[n];
         var dst = new int[n];

@@ -1,0 +1,279 @@
+// One edge type into every partition's out- and in-CSR, streamed: chunks → per-partition run files → one CSR at a time.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using GraphActors.Contracts;
+using GraphActors.Graph.Storage;
+
+namespace GraphActors.Graph.Partitioning;
+
+/// <summary>
+/// Lays out one edge type without holding it: each chunk's edges are relabelled and appended to run files, one per
+/// partition and direction (12 bytes per edge each: local row, neighbour, weight), in input order; then each run is
+/// read back into its partition's CSR. Resident: the run buffers (at most <see cref="BufferBudgetBytes"/>) and one
+/// partition's CSR of one direction while it is built (8 bytes per edge and 8 per row). Temporary disk: 24 bytes per
+/// edge of the type. So a type's edge count is bounded by disk, not by memory or by an int; only a partition's share
+/// of one direction must fit a span (2^31 − 1 entries), as the partition loader requires.
+/// With more partitions than <see cref="MaxOpenRuns"/>/2 the partitions are taken in groups, one pass over the
+/// source per group.
+/// </summary>
+internal static class EdgeRuns
+{
+    internal const long BufferBudgetBytes = 256L << 20;
+    internal const int MaxOpenRuns = 512;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct RunEdge
+    {
+        public int Row;
+        public int Neighbor;
+        public float Weight;
+    }
+
+    private static readonly int RecordBytes = Marshal.SizeOf<RunEdge>();
+
+    /// <summary>What a partition received of one edge type: entries per direction and out-edges whose destination another partition owns.</summary>
+    internal readonly record struct PartCounts(long Out, long In, long Cut);
+
+    /// <summary>
+    /// Writes <paramref name="type"/>'s CSR files into each <c>partDir(p)</c>. <paramref name="read"/> starts a pass
+    /// over the type's edges (per-type dense ids of the source); <paramref name="declared"/> is the count the source
+    /// promised. The maximum per partition, the buffer budget and the open-run limit may be lowered by tests.
+    /// </summary>
+    internal static PartCounts[] Write(CanonicalEdgeType type, Func<IEnumerable<EdgeChunk>> read, long declared,
+        PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds, Func<int, string> partDir, string runDir,
+        Action<string>? progress, long maxPerPartition = -1, long bufferBudget = BufferBudgetBytes, int maxOpenRuns = MaxOpenRuns)
+    {
+        if (maxPerPartition < 0) maxPerPartition = Array.MaxLength;
+        var parts = book.Parts;
+        var result = new PartCounts[parts];
+        var group = Math.Max(1, maxOpenRuns / 2);
+        Directory.CreateDirectory(runDir);
+        for (var first = 0; first < parts; first += group)
+        {
+            var last = Math.Min(parts, first + group);
+            var runs = WriteRuns(type, read(), declared, book, newIds, runDir, first, last, progress, bufferBudget);
+            for (var p = first; p < last; p++)
+            {
+                var dir = StoreLayout.EdgeDir(partDir(p), type);
+                Directory.CreateDirectory(dir);
+                var outCount = BuildCsr(type, book, p, incoming: false, runs[p - first].Out, dir, maxPerPartition, out var cut);
+                var inCount = BuildCsr(type, book, p, incoming: true, runs[p - first].In, dir, maxPerPartition, out _);
+                result[p] = new PartCounts(outCount, inCount, cut);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>One pass over the source: every edge goes to the out-run of its source's owner and the in-run of its destination's owner.</summary>
+    private static (string Out, string In)[] WriteRuns(CanonicalEdgeType type, IEnumerable<EdgeChunk> chunks, long declared,
+        PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds, string runDir, int first, int last,
+        Action<string>? progress, long bufferBudget)
+    {
+        var where = $"edge type {type}";
+        var srcMap = newIds[type.Src];
+        var dstMap = newIds[type.Dst];
+        var srcBounds = book.Boundaries(type.Src).ToArray();
+        var dstBounds = book.Boundaries(type.Dst).ToArray();
+        var count = last - first;
+        var bufferRecords = (int)Math.Clamp(bufferBudget / (2L * count * RecordBytes), 1, 1 << 16);
+        var names = new (string Out, string In)[count];
+        var streams = new FileStream[2 * count];
+        var buffers = new RunEdge[2 * count][];
+        var filled = new int[2 * count];
+        void Flush(int r)
+        {
+            if (filled[r] == 0) return;
+            streams[r].Write(MemoryMarshal.AsBytes(buffers[r].AsSpan(0, filled[r])));
+            filled[r] = 0;
+        }
+        void Append(int r, int row, int neighbor, float weight)
+        {
+            if (filled[r] == bufferRecords) Flush(r);
+            buffers[r][filled[r]++] = new RunEdge { Row = row, Neighbor = neighbor, Weight = weight };
+        }
+
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        long at = 0;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var p = first + i;
+                names[i] = (Path.Combine(runDir, $"out-{p}.run"), Path.Combine(runDir, $"in-{p}.run"));
+                streams[2 * i] = new FileStream(names[i].Out, FileMode.Create, FileAccess.Write, FileShare.None, 0);
+                streams[2 * i + 1] = new FileStream(names[i].In, FileMode.Create, FileAccess.Write, FileShare.None, 0);
+                buffers[2 * i] = new RunEdge[bufferRecords];
+                buffers[2 * i + 1] = new RunEdge[bufferRecords];
+            }
+            foreach (var chunk in chunks)
+            {
+                var len = chunk.Length;
+                if (chunk.Dst.Length != len || chunk.Weights.Length != len)
+                    throw new GraphInputException(where, 0, null, "a chunk's src, dst and weight arrays differ in length.");
+                if (at + len > declared) throw new GraphInputException(where, 0, null, $"declares {declared:N0} edges but yields more.");
+                var src = chunk.Src.Span;
+                var dst = chunk.Dst.Span;
+                var w = chunk.Weights.Span;
+                for (var k = 0; k < len; k++)
+                {
+                    var s = src[k];
+                    var d = dst[k];
+                    if ((uint)s >= (uint)srcMap.Length)
+                        throw new GraphInputException(where, 0, "src", $"edge {at + k} has source {s}, outside 0..{srcMap.Length - 1}.");
+                    if ((uint)d >= (uint)dstMap.Length)
+                        throw new GraphInputException(where, 0, "dst", $"edge {at + k} has destination {d}, outside 0..{dstMap.Length - 1}.");
+                    var u = srcMap[s];
+                    var v = dstMap[d];
+                    var ps = Owner(srcBounds, u);
+                    var pd = Owner(dstBounds, v);
+                    if (ps >= first && ps < last) Append(2 * (ps - first), u - srcBounds[ps], v, w[k]);
+                    if (pd >= first && pd < last) Append(2 * (pd - first) + 1, v - dstBounds[pd], u, w[k]);
+                }
+                at += len;
+                if (progress is not null && clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
+                {
+                    lastReport = clock.Elapsed;
+                    progress($"edges {type}: {at:N0} of {declared:N0} ({100.0 * at / Math.Max(declared, 1):F0} %), {at / clock.Elapsed.TotalSeconds / 1e6:F1} M/s");
+                }
+            }
+            if (at != declared) throw new GraphInputException(where, 0, null, $"declares {declared:N0} edges but yields {at:N0}.");
+            for (var r = 0; r < streams.Length; r++) Flush(r);
+        }
+        finally
+        {
+            foreach (var s in streams) s?.Dispose();
+        }
+        return names;
+    }
+
+    /// <summary>
+    /// Reads one run into a CSR: rows local to the partition, each row's neighbours ascending with ties in input order
+    /// (a counting scatter in input order, then a stable sort within each row), weights parallel. Deletes the run.
+    /// </summary>
+    private static long BuildCsr(CanonicalEdgeType type, PartitionBook book, int p, bool incoming, string run, string dir,
+        long maxPerPartition, out long cut)
+    {
+        var (rowType, nbrType) = incoming ? (type.Dst, type.Src) : (type.Src, type.Dst);
+        var rowCount = book.Range(rowType, p).Count;
+        var n = new FileInfo(run).Length / RecordBytes;
+        if (n > maxPerPartition)
+            throw new BadInputException(
+                $"edge type {type}: partition {p} would hold {n:N0} {(incoming ? "in" : "out")}-edges; a partition holds at most {maxPerPartition:N0} per edge type and direction. Use more --parts (about {(long)Math.Ceiling((double)n * book.Parts / maxPerPartition):N0}).");
+        var offsets = new long[rowCount + 1];
+        var block = new RunEdge[1 << 16];
+        using (var fs = new FileStream(run, FileMode.Open, FileAccess.Read, FileShare.None, 0))
+        {
+            int got;
+            while ((got = ReadBlock(fs, block)) > 0)
+                for (var i = 0; i < got; i++) offsets[block[i].Row + 1]++;
+        }
+        for (var r = 0; r < rowCount; r++) offsets[r + 1] += offsets[r];
+        var neighbors = new int[n];
+        var weights = new float[n];
+        var next = new int[rowCount];
+        for (var r = 0; r < rowCount; r++) next[r] = (int)offsets[r];
+        using (var fs = new FileStream(run, FileMode.Open, FileAccess.Read, FileShare.None, 0))
+        {
+            int got;
+            while ((got = ReadBlock(fs, block)) > 0)
+                for (var i = 0; i < got; i++)
+                {
+                    ref readonly var e = ref block[i];
+                    var at = next[e.Row]++;
+                    neighbors[at] = e.Neighbor;
+                    weights[at] = e.Weight;
+                }
+        }
+        next = null;
+        File.Delete(run);
+
+        var keys = Array.Empty<long>();
+        var moved = Array.Empty<float>();
+        for (var r = 0; r < rowCount; r++)
+        {
+            var start = (int)offsets[r];
+            var len = (int)(offsets[r + 1] - start);
+            SortRow(neighbors.AsSpan(start, len), weights.AsSpan(start, len), ref keys, ref moved);
+        }
+
+        cut = 0;
+        if (!incoming)
+        {
+            var (lo, count) = book.Range(nbrType, p);
+            var hi = lo + count;
+            foreach (var v in neighbors) if (v < lo || v >= hi) cut++;
+        }
+        StoreFile.Write<long>(Path.Combine(dir, StoreLayout.Offsets(incoming)), offsets);
+        StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Neighbors(incoming)), neighbors);
+        StoreFile.Write<float>(Path.Combine(dir, StoreLayout.Weights(incoming)), weights);
+        return n;
+    }
+
+    private static int ReadBlock(FileStream fs, RunEdge[] block)
+    {
+        var bytes = MemoryMarshal.AsBytes(block.AsSpan());
+        var total = 0;
+        while (total < bytes.Length)
+        {
+            var got = fs.Read(bytes[total..]);
+            if (got == 0) break;
+            total += got;
+        }
+        if (total % RecordBytes != 0) throw new IOException($"{fs.Name}: run file ends inside a record.");
+        return total / RecordBytes;
+    }
+
+    /// <summary>Stable sort of one row by neighbour, weights moved along: insertion for short rows, keyed (neighbour, position) sort otherwise.</summary>
+    internal static void SortRow(Span<int> neighbors, Span<float> weights, ref long[] keys, ref float[] moved)
+    {
+        var len = neighbors.Length;
+        var sorted = true;
+        for (var i = 1; i < len && sorted; i++) sorted = neighbors[i - 1] <= neighbors[i];
+        if (sorted) return;
+        if (len <= 24)
+        {
+            for (var i = 1; i < len; i++)
+            {
+                var v = neighbors[i];
+                var w = weights[i];
+                var j = i - 1;
+                while (j >= 0 && neighbors[j] > v)
+                {
+                    neighbors[j + 1] = neighbors[j];
+                    weights[j + 1] = weights[j];
+                    j--;
+                }
+                neighbors[j + 1] = v;
+                weights[j + 1] = w;
+            }
+            return;
+        }
+        if (keys.Length < len)
+        {
+            keys = new long[Math.Max(len, keys.Length * 2)];
+            moved = new float[keys.Length];
+        }
+        var k = keys.AsSpan(0, len);
+        for (var i = 0; i < len; i++) k[i] = ((long)neighbors[i] << 32) | (uint)i;
+        k.Sort();
+        var m = moved.AsSpan(0, len);
+        for (var i = 0; i < len; i++)
+        {
+            neighbors[i] = (int)(k[i] >> 32);
+            m[i] = weights[(int)k[i]];
+        }
+        m.CopyTo(weights);
+    }
+
+    internal static int Owner(int[] b, int id)
+    {
+        int lo = 0, hi = b.Length - 2;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) >> 1;
+            if (b[mid] <= id) lo = mid; else hi = mid - 1;
+        }
+        return lo;
+    }
+}
