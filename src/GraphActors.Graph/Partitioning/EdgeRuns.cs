@@ -48,6 +48,7 @@ internal static class EdgeRuns
         var result = new PartCounts[parts];
         var group = Math.Max(1, maxOpenRuns / 2);
         Directory.CreateDirectory(runDir);
+        var scratch = new Scratch();
         for (var first = 0; first < parts; first += group)
         {
             var last = Math.Min(parts, first + group);
@@ -56,12 +57,41 @@ internal static class EdgeRuns
             {
                 var dir = StoreLayout.EdgeDir(partDir(p), type);
                 Directory.CreateDirectory(dir);
-                var outCount = BuildCsr(type, book, p, incoming: false, runs[p - first].Out, dir, maxPerPartition, out var cut);
-                var inCount = BuildCsr(type, book, p, incoming: true, runs[p - first].In, dir, maxPerPartition, out _);
+                var outCount = BuildCsr(type, book, p, incoming: false, runs[p - first].Out, dir, maxPerPartition, scratch, out var cut);
+                var inCount = BuildCsr(type, book, p, incoming: true, runs[p - first].In, dir, maxPerPartition, scratch, out _);
                 result[p] = new PartCounts(outCount, inCount, cut);
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The arrays one CSR is built in, kept from partition to partition and grown to the largest share: a fresh set per
+    /// partition left the previous ones as large-object garbage until a full collection, and peak memory grew with the
+    /// number of partitions built between two collections.
+    /// </summary>
+    private sealed class Scratch
+    {
+        public long[] Offsets = [];
+        public int[] Next = [];
+        public int[] Neighbors = [];
+        public float[] Weights = [];
+        public long[] Keys = [];
+        public float[] Moved = [];
+        public readonly RunEdge[] Block = new RunEdge[1 << 16];
+
+        public void Ensure(int rows, long entries)
+        {
+            if (Offsets.Length < rows + 1) { Offsets = new long[rows + 1]; Next = new int[rows]; }
+            if (Neighbors.Length < entries)
+            {
+                // Drop the old pair before taking the new one: both at once would be the peak.
+                Neighbors = [];
+                Weights = [];
+                Neighbors = new int[entries];
+                Weights = new float[entries];
+            }
+        }
     }
 
     /// <summary>One pass over the source: every edge goes to the out-run of its source's owner and the in-run of its destination's owner.</summary>
@@ -152,7 +182,7 @@ internal static class EdgeRuns
     /// (a counting scatter in input order, then a stable sort within each row), weights parallel. Deletes the run.
     /// </summary>
     private static long BuildCsr(CanonicalEdgeType type, PartitionBook book, int p, bool incoming, string run, string dir,
-        long maxPerPartition, out long cut)
+        long maxPerPartition, Scratch scratch, out long cut)
     {
         var (rowType, nbrType) = incoming ? (type.Dst, type.Src) : (type.Src, type.Dst);
         var rowCount = book.Range(rowType, p).Count;
@@ -160,8 +190,10 @@ internal static class EdgeRuns
         if (n > maxPerPartition)
             throw new BadInputException(
                 $"edge type {type}: partition {p} would hold {n:N0} {(incoming ? "in" : "out")}-edges; a partition holds at most {maxPerPartition:N0} per edge type and direction. Use more --parts (about {(long)Math.Ceiling((double)n * book.Parts / maxPerPartition):N0}).");
-        var offsets = new long[rowCount + 1];
-        var block = new RunEdge[1 << 16];
+        scratch.Ensure(rowCount, n);
+        var offsets = scratch.Offsets.AsSpan(0, rowCount + 1);
+        offsets.Clear();
+        var block = scratch.Block;
         using (var fs = new FileStream(run, FileMode.Open, FileAccess.Read, FileShare.None, 0))
         {
             int got;
@@ -169,9 +201,9 @@ internal static class EdgeRuns
                 for (var i = 0; i < got; i++) offsets[block[i].Row + 1]++;
         }
         for (var r = 0; r < rowCount; r++) offsets[r + 1] += offsets[r];
-        var neighbors = new int[n];
-        var weights = new float[n];
-        var next = new int[rowCount];
+        var neighbors = scratch.Neighbors.AsSpan(0, (int)n);
+        var weights = scratch.Weights.AsSpan(0, (int)n);
+        var next = scratch.Next.AsSpan(0, rowCount);
         for (var r = 0; r < rowCount; r++) next[r] = (int)offsets[r];
         using (var fs = new FileStream(run, FileMode.Open, FileAccess.Read, FileShare.None, 0))
         {
@@ -185,16 +217,13 @@ internal static class EdgeRuns
                     weights[at] = e.Weight;
                 }
         }
-        next = null;
         File.Delete(run);
 
-        var keys = Array.Empty<long>();
-        var moved = Array.Empty<float>();
         for (var r = 0; r < rowCount; r++)
         {
             var start = (int)offsets[r];
             var len = (int)(offsets[r + 1] - start);
-            SortRow(neighbors.AsSpan(start, len), weights.AsSpan(start, len), ref keys, ref moved);
+            SortRow(neighbors.Slice(start, len), weights.Slice(start, len), ref scratch.Keys, ref scratch.Moved);
         }
 
         cut = 0;
