@@ -210,7 +210,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         var graph = _plan.Graph;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         if (step.Kind == StepKind.HopNodes)
-            return new NodeResult(step.AliasName!, graph.Nodes(farType), far, _options.DefaultNeighborId, from.Length, width, offsets);
+            return new NodeResult(step.AliasName!, graph.Nodes(farType), far, _options.DefaultNeighborId, from.Length, width, offsets,
+                cap: Math.Max(0, step.K));
 
         // Edges keep their walker on the Src side: repeat each parent id over its row.
         var near = new int[far.Length];
@@ -220,7 +221,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             near.AsSpan(a, b - a).Fill(from[i]);
         }
         return new EdgeResult(step.AliasName!, edges, step.Incoming, near, far, edgeIds,
-            graph.Nodes(step.NodeType), graph.Nodes(farType), _options.DefaultNeighborId, from.Length, width, offsets);
+            graph.Nodes(step.NodeType), graph.Nodes(farType), _options.DefaultNeighborId, from.Length, width, offsets, Math.Max(0, step.K));
     }
 
     private NodeResult Negative(GslQuery step, NodeResult parent, ref Xoshiro256 rng)
@@ -278,7 +279,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     {
         var ids = step.Incoming ? parent.DstDenseIds : parent.SrcDenseIds;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), ids, _options.DefaultNeighborId,
-            parent.Rows, parent.Width, parent.Offsets);
+            parent.Rows, parent.Width, parent.Offsets, cap: parent.Cap);
     }
 
     private int[] Order(int epoch)
