@@ -286,6 +286,29 @@ public sealed class GslQuery
         return this;
     }
 
+    /// <summary>
+    /// GraphLearn's <c>each(lambda v: (branch, branch, …))</c>: continues this step along several sub-queries at once.
+    /// Each branch is given this step and returns the step it ends with; every step of every branch lands in the batch
+    /// under its alias, with the shape it would have as a single chain. Returns this step, as GraphLearn's <c>each</c>
+    /// does, so the query may go on or end with <see cref="Values"/>.
+    /// </summary>
+    public GslQuery Each(params Func<GslQuery, GslQuery>[] branches)
+    {
+        Mutable();
+        ArgumentNullException.ThrowIfNull(branches);
+        if (branches.Length == 0) throw new ArgumentException($"Each() on {Description} needs at least one branch.", nameof(branches));
+        for (var i = 0; i < branches.Length; i++)
+        {
+            var branch = branches[i] ?? throw new ArgumentNullException(nameof(branches), $"Branch {i} of Each() on {Description} is null.");
+            var end = branch(this)
+                ?? throw new InvalidOperationException($"Branch {i} of Each() on {Description} returned null; return the step the branch ends with.");
+            if (!end.IsSelfOrDescendantOf(this))
+                throw new InvalidOperationException(
+                    $"Branch {i} of Each() on {Description} ends with {end.Description}, which does not continue {Description}; a branch walks on from the step it is given.");
+        }
+        return this;
+    }
+
     /// <summary>Ends the query (GraphLearn's <c>values()</c>): a dataset whose enumeration is one epoch of batches.</summary>
     public GslDataset Values(GslOptions? options = null)
     {
@@ -331,6 +354,13 @@ public sealed class GslQuery
         var walkedBackwards = Kind == StepKind.HopEdges && Incoming;
         var type = farEnd ^ walkedBackwards ? t.Dst : t.Src;
         return new GslQuery(_plan, this, StepKind.Endpoint, null, farEnd, type, farEnd ? "inV()" : "outV()");
+    }
+
+    internal bool IsSelfOrDescendantOf(GslQuery ancestor)
+    {
+        for (var s = this; s is not null; s = s.Parent)
+            if (ReferenceEquals(s, ancestor)) return true;
+        return false;
     }
 
     private void RequireSource(string what)
