@@ -17,6 +17,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     private readonly QueryPlan _plan;
     private readonly GslOptions _options;
     private readonly GslQuery[] _steps;
+    private readonly int[] _executionOrder;
+    private readonly ConditionalNegativeSampler?[] _conditional;
     private readonly int _sourceCount;
     private readonly SampleBuffer _buffer = new();
     private int _epochsStarted;
@@ -30,6 +32,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         _plan = plan;
         _options = options;
         _steps = plan.Steps.ToArray();
+        _executionOrder = plan.ExecutionOrder();
+        _conditional = new ConditionalNegativeSampler?[_steps.Length];
         var root = _steps[0];
         _sourceCount = plan.SourceSet?.Length ?? (root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count);
         Endless = plan.Order == SourceOrder.WithReplacement;
@@ -84,8 +88,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     {
         var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, (ulong)batchIndex);
         var results = new AliasResult[_steps.Length];
-        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
-        for (var i = 0; i < _steps.Length; i++)
+        foreach (var i in _executionOrder)
         {
             var step = _steps[i];
             var parent = step.Parent is null ? null : results[step.Parent.Index];
@@ -93,13 +96,16 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             {
                 StepKind.SourceNodes or StepKind.SourceEdges => Source(step, epoch, batchIndex, ref rng),
                 StepKind.HopNodes or StepKind.HopEdges => Hop(step, (NodeResult)parent!, ref rng),
+                StepKind.Negative when step.WhereTarget is { } target =>
+                    ConditionalNegative(step, (NodeResult)parent!, (NodeResult)results[target.Index], ref rng),
                 StepKind.Negative => Negative(step, (NodeResult)parent!, ref rng),
                 StepKind.NodeNegative => NodeNegative(step, (NodeResult)parent!, ref rng),
                 StepKind.Endpoint => Endpoint(step, (EdgeResult)parent!),
                 _ => throw new InvalidOperationException($"Unknown step {step.Description}."),
             };
-            byAlias.Add(step.AliasName!, results[i]);
         }
+        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _steps.Length; i++) byAlias.Add(_steps[i].AliasName!, results[i]);
         return new GslBatch(epoch, batchIndex, byAlias);
     }
 
@@ -245,6 +251,22 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         rng = random.Stream;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(farType), output, _options.DefaultNeighborId,
+            parent.DenseIds.Length, step.K, null, stats);
+    }
+
+    // GraphLearn's where(target, condition): row i pairs source i with positive i (a ragged hop can break the pairing, checked here).
+    private NodeResult ConditionalNegative(GslQuery step, NodeResult parent, NodeResult positives, ref Xoshiro256 rng)
+    {
+        if (positives.Count != parent.Count)
+            throw new InvalidOperationException(
+                $"{step.Description}.Where(\"{positives.Alias}\") ('{step.AliasName}'): this batch has {parent.Count} sources in '{parent.Alias}' but " +
+                $"{positives.Count} positives in '{positives.Alias}'; row i pairs source i with positive i.");
+        var edges = step.EdgeData!;
+        var sampler = _conditional[step.Index] ??= new ConditionalNegativeSampler(edges, step.Incoming,
+            StrategyNames.ParseNegative(step.StrategyName!), _plan.Graph.Nodes(step.NodeType), step.Condition!);
+        var output = new int[parent.DenseIds.Length * step.K];
+        var stats = sampler.Sample(parent.DenseIds, positives.DenseIds, step.K, ref rng, output, _options.MaxNegativeRetries);
+        return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), output, _options.DefaultNeighborId,
             parent.DenseIds.Length, step.K, null, stats);
     }
 
