@@ -1,6 +1,7 @@
 // GraphLearn's Graph Sampling Language (GSL) over a HeteroGraph: g.V("user").Batch(64).OutV("u2i").Sample(10).By("random")...
 using GraphActors.Contracts;
 using GraphActors.Graph;
+using GraphActors.Graph.GraphLearn;
 
 namespace GraphActors.Sampling;
 
@@ -49,12 +50,24 @@ public static class GslExtensions
     {
         ArgumentNullException.ThrowIfNull(feed);
         var nodes = graph.Nodes(nodeType);
-        var dense = new int[feed.Length];
-        for (var i = 0; i < feed.Length; i++) dense[i] = nodes.Ids.TryGetDense(feed[i], out var d) ? d : -1;
-        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type, $"V({nodes.Type}, feed: {feed.Length} ids)");
-        query.Plan.SourceSet = dense;
-        query.Plan.SourceIds = feed;
+        var query = FromIds(graph, nodes, feed, $"V({nodes.Type}, feed: {feed.Length} ids)");
         query.Plan.BatchSize = Math.Max(1, feed.Length);
+        return query;
+    }
+
+    // Sources given as business ids, kept as given: an id the graph lacks walks with defaults and padding.
+    private static GslQuery FromIds(HeteroGraph graph, NodeTypeData nodes, IReadOnlyList<long> ids, string description)
+    {
+        var dense = new int[ids.Count];
+        var business = new long[ids.Count];
+        for (var i = 0; i < dense.Length; i++)
+        {
+            business[i] = ids[i];
+            dense[i] = nodes.Ids.TryGetDense(ids[i], out var d) ? d : -1;
+        }
+        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type, description);
+        query.Plan.SourceSet = dense;
+        query.Plan.SourceIds = business;
         return query;
     }
 
@@ -83,6 +96,21 @@ public static class GslExtensions
 
     /// <summary><c>g.V(type, feed=ids)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType, long[] feed) => graph.Store.V(nodeType, feed);
+
+    /// <summary>
+    /// GraphLearn's <c>g.V(type, mask=gl.Mask.TRAIN|TEST|VAL)</c>: walks the ids of the node source registered under
+    /// <paramref name="mask"/> (<c>g.Node(source, type, decoder, Mask.Train)</c>), in file order, as nodes of
+    /// <paramref name="nodeType"/> (their attributes, labels and neighbours are the type's); batch, shuffle and the
+    /// hops as for <c>V(type)</c>. <see cref="Mask.None"/> walks the whole type.
+    /// </summary>
+    public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType, Mask mask)
+    {
+        if (mask == Mask.None) return graph.V(nodeType);
+        var ids = graph.MaskedNodeIds(nodeType, mask);
+        var store = graph.Store;
+        var nodes = store.Nodes(nodeType);
+        return FromIds(store, nodes, ids, $"V({nodes.Type}, mask: {Graph.GraphLearn.Graph.MaskName(mask)})");
+    }
 
     /// <summary><c>g.V(edge_type, node_from=…)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery V(this Graph.GraphLearn.Graph graph, string edgeType, NodeFrom nodeFrom) => graph.Store.V(edgeType, nodeFrom);
