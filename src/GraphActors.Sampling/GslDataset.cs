@@ -11,8 +11,16 @@ namespace GraphActors.Sampling;
 /// <see cref="Endless"/>: every batch draws its sources with replacement, <c>foreach</c> never ends and the cursor
 /// never reports an end, as GraphLearn's never raises OutOfRangeError. Batch b of epoch e draws from its own random
 /// stream (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// <para>
+/// With <see cref="GslOptions.Window"/> &gt; 0 (GraphLearn's <c>gl.Dataset(query, window=N)</c>) a background task
+/// builds the cursor's batches up to N ahead; they are the same batches, in the same order, as without it. The
+/// cursor and <c>foreach</c> then read that one stream: a <c>foreach</c> runs from where the cursor stands to the end
+/// of its epoch (without a window it always starts a fresh epoch). A failure while building surfaces at the
+/// <see cref="Next"/> (or <c>foreach</c> step) that would have returned the batch, and at every call after. Dispose the
+/// dataset to stop the task.
+/// </para>
 /// </summary>
-public sealed class GslDataset : IEnumerable<GslBatch>
+public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
 {
     private readonly QueryPlan _plan;
     private readonly GslOptions _options;
@@ -26,6 +34,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     private int _cursorBatch;
     private int[]? _order;
     private int _orderEpoch = -1;
+    private readonly GslPrefetcher? _prefetch;
+    private bool _disposed;
 
     internal GslDataset(QueryPlan plan, GslOptions options)
     {
@@ -40,7 +50,17 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         if (Endless && _sourceCount == 0)
             throw new InvalidOperationException($"{root.Description} has nothing to draw: Shuffle() samples sources with replacement from an empty set.");
         BatchesPerEpoch = Endless ? -1 : (_sourceCount + plan.BatchSize - 1) / plan.BatchSize;
+        if (options.Window < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Window, "GslOptions.Window is 0 (no prefetch) or the number of batches to build ahead.");
+        if (options.Window > 0)
+            _prefetch = new GslPrefetcher(options.Window, options.PrefetchTimeout, Endless, BatchesPerEpoch, Build);
     }
+
+    /// <summary>Batches built ahead by a background task (GraphLearn's <c>window</c>); 0 when batches are built on demand.</summary>
+    public int Window => _options.Window;
+
+    /// <summary>True while the prefetch task runs.</summary>
+    internal bool Prefetching => _prefetch?.Running ?? false;
 
     public int BatchSize => _plan.BatchSize;
 
@@ -55,6 +75,13 @@ public sealed class GslDataset : IEnumerable<GslBatch>
 
     public IEnumerator<GslBatch> GetEnumerator()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_prefetch is not null)
+        {
+            // One prefetched stream: the rest of the cursor's epoch (a whole one when it stands at an epoch's start).
+            while (TryNext(out var next)) yield return next;
+            yield break;
+        }
         var epoch = _epochsStarted++;
         for (var b = 0; Endless || b < BatchesPerEpoch; b++) yield return Build(epoch, b);
     }
@@ -64,10 +91,25 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     /// <summary>The next batch of the cursor's epoch; false once at its end (the call after that starts a new epoch).</summary>
     public bool TryNext(out GslBatch batch)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_cursorEpoch < 0)
         {
             _cursorEpoch = _epochsStarted++;
             _cursorBatch = 0;
+        }
+        if (_prefetch is not null)
+        {
+            // The prefetch task numbers epochs from 0 in the same order, so its marks fall where the cursor's would.
+            var next = _prefetch.Take($"batch {_cursorBatch} of epoch {_cursorEpoch}");
+            if (next is null)
+            {
+                _cursorEpoch = -1;
+                batch = null!;
+                return false;
+            }
+            _cursorBatch++;
+            batch = next;
+            return true;
         }
         if (!Endless && _cursorBatch >= BatchesPerEpoch)
         {
@@ -84,6 +126,15 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             : throw new OutOfRangeException(
                 $"End of epoch: all {_sourceCount} sources were visited in {BatchesPerEpoch} batches. The next call starts a new epoch.");
 
+    /// <summary>Stops the prefetch task (if any) and waits for it; the dataset cannot be read afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _prefetch?.Dispose();
+    }
+
+    // Called by one thread at a time: the reader without a window, the prefetch task with one.
     private GslBatch Build(int epoch, int batchIndex)
     {
         var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, (ulong)batchIndex);

@@ -153,6 +153,15 @@ public sealed record GslOptions
 
     /// <summary>Draws a negative may take before it is kept although it is a true neighbour (and counted as unresolved).</summary>
     public int MaxNegativeRetries { get; init; } = NegativeSampler.DefaultMaxRetries;
+
+    /// <summary>
+    /// GraphLearn's <c>gl.Dataset(query, window=N)</c>: how many batches a background task builds ahead of the reader.
+    /// 0 (the default here; GraphLearn's is 10) builds each batch when it is asked for, on the reader's thread.
+    /// </summary>
+    public int Window { get; init; }
+
+    /// <summary>How long a reader waits for the prefetch task to build a batch, and Dispose for the task to stop.</summary>
+    public TimeSpan PrefetchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
