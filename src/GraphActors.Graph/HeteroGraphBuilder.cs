@@ -199,6 +199,9 @@ public sealed class NodeTableBuilder
 
     public bool TryGetDense(long id, out int dense) => _ids.TryGetDense(id, out dense);
 
+    /// <summary>The ids added so far, in the order they were added (their dense ids).</summary>
+    internal ReadOnlySpan<long> BusinessIds => _ids.BusinessIds;
+
     /// <summary>For implicit node types: the dense id of an edge endpoint, adding the node on first sight.</summary>
     public int GetOrAddEndpoint(long id)
     {

@@ -11,12 +11,22 @@ namespace GraphActors.Sampling;
 /// <see cref="Endless"/>: every batch draws its sources with replacement, <c>foreach</c> never ends and the cursor
 /// never reports an end, as GraphLearn's never raises OutOfRangeError. Batch b of epoch e draws from its own random
 /// stream (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// <para>
+/// With <see cref="GslOptions.Window"/> &gt; 0 (GraphLearn's <c>gl.Dataset(query, window=N)</c>) a background task
+/// builds the cursor's batches up to N ahead; they are the same batches, in the same order, as without it. The
+/// cursor and <c>foreach</c> then read that one stream: a <c>foreach</c> runs from where the cursor stands to the end
+/// of its epoch (without a window it always starts a fresh epoch). A failure while building surfaces at the
+/// <see cref="Next"/> (or <c>foreach</c> step) that would have returned the batch, and at every call after. Dispose the
+/// dataset to stop the task.
+/// </para>
 /// </summary>
-public sealed class GslDataset : IEnumerable<GslBatch>
+public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
 {
     private readonly QueryPlan _plan;
     private readonly GslOptions _options;
     private readonly GslQuery[] _steps;
+    private readonly int[] _executionOrder;
+    private readonly ConditionalNegativeSampler?[] _conditional;
     private readonly int _sourceCount;
     private readonly SampleBuffer _buffer = new();
     private int _epochsStarted;
@@ -24,19 +34,33 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     private int _cursorBatch;
     private int[]? _order;
     private int _orderEpoch = -1;
+    private readonly GslPrefetcher? _prefetch;
+    private bool _disposed;
 
     internal GslDataset(QueryPlan plan, GslOptions options)
     {
         _plan = plan;
         _options = options;
         _steps = plan.Steps.ToArray();
+        _executionOrder = plan.ExecutionOrder();
+        _conditional = new ConditionalNegativeSampler?[_steps.Length];
         var root = _steps[0];
         _sourceCount = plan.SourceSet?.Length ?? (root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count);
         Endless = plan.Order == SourceOrder.WithReplacement;
         if (Endless && _sourceCount == 0)
             throw new InvalidOperationException($"{root.Description} has nothing to draw: Shuffle() samples sources with replacement from an empty set.");
         BatchesPerEpoch = Endless ? -1 : (_sourceCount + plan.BatchSize - 1) / plan.BatchSize;
+        if (options.Window < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Window, "GslOptions.Window is 0 (no prefetch) or the number of batches to build ahead.");
+        if (options.Window > 0)
+            _prefetch = new GslPrefetcher(options.Window, options.PrefetchTimeout, Endless, BatchesPerEpoch, Build);
     }
+
+    /// <summary>Batches built ahead by a background task (GraphLearn's <c>window</c>); 0 when batches are built on demand.</summary>
+    public int Window => _options.Window;
+
+    /// <summary>True while the prefetch task runs.</summary>
+    internal bool Prefetching => _prefetch?.Running ?? false;
 
     public int BatchSize => _plan.BatchSize;
 
@@ -51,6 +75,13 @@ public sealed class GslDataset : IEnumerable<GslBatch>
 
     public IEnumerator<GslBatch> GetEnumerator()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_prefetch is not null)
+        {
+            // One prefetched stream: the rest of the cursor's epoch (a whole one when it stands at an epoch's start).
+            while (TryNext(out var next)) yield return next;
+            yield break;
+        }
         var epoch = _epochsStarted++;
         for (var b = 0; Endless || b < BatchesPerEpoch; b++) yield return Build(epoch, b);
     }
@@ -60,10 +91,25 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     /// <summary>The next batch of the cursor's epoch; false once at its end (the call after that starts a new epoch).</summary>
     public bool TryNext(out GslBatch batch)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_cursorEpoch < 0)
         {
             _cursorEpoch = _epochsStarted++;
             _cursorBatch = 0;
+        }
+        if (_prefetch is not null)
+        {
+            // The prefetch task numbers epochs from 0 in the same order, so its marks fall where the cursor's would.
+            var next = _prefetch.Take($"batch {_cursorBatch} of epoch {_cursorEpoch}");
+            if (next is null)
+            {
+                _cursorEpoch = -1;
+                batch = null!;
+                return false;
+            }
+            _cursorBatch++;
+            batch = next;
+            return true;
         }
         if (!Endless && _cursorBatch >= BatchesPerEpoch)
         {
@@ -80,12 +126,20 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             : throw new OutOfRangeException(
                 $"End of epoch: all {_sourceCount} sources were visited in {BatchesPerEpoch} batches. The next call starts a new epoch.");
 
+    /// <summary>Stops the prefetch task (if any) and waits for it; the dataset cannot be read afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _prefetch?.Dispose();
+    }
+
+    // Called by one thread at a time: the reader without a window, the prefetch task with one.
     private GslBatch Build(int epoch, int batchIndex)
     {
         var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, (ulong)batchIndex);
         var results = new AliasResult[_steps.Length];
-        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
-        for (var i = 0; i < _steps.Length; i++)
+        foreach (var i in _executionOrder)
         {
             var step = _steps[i];
             var parent = step.Parent is null ? null : results[step.Parent.Index];
@@ -93,13 +147,16 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             {
                 StepKind.SourceNodes or StepKind.SourceEdges => Source(step, epoch, batchIndex, ref rng),
                 StepKind.HopNodes or StepKind.HopEdges => Hop(step, (NodeResult)parent!, ref rng),
+                StepKind.Negative when step.WhereTarget is { } target =>
+                    ConditionalNegative(step, (NodeResult)parent!, (NodeResult)results[target.Index], ref rng),
                 StepKind.Negative => Negative(step, (NodeResult)parent!, ref rng),
                 StepKind.NodeNegative => NodeNegative(step, (NodeResult)parent!, ref rng),
                 StepKind.Endpoint => Endpoint(step, (EdgeResult)parent!),
                 _ => throw new InvalidOperationException($"Unknown step {step.Description}."),
             };
-            byAlias.Add(step.AliasName!, results[i]);
         }
+        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _steps.Length; i++) byAlias.Add(_steps[i].AliasName!, results[i]);
         return new GslBatch(epoch, batchIndex, byAlias);
     }
 
@@ -210,7 +267,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         var graph = _plan.Graph;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         if (step.Kind == StepKind.HopNodes)
-            return new NodeResult(step.AliasName!, graph.Nodes(farType), far, _options.DefaultNeighborId, from.Length, width, offsets);
+            return new NodeResult(step.AliasName!, graph.Nodes(farType), far, _options.DefaultNeighborId, from.Length, width, offsets,
+                cap: Math.Max(0, step.K));
 
         // Edges keep their walker on the Src side: repeat each parent id over its row.
         var near = new int[far.Length];
@@ -220,7 +278,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
             near.AsSpan(a, b - a).Fill(from[i]);
         }
         return new EdgeResult(step.AliasName!, edges, step.Incoming, near, far, edgeIds,
-            graph.Nodes(step.NodeType), graph.Nodes(farType), _options.DefaultNeighborId, from.Length, width, offsets);
+            graph.Nodes(step.NodeType), graph.Nodes(farType), _options.DefaultNeighborId, from.Length, width, offsets, Math.Max(0, step.K));
     }
 
     private NodeResult Negative(GslQuery step, NodeResult parent, ref Xoshiro256 rng)
@@ -244,6 +302,22 @@ public sealed class GslDataset : IEnumerable<GslBatch>
         rng = random.Stream;
         var farType = step.Incoming ? edges.Type.Src : edges.Type.Dst;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(farType), output, _options.DefaultNeighborId,
+            parent.DenseIds.Length, step.K, null, stats);
+    }
+
+    // GraphLearn's where(target, condition): row i pairs source i with positive i (a ragged hop can break the pairing, checked here).
+    private NodeResult ConditionalNegative(GslQuery step, NodeResult parent, NodeResult positives, ref Xoshiro256 rng)
+    {
+        if (positives.Count != parent.Count)
+            throw new InvalidOperationException(
+                $"{step.Description}.Where(\"{positives.Alias}\") ('{step.AliasName}'): this batch has {parent.Count} sources in '{parent.Alias}' but " +
+                $"{positives.Count} positives in '{positives.Alias}'; row i pairs source i with positive i.");
+        var edges = step.EdgeData!;
+        var sampler = _conditional[step.Index] ??= new ConditionalNegativeSampler(edges, step.Incoming,
+            StrategyNames.ParseNegative(step.StrategyName!), _plan.Graph.Nodes(step.NodeType), step.Condition!);
+        var output = new int[parent.DenseIds.Length * step.K];
+        var stats = sampler.Sample(parent.DenseIds, positives.DenseIds, step.K, ref rng, output, _options.MaxNegativeRetries);
+        return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), output, _options.DefaultNeighborId,
             parent.DenseIds.Length, step.K, null, stats);
     }
 
@@ -278,7 +352,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>
     {
         var ids = step.Incoming ? parent.DstDenseIds : parent.SrcDenseIds;
         return new NodeResult(step.AliasName!, _plan.Graph.Nodes(step.NodeType), ids, _options.DefaultNeighborId,
-            parent.Rows, parent.Width, parent.Offsets);
+            parent.Rows, parent.Width, parent.Offsets, cap: parent.Cap);
     }
 
     private int[] Order(int epoch)

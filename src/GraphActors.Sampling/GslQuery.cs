@@ -1,6 +1,7 @@
 // GraphLearn's Graph Sampling Language (GSL) over a HeteroGraph: g.V("user").Batch(64).OutV("u2i").Sample(10).By("random")...
 using GraphActors.Contracts;
 using GraphActors.Graph;
+using GraphActors.Graph.GraphLearn;
 
 namespace GraphActors.Sampling;
 
@@ -49,12 +50,24 @@ public static class GslExtensions
     {
         ArgumentNullException.ThrowIfNull(feed);
         var nodes = graph.Nodes(nodeType);
-        var dense = new int[feed.Length];
-        for (var i = 0; i < feed.Length; i++) dense[i] = nodes.Ids.TryGetDense(feed[i], out var d) ? d : -1;
-        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type, $"V({nodes.Type}, feed: {feed.Length} ids)");
-        query.Plan.SourceSet = dense;
-        query.Plan.SourceIds = feed;
+        var query = FromIds(graph, nodes, feed, $"V({nodes.Type}, feed: {feed.Length} ids)");
         query.Plan.BatchSize = Math.Max(1, feed.Length);
+        return query;
+    }
+
+    // Sources given as business ids, kept as given: an id the graph lacks walks with defaults and padding.
+    private static GslQuery FromIds(HeteroGraph graph, NodeTypeData nodes, IReadOnlyList<long> ids, string description)
+    {
+        var dense = new int[ids.Count];
+        var business = new long[ids.Count];
+        for (var i = 0; i < dense.Length; i++)
+        {
+            business[i] = ids[i];
+            dense[i] = nodes.Ids.TryGetDense(ids[i], out var d) ? d : -1;
+        }
+        var query = GslQuery.Source(graph, StepKind.SourceNodes, null, nodes.Type, description);
+        query.Plan.SourceSet = dense;
+        query.Plan.SourceIds = business;
         return query;
     }
 
@@ -83,6 +96,21 @@ public static class GslExtensions
 
     /// <summary><c>g.V(type, feed=ids)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType, long[] feed) => graph.Store.V(nodeType, feed);
+
+    /// <summary>
+    /// GraphLearn's <c>g.V(type, mask=gl.Mask.TRAIN|TEST|VAL)</c>: walks the ids of the node source registered under
+    /// <paramref name="mask"/> (<c>g.Node(source, type, decoder, Mask.Train)</c>), in file order, as nodes of
+    /// <paramref name="nodeType"/> (their attributes, labels and neighbours are the type's); batch, shuffle and the
+    /// hops as for <c>V(type)</c>. <see cref="Mask.None"/> walks the whole type.
+    /// </summary>
+    public static GslQuery V(this Graph.GraphLearn.Graph graph, string nodeType, Mask mask)
+    {
+        if (mask == Mask.None) return graph.V(nodeType);
+        var ids = graph.MaskedNodeIds(nodeType, mask);
+        var store = graph.Store;
+        var nodes = store.Nodes(nodeType);
+        return FromIds(store, nodes, ids, $"V({nodes.Type}, mask: {Graph.GraphLearn.Graph.MaskName(mask)})");
+    }
 
     /// <summary><c>g.V(edge_type, node_from=…)</c> on a GraphLearn <see cref="Graph.GraphLearn.Graph"/> after <c>Init()</c>.</summary>
     public static GslQuery V(this Graph.GraphLearn.Graph graph, string edgeType, NodeFrom nodeFrom) => graph.Store.V(edgeType, nodeFrom);
@@ -125,6 +153,15 @@ public sealed record GslOptions
 
     /// <summary>Draws a negative may take before it is kept although it is a true neighbour (and counted as unresolved).</summary>
     public int MaxNegativeRetries { get; init; } = NegativeSampler.DefaultMaxRetries;
+
+    /// <summary>
+    /// GraphLearn's <c>gl.Dataset(query, window=N)</c>: how many batches a background task builds ahead of the reader.
+    /// 0 (the default here; GraphLearn's is 10) builds each batch when it is asked for, on the reader's thread.
+    /// </summary>
+    public int Window { get; init; }
+
+    /// <summary>How long a reader waits for the prefetch task to build a batch, and Dispose for the task to stop.</summary>
+    public TimeSpan PrefetchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
@@ -162,6 +199,9 @@ public sealed class GslQuery
     internal string? StrategyName { get; private set; }
     internal string? AliasName { get; private set; }
     internal bool? ExcludeNeighbors { get; private set; }
+    /// <summary>The positives a conditioned negative step pairs its rows with (GraphLearn's <c>where</c> target).</summary>
+    internal GslQuery? WhereTarget { get; private set; }
+    internal NegativeCondition? Condition { get; private set; }
     internal QueryPlan Plan => _plan;
 
     internal bool ProducesEdges => Kind is StepKind.SourceEdges or StepKind.HopEdges;
@@ -286,6 +326,75 @@ public sealed class GslQuery
         return this;
     }
 
+    /// <summary>
+    /// GraphLearn's conditional negatives, <c>outNeg(t).sample(k).by(s).where(target, condition)</c>: row i of these
+    /// negatives pairs with node i of the step aliased <paramref name="target"/> (the positive, e.g. the destination of
+    /// a walked edge), and the <paramref name="condition"/> says which attributes of the positive a share of the
+    /// negatives must hold and what they must avoid (see <see cref="NegativeCondition"/>). Strategies random, in_degree
+    /// and in_degree_pow0.75. The target must already carry its alias, yield nodes of this step's type and have one
+    /// node per source of this step.
+    /// </summary>
+    public GslQuery Where(string target, NegativeCondition? condition = null)
+    {
+        Mutable();
+        var where = $"{Description}.Where(\"{target}\")";
+        if (Kind != StepKind.Negative)
+            throw new InvalidOperationException($"{where}: Where() conditions the negatives of outNeg/inNeg, not {Description}.");
+        if (WhereTarget is not null)
+            throw new InvalidOperationException($"{where}: {Description} already has Where(\"{WhereTarget.AliasName}\"); a negative step takes one condition.");
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        GslQuery? positive = null;
+        foreach (var s in _plan.Steps)
+            if (s.AliasName == target) positive = s;
+        if (positive is null)
+            throw new ArgumentException(
+                $"{where}: no step is aliased '{target}' yet; alias the positive step before Where(). Aliases so far: {string.Join(", ", _plan.Aliases())}.",
+                nameof(target));
+        if (positive.ProducesEdges)
+            throw new ArgumentException(
+                $"{where}: '{target}' is {positive.Description}, which holds edges; the target is the positive nodes, e.g. an edge step's InV().", nameof(target));
+        if (positive.IsSelfOrDescendantOf(this))
+            throw new ArgumentException($"{where}: '{target}' is this step or walks on from it; the target is the positives the negatives are drawn against.", nameof(target));
+        if (positive.NodeType != NodeType)
+            throw new ArgumentException(
+                $"{where}: '{target}' yields {positive.NodeType} nodes but {Description} draws {NodeType} nodes; the condition compares attributes within one node type.",
+                nameof(target));
+        condition ??= new NegativeCondition();
+        condition.Validate(_plan.Graph.Nodes(NodeType), where);
+        WhereTarget = positive;
+        Condition = condition;
+        return this;
+    }
+
+    /// <summary>
+    /// <see cref="Where(string, NegativeCondition)"/> with GraphLearn's dictionary, keys <c>batch_share</c>, <c>unique</c>,
+    /// <c>int_cols</c>, <c>int_props</c>, <c>float_cols</c>, <c>float_props</c>, <c>str_cols</c>, <c>str_props</c>.
+    /// </summary>
+    public GslQuery Where(string target, IReadOnlyDictionary<string, object> condition) => Where(target, NegativeCondition.FromGraphLearn(condition));
+
+    /// <summary>
+    /// GraphLearn's <c>each(lambda v: (branch, branch, …))</c>: continues this step along several sub-queries at once.
+    /// Each branch is given this step and returns the step it ends with; every step of every branch lands in the batch
+    /// under its alias, with the shape it would have as a single chain. Returns this step, as GraphLearn's <c>each</c>
+    /// does, so the query may go on or end with <see cref="Values"/>.
+    /// </summary>
+    public GslQuery Each(params Func<GslQuery, GslQuery>[] branches)
+    {
+        Mutable();
+        ArgumentNullException.ThrowIfNull(branches);
+        if (branches.Length == 0) throw new ArgumentException($"Each() on {Description} needs at least one branch.", nameof(branches));
+        for (var i = 0; i < branches.Length; i++)
+        {
+            var branch = branches[i] ?? throw new ArgumentNullException(nameof(branches), $"Branch {i} of Each() on {Description} is null.");
+            var end = branch(this)
+                ?? throw new InvalidOperationException($"Branch {i} of Each() on {Description} returned null; return the step the branch ends with.");
+            if (!end.IsSelfOrDescendantOf(this))
+                throw new InvalidOperationException(
+                    $"Branch {i} of Each() on {Description} ends with {end.Description}, which does not continue {Description}; a branch walks on from the step it is given.");
+        }
+        return this;
+    }
+
     /// <summary>Ends the query (GraphLearn's <c>values()</c>): a dataset whose enumeration is one epoch of batches.</summary>
     public GslDataset Values(GslOptions? options = null)
     {
@@ -333,6 +442,13 @@ public sealed class GslQuery
         return new GslQuery(_plan, this, StepKind.Endpoint, null, farEnd, type, farEnd ? "inV()" : "outV()");
     }
 
+    internal bool IsSelfOrDescendantOf(GslQuery ancestor)
+    {
+        for (var s = this; s is not null; s = s.Parent)
+            if (ReferenceEquals(s, ancestor)) return true;
+        return false;
+    }
+
     private void RequireSource(string what)
     {
         Mutable();
@@ -358,6 +474,45 @@ internal sealed class QueryPlan(HeteroGraph graph)
     public long[]? SourceIds { get; set; }
     public bool Frozen { get; set; }
 
+    public IEnumerable<string> Aliases()
+    {
+        foreach (var s in Steps)
+            if (s.AliasName is not null) yield return s.AliasName;
+    }
+
+    /// <summary>
+    /// Step indices in an order that computes every step after its parent and after its <c>Where</c> target (a target
+    /// may have been written after the negatives it conditions, in another branch).
+    /// </summary>
+    public int[] ExecutionOrder()
+    {
+        var order = new List<int>(Steps.Count);
+        var state = new byte[Steps.Count]; // 0 unvisited, 1 on the path, 2 done
+        foreach (var s in Steps) Visit(s);
+        return order.ToArray();
+
+        void Visit(GslQuery s)
+        {
+            if (state[s.Index] == 2) return;
+            if (state[s.Index] == 1)
+                throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') depends on itself through Where() targets.");
+            state[s.Index] = 1;
+            if (s.Parent is not null) Visit(s.Parent);
+            if (s.WhereTarget is not null) Visit(s.WhereTarget);
+            state[s.Index] = 2;
+            order.Add(s.Index);
+        }
+    }
+
+    /// <summary>How many values a step yields per source of the batch; null when a full hop makes it ragged.</summary>
+    private static long? PerSource(GslQuery s) => s.Kind switch
+    {
+        StepKind.SourceNodes or StepKind.SourceEdges => 1,
+        StepKind.Endpoint => PerSource(s.Parent!),
+        StepKind.HopNodes or StepKind.HopEdges when StrategyNames.ParseNeighbor(s.StrategyName!) == SamplingStrategy.Full => null,
+        _ => PerSource(s.Parent!) * s.K,
+    };
+
     public void Validate()
     {
         var aliases = new HashSet<string>(StringComparer.Ordinal);
@@ -372,6 +527,19 @@ internal sealed class QueryPlan(HeteroGraph graph)
                 var full = s.Kind is StepKind.HopNodes or StepKind.HopEdges && StrategyNames.ParseNeighbor(s.StrategyName) == SamplingStrategy.Full;
                 if (s.K <= 0 && !full) throw new InvalidOperationException($"Step {s.Description} ('{s.AliasName}') needs Sample(k).");
             }
+        }
+        foreach (var s in Steps)
+        {
+            if (s.WhereTarget is not { } target) continue;
+            var where = $"{s.Description}.Where(\"{target.AliasName}\")";
+            if (s.ExcludeNeighbors is not null)
+                throw new InvalidOperationException(
+                    $"{where} ('{s.AliasName}'): Where() decides what the negatives avoid (the source's neighbours and the positive, or with batch_share the batch's positives); drop ExcludeTrueNeighbors().");
+            // GraphLearn pairs source i with positive i, so both must come as many per batch source.
+            if (PerSource(s.Parent!) is { } sources && PerSource(target) is { } positives && sources != positives)
+                throw new InvalidOperationException(
+                    $"{where} ('{s.AliasName}'): the negatives' sources '{s.Parent!.AliasName}' come {sources} per batch source but the positives '{target.AliasName}' " +
+                    $"{positives}; row i of the negatives pairs source i with positive i, so they must line up.");
         }
     }
 }

@@ -7,17 +7,24 @@ namespace GraphActors.Sampling;
 /// <summary>
 /// The result of one aliased step. Values are flattened row-major: a source step has shape [batch]; a fixed-size hop
 /// [rows, k] where rows is the parent's flattened count (GraphLearn's [batch * k1, k2]); a <c>full</c> hop is ragged,
-/// row i spanning <see cref="Offsets"/>[i] .. Offsets[i + 1].
+/// row i spanning <see cref="Offsets"/>[i] .. Offsets[i + 1] (GraphLearn's <c>SparseNodes</c>/<c>SparseEdges</c>, whose
+/// per-row counts are <see cref="Lens"/> and whose <c>dense_shape</c> is <see cref="DenseShape"/>).
 /// </summary>
 public abstract class AliasResult
 {
-    private protected AliasResult(string alias, int rows, int width, int[]? offsets, int count)
+    private readonly int _cap;
+    private int[]? _lens;
+    private int[]? _denseShape;
+    private int[]? _indices;
+
+    private protected AliasResult(string alias, int rows, int width, int[]? offsets, int count, int cap)
     {
         Alias = alias;
         Rows = rows;
         Width = width;
         Offsets = offsets;
         Count = count;
+        _cap = cap;
     }
 
     public string Alias { get; }
@@ -30,7 +37,10 @@ public abstract class AliasResult
 
     public bool IsRagged => Offsets is not null;
 
-    /// <summary>Row boundaries (Rows + 1) of a ragged result; null otherwise.</summary>
+    /// <summary>
+    /// Row boundaries (Rows + 1, cumulative) of a ragged result; null otherwise. GraphLearn's <c>offsets</c> are the
+    /// per-row counts instead: those are <see cref="Lens"/>.
+    /// </summary>
     public int[]? Offsets { get; }
 
     /// <summary>Number of values (the product of the shape, or the ragged total).</summary>
@@ -38,6 +48,73 @@ public abstract class AliasResult
 
     /// <summary>GraphLearn's shape: [Rows] for a source, [Rows, k] for a fixed hop, [Rows, -1] for a ragged one.</summary>
     public int[] Shape => Width == 0 ? [Rows] : [Rows, Width];
+
+    /// <summary>
+    /// Values per row of a ragged result (GraphLearn's <c>SparseNodes.offsets</c>: "the number of values on each line");
+    /// they sum to <see cref="Count"/>. Null when the result is not ragged.
+    /// </summary>
+    public int[]? Lens
+    {
+        get
+        {
+            if (Offsets is not { } offsets) return null;
+            if (_lens is null)
+            {
+                var lens = new int[Rows];
+                for (var i = 0; i < lens.Length; i++) lens[i] = offsets[i + 1] - offsets[i];
+                _lens = lens;
+            }
+            return _lens;
+        }
+    }
+
+    /// <summary>
+    /// GraphLearn's <c>dense_shape</c>: the 2-D shape the ragged rows fill when padded, [Rows, k] after
+    /// <c>Sample(k).By("full")</c> and [Rows, longest row] after <c>By("full")</c> alone. For a result that is not
+    /// ragged it is <see cref="Shape"/>.
+    /// </summary>
+    public int[] DenseShape
+    {
+        get
+        {
+            if (Offsets is null) return Shape;
+            if (_denseShape is null)
+            {
+                var width = _cap;
+                if (width <= 0)
+                    foreach (var len in Lens!) width = Math.Max(width, len);
+                _denseShape = [Rows, width];
+            }
+            return _denseShape;
+        }
+    }
+
+    /// <summary>
+    /// GraphLearn's <c>indices</c> of a ragged result: the [row, column] of every value in <see cref="DenseShape"/>,
+    /// flattened (value j at 2j, 2j + 1), ready for a sparse tensor. Null when the result is not ragged.
+    /// </summary>
+    public int[]? Indices
+    {
+        get
+        {
+            if (Offsets is not { } offsets) return null;
+            if (_indices is null)
+            {
+                var indices = new int[Count * 2];
+                for (var row = 0; row < Rows; row++)
+                    for (int j = offsets[row], column = 0; j < offsets[row + 1]; j++, column++)
+                    {
+                        indices[2 * j] = row;
+                        indices[2 * j + 1] = column;
+                    }
+                _indices = indices;
+            }
+            return _indices;
+        }
+    }
+
+    /// <summary>The cap a <c>full</c> hop's rows were cut to (its Sample(k)), 0 when uncapped; endpoints inherit it.</summary>
+    internal int Cap => _cap;
 }
 
 /// <summary>Columns of the elements named by dense row ids; a row of -1 (padding) gets weight 0, label -1, zero / empty attributes.</summary>
@@ -104,8 +181,8 @@ public sealed class NodeResult : AliasResult
     private NodeColumns? _columns;
 
     internal NodeResult(string alias, NodeTypeData nodes, int[] denseIds, long defaultId, int rows, int width, int[]? offsets,
-        NegativeSampleStats? negatives = null, long[]? businessIds = null)
-        : base(alias, rows, width, offsets, denseIds.Length)
+        NegativeSampleStats? negatives = null, long[]? businessIds = null, int cap = 0)
+        : base(alias, rows, width, offsets, denseIds.Length, cap)
     {
         _nodes = nodes;
         DenseIds = denseIds;
@@ -153,8 +230,8 @@ public sealed class EdgeResult : AliasResult
     private EdgeColumns? _columns;
 
     internal EdgeResult(string alias, EdgeTypeData edges, bool reversed, int[] srcDense, int[] dstDense, int[] edgeIds,
-        NodeTypeData srcNodes, NodeTypeData dstNodes, long defaultId, int rows, int width, int[]? offsets)
-        : base(alias, rows, width, offsets, edgeIds.Length)
+        NodeTypeData srcNodes, NodeTypeData dstNodes, long defaultId, int rows, int width, int[]? offsets, int cap = 0)
+        : base(alias, rows, width, offsets, edgeIds.Length, cap)
     {
         _edges = edges;
         Reversed = reversed;

@@ -87,6 +87,44 @@ public class GslGraphLearnRulesTests
     }
 
     [Fact]
+    public void Full_results_carry_graphlearns_per_row_counts_dense_shape_and_indices()
+    {
+        var batch = Store.V("user").Batch(10).Alias("u")
+            .OutE("u2i").By("full").Alias("e")
+            .InV().Alias("i")
+            .Values().Next();
+        var i = batch.Nodes("i");
+        // Users 100..108 buy two items each, user 109 five: the lens are the degrees and sum to the flattened length.
+        Assert.Equal([2, 2, 2, 2, 2, 2, 2, 2, 2, 5], i.Lens!);
+        Assert.Equal(i.Count, i.Lens!.Sum());
+        Assert.Equal(i.Ids.Length, i.Lens!.Sum());
+        // Without Sample(k) the dense shape is as wide as the longest row, as GraphLearn's max(offsets).
+        Assert.Equal([10, 5], i.DenseShape);
+        // indices: [row, column] of each value; user 109's five items are columns 0..4 of row 9.
+        var indices = i.Indices!;
+        Assert.Equal(2 * i.Count, indices.Length);
+        Assert.Equal([0, 0, 0, 1, 1, 0], indices[..6]);
+        Assert.Equal([9, 4], indices[^2..]);
+        // The edges and their endpoint share the ragged layout.
+        var e = batch.Edges("e");
+        Assert.Equal(i.Lens, e.Lens);
+        Assert.Equal(i.DenseShape, e.DenseShape);
+
+        var capped = Store.V("user").Batch(10).Alias("u").OutV("u2i").Sample(3).By("full").Alias("i").Values().Next().Nodes("i");
+        Assert.Equal([2, 2, 2, 2, 2, 2, 2, 2, 2, 3], capped.Lens!);
+        Assert.Equal(capped.Count, capped.Lens!.Sum());
+        // With Sample(k) the dense shape is [rows, k] even where no row reaches k.
+        Assert.Equal([10, 3], capped.DenseShape);
+        var short1 = Store.V("user").Batch(2).Alias("u").OutV("u2i").Sample(4).By("full").Alias("i").Values().Next().Nodes("i");
+        Assert.Equal([2, 4], short1.DenseShape);
+
+        var fixedHop = Store.V("user").Batch(4).Alias("u").OutV("u2i").Sample(3).By("random").Alias("i").Values().Next().Nodes("i");
+        Assert.Null(fixedHop.Lens);
+        Assert.Null(fixedHop.Indices);
+        Assert.Equal(fixedHop.Shape, fixedHop.DenseShape);
+    }
+
+    [Fact]
     public void Shuffle_without_traverse_draws_full_batches_with_replacement_and_never_runs_out()
     {
         var ds = Store.V("user").Batch(4).Shuffle().Alias("u").Values(new GslOptions { Seed = 5 });

@@ -28,23 +28,34 @@ public sealed class Graph
     private readonly List<NodeSource> _nodeSources = [];
     private readonly List<EdgeSource> _edgeSources = [];
     private HeteroGraph? _store;
+    private Dictionary<(string NodeType, Mask Mask), long[]> _masked = [];
     private bool _closed;
 
-    private sealed record NodeSource(string Source, string NodeType, Decoder Decoder);
+    private sealed record NodeSource(string Source, string NodeType, Decoder Decoder, Mask Mask);
 
     private sealed record EdgeSource(string Source, (string SrcType, string DstType, string EdgeType) EdgeType, Decoder Decoder, bool Directed);
 
-    /// <summary>Adds a node source of <paramref name="nodeType"/>; each node type has at most one.</summary>
-    public Graph Node(string source, string nodeType, Decoder decoder)
+    /// <summary>
+    /// Adds a node source of <paramref name="nodeType"/>; each node type has at most one. With a <paramref name="mask"/>
+    /// (GraphLearn's <c>mask=gl.Mask.TRAIN</c>, TEST, VAL) the source is not the type's nodes but one of its sets:
+    /// its ids, in file order, are what <c>g.V(nodeType, mask)</c> walks, while their attributes, neighbours and labels
+    /// stay those of the type's nodes (an id the type does not hold is walked with the defaults and no neighbours, as
+    /// GraphLearn's lookups answer for it). Its decoder only reads the file (GraphLearn's examples give TRAIN tables
+    /// <c>Decoder(weighted=True)</c>). A type takes one source per mask; the sets may overlap, as GraphLearn does not check.
+    /// </summary>
+    public Graph Node(string source, string nodeType, Decoder decoder, Mask mask = Mask.None)
     {
         ThrowIfInitialized();
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentException.ThrowIfNullOrWhiteSpace(nodeType);
         ArgumentNullException.ThrowIfNull(decoder);
+        if (!Enum.IsDefined(mask)) throw new ArgumentOutOfRangeException(nameof(mask), mask, "A mask is None, Train, Test or Val.");
         foreach (var n in _nodeSources)
-            if (n.NodeType == nodeType)
-                throw new ArgumentException($"Node type '{nodeType}' already has a source ('{n.Source}'); each node type takes one.", nameof(nodeType));
-        _nodeSources.Add(new NodeSource(source, nodeType, decoder));
+            if (n.NodeType == nodeType && n.Mask == mask)
+                throw new ArgumentException(mask == Mask.None
+                    ? $"Node type '{nodeType}' already has a source ('{n.Source}'); each node type takes one."
+                    : $"Node type '{nodeType}' already has a {MaskName(mask)} source ('{n.Source}'); each node type takes one per mask.", nameof(nodeType));
+        _nodeSources.Add(new NodeSource(source, nodeType, decoder, mask));
         return this;
     }
 
@@ -77,9 +88,17 @@ public sealed class Graph
     public Graph Init()
     {
         ThrowIfInitialized();
+        // A set of nodes of a type the graph will not hold would walk nothing but defaults: refuse it before reading files.
+        var types = NodeTypes;
+        foreach (var n in _nodeSources)
+            if (n.Mask != Mask.None && !types.Contains(n.NodeType))
+                throw new InvalidOperationException(
+                    $"The {MaskName(n.Mask)} source '{n.Source}' lists '{n.NodeType}' nodes, but no node source or edge declares that type. " +
+                    $"Declared node types: {string.Join(", ", types)}.");
         var builder = new HeteroGraphBuilder();
         foreach (var n in _nodeSources)
         {
+            if (n.Mask != Mask.None) continue;
             var nodes = builder.AddNodeType(n.NodeType, n.Decoder.Attributes, n.Decoder.Weighted, n.Decoder.Labeled);
             LocalFileSource.LoadNodes(n.Source, n.Decoder, nodes);
         }
@@ -94,10 +113,39 @@ public sealed class Graph
             if (src > 0) defaulted[e.EdgeType.SrcType] = defaulted.GetValueOrDefault(e.EdgeType.SrcType) + src;
             if (dst > 0) defaulted[e.EdgeType.DstType] = defaulted.GetValueOrDefault(e.EdgeType.DstType) + dst;
         }
+        // A masked source is read like a node source (same checks, a repeated id is an error), but only its ids are kept.
+        var masked = new Dictionary<(string NodeType, Mask Mask), long[]>();
+        foreach (var n in _nodeSources)
+        {
+            if (n.Mask == Mask.None) continue;
+            var set = new HeteroGraphBuilder().AddNodeType(n.NodeType, n.Decoder.Attributes, n.Decoder.Weighted, n.Decoder.Labeled);
+            LocalFileSource.LoadNodes(n.Source, n.Decoder, set);
+            masked[(n.NodeType, n.Mask)] = set.BusinessIds.ToArray();
+        }
         _store = builder.Build();
+        _masked = masked;
         NodesWithDefaults = defaulted;
         return this;
     }
+
+    /// <summary>
+    /// The ids of the <paramref name="mask"/> source of <paramref name="nodeType"/>, in file order: the nodes GraphLearn's
+    /// <c>g.V(type, mask=…)</c> walks.
+    /// </summary>
+    public IReadOnlyList<long> MaskedNodeIds(string nodeType, Mask mask)
+    {
+        _ = Store;
+        if (mask == Mask.None)
+            throw new ArgumentException("Mask.None is the whole node type; walk it with V(type).", nameof(mask));
+        if (_masked.TryGetValue((nodeType, mask), out var ids)) return ids;
+        var declared = _masked.Keys.Select(k => $"{k.NodeType} {MaskName(k.Mask)}").ToArray();
+        throw new KeyNotFoundException(
+            $"Node type '{nodeType}' has no {MaskName(mask)} source; declare one with g.Node(source, \"{nodeType}\", decoder, Mask.{mask}). " +
+            (declared.Length == 0 ? "The graph has no masked sources." : $"Masked sources: {string.Join(", ", declared)}."));
+    }
+
+    /// <summary>GraphLearn's spelling of a mask (gl.Mask.TRAIN).</summary>
+    public static string MaskName(Mask mask) => mask.ToString().ToUpperInvariant();
 
     /// <summary>
     /// GraphLearn's default values (<c>gl.set_default_*</c>): the weight, label and attributes of a node an edge names
@@ -121,6 +169,7 @@ public sealed class Graph
     public void Close()
     {
         _store = null;
+        _masked = [];
         _closed = true;
     }
 
@@ -135,7 +184,8 @@ public sealed class Graph
         get
         {
             var types = new List<string>();
-            foreach (var n in _nodeSources) types.Add(n.NodeType);
+            foreach (var n in _nodeSources)
+                if (n.Mask == Mask.None) types.Add(n.NodeType);
             foreach (var e in _edgeSources)
             {
                 if (!types.Contains(e.EdgeType.SrcType)) types.Add(e.EdgeType.SrcType);
@@ -167,11 +217,14 @@ public sealed class Graph
     /// <summary>Whether the edge type is directed (a <c>_reverse</c> type shares its forward type's answer).</summary>
     public bool IsDirected(string edgeType) => FindEdgeSource(edgeType).Source.Directed;
 
-    public Decoder GetNodeDecoder(string nodeType)
+    /// <summary>The decoder of a node type's source, or of its <paramref name="mask"/> source.</summary>
+    public Decoder GetNodeDecoder(string nodeType, Mask mask = Mask.None)
     {
         foreach (var n in _nodeSources)
-            if (n.NodeType == nodeType) return n.Decoder;
-        throw new KeyNotFoundException($"Node type '{nodeType}' has no node source. Node sources: {string.Join(", ", _nodeSources.Select(n => n.NodeType))}.");
+            if (n.NodeType == nodeType && n.Mask == mask) return n.Decoder;
+        throw new KeyNotFoundException(
+            $"Node type '{nodeType}' has no {(mask == Mask.None ? "node" : MaskName(mask))} source. Node sources: " +
+            string.Join(", ", _nodeSources.Select(n => n.Mask == Mask.None ? n.NodeType : $"{n.NodeType} {MaskName(n.Mask)}")) + ".");
     }
 
     /// <summary>The decoder of an edge type; a <c>_reverse</c> type reads its forward type's source.</summary>

@@ -67,6 +67,50 @@ public class GraphObjectTests : IDisposable
     }
 
     [Fact]
+    public void Masked_node_sources_register_one_per_mask_and_keep_their_ids_in_file_order()
+    {
+        var items = _files.Write("items.txt", "id:int64\tlabel:int32", "1\t0", "2\t1", "3\t0", "4\t1");
+        var train = _files.Write("train.txt", "id:int64\tweight:float", "3\t1.0", "1\t1.0");
+        var test = _files.Write("test.txt", "id:int64\tweight:float", "2\t1.0");
+        var trainDecoder = new Decoder(weighted: true);
+        var g = new GraphLearn.Graph()
+            .Node(items, "item", new Decoder(labeled: true))
+            .Node(train, "item", trainDecoder, Mask.Train)
+            .Node(test, "item", new Decoder(weighted: true), Mask.Test);
+
+        // Another TRAIN source for the type is refused; a VAL one is a new set.
+        var twice = Assert.Throws<ArgumentException>(() => g.Node(test, "item", new Decoder(weighted: true), Mask.Train));
+        Assert.Contains("TRAIN", twice.Message);
+        g.Init();
+
+        Assert.Equal([3L, 1], g.MaskedNodeIds("item", Mask.Train));
+        Assert.Equal([2L], g.MaskedNodeIds("item", Mask.Test));
+        // The masks are sets of the type's nodes, not node types or nodes of their own.
+        Assert.Equal(["item"], g.NodeTypes);
+        Assert.Equal(4, g.NodeCount("item"));
+        Assert.Same(trainDecoder, g.GetNodeDecoder("item", Mask.Train));
+        var missing = Assert.Throws<KeyNotFoundException>(() => g.MaskedNodeIds("item", Mask.Val));
+        Assert.Contains("Mask.Val", missing.Message);
+    }
+
+    [Fact]
+    public void A_masked_source_of_an_undeclared_type_or_with_a_repeated_id_fails_Init()
+    {
+        var items = _files.Write("items.txt", "id:int64", "1", "2");
+        var train = _files.Write("train.txt", "id:int64", "1", "2", "1");
+        var orphan = Assert.Throws<InvalidOperationException>(() =>
+            new GraphLearn.Graph().Node(items, "item", new Decoder()).Node(train, "user", new Decoder(), Mask.Train).Init());
+        Assert.Contains("'user'", orphan.Message);
+        Assert.Contains("TRAIN", orphan.Message);
+
+        var g = new GraphLearn.Graph().Node(items, "item", new Decoder()).Node(train, "item", new Decoder(), Mask.Train);
+        var repeated = Assert.Throws<GraphInputException>(() => g.Init());
+        Assert.Equal(4, repeated.Line);
+        Assert.Equal("id", repeated.Field);
+        Assert.False(g.IsInitialized);
+    }
+
+    [Fact]
     public void Metadata_answers_as_GraphLearn_does_for_types_decoders_and_counts()
     {
         var nodeDecoder = new Decoder(labeled: true);
