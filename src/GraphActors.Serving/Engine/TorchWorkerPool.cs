@@ -162,10 +162,15 @@ public sealed class TorchWorkerPool : IDisposable
             Volatile.Write(ref _busy[index], 1);
             item.Execute();
             Volatile.Write(ref _busy[index], 0);
-            if (item.Lanes is null) continue;
-            item.Lanes.Return();
-            // Another worker may be waiting for the lane this one just freed.
-            if (_threads.Length > 1) lock (_gate) Monitor.PulseAll(_gate);
+            if (item.Lanes is not null)
+            {
+                item.Lanes.Return();
+                // Another worker may be waiting for the lane this one just freed.
+                if (_threads.Length > 1) lock (_gate) Monitor.PulseAll(_gate);
+            }
+            // The caller sees its result only now: by then this worker and its lane are free again, so a caller that
+            // reads Busy or sends its next prediction at once never finds its own finished one still counted.
+            item.Complete();
         }
     }
 
@@ -205,7 +210,9 @@ public sealed class TorchWorkerPool : IDisposable
         public ModelWorkers? Lanes { get; } = lanes;
         public LinkedListNode<WorkItem>? Node { get; set; }
         public CancellationTokenRegistration Registration { get; set; }
+        /// <summary>Runs the work and keeps its outcome; <see cref="Complete"/> hands it to the caller.</summary>
         public abstract void Execute();
+        public abstract void Complete();
         public abstract void Fail(Exception e);
         public abstract void Cancelled();
     }
@@ -217,12 +224,23 @@ public sealed class TorchWorkerPool : IDisposable
 
         public Task<(T, TimeSpan)> Task => _tcs.Task;
 
+        private (T, TimeSpan) _result;
+        private Exception? _error;
+        private bool _cancelled;
+
         public override void Execute()
         {
             var queued = Stopwatch.GetElapsedTime(_enqueued);
-            if (cancellationToken.IsCancellationRequested) { _tcs.TrySetCanceled(cancellationToken); return; }
-            try { _tcs.TrySetResult((work(), queued)); }
-            catch (Exception e) { _tcs.TrySetException(e); }
+            if (cancellationToken.IsCancellationRequested) { _cancelled = true; return; }
+            try { _result = (work(), queued); }
+            catch (Exception e) { _error = e; }
+        }
+
+        public override void Complete()
+        {
+            if (_cancelled) _tcs.TrySetCanceled(cancellationToken);
+            else if (_error is not null) _tcs.TrySetException(_error);
+            else _tcs.TrySetResult(_result);
         }
 
         public override void Fail(Exception e) => _tcs.TrySetException(e);
