@@ -22,7 +22,7 @@ public sealed class ClusterInitSpec(ITestOutputHelper output)
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     // 600 users in 3 classes, each class's features near its own centre; follows mostly within a class.
-    private static (string Nodes, string Edges) WriteSources(string dir)
+    internal static (string Nodes, string Edges) WriteSources(string dir)
     {
         Directory.CreateDirectory(dir);
         var rng = new Random(5);
@@ -124,6 +124,65 @@ public sealed class ClusterInitSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Worker_mode_with_a_file_system_tracker_needs_no_host_list()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ga-init-tracker", Guid.NewGuid().ToString("N"));
+        var (nodes, edges) = WriteSources(dir);
+        var tracker = Path.Combine(dir, "tracker");
+        var store = Path.Combine(dir, "store");
+        // GraphLearn's g.init(task_index, task_count, tracker=dir): task 1 starts first and finds task 0 through the directory.
+        var t1 = Declare(nodes, edges).InitAsync(WorkerMode.WithTracker(1, 2, tracker, store) with { Hocon = Fast, Timeout = Wait });
+        var t0 = Declare(nodes, edges).InitAsync(WorkerMode.WithTracker(0, 2, tracker, store) with { Hocon = Fast, Timeout = Wait });
+        await using var w0 = await t0;
+        await using var w1 = await t1;
+        Assert.Equal($"{w0.Address.Host}:{w0.Address.Port}", File.ReadAllText(Path.Combine(tracker, "task-0")).Trim());
+        Assert.Equal($"{w1.Address.Host}:{w1.Address.Port}", File.ReadAllText(Path.Combine(tracker, "task-1")).Trim());
+        Assert.NotEqual(w0.Address.Port, w1.Address.Port);
+        var cluster = Akka.Cluster.Cluster.Get(w1.System);
+        await AwaitCondition(() => cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 2);
+        var ids = new int[1];
+        await w1.Store.LookupIdsAsync(new NodeType("user"), new long[] { 1599 }, ids);
+        Assert.True(ids[0] >= 0);
+        Assert.Throws<InvalidOperationException>(() => { _ = w0.WaitForCloseAsync(); }); // refused at the call, as GraphLearn refuses it
+
+        // A tracker that still holds task 0's address from this run is refused to the next job's task 0.
+        var again = await Assert.ThrowsAsync<ArgumentException>(() => Declare(nodes, edges).InitAsync(WorkerMode.WithTracker(0, 2, tracker, store)));
+        Assert.Contains("fresh tracker directory", again.Message);
+    }
+
+    [Fact]
+    public async Task Server_mode_with_a_client_count_waits_for_every_client_to_close()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ga-init-count", Guid.NewGuid().ToString("N"));
+        var (nodes, edges) = WriteSources(dir);
+        var servers = new[] { $"127.0.0.1:{TestNodes.FreePort()}" };
+        var store = Path.Combine(dir, "store");
+        ServerMode Mode(string job, int task) => ServerMode.WithClientCount(servers, 2, job, task, store) with { Hocon = Fast, Timeout = Wait };
+        await using var server = await Declare(nodes, edges).InitAsync(Mode("server", 0));
+        var closed = server.WaitForCloseAsync();
+        var c0 = await new GlGraph().InitAsync(Mode("client", 0));
+        var c1 = await new GlGraph().InitAsync(Mode("client", 1));
+        Assert.Equal(["trainer"], Akka.Cluster.Cluster.Get(c1.System).SelfRoles);
+        Assert.Throws<InvalidOperationException>(() => { _ = c0.WaitForCloseAsync(); });
+
+        await c0.CloseAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(closed.IsCompleted, "one of the two clients is still open");
+        await c1.CloseAsync();
+        await closed.WaitAsync(Wait);
+    }
+
+    private static async Task AwaitCondition(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met within the wait");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task Bad_init_arguments_name_what_is_wrong()
     {
         var g = new GlGraph();
@@ -137,6 +196,14 @@ public sealed class ClusterInitSpec(ITestOutputHelper output)
         Assert.Contains("servers ≤ clients", e.Message);
         e = await Assert.ThrowsAsync<ArgumentException>(() => g.InitAsync(new ServerMode(["a:1"], ["c:3"], "ps", 0, "/tmp/x")));
         Assert.Contains("job_name = 'ps'", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => g.InitAsync(new WorkerMode(0, 2, ["127.0.0.1:1", "127.0.0.1:2"], "/tmp/x") { Tracker = "/tmp/t" }));
+        Assert.Contains("one or the other", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => g.InitAsync(new ServerMode(["a:1"], ["c:3"], "client", 0, "/tmp/x") { ClientCount = 2 }));
+        Assert.Contains("client_count = 2", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => g.InitAsync(ServerMode.WithClientCount(["a:1"], 0, "server", 0, "/tmp/x")));
+        Assert.Contains("no client", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => g.InitAsync(ServerMode.WithClientCount(["a:1"], 2, "client", 2, "/tmp/x")));
+        Assert.Contains("task_index = 2 is outside 0..1", e.Message);
     }
 
     private static async Task<TrainingProtocol.JobStatus> AwaitFinished(ClusterGraph node)

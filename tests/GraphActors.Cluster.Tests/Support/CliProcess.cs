@@ -18,10 +18,10 @@ internal sealed class CliProcess : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly object _gate = new();
 
-    private CliProcess(IEnumerable<string> args, IDictionary<string, string>? env)
+    private CliProcess(IEnumerable<string> args, IDictionary<string, string>? env, string? dll = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll);
+        psi.ArgumentList.Add(dll ?? Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Only what the test says: a GA_* variable of the test runner must not steer the child.
         foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("GA_", StringComparison.Ordinal)).ToArray()) psi.Environment.Remove(k);
@@ -34,6 +34,9 @@ internal sealed class CliProcess : IDisposable
     }
 
     public static CliProcess Start(IEnumerable<string> args, IDictionary<string, string>? env = null) => new(args, env);
+
+    /// <summary>Another program of this repository (<paramref name="dll"/>, run by dotnet), watched the same way.</summary>
+    public static CliProcess StartProgram(string dll, IEnumerable<string> args) => new(args, null, dll);
 
     /// <summary>A cluster node from <paramref name="hocon"/> (written to a temp file).</summary>
     public static CliProcess Node(string hocon, string? store = null, IDictionary<string, string>? env = null)
