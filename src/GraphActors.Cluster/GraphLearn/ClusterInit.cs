@@ -8,6 +8,7 @@ using GraphActors.Cluster.Sampling;
 using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 using GraphActors.Contracts.Protocols;
+using GraphActors.Graph.GraphLearn;
 using GlGraph = GraphActors.Graph.GraphLearn.Graph;
 
 namespace GraphActors.Cluster.GraphLearn;
@@ -228,7 +229,10 @@ public static class ClusterInit
         {
             if (!graph.IsInitialized) graph.Init();
             log?.WriteLine($"{role} 0: writing {parts} hash partition(s) of the declared sources to {storePath}");
-            GraphPartitioner.Run(new HeteroGraphSource(graph.Store), new PartitionOptions(storePath, parts, HashPartitioner.MethodName) { Overwrite = true });
+            var source = GraphLearnPartitionSource.Of(graph, out var notCarried);
+            // Said where it cannot be missed (the log, else stderr): what the cluster's store does not hold.
+            foreach (var line in notCarried) (log ?? Console.Error).WriteLine($"{role} 0: not in the partition store: {line}");
+            GraphPartitioner.Run(source, new PartitionOptions(storePath, parts, HashPartitioner.MethodName) { Overwrite = true });
         }
         else await AwaitStore(storePath, parts, timeout, log).ConfigureAwait(false);
 

@@ -144,6 +144,13 @@ public sealed class Graph
             (declared.Length == 0 ? "The graph has no masked sources." : $"Masked sources: {string.Join(", ", declared)}."));
     }
 
+    /// <summary>Whether <paramref name="nodeType"/> has a <paramref name="mask"/> source (after <see cref="Init()"/>).</summary>
+    public bool HasMaskedSource(string nodeType, Mask mask)
+    {
+        _ = Store;
+        return _masked.ContainsKey((nodeType, mask));
+    }
+
     /// <summary>GraphLearn's spelling of a mask (gl.Mask.TRAIN).</summary>
     public static string MaskName(Mask mask) => mask.ToString().ToUpperInvariant();
 
