@@ -44,23 +44,28 @@ public static class GraphLearnPartitionSource
         foreach (var nodes in store.NodeTypes)
         {
             var s = nodes.Schema;
-            var parts = new List<string>();
-            if (s.Weighted) parts.Add("weights");
-            if (s.Attributes.IntCount > 0) parts.Add($"{s.Attributes.IntCount} int attribute(s)");
-            if (s.Attributes.StringCount > 0) parts.Add($"{s.Attributes.StringCount} string attribute(s)");
+            var parts = Attributes(s.Attributes, floats: false);
+            if (s.Weighted) parts.Insert(0, "weights");
             if (parts.Count > 0) lost.Add($"node type '{s.Type}': {string.Join(", ", parts)} (the store keeps float attributes as features, and labels)");
         }
         foreach (var edges in store.EdgeTypes)
         {
             var s = edges.Schema;
-            var parts = new List<string>();
-            if (s.Labeled) parts.Add("labels");
-            if (s.Attributes.IntCount > 0) parts.Add($"{s.Attributes.IntCount} int attribute(s)");
-            if (s.Attributes.FloatCount > 0) parts.Add($"{s.Attributes.FloatCount} float attribute(s)");
-            if (s.Attributes.StringCount > 0) parts.Add($"{s.Attributes.StringCount} string attribute(s)");
+            var parts = Attributes(s.Attributes, floats: true);
+            if (s.Labeled) parts.Insert(0, "labels");
             if (parts.Count > 0) lost.Add($"edge type {s.Type}: {string.Join(", ", parts)} (the store keeps weights)");
         }
         notCarried = lost;
         return new HeteroGraphSource(store, masks: masks);
+    }
+
+    // The attribute columns the store does not hold: ints and strings, and floats unless they are the features.
+    private static List<string> Attributes(AttributeSchema a, bool floats)
+    {
+        var parts = new List<string>();
+        if (a.IntCount > 0) parts.Add($"{a.IntCount} int attribute(s)");
+        if (floats && a.FloatCount > 0) parts.Add($"{a.FloatCount} float attribute(s)");
+        if (a.StringCount > 0) parts.Add($"{a.StringCount} string attribute(s)");
+        return parts;
     }
 }
