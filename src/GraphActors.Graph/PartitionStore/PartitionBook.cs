@@ -45,12 +45,21 @@ public sealed class PartitionBook
         var b = Get(type);
         if ((uint)id >= (uint)b[Parts])
             throw new ArgumentOutOfRangeException(nameof(id), $"Node {id} of '{type}' is outside 0..{b[Parts] - 1}.");
-        // The last p < Parts with b[p] ≤ id; empty partitions (b[p] == b[p+1]) are skipped by taking the last.
-        int lo = 0, hi = Parts - 1;
+        return OwnerIn(b, id);
+    }
+
+    /// <summary>
+    /// The owner of <paramref name="id"/> among <paramref name="boundaries"/> (one type's N+1 boundaries, id in range
+    /// unchecked): the last p &lt; N with boundaries[p] ≤ id, so empty partitions (b[p] == b[p+1]) are skipped. For
+    /// loops over many ids of one type that hold its boundaries already.
+    /// </summary>
+    public static int OwnerIn(ReadOnlySpan<int> boundaries, int id)
+    {
+        int lo = 0, hi = boundaries.Length - 2;
         while (lo < hi)
         {
             var mid = (lo + hi + 1) >> 1;
-            if (b[mid] <= id) lo = mid; else hi = mid - 1;
+            if (boundaries[mid] <= id) lo = mid; else hi = mid - 1;
         }
         return lo;
     }

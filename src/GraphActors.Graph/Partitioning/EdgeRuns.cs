@@ -155,8 +155,8 @@ internal static class EdgeRuns
                         throw new GraphInputException(where, 0, "dst", $"edge {at + k} has destination {d}, outside 0..{dstMap.Length - 1}.");
                     var u = srcMap[s];
                     var v = dstMap[d];
-                    var ps = Owner(srcBounds, u);
-                    var pd = Owner(dstBounds, v);
+                    var ps = PartitionBook.OwnerIn(srcBounds, u);
+                    var pd = PartitionBook.OwnerIn(dstBounds, v);
                     if (ps >= first && ps < last) Append(2 * (ps - first), u - srcBounds[ps], v, w[k]);
                     if (pd >= first && pd < last) Append(2 * (pd - first) + 1, v - dstBounds[pd], u, w[k]);
                 }
@@ -293,16 +293,5 @@ internal static class EdgeRuns
             m[i] = weights[(int)k[i]];
         }
         m.CopyTo(weights);
-    }
-
-    internal static int Owner(int[] b, int id)
-    {
-        int lo = 0, hi = b.Length - 2;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) >> 1;
-            if (b[mid] <= id) lo = mid; else hi = mid - 1;
-        }
-        return lo;
     }
 }

@@ -244,7 +244,7 @@ public static class GraphPartitioner
                 for (var i = 0; i < ids.Length; i++)
                 {
                     var id = newIds[ids[i]];
-                    var p = EdgeRuns.Owner(b, id);
+                    var p = PartitionBook.OwnerIn(b, id);
                     if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != id)) Flush(p);
                     if (stageCount[p] == 0) stageFirst[p] = id;
                     features.Slice(i * dim, dim).CopyTo(stage[p].AsSpan(stageCount[p]++ * dim, dim));
