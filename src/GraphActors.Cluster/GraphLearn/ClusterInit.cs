@@ -297,42 +297,44 @@ public static class ClusterInit
 
         public async Task<(string Host, int Port)> SeedAsync(TimeSpan timeout, TextWriter? log)
         {
-            var deadline = DateTime.UtcNow + timeout;
-            var said = false;
-            while (!File.Exists(FileOf(0)))
-            {
-                if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException($"No task-0 in tracker '{dir}' after {timeout.TotalSeconds:0}s: task 0 writes it once its node is up.");
-                if (!said) log?.WriteLine($"waiting for task 0's address in {FileOf(0)} …");
-                said = true;
-                await Task.Delay(200).ConfigureAwait(false);
-            }
+            await WaitForTask0Async(() => File.Exists(FileOf(0)) ? null : "not there yet", timeout, log,
+                $"task 0's address in {FileOf(0)}", _ => $"No task-0 in tracker '{dir}' after {timeout.TotalSeconds:0}s: task 0 writes it once its node is up.").ConfigureAwait(false);
             return ParseHost(File.ReadAllText(FileOf(0)).Trim(), FileOf(0));
         }
     }
 
-    private static async Task AwaitStore(string storePath, int parts, TimeSpan timeout, TextWriter? log)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var said = false;
-        while (true)
+    private static Task AwaitStore(string storePath, int parts, TimeSpan timeout, TextWriter? log) =>
+        WaitForTask0Async(() =>
         {
             try
             {
                 var store = PartitionStore.Open(storePath);
                 if (store.Parts != parts)
                     throw new InvalidDataException($"{storePath} holds {store.Parts} partition(s); this cluster has {parts} partition task(s).");
-                return;
+                return null;
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or PartitionStoreException)
             {
-                if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException(
-                        $"No readable partition store at {storePath} after {timeout.TotalSeconds:0}s ({e.Message}): task 0 writes it once it has loaded the sources.");
-                if (!said) log?.WriteLine($"waiting for task 0 to write the partitions to {storePath} …");
-                said = true;
-                await Task.Delay(200).ConfigureAwait(false);
+                return e.Message;
             }
+        }, timeout, log, $"task 0 to write the partitions to {storePath}",
+        why => $"No readable partition store at {storePath} after {timeout.TotalSeconds:0}s ({why}): task 0 writes it once it has loaded the sources.");
+
+    /// <summary>
+    /// Waits for what task 0 writes for the others (the store, the tracker's address): asks <paramref name="missing"/>
+    /// every 200 ms until it answers null (else why not yet), says once what it waits for, and after
+    /// <paramref name="timeout"/> throws with <paramref name="late"/> of the last answer.
+    /// </summary>
+    private static async Task WaitForTask0Async(Func<string?> missing, TimeSpan timeout, TextWriter? log, string what, Func<string, string> late)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var said = false;
+        while (missing() is { } why)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(late(why));
+            if (!said) log?.WriteLine($"waiting for {what} …");
+            said = true;
+            await Task.Delay(200).ConfigureAwait(false);
         }
     }
 
