@@ -4,6 +4,9 @@ using GraphActors.Cli.Bench;
 using GraphActors.Cli.Commands;
 using Spectre.Console;
 
+// Before any thread allocates: libtorch's batch tensors stay on glibc's heap between steps (NativeHeap explains).
+GraphActors.Training.NativeHeap.Configure();
+
 var root = new RootCommand("GraphActors: heterogeneous GNN training and serving on an Akka.NET cluster.");
 var bench = new Command("bench", "Benchmarks; figures are recorded in docs/BENCHMARKS.md.");
 foreach (var b in BenchCommands.All()) bench.Subcommands.Add(b);

@@ -33,12 +33,33 @@ public sealed record RelationEdgesInt32(int[] Src, int[] Dst, float[]? Weight = 
 /// <summary>The tensors of one relation inside a <see cref="Block"/>; owned by the block.</summary>
 public sealed class BlockEdges
 {
-    internal BlockEdges(Tensor src, Tensor dst, Tensor? weight, long count)
+    private EdgeIndex? index;
+
+    internal BlockEdges(Tensor src, Tensor dst, Tensor? weight, long count, long numSrc, long numDst)
     {
         Src = src;
         Dst = dst;
         Weight = weight;
         Count = count;
+        NumSrc = numSrc;
+        NumDst = numDst;
+    }
+
+    /// <summary>Source rows of the relation's source type in the block.</summary>
+    public long NumSrc { get; }
+
+    /// <summary>Destination rows of the relation's destination type in the block.</summary>
+    public long NumDst { get; }
+
+    /// <summary>The edges sorted both ways, built on first use and kept with the block (<see cref="Gspmm"/> aggregates through it).</summary>
+    public EdgeIndex Index => index ??= EdgeIndex.FromTensors(Src, Dst, NumSrc, NumDst);
+
+    internal void Dispose()
+    {
+        Src.Dispose();
+        Dst.Dispose();
+        Weight?.Dispose();
+        index = null;
     }
 
     /// <summary>[E] int64 local source index.</summary>
@@ -138,7 +159,7 @@ public sealed class Block : IDisposable
             foreach (var (key, e) in edgesByRelation)
             {
                 var weight = e.Weight is null ? null : NativeTensors.Float32(e.Weight).DetachFromDisposeScope();
-                built[key] = new BlockEdges(NativeTensors.Int64(e.Src).DetachFromDisposeScope(), NativeTensors.Int64(e.Dst).DetachFromDisposeScope(), weight, e.Src.LongLength);
+                built[key] = new BlockEdges(NativeTensors.Int64(e.Src).DetachFromDisposeScope(), NativeTensors.Int64(e.Dst).DetachFromDisposeScope(), weight, e.Src.LongLength, src[key.Src], dst[key.Dst]);
             }
             if (srcNodeIds is not null)
             {
@@ -183,7 +204,7 @@ public sealed class Block : IDisposable
                     throw new ArgumentException($"Relation {key}: {e.Weight.Length} weights for {e.Src.Length} edges.");
                 CheckRange(key, "source", e.Src, srcCount);
                 CheckRange(key, "destination", e.Dst, dstCount);
-                block.edges[key] = new BlockEdges(Widen(e.Src), Widen(e.Dst), e.Weight is null ? null : NativeTensors.Float32(e.Weight).DetachFromDisposeScope(), e.Src.LongLength);
+                block.edges[key] = new BlockEdges(Widen(e.Src), Widen(e.Dst), e.Weight is null ? null : NativeTensors.Float32(e.Weight).DetachFromDisposeScope(), e.Src.LongLength, srcCount, dstCount);
             }
             if (srcNodeIds is not null)
             {
@@ -240,11 +261,7 @@ public sealed class Block : IDisposable
     private static void DisposeAll(IEnumerable<BlockEdges> relations, IEnumerable<Tensor> ids)
     {
         foreach (var e in relations)
-        {
-            e.Src.Dispose();
-            e.Dst.Dispose();
-            e.Weight?.Dispose();
-        }
+            e.Dispose();
         foreach (var t in ids)
             t.Dispose();
     }

@@ -27,9 +27,9 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     private readonly Parameter attn_r;
     private readonly Linear? res_fc;
     private readonly Parameter? bias;
-    private readonly Dropout feat_drop;
-    private readonly Dropout attn_drop;
 #pragma warning restore IDE1006
+    private readonly double featDrop;
+    private readonly double attnDrop;
     private readonly bool identityResidual;
 
     /// <param name="inSrcDim">Source feature size; when equal to <paramref name="inDstDim"/> one projection serves both sides, as in DGL.</param>
@@ -68,8 +68,8 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         }
         if (bias)
             this.bias = nn.Parameter(zeros(heads * outPerHead));
-        feat_drop = nn.Dropout(featDrop);
-        attn_drop = nn.Dropout(attnDrop);
+        this.featDrop = featDrop;
+        this.attnDrop = attnDrop;
 
         ResetParameters();
         RegisterComponents();
@@ -109,21 +109,22 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     /// <inheritdoc />
     public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false)
     {
-        var (output, attention) = ForwardWithAttention(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight, dstIsSrcPrefix);
+        var (output, attention) = ForwardWithAttention(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight, dstIsSrcPrefix, edges.Index);
         attention.Dispose();
         return output;
     }
 
     public override Tensor forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges)
     {
-        var (output, attention) = ForwardWithAttention(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight);
+        var (output, attention) = ForwardWithAttention(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight, index: edges.Index);
         attention.Dispose();
         return output;
     }
 
     /// <summary>The layer's output together with the attention α per edge and head ([E, heads], after attention dropout and edge weights).</summary>
     /// <param name="dstIsSrcPrefix">See <see cref="IRelationConv.Forward"/>: destinations then share the sources' dropout mask and projection.</param>
-    public (Tensor Output, Tensor Attention) ForwardWithAttention(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight = null, bool dstIsSrcPrefix = false)
+    /// <param name="index">The edges sorted both ways (a block's <see cref="BlockEdges.Index"/>); built here when null.</param>
+    public (Tensor Output, Tensor Attention) ForwardWithAttention(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight = null, bool dstIsSrcPrefix = false, EdgeIndex? index = null)
     {
         if (srcFeat.dim() != 2 || srcFeat.size(1) != InSrcDim)
             throw new ArgumentException($"Expected source features of shape [numSrc, {InSrcDim}], got [{string.Join(", ", srcFeat.shape)}].", nameof(srcFeat));
@@ -134,7 +135,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
 
         using var scope = NewDisposeScope();
         var numDst = dstFeat.size(0);
-        var hSrc = feat_drop.forward(srcFeat);
+        var hSrc = FastDropout.Apply(srcFeat, featDrop, training);
         var zSrc = fc.forward(hSrc).view(-1, Heads, OutPerHead);
         Tensor hDst, zDst;
         if (fc_dst is null && dstIsSrcPrefix)
@@ -146,19 +147,19 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         }
         else
         {
-            hDst = feat_drop.forward(dstFeat);
+            hDst = FastDropout.Apply(dstFeat, featDrop, training);
             zDst = (fc_dst ?? fc).forward(hDst).view(-1, Heads, OutPerHead);
         }
 
         var el = (zSrc * attn_l).sum(-1); // [numSrc, heads]
         var er = (zDst * attn_r).sum(-1); // [numDst, heads]
         var e = el.index_select(0, edgeSrc).Plus(er.index_select(0, edgeDst)).leaky_relu(_negativeSlope);
-        var alpha = attn_drop.forward(EdgeSoftmax.Compute(e, edgeDst, numDst));
+        var alpha = FastDropout.Apply(EdgeSoftmax.Compute(e, edgeDst, numDst), attnDrop, training);
         if (edgeWeight is not null)
             alpha = alpha * edgeWeight.unsqueeze(1);
 
-        var messages = zSrc.index_select(0, edgeSrc) * alpha.unsqueeze(-1);
-        var output = IndexOps.SumInto(messages, edgeDst, numDst);
+        // Σ α·z over in-edges in one pass (no [E, heads, D] messages); gradients reach both z and α.
+        var output = Gspmm.WeightedSum(zSrc, alpha, index ?? EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst));
         if (res_fc is not null)
             output = output.Plus(res_fc.forward(hDst).view(-1, Heads, OutPerHead));
         else if (identityResidual)

@@ -91,7 +91,7 @@ public sealed class HeteroConv : nn.Module<Block, Dictionary<string, Tensor>, Di
                 continue;
             if (!block.NumDstNodes.TryGetValue(key.Dst, out var numDst))
                 continue;
-            var edges = block.Edges.TryGetValue(key, out var e) ? e : NoEdges(srcFeat.device);
+            var edges = block.Edges.TryGetValue(key, out var e) ? e : NoEdges(srcFeat.device, srcFeat.size(0), numDst);
             var output = ((IRelationConv)module).Forward(srcFeat, dstSource.narrow(0, 0, numDst), edges, dstIsSrcPrefix: key.Src == key.Dst);
             if (!perType.TryGetValue(key.Dst, out var list))
                 perType[key.Dst] = list = new List<Tensor>();
@@ -120,6 +120,6 @@ public sealed class HeteroConv : nn.Module<Block, Dictionary<string, Tensor>, Di
         return Aggregation == CrossRelationAggregation.Mean ? sum / outputs.Count : sum;
     }
 
-    private static BlockEdges NoEdges(Device device) =>
-        new(empty(0, dtype: ScalarType.Int64, device: device), empty(0, dtype: ScalarType.Int64, device: device), null, 0);
+    private static BlockEdges NoEdges(Device device, long numSrc, long numDst) =>
+        new(empty(0, dtype: ScalarType.Int64, device: device), empty(0, dtype: ScalarType.Int64, device: device), null, 0, numSrc, numDst);
 }

@@ -27,12 +27,13 @@ public sealed class HeteroGAT : HeteroGnn
         for (var l = 0; l < config.NumLayers; l++)
         {
             var last = l == config.NumLayers - 1;
+            var featDrop = l == 0 ? config.ResolvedInputDropout : config.Dropout;
             var convs = new Dictionary<RelationKey, nn.Module>();
             foreach (var r in config.Relations)
             {
                 convs[r] = last
-                    ? new GatConv(dims[r.Src], dims[r.Dst], config.OutDim, config.OutputHeads, concatHeads: false, config.Dropout, attnDrop, residual: config.Residual)
-                    : new GatConv(dims[r.Src], dims[r.Dst], config.HiddenChannels, config.Heads, concatHeads: true, config.Dropout, attnDrop, residual: config.Residual);
+                    ? new GatConv(dims[r.Src], dims[r.Dst], config.OutDim, config.OutputHeads, concatHeads: false, featDrop, attnDrop, residual: config.Residual)
+                    : new GatConv(dims[r.Src], dims[r.Dst], config.HiddenChannels, config.Heads, concatHeads: true, featDrop, attnDrop, residual: config.Residual);
             }
             var layer = new HeteroConv(convs, config.CrossRelationAggregation, dims);
             layers.Add(layer);

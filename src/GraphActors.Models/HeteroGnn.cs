@@ -41,5 +41,5 @@ public abstract class HeteroGnn : nn.Module<IReadOnlyList<Block>, Dictionary<str
     }
 
     protected static Dictionary<string, Tensor> Dropout(Dictionary<string, Tensor> h, double p, bool training) =>
-        p <= 0 || !training ? h : h.ToDictionary(kv => kv.Key, kv => nn.functional.dropout(kv.Value, p, training));
+        p <= 0 || !training ? h : h.ToDictionary(kv => kv.Key, kv => FastDropout.Apply(kv.Value, p, training));
 }

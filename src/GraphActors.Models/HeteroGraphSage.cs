@@ -39,7 +39,7 @@ public sealed class HeteroGraphSAGE : HeteroGnn
     public override Dictionary<string, Tensor> forward(IReadOnlyList<Block> blocks, Dictionary<string, Tensor> inputFeaturesBySrcType)
     {
         CheckBlocks(blocks);
-        var h = Dropout(input.forward(blocks[0], inputFeaturesBySrcType), Config.Dropout, training);
+        var h = Dropout(input.forward(blocks[0], inputFeaturesBySrcType), Config.ResolvedInputDropout, training);
         for (var l = 0; l < layers.Count; l++)
         {
             if (l > 0)

@@ -64,6 +64,15 @@ public sealed record ModelConfig
     /// <summary>Dropout on the input and between layers (for GAT: feature dropout inside each layer).</summary>
     public double Dropout { get; init; } = 0.5;
 
+    /// <summary>
+    /// Dropout on the first layer's input (the node features, or R-GCN's projected input); defaults to
+    /// <see cref="Dropout"/>. DGL's mini-batch GraphSAGE example uses none there, its full-graph one uses dropout.
+    /// </summary>
+    public double? InputDropout { get; init; }
+
+    /// <summary>The dropout rate on the first layer's input.</summary>
+    public double ResolvedInputDropout => InputDropout ?? Dropout;
+
     /// <summary>GAT attention dropout; defaults to <see cref="Dropout"/>.</summary>
     public double? AttentionDropout { get; init; }
 
@@ -136,7 +145,7 @@ public sealed record ModelConfig
         }
         if (HiddenChannels < 1 || NumLayers < 1 || OutDim < 1 || ResolvedEmbeddingDim < 1)
             throw new ArgumentException("HiddenChannels, NumLayers, OutDim and EmbeddingDim must be positive.");
-        if (Dropout is < 0 or >= 1 || AttentionDropout is < 0 or >= 1)
+        if (Dropout is < 0 or >= 1 || AttentionDropout is < 0 or >= 1 || InputDropout is < 0 or >= 1)
             throw new ArgumentException("Dropout rates must lie in [0, 1).");
         if (Heads < 1 || OutputHeads < 1)
             throw new ArgumentException("Heads and OutputHeads must be positive.");

@@ -54,7 +54,7 @@ public sealed class RGCN : HeteroGnn
         var h = input.forward(blocks[0], inputFeaturesBySrcType);
         if (input_projections.Count > 0)
             h = h.ToDictionary(kv => kv.Key, kv => input_projections[kv.Key].forward(kv.Value));
-        h = Dropout(h, Config.Dropout, training);
+        h = Dropout(h, Config.ResolvedInputDropout, training);
         for (var l = 0; l < layers.Count; l++)
         {
             if (l > 0)

@@ -108,7 +108,7 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
 
     /// <inheritdoc />
     public Tensor Forward(Tensor srcFeat, Tensor dstFeat, BlockEdges edges, bool dstIsSrcPrefix = false) =>
-        Forward(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight);
+        Forward(srcFeat, dstFeat, edges.Src, edges.Dst, edges.Weight, edges.Index);
 
     /// <summary>
     /// Bipartite forward. With <paramref name="edgeWeight"/> each message is scaled by its edge's
@@ -118,14 +118,23 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     /// <param name="srcFeat">[numSrc, InDim].</param>
     /// <param name="dstFeat">[numDst, InDstDim].</param>
     /// <returns>[numDst, OutDim].</returns>
-    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight)
+    public Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight) =>
+        Forward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, index: null);
+
+    private Tensor Forward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, EdgeIndex? index)
     {
         CheckInputs(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight);
         var numDst = dstFeat.size(0);
+        // Mean and gcn sum through the fused kernel unless a weight needs its gradient (then messages are materialised).
+        var built = index is null && Aggregator != SageAggregator.Pool && edgeWeight is not { requires_grad: true }
+            ? EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst)
+            : null;
+        index ??= built;
+        if (edgeWeight is { requires_grad: true }) index = null;
         var result = Aggregator switch
         {
-            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
-            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
+            SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst, index),
+            SageAggregator.Gcn => GcnForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst, index),
             SageAggregator.Pool => PoolForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst),
             _ => throw new InvalidOperationException($"Unknown aggregator {Aggregator}."),
         };
@@ -139,24 +148,21 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     // before message passing (DGL's lin_before_mp) and the edges carry the narrower rows.
     private bool LinearBeforeMessagePassing => InDim > OutDim;
 
-    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
+    private Tensor MeanForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst, EdgeIndex? index)
     {
         var early = LinearBeforeMessagePassing;
         using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
-        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
-        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
-        using var clamped = degree.clamp_min(PinnedScalars.One);
-        using var mean = sum / clamped.unsqueeze(1);
+        using var mean = index is not null ? Gspmm.Sum(messages, index, edgeWeight, mean: true) : MeanOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
         using var self = fc_self!.forward(dstFeat);
         using var neigh = early ? mean.alias() : fc_neigh.forward(mean);
         return self.Plus(neigh);
     }
 
-    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
+    private Tensor GcnForward(Tensor srcFeat, Tensor dstFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst, EdgeIndex? index)
     {
         var early = LinearBeforeMessagePassing;
         using var messages = early ? fc_neigh.forward(srcFeat) : srcFeat.alias();
-        using var sum = SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var sum = index is not null ? Gspmm.Sum(messages, index, edgeWeight, mean: false) : SumOverInEdges(messages, edgeSrc, edgeDst, edgeWeight, numDst);
         using var selfRows = early ? fc_neigh.forward(dstFeat) : dstFeat.alias();
         using var withSelf = sum.Plus(selfRows);
         using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
@@ -173,6 +179,14 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
         using var self = fc_self!.forward(dstFeat);
         using var neigh = fc_neigh.forward(max);
         return self.Plus(neigh);
+    }
+
+    private static Tensor MeanOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)
+    {
+        using var sum = SumOverInEdges(srcFeat, edgeSrc, edgeDst, edgeWeight, numDst);
+        using var degree = IndexOps.Count(edgeDst, numDst, srcFeat.dtype);
+        using var clamped = degree.clamp_min(PinnedScalars.One);
+        return sum / clamped.unsqueeze(1);
     }
 
     private static Tensor SumOverInEdges(Tensor srcFeat, Tensor edgeSrc, Tensor edgeDst, Tensor? edgeWeight, long numDst)

@@ -56,13 +56,10 @@ public sealed class BatchTensors : IDisposable
             var dim = batch.FeatureDims[t];
             var rows = batch.InputNodes[t].Length;
             // One copy into memory torch allocates; the source may be a pooled array longer than needed.
-            var x = batch.InputFeatures[t] is { } f ? NativeTensors.Float32(f, rows, dim) : zeros(rows, dim);
-            if (norm == FeatureNormalization.Row && dim > 0)
-            {
-                using var sum = x.sum(1, keepdim: true);
-                x.div_(sum.clamp_min_(1e-12));
-            }
-            features[types[t].Name] = x;
+            // Row normalisation happens in that copy: two more passes over a wide batch cost as much as the copy.
+            features[types[t].Name] = batch.InputFeatures[t] is not { } f ? zeros(rows, dim)
+                : norm == FeatureNormalization.Row ? NativeTensors.Float32RowNormalised(f, rows, dim)
+                : NativeTensors.Float32(f, rows, dim);
         }
         return new BatchTensors(blocks, features);
     }

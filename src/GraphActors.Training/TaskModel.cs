@@ -44,6 +44,8 @@ public sealed class TaskModel : nn.Module
                 NumLayers = config.NumLayers,
                 OutDim = outDim,
                 Dropout = config.Dropout,
+                InputDropout = config.InputDropout,
+                AttentionDropout = config.AttentionDropout,
                 Aggregator = config.AggregatorKind,
                 Activation = config.ActivationKind,
                 Heads = config.Heads,

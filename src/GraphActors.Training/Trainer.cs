@@ -70,6 +70,7 @@ public sealed class Trainer : IDisposable
         config.Validate();
         if (config.TaskKind == TrainingTask.GraphClassification)
             throw new TrainingConfigException("task", "graph_classification trains on generated graph batches: use GraphClassification, not a graph store");
+        NativeHeap.Configure();
         if (config.Threads > 0) torch.set_num_threads(config.Threads);
         torch.random.manual_seed(config.Seed);
         var schema = store.Schema;

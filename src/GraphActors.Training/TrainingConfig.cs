@@ -30,6 +30,10 @@ public sealed record TrainingConfig
     public IReadOnlyList<int>? EvalFanouts { get; init; }
     public double WeightDecay { get; init; }
     public double Dropout { get; init; } = 0.5;
+    /// <summary>Dropout on the first layer's input (the features); null = <see cref="Dropout"/>. DGL's mini-batch GraphSAGE example uses 0.</summary>
+    public double? InputDropout { get; init; }
+    /// <summary>GAT's attention dropout; null = <see cref="Dropout"/>.</summary>
+    public double? AttentionDropout { get; init; }
     /// <summary>GraphSAGE aggregator: mean, gcn, pool.</summary>
     public string Aggregator { get; init; } = "mean";
     /// <summary>GAT heads of the hidden layers.</summary>
@@ -144,6 +148,8 @@ public sealed record TrainingConfig
         Require(nameof(LearningRate), LearningRate > 0 && double.IsFinite(LearningRate), "must be positive");
         Require(nameof(WeightDecay), WeightDecay >= 0, "must not be negative");
         Require(nameof(Dropout), Dropout is >= 0 and < 1, "must lie in [0, 1)");
+        Require(nameof(InputDropout), InputDropout is null or (>= 0 and < 1), "must lie in [0, 1)");
+        Require(nameof(AttentionDropout), AttentionDropout is null or (>= 0 and < 1), "must lie in [0, 1)");
         Require(nameof(Heads), Heads >= 1, "must be at least 1");
         Require(nameof(Epochs), Epochs >= 0, "must not be negative");
         Require(nameof(EvalEvery), EvalEvery >= 1, "must be at least 1");

@@ -27,8 +27,15 @@ public sealed class ModelTests
         foreach (var (name, parameter) in model.named_parameters())
         {
             Assert.True(parameter.grad is not null, $"{name} has no gradient");
+            // GAT's attn_r moves every in-edge of a destination by the same amount, and the edge softmax ignores such a
+            // shift: its gradient is exactly zero unless a destination's edges straddle the LeakyReLU's kink, which
+            // in this tiny graph depends on the initialisation. It is checked across the model below instead.
+            if (name.EndsWith(".attn_r", StringComparison.Ordinal)) continue;
             Assert.True(parameter.grad!.abs().sum().item<float>() > 0, $"{name} has an all-zero gradient");
         }
+        var attnR = model.named_parameters().Where(p => p.name.EndsWith(".attn_r", StringComparison.Ordinal)).ToList();
+        if (attnR.Count > 0)
+            Assert.Contains(attnR, p => p.parameter.grad!.abs().sum().item<float>() > 1e-3);
         blocks.ForEach(b => b.Dispose());
     }
 

@@ -31,15 +31,17 @@ public static class TrainBenchmark
         var edges = new Option<long>("--edges") { Description = "Edges of the large graph", DefaultValueFactory = _ => 10_000_000 };
         var batches = new Option<int>("--batches") { Description = "Timed batches per model on the large graph", DefaultValueFactory = _ => 6 };
         var models = new Option<string>("--models") { Description = "Models for the large graph, comma-separated", DefaultValueFactory = _ => "sage,gat,rgcn" };
+        var dim = new Option<int>("--dim") { Description = "Feature width of the large graph (the seed's is 500)", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "Torch intra-op threads for the large graph (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("train", "Training throughput: the Cora row of DESIGN's targets, per-phase times on a 1M-node graph, RSS over 100 epochs");
-        foreach (var o in new Option[] { which, cora, nodes, edges, batches, models }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { which, cora, nodes, edges, batches, models, dim, threads }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var c = pr.GetValue(which)!;
             Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs, {Environment.OSVersion}");
             if (c is "cora" or "all") Cora(pr.GetValue(cora)!, epochs: 50, rss: false);
             if (c is "memory" or "all") Cora(pr.GetValue(cora)!, epochs: 100, rss: true);
-            if (c is "large" or "all") Large(pr.GetValue(nodes), pr.GetValue(edges), pr.GetValue(batches), pr.GetValue(models)!.Split(','));
+            if (c is "large" or "all") Large(pr.GetValue(nodes), pr.GetValue(edges), pr.GetValue(batches), pr.GetValue(models)!.Split(','), pr.GetValue(dim), pr.GetValue(threads));
             return 0;
         });
         return cmd;
@@ -59,7 +61,7 @@ public static class TrainBenchmark
             var config = new TrainingConfig
             {
                 ModelType = "sage", Aggregator = "mean", HiddenChannels = 256, NumLayers = 2, Fanouts = [10, 10], BatchSize = 1024,
-                LearningRate = 0.003, WeightDecay = 5e-4, Dropout = 0.5, Task = "node_classification", Target = "paper",
+                LearningRate = 0.003, WeightDecay = 5e-4, Dropout = 0.5, InputDropout = 0, Task = "node_classification", Target = "paper",
                 NodeSplit = "random", FeatureNorm = "row", ReverseEdges = "bidirected", Epochs = epochs, Seed = 0, Threads = 1,
             };
             using var trainer = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
@@ -85,14 +87,14 @@ public static class TrainBenchmark
         }
     }
 
-    private static void Large(int nodes, long edges, int timed, string[] models)
+    private static void Large(int nodes, long edges, int timed, string[] models, int dim, int threads)
     {
         var dir = Temp("large");
         try
         {
             var clock = Stopwatch.StartNew();
-            GraphPartitioner.Run(new PlantedCommunitySource(nodes, edges, featureDim: 32), new PartitionOptions(dir, 2, "hash"));
-            Console.WriteLine($"\n(b) large: {nodes:N0} nodes, {edges:N0} stored edges (sampled both ways), 32 features, 10 classes; partitioned (hash, 2) in {clock.Elapsed.TotalSeconds:F1} s");
+            GraphPartitioner.Run(new PlantedCommunitySource(nodes, edges, featureDim: dim), new PartitionOptions(dir, 2, "hash"));
+            Console.WriteLine($"\n(b) large: {nodes:N0} nodes, {edges:N0} stored edges (sampled both ways), {dim} features, 10 classes; partitioned (hash, 2) in {clock.Elapsed.TotalSeconds:F1} s");
             using var store = new PartitionedGraphStore(PartitionStore.Open(dir));
             NodeType v = store.Schema.NodeTypes[0].Type;
             Console.WriteLine($"  {"model",-5} {"s/batch",8} {"batches/s",9} {"s/epoch*",9} {"sample",7} {"gather",7} {"tensors",7} {"forward",7} {"backward",8} {"optim",7} {"edges/batch",12}");
@@ -101,7 +103,7 @@ public static class TrainBenchmark
                 var config = new TrainingConfig
                 {
                     ModelType = model, HiddenChannels = 256, NumLayers = 3, Fanouts = [15, 10, 5], BatchSize = 1024, Heads = 1,
-                    Task = "node_classification", Target = v.Name, ReverseEdges = "bidirected", Epochs = 1, Seed = 0,
+                    Task = "node_classification", Target = v.Name, ReverseEdges = "bidirected", Epochs = 1, Seed = 0, Threads = threads,
                 };
                 using var trainer = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
                 var sampler = new BlockSampler(store, new BlockSamplerOptions(config.Fanouts) { ReverseEdges = config.ReverseEdgesKind, GatherFeatures = false });

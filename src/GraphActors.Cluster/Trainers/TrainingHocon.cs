@@ -55,6 +55,8 @@ public static class TrainingHocon
             EvalFanouts = t is not null && t.HasPath("eval_fanouts") ? L("eval_fanouts", []) : null,
             WeightDecay = D("weight_decay", d.WeightDecay),
             Dropout = D("dropout", d.Dropout),
+            InputDropout = t is not null && t.HasPath("input_dropout") ? D("input_dropout", 0) : d.InputDropout,
+            AttentionDropout = t is not null && t.HasPath("attention_dropout") ? D("attention_dropout", 0) : d.AttentionDropout,
             Aggregator = S("aggregator", d.Aggregator),
             Heads = I("heads", d.Heads),
             Activation = S("activation", d.Activation),
