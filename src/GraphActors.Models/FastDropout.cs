@@ -7,9 +7,10 @@ namespace GraphActors.Models;
 /// <summary>
 /// Inverted dropout (kept values scaled by 1 / (1 − p), as <c>nn.functional.dropout</c>). libtorch 2.10's CPU
 /// <c>bernoulli_(p)</c> runs a serial kernel that draws a 64-bit random number per element: on Cora's 1,433-d input
-/// rows it was a quarter of a training step. Here the mask comes from xoshiro256** in .NET, 32 bits per element,
-/// seeded by one draw from torch's generator, so a run seeded with <c>manual_seed</c> gives the same masks every time,
-/// whatever the machine's load or thread count.
+/// rows it was a quarter of a training step. Here the mask comes from xoshiro256** in .NET, 32 bits per element, in
+/// chunks of 64K elements drawn in parallel on torch's intra-op thread count; each chunk's generator is seeded from
+/// one draw of torch's generator and the chunk's number, so a run seeded with <c>manual_seed</c> gives the same masks
+/// every time, whatever the machine's load or thread count.
 /// <para>A tensor that needs no gradient (input features) is dropped in one pass into a new tensor. One that needs a
 /// gradient is multiplied by a mask tensor, so autograd carries the mask into the backward pass.</para>
 /// </summary>
@@ -25,16 +26,39 @@ public static unsafe class FastDropout
         var n = x.numel();
         var threshold = (uint)Math.Min(uint.MaxValue, Math.Round(p * 4294967296.0));
         var scale = (float)(1.0 / (1.0 - p));
-        var rng = new Xoshiro(NextSeed());
+        var seed = NextSeed();
         if (!x.requires_grad && x.is_contiguous())
         {
             var y = empty_like(x);
-            if (n > 0) Fill(new ReadOnlySpan<float>(NativeTensors.Data(x), checked((int)n)), new Span<float>(NativeTensors.Data(y), (int)n), ref rng, threshold, scale);
+            if (n > 0) Chunked(n, seed, (nint)NativeTensors.Data(x), (nint)NativeTensors.Data(y), threshold, scale);
             return y;
         }
         using var mask = empty(x.shape, ScalarType.Float32);
-        if (n > 0) Mask(new Span<float>(NativeTensors.Data(mask), checked((int)n)), ref rng, threshold, scale);
+        if (n > 0) Chunked(n, seed, 0, (nint)NativeTensors.Data(mask), threshold, scale);
         return x * mask;
+    }
+
+    // Fixed chunks, each with its own generator seeded from (seed, chunk number): the mask does not depend on how many
+    // threads draw it. With no source the chunk is the mask itself (scale or 0).
+    private const int Chunk = 1 << 16;
+
+    private static void Chunked(long n, ulong seed, nint src, nint dst, uint threshold, float scale)
+    {
+        var chunks = (int)((n + Chunk - 1) / Chunk);
+        void Run(int c)
+        {
+            var start = (long)c * Chunk;
+            var len = (int)Math.Min(Chunk, n - start);
+            var rng = new Xoshiro(seed ^ (0x9E3779B97F4A7C15UL * (ulong)(c + 1)));
+            var output = new Span<float>((float*)dst + start, len);
+            if (src == 0) Mask(output, ref rng, threshold, scale);
+            else Fill(new ReadOnlySpan<float>((float*)src + start, len), output, ref rng, threshold, scale);
+        }
+        var threads = Math.Min(get_num_threads(), chunks);
+        if (threads <= 1)
+            for (var c = 0; c < chunks; c++) Run(c);
+        else
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Run);
     }
 
     private static void Fill(ReadOnlySpan<float> src, Span<float> dst, ref Xoshiro rng, uint threshold, float scale)

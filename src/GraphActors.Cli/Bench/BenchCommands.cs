@@ -21,7 +21,7 @@ internal static class BenchCommands
         IdleBenchmark.Create(),
         ScaleBenchmark.Create(),
         OutOfCoreBenchmark.Create(),
-    }.Select(RequireSizes);
+    }.Select(RequireSizes).Select(BenchLoad.Reported);
 
     /// <summary>
     /// Every count of a benchmark (nodes, edges, batches, rounds, parts, …) must be positive and --warmup not negative:

@@ -106,9 +106,5 @@ public static class BlocksBenchmark
         return ((double)sampled / batches, seconds * 1000 / batches, sampled / seconds);
     }
 
-    private static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
-    }
+    private static string LoadAverage() => BenchLoad.Read();
 }

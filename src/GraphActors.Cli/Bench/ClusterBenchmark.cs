@@ -929,11 +929,7 @@ public static class ClusterBenchmark
 
     private static string Kb(double bytes) => (bytes / 1024).ToString("N1", CultureInfo.InvariantCulture);
 
-    private static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
-    }
+    private static string LoadAverage() => BenchLoad.Read();
 
     private static int FreePort()
     {

@@ -216,9 +216,5 @@ public static class IdleBenchmark
     internal static double RssMb(int pid) =>
         ProcFiles.Values($"/proc/{pid}/status") is { } status && status.TryGetValue("VmRSS", out var rss) ? rss / 1048576.0 : double.NaN;
 
-    internal static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "unknown"; }
-    }
+    internal static string LoadAverage() => BenchLoad.Read();
 }

@@ -365,11 +365,7 @@ public static class OverloadBenchmark
         return result;
     }
 
-    private static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "unknown"; }
-    }
+    private static string LoadAverage() => BenchLoad.Read();
 
     /// <summary>
     /// wrk's script: a think time before each request, random user ids in it; counts per status in every thread and, when

@@ -139,11 +139,7 @@ public static class SamplingBenchmark
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.WriteLine($"(could not reset VmHWM: {e.Message})"); }
     }
 
-    private static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
-    }
+    private static string LoadAverage() => BenchLoad.Read();
 
     private static string Mb(long bytes) => (bytes / (1024.0 * 1024)).ToString("N0", CultureInfo.InvariantCulture);
 }

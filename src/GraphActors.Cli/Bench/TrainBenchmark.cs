@@ -7,6 +7,7 @@ using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 using GraphActors.Graph.Tables;
 using GraphActors.Sampling;
+using GraphActors.Cli.Commands;
 using GraphActors.Training;
 
 namespace GraphActors.Cli.Bench;
@@ -32,16 +33,17 @@ public static class TrainBenchmark
         var batches = new Option<int>("--batches") { Description = "Timed batches per model on the large graph", DefaultValueFactory = _ => 6 };
         var models = new Option<string>("--models") { Description = "Models for the large graph, comma-separated", DefaultValueFactory = _ => "sage,gat,rgcn" };
         var dim = new Option<int>("--dim") { Description = "Feature width of the large graph (the seed's is 500)", DefaultValueFactory = _ => 32 };
-        var threads = new Option<int>("--threads") { Description = "Torch intra-op threads for the large graph (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: 1 for cora, as DESIGN's row; one per core for large)" };
         var cmd = new Command("train", "Training throughput: the Cora row of DESIGN's targets, per-phase times on a 1M-node graph, RSS over 100 epochs");
         foreach (var o in new Option[] { which, cora, nodes, edges, batches, models, dim, threads }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var c = pr.GetValue(which)!;
+            if (pr.GetValue(threads) is < 1) throw CliErrors.BadOption("--threads", $"must be at least 1, not {pr.GetValue(threads)}.");
             Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs, {Environment.OSVersion}");
-            if (c is "cora" or "all") Cora(pr.GetValue(cora)!, epochs: 50, rss: false);
-            if (c is "memory" or "all") Cora(pr.GetValue(cora)!, epochs: 100, rss: true);
-            if (c is "large" or "all") Large(pr.GetValue(nodes), pr.GetValue(edges), pr.GetValue(batches), pr.GetValue(models)!.Split(','), pr.GetValue(dim), pr.GetValue(threads));
+            if (c is "cora" or "all") Cora(pr.GetValue(cora)!, epochs: 50, rss: false, pr.GetValue(threads) ?? 1);
+            if (c is "memory" or "all") Cora(pr.GetValue(cora)!, epochs: 100, rss: true, pr.GetValue(threads) ?? 1);
+            if (c is "large" or "all") Large(pr.GetValue(nodes), pr.GetValue(edges), pr.GetValue(batches), pr.GetValue(models)!.Split(','), pr.GetValue(dim), pr.GetValue(threads) ?? Environment.ProcessorCount);
             return 0;
         });
         return cmd;
@@ -49,7 +51,7 @@ public static class TrainBenchmark
 
     private static string Temp(string name) => Path.Combine(Path.GetTempPath(), $"ga-bench-train-{name}-{Guid.NewGuid():N}");
 
-    private static void Cora(string coraDir, int epochs, bool rss)
+    private static void Cora(string coraDir, int epochs, bool rss, int threads)
     {
         var root = Temp("cora");
         try
@@ -62,12 +64,12 @@ public static class TrainBenchmark
             {
                 ModelType = "sage", Aggregator = "mean", HiddenChannels = 256, NumLayers = 2, Fanouts = [10, 10], BatchSize = 1024,
                 LearningRate = 0.003, WeightDecay = 5e-4, Dropout = 0.5, InputDropout = 0, Task = "node_classification", Target = "paper",
-                NodeSplit = "random", FeatureNorm = "row", ReverseEdges = "bidirected", Epochs = epochs, Seed = 0, Threads = 1,
+                NodeSplit = "random", FeatureNorm = "row", ReverseEdges = "bidirected", Epochs = epochs, Seed = 0, Threads = threads,
             };
             using var trainer = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
             Console.WriteLine(rss
                 ? $"\n(c) memory: Cora, {epochs} epochs as (a); RSS after epoch 0: {Rss()}"
-                : $"\n(a) Cora: sage mean, hidden 256, fanouts [10, 10], batch 1024, random 60/20/20, {epochs} epochs, torch threads 1");
+                : $"\n(a) Cora: sage mean, hidden 256, fanouts [10, 10], batch 1024, random 60/20/20, {epochs} epochs, torch threads {threads}, no dropout on the input features (DGL's mini-batch example; the peer's model)");
             var times = new List<double>();
             for (var e = 0; e < epochs; e++)
             {
@@ -102,7 +104,7 @@ public static class TrainBenchmark
             {
                 var config = new TrainingConfig
                 {
-                    ModelType = model, HiddenChannels = 256, NumLayers = 3, Fanouts = [15, 10, 5], BatchSize = 1024, Heads = 1,
+                    ModelType = model, HiddenChannels = 256, NumLayers = 3, Fanouts = [15, 10, 5], BatchSize = 1024, Heads = 1, InputDropout = 0,
                     Task = "node_classification", Target = v.Name, ReverseEdges = "bidirected", Epochs = 1, Seed = 0, Threads = threads,
                 };
                 using var trainer = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
@@ -119,24 +121,28 @@ public static class TrainBenchmark
                     var seeds = EpochPlan.Batch(order, config.BatchSize, b).ToArray();
                     var blocks = sampler.SampleAsync(new Dictionary<NodeType, int[]> { [v] = seeds }, EpochPlan.BatchSeed(1, 0, b)).GetAwaiter().GetResult();
                     sample += t.Elapsed.TotalSeconds; t.Restart();
+                    // Feature rows into pooled arrays, as the trainer's own loader does (FeaturePool).
                     var features = new float[]?[blocks.NodeTypes.Count];
                     for (var i = 0; i < features.Length; i++)
                     {
                         var ids = blocks.InputNodes[i];
-                        var f = new float[ids.Length * blocks.FeatureDims[i]];
-                        store.GatherFeaturesAsync(blocks.NodeTypes[i], ids, f).GetAwaiter().GetResult();
+                        var n = ids.Length * blocks.FeatureDims[i];
+                        var f = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, n));
+                        store.GatherFeaturesAsync(blocks.NodeTypes[i], ids, f.AsMemory(0, n)).GetAwaiter().GetResult();
                         features[i] = f;
                     }
                     gather += t.Elapsed.TotalSeconds;
                     sampledEdges += blocks.EdgeCount;
-                    trainer.Step(new MiniBatch(blocks.Blocks, features, blocks.FeatureDims, blocks.Labels));
+                    var batch = new MiniBatch(blocks.Blocks, features, blocks.FeatureDims, blocks.Labels);
+                    trainer.Step(batch);
+                    batch.ReturnFeatures(System.Buffers.ArrayPool<float>.Shared);
                 }
                 var secs = total.Elapsed.TotalSeconds / timed;
                 var tm = trainer.Timings;
                 var perEpoch = EpochPlan.BatchCount(train.Length, config.BatchSize, false) * secs;
                 Console.WriteLine($"  {model,-5} {secs,8:F2} {1 / secs,9:F2} {perEpoch,9:F0} {sample / timed,7:F3} {gather / timed,7:F3} {tm.Convert / timed,7:F3} {tm.Forward / timed,7:F3} {tm.Backward / timed,8:F3} {tm.Optimizer / timed,7:F3} {sampledEdges / timed,12:N0}");
             }
-            Console.WriteLine($"  (seconds per batch, {timed} timed batches after 1 warm-up, sequential: no prefetch overlap; *s/epoch projected for the 60% train split; torch threads {TorchSharp.torch.get_num_threads()})");
+            Console.WriteLine($"  (seconds per batch, {timed} timed batches after 1 warm-up, sequential: no prefetch overlap; no dropout on the input features, as the peer; *s/epoch projected for the 60% train split; torch threads {TorchSharp.torch.get_num_threads()})");
         }
         finally
         {
