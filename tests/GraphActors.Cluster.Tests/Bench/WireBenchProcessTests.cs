@@ -17,6 +17,9 @@ public class WireBenchProcessTests
             "--lookup", "600000", "--json", json]);
         var exit = await bench.WaitForExit(TimeSpan.FromMinutes(5));
         Assert.True(exit == 0, $"bench exited with {exit}\n{bench.Output}");
+        // Every bench reports the machine's load around its figures (BenchLoad).
+        Assert.Contains("bench wire: load average at start ", bench.Output);
+        Assert.Contains("bench wire: load average at end ", bench.Output);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         File.Delete(json);
         var rows = doc.RootElement.EnumerateArray().ToArray();
