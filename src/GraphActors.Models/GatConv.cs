@@ -39,7 +39,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     /// <param name="concatHeads">Concatenate heads (hidden layers) or average them (output layer).</param>
     public GatConv(long inSrcDim, long inDstDim, long outPerHead, int heads = 1, bool concatHeads = true,
         double featDrop = 0, double attnDrop = 0, double negativeSlope = 0.2, bool residual = false, bool bias = true,
-        string name = nameof(GatConv))
+        bool selfLoops = false, string name = nameof(GatConv))
         : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inSrcDim, 1);
@@ -70,6 +70,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
             this.bias = nn.Parameter(zeros(heads * outPerHead));
         this.featDrop = featDrop;
         this.attnDrop = attnDrop;
+        SelfLoops = selfLoops;
 
         ResetParameters();
         RegisterComponents();
@@ -84,6 +85,9 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
     public int Heads { get; }
 
     public bool ConcatHeads { get; }
+
+    /// <summary>When the destinations are the first source rows, each also attends to itself (an edge i → i per destination).</summary>
+    public bool SelfLoops { get; }
 
     public double NegativeSlope { get; }
     private readonly Scalar _negativeSlope;
@@ -135,6 +139,15 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
 
         using var scope = NewDisposeScope();
         var numDst = dstFeat.size(0);
+        if (SelfLoops && dstIsSrcPrefix && numDst > 0)
+        {
+            // DGL's add_self_loop, per block: the extra edges come last, so α's first rows stay the block's edges.
+            var loop = arange(numDst, dtype: ScalarType.Int64, device: edgeSrc.device);
+            edgeSrc = cat([edgeSrc, loop]);
+            edgeDst = cat([edgeDst, loop]);
+            if (edgeWeight is not null) edgeWeight = cat([edgeWeight, ones(numDst, dtype: edgeWeight.dtype, device: edgeWeight.device)]);
+            index = null;
+        }
         var hSrc = FastDropout.Apply(srcFeat, featDrop, training);
         var zSrc = fc.forward(hSrc).view(-1, Heads, OutPerHead);
         Tensor hDst, zDst;

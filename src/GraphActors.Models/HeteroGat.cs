@@ -32,8 +32,8 @@ public sealed class HeteroGAT : HeteroGnn
             foreach (var r in config.Relations)
             {
                 convs[r] = last
-                    ? new GatConv(dims[r.Src], dims[r.Dst], config.OutDim, config.OutputHeads, concatHeads: false, featDrop, attnDrop, residual: config.Residual)
-                    : new GatConv(dims[r.Src], dims[r.Dst], config.HiddenChannels, config.Heads, concatHeads: true, featDrop, attnDrop, residual: config.Residual);
+                    ? new GatConv(dims[r.Src], dims[r.Dst], config.OutDim, config.OutputHeads, concatHeads: false, featDrop, attnDrop, residual: config.Residual, selfLoops: config.SelfLoops)
+                    : new GatConv(dims[r.Src], dims[r.Dst], config.HiddenChannels, config.Heads, concatHeads: true, featDrop, attnDrop, residual: config.Residual, selfLoops: config.SelfLoops);
             }
             var layer = new HeteroConv(convs, config.CrossRelationAggregation, dims);
             layers.Add(layer);

@@ -95,6 +95,12 @@ public sealed record ModelConfig
     /// <summary>GAT residual connections.</summary>
     public bool Residual { get; init; }
 
+    /// <summary>
+    /// GAT: every destination of a same-type relation also attends to itself (DGL's GAT example and PyG's GATConv
+    /// add self-loops to the graph; without them a node's own features reach its output only through a residual).
+    /// </summary>
+    public bool SelfLoops { get; init; }
+
     /// <summary>R-GCN bases; 0 (or at least the relation count) means a free weight per relation.</summary>
     public int NumBases { get; init; }
 

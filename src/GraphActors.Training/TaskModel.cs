@@ -46,6 +46,7 @@ public sealed class TaskModel : nn.Module
                 Dropout = config.Dropout,
                 InputDropout = config.InputDropout,
                 AttentionDropout = config.AttentionDropout,
+                SelfLoops = config.SelfLoops,
                 Aggregator = config.AggregatorKind,
                 Activation = config.ActivationKind,
                 Heads = config.Heads,

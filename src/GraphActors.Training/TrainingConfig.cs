@@ -34,6 +34,8 @@ public sealed record TrainingConfig
     public double? InputDropout { get; init; }
     /// <summary>GAT's attention dropout; null = <see cref="Dropout"/>.</summary>
     public double? AttentionDropout { get; init; }
+    /// <summary>GAT: each destination of a same-type relation also attends to itself (DGL's add_self_loop).</summary>
+    public bool SelfLoops { get; init; }
     /// <summary>GraphSAGE aggregator: mean, gcn, pool.</summary>
     public string Aggregator { get; init; } = "mean";
     /// <summary>GAT heads of the hidden layers.</summary>

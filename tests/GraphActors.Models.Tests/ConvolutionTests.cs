@@ -69,6 +69,32 @@ public sealed class ConvolutionTests
     }
 
     [Fact]
+    public void GatConv_with_self_loops_lets_each_destination_attend_to_itself_as_after_adding_the_loops_to_the_graph()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        using var looped = new GatConv(3, 3, outPerHead: 2, heads: 2, selfLoops: true);
+        using var plain = new GatConv(3, 3, outPerHead: 2, heads: 2);
+        plain.load_state_dict(looped.state_dict());
+        looped.eval();
+        plain.eval();
+        var h = randn(4, 3);
+        var src = tensor(new long[] { 1, 2, 3 });
+        var dst = tensor(new long[] { 0, 0, 1 }); // destination 2 has no in-edges
+
+        var (output, attention) = looped.ForwardWithAttention(h, h.narrow(0, 0, 3), src, dst, dstIsSrcPrefix: true);
+        // The same layer without the option, on the graph with the loops added by hand.
+        var (expected, _) = plain.ForwardWithAttention(h, h.narrow(0, 0, 3), tensor(new long[] { 1, 2, 3, 0, 1, 2 }), tensor(new long[] { 0, 0, 1, 0, 1, 2 }), dstIsSrcPrefix: true);
+
+        Assert.Equal(new long[] { 6, 2 }, attention.shape);
+        Assert.True(output.allclose(expected, rtol: 1e-5, atol: 1e-6));
+        Assert.True(output[2].abs().sum().item<float>() > 0, "a destination without in-edges should still see itself");
+        // Without same-type rows (dstIsSrcPrefix false) no loop is added.
+        var (_, noLoops) = looped.ForwardWithAttention(h, h.narrow(0, 0, 3), src, dst, dstIsSrcPrefix: false);
+        Assert.Equal(3, noLoops.size(0));
+    }
+
+    [Fact]
     public void GatConv_with_several_heads_concatenates_or_averages_them()
     {
         using var scope = NewDisposeScope();

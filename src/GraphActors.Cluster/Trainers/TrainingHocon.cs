@@ -57,6 +57,7 @@ public static class TrainingHocon
             Dropout = D("dropout", d.Dropout),
             InputDropout = t is not null && t.HasPath("input_dropout") ? D("input_dropout", 0) : d.InputDropout,
             AttentionDropout = t is not null && t.HasPath("attention_dropout") ? D("attention_dropout", 0) : d.AttentionDropout,
+            SelfLoops = Get("self_loops", d.SelfLoops, x => t!.GetBoolean(x)),
             Aggregator = S("aggregator", d.Aggregator),
             Heads = I("heads", d.Heads),
             Activation = S("activation", d.Activation),
