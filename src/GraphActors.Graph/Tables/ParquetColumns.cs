@@ -1,5 +1,4 @@
 // Column-level Parquet.Net helpers shared by the Hive-table and CGDF readers and writers.
-using System.Buffers;
 using Parquet;
 using Parquet.Schema;
 
@@ -33,34 +32,24 @@ internal static class ParquetColumns
         var levels = 0;
         var off = offsets.Span;
         for (var r = 0; r < rows; r++) levels += Math.Max(1, off[r + 1] - off[r]);
-        // The level arrays are as long as the values (a 65,536-row group of 500-d rows: 33M entries each): pooled, so
-        // each row group reuses memory instead of faulting in fresh pages.
-        var rep = ArrayPool<int>.Shared.Rent(Math.Max(1, levels));
-        var def = ArrayPool<int>.Shared.Rent(Math.Max(1, levels));
-        try
+        var rep = new int[levels];
+        var def = new int[levels];
+        var nulls = nullRows.Span;
+        var k = 0;
+        for (var r = 0; r < rows; r++)
         {
-            var nulls = nullRows.Span;
-            var k = 0;
-            for (var r = 0; r < rows; r++)
+            var n = off[r + 1] - off[r];
+            if (n == 0)
             {
-                var n = off[r + 1] - off[r];
-                if (n == 0)
-                {
-                    rep[k] = 0;
-                    def[k++] = !nulls.IsEmpty && nulls[r] ? 0 : maxDef - 1;
-                    continue;
-                }
                 rep[k] = 0;
-                def[k++] = maxDef;
-                for (var j = 1; j < n; j++) { rep[k] = 1; def[k++] = maxDef; }
+                def[k++] = !nulls.IsEmpty && nulls[r] ? 0 : maxDef - 1;
+                continue;
             }
-            await rg.WriteAllPartsAsync(item, values, def.AsMemory(0, levels), rep.AsMemory(0, levels), CancellationToken.None);
+            rep[k] = 0;
+            def[k++] = maxDef;
+            for (var j = 1; j < n; j++) { rep[k] = 1; def[k++] = maxDef; }
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(rep);
-            ArrayPool<int>.Shared.Return(def);
-        }
+        await rg.WriteAllPartsAsync(item, values, def, rep, CancellationToken.None);
     }
 
     /// <summary>Writes <paramref name="rows"/> lists of exactly <paramref name="dim"/> values each (row-major <paramref name="values"/>).</summary>
@@ -75,35 +64,26 @@ internal static class ParquetColumns
     public static async Task<FloatLists> ReadFloatListsAsync(ParquetRowGroupReader rg, DataField item, int rows)
     {
         var count = checked((int)rg.GetMetadata(item)!.MetaData!.NumValues);
-        var values = GC.AllocateUninitializedArray<float>(count);
-        // Levels are only needed here: pooled (see WriteFloatListsAsync).
-        var def = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
-        var rep = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
+        var values = new float[count];
+        var def = new int[count];
+        var rep = new int[count];
+        await rg.ReadRawAsync<float>(item, values, def, rep);
         var maxDef = item.MaxDefinitionLevel;
         var offsets = new int[rows + 1];
         var isNull = new bool[rows];
         var row = -1;
         var v = 0;
-        try
+        for (var i = 0; i < count; i++)
         {
-            await rg.ReadRawAsync<float>(item, values, def.AsMemory(0, count), rep.AsMemory(0, count));
-            for (var i = 0; i < count; i++)
+            if (rep[i] == 0)
             {
-                if (rep[i] == 0)
-                {
-                    row++;
-                    if (row >= rows) throw new InvalidDataException($"Column '{item.Path}' holds more lists than the row group's {rows} rows.");
-                    offsets[row] = v;
-                    // def 0 on the first entry of a row: the list itself is null (maxDef - 1 is an empty list).
-                    if (def[i] == 0 && maxDef >= 2) isNull[row] = true;
-                }
-                if (def[i] == maxDef) v++;
+                row++;
+                if (row >= rows) throw new InvalidDataException($"Column '{item.Path}' holds more lists than the row group's {rows} rows.");
+                offsets[row] = v;
+                // def 0 on the first entry of a row: the list itself is null (maxDef - 1 is an empty list).
+                if (def[i] == 0 && maxDef >= 2) isNull[row] = true;
             }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(def);
-            ArrayPool<int>.Shared.Return(rep);
+            if (def[i] == maxDef) v++;
         }
         if (row != rows - 1) throw new InvalidDataException($"Column '{item.Path}' holds {row + 1} lists for {rows} rows.");
         offsets[rows] = v;
