@@ -125,12 +125,9 @@ public sealed class SageConv : nn.Module<Tensor, Tensor, Tensor, long, Tensor>, 
     {
         CheckInputs(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight);
         var numDst = dstFeat.size(0);
-        // Mean and gcn sum through the fused kernel unless a weight needs its gradient (then messages are materialised).
-        var built = index is null && Aggregator != SageAggregator.Pool && edgeWeight is not { requires_grad: true }
-            ? EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst)
-            : null;
-        index ??= built;
-        if (edgeWeight is { requires_grad: true }) index = null;
+        // Mean and gcn sum through the fused kernel; pool, and a weight that needs its gradient, materialise messages.
+        var fused = Aggregator != SageAggregator.Pool && edgeWeight is not { requires_grad: true };
+        index = fused ? index ?? EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst) : null;
         var result = Aggregator switch
         {
             SageAggregator.Mean => MeanForward(srcFeat, dstFeat, edgeSrc, edgeDst, edgeWeight, numDst, index),
