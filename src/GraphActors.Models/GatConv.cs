@@ -167,12 +167,13 @@ public sealed class GatConv : nn.Module<Tensor, Tensor, BlockEdges, Tensor>, IRe
         var el = (zSrc * attn_l).sum(-1); // [numSrc, heads]
         var er = (zDst * attn_r).sum(-1); // [numDst, heads]
         var e = el.index_select(0, edgeSrc).Plus(er.index_select(0, edgeDst)).leaky_relu(_negativeSlope);
-        var alpha = FastDropout.Apply(EdgeSoftmax.Compute(e, edgeDst, numDst), attnDrop, training);
+        index ??= EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst);
+        var alpha = FastDropout.Apply(EdgeSoftmax.Compute(e, index), attnDrop, training);
         if (edgeWeight is not null)
             alpha = alpha * edgeWeight.unsqueeze(1);
 
         // Σ α·z over in-edges in one pass (no [E, heads, D] messages); gradients reach both z and α.
-        var output = Gspmm.WeightedSum(zSrc, alpha, index ?? EdgeIndex.FromTensors(edgeSrc, edgeDst, srcFeat.size(0), numDst));
+        var output = Gspmm.WeightedSum(zSrc, alpha, index);
         if (res_fc is not null)
             output = output.Plus(res_fc.forward(hDst).view(-1, Heads, OutPerHead));
         else if (identityResidual)

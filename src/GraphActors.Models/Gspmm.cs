@@ -151,7 +151,7 @@ public static class Gspmm
     }
 
     // Rows split between torch's intra-op threads by edge count, at row boundaries (see the class remarks).
-    private static unsafe void ForRows(int* ptr, int rows, Action<int, int> body)
+    internal static unsafe void ForRows(int* ptr, int rows, Action<int, int> body)
     {
         var threads = Math.Max(1, Math.Min(torch.get_num_threads(), rows / 64 + 1));
         if (threads == 1)
