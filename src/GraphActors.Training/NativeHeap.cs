@@ -10,8 +10,9 @@ namespace GraphActors.Training;
 /// page by page and zeroed, in the next one: a third of the large training case's time was the kernel clearing
 /// pages. Trimming is left to <see cref="Trim"/>, once per epoch (malloc_trim also releases free pages inside the heap);
 /// buffers up to 1 GB come from the heap instead of a fresh mmap each (glibc's own threshold stops at 32 MB, and a
-/// 500-wide batch's features are hundreds of MB); and two arenas serve the process, so that a step that resumes on another
-/// thread-pool thread finds the memory the previous step freed instead of growing an arena of its own.</para>
+/// 500-wide batch's features are hundreds of MB); and one arena per core (at least two) serves the process instead of
+/// glibc's eight per core, so that a step that resumes on another thread-pool thread mostly finds the memory the
+/// previous step freed instead of growing an arena of its own, while threads still rarely wait for an arena's lock.</para>
 /// <para>libtorch frees a batch's tensors (a Cora batch's input is ~15 MB) with free(); glibc raises its mmap threshold after
 /// such frees, so later buffers come from the heap arenas, and freed arena memory stays resident. Trimming after every
 /// epoch kept the resident size flat but made the next epoch fault every page back in (a sixth of a Cora epoch's
@@ -31,7 +32,7 @@ public static partial class NativeHeap
         {
             _ = mallopt(MTrimThreshold, int.MaxValue);
             _ = mallopt(MMmapThreshold, 1 << 30);
-            _ = mallopt(MArenaMax, 2);
+            _ = mallopt(MArenaMax, Math.Max(2, Environment.ProcessorCount));
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { _unavailable = true; }
     }
