@@ -109,6 +109,13 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
     /// <summary>The attempt of the epoch in flight (0 as first planned; −1 when none is in flight).</summary>
     public int Attempt => _run?.Attempt ?? -1;
 
+    /// <summary>The highest attempt journaled for <see cref="Epoch"/> (−1: none).</summary>
+    public int LastAttempt { get; private set; } = -1;
+
+    // The epoch that was running when this coordinator's predecessor stopped, and its last attempt (set on recovery).
+    private int _interruptedEpoch = -1;
+    private int _interruptedAttempt;
+
     /// <summary>The epoch to plan next: the one after the last completed (an unfinished epoch is redone).</summary>
     public int NextEpoch => LastCompletedEpoch + 1;
 
@@ -245,7 +252,13 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         // Local mode's epoch: the same shuffle and the same cut into batches (EpochPlan, as NodeBatchLoader/LinkBatchLoader).
         var order = EpochPlan.Shuffle(seeds.Seeds, c.Seed, epoch);
         var evaluate = epoch == c.Epochs - 1 || (c.EvalEvery > 0 && (epoch + 1) % c.EvalEvery == 0);
-        var run = new EpochRun(epoch, order, c.BatchSize, Math.Max(1, c.AveragingPeriod), members, evaluate, now, Averaging == AveragingMode.Ring);
+        var run = new EpochRun(epoch, order, c.BatchSize, Math.Max(1, c.AveragingPeriod), members, evaluate, now, Averaging == AveragingMode.Ring)
+        {
+            // The epoch the coordinator was in when it moved is planned again above every attempt of the old plans: a
+            // trainer's message of those plans still in flight (the singleton proxy buffers it) is then stale, not a
+            // contribution of the wrong size.
+            Attempt = epoch == _interruptedEpoch ? _interruptedAttempt + 1 : 0,
+        };
         // The replicas are identical at the end of an epoch (its last round is averaged), so one evaluation is the
         // epoch's: the first member evaluates, another if it leaves or its evaluation fails.
         run.Evaluator = evaluate ? members[0] : "";
@@ -253,7 +266,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         SplitSteps(run, 0);
         _run = run;
         var shares = members.Select((_, m) => (int)run.SeedsOf(m, 0)).ToArray();
-        return new Decision(null, [new EpochPlanned(JobId, epoch, [.. members], shares, run.Steps, order.Length)], Assignments(run), []);
+        return new Decision(null, [new EpochPlanned(JobId, epoch, [.. members], shares, run.Steps, order.Length, run.Attempt)], Assignments(run), []);
     }
 
     /// <summary>Splits every global step from <paramref name="fromStep"/> on among the run's members and sets the current round's expectations.</summary>
@@ -654,15 +667,15 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
             case JobStarted m:
                 JobId = m.JobId; Config = m.Config; State = JobState.Running; Epoch = -1; LastCompletedEpoch = -1; Round = -1;
                 LastLoss = float.NaN; MetricNames = []; MetricValues = []; BestMetric = float.NaN; BestEpoch = -1;
-                LastCheckpointPath = ""; LastCheckpointSha256 = ""; Reason = ""; _run = null; _epochSeconds.Clear();
+                LastCheckpointPath = ""; LastCheckpointSha256 = ""; Reason = ""; _run = null; _epochSeconds.Clear(); LastAttempt = -1;
                 CompletedSteps = 0; PlannedSteps = 0; SeedsPerEpoch = 0; _seedsTrained.Clear(); FailedEvaluations = 0; LastEvaluationError = "";
                 _history.Clear();
                 break;
             case EpochPlanned m:
-                Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps;
+                Epoch = m.Epoch; Round = -1; PlannedSteps = m.Steps; LastAttempt = m.Attempt;
                 if (m.TrainingSeeds >= 0) SeedsPerEpoch = m.TrainingSeeds;
                 break;
-            case EpochReplanned: break;
+            case EpochReplanned m: if (m.Epoch == Epoch) LastAttempt = Math.Max(LastAttempt, m.Attempt); break;
             case ParametersAveraged m: Round = m.Round; break;
             case EvaluationFailed m: FailedEvaluations++; LastEvaluationError = m.Reason; break;
             case CheckpointRecorded m: LastCheckpointPath = m.Path; LastCheckpointSha256 = m.Sha256; break;
@@ -689,12 +702,17 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
     public void Recovered()
     {
         _run = null;
-        if (State == JobState.Running) { Epoch = LastCompletedEpoch; Round = -1; }
+        if (State == JobState.Running)
+        {
+            if (Epoch > LastCompletedEpoch) (_interruptedEpoch, _interruptedAttempt) = (Epoch, Math.Max(0, LastAttempt));
+            Epoch = LastCompletedEpoch;
+            Round = -1;
+        }
     }
 
     public CoordinatorSnapshot ToSnapshot() => new(JobId, Config, State, Epoch, LastCompletedEpoch, Round, LastLoss, MetricNames, MetricValues,
         BestMetric, BestEpoch, LastCheckpointPath, LastCheckpointSha256, Reason, CompletedSteps, PlannedSteps, SeedsPerEpoch, [.. _seedsTrained],
-        FailedEvaluations, LastEvaluationError, _history.Count == 0 ? null : [.. _history]);
+        FailedEvaluations, LastEvaluationError, _history.Count == 0 ? null : [.. _history], LastAttempt);
 
     public void Restore(CoordinatorSnapshot s)
     {
@@ -707,6 +725,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         FailedEvaluations = s.FailedEvaluations; LastEvaluationError = s.EvaluationError;
         _history.Clear();
         _history.AddRange(s.History ?? []);
+        LastAttempt = s.LastAttempt;
     }
 
     public JobStatus Status(string askedJob, DateTime now)

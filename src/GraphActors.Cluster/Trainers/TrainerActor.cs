@@ -281,7 +281,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
 
         var old = _work;
-        var replan = old is not null && old.JobId == a.JobId && old.Epoch == a.Epoch && a.Attempt > old.Attempt;
+        // A later attempt of the same epoch continues this replica from the re-planned round. A plan from step 0 starts the
+        // epoch over from the checkpoint instead: the coordinator moved and plans the epoch anew (above the old attempts),
+        // or the replan is in round 0, whose start is the checkpoint either way.
+        var replan = old is not null && old.JobId == a.JobId && old.Epoch == a.Epoch && a.Attempt > old.Attempt && a.FromStep > 0;
         if (old is not null)
         {
             if (!replan) _log.Warning("Epoch {0} of job '{1}' is planned again or superseded by epoch {2}: dropping its {3} step(s)", old.Epoch, old.JobId, a.Epoch, old.StepsDone);

@@ -341,8 +341,10 @@ public static class TrainingProtocol
     /// <summary>
     /// Epoch planned over <paramref name="Trainers"/> with these share sizes (seeds over the epoch) and
     /// <paramref name="Steps"/> global steps; <paramref name="TrainingSeeds"/> seeds in all (−1: journaled before it was counted).
+    /// <paramref name="Attempt"/> is the plan's attempt number: 0, or after the coordinator moved mid-epoch one above the
+    /// last attempt journaled for the epoch, so that a message still in flight from the old plan is recognised as stale.
     /// </summary>
-    public sealed record EpochPlanned(string JobId, int Epoch, string[] Trainers, int[] ShareSizes, int Steps, long TrainingSeeds = -1) : ITrainingEvent;
+    public sealed record EpochPlanned(string JobId, int Epoch, string[] Trainers, int[] ShareSizes, int Steps, long TrainingSeeds = -1, int Attempt = 0) : ITrainingEvent;
 
     /// <summary>
     /// Attempt <paramref name="Attempt"/> of <paramref name="Epoch"/>: the steps from <paramref name="FromStep"/> on are
@@ -401,5 +403,6 @@ public static class TrainingProtocol
         long[]? SeedsTrained = null,
         int FailedEvaluations = 0,
         string EvaluationError = "",
-        EpochSummary[]? History = null) : IGraphActorsMessage;
+        EpochSummary[]? History = null,
+        int LastAttempt = -1) : IGraphActorsMessage;
 }

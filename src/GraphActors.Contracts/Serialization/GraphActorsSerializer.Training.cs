@@ -145,7 +145,7 @@ public sealed partial class GraphActorsSerializer
                 break;
             case TrainingHalted m: w.String(m.JobId); w.Byte((byte)m.State); w.String(m.Reason); break;
             case JobStarted m: w.String(m.JobId); Config(ref w, m.Config); break;
-            case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); w.Long(m.TrainingSeeds); break;
+            case EpochPlanned m: w.String(m.JobId); w.Int(m.Epoch); Strings(ref w, m.Trainers); w.Ints(m.ShareSizes); w.Int(m.Steps); w.Long(m.TrainingSeeds); w.Int(m.Attempt); break;
             case EpochReplanned m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.FromStep); Strings(ref w, m.Trainers); w.String(m.Reason); break;
             case ParametersAveraged m: w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Round); w.Int(m.Contributors); w.Int(m.Seeds); break;
             case EvaluationFailed m: w.String(m.JobId); w.Int(m.Epoch); w.String(m.Reason); break;
@@ -169,6 +169,7 @@ public sealed partial class GraphActorsSerializer
                 w.Long(m.CompletedSteps); w.Int(m.PlannedSteps);
                 w.Long(m.SeedsPerEpoch); w.Longs(m.SeedsTrained ?? []); w.Int(m.FailedEvaluations); w.String(m.EvaluationError);
                 Summaries(ref w, m.History ?? []);
+                w.Int(m.LastAttempt);
                 break;
             default:
                 throw Unknown(obj);
@@ -205,7 +206,7 @@ public sealed partial class GraphActorsSerializer
         TrainingHaltedManifest => new TrainingHalted(r.String(), (JobState)r.Byte(), r.String()),
         JobStartedManifest => new JobStarted(r.String(), Config(ref r)),
         // Journaled events read their older, shorter layouts too: the fields added later default.
-        EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int(), r.HasMore ? r.Long() : -1),
+        EpochPlannedManifest => new EpochPlanned(r.String(), r.Int(), Strings(ref r), r.Ints(), r.Int(), r.HasMore ? r.Long() : -1, r.HasMore ? r.Int() : 0),
         EpochReplannedManifest => new EpochReplanned(r.String(), r.Int(), r.Int(), r.Int(), Strings(ref r), r.String()),
         ParametersAveragedManifest => new ParametersAveraged(r.String(), r.Int(), r.Int(), r.Int(), r.HasMore ? r.Int() : 0),
         EvaluationFailedManifest => new EvaluationFailed(r.String(), r.Int(), r.String()),
@@ -232,7 +233,10 @@ public sealed partial class GraphActorsSerializer
             // … and before the seed accounting and evaluation failures, here.
             r.HasMore ? r.Long() : 0, r.HasMore ? NullIfEmpty(r.Longs()) : null, r.HasMore ? r.Int() : 0, r.HasMore ? r.String() : "",
             // … and before the epoch history, here: the summary then starts with the epochs completed after it.
-            r.HasMore ? Summaries(ref r) : null);
+            r.HasMore ? Summaries(ref r) : null,
+            // … and before the last attempt, here: a coordinator recovered from such a snapshot starts the epoch over at
+            // one above the attempts journaled after it.
+            r.HasMore ? r.Int() : -1);
     }
 
     private static void Summaries<TW>(ref TW w, EpochSummary[] epochs) where TW : struct, IWire

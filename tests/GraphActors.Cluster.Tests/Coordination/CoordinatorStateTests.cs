@@ -254,6 +254,43 @@ public class CoordinatorStateTests
     }
 
     [Fact]
+    public void A_coordinator_recovered_mid_epoch_plans_it_above_the_old_attempts_so_a_contribution_still_in_flight_from_the_old_plan_is_stale()
+    {
+        var (s, Do, journal) = NewState();
+        foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+        Do(new StartJob("j", Config), null);
+        var old = new Trainers();
+        old.Take(Do(new PlanEpoch(Seeds), null));
+        // t0 trains round 0 under the two-trainer plan; its contribution is buffered while the coordinator moves.
+        var inFlight = old.Contribution("j", 0, "t0", 0, 2, [1f]);
+
+        foreach (var useSnapshot in new[] { false, true })
+        {
+            var next = new CoordinatorState();
+            if (useSnapshot) next.Restore(s.ToSnapshot());
+            else foreach (var e in journal) next.Apply(e);
+            next.Recovered();
+            // The moved coordinator plans epoch 0 again with the one trainer left: a plan of another size.
+            next.ProcessCommand(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n0", []), "t0", T0);
+            var plan = next.ProcessCommand(new PlanEpoch(Seeds), null, T0);
+            foreach (var e in plan.Events) next.Apply(e);
+            var planned = Assert.Single(plan.Events.OfType<EpochPlanned>());
+            Assert.Equal(1, planned.Attempt);
+            var fresh = new Trainers();
+            fresh.Take(plan);
+            Assert.Equal(1, fresh.Of("t0").Attempt);
+            Assert.Equal(0, fresh.Of("t0").FromStep);
+
+            var d = next.ProcessCommand(inFlight, "t0", T0);
+            Assert.Equal(JobState.Running, next.State);
+            Assert.Empty(d.Events);
+            // The contribution of the new plan is the one that counts.
+            var closed = next.ProcessCommand(fresh.Contribution("j", 0, "t0", 0, 2, [1f]), "t0", T0);
+            Assert.Single(closed.Events.OfType<ParametersAveraged>());
+        }
+    }
+
+    [Fact]
     public void A_contribution_that_does_not_match_the_plan_fails_the_job_naming_the_trainer_and_the_seeds()
     {
         var (s, Do, _) = NewState();

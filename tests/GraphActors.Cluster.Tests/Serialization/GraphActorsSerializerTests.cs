@@ -107,21 +107,25 @@ public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
             0.5f, ["val_acc"], [0.7f], 0.7f, 2, "/ck/e2", "beef", "", 240, 80);
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(current);
         // The seed accounting and evaluation failures came next: 8 (seeds per epoch) + 4 (no per-epoch counts) + 4 + 4 (empty
-        // string); the epoch history last: 4 (no epochs).
+        // string); then the epoch history: 4 (no epochs); the last attempt last: 4.
         var bytes = serializer.ToBinary(current);
-        var older = bytes[..^(12 + 20 + 4)]; // the oldest form ended with the reason
+        var older = bytes[..^(12 + 20 + 4 + 4)]; // the oldest form ended with the reason
         var back = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(older, serializer.Manifest(current));
         Assert.Equal(current with { CompletedSteps = 0, PlannedSteps = 0 }, back with { MetricNames = current.MetricNames, MetricValues = current.MetricValues });
         Assert.Equal(current.MetricValues, back.MetricValues);
         // The next form ended with the step counts: it reads with no seed accounting and no failed evaluations.
-        var withSteps = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(bytes[..^24], serializer.Manifest(current));
+        var withSteps = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(bytes[..^28], serializer.Manifest(current));
         Assert.Equal((240L, 80, 0L, 0, ""), (withSteps.CompletedSteps, withSteps.PlannedSteps, withSteps.SeedsPerEpoch, withSteps.FailedEvaluations,
             withSteps.EvaluationError));
         Assert.Null(withSteps.SeedsTrained);
         // The form before the epoch history reads with none.
-        var withoutHistory = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(bytes[..^4], serializer.Manifest(current));
+        var withoutHistory = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(bytes[..^8], serializer.Manifest(current));
         Assert.Null(withoutHistory.History);
         Assert.Equal(current.EvaluationError, withoutHistory.EvaluationError);
+        // The form before the last attempt reads with none (-1): a coordinator recovered from it re-plans the epoch at 1.
+        var withoutAttempt = (Contracts.Protocols.TrainingProtocol.CoordinatorSnapshot)serializer.FromBinary(bytes[..^4], serializer.Manifest(current));
+        Assert.Equal(-1, withoutAttempt.LastAttempt);
+        Assert.Equal(current, withoutAttempt with { MetricNames = current.MetricNames, MetricValues = current.MetricValues });
     }
 
     [Fact]

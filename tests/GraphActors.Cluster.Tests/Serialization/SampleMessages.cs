@@ -177,6 +177,7 @@ public static class SampleMessages
         new EpochPlanned("job-1", 0, ["t1", "t2"], [50, 49], 13),
         new ParametersAveraged("job-1", 0, 4, 2),
         new EpochPlanned("job-1", 1, ["t1", "t2"], [70, 70], 2, 140),
+        new EpochPlanned("job-1", 1, ["t2"], [140], 2, 140, 3), // planned again by a coordinator that moved mid-epoch
         new EpochReplanned("job-1", 1, 2, 6, ["t1"], "t2 left (its node is unreachable)"),
         new ParametersAveraged("job-1", 1, 3, 2, 1024),
         new EvaluationFailed("job-1", 1, "t1: OversizedPayloadException"),
@@ -193,6 +194,8 @@ public static class SampleMessages
             [140, -1, 140, 140], 1, "t1: timed out"),
         new CoordinatorSnapshot("job-3", Config, JobState.Running, 2, 1, 1, 0.5f, ["val_acc"], [0.7f], 0.7f, 1, "/ck/e1", "beef", "", 240, 80, 140,
             [140, 140], 0, "", [new EpochSummary(0, 1.5f, ["val_acc"], [0.6f]), new EpochSummary(1, 0.5f, ["val_acc"], [0.7f])]),
+        new CoordinatorSnapshot("job-4", Config, JobState.Running, 2, 1, 1, 0.5f, [], [], 0.7f, 1, "/ck/e1", "beef", "", 240, 80, 140,
+            [140, 140], 0, "", null, 2),
     ];
 
     /// <summary>
