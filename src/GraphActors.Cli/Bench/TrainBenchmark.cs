@@ -1,22 +1,23 @@
 // `graphactors bench train`: DESIGN's Cora training row, per-phase step times on a ~1M-node graph, and a leak check.
 using System.CommandLine;
 using System.Diagnostics;
+using GraphActors.Cli.Commands;
 using GraphActors.Contracts;
 using GraphActors.Graph.Cgdf;
 using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 using GraphActors.Graph.Tables;
 using GraphActors.Sampling;
-using GraphActors.Cli.Commands;
 using GraphActors.Training;
 
 namespace GraphActors.Cli.Bench;
 
 /// <summary>
+/// The model is `../shared/bench/torch_sage.py`'s (no dropout on the input features), so the two run side by side.
 /// (a) cora: 2-layer GraphSAGE (mean), hidden 256, fanouts [10, 10], batch 1024, random 60/20/20 split, 50 epochs,
-/// torch 1 thread: ms per training epoch (sampling overlapped by the prefetcher; evaluation excluded) and the final
-/// test accuracy (full-neighbourhood evaluation after the last epoch, no model selection), as DGL's figure.
-/// (b) large: a planted-community graph (1M nodes, 10M edges merged both ways, 32 features, hash partitions) and each
+/// torch 1 thread (--threads): ms per training epoch (sampling overlapped by the prefetcher; evaluation excluded) and
+/// the final test accuracy (full-neighbourhood evaluation after the last epoch, no model selection), as DGL's figure.
+/// (b) large: a planted-community graph (1M nodes, 10M edges merged both ways, --dim features, hash partitions) and each
 /// model with hidden 256, fanouts [15, 10, 5] (DGL order: 5 at the seeds), batch 1024: per batch the time of sampling
 /// (blocks + labels), feature gathering, tensors from arrays, forward, backward and optimizer step, for a capped
 /// number of batches; seconds per epoch are projected from batches/s.
