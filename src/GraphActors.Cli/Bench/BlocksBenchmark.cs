@@ -59,7 +59,7 @@ public static class BlocksBenchmark
         {
             Console.WriteLine();
             Console.WriteLine($"random_without_replacement, 3 layers, batch {batch}, 1 thread, {warmup} warm-up batches, {rounds} rounds × {batches} batches, " +
-                              $"dedup + relabel into blocks; load average {LoadAverage()}");
+                              $"dedup + relabel into blocks; load average {BenchLoad.Read()}");
             Console.WriteLine($"{"store",-32}{"fanouts (seeds outward)",-30}{"edges/batch",13}{"ms/batch (med)",16}{"edges/s (med)",16}{"edges/s (best)",16}");
             foreach (var (name, store) in stores)
             {
@@ -106,5 +106,4 @@ public static class BlocksBenchmark
         return ((double)sampled / batches, seconds * 1000 / batches, sampled / seconds);
     }
 
-    private static string LoadAverage() => BenchLoad.Read();
 }

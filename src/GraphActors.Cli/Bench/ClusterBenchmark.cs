@@ -243,7 +243,7 @@ public static class ClusterBenchmark
                 catch (IOException e) { log.WriteLine($"(could not delete {root}: {e.Message})"); }
             }
         }
-        return new Result(machine, LoadAverage(), o, graphLine, target.Name, samplerLine, batches, rounds);
+        return new Result(machine, BenchLoad.Read(), o, graphLine, target.Name, samplerLine, batches, rounds);
     }
 
     private static string Describe(SamplerSettings s) =>
@@ -929,7 +929,6 @@ public static class ClusterBenchmark
 
     private static string Kb(double bytes) => (bytes / 1024).ToString("N1", CultureInfo.InvariantCulture);
 
-    private static string LoadAverage() => BenchLoad.Read();
 
     private static int FreePort()
     {

@@ -39,7 +39,7 @@ public static class IdleBenchmark
         {
             var inv = CultureInfo.InvariantCulture;
             var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB";
-            var loadStart = LoadAverage();
+            var loadStart = BenchLoad.Read();
             AnsiConsole.MarkupLineInterpolated(inv, $"{machine}; load average at start {loadStart}");
             var dir = pr.GetValue(deployOut);
             var started = new List<Process>();
@@ -66,7 +66,7 @@ public static class IdleBenchmark
                 var seconds = pr.GetValue(window);
                 var tick = (double)sysconf(ClockTicksName);
                 var before = measured.ToDictionary(n => n.Pid, n => CpuTicks(n.Pid));
-                var loadMeasured = LoadAverage();
+                var loadMeasured = BenchLoad.Read();
                 await Task.Delay(TimeSpan.FromSeconds(seconds), ct);
                 var rows = measured.Select(n =>
                 {
@@ -74,7 +74,7 @@ public static class IdleBenchmark
                     var cpu = after is { } a && before[n.Pid] is { } b ? (a - b) / tick : double.NaN;
                     return (Node: n, CpuSeconds: cpu, Rss: RssMb(n.Pid));
                 }).ToList();
-                var loadEnd = LoadAverage();
+                var loadEnd = BenchLoad.Read();
 
                 var table = new Table().AddColumns("node", "roles", "pid", "CPU-s", "% of a core", "RSS (MB)");
                 foreach (var r in rows)
@@ -216,5 +216,4 @@ public static class IdleBenchmark
     internal static double RssMb(int pid) =>
         ProcFiles.Values($"/proc/{pid}/status") is { } status && status.TryGetValue("VmRSS", out var rss) ? rss / 1048576.0 : double.NaN;
 
-    internal static string LoadAverage() => BenchLoad.Read();
 }

@@ -49,7 +49,7 @@ public static partial class OutOfCoreBenchmark
             var needed = (long)big * d * 4 + (long)big * 200;
             if (free < needed)
                 throw CliErrors.BadOption("--work", $"{root} has {free / 1e9:F1} GB free; the large store needs about {needed / 1e9:F1} GB. Give a folder on a larger disk, or fewer --nodes.");
-            AnsiConsole.MarkupLineInterpolated(Inv, $"{Environment.ProcessorCount} cores, RAM {ram / 1e9:F1} GB; load average {IdleBenchmark.LoadAverage()}");
+            AnsiConsole.MarkupLineInterpolated(Inv, $"{Environment.ProcessorCount} cores, RAM {ram / 1e9:F1} GB; load average {BenchLoad.Read()}");
             var rows = new List<Row>();
             foreach (var count in pr.GetValue(onlyLarge) ? [big] : new[] { pr.GetValue(peer), big })
             {
@@ -64,7 +64,7 @@ public static partial class OutOfCoreBenchmark
             foreach (var r in rows)
                 Console.WriteLine(string.Create(Inv,
                     $"| {r.Nodes:N0} | {Gb(r.FeatureBytes)} | {r.FeatureBytes / (double)ram:F2} | {r.Steps} | {r.StepsPerSecond:F2} | {Gb(r.AnonMax)} | {Gb(r.FileMax)} | {Gb(r.CachedMax)} | {Gb(r.AvailableMin)} | {r.MajorFaults:N0} | {Gb(r.ReadBytes)} |"));
-            AnsiConsole.MarkupLineInterpolated(Inv, $"load average at the end {IdleBenchmark.LoadAverage()}");
+            AnsiConsole.MarkupLineInterpolated(Inv, $"load average at the end {BenchLoad.Read()}");
             return 0;
         });
         return cmd;

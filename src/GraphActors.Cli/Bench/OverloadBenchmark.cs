@@ -100,7 +100,7 @@ public static class OverloadBenchmark
 
     private static async Task<int> Run(Settings o)
     {
-        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; load average before: {LoadAverage()}");
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs; load average before: {BenchLoad.Read()}");
         Console.WriteLine($"server: {(o.Actor ? "actor" : "direct")} path, max-in-flight {o.MaxInFlight}, torch workers {o.Workers} × 1 intra-op thread, " +
                           $"fanouts [{string.Join(",", o.Fanouts)}], {o.Ids} id(s) per request; load: {o.Wrk}");
         Console.WriteLine(o.Cpus.Client is { } client
@@ -166,7 +166,7 @@ public static class OverloadBenchmark
                 Console.WriteLine($"allocated during the capacity phase, by type (the runtime's samples, ≈ 100 KB each; {sampled.Sum(t => t.Bytes) / 1e6:N0} MB sampled):");
                 foreach (var (type, bytes) in sampled.Take(25)) Console.WriteLine($"  {bytes / 1e6,8:N1} MB  {type}");
             }
-            Console.WriteLine($"load average after: {LoadAverage()}");
+            Console.WriteLine($"load average after: {BenchLoad.Read()}");
             return 0;
         }
         finally
@@ -365,7 +365,6 @@ public static class OverloadBenchmark
         return result;
     }
 
-    private static string LoadAverage() => BenchLoad.Read();
 
     /// <summary>
     /// wrk's script: a think time before each request, random user ids in it; counts per status in every thread and, when

@@ -59,7 +59,7 @@ public static class SamplingBenchmark
         var csr = graph.Edges("edge").In;
         Console.WriteLine();
         Console.WriteLine($"random_without_replacement, 3 hops, batch {batch}, 1 thread, {warmup} warm-up batches, " +
-                          $"{rounds} rounds × {batches} timed batches, no dedup; load average {LoadAverage()}");
+                          $"{rounds} rounds × {batches} timed batches, no dedup; load average {BenchLoad.Read()}");
         Console.WriteLine($"{"fanouts (seeds outward)",-26}{"edges/batch",13}{"ms/batch (median)",19}{"edges/s (median)",18}{"edges/s (best)",16}");
         foreach (var fanouts in new[] { new[] { 15, 10, 5 }, new[] { 5, 10, 15 } })
         {
@@ -139,7 +139,6 @@ public static class SamplingBenchmark
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.WriteLine($"(could not reset VmHWM: {e.Message})"); }
     }
 
-    private static string LoadAverage() => BenchLoad.Read();
 
     private static string Mb(long bytes) => (bytes / (1024.0 * 1024)).ToString("N0", CultureInfo.InvariantCulture);
 }

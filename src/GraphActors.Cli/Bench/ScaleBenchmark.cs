@@ -67,7 +67,7 @@ public static class ScaleBenchmark
         _ = ParseFanouts(s.Fanouts);
         Directory.CreateDirectory(s.Work);
         var (tables, cgdf, store, deployOut) = (Path.Combine(s.Work, "tables"), Path.Combine(s.Work, "cgdf"), Path.Combine(s.Work, "store"), Path.Combine(s.Work, "deploy"));
-        var loadStart = IdleBenchmark.LoadAverage();
+        var loadStart = BenchLoad.Read();
         AnsiConsole.MarkupLineInterpolated(Inv, $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB; load average at start {loadStart}");
         AnsiConsole.MarkupLineInterpolated(Inv, $"graph: {s.Users:N0} users + {s.Items:N0} items ({s.Dim}-d), {s.Clicks:N0} clicks + {s.Swings:N0} swings; layout {s.Layout}; {parts} part(s)");
         var times = new List<(string Step, double Seconds)>();
@@ -136,7 +136,7 @@ public static class ScaleBenchmark
             }
             times.Add(("ctl train start --follow: the job", trainSeconds));
             var after = await Scrape(http, nodes, ct);
-            var loadEnd = IdleBenchmark.LoadAverage();
+            var loadEnd = BenchLoad.Read();
             Report(s, times, storeBytes, nodes, idleRss, peakRss, before, after, loadStart, loadEnd);
             exit = 0;
         }
