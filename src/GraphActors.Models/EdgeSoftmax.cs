@@ -49,7 +49,12 @@ public static class EdgeSoftmax
             throw new ArgumentException($"Expected [E] or [E, heads] float32 CPU scores, got {scores.dtype} [{string.Join(", ", scores.shape)}].", nameof(scores));
         if (scores.size(0) != index.NumEdges)
             throw new ArgumentException($"{scores.size(0)} scores for {index.NumEdges} edges.", nameof(scores));
-        return IndexedFunction.apply(scores, index);
+        if (!AutogradGate.RecordsGraph(scores))
+        {
+            using var s = scores.contiguous();
+            return Kernel(s, null, index);
+        }
+        lock (AutogradGate.Lock) return IndexedFunction.apply(scores, index);
     }
 
     internal sealed class IndexedFunction : autograd.SingleTensorFunction<IndexedFunction>

@@ -31,7 +31,9 @@ public static class Gspmm
             throw new ArgumentException($"Edge weights must be [{index.NumEdges}] float32.", nameof(weight));
         if (weight is not null && weight.requires_grad)
             throw new ArgumentException("Gspmm's edge weights are constants; a weight that needs a gradient goes through index_select and scatter_add.", nameof(weight));
-        return SumFunction.apply(h, new Args(index, weight is null ? null : Copy(weight), mean));
+        var args = new Args(index, weight is null ? null : Copy(weight), mean);
+        if (!AutogradGate.RecordsGraph(h)) return Kernel(h, args, byDestination: true);
+        lock (AutogradGate.Lock) return SumFunction.apply(h, args);
     }
 
     // The weights are copied out: the backward pass may run after their tensor's owner let it go.
@@ -60,7 +62,13 @@ public static class Gspmm
             throw new ArgumentException($"Expected z of shape [{index.NumSrc}, heads, D], got [{string.Join(", ", z.shape)}].", nameof(z));
         if (alpha.dim() != 2 || alpha.size(0) != index.NumEdges || alpha.size(1) != z.size(1))
             throw new ArgumentException($"Expected attention of shape [{index.NumEdges}, {z.size(1)}], got [{string.Join(", ", alpha.shape)}].", nameof(alpha));
-        return WeightedSumFunction.apply(z, alpha, index);
+        if (!AutogradGate.RecordsGraph(z, alpha))
+        {
+            using var zc = z.contiguous();
+            using var ac = alpha.contiguous();
+            return WeightedForward(zc, ac, index);
+        }
+        lock (AutogradGate.Lock) return WeightedSumFunction.apply(z, alpha, index);
     }
 
     internal sealed class WeightedSumFunction : autograd.SingleTensorFunction<WeightedSumFunction>

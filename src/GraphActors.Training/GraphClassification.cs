@@ -96,15 +96,18 @@ public sealed class GraphClassificationTrainer : IDisposable
             for (var b = 0; b < order.Count; b += Config.BatchSize)
             {
                 var batch = order.Skip(b).Take(Config.BatchSize).ToList();
-                using var scope = NewDisposeScope();
-                _gnn.train(); _head.train();
-                _optimizer.zero_grad();
-                var (logits, labels) = Forward(batch);
-                var l = TaskLosses.NodeClassification(logits, labels);
-                l.backward();
-                _optimizer.step();
-                loss += l.item<float>() * batch.Count;
-                correct += Metrics.Accuracy(NodeClassifier.Predict(logits), batch.Select(g => g.Label).ToArray()) * batch.Count;
+                lock (AutogradGate.Lock) // the graph is built and freed under the gate (see AutogradGate)
+                {
+                    using var scope = NewDisposeScope();
+                    _gnn.train(); _head.train();
+                    _optimizer.zero_grad();
+                    var (logits, labels) = Forward(batch);
+                    var l = TaskLosses.NodeClassification(logits, labels);
+                    l.backward();
+                    _optimizer.step();
+                    loss += l.item<float>() * batch.Count;
+                    correct += Metrics.Accuracy(NodeClassifier.Predict(logits), batch.Select(g => g.Label).ToArray()) * batch.Count;
+                }
                 batches++;
             }
             var v = Accuracy(val);

@@ -155,7 +155,6 @@ public sealed class Trainer : IDisposable
 
     // torch's default generator is process-wide: steps that seed it (dropout masks) take it one at a time, so trainers
     // sharing a process (tests, a local cluster) draw exactly what they would alone.
-    private static readonly object TorchRng = new();
 
     /// <summary>
     /// The seed torch's generator gets before the step on a batch sampled with <paramref name="batchSeed"/> (dropout):
@@ -164,7 +163,7 @@ public sealed class Trainer : IDisposable
     public static long StepRngSeed(ulong batchSeed) => (long)(BlockSampler.StreamSeed(batchSeed, 0xD50F, 0x7E) >> 1);
 
     /// <summary>One node-classification step: forward, cross entropy on the seeds, backward, optimizer step.</summary>
-    public StepResult Step(MiniBatch batch) => Step(batch, pooled: false);
+    public StepResult Step(MiniBatch batch) => Seeded(null, () => Step(batch, pooled: false));
 
     /// <summary>
     /// Forward and backward on one node-classification batch without the optimizer step: the cluster's synchronous
@@ -179,12 +178,13 @@ public sealed class Trainer : IDisposable
     /// <summary>One link-prediction optimizer step, torch's generator seeded with <paramref name="rngSeed"/> first.</summary>
     public StepResult Step(LinkBatch batch, long rngSeed) => Seeded(rngSeed, () => Step(batch, pooled: false));
 
+    // Steps of trainers sharing a process take turns: torch's generator is process-wide (a step's draws must follow
+    // its own seed), and a graph through the custom autograd functions lives under AutogradGate.Lock (see there).
     private static StepResult Seeded(long? rngSeed, Func<StepResult> step)
     {
-        if (rngSeed is not { } seed) return step();
-        lock (TorchRng)
+        lock (AutogradGate.Lock)
         {
-            torch.random.manual_seed(seed);
+            if (rngSeed is { } seed) torch.random.manual_seed(seed);
             return step();
         }
     }
@@ -221,7 +221,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>One link-prediction step: embeddings of the pair nodes, scores, binary cross entropy, backward, step.</summary>
-    public StepResult Step(LinkBatch batch) => Step(batch, pooled: false);
+    public StepResult Step(LinkBatch batch) => Seeded(null, () => Step(batch, pooled: false));
 
     /// <summary>Forward and backward of a link-prediction batch without the optimizer step (gradients for averaging, K = 1).</summary>
     public StepResult Backward(LinkBatch batch, long? rngSeed = null) => Seeded(rngSeed, () => Step(batch, pooled: false, optimizerStep: false));

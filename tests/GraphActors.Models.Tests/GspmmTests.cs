@@ -159,4 +159,91 @@ public sealed class GspmmTests
         Assert.Equal(0f, y.abs().sum().item<float>());
         Assert.Equal(0f, h.grad!.abs().sum().item<float>());
     }
+
+    /// <summary>
+    /// Two trainers in one process (the in-process cluster, a serving node that also trains) and inference beside
+    /// them: steps under <see cref="AutogradGate.Lock"/> and gradient-free forwards without it give the serial results,
+    /// and no custom-function node outlives its graph (TorchSharp's list of them is not thread-safe).
+    /// </summary>
+    [Fact]
+    public void Concurrent_steps_under_the_gate_and_inference_beside_them_give_the_serial_results()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(13);
+        const int numSrc = 3_000, numDst = 1_000, numEdges = 30_000, heads = 2, width = 16;
+        var (src, dst) = RandomEdges(numSrc, numDst, numEdges, seed: 17);
+        var index = EdgeIndex.FromTensors(src, dst, numSrc, numDst);
+        var h = randn(numSrc, heads, width);
+        var scores = randn(numEdges, heads);
+
+        // One step: mean aggregation, then GAT's softmax and weighted sum; returns the loss and both gradients.
+        (float Loss, Tensor GradH, Tensor GradScores) Step()
+        {
+            lock (AutogradGate.Lock)
+            {
+                using var step = NewDisposeScope();
+                var x = h.clone().requires_grad_(true);
+                var e = scores.clone().requires_grad_(true);
+                var mean = Gspmm.Sum(x, index, null, mean: true);
+                var alpha = EdgeSoftmax.Compute(e, index);
+                var att = Gspmm.WeightedSum(x, alpha, index);
+                var loss = (mean * att).sum();
+                loss.backward();
+                return (loss.item<float>(), x.grad!.clone().MoveToOuterDisposeScope(), e.grad!.clone().MoveToOuterDisposeScope());
+            }
+        }
+        Tensor Infer()
+        {
+            using var inference = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Gspmm.WeightedSum(h, EdgeSoftmax.Compute(scores, index), index).add(Gspmm.Sum(h, index, null, mean: false)).MoveToOuterDisposeScope();
+        }
+
+        static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+        var expected = Step();
+        var expectedInference = Infer();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Trainer(int id)
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var round = NewDisposeScope();
+                var (loss, gh, ge) = Step();
+                if (loss != expected.Loss || !Same(gh, expected.GradH) || !Same(ge, expected.GradScores))
+                    failures.Enqueue($"trainer {id}, step {i}: loss {loss} vs {expected.Loss}");
+            }
+        }
+        // Many small gradient-free calls: each one an apply (a node added and removed) before the gate.
+        var (smallSrc, smallDst) = RandomEdges(20, 10, 60, seed: 19);
+        var small = EdgeIndex.FromTensors(smallSrc, smallDst, 20, 10);
+        var smallH = randn(20, heads, 4);
+        var smallScores = randn(60, heads);
+        var smallExpected = Gspmm.WeightedSum(smallH, EdgeSoftmax.Compute(smallScores, small), small);
+        void Inference()
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                using var round = NewDisposeScope();
+                if (!Same(Infer(), expectedInference)) failures.Enqueue($"inference {i} differs");
+                for (var j = 0; j < 200; j++)
+                {
+                    using var tiny = NewDisposeScope();
+                    using var noGrad = no_grad();
+                    if (!Same(Gspmm.WeightedSum(smallH, EdgeSoftmax.Compute(smallScores, small), small), smallExpected))
+                        failures.Enqueue($"small inference {i}.{j} differs");
+                }
+            }
+        }
+        var threads = new[] { new Thread(() => Trainer(0)), new Thread(() => Trainer(1)), new Thread(Inference), new Thread(Inference) };
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var alive = typeof(autograd).GetNestedType("Node", System.Reflection.BindingFlags.NonPublic)?
+            .GetField("AliveNodes", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)?.GetValue(null) as System.Collections.ICollection;
+        Assert.NotNull(alive);
+        Assert.Equal(0, alive.Count);
+    }
 }

@@ -272,6 +272,12 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>The torch side of <see cref="ExplainNodesAsync"/>; runs on a torch worker.</summary>
     private static RawExplanation[] Explain(ServableModel model, SampledBatch batch, NodeType type, int[] seeds, int? target, int topK)
     {
+        // Gradients through the models' custom autograd functions: one explanation at a time in the process (see AutogradGate).
+        lock (AutogradGate.Lock) return ExplainUnderGate(model, batch, type, seeds, target, topK);
+    }
+
+    private static RawExplanation[] ExplainUnderGate(ServableModel model, SampledBatch batch, NodeType type, int[] seeds, int? target, int topK)
+    {
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var mb = batch.MiniBatch;

@@ -131,7 +131,11 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         using (var trainer = await Trainer.CreateAsync(local, localFile.Config with { CheckpointDir = null, Patience = 0 }))
         {
             // The model after the last epoch, as the cluster's last checkpoint holds it (not the best epoch's).
-            for (var e = 0; e < localFile.Config.Epochs; e++) await trainer.TrainEpochAsync();
+            for (var e = 0; e < localFile.Config.Epochs; e++)
+            {
+                var r = await trainer.TrainEpochAsync();
+                output.WriteLine($"local epoch {e}: loss {r.Loss:F5}");
+            }
             localAuc = (await trainer.EvaluateAsync(GraphActors.Sampling.SplitKind.Test)).Metrics["auc"];
             output.WriteLine($"local: test auc {localAuc:F4} after the last epoch, {trainer.BatchesPerEpoch} steps per epoch ({clock.Elapsed.TotalSeconds:F0} s)");
         }
@@ -149,6 +153,11 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
             output.WriteLine($"worker mode: {string.Join(", ", status.MetricNames.Zip(status.MetricValues, (n, v) => $"{n} {v:F4}"))} " +
                 $"({clock.Elapsed.TotalSeconds:F0} s); steps {status.GlobalStep}");
+            foreach (var e in status.Epochs)
+                output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
+            var alive = typeof(TorchSharp.torch.autograd).GetNestedType("Node", System.Reflection.BindingFlags.NonPublic)?
+                .GetField("AliveNodes", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)?.GetValue(null) as System.Collections.ICollection;
+            output.WriteLine($"torch autograd nodes alive: {alive?.Count}");
             Assert.Equal(2, status.LastCompletedEpoch);
             Assert.Equal(2, status.Trainers.Length);
             Assert.Contains("val_auc", status.MetricNames);
