@@ -27,8 +27,14 @@ public sealed record CheckpointManifest
     public required string ModelSha256 { get; init; }
     public string? OptimizerFile { get; init; }
     public string? OptimizerSha256 { get; init; }
+    /// <summary>The learnable embedding tables (training.embeddings): one file per node type and partition, with their optimizer state.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<EmbeddingFile>? Embeddings { get; init; }
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 }
+
+/// <summary>One embedding slab in a checkpoint: node type, partition, file and its sha256.</summary>
+public sealed record EmbeddingFile(string Type, int Partition, string File, string Sha256);
 
 public static class Checkpoints
 {
@@ -56,6 +62,7 @@ public static class Checkpoints
         var optimizer = Path.Combine(directory, OptimizerName);
         AtomicFile.Write(model, tmp => ModelState.Save(trainer.Model, tmp));
         AtomicFile.Write(optimizer, tmp => trainer.Optimizer.Save(tmp));
+        var embeddings = SaveEmbeddings(trainer, directory);
         var manifest = new CheckpointManifest
         {
             Config = trainer.Config,
@@ -69,9 +76,60 @@ public static class Checkpoints
             ModelSha256 = Sha256(model),
             OptimizerFile = OptimizerName,
             OptimizerSha256 = Sha256(optimizer),
+            Embeddings = embeddings,
         };
         AtomicFile.WriteAllText(Path.Combine(directory, ManifestName), JsonSerializer.Serialize(manifest, Json));
         return manifest;
+    }
+
+    private static List<EmbeddingFile>? SaveEmbeddings(Trainer trainer, string directory)
+    {
+        if (trainer.Embeddings is not { } tables) return null;
+        var files = new List<EmbeddingFile>();
+        foreach (var type in tables.Types)
+        {
+            var slabs = tables.Slabs(type);
+            for (var p = 0; p < slabs.Count; p++)
+            {
+                var name = $"embedding-{Uri.EscapeDataString(type)}-{p}.bin";
+                var path = Path.Combine(directory, name);
+                var slab = slabs[p];
+                AtomicFile.Write(path, tmp =>
+                {
+                    using var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+                    slab.WriteTo(stream);
+                });
+                files.Add(new EmbeddingFile(type, p, name, Sha256(path)));
+            }
+        }
+        return files;
+    }
+
+    // The embedding tables of the checkpoint into the trainer's (same types and partitions), each file's sha256 checked.
+    private static void LoadEmbeddings(Trainer trainer, CheckpointManifest manifest, string directory)
+    {
+        var files = manifest.Embeddings ?? [];
+        var tables = trainer.Embeddings;
+        if (tables is null)
+        {
+            if (files.Count > 0)
+                throw new InvalidDataException($"{Path.Combine(directory, ManifestName)} holds embedding tables ({string.Join(", ", files.Select(f => f.Type).Distinct())}), but the job has no training.embeddings.");
+            return;
+        }
+        foreach (var type in tables.Types)
+        {
+            var slabs = tables.Slabs(type);
+            var mine = files.Where(f => f.Type == type).OrderBy(f => f.Partition).ToList();
+            if (mine.Count != slabs.Count || mine.Select(f => f.Partition).Where((p, i) => p != i).Any())
+                throw new InvalidDataException($"{Path.Combine(directory, ManifestName)} has {mine.Count} embedding file(s) for '{type}'; the job's store has {slabs.Count} partition(s) of it.");
+            for (var p = 0; p < slabs.Count; p++)
+            {
+                var path = Path.Combine(directory, mine[p].File);
+                Verify(path, mine[p].Sha256);
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                slabs[p].ReadFrom(stream, path);
+            }
+        }
     }
 
     /// <summary>
@@ -111,6 +169,7 @@ public static class Checkpoints
         var model = Path.Combine(directory, manifest.ModelFile);
         Verify(model, manifest.ModelSha256);
         ModelState.Load(trainer.Model, model);
+        LoadEmbeddings(trainer, manifest, directory);
     }
 
     private static void Verify(string file, string sha)

@@ -38,7 +38,8 @@ public sealed class TaskModel : nn.Module
             ModelConfig = new ModelConfig
             {
                 ModelType = config.ModelKind,
-                InDims = schema.NodeTypes.ToDictionary(n => n.Type.Name, n => n.FeatureDim),
+                InDims = schema.NodeTypes.ToDictionary(n => n.Type.Name,
+                    n => config.Embeddings.TryGetValue(n.Type.Name, out var e) ? e.InputDim(n.Type.Name, n.FeatureDim) : n.FeatureDim),
                 Relations = relations.Select(BatchTensors.Key).ToList(),
                 HiddenChannels = config.HiddenChannels,
                 NumLayers = config.NumLayers,

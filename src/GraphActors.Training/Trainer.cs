@@ -3,6 +3,7 @@ using System.Diagnostics;
 using GraphActors.Contracts;
 using GraphActors.Models;
 using GraphActors.Sampling;
+using GraphActors.Training.Embeddings;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,6 +31,7 @@ public sealed class Trainer : IDisposable
     private readonly EdgeSplit? _edgeSplit;
     private IAsyncEnumerator<object>? _steps;
     private Dictionary<SplitKind, int[]> _nodeSplits = [];
+    private SparseEmbeddings? _embeddings;
     private int _stepEpoch;
     private int _stepBatch;
 
@@ -59,6 +61,8 @@ public sealed class Trainer : IDisposable
     public StepTimings Timings { get; } = new();
     public string MetricName => Config.TaskKind == TrainingTask.LinkPrediction ? "auc" : "accuracy";
     public EdgeSplit? EdgeSplit => _edgeSplit;
+    /// <summary>The job's learnable node embeddings (training.embeddings), or null.</summary>
+    public SparseEmbeddings? Embeddings => _embeddings;
     public int BatchesPerEpoch => _nodeLoader?.BatchCount ?? _linkLoader!.BatchCount;
     /// <summary>Best validation metric and its epoch so far (early stopping state; checkpoints carry it).</summary>
     public double BestValMetric { get; private set; } = double.NegativeInfinity;
@@ -89,7 +93,7 @@ public sealed class Trainer : IDisposable
             var splits = await NodeSplits(store, config, target, cancellationToken).ConfigureAwait(false);
             var loader = new NodeBatchLoader(train, target, splits[SplitKind.Train], config.BatchSize, dropLast: false, seed);
             if (loader.Seeds.Length == 0) throw new TrainingConfigException("target", $"node type '{target}' has no training nodes in the store");
-            return new Trainer(store, config, model, train, eval, target, default, loader, null, null) { _nodeSplits = splits };
+            return new Trainer(store, config, model, train, eval, target, default, loader, null, null) { _nodeSplits = splits, _embeddings = EmbeddingsFor(store, config) };
         }
         else
         {
@@ -103,9 +107,13 @@ public sealed class Trainer : IDisposable
                 AlwaysExcluded = split.HeldOut,
             });
             var loader = new LinkBatchLoader(links, split.Train, config.BatchSize, dropLast: false, seed);
-            return new Trainer(store, config, model, train, eval, target.Src, target, null, loader, split);
+            return new Trainer(store, config, model, train, eval, target.Src, target, null, loader, split) { _embeddings = EmbeddingsFor(store, config) };
         }
     }
+
+    // The embedding tables, one slab per partition of a partitioned store (rows stay with their nodes' partitions).
+    private static SparseEmbeddings? EmbeddingsFor(IGraphStore store, TrainingConfig config) =>
+        config.Embeddings.Count == 0 ? null : new SparseEmbeddings(config.Embeddings, store.Schema, (store as PartitionedGraphStore)?.Book, (ulong)config.Seed);
 
     /// <summary>
     /// The train/val/test node ids of <paramref name="target"/> as this trainer uses them: the store's masks, or a seeded
@@ -145,7 +153,59 @@ public sealed class Trainer : IDisposable
 
     // Only batches of this trainer's own samplers are pooled: a batch handed to Step from outside (the cluster's
     // sampler stream) owns plain arrays, which the pool would reject.
-    private BatchTensors Tensors(MiniBatch batch, bool pooled)
+    private BatchTensors Tensors(MiniBatch batch, bool pooled) => Tensors(batch, pooled, out _);
+
+    // The batch's tensors with each embedded type's rows merged into its input (leaves needing a gradient when training).
+    private BatchTensors Tensors(MiniBatch batch, bool pooled, out List<EmbeddingRows> rows)
+    {
+        var t = TensorsWithoutEmbeddings(batch, pooled);
+        rows = [];
+        if (_embeddings is null) return t;
+        var training = is_grad_enabled();
+        var types = batch.NodeTypes;
+        for (var i = 0; i < types.Count; i++)
+        {
+            var type = types[i].Name;
+            if (!Config.Embeddings.TryGetValue(type, out var spec)) continue;
+            var ids = batch.InputNodes[i];
+            var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
+            _embeddings.Gather(type, ids, values);
+            var leaf = NativeTensors.Float32(values, ids.Length, spec.Dim);
+            if (training) leaf.requires_grad_(true);
+            var features = t.Features[type];
+            t.Features[type] = spec.ModeKind switch
+            {
+                EmbeddingMode.Replace => leaf,
+                EmbeddingMode.Concat => cat([features, leaf], 1),
+                _ => features + leaf,
+            };
+            rows.Add(new EmbeddingRows(type, ids, leaf));
+        }
+        return t;
+    }
+
+    // The cluster's averaged step (gradients out, the average back) has no path for the embedding rows' sparse gradients yet.
+    private void RequireLocalStep(bool optimizerStep)
+    {
+        if (!optimizerStep && _embeddings is not null)
+            throw new InvalidOperationException("training.embeddings: learnable embeddings train in local mode (graphactors train); the cluster's averaged steps do not carry their sparse gradients yet.");
+    }
+
+    private sealed record EmbeddingRows(string Type, int[] Ids, Tensor Leaf);
+
+    // The sparse optimizer step of the batch's embedding rows, from their leaves' gradients (after backward).
+    private void ApplyEmbeddingGradients(List<EmbeddingRows> rows)
+    {
+        foreach (var r in rows)
+        {
+            if (r.Leaf.grad is not { } grad) continue; // the rows did not reach the loss
+            using (grad)
+            using (var g = grad.contiguous())
+                _embeddings!.Apply(r.Type, r.Ids, g.data<float>().ToArray());
+        }
+    }
+
+    private BatchTensors TensorsWithoutEmbeddings(MiniBatch batch, bool pooled)
     {
         try { return BatchTensors.From(batch, _norm); }
         finally { if (pooled) batch.ReturnFeatures(FeaturePool); }
@@ -205,7 +265,8 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         _model.train();
         _optimizer.zero_grad();
-        using var t = Tensors(batch, pooled);
+        RequireLocalStep(optimizerStep);
+        using var t = Tensors(batch, pooled, out var rows);
         var labels = BatchTensors.Labels(batch, _targetNode);
         Timings.Convert += Lap(clock);
         var logits = _model.Encode(t.Blocks, t.Features)[_targetNode.Name];
@@ -213,7 +274,11 @@ public sealed class Trainer : IDisposable
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        if (optimizerStep) _optimizer.step();
+        if (optimizerStep)
+        {
+            _optimizer.step();
+            ApplyEmbeddingGradients(rows);
+        }
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var predicted = NodeClassifier.Predict(logits);
@@ -232,14 +297,19 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         _model.train();
         _optimizer.zero_grad();
-        using var t = Tensors(batch.Graph, pooled);
+        RequireLocalStep(optimizerStep);
+        using var t = Tensors(batch.Graph, pooled, out var rows);
         Timings.Convert += Lap(clock);
         var (pos, neg) = Scores(t, batch);
         var loss = TaskLosses.LinkPrediction(pos, neg);
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        if (optimizerStep) _optimizer.step();
+        if (optimizerStep)
+        {
+            _optimizer.step();
+            ApplyEmbeddingGradients(rows);
+        }
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var (p, n) = (ToDoubles(pos), ToDoubles(neg));
@@ -456,6 +526,7 @@ public sealed class Trainer : IDisposable
         var log = dir is null ? null : new MetricsLog(dir, MetricName, append: CompletedEpochs > 0);
         if (log is not null) history.AddRange(log.Existing);
         float[]? best = null; // the best parameters of this call; an earlier best (before a resume) is in best/
+        Dictionary<string, float[][]>? bestEmbeddings = null; // and the embedding rows at that epoch
         EvaluationResult? bestVal = null;
         var stopped = false;
         while (CompletedEpochs < Config.Epochs)
@@ -472,6 +543,7 @@ public sealed class Trainer : IDisposable
                     BestEpoch = epoch;
                     bestVal = val;
                     best = GetParameters(includeBuffers: true);
+                    bestEmbeddings = _embeddings?.SnapshotWeights();
                     if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "best"), val.Metrics);
                 }
                 else if (Config.Patience > 0 && epoch - BestEpoch >= Config.Patience)
@@ -485,7 +557,11 @@ public sealed class Trainer : IDisposable
             onEpoch?.Invoke(report);
             if (stopped) break;
         }
-        if (best is not null) SetParameters(best, includeBuffers: true);
+        if (best is not null)
+        {
+            SetParameters(best, includeBuffers: true);
+            if (bestEmbeddings is not null) _embeddings!.RestoreWeights(bestEmbeddings);
+        }
         else if (BestEpoch >= 0 && dir is not null && File.Exists(Path.Combine(dir, "best", Checkpoints.ManifestName)))
         {
             var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));
@@ -531,5 +607,6 @@ public sealed class Trainer : IDisposable
         }
         _optimizer.Dispose();
         _model.Dispose();
+        _embeddings?.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using GraphActors.Contracts;
 using GraphActors.Models;
 using GraphActors.Sampling;
+using GraphActors.Training.Embeddings;
 
 namespace GraphActors.Training;
 
@@ -85,6 +86,8 @@ public sealed record TrainingConfig
     public int Threads { get; init; }
     /// <summary>Mini-batches sampled ahead of the step on a background task.</summary>
     public int Prefetch { get; init; } = 2;
+    /// <summary>Learnable per-node embeddings by node type (HOCON <c>embeddings { user { dim = 64, … } }</c>), held by the partitions, trained by sparse optimizers.</summary>
+    public IReadOnlyDictionary<string, EmbeddingSpec> Embeddings { get; init; } = new Dictionary<string, EmbeddingSpec>();
 
     [JsonIgnore]
     public TrainingTask TaskKind => ParseTask(Task);
@@ -171,6 +174,12 @@ public sealed record TrainingConfig
         Require(nameof(Fanouts), Fanouts!.All(f => f >= -1), "entries are -1 (all), 0 (skip) or positive");
         Require(nameof(EvalFanouts), EvalFanouts is null || ((EvalFanouts.Count == NumLayers || NumLayers == 0) && EvalFanouts.All(f => f >= -1)), $"must be null or have {NumLayers} entries of -1 or more");
         Require(nameof(Target), TaskKind == TrainingTask.GraphClassification || !string.IsNullOrWhiteSpace(Target), "is required for node classification (a node type) and link prediction (an edge type)");
+        foreach (var (type, spec) in Embeddings)
+        {
+            if (spec.Problem() is { } problem) throw new TrainingConfigException($"embeddings.{type}.{problem.Key}", problem.Reason);
+            Require(nameof(Embeddings), NumLayers > 0, "need a GNN (num_layers ≥ 1): the features-only MLP baseline reads no embeddings");
+            Require(nameof(Embeddings), TaskKind != TrainingTask.GraphClassification, "are per node of a stored graph; graph classification trains on generated graphs");
+        }
         return this;
     }
 

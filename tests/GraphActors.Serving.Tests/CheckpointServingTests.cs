@@ -106,4 +106,21 @@ public sealed class CheckpointServingTests : IDisposable
         var mismatch = Assert.Throws<ModelLoadException>(() => new TrainingCheckpointLoader(other).Load(dir, default));
         Assert.Contains("schema", mismatch.Message);
     }
+
+    /// <summary>Serving does not read embedding tables yet: a checkpoint trained with them is refused, not served without them.</summary>
+    [Fact]
+    public async Task A_checkpoint_with_learnable_embeddings_is_refused_naming_the_embedded_types()
+    {
+        var dir = Path.Combine(_world.Root, "ckpt-embeddings");
+        using (var trainer = await Trainer.CreateAsync(_world.Store, Config("none") with
+        {
+            Embeddings = new Dictionary<string, GraphActors.Training.Embeddings.EmbeddingSpec> { ["item"] = new() { Dim = 4, Mode = "concat" } },
+        }))
+        {
+            await trainer.TrainEpochAsync();
+            Checkpoints.Save(trainer, dir, new Dictionary<string, double>());
+        }
+        var refused = Assert.Throws<ModelLoadException>(() => new TrainingCheckpointLoader(_world.Store).Load(dir, default));
+        Assert.Contains("training.embeddings: item", refused.Message);
+    }
 }

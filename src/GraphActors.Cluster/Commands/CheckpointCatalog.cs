@@ -44,7 +44,7 @@ public static class CheckpointCatalog
         }
         found.Sort((a, b) => a.Info.Epoch.CompareTo(b.Info.Epoch));
         if (evalMetric.Length == 0 && found.FirstOrDefault(f => f.Manifest is not null).Manifest is { } first)
-            evalMetric = TrainingHocon.ToJob(new TrainingFile(first.Config, null, 1, ""), "", "").EvalMetric;
+            evalMetric = TrainingHocon.EvalMetric(first.Config);
 
         int last = -1, best = -1;
         var bestValue = double.NegativeInfinity;

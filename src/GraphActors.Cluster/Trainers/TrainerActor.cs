@@ -340,6 +340,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             throw new ArgumentException($"task '{config.Task}': the cluster's sampler streams node and link batches; graph classification trains on generated graph batches in local mode.");
         if (string.IsNullOrEmpty(config.Target))
             throw new ArgumentException($"job '{a.JobId}': training.target (the node type to classify, or the edge type to predict) is not set.");
+        if (config.Embeddings.Count > 0)
+            throw new ArgumentException($"job '{a.JobId}': training.embeddings train in local mode so far; the cluster's trainers do not exchange their sparse gradients with the partitions yet.");
         var continuing = _trainer is not null && _jobId == a.JobId && _completedEpoch == a.Epoch - 1;
         if (continuing) return config; // our parameters are the last average, the checkpoint's too
         var hasCheckpoint = !string.IsNullOrEmpty(a.StartParametersPath);

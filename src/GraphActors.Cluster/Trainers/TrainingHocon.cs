@@ -1,6 +1,7 @@
 // A HOCON `training { … }` block ⇄ local-mode TrainingConfig ⇄ the cluster's job config; errors name the source and key.
 using Akka.Configuration;
 using GraphActors.Training;
+using GraphActors.Training.Embeddings;
 using Job = GraphActors.Contracts.Protocols.TrainingProtocol.TrainingConfig;
 
 namespace GraphActors.Cluster.Trainers;
@@ -82,6 +83,7 @@ public static class TrainingHocon
             Readout = S("readout", d.Readout),
             Threads = I("threads", d.Threads),
             Prefetch = I("prefetch", d.Prefetch),
+            Embeddings = t is not null && t.HasPath("embeddings") ? ReadEmbeddings(t.GetConfig("embeddings"), Where("embeddings")) : d.Embeddings,
         };
         try { config.Validate(); }
         catch (TrainingConfigException e) { throw new ArgumentException($"{Where(e.Key)}: {e.Reason}"); }
@@ -90,11 +92,53 @@ public static class TrainingHocon
         return new TrainingFile(config, SN("store_path", null), k, text);
     }
 
+    // embeddings { <node type> { dim = 64, mode = replace|concat|add, optimizer = sparse_adam|sparse_adagrad, learning_rate = 0.01, … } }
+    private static readonly HashSet<string> EmbeddingKeys = ["dim", "mode", "optimizer", "learning_rate", "lr", "eps", "beta1", "beta2", "init_range"];
+
+    private static Dictionary<string, EmbeddingSpec> ReadEmbeddings(Config block, string where)
+    {
+        var result = new Dictionary<string, EmbeddingSpec>(StringComparer.Ordinal);
+        var d = new EmbeddingSpec();
+        foreach (var (type, _) in block.Root.GetObject().Items)
+        {
+            var e = block.GetConfig(type) ?? throw new ArgumentException($"{where}.{type}: expected a block {{ dim = …, mode = … }}.");
+            foreach (var (key, _) in e.Root.GetObject().Items)
+                if (!EmbeddingKeys.Contains(key))
+                    throw new ArgumentException($"{where}.{type}.{key}: not a setting of an embedding ({string.Join(", ", EmbeddingKeys.Where(k => k != "lr"))}).");
+            T Get<T>(string key, T fallback, Func<string, T> read)
+            {
+                if (!e.HasPath(key)) return fallback;
+                try { return read(key); }
+                catch (Exception x) { throw new ArgumentException($"{where}.{type}.{key}: {x.Message}"); }
+            }
+            var spec = new EmbeddingSpec
+            {
+                Dim = Get("dim", d.Dim, k => e.GetInt(k)),
+                Mode = Get("mode", d.Mode, k => e.GetString(k)),
+                Optimizer = Get("optimizer", d.Optimizer, k => e.GetString(k)),
+                LearningRate = Get("learning_rate", Get("lr", d.LearningRate, k => e.GetDouble(k)), k => e.GetDouble(k)),
+                Eps = e.HasPath("eps") ? Get<double?>("eps", null, k => e.GetDouble(k)) : null,
+                Beta1 = Get("beta1", d.Beta1, k => e.GetDouble(k)),
+                Beta2 = Get("beta2", d.Beta2, k => e.GetDouble(k)),
+                InitRange = Get("init_range", d.InitRange, k => e.GetDouble(k)),
+            };
+            if (spec.Problem() is { } problem) throw new ArgumentException($"{where}.{type}.{problem.Key}: {problem.Reason}");
+            result[type] = spec;
+        }
+        return result;
+    }
+
+    /// <summary>The metric a job's best epoch is chosen by.</summary>
+    public static string EvalMetric(TrainingConfig c) => c.TaskKind == TrainingTask.LinkPrediction ? "val_auc" : "val_accuracy";
+
     /// <summary>The cluster job of a training file: the fields the coordinator plans with, plus the file's text for the trainers.</summary>
     public static Job ToJob(TrainingFile file, string storePath, string checkpointDir)
     {
         var c = file.Config;
-        var metric = c.TaskKind == TrainingTask.LinkPrediction ? "val_auc" : "val_accuracy";
+        if (c.Embeddings.Count > 0)
+            throw new ArgumentException($"training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}): learnable embeddings train in local mode (graphactors train) so far; " +
+                "the cluster's trainers do not exchange their sparse gradients with the partitions yet.");
+        var metric = EvalMetric(c);
         return new Job(c.ModelType, c.Task, c.Target ?? "", c.HiddenChannels, c.NumLayers, c.BatchSize, (float)c.LearningRate,
             c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, file.Hocon);
     }

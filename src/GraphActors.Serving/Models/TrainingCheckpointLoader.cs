@@ -74,6 +74,9 @@ public sealed class TrainingCheckpointLoader : IModelLoader
         {
             config.Validate();
             if (config.NumLayers == 0) throw new ModelLoadException($"Checkpoint '{checkpointUrl}' is the features-only MLP baseline (num_layers = 0); only GNN checkpoints can be served.");
+            if (config.Embeddings.Count > 0)
+                throw new ModelLoadException($"Checkpoint '{checkpointUrl}' was trained with learnable node embeddings (training.embeddings: " +
+                    $"{string.Join(", ", config.Embeddings.Keys)}); serving does not read embedding tables yet, and a prediction without them would be wrong.");
             reverse = config.ReverseEdgesKind;
             switch (config.TaskKind)
             {

@@ -1,0 +1,171 @@
+// The learnable embedding tables of a job, one slab per (node type, partition): rows live with the partition owning them.
+using GraphActors.Contracts;
+using GraphActors.Graph.Storage;
+using GraphActors.Sampling;
+
+namespace GraphActors.Training.Embeddings;
+
+/// <summary>
+/// DistDGL's <c>DistEmbedding</c> for local mode: per node type with an <see cref="EmbeddingSpec"/>, one
+/// <see cref="EmbeddingSlab"/> per partition of the store's <see cref="PartitionBook"/> (one for the whole type over a
+/// store without one), so a row lives beside its node's features and the cluster's partition owners can hold the same
+/// slabs. <see cref="Gather"/> reads the rows of a batch's input nodes; <see cref="Apply"/> takes their gradients
+/// (duplicate ids averaged, as DGL's sparse optimizers do) and updates only those rows, on their owners' slabs.
+/// </summary>
+public sealed class SparseEmbeddings : IDisposable
+{
+    private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
+
+    private sealed class Table(EmbeddingSpec spec, int[] boundaries, EmbeddingSlab[] slabs)
+    {
+        public EmbeddingSpec Spec { get; } = spec;
+        public int[] Boundaries { get; } = boundaries; // N + 1 starts; slab p holds [b[p], b[p+1])
+        public EmbeddingSlab[] Slabs { get; } = slabs;
+        public int Count => Boundaries[^1];
+    }
+
+    public SparseEmbeddings(IReadOnlyDictionary<string, EmbeddingSpec> specs, GraphStoreSchema schema, PartitionBook? book, ulong seed)
+    {
+        try
+        {
+            foreach (var (type, spec) in specs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var node = schema.NodeTypes.FirstOrDefault(n => n.Type.Name == type)
+                    ?? throw new TrainingConfigException($"embeddings.{type}", $"'{type}' is not a node type of the store ({string.Join(", ", schema.NodeTypes.Select(n => n.Type))})");
+                int[] boundaries = book is not null && book.NodeTypes.Contains(node.Type) ? book.Boundaries(node.Type).ToArray() : [0, node.Count];
+                if (boundaries[^1] != node.Count)
+                    throw new InvalidDataException($"The partition book has {boundaries[^1]} '{type}' nodes, the store {node.Count}.");
+                var slabs = new EmbeddingSlab[boundaries.Length - 1];
+                _tables[type] = new Table(spec, boundaries, slabs);
+                for (var p = 0; p < slabs.Length; p++) slabs[p] = new EmbeddingSlab(spec, type, boundaries[p], boundaries[p + 1] - boundaries[p], seed);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public IEnumerable<string> Types => _tables.Keys;
+    public EmbeddingSpec Spec(string type) => Get(type).Spec;
+    public IReadOnlyList<EmbeddingSlab> Slabs(string type) => Get(type).Slabs;
+    public long Bytes => _tables.Values.Sum(t => t.Slabs.Sum(s => s.Bytes));
+
+    private Table Get(string type) => _tables.TryGetValue(type, out var t) ? t : throw new KeyNotFoundException($"No embedding for node type '{type}'.");
+
+    /// <summary>The rows of <paramref name="ids"/> (global ids of <paramref name="type"/>), row-major into <paramref name="destination"/>.</summary>
+    public void Gather(string type, ReadOnlySpan<int> ids, Span<float> destination)
+    {
+        var t = Get(type);
+        var dim = t.Spec.Dim;
+        if (destination.Length < (long)ids.Length * dim)
+            throw new ArgumentException($"{destination.Length} floats for {ids.Length} rows of {dim}.", nameof(destination));
+        var (byOwner, positions, offsets) = Group(t, ids);
+        for (var p = 0; p < t.Slabs.Length; p++)
+        {
+            var (from, to) = (offsets[p], offsets[p + 1]);
+            if (to > from) t.Slabs[p].Gather(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), destination);
+        }
+    }
+
+    /// <summary>
+    /// One sparse optimizer step: row i of <paramref name="gradients"/> is the gradient of <paramref name="ids"/>[i]; an id
+    /// named more than once gets the mean of its gradients (DGL). Rows of ids not named do not change.
+    /// </summary>
+    public void Apply(string type, ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients)
+    {
+        var t = Get(type);
+        var dim = t.Spec.Dim;
+        if (gradients.Length < (long)ids.Length * dim)
+            throw new ArgumentException($"{gradients.Length} gradient values for {ids.Length} rows of {dim}.", nameof(gradients));
+        var (unique, merged) = Deduplicate(ids, gradients, dim);
+        var (byOwner, positions, offsets) = Group(t, unique);
+        for (var p = 0; p < t.Slabs.Length; p++)
+        {
+            var (from, to) = (offsets[p], offsets[p + 1]);
+            if (to > from) t.Slabs[p].Apply(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), merged);
+        }
+    }
+
+    // Distinct ids in order of first sight and their mean gradients (the ids of a batch's input nodes are distinct already:
+    // then the gradients are used as they are).
+    private static (int[] Ids, float[] Gradients) Deduplicate(ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients, int dim)
+    {
+        var first = new Dictionary<int, int>(ids.Length);
+        var distinct = true;
+        for (var i = 0; i < ids.Length && distinct; i++) distinct = first.TryAdd(ids[i], i);
+        if (distinct) return (ids.ToArray(), gradients[..(ids.Length * dim)].ToArray());
+        first.Clear();
+        var unique = new List<int>(ids.Length);
+        var counts = new List<int>(ids.Length);
+        var sums = new float[ids.Length * dim];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!first.TryGetValue(ids[i], out var u))
+            {
+                u = unique.Count;
+                first[ids[i]] = u;
+                unique.Add(ids[i]);
+                counts.Add(0);
+            }
+            counts[u]++;
+            var row = sums.AsSpan(u * dim, dim);
+            var g = gradients.Slice(i * dim, dim);
+            for (var j = 0; j < dim; j++) row[j] += g[j];
+        }
+        for (var u = 0; u < unique.Count; u++)
+        {
+            var row = sums.AsSpan(u * dim, dim);
+            for (var j = 0; j < dim; j++) row[j] /= counts[u];
+        }
+        return (unique.ToArray(), sums);
+    }
+
+    // The ids grouped by owning slab (counting sort, stable), with each id's position in the caller's order.
+    private static (int[] Ids, int[] Positions, int[] Offsets) Group(Table t, ReadOnlySpan<int> ids)
+    {
+        var parts = t.Slabs.Length;
+        var owner = new int[ids.Length];
+        var offsets = new int[parts + 1];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var id = ids[i];
+            if ((uint)id >= (uint)t.Count)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"Node {id} of '{t.Slabs[0].Type}' is outside 0..{t.Count - 1}.");
+            owner[i] = parts == 1 ? 0 : PartitionBook.OwnerIn(t.Boundaries, id);
+            offsets[owner[i] + 1]++;
+        }
+        for (var p = 0; p < parts; p++) offsets[p + 1] += offsets[p];
+        var next = offsets[..parts];
+        var grouped = new int[ids.Length];
+        var positions = new int[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var k = next[owner[i]]++;
+            grouped[k] = ids[i];
+            positions[k] = i;
+        }
+        return (grouped, positions, offsets);
+    }
+
+    /// <summary>Every table's weights (the best epoch's, kept to restore at the end of a run).</summary>
+    public Dictionary<string, float[][]> SnapshotWeights() =>
+        _tables.ToDictionary(kv => kv.Key, kv => kv.Value.Slabs.Select(s => s.Weights()).ToArray());
+
+    public void RestoreWeights(Dictionary<string, float[][]> snapshot)
+    {
+        foreach (var (type, slabs) in snapshot)
+        {
+            var t = Get(type);
+            for (var p = 0; p < slabs.Length; p++) t.Slabs[p].SetWeights(slabs[p]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _tables.Values)
+            foreach (var s in t.Slabs) s?.Dispose();
+        _tables.Clear();
+    }
+}

@@ -1,0 +1,54 @@
+using GraphActors.Cluster.Trainers;
+using GraphActors.Training.Embeddings;
+
+namespace GraphActors.Cluster.Tests.Training;
+
+/// <summary>The <c>training.embeddings</c> block as a user writes it, its errors, and the cluster's refusal (local mode only so far).</summary>
+public sealed class EmbeddingHoconTests
+{
+    private const string Base = """
+        training {
+          model_type = sage
+          task = link_prediction
+          target = "user,click,item"
+          num_layers = 2
+          fanouts = [10, 5]
+          embeddings {
+            user { dim = 32, mode = concat, optimizer = sparse_adagrad, lr = 0.05 }
+            item { dim = 16 }
+          }
+        }
+        """;
+
+    [Fact]
+    public void The_block_gives_each_type_its_width_mode_optimizer_and_rate_with_DGLs_defaults_for_the_rest()
+    {
+        var config = TrainingHocon.Parse(Base, "t.hocon").Config;
+        Assert.Equal(["item", "user"], config.Embeddings.Keys.Order());
+        var user = config.Embeddings["user"];
+        Assert.Equal((32, EmbeddingMode.Concat, SparseOptimizerKind.SparseAdagrad, 0.05, 1e-10), (user.Dim, user.ModeKind, user.OptimizerKind, user.LearningRate, user.ResolvedEps));
+        var item = config.Embeddings["item"];
+        Assert.Equal((16, EmbeddingMode.Replace, SparseOptimizerKind.SparseAdam, 0.01, 1e-8), (item.Dim, item.ModeKind, item.OptimizerKind, item.LearningRate, item.ResolvedEps));
+    }
+
+    [Theory]
+    [InlineData("user { dim = 32, width = 3 }", "t.hocon: training.embeddings.user.width: not a setting of an embedding")]
+    [InlineData("user { dim = -4 }", "t.hocon: training.embeddings.user.dim: -4 must be at least 1")]
+    [InlineData("user { mode = sum }", "t.hocon: training.embeddings.user.mode: mode 'sum' is not one of replace, concat, add")]
+    [InlineData("user { dim = many }", "t.hocon: training.embeddings.user.dim:")]
+    public void A_bad_entry_is_refused_naming_the_file_type_and_key(string entry, string expected)
+    {
+        var text = Base.Replace("user { dim = 32, mode = concat, optimizer = sparse_adagrad, lr = 0.05 }", entry);
+        var e = Assert.Throws<ArgumentException>(() => TrainingHocon.Parse(text, "t.hocon"));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_cluster_job_with_embeddings_is_refused_before_it_starts_saying_they_train_in_local_mode()
+    {
+        var file = TrainingHocon.Parse(Base, "t.hocon");
+        var e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(file, "/store", "/checkpoints"));
+        Assert.Contains("training.embeddings (item, user)", e.Message);
+        Assert.Contains("local mode", e.Message);
+    }
+}

@@ -1,0 +1,200 @@
+using GraphActors.Contracts;
+using GraphActors.Graph.Storage;
+using GraphActors.Sampling;
+using GraphActors.Training.Embeddings;
+using Xunit.Abstractions;
+
+namespace GraphActors.Training.Tests;
+
+/// <summary>
+/// Learnable node embeddings (training.embeddings): DGL's sparse optimizers row by row, tables that do not depend on the
+/// partitioning, and training where only the embeddings carry the signal.
+/// </summary>
+[Collection(nameof(AccuracyCollection))]
+public sealed class EmbeddingTests(ITestOutputHelper output)
+{
+    private static readonly NodeType User = new("user");
+
+    private static GraphStoreSchema Schema(int users) => new([new StoreNodeType(User, users, 0, 0)], []);
+
+    private static float[] Rows(SparseEmbeddings e, params int[] ids)
+    {
+        var rows = new float[ids.Length * e.Spec("user").Dim];
+        e.Gather("user", ids, rows);
+        return rows;
+    }
+
+    [Fact]
+    public void Sparse_Adam_moves_only_the_rows_it_is_given_by_DGLs_update_and_keeps_a_step_count_per_row()
+    {
+        var spec = new EmbeddingSpec { Dim = 2, LearningRate = 0.1 };
+        using var e = new SparseEmbeddings(new Dictionary<string, EmbeddingSpec> { ["user"] = spec }, Schema(4), null, seed: 5);
+        var before = Rows(e, 0, 1, 2, 3);
+
+        // Step 1 on rows 1 and 3; step 2 on row 1 only: row 1's second step uses its own step count (2), row 3 is untouched.
+        e.Apply("user", [1, 3], [0.5f, -1f, 2f, 0.25f]);
+        e.Apply("user", [1], [-0.5f, 0.5f]);
+        var after = Rows(e, 0, 1, 2, 3);
+
+        // DGL's SparseAdam (dgl.optim.SparseAdam.update) by hand, in double.
+        static double[] Adam(double w, params double[] grads)
+        {
+            double m = 0, v = 0;
+            var trace = new double[grads.Length];
+            for (var t = 1; t <= grads.Length; t++)
+            {
+                var g = grads[t - 1];
+                m = 0.9 * m + 0.1 * g;
+                v = 0.999 * v + 0.001 * g * g;
+                w -= 0.1 * (m / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v / (1 - Math.Pow(0.999, t))) + 1e-8);
+                trace[t - 1] = w;
+            }
+            return trace;
+        }
+        Assert.Equal(before[0..2], after[0..2]);
+        Assert.Equal(before[4..6], after[4..6]);
+        Assert.Equal(Adam(before[2], 0.5, -0.5)[^1], after[2], 5);
+        Assert.Equal(Adam(before[3], -1, 0.5)[^1], after[3], 5);
+        Assert.Equal(Adam(before[6], 2)[^1], after[6], 5);
+        Assert.Equal(Adam(before[7], 0.25)[^1], after[7], 5);
+    }
+
+    [Fact]
+    public void Sparse_Adagrad_follows_DGL_and_an_id_given_twice_gets_the_mean_of_its_gradients()
+    {
+        var spec = new EmbeddingSpec { Dim = 1, Optimizer = "sparse_adagrad", LearningRate = 0.5 };
+        using var e = new SparseEmbeddings(new Dictionary<string, EmbeddingSpec> { ["user"] = spec }, Schema(3), null, seed: 1);
+        var before = Rows(e, 0, 1, 2);
+        e.Apply("user", [2, 0, 2], [1f, 4f, 3f]); // row 2: mean gradient 2
+        var after = Rows(e, 0, 1, 2);
+        Assert.Equal(before[0] - 0.5 * 4 / Math.Sqrt(16 + 1e-10), after[0], 5);
+        Assert.Equal(before[1], after[1]);
+        Assert.Equal(before[2] - 0.5 * 2 / Math.Sqrt(4 + 1e-10), after[2], 5);
+    }
+
+    [Fact]
+    public void A_row_starts_the_same_whatever_the_partitioning_and_lives_on_its_partitions_slab()
+    {
+        var specs = new Dictionary<string, EmbeddingSpec> { ["user"] = new() { Dim = 8 } };
+        using var whole = new SparseEmbeddings(specs, Schema(10), null, seed: 3);
+        using var parted = new SparseEmbeddings(specs, Schema(10), new PartitionBook(3, new Dictionary<NodeType, int[]> { [User] = [0, 4, 4, 10] }), seed: 3);
+        int[] all = [9, 0, 5, 3, 4, 1];
+        Assert.Equal(Rows(whole, all), Rows(parted, all));
+        Assert.Equal([4, 0, 6], parted.Slabs("user").Select(s => s.Count));
+        Assert.All(Rows(whole, all), v => Assert.InRange(v, -1f, 1f));
+        Assert.NotEqual(Rows(whole, 0), Rows(whole, 1));
+
+        // The same update on both layouts: the same rows after it.
+        var grads = Enumerable.Range(0, all.Length * 8).Select(i => (float)Math.Sin(i)).ToArray();
+        whole.Apply("user", all, grads);
+        parted.Apply("user", all, grads);
+        Assert.Equal(Rows(whole, Enumerable.Range(0, 10).ToArray()), Rows(parted, Enumerable.Range(0, 10).ToArray()));
+    }
+
+    [Theory]
+    [InlineData("dim = 0", "embeddings.user.dim")]
+    [InlineData("mode = stack", "embeddings.user.mode")]
+    [InlineData("optimizer = sgd", "embeddings.user.optimizer")]
+    [InlineData("learning_rate = -1", "embeddings.user.learning_rate")]
+    public void A_bad_embedding_setting_is_refused_naming_its_key(string line, string key)
+    {
+        var spec = line.Split(" = ") switch
+        {
+            ["dim", var v] => new EmbeddingSpec { Dim = int.Parse(v) },
+            ["mode", var v] => new EmbeddingSpec { Mode = v },
+            ["optimizer", var v] => new EmbeddingSpec { Optimizer = v },
+            [_, var v] => new EmbeddingSpec { LearningRate = double.Parse(v) },
+            _ => throw new ArgumentException(line),
+        };
+        var config = SyntheticTrainingTests.Users("sage", 2, 0) with { Embeddings = new Dictionary<string, EmbeddingSpec> { ["user"] = spec } };
+        var e = Assert.Throws<TrainingConfigException>(() => config.Validate());
+        Assert.Equal(key, e.Key);
+    }
+
+    [Fact]
+    public async Task An_unknown_type_and_add_over_another_width_are_refused_naming_them()
+    {
+        using var store = TestStores.Synthetic();
+        var config = SyntheticTrainingTests.Users("sage", 2, 0);
+        var unknown = await Assert.ThrowsAsync<TrainingConfigException>(() => Trainer.CreateAsync(store,
+            config with { Embeddings = new Dictionary<string, EmbeddingSpec> { ["movie"] = new() } }));
+        Assert.Equal("embeddings.movie", unknown.Key);
+        var add = await Assert.ThrowsAsync<TrainingConfigException>(() => Trainer.CreateAsync(store,
+            config with { Embeddings = new Dictionary<string, EmbeddingSpec> { ["user"] = new() { Mode = "add", Dim = 3 } } }));
+        Assert.Equal("embeddings.user.dim", add.Key);
+    }
+
+    /// <summary>
+    /// The generated users' labels are the majority community of the items they click. With mode = replace on both types
+    /// no feature reaches the model: what it learns, it learns in the item and user rows. Frozen rows (a learning rate
+    /// of 1e-12) stay at their random start and leave the GNN near chance.
+    /// </summary>
+    [Fact]
+    public async Task With_features_replaced_only_the_learned_rows_carry_the_labels()
+    {
+        static TrainingConfig Config(double lr) => SyntheticTrainingTests.Users("sage", 2, 0) with
+        {
+            Epochs = 10,
+            Embeddings = new Dictionary<string, EmbeddingSpec>
+            {
+                ["item"] = new() { Dim = 16, LearningRate = lr },
+                ["user"] = new() { Dim = 16, LearningRate = lr },
+            },
+        };
+        using var store = TestStores.Synthetic();
+        using var learned = await Trainer.CreateAsync(store, Config(0.05));
+        var r = await learned.RunAsync();
+        using var frozen = await Trainer.CreateAsync(store, Config(1e-12));
+        var f = await frozen.RunAsync();
+        output.WriteLine($"learned rows: test {r.Test!.Value:F3}; frozen rows: test {f.Test!.Value:F3}; chance {SyntheticTrainingTests.Chance:F3}; " +
+            $"tables {learned.Embeddings!.Bytes / 1024} KiB over {learned.Embeddings.Slabs("item").Count} partitions");
+        Assert.True(r.Test.Value > 3 * SyntheticTrainingTests.Chance, $"test accuracy {r.Test.Value:F3} with learned rows is not clearly above chance");
+        Assert.True(r.Test.Value > f.Test.Value + 0.15, $"learned rows {r.Test.Value:F3} do not clearly beat frozen ones {f.Test.Value:F3}");
+    }
+
+    [Fact]
+    public async Task A_checkpoint_holds_the_tables_and_a_resume_continues_from_them_and_a_damaged_table_is_named()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-embeddings-{Guid.NewGuid():N}");
+        try
+        {
+            var config = SyntheticTrainingTests.Users("sage", 2, 0) with
+            {
+                Epochs = 2,
+                EvalEvery = 1,
+                CheckpointDir = dir,
+                Embeddings = new Dictionary<string, EmbeddingSpec> { ["item"] = new() { Dim = 8, Mode = "concat", Optimizer = "sparse_adagrad" } },
+            };
+            using var store = TestStores.Synthetic();
+            float[] trained;
+            int[] items = Enumerable.Range(0, store.Schema.Node(new NodeType("item")).Count).ToArray();
+            using (var trainer = await Trainer.CreateAsync(store, config))
+            {
+                for (var e = 0; e < config.Epochs; e++) await trainer.TrainEpochAsync();
+                Checkpoints.Save(trainer, Path.Combine(dir, "last"), new Dictionary<string, double>());
+                trained = new float[items.Length * 8];
+                trainer.Embeddings!.Gather("item", items, trained);
+            }
+            var (manifest, _) = Checkpoints.Read(Path.Combine(dir, "last"));
+            Assert.Equal(2, manifest.Embeddings!.Count); // two partitions of items
+            using (var resumed = await Trainer.ResumeAsync(store, Path.Combine(dir, "last")))
+            {
+                var rows = new float[items.Length * 8];
+                resumed.Embeddings!.Gather("item", items, rows);
+                Assert.Equal(trained, rows);
+                Assert.Equal(2, resumed.CompletedEpochs);
+            }
+
+            var file = Path.Combine(dir, "last", manifest.Embeddings[1].File);
+            var bytes = File.ReadAllBytes(file);
+            bytes[^1] ^= 0xFF;
+            File.WriteAllBytes(file, bytes);
+            var damaged = await Assert.ThrowsAsync<InvalidDataException>(() => Trainer.ResumeAsync(store, Path.Combine(dir, "last")));
+            Assert.Contains(file, damaged.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
