@@ -61,6 +61,7 @@ public sealed class BadInputExitCodeTests(BadInputs inputs) : IClassFixture<BadI
         { "unknown verb", "frobnicate", "frobnicate" },
         { "generate", "generate --out {root}/gen --users 0", "--users must be at least 1, not 0" },
         { "generate", "generate --out {root}/gen --dt 2024-13-45", "--dt: '2024-13-45' is not a YYYY-MM-DD date" },
+        { "generate", "generate movielens --out {root}/ml --users 10 --ratings 100", "100 ratings for 10 users: need at least 20 per user" },
         { "import", "import linqs --input {root}/no-such --out {root}/imp", "--input: LINQS folder" },
         { "import", "import graphlearn --node user --out {root}/imp", "--node: needs key=path" },
         { "import", "import linqs --input {root} --out {root}/imp --on-bad-row maybe", "--on-bad-row" },

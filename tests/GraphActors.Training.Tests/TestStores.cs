@@ -16,6 +16,16 @@ internal static class TestStores
         Users = 3000, Items = 1500, Clicks = 30_000, Swings = 15_000, Seed = 7, Dt = Dt,
     })));
 
+    private static readonly Lazy<string> MovieLensDir = new(() => Build("movielens", tables =>
+    {
+        var raw = tables + "-raw";
+        MovieLensShapeGenerator.Run(new MovieLensShapeOptions(raw) { Seed = 5 });
+        MovieLensImporter.Run(raw, tables, Dt);
+    }));
+
+    /// <summary>MovieLens-100K-shaped ratings (943 users, 1,682 movies, 100k ratings; tastes only partly visible in the attributes).</summary>
+    public static PartitionedGraphStore MovieLens() => new(PartitionStore.Open(MovieLensDir.Value));
+
     /// <summary>Cora's partition store (the Planetoid masks travel with it). Built once per test process.</summary>
     public static PartitionedGraphStore Cora() => new(PartitionStore.Open(CoraDir.Value));
 

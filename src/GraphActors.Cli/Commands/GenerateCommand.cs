@@ -28,6 +28,28 @@ public static class GenerateCommand
             }, Console.Error);
             Console.WriteLine($"generated {s.Users:N0} users, {s.Items:N0} items, {s.Clicks:N0} clicks, {s.Swings:N0} swings in {s.Seconds:F1} s → {pr.GetValue(output)}");
         }));
+        cmd.Subcommands.Add(MovieLens());
+        return cmd;
+    }
+
+    // MovieLens-100K's raw files of its shape, for `graphactors import movielens --input DIR`.
+    private static Command MovieLens()
+    {
+        var output = new Option<string>("--out") { Description = "Folder to write u.user, u.item and u.data into", Required = true };
+        var users = new Option<int>("--users") { Description = "Users", DefaultValueFactory = _ => 943 }.AtLeast(1);
+        var movies = new Option<int>("--movies") { Description = "Movies", DefaultValueFactory = _ => 1682 }.AtLeast(20);
+        var ratings = new Option<int>("--ratings") { Description = "Ratings (at least 20 per user)", DefaultValueFactory = _ => 100_000 }.AtLeast(20);
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
+        var cmd = new Command("movielens", "MovieLens-100K-shaped u.user/u.item/u.data from latent tastes (attributes show only part of them)");
+        foreach (var o in new Option[] { output, users, movies, ratings, seed }) cmd.Options.Add(o);
+        cmd.SetAction(pr => CliRun.Guarded(() =>
+        {
+            var (u, m, r) = MovieLensShapeGenerator.Run(new MovieLensShapeOptions(pr.GetValue(output)!)
+            {
+                Users = pr.GetValue(users), Movies = pr.GetValue(movies), Ratings = pr.GetValue(ratings), Seed = pr.GetValue(seed),
+            });
+            Console.WriteLine($"generated {u:N0} users, {m:N0} movies, {r:N0} ratings → {pr.GetValue(output)} (graphactors import movielens --input {pr.GetValue(output)})");
+        }));
         return cmd;
     }
 }
