@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using GraphActors.Graph;
 using GraphActors.Models;
+using GraphActors.Sampling;
+using GraphActors.Training.Embeddings;
 
 namespace GraphActors.Training;
 
@@ -103,6 +105,25 @@ public static class Checkpoints
             }
         }
         return files;
+    }
+
+    /// <summary>
+    /// The checkpoint's embedding tables on their own (serving, export), each file's sha256 checked; null when the job had
+    /// none. The files' own id ranges place the rows, so the reader's store may be partitioned otherwise.
+    /// </summary>
+    public static SparseEmbeddings? LoadEmbeddings(CheckpointManifest manifest, string directory, GraphStoreSchema schema)
+    {
+        if (manifest.Config.Embeddings.Count == 0) return null;
+        var files = manifest.Embeddings ?? throw new InvalidDataException(
+            $"{Path.Combine(directory, ManifestName)}: the job has training.embeddings ({string.Join(", ", manifest.Config.Embeddings.Keys)}) but the checkpoint lists no embedding files.");
+        var paths = new List<string>(files.Count);
+        foreach (var f in files)
+        {
+            var path = Path.Combine(directory, f.File);
+            Verify(path, f.Sha256);
+            paths.Add(path);
+        }
+        return SparseEmbeddings.Load(manifest.Config.Embeddings, schema, paths);
     }
 
     // The embedding tables of the checkpoint into the trainer's (same types and partitions), each file's sha256 checked.

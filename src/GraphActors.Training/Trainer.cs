@@ -184,6 +184,16 @@ public sealed class Trainer : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// The model's outputs for a sampled batch, learnable embeddings merged into the inputs as in training (call under
+    /// no_grad inside a dispose scope; the batch's features are left to the caller).
+    /// </summary>
+    public Dictionary<string, Tensor> Encode(MiniBatch batch)
+    {
+        using var t = Tensors(batch, pooled: false);
+        return _model.Encode(t.Blocks, t.Features);
+    }
+
     // The cluster's averaged step (gradients out, the average back) has no path for the embedding rows' sparse gradients yet.
     private void RequireLocalStep(bool optimizerStep)
     {

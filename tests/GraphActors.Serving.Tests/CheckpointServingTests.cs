@@ -107,20 +107,54 @@ public sealed class CheckpointServingTests : IDisposable
         Assert.Contains("schema", mismatch.Message);
     }
 
-    /// <summary>Serving does not read embedding tables yet: a checkpoint trained with them is refused, not served without them.</summary>
+    /// <summary>
+    /// A checkpoint trained with learnable embeddings (items: concat, users: replace) serves with its trained rows: the
+    /// engine's probabilities equal the trainer's own output on the same full-neighbourhood blocks.
+    /// </summary>
     [Fact]
-    public async Task A_checkpoint_with_learnable_embeddings_is_refused_naming_the_embedded_types()
+    public async Task A_checkpoint_with_learnable_embeddings_serves_with_its_trained_rows()
     {
         var dir = Path.Combine(_world.Root, "ckpt-embeddings");
-        using (var trainer = await Trainer.CreateAsync(_world.Store, Config("none") with
+        var config = Config("none") with
         {
-            Embeddings = new Dictionary<string, GraphActors.Training.Embeddings.EmbeddingSpec> { ["item"] = new() { Dim = 4, Mode = "concat" } },
-        }))
+            Embeddings = new Dictionary<string, GraphActors.Training.Embeddings.EmbeddingSpec>
+            {
+                ["item"] = new() { Dim = 4, Mode = "concat" },
+                ["user"] = new() { Dim = 6, Mode = "replace", Optimizer = "sparse_adagrad" },
+            },
+        };
+        using var trainer = await Trainer.CreateAsync(_world.Store, config);
+        await trainer.TrainEpochAsync();
+        Checkpoints.Save(trainer, dir, new Dictionary<string, double>());
+
+        using var engine = new InferenceEngine(_world.Store, new TrainingCheckpointLoader(_world.Store), null);
+        var entry = await engine.Models.RegisterAsync("emb", dir);
+        Assert.Equal("item (4, concat), user (6, replace)", entry.Model.Info.Metadata["embeddings"]);
+        var business = new long[] { 1000, 1007, 1033, 1059 };
+        var result = (NodePredictionResult)await engine.PredictAsync(new NodePredictionRequest
         {
-            await trainer.TrainEpochAsync();
-            Checkpoints.Save(trainer, dir, new Dictionary<string, double>());
-        }
+            Model = "emb", NodeType = "user", Ids = business, FullNeighborhood = true,
+        });
+
+        var user = new NodeType("user");
+        var local = new int[business.Length];
+        await _world.Store.LookupIdsAsync(user, business, local);
+        var sampler = new BlockSampler(_world.Store, new BlockSamplerOptions([-1, -1]) { ReverseEdges = ReverseEdges.AddReverse });
+        var batch = await sampler.SampleAsync(new Dictionary<NodeType, int[]> { [user] = local }, 0);
+        trainer.Model.eval();
+        float[] expected;
+        using (NewDisposeScope())
+        using (no_grad())
+            expected = trainer.Encode(batch)["user"].softmax(1).contiguous().data<float>().ToArray();
+        var classes = expected.Length / business.Length;
+        for (var i = 0; i < business.Length; i++)
+            for (var c = 0; c < classes; c++) Assert.Equal(expected[i * classes + c], result.Predictions[i].Probabilities![c], 1e-5f);
+
+        // A damaged table is named, not served without it.
+        var manifest = Checkpoints.Read(dir).Manifest;
+        var file = Path.Combine(dir, manifest.Embeddings![0].File);
+        File.AppendAllText(file, "x");
         var refused = Assert.Throws<ModelLoadException>(() => new TrainingCheckpointLoader(_world.Store).Load(dir, default));
-        Assert.Contains("training.embeddings: item", refused.Message);
+        Assert.Contains(file, refused.Message);
     }
 }

@@ -160,6 +160,15 @@ public static class CheckpointCatalog
             if (!string.Equals(sha, manifest.ModelSha256, StringComparison.OrdinalIgnoreCase))
                 return Fail($"the copy of {Path.Combine(source, manifest.ModelFile)} has sha256 {sha}, the manifest says {manifest.ModelSha256}: " +
                             "the checkpoint changed while it was copied");
+            // Learnable embedding tables are part of the model: each copied and checked like it.
+            foreach (var e in manifest.Embeddings ?? [])
+            {
+                var copy = Path.Combine(tmp, e.File);
+                File.Copy(Path.Combine(source, e.File), copy);
+                var copied = Checkpoints.Sha256(copy);
+                if (!string.Equals(copied, e.Sha256, StringComparison.OrdinalIgnoreCase))
+                    return Fail($"the copy of {Path.Combine(source, e.File)} has sha256 {copied}, the manifest says {e.Sha256}: the checkpoint changed while it was copied");
+            }
             var exported = manifest with { ModelFile = Checkpoints.ModelName, OptimizerFile = null, OptimizerSha256 = null };
             File.WriteAllText(Path.Combine(tmp, Checkpoints.ManifestName), JsonSerializer.Serialize(exported, Checkpoints.Json));
             var info = new

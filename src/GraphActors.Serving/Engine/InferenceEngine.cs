@@ -295,7 +295,7 @@ public sealed class InferenceEngine : IDisposable
                 while (mb.NodeTypes[t].Name != name) t++;
                 leafTypes.Add(t);
             }
-            var logits = model.Forward(blocks, features)[type.Name];
+            var logits = model.Forward(blocks, features, mb)[type.Name];
             var classes = (int)logits.shape[1];
             if (target is { } asked && asked >= classes)
                 throw ServingException.BadRequest($"\"target\" {asked} is not a class of the model: it has {classes} (0 to {classes - 1}).");
@@ -360,7 +360,7 @@ public sealed class InferenceEngine : IDisposable
         var blocks = ToModelBlocks(batch.MiniBatch, model.Config);
         try
         {
-            return model.Forward(blocks, InputFeatures(model, batch));
+            return model.Forward(blocks, InputFeatures(model, batch), batch.MiniBatch);
         }
         finally
         {
@@ -374,7 +374,7 @@ public sealed class InferenceEngine : IDisposable
         var features = new Dictionary<string, Tensor>(batch.Features.Count);
         foreach (var (type, rows) in batch.Features)
         {
-            var dim = model.Config.InDims[type];
+            var dim = model.FeatureWidth(type);
             features[type] = NativeTensors.Float32(rows.Values.AsSpan(0, rows.Length), rows.Length / dim, dim);
         }
         return features;
@@ -454,7 +454,7 @@ public sealed class InferenceEngine : IDisposable
         var sampled = new SampledBatch(batch, new Dictionary<string, FeatureRows>());
         try
         {
-            await GatherFeaturesAsync(batch, model.Config, sampled.Features, ct).ConfigureAwait(false);
+            await GatherFeaturesAsync(batch, model, sampled.Features, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -519,12 +519,13 @@ public sealed class InferenceEngine : IDisposable
     /// every row it misses. Scratch arrays come from the shared pools too, so a prediction's feature path allocates
     /// nothing that outlives it.
     /// </summary>
-    private async Task GatherFeaturesAsync(MiniBatch batch, ModelConfig config, Dictionary<string, FeatureRows> result, CancellationToken ct)
+    private async Task GatherFeaturesAsync(MiniBatch batch, ServableModel model, Dictionary<string, FeatureRows> result, CancellationToken ct)
     {
         for (var t = 0; t < batch.NodeTypes.Count; t++)
         {
             var type = batch.NodeTypes[t];
-            if (!config.InDims.TryGetValue(type.Name, out var dim) || dim == 0) continue;
+            var dim = model.FeatureWidth(type.Name);
+            if (dim == 0) continue; // a featureless type, or one whose embedding replaces its features
             var ids = batch.InputNodes[t];
             var length = ids.Length * dim;
             var rows = ArrayPool<float>.Shared.Rent(length);

@@ -1,5 +1,7 @@
 // The checkpoint seam: the training layer owns the checkpoint format and plugs a loader in here.
 using GraphActors.Models;
+using GraphActors.Sampling;
+using GraphActors.Training.Embeddings;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,10 +43,11 @@ public sealed record ServableModelInfo
 /// </summary>
 public sealed class ServableModel : IDisposable
 {
-    public ServableModel(HeteroGnn network, ServableModelInfo info)
+    public ServableModel(HeteroGnn network, ServableModelInfo info, SparseEmbeddings? embeddings = null)
     {
         Network = network;
         Info = info;
+        Embeddings = embeddings;
         network.eval();
         if (info.Fanouts is { } f && f.Count != network.Config.NumLayers)
             throw new ArgumentException($"{f.Count} fanouts for a model of {network.Config.NumLayers} layers.");
@@ -53,9 +56,27 @@ public sealed class ServableModel : IDisposable
     public HeteroGnn Network { get; }
     public ModelConfig Config => Network.Config;
     public ServableModelInfo Info { get; }
+    /// <summary>The learnable node embeddings the model was trained with (training.embeddings), or null.</summary>
+    public SparseEmbeddings? Embeddings { get; }
 
-    /// <summary>The model's outputs per destination node type of the last block; call under no_grad inside a dispose scope.</summary>
-    public Dictionary<string, Tensor> Forward(IReadOnlyList<GraphActors.Models.Block> blocks, Dictionary<string, Tensor> features)
+    /// <summary>
+    /// How many feature values per node of <paramref name="type"/> come from the graph store: the model's input width,
+    /// less an embedding concatenated to them (none when the embedding replaces them).
+    /// </summary>
+    public int FeatureWidth(string type)
+    {
+        var input = Network.Config.InDims.TryGetValue(type, out var d) ? d : 0;
+        if (Embeddings is null || !Embeddings.Types.Contains(type)) return input;
+        var spec = Embeddings.Spec(type);
+        return spec.ModeKind switch { EmbeddingMode.Replace => 0, EmbeddingMode.Concat => input - spec.Dim, _ => input };
+    }
+
+    /// <summary>
+    /// The model's outputs per destination node type of the last block; call under no_grad inside a dispose scope.
+    /// <paramref name="features"/> hold the store's feature rows (<see cref="FeatureWidth"/> wide); with embeddings, each
+    /// embedded type's rows for <paramref name="batch"/>'s input nodes join them as in training.
+    /// </summary>
+    public Dictionary<string, Tensor> Forward(IReadOnlyList<GraphActors.Models.Block> blocks, Dictionary<string, Tensor> features, MiniBatch? batch = null)
     {
         if (Info.RowNormalizeFeatures)
         {
@@ -65,10 +86,34 @@ public sealed class ServableModel : IDisposable
                 if (x.shape.Length == 2 && x.shape[1] > 0) features[key] = x / x.sum(1, keepdim: true).clamp_min(1e-12);
             }
         }
+        if (Embeddings is not null)
+        {
+            if (batch is null) throw new ArgumentNullException(nameof(batch), "A model with embeddings needs the batch's input node ids.");
+            for (var t = 0; t < batch.NodeTypes.Count; t++)
+            {
+                var type = batch.NodeTypes[t].Name;
+                if (!Embeddings.Types.Contains(type)) continue;
+                var spec = Embeddings.Spec(type);
+                var ids = batch.InputNodes[t];
+                var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
+                Embeddings.Gather(type, ids, values);
+                var rows = NativeTensors.Float32(values, ids.Length, spec.Dim);
+                features[type] = spec.ModeKind switch
+                {
+                    EmbeddingMode.Replace => rows,
+                    EmbeddingMode.Concat => cat([features[type], rows], 1),
+                    _ => features[type] + rows,
+                };
+            }
+        }
         return Network.forward(blocks, features);
     }
 
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        Network.Dispose();
+        Embeddings?.Dispose();
+    }
 }
 
 /// <summary>

@@ -149,10 +149,11 @@ public sealed class ModelRegistry
     /// <summary>Refuses a model whose node types, feature sizes or relations the graph store does not have.</summary>
     private void Check(ServableModel model)
     {
-        foreach (var (type, dim) in model.Config.InDims)
+        foreach (var type in model.Config.InDims.Keys)
         {
             var node = _schema.NodeTypes.FirstOrDefault(n => n.Type.Name == type)
                 ?? throw new ModelLoadException($"The model has node type '{type}', which the graph does not have.");
+            var dim = model.FeatureWidth(type); // the store's share of the input (an embedding may add to it or replace it)
             if (dim > 0 && node.FeatureDim != dim)
                 throw new ModelLoadException($"The model expects {dim} input features for '{type}'; the graph has {node.FeatureDim}.");
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using GraphActors.Models;
 using GraphActors.Sampling;
 using GraphActors.Training;
+using GraphActors.Training.Embeddings;
 
 namespace GraphActors.Serving;
 
@@ -74,9 +75,6 @@ public sealed class TrainingCheckpointLoader : IModelLoader
         {
             config.Validate();
             if (config.NumLayers == 0) throw new ModelLoadException($"Checkpoint '{checkpointUrl}' is the features-only MLP baseline (num_layers = 0); only GNN checkpoints can be served.");
-            if (config.Embeddings.Count > 0)
-                throw new ModelLoadException($"Checkpoint '{checkpointUrl}' was trained with learnable node embeddings (training.embeddings: " +
-                    $"{string.Join(", ", config.Embeddings.Keys)}); serving does not read embedding tables yet, and a prediction without them would be wrong.");
             reverse = config.ReverseEdgesKind;
             switch (config.TaskKind)
             {
@@ -123,6 +121,16 @@ public sealed class TrainingCheckpointLoader : IModelLoader
             throw new ModelLoadException($"Checkpoint '{checkpointUrl}': its state does not fit the model rebuilt against the serving store's schema " +
                 $"(different node types, feature widths, relations or label count?): {e.Message}", e);
         }
+        SparseEmbeddings? embeddings;
+        try
+        {
+            embeddings = Checkpoints.LoadEmbeddings(manifest, directory, _store.Schema);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or TrainingConfigException)
+        {
+            model.Dispose();
+            throw new ModelLoadException($"Checkpoint '{checkpointUrl}': its embedding tables cannot be read: {e.Message}", e);
+        }
         var metadata = new Dictionary<string, string>
         {
             ["epoch"] = manifest.Epoch.ToString(CultureInfo.InvariantCulture),
@@ -135,6 +143,7 @@ public sealed class TrainingCheckpointLoader : IModelLoader
             ["reverse_edges"] = config.ReverseEdges,
             ["feature_norm"] = config.FeatureNorm,
         };
+        if (embeddings is not null) metadata["embeddings"] = string.Join(", ", embeddings.Types.Select(t => $"{t} ({embeddings.Spec(t).Dim}, {embeddings.Spec(t).Mode})"));
         if (manifest.BestValMetric is { } best) metadata["best_val_metric"] = best.ToString("R", CultureInfo.InvariantCulture);
         foreach (var (k, v) in manifest.Metrics) metadata["metric." + k] = v.ToString("R", CultureInfo.InvariantCulture);
         var info = new ServableModelInfo
@@ -147,6 +156,6 @@ public sealed class TrainingCheckpointLoader : IModelLoader
             Metadata = metadata,
         };
         // The task head (a link scorer) has no parameters for the dot scorer; serving keeps the encoder only.
-        return new ServableModel(model.Gnn!, info);
+        return new ServableModel(model.Gnn!, info, embeddings);
     }
 }

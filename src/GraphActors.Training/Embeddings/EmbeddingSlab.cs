@@ -175,6 +175,21 @@ public sealed unsafe class EmbeddingSlab : IDisposable
         }
     }
 
+    /// <summary>The node type, id range, width and optimizer a slab file holds (its header; the stream is left after it).</summary>
+    public static (string Type, int Start, int Count, int Dim, SparseOptimizerKind Optimizer) ReadHeader(Stream stream, string source)
+    {
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadUInt32() != Magic) throw new InvalidDataException($"{source}: not an embedding slab.");
+            return (r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), (SparseOptimizerKind)r.ReadInt32());
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{source}: ends early; the embedding file is truncated.");
+        }
+    }
+
     /// <summary>Reads what <see cref="WriteTo"/> wrote for the same type, range, width and optimizer; <paramref name="source"/> names the file in errors.</summary>
     public void ReadFrom(Stream stream, string source)
     {

@@ -47,6 +47,59 @@ public sealed class SparseEmbeddings : IDisposable
         }
     }
 
+    private SparseEmbeddings() { }
+
+    /// <summary>
+    /// Tables from slab files (a checkpoint's), whatever the partitioning they were trained on: each file's header gives
+    /// its type and id range, and the ranges of a type must cover its <paramref name="schema"/> count exactly.
+    /// </summary>
+    public static SparseEmbeddings Load(IReadOnlyDictionary<string, EmbeddingSpec> specs, GraphStoreSchema schema, IEnumerable<string> files)
+    {
+        var result = new SparseEmbeddings();
+        var byType = new Dictionary<string, List<EmbeddingSlab>>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var path in files)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                var (type, start, count, dim, optimizer) = EmbeddingSlab.ReadHeader(stream, path);
+                if (!specs.TryGetValue(type, out var spec))
+                    throw new InvalidDataException($"{path}: holds '{type}', which the job's training.embeddings does not name.");
+                if (dim != spec.Dim || optimizer != spec.OptimizerKind)
+                    throw new InvalidDataException($"{path}: holds {dim}-wide rows ({optimizer}); training.embeddings.{type} says {spec.Dim} ({spec.OptimizerKind}).");
+                var slab = new EmbeddingSlab(spec, type, start, count, seed: 0);
+                (byType.TryGetValue(type, out var list) ? list : byType[type] = []).Add(slab);
+                stream.Position = 0;
+                slab.ReadFrom(stream, path);
+            }
+            foreach (var (type, spec) in specs)
+            {
+                var node = schema.NodeTypes.FirstOrDefault(n => n.Type.Name == type)
+                    ?? throw new InvalidDataException($"The embeddings of '{type}' name a node type the graph store does not have.");
+                var slabs = (byType.TryGetValue(type, out var list) ? list : []).OrderBy(x => x.Start).ToArray();
+                var boundaries = new int[slabs.Length + 1];
+                for (var p = 0; p < slabs.Length; p++)
+                {
+                    if (slabs[p].Start != boundaries[p])
+                        throw new InvalidDataException($"The embedding files of '{type}' do not cover ids {boundaries[p]}..{slabs[p].Start - 1}.");
+                    boundaries[p + 1] = slabs[p].Start + slabs[p].Count;
+                }
+                if (boundaries[^1] != node.Count)
+                    throw new InvalidDataException($"The embedding files of '{type}' hold {boundaries[^1]} rows; the graph store has {node.Count} '{type}' nodes.");
+                result._tables[type] = new Table(spec, boundaries, slabs);
+            }
+            foreach (var (type, list) in byType)
+                if (!result._tables.ContainsKey(type)) foreach (var s in list) s.Dispose();
+            return result;
+        }
+        catch
+        {
+            foreach (var list in byType.Values) foreach (var s in list) s.Dispose(); // disposing twice is harmless
+            result.Dispose();
+            throw;
+        }
+    }
+
     public IEnumerable<string> Types => _tables.Keys;
     public EmbeddingSpec Spec(string type) => Get(type).Spec;
     public IReadOnlyList<EmbeddingSlab> Slabs(string type) => Get(type).Slabs;

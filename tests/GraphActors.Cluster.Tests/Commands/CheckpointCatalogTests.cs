@@ -93,6 +93,29 @@ public sealed class CheckpointCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_carries_the_learnable_embedding_tables_and_the_exported_model_serves_with_them()
+    {
+        var job = Path.Combine(_root, "job-e");
+        var config = JobCheckpoints.Config() with
+        {
+            Embeddings = new Dictionary<string, GraphActors.Training.Embeddings.EmbeddingSpec> { ["user"] = new() { Dim = 4, Mode = "concat" } },
+        };
+        await JobCheckpoints.Write(job, config, 0.4, 0.8);
+        var listing = CheckpointCatalog.List(job, "job-e", "val_accuracy", Node);
+        var outDir = Path.Combine(_root, "models", "job-e");
+
+        var r = CheckpointCatalog.Export(listing, ExportChoice.Best, -1, outDir);
+
+        Assert.True(r.Ok, r.Message);
+        var (manifest, _) = Checkpoints.Read(outDir);
+        Assert.Equal(2, manifest.Embeddings!.Count); // the test store's two partitions of users
+        Assert.All(manifest.Embeddings, e => Assert.Equal(e.Sha256, Checkpoints.Sha256(Path.Combine(outDir, e.File))));
+        using var store = new PartitionedGraphStore(PartitionStore.Open(TestStore.TwoParts));
+        using var model = new TrainingCheckpointLoader(store).Load(outDir, CancellationToken.None);
+        Assert.Equal(["user"], model.Embeddings!.Types);
+    }
+
+    [Fact]
     public async Task Export_refuses_a_damaged_checkpoint_and_an_epoch_that_is_not_there()
     {
         var job = Path.Combine(_root, "job-d");

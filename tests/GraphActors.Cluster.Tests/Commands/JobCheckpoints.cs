@@ -39,10 +39,12 @@ internal static class JobCheckpoints
     /// Trains one epoch on the test store and saves it under <paramref name="jobDir"/> once per entry of
     /// <paramref name="valAccuracy"/> (epoch i gets val_accuracy = valAccuracy[i]); returns the checkpoint directories.
     /// </summary>
-    public static async Task<string[]> Write(string jobDir, params double[] valAccuracy)
+    public static Task<string[]> Write(string jobDir, params double[] valAccuracy) => Write(jobDir, Config(), valAccuracy);
+
+    public static async Task<string[]> Write(string jobDir, TrainingConfig config, params double[] valAccuracy)
     {
         using var store = new PartitionedGraphStore(PartitionStore.Open(TestStore.TwoParts));
-        using var trainer = await Trainer.CreateAsync(store, Config());
+        using var trainer = await Trainer.CreateAsync(store, config);
         await trainer.TrainEpochAsync();
         var dirs = new string[valAccuracy.Length];
         for (var e = 0; e < valAccuracy.Length; e++)
