@@ -98,6 +98,19 @@ public static unsafe class NativeTensors
         values.CopyTo(new Span<T>(Data(t), values.Length));
     }
 
+    /// <summary>
+    /// The values of a contiguous float32 CPU tensor, read in place (no copy); valid while the tensor is alive and
+    /// unchanged.
+    /// </summary>
+    public static ReadOnlySpan<float> Float32Values(Tensor t)
+    {
+        if (t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CPU || !t.is_contiguous())
+            throw new ArgumentException($"Expected a contiguous float32 CPU tensor, got {t.dtype} on {t.device_type}.", nameof(t));
+        var n = t.numel();
+        if (n > int.MaxValue) throw new ArgumentException($"{n} values do not fit one span.", nameof(t));
+        return n == 0 ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(Data(t), (int)n);
+    }
+
     /// <summary>The storage of a CPU tensor (its first element).</summary>
     internal static void* Data(Tensor t)
     {

@@ -211,7 +211,7 @@ public sealed class Trainer : IDisposable
             if (r.Leaf.grad is not { } grad) continue; // the rows did not reach the loss
             using (grad)
             using (var g = grad.contiguous())
-                _embeddings!.Apply(r.Type, r.Ids, g.data<float>().ToArray());
+                _embeddings!.Apply(r.Type, r.Ids, NativeTensors.Float32Values(g));
         }
     }
 

@@ -1,4 +1,5 @@
 // One node type's learnable embedding rows for one id range (a partition's share), with their sparse optimizer state.
+using System.Numerics;
 using System.Runtime.InteropServices;
 using GraphActors.Sampling;
 
@@ -98,38 +99,78 @@ public sealed unsafe class EmbeddingSlab : IDisposable
     {
         var lr = (float)Spec.LearningRate;
         var eps = (float)Spec.ResolvedEps;
-        if (Spec.OptimizerKind == SparseOptimizerKind.SparseAdagrad)
+        var rows = gradients.Length / Dim;
+        foreach (var p in positions)
+            if ((uint)p >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(positions), $"Gradient row {p} of {rows}.");
+        fixed (float* gradientBase = gradients)
         {
+            if (Spec.OptimizerKind == SparseOptimizerKind.SparseAdagrad)
+            {
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    var r = (nuint)Local(ids[i]) * (nuint)Dim;
+                    AdagradRow(_weights + r, _m + r, gradientBase + (nint)positions[i] * Dim, Dim, lr, eps);
+                }
+                return;
+            }
+            var beta1 = (float)Spec.Beta1;
+            var beta2 = (float)Spec.Beta2;
             for (var i = 0; i < ids.Length; i++)
             {
-                var r = (nuint)Local(ids[i]) * (nuint)Dim;
-                var g = gradients.Slice(positions[i] * Dim, Dim);
-                float* w = _weights + r, s = _m + r;
-                for (var j = 0; j < Dim; j++)
-                {
-                    s[j] += g[j] * g[j];
-                    w[j] -= lr * g[j] / MathF.Sqrt(s[j] + eps); // DGL: state.add_(eps).sqrt_()
-                }
+                var local = Local(ids[i]);
+                var r = (nuint)local * (nuint)Dim;
+                var step = ++_steps[local];
+                AdamRow(_weights + r, _m + r, _v + r, gradientBase + (nint)positions[i] * Dim, Dim, lr, eps, beta1, beta2,
+                    1f - MathF.Pow(beta1, step), 1f - MathF.Pow(beta2, step));
             }
-            return;
         }
-        var beta1 = (float)Spec.Beta1;
-        var beta2 = (float)Spec.Beta2;
-        for (var i = 0; i < ids.Length; i++)
+    }
+
+    // One row of DGL's SparseAdagrad: s += g²; w -= lr · g / √(s + eps). Each lane computes what the scalar tail does.
+    private static void AdagradRow(float* w, float* s, float* g, int dim, float lr, float eps)
+    {
+        var j = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            var local = Local(ids[i]);
-            var r = (nuint)local * (nuint)Dim;
-            var g = gradients.Slice(positions[i] * Dim, Dim);
-            var step = ++_steps[local];
-            var c1 = 1f - MathF.Pow(beta1, step);
-            var c2 = 1f - MathF.Pow(beta2, step);
-            float* w = _weights + r, m = _m + r, v = _v + r;
-            for (var j = 0; j < Dim; j++)
+            var (vlr, veps) = (new Vector<float>(lr), new Vector<float>(eps));
+            for (; j <= dim - Vector<float>.Count; j += Vector<float>.Count)
             {
-                m[j] = beta1 * m[j] + (1f - beta1) * g[j];
-                v[j] = beta2 * v[j] + (1f - beta2) * g[j] * g[j];
-                w[j] -= lr * (m[j] / c1) / (MathF.Sqrt(v[j] / c2) + eps);
+                var gj = Vector.Load(g + j);
+                var sj = Vector.Load(s + j) + gj * gj;
+                sj.Store(s + j);
+                (Vector.Load(w + j) - vlr * gj / Vector.SquareRoot(sj + veps)).Store(w + j);
             }
+        }
+        for (; j < dim; j++)
+        {
+            s[j] += g[j] * g[j];
+            w[j] -= lr * g[j] / MathF.Sqrt(s[j] + eps);
+        }
+    }
+
+    // One row of DGL's SparseAdam with the row's bias corrections c1 = 1 − β1^t, c2 = 1 − β2^t.
+    private static void AdamRow(float* w, float* m, float* v, float* g, int dim, float lr, float eps, float beta1, float beta2, float c1, float c2)
+    {
+        var j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var (vb1, vb2, va1, va2) = (new Vector<float>(beta1), new Vector<float>(beta2), new Vector<float>(1f - beta1), new Vector<float>(1f - beta2));
+            var (vlr, veps, vc1, vc2) = (new Vector<float>(lr), new Vector<float>(eps), new Vector<float>(c1), new Vector<float>(c2));
+            for (; j <= dim - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var gj = Vector.Load(g + j);
+                var mj = vb1 * Vector.Load(m + j) + va1 * gj;
+                var vj = vb2 * Vector.Load(v + j) + va2 * gj * gj;
+                mj.Store(m + j);
+                vj.Store(v + j);
+                (Vector.Load(w + j) - vlr * (mj / vc1) / (Vector.SquareRoot(vj / vc2) + veps)).Store(w + j);
+            }
+        }
+        for (; j < dim; j++)
+        {
+            m[j] = beta1 * m[j] + (1f - beta1) * g[j];
+            v[j] = beta2 * v[j] + (1f - beta2) * g[j] * g[j];
+            w[j] -= lr * (m[j] / c1) / (MathF.Sqrt(v[j] / c2) + eps);
         }
     }
 

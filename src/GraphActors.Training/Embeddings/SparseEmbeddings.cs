@@ -132,24 +132,38 @@ public sealed class SparseEmbeddings : IDisposable
         var dim = t.Spec.Dim;
         if (gradients.Length < (long)ids.Length * dim)
             throw new ArgumentException($"{gradients.Length} gradient values for {ids.Length} rows of {dim}.", nameof(gradients));
-        var (unique, merged) = Deduplicate(ids, gradients, dim);
-        var (byOwner, positions, offsets) = Group(t, unique);
-        for (var p = 0; p < t.Slabs.Length; p++)
+        // The ids of a batch's input nodes are distinct: their gradients are used in place.
+        if (Distinct(ids)) ApplyDistinct(t, ids, gradients);
+        else
         {
-            var (from, to) = (offsets[p], offsets[p + 1]);
-            if (to > from) t.Slabs[p].Apply(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), merged);
+            var (unique, merged) = Deduplicate(ids, gradients, dim);
+            ApplyDistinct(t, unique, merged);
         }
     }
 
-    // Distinct ids in order of first sight and their mean gradients (the ids of a batch's input nodes are distinct already:
-    // then the gradients are used as they are).
+    private static void ApplyDistinct(Table t, ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients)
+    {
+        var (byOwner, positions, offsets) = Group(t, ids);
+        for (var p = 0; p < t.Slabs.Length; p++)
+        {
+            var (from, to) = (offsets[p], offsets[p + 1]);
+            if (to > from) t.Slabs[p].Apply(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), gradients);
+        }
+    }
+
+    // Whether no id repeats: a sorted copy, neighbours compared (memory as the ids, whatever the table's size).
+    private static bool Distinct(ReadOnlySpan<int> ids)
+    {
+        var sorted = ids.ToArray();
+        Array.Sort(sorted);
+        for (var i = 1; i < sorted.Length; i++) if (sorted[i] == sorted[i - 1]) return false;
+        return true;
+    }
+
+    // Distinct ids in order of first sight and their mean gradients.
     private static (int[] Ids, float[] Gradients) Deduplicate(ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients, int dim)
     {
         var first = new Dictionary<int, int>(ids.Length);
-        var distinct = true;
-        for (var i = 0; i < ids.Length && distinct; i++) distinct = first.TryAdd(ids[i], i);
-        if (distinct) return (ids.ToArray(), gradients[..(ids.Length * dim)].ToArray());
-        first.Clear();
         var unique = new List<int>(ids.Length);
         var counts = new List<int>(ids.Length);
         var sums = new float[ids.Length * dim];
