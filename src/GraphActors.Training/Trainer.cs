@@ -223,9 +223,6 @@ public sealed class Trainer : IDisposable
 
     // ---- the step ----
 
-    // torch's default generator is process-wide: steps that seed it (dropout masks) take it one at a time, so trainers
-    // sharing a process (tests, a local cluster) draw exactly what they would alone.
-
     /// <summary>
     /// The seed torch's generator gets before the step on a batch sampled with <paramref name="batchSeed"/> (dropout):
     /// local mode and the cluster derive it alike, so a step's random draws depend on the batch, never on timing.
