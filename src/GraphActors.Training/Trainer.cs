@@ -533,7 +533,9 @@ public sealed class Trainer : IDisposable
         var log = dir is null ? null : new MetricsLog(dir, MetricName, append: CompletedEpochs > 0);
         if (log is not null) history.AddRange(log.Existing);
         float[]? best = null; // the best parameters of this call; an earlier best (before a resume) is in best/
-        Dictionary<string, float[][]>? bestEmbeddings = null; // and the embedding rows at that epoch
+        // And the embedding rows at that epoch: kept in memory only without a checkpoint_dir; with one, best/ holds them,
+        // and a second copy of tables the size of the graph's node count would double the trainer's memory.
+        Dictionary<string, float[][]>? bestEmbeddings = null;
         EvaluationResult? bestVal = null;
         var stopped = false;
         while (CompletedEpochs < Config.Epochs)
@@ -550,7 +552,7 @@ public sealed class Trainer : IDisposable
                     BestEpoch = epoch;
                     bestVal = val;
                     best = GetParameters(includeBuffers: true);
-                    bestEmbeddings = _embeddings?.SnapshotWeights();
+                    if (dir is null) bestEmbeddings = _embeddings?.SnapshotWeights();
                     if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "best"), val.Metrics);
                 }
                 else if (Config.Patience > 0 && epoch - BestEpoch >= Config.Patience)
@@ -568,6 +570,11 @@ public sealed class Trainer : IDisposable
         {
             SetParameters(best, includeBuffers: true);
             if (bestEmbeddings is not null) _embeddings!.RestoreWeights(bestEmbeddings);
+            else if (_embeddings is not null && dir is not null)
+            {
+                var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));
+                Checkpoints.LoadModel(this, manifest, bestDir); // the same parameters, and the best epoch's rows
+            }
         }
         else if (BestEpoch >= 0 && dir is not null && File.Exists(Path.Combine(dir, "best", Checkpoints.ManifestName)))
         {

@@ -187,6 +187,38 @@ public sealed class EmbeddingTests(ITestOutputHelper output)
         Assert.True(e.History[^1].TrainMetric > p.History[^1].TrainMetric + 0.05, "the embeddings did not lift the training AUC");
     }
 
+    /// <summary>With a checkpoint_dir the best epoch's rows come back from best/ (no second copy of the tables in memory).</summary>
+    [Fact]
+    public async Task A_run_ends_with_the_best_epochs_rows_read_back_from_best()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-embeddings-best-{Guid.NewGuid():N}");
+        try
+        {
+            var config = SyntheticTrainingTests.Users("sage", 2, 0) with
+            {
+                Epochs = 4, EvalEvery = 1, CheckpointDir = dir, LearningRate = 0.05,
+                Embeddings = new Dictionary<string, EmbeddingSpec> { ["item"] = new() { Dim = 8, Mode = "concat", LearningRate = 0.5 } },
+            };
+            using var store = TestStores.Synthetic();
+            using var trainer = await Trainer.CreateAsync(store, config);
+            var r = await trainer.RunAsync();
+            var items = Enumerable.Range(0, store.Schema.Node(new NodeType("item")).Count).ToArray();
+            var rows = new float[items.Length * 8];
+            trainer.Embeddings!.Gather("item", items, rows);
+            var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));
+            using var best = Checkpoints.LoadEmbeddings(manifest, bestDir, store.Schema)!;
+            var saved = new float[items.Length * 8];
+            best.Gather("item", items, saved);
+            output.WriteLine($"best epoch {r.BestEpoch} of {r.Epochs}");
+            Assert.Equal(saved, rows);
+            Assert.Equal(r.BestEpoch, manifest.Epoch);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task A_checkpoint_holds_the_tables_and_a_resume_continues_from_them_and_a_damaged_table_is_named()
     {
