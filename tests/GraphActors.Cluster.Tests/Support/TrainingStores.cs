@@ -20,6 +20,19 @@ public static class TrainingStores
     }), new MaskSplit(0.3, 0.35, 0.35, 42), keepSources: false));
     private static readonly Lazy<string> CoraDir = new(() => Build("cora", 2, "metis", tables => LinqsImporter.Run(SharedData.Require("cora"), "cora", tables, Dt)));
 
+    private static readonly Lazy<string> MovieLensDir = new(() => Build("movielens", 2, "hash", tables =>
+    {
+        var raw = tables + "-raw";
+        MovieLensShapeGenerator.Run(new MovieLensShapeOptions(raw));
+        MovieLensImporter.Run(raw, tables, Dt);
+    }));
+
+    /// <summary>
+    /// MovieLens-100K-shaped ratings as hocon/movielens-links.hocon's comment builds them (`generate movielens` defaults →
+    /// `import movielens` → ETL → 2 hash partitions).
+    /// </summary>
+    public static string MovieLens => MovieLensDir.Value;
+
     /// <summary>A generated user/item graph (1200 users, 8 classes, chance 1/8), 2 hash partitions, random 60/20/20 masks.</summary>
     public static string Synthetic => SyntheticDir.Value;
 
