@@ -85,7 +85,8 @@ public static class ImportCommand
                 if (t.Length != 3) throw CliErrors.BadOption("--edge", $"needs src,edge,dst=path, got '{p.Key}'.");
                 return new GraphLearnEdgeSource(t[0], t[1], t[2], p.Path);
             }).ToArray();
-            // GraphLearn node types that only edges name have no features by design: they learn an embedding.
+            // GraphLearn node types that only edges name have no features by design: a job gives them a learnable row per
+            // node with training.embeddings { <type> { mode = replace } } (without it, one learned vector for the whole type).
             Finish(GraphLearnImporter.Run(ns, es, pr.GetValue(c.Out)!, pr.GetValue(c.Dt)!), pr, c, featureless: true);
         }));
         return cmd;
