@@ -119,11 +119,19 @@ public static class Checkpoints
         var paths = new List<string>(files.Count);
         foreach (var f in files)
         {
-            var path = Path.Combine(directory, f.File);
+            var path = EmbeddingPath(directory, f);
             Verify(path, f.Sha256);
             paths.Add(path);
         }
         return SparseEmbeddings.Load(manifest.Config.Embeddings, schema, paths);
+    }
+
+    // A table's file sits in the checkpoint's own folder: a manifest naming a path elsewhere (../…) is refused unread.
+    private static string EmbeddingPath(string directory, EmbeddingFile f)
+    {
+        if (string.IsNullOrEmpty(f.File) || Path.GetFileName(f.File) != f.File || f.File is "." or "..")
+            throw new InvalidDataException($"{Path.Combine(directory, ManifestName)}: embedding file '{f.File}' of '{f.Type}' is not a file name in the checkpoint's folder.");
+        return Path.Combine(directory, f.File);
     }
 
     // The embedding tables of the checkpoint into the trainer's (same types and partitions), each file's sha256 checked.
@@ -145,7 +153,7 @@ public static class Checkpoints
                 throw new InvalidDataException($"{Path.Combine(directory, ManifestName)} has {mine.Count} embedding file(s) for '{type}'; the job's store has {slabs.Count} partition(s) of it.");
             for (var p = 0; p < slabs.Count; p++)
             {
-                var path = Path.Combine(directory, mine[p].File);
+                var path = EmbeddingPath(directory, mine[p]);
                 Verify(path, mine[p].Sha256);
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
                 slabs[p].ReadFrom(stream, path);

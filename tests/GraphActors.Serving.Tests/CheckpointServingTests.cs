@@ -150,8 +150,16 @@ public sealed class CheckpointServingTests : IDisposable
         for (var i = 0; i < business.Length; i++)
             for (var c = 0; c < classes; c++) Assert.Equal(expected[i * classes + c], result.Predictions[i].Probabilities![c], 1e-5f);
 
-        // A damaged table is named, not served without it.
+        // A manifest naming a table outside the checkpoint's folder is refused without reading it.
         var manifest = Checkpoints.Read(dir).Manifest;
+        var manifestFile = Path.Combine(dir, Checkpoints.ManifestName);
+        var original = File.ReadAllText(manifestFile);
+        File.WriteAllText(manifestFile, original.Replace($"\"{manifest.Embeddings![0].File}\"", "\"../../etc/passwd\""));
+        var outside = Assert.Throws<ModelLoadException>(() => new TrainingCheckpointLoader(_world.Store).Load(dir, default));
+        Assert.Contains("'../../etc/passwd' of 'item' is not a file name in the checkpoint's folder", outside.Message);
+        File.WriteAllText(manifestFile, original);
+
+        // A damaged table is named, not served without it.
         var file = Path.Combine(dir, manifest.Embeddings![0].File);
         File.AppendAllText(file, "x");
         var refused = Assert.Throws<ModelLoadException>(() => new TrainingCheckpointLoader(_world.Store).Load(dir, default));
