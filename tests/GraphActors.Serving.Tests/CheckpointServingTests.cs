@@ -43,13 +43,20 @@ public sealed class CheckpointServingTests : IDisposable
         Assert.Equal([3, 3], entry.Model.Info.Fanouts);
         Assert.Equal(ReverseEdges.AddReverse, entry.Model.Info.ReverseEdges);
 
+        Assert.Equal(3, await AssertServedMatchesTrainer(engine, "ckpt", trainer));
+    }
+
+    /// <summary>
+    /// Four users predicted by the engine (full neighbourhoods) against the trainer's own output on the same blocks
+    /// (<see cref="Trainer.Encode"/>: its feature normalisation and embeddings); returns the class count.
+    /// </summary>
+    private async Task<int> AssertServedMatchesTrainer(InferenceEngine engine, string model, Trainer trainer)
+    {
         var business = new long[] { 1000, 1007, 1033, 1059 };
         var result = (NodePredictionResult)await engine.PredictAsync(new NodePredictionRequest
         {
-            Model = "ckpt", NodeType = "user", Ids = business, FullNeighborhood = true,
+            Model = model, NodeType = "user", Ids = business, FullNeighborhood = true,
         });
-
-        // Offline: the trained TaskModel over full-neighbourhood blocks, as the trainer's evaluation builds them.
         var user = new NodeType("user");
         var local = new int[business.Length];
         await _world.Store.LookupIdsAsync(user, business, local);
@@ -59,18 +66,15 @@ public sealed class CheckpointServingTests : IDisposable
         float[] expected;
         using (NewDisposeScope())
         using (no_grad())
-        {
-            using var t = BatchTensors.From(batch, Config(featureNorm).FeatureNormKind);
-            expected = trainer.Model.Encode(t.Blocks, t.Features)["user"].softmax(1).contiguous().data<float>().ToArray();
-        }
+            expected = trainer.Encode(batch)["user"].softmax(1).contiguous().data<float>().ToArray();
         var classes = expected.Length / business.Length;
-        Assert.Equal(3, classes);
         for (var i = 0; i < business.Length; i++)
         {
             var p = result.Predictions[i];
             Assert.Equal(business[i], p.Id);
             for (var c = 0; c < classes; c++) Assert.Equal(expected[i * classes + c], p.Probabilities![c], 1e-5f);
         }
+        return classes;
     }
 
     [Fact]
@@ -130,25 +134,7 @@ public sealed class CheckpointServingTests : IDisposable
         using var engine = new InferenceEngine(_world.Store, new TrainingCheckpointLoader(_world.Store), null);
         var entry = await engine.Models.RegisterAsync("emb", dir);
         Assert.Equal("item (4, concat), user (6, replace)", entry.Model.Info.Metadata["embeddings"]);
-        var business = new long[] { 1000, 1007, 1033, 1059 };
-        var result = (NodePredictionResult)await engine.PredictAsync(new NodePredictionRequest
-        {
-            Model = "emb", NodeType = "user", Ids = business, FullNeighborhood = true,
-        });
-
-        var user = new NodeType("user");
-        var local = new int[business.Length];
-        await _world.Store.LookupIdsAsync(user, business, local);
-        var sampler = new BlockSampler(_world.Store, new BlockSamplerOptions([-1, -1]) { ReverseEdges = ReverseEdges.AddReverse });
-        var batch = await sampler.SampleAsync(new Dictionary<NodeType, int[]> { [user] = local }, 0);
-        trainer.Model.eval();
-        float[] expected;
-        using (NewDisposeScope())
-        using (no_grad())
-            expected = trainer.Encode(batch)["user"].softmax(1).contiguous().data<float>().ToArray();
-        var classes = expected.Length / business.Length;
-        for (var i = 0; i < business.Length; i++)
-            for (var c = 0; c < classes; c++) Assert.Equal(expected[i * classes + c], result.Predictions[i].Probabilities![c], 1e-5f);
+        await AssertServedMatchesTrainer(engine, "emb", trainer);
 
         // A manifest naming a table outside the checkpoint's folder is refused without reading it.
         var manifest = Checkpoints.Read(dir).Manifest;
