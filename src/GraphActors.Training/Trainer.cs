@@ -166,19 +166,9 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < types.Count; i++)
         {
             var type = types[i].Name;
-            if (!Config.Embeddings.TryGetValue(type, out var spec)) continue;
+            if (!_embeddings.Has(type)) continue;
             var ids = batch.InputNodes[i];
-            var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
-            _embeddings.Gather(type, ids, values);
-            var leaf = NativeTensors.Float32(values, ids.Length, spec.Dim);
-            if (training) leaf.requires_grad_(true);
-            var features = t.Features[type];
-            t.Features[type] = spec.ModeKind switch
-            {
-                EmbeddingMode.Replace => leaf,
-                EmbeddingMode.Concat => cat([features, leaf], 1),
-                _ => features + leaf,
-            };
+            (t.Features[type], var leaf) = _embeddings.Join(type, ids, t.Features[type], requiresGrad: training);
             rows.Add(new EmbeddingRows(type, ids, leaf));
         }
         return t;

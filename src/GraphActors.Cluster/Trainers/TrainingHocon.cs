@@ -34,12 +34,7 @@ public static class TrainingHocon
         var t = root.HasPath("training") ? root.GetConfig("training") : root;
         var d = new TrainingConfig();
         string Where(string key) => $"{source}: training.{key}";
-        T Get<T>(string key, T fallback, Func<string, T> read)
-        {
-            if (t is null || !t.HasPath(key)) return fallback;
-            try { return read(key); }
-            catch (Exception e) { throw new ArgumentException($"{Where(key)}: {e.Message}"); }
-        }
+        T Get<T>(string key, T fallback, Func<string, T> read) => Setting(t, key, fallback, read, $"{source}: training");
         int I(string k, int f) => Get(k, f, x => t!.GetInt(x));
         double D(string k, double f) => Get(k, f, x => t!.GetDouble(x));
         string S(string k, string f) => Get(k, f, x => t!.GetString(x));
@@ -92,6 +87,14 @@ public static class TrainingHocon
         return new TrainingFile(config, SN("store_path", null), k, text);
     }
 
+    // A setting of a block, or its fallback when absent; a value that does not read is refused as "<where>.<key>: why".
+    private static T Setting<T>(Config? block, string key, T fallback, Func<string, T> read, string where)
+    {
+        if (block is null || !block.HasPath(key)) return fallback;
+        try { return read(key); }
+        catch (Exception e) { throw new ArgumentException($"{where}.{key}: {e.Message}"); }
+    }
+
     // embeddings { <node type> { dim = 64, mode = replace|concat|add, optimizer = sparse_adam|sparse_adagrad, learning_rate = 0.01, … } }
     private static readonly HashSet<string> EmbeddingKeys = ["dim", "mode", "optimizer", "learning_rate", "lr", "eps", "beta1", "beta2", "init_range"];
 
@@ -105,12 +108,7 @@ public static class TrainingHocon
             foreach (var (key, _) in e.Root.GetObject().Items)
                 if (!EmbeddingKeys.Contains(key))
                     throw new ArgumentException($"{where}.{type}.{key}: not a setting of an embedding ({string.Join(", ", EmbeddingKeys.Where(k => k != "lr"))}).");
-            T Get<T>(string key, T fallback, Func<string, T> read)
-            {
-                if (!e.HasPath(key)) return fallback;
-                try { return read(key); }
-                catch (Exception x) { throw new ArgumentException($"{where}.{type}.{key}: {x.Message}"); }
-            }
+            T Get<T>(string key, T fallback, Func<string, T> read) => Setting(e, key, fallback, read, $"{where}.{type}");
             var spec = new EmbeddingSpec
             {
                 Dim = Get("dim", d.Dim, k => e.GetInt(k)),

@@ -66,9 +66,7 @@ public sealed class ServableModel : IDisposable
     public int FeatureWidth(string type)
     {
         var input = Network.Config.InDims.TryGetValue(type, out var d) ? d : 0;
-        if (Embeddings is null || !Embeddings.Types.Contains(type)) return input;
-        var spec = Embeddings.Spec(type);
-        return spec.ModeKind switch { EmbeddingMode.Replace => 0, EmbeddingMode.Concat => input - spec.Dim, _ => input };
+        return Embeddings is not null && Embeddings.Has(type) ? Embeddings.Spec(type).FeatureDim(input) : input;
     }
 
     /// <summary>
@@ -92,18 +90,8 @@ public sealed class ServableModel : IDisposable
             for (var t = 0; t < batch.NodeTypes.Count; t++)
             {
                 var type = batch.NodeTypes[t].Name;
-                if (!Embeddings.Types.Contains(type)) continue;
-                var spec = Embeddings.Spec(type);
-                var ids = batch.InputNodes[t];
-                var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
-                Embeddings.Gather(type, ids, values);
-                var rows = NativeTensors.Float32(values, ids.Length, spec.Dim);
-                features[type] = spec.ModeKind switch
-                {
-                    EmbeddingMode.Replace => rows,
-                    EmbeddingMode.Concat => cat([features[type], rows], 1),
-                    _ => features[type] + rows,
-                };
+                if (!Embeddings.Has(type)) continue;
+                features[type] = Embeddings.Join(type, batch.InputNodes[t], features.GetValueOrDefault(type), requiresGrad: false).Input;
             }
         }
         return Network.forward(blocks, features);

@@ -74,6 +74,14 @@ public sealed record EmbeddingSpec
         return null;
     }
 
+    /// <summary>The store's share of a model input <paramref name="inputDim"/> wide (the inverse of <see cref="InputDim"/>).</summary>
+    public int FeatureDim(int inputDim) => ModeKind switch
+    {
+        EmbeddingMode.Replace => 0,
+        EmbeddingMode.Concat => inputDim - Dim,
+        _ => inputDim,
+    };
+
     /// <summary>The model's input width for a type whose features are <paramref name="featureDim"/> wide.</summary>
     public int InputDim(string type, int featureDim) => ModeKind switch
     {

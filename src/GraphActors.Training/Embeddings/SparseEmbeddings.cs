@@ -1,7 +1,9 @@
 // The learnable embedding tables of a job, one slab per (node type, partition): rows live with the partition owning them.
 using GraphActors.Contracts;
 using GraphActors.Graph.Storage;
+using GraphActors.Models;
 using GraphActors.Sampling;
+using static TorchSharp.torch;
 
 namespace GraphActors.Training.Embeddings;
 
@@ -101,6 +103,28 @@ public sealed class SparseEmbeddings : IDisposable
     }
 
     public IEnumerable<string> Types => _tables.Keys;
+    public bool Has(string type) => _tables.ContainsKey(type);
+
+    /// <summary>
+    /// An embedded type's model input for a batch, in the caller's dispose scope: the rows of <paramref name="ids"/> as a
+    /// tensor (a leaf needing a gradient with <paramref name="requiresGrad"/>), joined to the type's store features as its
+    /// mode says (replace: the rows; concat: features ++ rows; add: features + rows). Training and serving both join here.
+    /// </summary>
+    public (Tensor Input, Tensor Rows) Join(string type, int[] ids, Tensor? features, bool requiresGrad)
+    {
+        var spec = Get(type).Spec;
+        var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
+        Gather(type, ids, values);
+        var rows = NativeTensors.Float32(values, ids.Length, spec.Dim);
+        if (requiresGrad) rows.requires_grad_(true);
+        var input = spec.ModeKind switch
+        {
+            EmbeddingMode.Replace => rows,
+            EmbeddingMode.Concat => cat([features ?? throw new ArgumentNullException(nameof(features), $"'{type}' concatenates its row to features."), rows], 1),
+            _ => (features ?? throw new ArgumentNullException(nameof(features), $"'{type}' adds its row to features.")) + rows,
+        };
+        return (input, rows);
+    }
     public EmbeddingSpec Spec(string type) => Get(type).Spec;
     public IReadOnlyList<EmbeddingSlab> Slabs(string type) => Get(type).Slabs;
     public long Bytes => _tables.Values.Sum(t => t.Slabs.Sum(s => s.Bytes));
