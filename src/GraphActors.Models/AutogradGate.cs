@@ -18,6 +18,21 @@ public static class AutogradGate
     /// <summary>Held around every custom function's <c>apply</c> and every graph's life that contains one. Reentrant.</summary>
     public static readonly object Lock = new();
 
+    /// <summary>
+    /// Runs <paramref name="work"/> under <see cref="Lock"/> right after seeding torch's default generator with
+    /// <paramref name="seed"/>. That generator is process-wide as well: a model's initial parameters drawn while another
+    /// thread (a second trainer of an in-process cluster, a model being loaded for serving) draws too, or after it
+    /// reseeded, differ from run to run. Every draw that must follow a seed happens here or in a step holding the lock.
+    /// </summary>
+    public static T Seeded<T>(long seed, Func<T> work)
+    {
+        lock (Lock)
+        {
+            random.manual_seed(seed);
+            return work();
+        }
+    }
+
     /// <summary>Whether an op on these inputs records a graph: grad mode on and at least one input needs a gradient.</summary>
     internal static bool RecordsGraph(Tensor a, Tensor? b = null) =>
         is_grad_enabled() && (a.requires_grad || b is { requires_grad: true });

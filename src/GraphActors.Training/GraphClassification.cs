@@ -69,14 +69,13 @@ public sealed class GraphClassificationTrainer : IDisposable
         config.Validate();
         Config = config;
         if (config.Threads > 0) torch.set_num_threads(config.Threads);
-        torch.random.manual_seed(config.Seed);
         var model = ModelConfig.Homogeneous(config.ModelKind, StructureGraphs.FeatureDim, config.HiddenChannels) with
         {
             HiddenChannels = config.HiddenChannels, NumLayers = Math.Max(1, config.NumLayers), Dropout = config.Dropout,
             Aggregator = config.AggregatorKind, Activation = config.ActivationKind, Heads = config.Heads,
         };
-        _gnn = ModelFactory.Create(model);
-        _head = new GraphClassifier(config.HiddenChannels, StructureGraphs.Classes, config.ReadoutKind);
+        (_gnn, _head) = AutogradGate.Seeded(config.Seed, () =>
+            (ModelFactory.Create(model), new GraphClassifier(config.HiddenChannels, StructureGraphs.Classes, config.ReadoutKind)));
         _optimizer = optim.Adam(_gnn.parameters().Concat(_head.parameters()), lr: config.LearningRate, weight_decay: config.WeightDecay);
     }
 

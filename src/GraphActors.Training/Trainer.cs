@@ -68,7 +68,7 @@ public sealed class Trainer : IDisposable
     public double BestValMetric { get; private set; } = double.NegativeInfinity;
     public int BestEpoch { get; private set; } = -1;
 
-    /// <summary>Builds the samplers, loaders and model; seeds torch with <see cref="TrainingConfig.Seed"/> first.</summary>
+    /// <summary>Builds the samplers, loaders and model; the model's initial parameters are drawn right after seeding torch with <see cref="TrainingConfig.Seed"/>.</summary>
     public static async Task<Trainer> CreateAsync(IGraphStore store, TrainingConfig config, CancellationToken cancellationToken = default)
     {
         config.Validate();
@@ -76,7 +76,6 @@ public sealed class Trainer : IDisposable
             throw new TrainingConfigException("task", "graph_classification trains on generated graph batches: use GraphClassification, not a graph store");
         NativeHeap.Configure();
         if (config.Threads > 0) torch.set_num_threads(config.Threads);
-        torch.random.manual_seed(config.Seed);
         var schema = store.Schema;
         var seed = (ulong)config.Seed;
         var layers = Math.Max(config.NumLayers, 1);
@@ -89,7 +88,7 @@ public sealed class Trainer : IDisposable
         {
             var target = config.TargetNodeType(schema);
             var classes = schema.Node(target).LabelCount;
-            var model = new TaskModel(config, schema, train.Relations, classes, target.Name);
+            var model = AutogradGate.Seeded(config.Seed, () => new TaskModel(config, schema, train.Relations, classes, target.Name));
             var splits = await NodeSplits(store, config, target, cancellationToken).ConfigureAwait(false);
             var loader = new NodeBatchLoader(train, target, splits[SplitKind.Train], config.BatchSize, dropLast: false, seed);
             if (loader.Seeds.Length == 0) throw new TrainingConfigException("target", $"node type '{target}' has no training nodes in the store");
@@ -99,7 +98,9 @@ public sealed class Trainer : IDisposable
         {
             var target = config.TargetEdgeType(schema);
             var split = await EdgeSplit.CreateAsync(store, target, config.ValFraction, config.TestFraction, seed, cancellationToken).ConfigureAwait(false);
-            var model = new TaskModel(config, schema, train.Relations, config.HiddenChannels, target.Src.Name);
+            // Drawn after the awaited split, atomically with its seed: two trainers of one process created at once
+            // (an in-process cluster) must start from the same parameters, as separate processes do.
+            var model = AutogradGate.Seeded(config.Seed, () => new TaskModel(config, schema, train.Relations, config.HiddenChannels, target.Src.Name));
             var links = new LinkBatchSampler(train, new LinkBatchOptions(target, config.Negatives)
             {
                 NegativeStrategy = config.NegativeStrategyKind,

@@ -1,3 +1,4 @@
+using GraphActors.Contracts;
 using GraphActors.Sampling;
 
 namespace GraphActors.Training.Tests;
@@ -95,6 +96,50 @@ public sealed class TrainerApiTests : IDisposable
         Assert.Contains("sha256", e.Message);
     }
 
+    /// <summary>
+    /// Trainers created at once in one process (an in-process cluster's two trainers), while a third one trains, start
+    /// from the parameters the seed gives a trainer created alone. A link-prediction trainer awaits its edge split
+    /// between seeding and drawing its model; when the seed was set before that await, the other threads' draws and
+    /// reseeds fell in between and one cluster trainer started from other parameters than its peer.
+    /// </summary>
+    [Fact]
+    public async Task Trainers_created_at_once_while_another_trains_start_from_the_seeds_parameters()
+    {
+        using var local = TestStores.Synthetic();
+        var store = new RemoteLikeStore(local);
+        var links = Config with { CheckpointDir = null, Task = "link_prediction", Target = "click", Negatives = 2, EvalNegatives = 10 };
+        float[] alone;
+        using (var first = await Trainer.CreateAsync(store, links)) alone = first.GetParameters();
+
+        using var busy = await Trainer.CreateAsync(local, Config with { CheckpointDir = null });
+        using var stop = new CancellationTokenSource();
+        var training = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested) await busy.RunStepsAsync(1);
+        });
+        try
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                var pair = await Task.WhenAll(Trainer.CreateAsync(store, links), Trainer.CreateAsync(store, links));
+                try
+                {
+                    Assert.Equal(alone, pair[0].GetParameters());
+                    Assert.Equal(alone, pair[1].GetParameters());
+                }
+                finally
+                {
+                    foreach (var t in pair) t.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await training;
+        }
+    }
+
     [Fact]
     public async Task K_steps_then_a_parameter_vector_round_trip_continue_training()
     {
@@ -110,4 +155,42 @@ public sealed class TrainerApiTests : IDisposable
         await trainer.RunStepsAsync(2);
         Assert.NotEqual(before, trainer.GetParameters());
     }
+}
+
+/// <summary>A store whose edge lists arrive later, as a cluster's do (the call yields, then completes on another thread).</summary>
+internal sealed class RemoteLikeStore(IGraphStore inner) : IGraphStore
+{
+    public GraphStoreSchema Schema => inner.Schema;
+
+    public async ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default)
+    {
+        await Task.Delay(50, cancellationToken);
+        return await inner.GetEdgesAsync(type, cancellationToken);
+    }
+
+    public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default) =>
+        inner.SampleNeighborsAsync(type, incoming, seeds, fanout, strategy, rngSeed, withWeights, cancellationToken);
+
+    public ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default) =>
+        inner.GatherFeaturesAsync(type, ids, destination, cancellationToken);
+
+    public ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default) =>
+        inner.GatherLabelsAsync(type, ids, destination, cancellationToken);
+
+    public ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default) =>
+        inner.GetSplitAsync(type, split, cancellationToken);
+
+    public ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default) =>
+        inner.GetDegreesAsync(type, incoming, ids, destination, cancellationToken);
+
+    public ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
+        bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default) =>
+        inner.SampleNegativesAsync(type, sources, k, strategy, excludeNeighbors, rngSeed, destination, cancellationToken);
+
+    public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default) =>
+        inner.GetBusinessIdsAsync(type, ids, destination, cancellationToken);
+
+    public ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default) =>
+        inner.LookupIdsAsync(type, businessIds, destination, cancellationToken);
 }

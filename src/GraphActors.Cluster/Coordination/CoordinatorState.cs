@@ -522,6 +522,8 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
     {
         var run = _run!;
         var reports = run.Members.Where(run.Finished.ContainsKey).Select(t => run.Finished[t]).ToList();
+        if (DivergedReplicas(run) is { } diverged)
+            return new Decision(null, [new JobFailed(JobId, diverged)], Halt(JobState.Failed, diverged), [diverged]);
         (run.MergedNames, run.MergedValues) = (run.EvalNames, run.EvalValues);
         run.MergedLoss = reports.Count == 0 ? run.LastLoss : reports.Average(r => r.Loss);
         run.Phase = Phase.Checkpoint;
@@ -542,6 +544,22 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
             run.Note = $"epoch {run.Epoch} is not an evaluation epoch (eval_every = {Config!.EvalEvery})";
         var d = NextCheckpointWriter(now, null);
         return d with { Events = [.. events, .. d.Events], Warnings = [.. warnings, .. d.Warnings] };
+    }
+
+    /// <summary>
+    /// Why the members' replicas differ after the epoch's last round, or null when they agree. Replicas start from one
+    /// seed and every one applies the same averages, so they hold the same parameters bit for bit; a difference means a
+    /// replica built or restored differently, or an average one of them missed, and training on would average
+    /// unrelated models. Trainers that sent no hash (an older version) are left out of the comparison.
+    /// </summary>
+    private string? DivergedReplicas(EpochRun run)
+    {
+        var hashes = run.Members.Where(run.Finished.ContainsKey)
+            .Select(t => (Trainer: t, Hash: run.Finished[t].ParametersSha256)).Where(h => h.Hash.Length > 0).ToList();
+        if (hashes.Select(h => h.Hash).Distinct(StringComparer.Ordinal).Count() <= 1) return null;
+        return $"the trainers' replicas hold different parameters after epoch {run.Epoch} " +
+            $"({string.Join(", ", hashes.Select(h => $"{h.Trainer}: sha256 {h.Hash[..12]}…"))}): each starts from the job's seed and applies " +
+            "the same averages, so one was built or restored differently or missed an average; the job stops rather than average unrelated models.";
     }
 
     private Decision NextCheckpointWriter(DateTime now, string? why)

@@ -110,7 +110,6 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         public ReadOnlySpan<int> PieceSeeds(int j) => Seeds.AsSpan(PieceOffsets[j], PieceOffsets[j + 1] - PieceOffsets[j]);
     }
 
-    private static readonly object InitLock = new();
     private readonly TrainerSettings _settings;
     private readonly IGraphStore _store;
     private readonly IActorRef _sampler;
@@ -349,9 +348,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             _trainer?.Dispose();
             _trainer = null;
-            // Replicas start identical because each seeds torch's RNG before building its model; that RNG is process-wide,
-            // so trainers sharing a process (tests, a local cluster) build one at a time.
-            lock (InitLock) _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
+            // Replicas start identical because each draws its model's parameters right after seeding torch's generator,
+            // atomically (AutogradGate.Seeded): that generator is process-wide, and another trainer of this process may
+            // be stepping (reseeding it per step) while this one builds.
+            _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
             _jobId = a.JobId;
             _completedEpoch = -1;
             _vectorLength = _trainer.GetParameters().Length;
@@ -786,7 +786,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var loss = (float)(w.EpochLoss / Math.Max(w.EpochExamples, 1));
         _lastEpochLoss = loss;
         var (names, values, error) = w.Evaluate ? Evaluate(w.Epoch) : ([], [], "");
-        _coordinator.Tell(new EpochFinished(w.JobId, w.Epoch, loss, names, values, error));
+        _coordinator.Tell(new EpochFinished(w.JobId, w.Epoch, loss, names, values, error, ParametersSha256()));
         _log.Info("Trainer finished epoch {0} of job '{1}': {2} piece(s), loss {3:F4}{4}", w.Epoch, w.JobId, w.StepsDone, loss,
             names.Length == 0 ? error.Length > 0 ? $", evaluation FAILED: {error}" : "" : ", " + string.Join(", ", names.Zip(values, (n, v) => $"{n} {v:F4}")));
     }
@@ -818,8 +818,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             return;
         }
         var (names, values, error) = Evaluate(m.Epoch);
-        _coordinator.Tell(new EpochFinished(m.JobId, m.Epoch, _lastEpochLoss, names, values, error));
+        _coordinator.Tell(new EpochFinished(m.JobId, m.Epoch, _lastEpochLoss, names, values, error, ParametersSha256()));
     }
+
+    /// <summary>The replica's parameters hashed, for the coordinator's check that every replica holds the same ones.</summary>
+    private string ParametersSha256() =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(_trainer!.GetParameters().AsSpan())));
 
     private void OnWriteCheckpoint(WriteCheckpoint m)
     {

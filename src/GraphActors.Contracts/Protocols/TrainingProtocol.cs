@@ -202,8 +202,11 @@ public static class TrainingProtocol
     /// <summary>
     /// The trainer applied the epoch's last round: its mean training loss, and — when it evaluated the epoch — the
     /// metrics, or in <paramref name="EvaluationError"/> why the evaluation failed (empty: no error).
+    /// <paramref name="ParametersSha256"/> hashes the replica's parameters after that round: every replica applies the
+    /// same averages, so every member's hash must be the same, and the coordinator fails a job whose replicas differ.
     /// </summary>
-    public sealed record EpochFinished(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues, string EvaluationError = "")
+    public sealed record EpochFinished(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues, string EvaluationError = "",
+        string ParametersSha256 = "")
         : ICoordinatorCommand;
 
     /// <summary>A checkpoint of <paramref name="Epoch"/> (after its last averaging) is on disk at <paramref name="Path"/>.</summary>

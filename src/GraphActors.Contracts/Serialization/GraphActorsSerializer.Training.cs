@@ -115,6 +115,7 @@ public sealed partial class GraphActorsSerializer
                 break;
             case EpochFinished m:
                 w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues); w.String(m.EvaluationError);
+                w.String(m.ParametersSha256);
                 break;
             case CheckpointWritten m:
                 w.String(m.JobId); w.Int(m.Epoch); w.String(m.Path); w.String(m.Sha256); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
@@ -190,7 +191,8 @@ public sealed partial class GraphActorsSerializer
         TrainerRegisteredManifest => new TrainerRegistered(r.String(), r.String()),
         StepsReportedManifest => new StepsReported(r.String(), r.Int(), r.Int(), Float(ref r), Float(ref r)),
         ParametersReadyManifest => new ParametersReady(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Long(), r.Floats()),
-        EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats(), r.HasMore ? r.String() : ""),
+        EpochFinishedManifest => new EpochFinished(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats(), r.HasMore ? r.String() : "",
+            r.HasMore ? r.String() : ""),
         CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
         TrainerFailedManifest => new TrainerFailed(r.String(), r.Int(), r.String()),
         EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), r.Int(), Config(ref r), r.Int(), r.Int(), r.Ints(), r.Ints(), r.Ints(),

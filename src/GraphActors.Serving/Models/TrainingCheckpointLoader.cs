@@ -105,7 +105,9 @@ public sealed class TrainingCheckpointLoader : IModelLoader
         TaskModel model;
         try
         {
-            model = new TaskModel(config, _store.Schema, relations, outDim, mlpType);
+            // Its initial draws (overwritten by the checkpoint below) must not fall between a training step's seeded draws
+            // in this process: they run under the gate that holds torch's generator (see AutogradGate.Seeded).
+            lock (AutogradGate.Lock) model = new TaskModel(config, _store.Schema, relations, outDim, mlpType);
         }
         catch (Exception e)
         {

@@ -305,6 +305,41 @@ public class CoordinatorStateTests
         Assert.Contains("lost or trained twice", s.Reason);
     }
 
+    /// <summary>
+    /// Replicas that end an epoch with different parameters (one built from other initial draws, or one that missed an
+    /// average) fail the job when the epoch ends, naming the epoch and the trainers, before any checkpoint is asked for;
+    /// equal hashes go on to the checkpoint.
+    /// </summary>
+    [Fact]
+    public void Replicas_that_end_an_epoch_with_different_parameters_fail_the_job_before_its_checkpoint()
+    {
+        foreach (var (t1Hash, fails) in new[] { ("aaaa111122223333", false), ("bbbb444455556666", true) })
+        {
+            var (s, Do, _) = NewState();
+            foreach (var t in new[] { "t0", "t1" }) Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, t, []), t);
+            Do(new StartJob("j", Config), null);
+            var trainers = new Trainers();
+            trainers.Take(Do(new PlanEpoch(Seeds), null));
+            for (var r = 0; r < 5; r++)
+            {
+                Do(trainers.Contribution("j", 0, "t0", r, 2, [1f]), "t0");
+                Do(trainers.Contribution("j", 0, "t1", r, 2, [1f]), "t1");
+            }
+            Do(new EpochFinished("j", 0, 0.5f, ["val_acc"], [0.7f], "", "aaaa111122223333"), "t0");
+            var end = Do(new EpochFinished("j", 0, 0.5f, [], [], "", t1Hash), "t1");
+            if (!fails)
+            {
+                Assert.IsType<WriteCheckpoint>(Assert.Single(end.Sends).Message);
+                continue;
+            }
+            Assert.DoesNotContain(end.Sends, o => o.Message is WriteCheckpoint);
+            Assert.Equal(JobState.Failed, s.State);
+            Assert.Contains("different parameters after epoch 0", s.Reason);
+            Assert.Contains("t0: sha256 aaaa11112222", s.Reason);
+            Assert.Contains("t1: sha256 bbbb44445555", s.Reason);
+        }
+    }
+
     [Fact]
     public void A_failed_evaluation_is_tried_once_elsewhere_then_recorded_in_the_status_and_the_checkpoint_note()
     {

@@ -156,6 +156,7 @@ public static class SampleMessages
         new ParametersReady("job-1", 2, 1, 9, 1, 3, 1024, long.MinValue + 7, [1f, -0f, float.MaxValue]),
         new EpochFinished("job-1", 2, 0.7f, ["val_acc"], [0.79f]),
         new EpochFinished("job-1", 2, float.NaN, [], [], "InvalidOperationException: partition 1 did not answer"),
+        new EpochFinished("job-1", 2, 0.7f, [], [], "", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
         new CheckpointWritten("job-1", 2, "/ck/job-1/epoch-0002", new string('f', 64), [], []),
         new TrainerFailed("job-1", 3, "task 'graph_classification': the cluster's sampler streams node and link batches."),
         new EpochAssignment("job-1", 2, 1, Config, 17, 4, [4, 9], [2, 1], [5, 9, int.MaxValue], 0, 2, true, "/ck/job-1/epoch-0001", "00ff"),
