@@ -25,15 +25,27 @@ public static class CgdfLayout
     public static string NodeDirectory(string root, string type) => Path.Combine(root, NodeData, type);
     public static string EdgeDirectory(string root, CanonicalEdgeType type) => Path.Combine(root, EdgeData, type.DirectoryName);
 
-    internal static readonly DataField<long> GlobalIdField = new(GlobalNodeId);
-    internal static readonly DataField<long> NodeIdField = new(NodeId);
-    internal static readonly DataField<int> LabelField = new(Label);
-    internal static readonly DataField<bool> TrainField = new(TrainMask);
-    internal static readonly DataField<bool> ValField = new(ValMask);
-    internal static readonly DataField<bool> TestField = new(TestMask);
-    internal static readonly DataField<long> SrcField = new(Src);
-    internal static readonly DataField<long> DstField = new(Dst);
-    internal static readonly DataField<float> WeightField = new(EdgeWeight);
+    /// <summary>
+    /// The columns of one node-type file set. A schema's fields are its own: Parquet.Net sets a field's levels when a
+    /// schema takes it, so fields shared between writers on several threads can be seen half-set mid-write.
+    /// </summary>
+    internal sealed class NodeFields
+    {
+        public readonly DataField<long> GlobalId = new(GlobalNodeId);
+        public readonly DataField<long> NodeId = new(CgdfLayout.NodeId);
+        public readonly DataField<int> Label = new(CgdfLayout.Label);
+        public readonly DataField<bool> Train = new(TrainMask);
+        public readonly DataField<bool> Val = new(ValMask);
+        public readonly DataField<bool> Test = new(TestMask);
+    }
+
+    /// <summary>The columns of one edge-type file set (see <see cref="NodeFields"/>).</summary>
+    internal sealed class EdgeFields
+    {
+        public readonly DataField<long> Src = new(CgdfLayout.Src);
+        public readonly DataField<long> Dst = new(CgdfLayout.Dst);
+        public readonly DataField<float> Weight = new(EdgeWeight);
+    }
 
     internal static IEnumerable<string> PartFiles(string directory) =>
         Directory.Exists(directory)
@@ -150,6 +162,7 @@ public sealed class CgdfNodeTypeWriter : IDisposable
 {
     private readonly CgdfWriter _owner;
     private readonly ListField _features = ParquetColumns.FloatList(CgdfLayout.FeatureVec);
+    private readonly CgdfLayout.NodeFields _fields = new();
     private PartFileSink? _sink;
     private long[] _global = [], _business = [];
     private float[] _values = [];
@@ -204,8 +217,8 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         _values = new float[(long)rows * FeatureDim];
         _labels = new int[rows];
         if (HasMasks) { _train = new bool[rows]; _val = new bool[rows]; _test = new bool[rows]; }
-        var fields = new List<Field> { CgdfLayout.GlobalIdField, CgdfLayout.NodeIdField, _features, CgdfLayout.LabelField };
-        if (HasMasks) fields.AddRange([CgdfLayout.TrainField, CgdfLayout.ValField, CgdfLayout.TestField]);
+        var fields = new List<Field> { _fields.GlobalId, _fields.NodeId, _features, _fields.Label };
+        if (HasMasks) fields.AddRange([_fields.Train, _fields.Val, _fields.Test]);
         _sink = new PartFileSink(CgdfLayout.NodeDirectory(_owner.Directory, Type), new ParquetSchema(fields), _owner.RowsPerFile);
     }
 
@@ -215,15 +228,15 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         if (n == 0) return;
         _sink!.WriteRowGroup(n, async rg =>
         {
-            await rg.WriteAsync<long>(CgdfLayout.GlobalIdField, _global.AsMemory(0, n));
-            await rg.WriteAsync<long>(CgdfLayout.NodeIdField, _business.AsMemory(0, n));
+            await rg.WriteAsync<long>(_fields.GlobalId, _global.AsMemory(0, n));
+            await rg.WriteAsync<long>(_fields.NodeId, _business.AsMemory(0, n));
             await ParquetColumns.WriteFixedFloatListsAsync(rg, _features, _values, n, FeatureDim);
-            await rg.WriteAsync<int>(CgdfLayout.LabelField, _labels.AsMemory(0, n));
+            await rg.WriteAsync<int>(_fields.Label, _labels.AsMemory(0, n));
             if (HasMasks)
             {
-                await rg.WriteAsync<bool>(CgdfLayout.TrainField, _train.AsMemory(0, n));
-                await rg.WriteAsync<bool>(CgdfLayout.ValField, _val.AsMemory(0, n));
-                await rg.WriteAsync<bool>(CgdfLayout.TestField, _test.AsMemory(0, n));
+                await rg.WriteAsync<bool>(_fields.Train, _train.AsMemory(0, n));
+                await rg.WriteAsync<bool>(_fields.Val, _val.AsMemory(0, n));
+                await rg.WriteAsync<bool>(_fields.Test, _test.AsMemory(0, n));
             }
         });
         _buffered = 0;
@@ -262,6 +275,7 @@ public sealed class CgdfNodeTypeWriter : IDisposable
 /// <summary>Appends the edges of one canonical type, endpoints as global ids.</summary>
 public sealed class CgdfEdgeTypeWriter : IDisposable
 {
+    private readonly CgdfLayout.EdgeFields _fields = new();
     private readonly CgdfWriter _owner;
     private readonly PartFileSink _sink;
     private readonly long[] _src, _dst;
@@ -278,7 +292,7 @@ public sealed class CgdfEdgeTypeWriter : IDisposable
         _dst = new long[rows];
         _weights = new float[rows];
         _sink = new PartFileSink(CgdfLayout.EdgeDirectory(owner.Directory, type),
-            new ParquetSchema(CgdfLayout.SrcField, CgdfLayout.DstField, CgdfLayout.WeightField), owner.RowsPerFile * 2);
+            new ParquetSchema(_fields.Src, _fields.Dst, _fields.Weight), owner.RowsPerFile * 2);
     }
 
     public CanonicalEdgeType Type { get; }
@@ -300,9 +314,9 @@ public sealed class CgdfEdgeTypeWriter : IDisposable
         if (n == 0) return;
         _sink.WriteRowGroup(n, async rg =>
         {
-            await rg.WriteAsync<long>(CgdfLayout.SrcField, _src.AsMemory(0, n));
-            await rg.WriteAsync<long>(CgdfLayout.DstField, _dst.AsMemory(0, n));
-            await rg.WriteAsync<float>(CgdfLayout.WeightField, _weights.AsMemory(0, n));
+            await rg.WriteAsync<long>(_fields.Src, _src.AsMemory(0, n));
+            await rg.WriteAsync<long>(_fields.Dst, _dst.AsMemory(0, n));
+            await rg.WriteAsync<float>(_fields.Weight, _weights.AsMemory(0, n));
         });
         _buffered = 0;
     }

@@ -109,11 +109,14 @@ public abstract class HiveTableWriter : IDisposable
 /// <summary>Writes <c>nodes_&lt;type&gt;</c>: <c>node_id INT64, feature_vec LIST&lt;FLOAT&gt;, label INT32</c> (+ <c>train_mask, val_mask, test_mask BOOLEAN</c> with masks).</summary>
 public sealed class HiveNodeTableWriter : HiveTableWriter
 {
-    private static readonly DataField<long?> IdField = new(HiveLayout.NodeId);
-    private static readonly DataField<int?> LabelField = new(HiveLayout.Label);
-    private static readonly DataField<bool?> TrainField = new(HiveLayout.TrainMask);
-    private static readonly DataField<bool?> ValField = new(HiveLayout.ValMask);
-    private static readonly DataField<bool?> TestField = new(HiveLayout.TestMask);
+    // Fields belong to one schema each: Parquet.Net sets a field's levels when a schema takes it (0, then +1 for an
+    // optional one), so a field shared with a schema built on another thread can be read as required mid-write, and its
+    // column is then written without definition levels (a file no reader can decode).
+    private readonly DataField<long?> _idField = new(HiveLayout.NodeId);
+    private readonly DataField<int?> _labelField = new(HiveLayout.Label);
+    private readonly DataField<bool?> _trainField = new(HiveLayout.TrainMask);
+    private readonly DataField<bool?> _valField = new(HiveLayout.ValMask);
+    private readonly DataField<bool?> _testField = new(HiveLayout.TestMask);
     private readonly ListField _features = ParquetColumns.FloatList(HiveLayout.FeatureVec);
     private readonly List<long?> _ids = [];
     private readonly List<float> _values = [];
@@ -125,8 +128,8 @@ public sealed class HiveNodeTableWriter : HiveTableWriter
         : base(root, HiveLayout.NodesPrefix + nodeType, dt, rowGroupRows, rowsPerFile)
     {
         WithMasks = withMasks;
-        var fields = new List<Field> { IdField, _features, LabelField };
-        if (withMasks) fields.AddRange([TrainField, ValField, TestField]);
+        var fields = new List<Field> { _idField, _features, _labelField };
+        if (withMasks) fields.AddRange([_trainField, _valField, _testField]);
         Schema = new ParquetSchema(fields);
     }
 
@@ -147,14 +150,14 @@ public sealed class HiveNodeTableWriter : HiveTableWriter
 
     protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
     {
-        await rg.WriteAsync<long>(IdField, _ids.ToArray());
+        await rg.WriteAsync<long>(_idField, _ids.ToArray());
         await ParquetColumns.WriteFloatListsAsync(rg, _features, _values.ToArray(), _offsets.ToArray());
-        await rg.WriteAsync<int>(LabelField, _labels.ToArray());
+        await rg.WriteAsync<int>(_labelField, _labels.ToArray());
         if (WithMasks)
         {
-            await rg.WriteAsync<bool>(TrainField, _train.ToArray());
-            await rg.WriteAsync<bool>(ValField, _val.ToArray());
-            await rg.WriteAsync<bool>(TestField, _test.ToArray());
+            await rg.WriteAsync<bool>(_trainField, _train.ToArray());
+            await rg.WriteAsync<bool>(_valField, _val.ToArray());
+            await rg.WriteAsync<bool>(_testField, _test.ToArray());
         }
     }
 
@@ -168,11 +171,11 @@ public sealed class HiveNodeTableWriter : HiveTableWriter
 /// <summary>Writes <c>edges_&lt;name&gt;</c>: <c>src_node_id INT64, dst_node_id INT64, src_type STRING, dst_type STRING, edge_weight FLOAT</c>.</summary>
 public sealed class HiveEdgeTableWriter : HiveTableWriter
 {
-    private static readonly DataField<long?> SrcField = new(HiveLayout.SrcNodeId);
-    private static readonly DataField<long?> DstField = new(HiveLayout.DstNodeId);
-    private static readonly DataField<string> SrcTypeField = new(HiveLayout.SrcType);
-    private static readonly DataField<string> DstTypeField = new(HiveLayout.DstType);
-    private static readonly DataField<float?> WeightField = new(HiveLayout.EdgeWeight);
+    private readonly DataField<long?> _srcField = new(HiveLayout.SrcNodeId);
+    private readonly DataField<long?> _dstField = new(HiveLayout.DstNodeId);
+    private readonly DataField<string> _srcTypeField = new(HiveLayout.SrcType);
+    private readonly DataField<string> _dstTypeField = new(HiveLayout.DstType);
+    private readonly DataField<float?> _weightField = new(HiveLayout.EdgeWeight);
     private readonly List<long?> _src = [], _dst = [];
     private readonly List<string?> _srcType = [], _dstType = [];
     private readonly List<float?> _weight = [];
@@ -180,7 +183,7 @@ public sealed class HiveEdgeTableWriter : HiveTableWriter
     public HiveEdgeTableWriter(string root, string edgeName, string dt, int rowGroupRows = 131_072, long rowsPerFile = 8_000_000)
         : base(root, HiveLayout.EdgesPrefix + edgeName, dt, rowGroupRows, rowsPerFile)
     {
-        Schema = new ParquetSchema(SrcField, DstField, SrcTypeField, DstTypeField, WeightField);
+        Schema = new ParquetSchema(_srcField, _dstField, _srcTypeField, _dstTypeField, _weightField);
     }
 
     protected override ParquetSchema Schema { get; }
@@ -194,11 +197,11 @@ public sealed class HiveEdgeTableWriter : HiveTableWriter
 
     protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
     {
-        await rg.WriteAsync<long>(SrcField, _src.ToArray());
-        await rg.WriteAsync<long>(DstField, _dst.ToArray());
-        await rg.WriteAsync(SrcTypeField, _srcType.ToArray()!);
-        await rg.WriteAsync(DstTypeField, _dstType.ToArray()!);
-        await rg.WriteAsync<float>(WeightField, _weight.ToArray());
+        await rg.WriteAsync<long>(_srcField, _src.ToArray());
+        await rg.WriteAsync<long>(_dstField, _dst.ToArray());
+        await rg.WriteAsync(_srcTypeField, _srcType.ToArray()!);
+        await rg.WriteAsync(_dstTypeField, _dstType.ToArray()!);
+        await rg.WriteAsync<float>(_weightField, _weight.ToArray());
     }
 
     protected override void ClearBuffer()
@@ -213,15 +216,15 @@ public sealed class HiveEdgeTableWriter : HiveTableWriter
 /// </summary>
 public sealed class HiveLabelNamesWriter : HiveTableWriter
 {
-    private static readonly DataField<int?> LabelField = new(HiveLayout.Label);
-    private static readonly DataField<string> NameField = new(HiveLayout.LabelName);
+    private readonly DataField<int?> _labelField = new(HiveLayout.Label);
+    private readonly DataField<string> _nameField = new(HiveLayout.LabelName);
     private readonly List<int?> _labels = [];
     private readonly List<string?> _names = [];
 
     public HiveLabelNamesWriter(string root, string nodeType, string dt)
         : base(root, HiveLayout.LabelNamesPrefix + nodeType, dt, rowGroupRows: 65_536, rowsPerFile: 65_536)
     {
-        Schema = new ParquetSchema(LabelField, NameField);
+        Schema = new ParquetSchema(_labelField, _nameField);
     }
 
     protected override ParquetSchema Schema { get; }
@@ -244,8 +247,8 @@ public sealed class HiveLabelNamesWriter : HiveTableWriter
 
     protected override async Task WriteBufferAsync(ParquetRowGroupWriter rg)
     {
-        await rg.WriteAsync<int>(LabelField, _labels.ToArray());
-        await rg.WriteAsync(NameField, _names.ToArray()!);
+        await rg.WriteAsync<int>(_labelField, _labels.ToArray());
+        await rg.WriteAsync(_nameField, _names.ToArray()!);
     }
 
     protected override void ClearBuffer()
