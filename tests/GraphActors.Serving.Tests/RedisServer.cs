@@ -65,14 +65,7 @@ public sealed class RedisServer : IDisposable
 
     public void Dispose() => Kill();
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    private static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>A fact that needs redis-server: reported as skipped, with the reason, when it is not installed.</summary>

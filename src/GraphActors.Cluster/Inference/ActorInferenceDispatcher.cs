@@ -26,12 +26,12 @@ public sealed class ActorInferenceDispatcher(IActorRef actor, TimeSpan askTimeou
         }
     }
 
-    public async Task<ModelEntry> RegisterAsync(string name, string url, string? version, CancellationToken cancellationToken)
+    public async Task<ModelEntry> RegisterAsync(string name, string url, string? version, int? workers, CancellationToken cancellationToken)
     {
         using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            return await AskAsync<ModelEntry>(new InferenceActor.RegisterModel(name, url, version, work.Token), modelLoadTimeout, "model-load-timeout", cancellationToken)
+            return await AskAsync<ModelEntry>(new InferenceActor.RegisterModel(name, url, version, workers, work.Token), modelLoadTimeout, "model-load-timeout", cancellationToken)
                 .ConfigureAwait(false);
         }
         finally

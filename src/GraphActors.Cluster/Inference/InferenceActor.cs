@@ -41,7 +41,7 @@ public sealed class InferenceActor : ReceiveActor
     public sealed record Predict(PredictionRequest Request, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
 
     /// <summary>Loads a checkpoint into the registry → the <see cref="ModelEntry"/>.</summary>
-    public sealed record RegisterModel(string Name, string Url, string? Version, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
+    public sealed record RegisterModel(string Name, string Url, string? Version, int? Workers, CancellationToken Cancellation) : INoSerializationVerificationNeeded;
 
     /// <summary>→ the removed <see cref="ModelEntry"/>.</summary>
     public sealed record UnregisterModel(string Name, string? Version) : INoSerializationVerificationNeeded;
@@ -135,7 +135,7 @@ public sealed class InferenceActor : ReceiveActor
         Receive<RegisterModel>(r =>
         {
             _modelChanges++;
-            _engine!.Models.RegisterAsync(r.Name, r.Url, r.Version, r.Cancellation).PipeTo(Sender);
+            _engine!.Models.RegisterAsync(r.Name, r.Url, r.Version, r.Cancellation, r.Workers).PipeTo(Sender);
         });
         Receive<UnregisterModel>(u => Reply(() =>
         {
@@ -175,10 +175,9 @@ public sealed class InferenceActor : ReceiveActor
             }
             _modelChanges++;
             _log.Info("ctl: registering model '{0}' from {1}", name, r.Url);
-            engine.Models.RegisterAsync(name, r.Url, r.Version.Length == 0 ? null : r.Version).ContinueWith(t =>
+            engine.Models.RegisterAsync(name, r.Url, r.Version.Length == 0 ? null : r.Version, workers: workers).ContinueWith(t =>
             {
                 if (!t.IsCompletedSuccessfully) return Refusal(node, t.Exception!.GetBaseException());
-                ModelManagement.SetInitialWorkers(t.Result, workers);
                 return new InferenceNodeAnswer(node, true, 200, ModelManagement.Registered(t.Result), ServedModels(engine, [t.Result]));
             }, TaskScheduler.Default).PipeTo(Sender);
         });

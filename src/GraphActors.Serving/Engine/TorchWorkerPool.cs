@@ -49,7 +49,7 @@ public sealed class TorchWorkerPool : IDisposable
     public bool IsBusy(int index) => Volatile.Read(ref _busy[index]) != 0;
 
     /// <summary>The lanes of one model version on this pool, as many as the pool has threads until scaled.</summary>
-    public ModelWorkers NewLanes(string model, string version) => new(this, _threads.Length, model, version);
+    public ModelWorkers NewLanes(string model, string version, int? workers = null) => new(this, workers ?? _threads.Length, model, version);
 
     /// <summary>Runs <paramref name="work"/> on a worker; the result carries how long it waited in the queue.</summary>
     public Task<(T Value, TimeSpan Queued)> RunAsync<T>(Func<T> work, CancellationToken cancellationToken = default) =>

@@ -24,8 +24,7 @@ internal sealed class BackgroundRegistrations(InferenceEngine engine, IInference
         {
             try
             {
-                var entry = await dispatcher.RegisterAsync(name, url, version, _stopping.Token).ConfigureAwait(false);
-                if (workers is { } w) entry.Workers.Scale(w, w);
+                await dispatcher.RegisterAsync(name, url, version, workers, _stopping.Token).ConfigureAwait(false);
                 lock (_gate) _states.Remove(name);
             }
             catch (Exception e)

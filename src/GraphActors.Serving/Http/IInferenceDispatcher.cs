@@ -12,8 +12,11 @@ public interface IInferenceDispatcher
 {
     Task<PredictionResult> PredictAsync(PredictionRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Loads <paramref name="url"/> as <paramref name="name"/> (version: the given one, else the checkpoint's).</summary>
-    Task<ModelEntry> RegisterAsync(string name, string url, string? version, CancellationToken cancellationToken);
+    /// <summary>
+    /// Loads <paramref name="url"/> as <paramref name="name"/> (version: the given one, else the checkpoint's) with
+    /// <paramref name="workers"/> lanes (null: the engine's default), set before the model becomes visible.
+    /// </summary>
+    Task<ModelEntry> RegisterAsync(string name, string url, string? version, int? workers, CancellationToken cancellationToken);
 
     Task<ModelEntry> UnregisterAsync(string name, string? version, CancellationToken cancellationToken);
 
@@ -26,8 +29,8 @@ public sealed class DirectInferenceDispatcher(InferenceEngine engine) : IInferen
     public Task<PredictionResult> PredictAsync(PredictionRequest request, CancellationToken cancellationToken) =>
         engine.ExecuteAsync(request, cancellationToken);
 
-    public Task<ModelEntry> RegisterAsync(string name, string url, string? version, CancellationToken cancellationToken) =>
-        engine.Models.RegisterAsync(name, url, version, cancellationToken);
+    public Task<ModelEntry> RegisterAsync(string name, string url, string? version, int? workers, CancellationToken cancellationToken) =>
+        engine.Models.RegisterAsync(name, url, version, cancellationToken, workers);
 
     public Task<ModelEntry> UnregisterAsync(string name, string? version, CancellationToken cancellationToken) =>
         Task.FromResult(engine.Models.Unregister(name, version));

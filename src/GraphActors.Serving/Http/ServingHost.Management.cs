@@ -67,9 +67,8 @@ public sealed partial class ServingHost
                 await WriteJson(ctx, 202, new { status = Processing }).ConfigureAwait(false);
                 return;
             }
-            var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, ctx.RequestAborted).ConfigureAwait(false);
+            var entry = await dispatcher.RegisterAsync(name, url, string.IsNullOrEmpty(version) ? null : version, workers, ctx.RequestAborted).ConfigureAwait(false);
             background.Forget(name);
-            ModelManagement.SetInitialWorkers(entry, workers);
             await WriteJson(ctx, 200, new { status = ModelManagement.Registered(entry) }).ConfigureAwait(false);
         }), ManagementTag, "Register a checkpoint of the model store as a model (200 when loaded; 202 at once with synchronous=false).",
             new ApiQuery("url", JsonSchemaType.String, "The checkpoint: a path in the model store (a folder, its manifest.json, or a run folder).", Required: true),

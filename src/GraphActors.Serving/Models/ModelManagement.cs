@@ -27,12 +27,6 @@ public static class ModelManagement
         return count;
     }
 
-    /// <summary>Gives a just registered version its initial workers (none given: it keeps the engine's default).</summary>
-    public static void SetInitialWorkers(ModelEntry entry, int? workers)
-    {
-        if (workers is { } w) entry.Workers.Scale(w, w);
-    }
-
     /// <summary>TorchServe's answer to a synchronous register.</summary>
     public static string Registered(ModelEntry entry)
     {

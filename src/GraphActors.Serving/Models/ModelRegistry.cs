@@ -88,8 +88,13 @@ public sealed class ModelRegistry
 
     public int Count { get { lock (_gate) return _models.Values.Sum(v => v.Count); } }
 
-    public async Task<ModelEntry> RegisterAsync(string name, string url, string? version = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loads <paramref name="url"/> as <paramref name="name"/>; the entry is published with <paramref name="workers"/> lanes
+    /// (null: as many as the pool has threads), so nobody sees it with another count first.
+    /// </summary>
+    public async Task<ModelEntry> RegisterAsync(string name, string url, string? version = null, CancellationToken cancellationToken = default, int? workers = null)
     {
+        if (workers is < 0) throw ServingException.BadRequest($"workers must be 0 or more (got {workers}).");
         ModelNames.Check(name, "model_name");
         if (version is not null) ModelNames.Check(version, "model_version");
         if (string.IsNullOrWhiteSpace(url)) throw ServingException.BadRequest("url is empty.");
@@ -124,8 +129,8 @@ public sealed class ModelRegistry
                 _workers.Post(model.Dispose);
                 throw ServingException.Conflict($"Model version {resolved} is already registered for model {name}");
             }
-            // As many lanes as the pool has threads: the model may use all of them until it is scaled.
-            var entry = new ModelEntry(name, resolved, url, model, _workers.NewLanes(name, resolved));
+            // By default as many lanes as the pool has threads: the model may use all of them until it is scaled.
+            var entry = new ModelEntry(name, resolved, url, model, _workers.NewLanes(name, resolved, workers));
             versions[resolved] = entry;
             _defaults.TryAdd(name, resolved);
             return entry;

@@ -1,6 +1,4 @@
-// Configuration for in-process test nodes on 127.0.0.1: free ports from the OS, serialize-messages on.
-using System.Net;
-using System.Net.Sockets;
+// Configuration for in-process test nodes on 127.0.0.1: free ports outside the ephemeral range, serialize-messages on.
 using Akka.Actor;
 using Akka.Configuration;
 using GraphActors.Cluster.Hosting;
@@ -9,12 +7,8 @@ namespace GraphActors.Cluster.Tests.Support;
 
 public static class TestNodes
 {
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    /// <summary>A port for a node or listener (<see cref="TestPorts.Free"/>: never one the kernel gives outgoing connections).</summary>
+    public static int FreePort() => TestPorts.Free();
 
     public static string Address(int port) => $"akka.tcp://{Names.ActorSystem}@127.0.0.1:{port}";
 
