@@ -54,17 +54,21 @@ public static class Checkpoints
     /// <summary>
     /// Writes the trainer's state into <paramref name="directory"/>: each file to a temporary name and renamed, the
     /// manifest (with the files' sha256) last, so a reader never sees a manifest pointing at half-written state.
-    /// The optimizer state (Adam's moments and step count) is saved by PinnedAdam.Save.
+    /// The optimizer state (Adam's moments and step count) is saved by PinnedAdam.Save. Embedding tables held by the
+    /// trainer are written here; tables owned by the cluster's partitions are written by their owners first and come in
+    /// as <paramref name="ownedEmbeddings"/> (files already in <paramref name="directory"/>).
     /// </summary>
     public static CheckpointManifest Save(Trainer trainer, string directory, IReadOnlyDictionary<string, double> metrics, int? epochOverride = null,
-        int? bestEpoch = null, double? bestValMetric = null, string? note = null)
+        int? bestEpoch = null, double? bestValMetric = null, string? note = null, IReadOnlyList<EmbeddingFile>? ownedEmbeddings = null)
     {
         Directory.CreateDirectory(directory);
         var model = Path.Combine(directory, ModelName);
         var optimizer = Path.Combine(directory, OptimizerName);
         AtomicFile.Write(model, tmp => ModelState.Save(trainer.Model, tmp));
         AtomicFile.Write(optimizer, tmp => trainer.Optimizer.Save(tmp));
-        var embeddings = SaveEmbeddings(trainer, directory);
+        var embeddings = SaveEmbeddings(trainer, directory) ?? ownedEmbeddings?.OrderBy(f => f.Type, StringComparer.Ordinal).ThenBy(f => f.Partition).ToList();
+        if (ownedEmbeddings is not null)
+            foreach (var f in ownedEmbeddings) Verify(EmbeddingPath(directory, f), f.Sha256);
         var manifest = new CheckpointManifest
         {
             Config = trainer.Config,
@@ -91,20 +95,37 @@ public static class Checkpoints
         foreach (var type in tables.Types)
         {
             var slabs = tables.Slabs(type);
-            for (var p = 0; p < slabs.Count; p++)
-            {
-                var name = $"embedding-{Uri.EscapeDataString(type)}-{p}.bin";
-                var path = Path.Combine(directory, name);
-                var slab = slabs[p];
-                AtomicFile.Write(path, tmp =>
-                {
-                    using var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                    slab.WriteTo(stream);
-                });
-                files.Add(new EmbeddingFile(type, p, name, Sha256(path)));
-            }
+            for (var p = 0; p < slabs.Count; p++) files.Add(WriteSlab(directory, slabs[p], p));
         }
         return files;
+    }
+
+    /// <summary>Writes partition <paramref name="partition"/>'s slab into a checkpoint folder (temporary name, then renamed).</summary>
+    public static EmbeddingFile WriteSlab(string directory, EmbeddingSlab slab, int partition)
+    {
+        Directory.CreateDirectory(directory);
+        var name = $"embedding-{Uri.EscapeDataString(slab.Type)}-{partition}.bin";
+        var path = Path.Combine(directory, name);
+        AtomicFile.Write(path, tmp =>
+        {
+            using var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            slab.WriteTo(stream);
+        });
+        return new EmbeddingFile(slab.Type, partition, name, Sha256(path));
+    }
+
+    /// <summary>
+    /// Reads partition <paramref name="partition"/>'s slab of <paramref name="slab"/>'s type from the checkpoint in
+    /// <paramref name="directory"/> (sha256 checked against the manifest); its id range must be the slab's.
+    /// </summary>
+    public static void ReadSlab(CheckpointManifest manifest, string directory, EmbeddingSlab slab, int partition)
+    {
+        var f = (manifest.Embeddings ?? []).FirstOrDefault(e => e.Type == slab.Type && e.Partition == partition)
+            ?? throw new InvalidDataException($"{Path.Combine(directory, ManifestName)} lists no embedding file for '{slab.Type}' of partition {partition}.");
+        var path = EmbeddingPath(directory, f);
+        Verify(path, f.Sha256);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        slab.ReadFrom(stream, path);
     }
 
     /// <summary>
@@ -134,9 +155,11 @@ public static class Checkpoints
         return Path.Combine(directory, f.File);
     }
 
-    // The embedding tables of the checkpoint into the trainer's (same types and partitions), each file's sha256 checked.
+    // The embedding tables of the checkpoint into the trainer's (same types and partitions), each file's sha256 checked;
+    // tables owned by the cluster's partitions are restored by their owners (OpenEmbeddings), not here.
     private static void LoadEmbeddings(Trainer trainer, CheckpointManifest manifest, string directory)
     {
+        if (trainer.EmbeddingTables is OwnedEmbeddings) return;
         var files = manifest.Embeddings ?? [];
         var tables = trainer.Embeddings;
         if (tables is null)
@@ -151,13 +174,7 @@ public static class Checkpoints
             var mine = files.Where(f => f.Type == type).OrderBy(f => f.Partition).ToList();
             if (mine.Count != slabs.Count || mine.Select(f => f.Partition).Where((p, i) => p != i).Any())
                 throw new InvalidDataException($"{Path.Combine(directory, ManifestName)} has {mine.Count} embedding file(s) for '{type}'; the job's store has {slabs.Count} partition(s) of it.");
-            for (var p = 0; p < slabs.Count; p++)
-            {
-                var path = EmbeddingPath(directory, mine[p]);
-                Verify(path, mine[p].Sha256);
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-                slabs[p].ReadFrom(stream, path);
-            }
+            for (var p = 0; p < slabs.Count; p++) ReadSlab(manifest, directory, slabs[p], p);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class Trainer : IDisposable
     private readonly EdgeSplit? _edgeSplit;
     private IAsyncEnumerator<object>? _steps;
     private Dictionary<SplitKind, int[]> _nodeSplits = [];
-    private SparseEmbeddings? _embeddings;
+    private EmbeddingTables? _embeddings;
     private int _stepEpoch;
     private int _stepBatch;
 
@@ -62,14 +62,21 @@ public sealed class Trainer : IDisposable
     public string MetricName => Config.TaskKind == TrainingTask.LinkPrediction ? "auc" : "accuracy";
     public EdgeSplit? EdgeSplit => _edgeSplit;
     /// <summary>The job's learnable node embeddings (training.embeddings), or null.</summary>
-    public SparseEmbeddings? Embeddings => _embeddings;
+    public SparseEmbeddings? Embeddings => _embeddings as SparseEmbeddings;
+    /// <summary>The job's embedding tables wherever they live (this process, or the partitions owning the rows), or null.</summary>
+    public EmbeddingTables? EmbeddingTables => _embeddings;
     public int BatchesPerEpoch => _nodeLoader?.BatchCount ?? _linkLoader!.BatchCount;
     /// <summary>Best validation metric and its epoch so far (early stopping state; checkpoints carry it).</summary>
     public double BestValMetric { get; private set; } = double.NegativeInfinity;
     public int BestEpoch { get; private set; } = -1;
 
-    /// <summary>Builds the samplers, loaders and model; the model's initial parameters are drawn right after seeding torch with <see cref="TrainingConfig.Seed"/>.</summary>
-    public static async Task<Trainer> CreateAsync(IGraphStore store, TrainingConfig config, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Builds the samplers, loaders and model; the model's initial parameters are drawn right after seeding torch with
+    /// <see cref="TrainingConfig.Seed"/>. The job's embedding tables are <paramref name="embeddings"/> when given (the
+    /// cluster's, owned by the partitions), else held here (<see cref="SparseEmbeddings"/>).
+    /// </summary>
+    public static async Task<Trainer> CreateAsync(IGraphStore store, TrainingConfig config, CancellationToken cancellationToken = default,
+        EmbeddingTables? embeddings = null)
     {
         config.Validate();
         if (config.TaskKind == TrainingTask.GraphClassification)
@@ -92,7 +99,7 @@ public sealed class Trainer : IDisposable
             var splits = await NodeSplits(store, config, target, cancellationToken).ConfigureAwait(false);
             var loader = new NodeBatchLoader(train, target, splits[SplitKind.Train], config.BatchSize, dropLast: false, seed);
             if (loader.Seeds.Length == 0) throw new TrainingConfigException("target", $"node type '{target}' has no training nodes in the store");
-            return new Trainer(store, config, model, train, eval, target, default, loader, null, null) { _nodeSplits = splits, _embeddings = EmbeddingsFor(store, config) };
+            return new Trainer(store, config, model, train, eval, target, default, loader, null, null) { _nodeSplits = splits, _embeddings = embeddings ?? EmbeddingsFor(store, config) };
         }
         else
         {
@@ -108,7 +115,7 @@ public sealed class Trainer : IDisposable
                 AlwaysExcluded = split.HeldOut,
             });
             var loader = new LinkBatchLoader(links, split.Train, config.BatchSize, dropLast: false, seed);
-            return new Trainer(store, config, model, train, eval, target.Src, target, null, loader, split) { _embeddings = EmbeddingsFor(store, config) };
+            return new Trainer(store, config, model, train, eval, target.Src, target, null, loader, split) { _embeddings = embeddings ?? EmbeddingsFor(store, config) };
         }
     }
 
@@ -185,11 +192,12 @@ public sealed class Trainer : IDisposable
         return _model.Encode(t.Blocks, t.Features);
     }
 
-    // The cluster's averaged step (gradients out, the average back) has no path for the embedding rows' sparse gradients yet.
+    // An averaged step (gradients out, the average back) cannot update tables held here: only owned tables keep the
+    // rows' gradients for their owners, who add every piece's before applying.
     private void RequireLocalStep(bool optimizerStep)
     {
-        if (!optimizerStep && _embeddings is not null)
-            throw new InvalidOperationException("training.embeddings: learnable embeddings train in local mode (graphactors train); the cluster's averaged steps do not carry their sparse gradients yet.");
+        if (!optimizerStep && _embeddings is SparseEmbeddings)
+            throw new InvalidOperationException("training.embeddings: an averaged step's row gradients go to the tables' owners; this trainer holds its tables itself (local mode steps with Step, not Backward).");
     }
 
     private sealed record EmbeddingRows(string Type, int[] Ids, Tensor Leaf);
@@ -272,11 +280,8 @@ public sealed class Trainer : IDisposable
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        if (optimizerStep)
-        {
-            _optimizer.step();
-            ApplyEmbeddingGradients(rows);
-        }
+        if (optimizerStep) _optimizer.step();
+        if (optimizerStep || _embeddings is OwnedEmbeddings) ApplyEmbeddingGradients(rows);
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var predicted = NodeClassifier.Predict(logits);
@@ -303,11 +308,8 @@ public sealed class Trainer : IDisposable
         Timings.Forward += Lap(clock);
         loss.backward();
         Timings.Backward += Lap(clock);
-        if (optimizerStep)
-        {
-            _optimizer.step();
-            ApplyEmbeddingGradients(rows);
-        }
+        if (optimizerStep) _optimizer.step();
+        if (optimizerStep || _embeddings is OwnedEmbeddings) ApplyEmbeddingGradients(rows);
         Timings.Optimizer += Lap(clock);
         Timings.Steps++;
         var (p, n) = (ToDoubles(pos), ToDoubles(neg));
@@ -543,7 +545,7 @@ public sealed class Trainer : IDisposable
                     BestEpoch = epoch;
                     bestVal = val;
                     best = GetParameters(includeBuffers: true);
-                    if (dir is null) bestEmbeddings = _embeddings?.SnapshotWeights();
+                    if (dir is null) bestEmbeddings = Embeddings?.SnapshotWeights();
                     if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "best"), val.Metrics);
                 }
                 else if (Config.Patience > 0 && epoch - BestEpoch >= Config.Patience)
@@ -560,7 +562,7 @@ public sealed class Trainer : IDisposable
         if (best is not null)
         {
             SetParameters(best, includeBuffers: true);
-            if (bestEmbeddings is not null) _embeddings!.RestoreWeights(bestEmbeddings);
+            if (bestEmbeddings is not null) Embeddings!.RestoreWeights(bestEmbeddings);
             else if (_embeddings is not null && dir is not null)
             {
                 var (manifest, bestDir) = Checkpoints.Read(Path.Combine(dir, "best"));

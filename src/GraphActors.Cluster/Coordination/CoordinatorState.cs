@@ -316,7 +316,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
             for (var p = 0; p < parts; p++)
                 sends.Add(new Outgoing(run.Members[m], new EpochAssignment(JobId, run.Epoch, run.Attempt, c, run.Steps, run.FromStep,
                     Slice(steps, p), Slice(counts, p), Slice(seeds, p), p, parts, run.Members[m] == run.Evaluator,
-                    LastCheckpointPath, LastCheckpointSha256, run.Ring ? [.. run.Members] : null)));
+                    LastCheckpointPath, LastCheckpointSha256, run.Ring ? [.. run.Members] : null, run.Order.Length)));
         }
         return sends;
     }

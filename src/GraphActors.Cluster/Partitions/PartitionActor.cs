@@ -195,11 +195,24 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         GetNegatives => "negatives",
         GetLabels => "labels",
         GetPartitionInfo => "info",
+        Contracts.Protocols.EmbeddingProtocol.GetEmbeddingRows => "embedding_rows",
+        Contracts.Protocols.EmbeddingProtocol.PushEmbeddingGradients => "embedding_gradients",
+        Contracts.Protocols.EmbeddingProtocol.OpenEmbeddings or Contracts.Protocols.EmbeddingProtocol.WriteEmbeddings => "embedding_tables",
         _ => "other",
     };
 
     protected override void PostStop()
     {
+        try
+        {
+            // The partition is moving (rebalance, its node leaving) or stopping: the embedding rows of a running job go to
+            // its hand-off file, which the next host takes over when a trainer reopens the tables there.
+            _server?.HandOffEmbeddings();
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Partition {0} could not hand its embedding tables off: a job training them fails when it reads them on the next host", _partition);
+        }
         if (_server is not null) _metrics.PartitionsLoaded.Dec();
         _server?.Dispose();
         // A load still in flight would otherwise leave its mappings open after the entity stopped (rebalance, shutdown).

@@ -19,6 +19,7 @@ public sealed class PartitionServer : IDisposable
     private readonly LoadedPartition _partition;
     private readonly SampleBuffer _buffer = new();
     private readonly Func<CanonicalEdgeType, AliasTable>? _degreeTables;
+    private readonly EmbeddingShards _embeddings;
 
     /// <param name="degreeTables">
     /// The whole graph's in_degree table of an edge type's destination nodes (a partition holds only its own nodes'
@@ -28,6 +29,7 @@ public sealed class PartitionServer : IDisposable
     {
         _partition = partition;
         _degreeTables = degreeTables;
+        _embeddings = new EmbeddingShards(partition.Id.Value, partition.Book);
         MappedBytes = MeasureBytes(partition);
     }
 
@@ -55,10 +57,14 @@ public sealed class PartitionServer : IDisposable
                 GetPartitionInfo m => Info(m.RequestId),
                 GetNegatives m => Negatives(m),
                 GetLabels m => Labels(m),
+                EmbeddingProtocol.OpenEmbeddings m => _embeddings.Open(m),
+                EmbeddingProtocol.GetEmbeddingRows m => _embeddings.Rows(m),
+                EmbeddingProtocol.PushEmbeddingGradients m => _embeddings.Push(m),
+                EmbeddingProtocol.WriteEmbeddings m => _embeddings.Write(m),
                 _ => Error(request, $"{request.GetType().Name} is not a request a partition answers."),
             };
         }
-        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or InvalidOperationException or IOException or InvalidDataException)
         {
             return Error(request, e.Message);
         }
@@ -223,5 +229,15 @@ public sealed class PartitionServer : IDisposable
         return total;
     }
 
-    public void Dispose() => _partition.Dispose();
+    /// <summary>Writes the job's embedding tables for the partition's next host (the partition is moving or stopping).</summary>
+    public void HandOffEmbeddings() => _embeddings.HandOff();
+
+    /// <summary>The learnable embedding rows this partition holds for the running job (0 without one).</summary>
+    public long EmbeddingBytes => _embeddings.Bytes;
+
+    public void Dispose()
+    {
+        _embeddings.Dispose();
+        _partition.Dispose();
+    }
 }

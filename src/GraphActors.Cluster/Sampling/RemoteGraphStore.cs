@@ -234,6 +234,95 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
     private PartitionedGraphStore Local() => _local?.Value ?? throw new InvalidOperationException(
         "This RemoteGraphStore was built without a store path: splits, edge lists and business ids are read from the store directory.");
 
+    // ---- learnable embeddings, held by the partitions owning the rows (EmbeddingProtocol) ----
+
+    /// <summary>
+    /// Opens the job's tables on every partition at <paramref name="clock"/> (fresh, or from <paramref name="restoreDirectory"/>);
+    /// with <paramref name="rehome"/>, a partition that moved takes over its previous host's hand-off instead.
+    /// </summary>
+    public async Task OpenEmbeddingsAsync(string jobId, TrainingProtocol.TrainingConfig config, long clock, long attempt, string restoreDirectory,
+        bool rehome = false, CancellationToken cancellationToken = default)
+    {
+        var asked = new List<Task<EmbeddingProtocol.EmbeddingsOpened>>();
+        for (var p = 0; p < _book.Parts; p++)
+        {
+            var partition = p;
+            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsOpened>(partition, 0, (id, deadline) =>
+                new EmbeddingProtocol.OpenEmbeddings(id, partition, jobId, config, clock, attempt, restoreDirectory, rehome, deadline), cancellationToken));
+        }
+        await Task.WhenAll(asked).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows of <paramref name="ids"/> as they are before step <paramref name="clock"/>, row-major into <paramref name="destination"/>.</summary>
+    public async Task GatherEmbeddingsAsync(string jobId, string type, int dim, long clock, long attempt, long attemptFrom, int[] ids,
+        float[] destination, CancellationToken cancellationToken = default)
+    {
+        if (ids.Length == 0) return;
+        var grouping = Group(new NodeType(type), ids);
+        var rows = RowsPerRequest(dim);
+        var answers = await AskAll<FeaturesResult>(grouping, ids, rows, (p, _, part) => (id, deadline) =>
+            new EmbeddingProtocol.GetEmbeddingRows(id, p, jobId, type, clock, attempt, attemptFrom, part, deadline), cancellationToken).ConfigureAwait(false);
+        foreach (var a in answers)
+        {
+            if (a.Answer.Dim != dim)
+                throw new PartitionRequestException(a.Partition, $"Partition {a.Partition} answered embedding rows of '{type}' with dim {a.Answer.Dim}; the job says {dim}.");
+            OwnerGrouping.ScatterFixed<float>(Positions(grouping, a), a.Answer.Data, dim, destination);
+        }
+    }
+
+    /// <summary>
+    /// Sends each owner its rows' gradients of step <paramref name="clock"/> (piece <paramref name="piece"/>), in parts that
+    /// fit a frame; returns once every owner holds them.
+    /// </summary>
+    public async Task PushEmbeddingGradientsAsync(string jobId, string type, int dim, long clock, long attempt, long attemptFrom, int piece,
+        int[] ids, float[] gradients, CancellationToken cancellationToken = default)
+    {
+        if (ids.Length == 0) return;
+        var grouping = Group(new NodeType(type), ids);
+        var perRequest = RowsPerRequest(dim);
+        var asked = new List<Task<EmbeddingProtocol.EmbeddingGradientsTaken>>();
+        for (var p = 0; p < grouping.Parts; p++)
+        {
+            var count = grouping.CountOf(p);
+            var positions = grouping.BatchPositions(p);
+            for (int start = 0, part = 0; start < count; start += perRequest, part++)
+            {
+                var n = Math.Min(perRequest, count - start);
+                var partIds = new int[n];
+                var partGradients = new float[(long)n * dim];
+                for (var j = 0; j < n; j++)
+                {
+                    var at = positions[start + j];
+                    partIds[j] = ids[at];
+                    Array.Copy(gradients, (long)at * dim, partGradients, (long)j * dim, dim);
+                }
+                var (partition, number) = (p, part);
+                asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingGradientsTaken>(partition, n, (id, deadline) =>
+                    new EmbeddingProtocol.PushEmbeddingGradients(id, partition, jobId, type, clock, attempt, attemptFrom, piece, number, partIds,
+                        partGradients, deadline), cancellationToken));
+            }
+        }
+        await Task.WhenAll(asked).ConfigureAwait(false);
+    }
+
+    /// <summary>Every partition writes its slabs, as after the steps below <paramref name="clock"/>, into <paramref name="directory"/>.</summary>
+    public async Task<List<EmbeddingProtocol.EmbeddingsWritten>> WriteEmbeddingsAsync(string jobId, long clock, long attempt, long attemptFrom,
+        string directory, CancellationToken cancellationToken = default)
+    {
+        var asked = new List<Task<EmbeddingProtocol.EmbeddingsWritten>>();
+        for (var p = 0; p < _book.Parts; p++)
+        {
+            var partition = p;
+            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsWritten>(partition, 0, (id, deadline) =>
+                new EmbeddingProtocol.WriteEmbeddings(id, partition, jobId, clock, attempt, attemptFrom, directory, deadline), cancellationToken));
+        }
+        return [.. await Task.WhenAll(asked).ConfigureAwait(false)];
+    }
+
+    // Rows of dim floats per request or answer: as many as fit a chunk of ids, and no more than one message may hold.
+    private int RowsPerRequest(int dim) =>
+        (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / ((long)dim * sizeof(float) + sizeof(int))));
+
     // ---- requests ----
 
     private OwnerGrouping Group(NodeType type, ReadOnlySpan<int> ids)

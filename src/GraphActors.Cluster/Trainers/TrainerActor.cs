@@ -11,6 +11,7 @@ using GraphActors.Contracts;
 using GraphActors.Contracts.Protocols;
 using GraphActors.Sampling;
 using GraphActors.Training;
+using GraphActors.Training.Embeddings;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
 using TrainingConfig = GraphActors.Training.TrainingConfig;
@@ -61,6 +62,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         /// <summary>When this round's contribution was made, for the averaging metrics.</summary>
         public long ContributedAt { get; set; }
         public int Attempt { get; } = a.Attempt;
+        /// <summary>The global step this attempt starts at (a re-plan's round), and the epoch's training seeds (global batch sizes).</summary>
+        public int FromStep { get; } = a.FromStep;
+        public EpochAssignment Assignment { get; } = a;
         /// <summary>The local-mode config the replica was built from (batch size, fanouts, reverse edges of the stream).</summary>
         public TrainingConfig Config { get; } = config;
         public int K { get; } = Math.Max(1, a.Config.AveragingPeriod);
@@ -135,6 +139,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private EpochWork? _work;
     private long _nextRequestId;
     private string _registeredFor = "\0";
+    // Owned embedding tables (training.embeddings in the cluster): the step the replica reads their rows at.
+    private OwnedEmbeddings? _owned;
+    private (long Clock, long Attempt, long From) _rowsAt;
+    private TrainingProtocol.TrainingConfig? _ownedJob; // the job as the coordinator sent it: what a moved partition reopens with
 
     public TrainerActor(TrainerSettings settings, IGraphStore store, IActorRef sampler, IActorRef coordinator, Func<int[]> localPartitions,
         string nodeAddress)
@@ -339,8 +347,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             throw new ArgumentException($"task '{config.Task}': the cluster's sampler streams node and link batches; graph classification trains on generated graph batches in local mode.");
         if (string.IsNullOrEmpty(config.Target))
             throw new ArgumentException($"job '{a.JobId}': training.target (the node type to classify, or the edge type to predict) is not set.");
-        if (config.Embeddings.Count > 0)
-            throw new ArgumentException($"job '{a.JobId}': training.embeddings train in local mode so far; the cluster's trainers do not exchange their sparse gradients with the partitions yet.");
+        if (config.Embeddings.Count > 0 && a.Config.AveragingPeriod != 1)
+            throw new ArgumentException($"job '{a.JobId}': training.embeddings need averaging_period = 1 (the owners apply each global step's gradients once), not {a.Config.AveragingPeriod}.");
+        if (config.Embeddings.Count > 0 && _store is not RemoteGraphStore)
+            throw new ArgumentException($"job '{a.JobId}': training.embeddings live with the partitions, and this trainer's graph store ({_store.GetType().Name}) does not reach them.");
         var continuing = _trainer is not null && _jobId == a.JobId && _completedEpoch == a.Epoch - 1;
         if (continuing) return config; // our parameters are the last average, the checkpoint's too
         var hasCheckpoint = !string.IsNullOrEmpty(a.StartParametersPath);
@@ -351,13 +361,18 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             // Replicas start identical because each draws its model's parameters right after seeding torch's generator,
             // atomically (AutogradGate.Seeded): that generator is process-wide, and another trainer of this process may
             // be stepping (reseeding it per step) while this one builds.
-            _trainer = Trainer.CreateAsync(_store, config).GetAwaiter().GetResult();
+            _owned = OwnedTables(a.JobId, config);
+            _trainer = Trainer.CreateAsync(_store, config, embeddings: _owned).GetAwaiter().GetResult();
             _jobId = a.JobId;
             _completedEpoch = -1;
             _vectorLength = _trainer.GetParameters().Length;
             _log.Info("Trainer built a {0} replica for job '{1}' ({2} parameters)", config.ModelType, a.JobId, _vectorLength);
         }
-        if (!hasCheckpoint) return config;
+        if (!hasCheckpoint)
+        {
+            OpenOwnedTables(a, "");
+            return config;
+        }
         var (manifest, directory) = Checkpoints.Read(a.StartParametersPath);
         var manifestFile = Path.Combine(directory, Checkpoints.ManifestName);
         if (!string.IsNullOrEmpty(a.StartParametersSha256))
@@ -369,10 +384,82 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         // Model and optimizer state both come from the checkpoint: every replica restarts from the same point.
         Checkpoints.LoadInto(_trainer, manifest, directory);
+        OpenOwnedTables(a, directory);
         _completedEpoch = a.Epoch - 1;
         _log.Info("Trainer restored epoch {0}'s parameters from {1}", manifest.Epoch, directory);
         return config;
     }
+
+    /// <summary>
+    /// The job's embedding tables as the partitions owning their rows hold them (null without training.embeddings): the
+    /// replica reads a batch's rows at the step it trains (<see cref="_rowsAt"/>), and never holds a table.
+    /// </summary>
+    private OwnedEmbeddings? OwnedTables(string jobId, TrainingConfig config)
+    {
+        if (config.Embeddings.Count == 0) return null;
+        var remote = (RemoteGraphStore)_store;
+        var dims = config.Embeddings.ToDictionary(kv => kv.Key, kv => kv.Value.Dim);
+        return new OwnedEmbeddings(config.Embeddings, (type, ids, rows) =>
+        {
+            var (clock, attempt, from) = _rowsAt;
+            AtOwners(jobId, () => remote.GatherEmbeddingsAsync(jobId, type, dims[type], clock, attempt, from, ids, rows));
+        });
+    }
+
+    /// <summary>
+    /// Runs a call on the tables' owners; a partition that moved to another node since the tables were opened holds
+    /// none until it takes over its previous host's hand-off, so on that refusal the tables are reopened (the others
+    /// keep theirs) and the call made once more.
+    /// </summary>
+    private void AtOwners(string jobId, Func<Task> call)
+    {
+        try
+        {
+            call().GetAwaiter().GetResult();
+        }
+        catch (PartitionRequestException e) when (e.Message.Contains(EmbeddingShards.NotHeld, StringComparison.Ordinal) && _ownedJob is not null)
+        {
+            _log.Warning("A partition holding embedding rows of job '{0}' moved: reopening them from its hand-off ({1})", jobId, FirstLine(e.Message));
+            ((RemoteGraphStore)_store).OpenEmbeddingsAsync(jobId, _ownedJob, _rowsAt.Clock, _rowsAt.Attempt, "", rehome: true).GetAwaiter().GetResult();
+            call().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Opens (or restores from the checkpoint in <paramref name="directory"/>) the job's tables on every partition.</summary>
+    private void OpenOwnedTables(EpochAssignment a, string directory)
+    {
+        if (_owned is null) return;
+        var clock = EmbeddingProtocol.Clock(a.Epoch, 0);
+        var attempt = EmbeddingProtocol.AttemptKey(a.Epoch, a.Attempt);
+        _ownedJob = a.Config;
+        ((RemoteGraphStore)_store).OpenEmbeddingsAsync(a.JobId, a.Config, clock, attempt, directory).GetAwaiter().GetResult();
+        _rowsAt = (clock, attempt, clock);
+        _log.Info("Trainer opened the embedding tables of job '{0}' on {1} partition(s) at epoch {2}{3}", a.JobId,
+            ((RemoteGraphStore)_store).Book.Parts, a.Epoch, directory.Length > 0 ? $" from {directory}" : " (fresh)");
+    }
+
+    /// <summary>
+    /// Sends the owners the rows' gradients of the piece just trained, weighted by its share of the global batch (the
+    /// owners add the pieces' and apply the sum once: local mode's step on the whole batch); returns once they hold them.
+    /// </summary>
+    private void PushOwnedGradients(EpochWork w, int step, ReadOnlySpan<int> pieceSeeds)
+    {
+        var taken = _owned!.TakeGradients();
+        if (taken.Count == 0) return;
+        var share = (float)pieceSeeds.Length / w.Assignment.StepSeeds(step, w.Config.BatchSize);
+        var piece = int.MaxValue;
+        foreach (var s in pieceSeeds) piece = Math.Min(piece, s); // seeds are planned once per step: the smallest names the piece
+        var remote = (RemoteGraphStore)_store;
+        foreach (var g in taken)
+            for (var i = 0; i < g.Gradients.Length; i++) g.Gradients[i] *= share;
+        var (clock, attempt, from) = _rowsAt;
+        // A retried part replaces itself at its owner, so sending every type again after a reopen adds nothing twice.
+        AtOwners(w.JobId, () => Task.WhenAll(taken.Select(g =>
+            remote.PushEmbeddingGradientsAsync(w.JobId, g.Type, _owned.Spec(g.Type).Dim, clock, attempt, from, piece, g.Ids, g.Gradients))));
+    }
+
+    // The rows as they are after every step of the epoch (evaluation, the checkpoint).
+    private void RowsAfterEpoch(int epoch) => _rowsAt = (EmbeddingProtocol.Clock(epoch + 1, 0), _rowsAt.Attempt, _rowsAt.From);
 
     // ---- the stream: windows of given batches ----
 
@@ -552,6 +639,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var rngSeed = Trainer.StepRngSeed(EpochPlan.BatchSeed((ulong)w.Config.Seed, w.Epoch, step));
         StepResult r;
         var computeStarted = Stopwatch.GetTimestamp();
+        if (_owned is not null)
+        {
+            _owned.TakeGradients(); // nothing of an earlier, failed try goes out with this piece's
+            _rowsAt = (EmbeddingProtocol.Clock(w.Epoch, step), EmbeddingProtocol.AttemptKey(w.Epoch, w.Attempt), EmbeddingProtocol.Clock(w.Epoch, w.FromStep));
+        }
         try
         {
             r = Train(w, d, rngSeed);
@@ -573,10 +665,22 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 return false;
             }
         }
-        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or TimeoutException)
         {
             Fail(w, $"global step {step} of epoch {w.Epoch} failed on batch {d.Index}: {FirstLine(e.Message)}");
             return false;
+        }
+        if (_owned is not null)
+        {
+            try
+            {
+                PushOwnedGradients(w, step, planned);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                Fail(w, $"the embedding rows' gradients of global step {step} of epoch {w.Epoch} did not reach their partitions: {FirstLine(e.Message)}");
+                return false;
+            }
         }
         w.NextPiece++;
         w.RoundSeeds += planned.Length;
@@ -785,6 +889,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _completedEpoch = w.Epoch;
         var loss = (float)(w.EpochLoss / Math.Max(w.EpochExamples, 1));
         _lastEpochLoss = loss;
+        RowsAfterEpoch(w.Epoch);
         var (names, values, error) = w.Evaluate ? Evaluate(w.Epoch) : ([], [], "");
         _coordinator.Tell(new EpochFinished(w.JobId, w.Epoch, loss, names, values, error, ParametersSha256()));
         _log.Info("Trainer finished epoch {0} of job '{1}': {2} piece(s), loss {3:F4}{4}", w.Epoch, w.JobId, w.StepsDone, loss,
@@ -817,6 +922,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 $"the trainer on {_nodeAddress} was asked to evaluate epoch {m.Epoch} of '{m.JobId}' but its replica is at epoch {_completedEpoch} of '{_jobId}'"));
             return;
         }
+        RowsAfterEpoch(m.Epoch);
         var (names, values, error) = Evaluate(m.Epoch);
         _coordinator.Tell(new EpochFinished(m.JobId, m.Epoch, _lastEpochLoss, names, values, error, ParametersSha256()));
     }
@@ -842,7 +948,19 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             var metrics = new Dictionary<string, double>();
             for (var i = 0; i < names.Length; i++) metrics[names[i]] = values[i];
             var note = m.Note.Length > 0 ? m.Note : m.BestEpoch < 0 ? "no evaluation epoch has completed yet" : null;
-            Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note);
+            List<EmbeddingFile>? owned = null;
+            if (_owned is not null)
+            {
+                // The owners write their slabs into the checkpoint first; the manifest, written last, names and hashes them.
+                RowsAfterEpoch(m.Epoch);
+                List<EmbeddingProtocol.EmbeddingsWritten> written = [];
+                var (clock, attempt, from) = _rowsAt;
+                AtOwners(m.JobId, async () =>
+                    written = await ((RemoteGraphStore)_store).WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory).ConfigureAwait(false));
+                owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Partition, f, x.Sha256[i])))];
+            }
+            Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note,
+                ownedEmbeddings: owned);
             var sha = Checkpoints.Sha256(Path.Combine(m.Directory, Checkpoints.ManifestName));
             _coordinator.Tell(new CheckpointWritten(m.JobId, m.Epoch, m.Directory, sha, names, values));
         }

@@ -133,9 +133,9 @@ public static class TrainingHocon
     public static Job ToJob(TrainingFile file, string storePath, string checkpointDir)
     {
         var c = file.Config;
-        if (c.Embeddings.Count > 0)
-            throw new ArgumentException($"training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}): learnable embeddings train in local mode (graphactors train) so far; " +
-                "the cluster's trainers do not exchange their sparse gradients with the partitions yet.");
+        if (c.Embeddings.Count > 0 && file.AveragingPeriod != 1)
+            throw new ArgumentException($"training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}) with averaging_period = {file.AveragingPeriod}: " +
+                "the partitions owning the rows apply every global step's gradients once, so the trainers average gradients every step (averaging_period = 1).");
         var metric = EvalMetric(c);
         return new Job(c.ModelType, c.Task, c.Target ?? "", c.HiddenChannels, c.NumLayers, c.BatchSize, (float)c.LearningRate,
             c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, file.Hocon);

@@ -246,8 +246,17 @@ public static class TrainingProtocol
         bool Evaluate,
         string StartParametersPath,
         string StartParametersSha256,
-        string[]? Ring = null) : IGraphActorsMessage
+        string[]? Ring = null,
+        int TrainingSeeds = -1) : IGraphActorsMessage
     {
+        /// <summary>
+        /// How many seeds global step <paramref name="step"/> holds over all trainers (local mode's batch: full but for
+        /// the last), from the epoch's <see cref="TrainingSeeds"/>; a piece's share of its step is its count over this.
+        /// </summary>
+        public int StepSeeds(int step, int batchSize) =>
+            TrainingSeeds < 0 ? throw new InvalidOperationException($"the assignment of epoch {Epoch} does not carry its training seed count")
+                : (int)Math.Min(batchSize, TrainingSeeds - (long)step * batchSize);
+
         /// <summary>
         /// The attempt's trainers in ring order (their ids, actor paths with address) when the job averages over a ring
         /// (<c>graphactors.training-coordinator.averaging = ring</c>); empty: the coordinator averages (the star).

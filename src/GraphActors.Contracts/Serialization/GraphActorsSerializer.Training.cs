@@ -126,6 +126,7 @@ public sealed partial class GraphActorsSerializer
                 w.Ints(m.PieceSteps); w.Ints(m.PieceCounts); w.Ints(m.SeedIds); w.Int(m.Part); w.Int(m.Parts);
                 w.Byte(m.Evaluate ? (byte)1 : (byte)0); w.String(m.StartParametersPath); w.String(m.StartParametersSha256);
                 Strings(ref w, m.RingMembers);
+                w.Int(m.TrainingSeeds);
                 break;
             case AveragedParameters m:
                 w.String(m.JobId); w.Int(m.Epoch); w.Int(m.Attempt); w.Int(m.Round); w.Int(m.ChunkIndex); w.Int(m.ChunkCount); w.Int(m.Contributors);
@@ -196,7 +197,7 @@ public sealed partial class GraphActorsSerializer
         CheckpointWrittenManifest => new CheckpointWritten(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
         TrainerFailedManifest => new TrainerFailed(r.String(), r.Int(), r.String()),
         EpochAssignmentManifest => new EpochAssignment(r.String(), r.Int(), r.Int(), Config(ref r), r.Int(), r.Int(), r.Ints(), r.Ints(), r.Ints(),
-            r.Int(), r.Int(), r.Byte() != 0, r.String(), r.String(), r.HasMore ? NullIfEmpty(Strings(ref r)) : null),
+            r.Int(), r.Int(), r.Byte() != 0, r.String(), r.String(), r.HasMore ? NullIfEmpty(Strings(ref r)) : null, r.HasMore ? r.Int() : -1),
         AveragedParametersManifest => new AveragedParameters(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Floats()),
         RingChunkManifest => new RingChunk(r.String(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Int(), r.Long(), r.Floats()),
         RingAckManifest => new RingAck(r.String(), r.Int(), r.Int(), r.Int(), r.Int()),

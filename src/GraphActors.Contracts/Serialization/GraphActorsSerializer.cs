@@ -87,6 +87,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         StreamFailed => StreamFailedManifest,
         // ---- end SamplingProtocol ----
         _ when CommandManifest(o) is { } command => command,
+        _ when EmbeddingManifest(o) is { } embedding => embedding,
         // ---- training protocol (GraphActorsSerializer.Training.cs) ----
         _ when TrainingManifest(o) is { } training => training,
         // ---- end training protocol ----
@@ -191,6 +192,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case var command when CommandManifest(command) is not null:
                 WriteCommand(ref w, command);
                 break;
+            case IGraphActorsMessage when EmbeddingManifest(obj) is not null:
+                WriteEmbedding(ref w, obj);
+                break;
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             case IGraphActorsMessage when TrainingManifest(obj) is not null:
                 WriteTraining(ref w, obj);
@@ -250,6 +254,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             // ---- end SamplingProtocol ----
             WithTokenManifest => ReadWithToken(ref r),
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
+            ['E', ..] => ReadEmbedding(ref r, manifest),
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             ['T', ..] => ReadTraining(ref r, manifest, system),
             // ---- end training protocol ----

@@ -14,7 +14,7 @@ namespace GraphActors.Training.Embeddings;
 /// slabs. <see cref="Gather"/> reads the rows of a batch's input nodes; <see cref="Apply"/> takes their gradients
 /// (duplicate ids averaged, as DGL's sparse optimizers do) and updates only those rows, on their owners' slabs.
 /// </summary>
-public sealed class SparseEmbeddings : IDisposable
+public sealed class SparseEmbeddings : EmbeddingTables
 {
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
 
@@ -102,37 +102,16 @@ public sealed class SparseEmbeddings : IDisposable
         }
     }
 
-    public IEnumerable<string> Types => _tables.Keys;
-    public bool Has(string type) => _tables.ContainsKey(type);
-
-    /// <summary>
-    /// An embedded type's model input for a batch, in the caller's dispose scope: the rows of <paramref name="ids"/> as a
-    /// tensor (a leaf needing a gradient with <paramref name="requiresGrad"/>), joined to the type's store features as its
-    /// mode says (replace: the rows; concat: features ++ rows; add: features + rows). Training and serving both join here.
-    /// </summary>
-    public (Tensor Input, Tensor Rows) Join(string type, int[] ids, Tensor? features, bool requiresGrad)
-    {
-        var spec = Get(type).Spec;
-        var values = GC.AllocateUninitializedArray<float>(ids.Length * spec.Dim);
-        Gather(type, ids, values);
-        var rows = NativeTensors.Float32(values, ids.Length, spec.Dim);
-        if (requiresGrad) rows.requires_grad_(true);
-        var input = spec.ModeKind switch
-        {
-            EmbeddingMode.Replace => rows,
-            EmbeddingMode.Concat => cat([features ?? throw new ArgumentNullException(nameof(features), $"'{type}' concatenates its row to features."), rows], 1),
-            _ => (features ?? throw new ArgumentNullException(nameof(features), $"'{type}' adds its row to features.")) + rows,
-        };
-        return (input, rows);
-    }
-    public EmbeddingSpec Spec(string type) => Get(type).Spec;
+    public override IEnumerable<string> Types => _tables.Keys;
+    public override bool Has(string type) => _tables.ContainsKey(type);
+    public override EmbeddingSpec Spec(string type) => Get(type).Spec;
     public IReadOnlyList<EmbeddingSlab> Slabs(string type) => Get(type).Slabs;
     public long Bytes => _tables.Values.Sum(t => t.Slabs.Sum(s => s.Bytes));
 
     private Table Get(string type) => _tables.TryGetValue(type, out var t) ? t : throw new KeyNotFoundException($"No embedding for node type '{type}'.");
 
     /// <summary>The rows of <paramref name="ids"/> (global ids of <paramref name="type"/>), row-major into <paramref name="destination"/>.</summary>
-    public void Gather(string type, ReadOnlySpan<int> ids, Span<float> destination)
+    public override void Gather(string type, ReadOnlySpan<int> ids, Span<float> destination)
     {
         var t = Get(type);
         var dim = t.Spec.Dim;
@@ -150,7 +129,7 @@ public sealed class SparseEmbeddings : IDisposable
     /// One sparse optimizer step: row i of <paramref name="gradients"/> is the gradient of <paramref name="ids"/>[i]; an id
     /// named more than once gets the mean of its gradients (DGL). Rows of ids not named do not change.
     /// </summary>
-    public void Apply(string type, ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients)
+    public override void Apply(string type, ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients)
     {
         var t = Get(type);
         var dim = t.Spec.Dim;
@@ -253,7 +232,7 @@ public sealed class SparseEmbeddings : IDisposable
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         foreach (var t in _tables.Values)
             foreach (var s in t.Slabs) s?.Dispose();

@@ -6,6 +6,7 @@ using static GraphActors.Contracts.Protocols.PartitionProtocol;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
 using static GraphActors.Contracts.Protocols.CommandProtocol;
 using static GraphActors.Contracts.Protocols.TrainingProtocol;
+using static GraphActors.Contracts.Protocols.EmbeddingProtocol;
 
 namespace GraphActors.Cluster.Tests.Serialization;
 
@@ -23,6 +24,14 @@ public static class SampleMessages
         new NeighborsResult(9, 1, [0, 2, 2, 3], [11, 12, 13], [0.5f, float.NaN, -0f]),
         new GetFeatures(2, 1, "user", [4, 4, 9], 123),
         new FeaturesResult(2, 1, 2, 3, [1, 2, 3, 4, 5, float.PositiveInfinity]),
+        new OpenEmbeddings(3, 1, "job-1", Config, EmbeddingProtocol.Clock(2, 7), 1, "/ck/job-1/epoch-0001", false, 456),
+        new OpenEmbeddings(3, 0, "job-1", Config, 0, EmbeddingProtocol.AttemptKey(1, 2), "", true, 456),
+        new EmbeddingsOpened(3, 1, EmbeddingProtocol.Clock(2, 7), 1_000_000_000_000L),
+        new GetEmbeddingRows(4, 1, "job-1", "user", EmbeddingProtocol.Clock(0, 0), 0, 0, [9, 4, 4], 123),
+        new PushEmbeddingGradients(5, 0, "job-1", "item", long.MaxValue, 2, EmbeddingProtocol.Clock(1, 4), 3, 1, [7, 8], [-0f, 1e-30f, float.NaN, 2], 99),
+        new EmbeddingGradientsTaken(5, 0, 2),
+        new WriteEmbeddings(6, 2, "job-1", EmbeddingProtocol.Clock(3, 0), 0, 0, "/ck/job-1/epoch-0002.tmp", 77),
+        new EmbeddingsWritten(6, 2, ["item", "user"], ["embedding-item-2.bin", "embedding-user-2.bin"], [new string('a', 64), new string('b', 64)]),
         new GetDegrees(3, 0, Click, EdgeDirection.Out, [1, 2, 3], 0),
         new DegreesResult(3, 0, [0, 7, 1]),
         new GetIds(4, 1, "item", [long.MinValue, -1, 500_013], 99),
@@ -163,6 +172,7 @@ public static class SampleMessages
         new AveragedParameters("job-1", 2, 1, 9, 2, 3, 2, 2048, [0.5f, float.Epsilon]),
         new EpochAssignment("job-1", 2, 1, Config, 17, 4, [4], [1], [5], 0, 1, false, "", "",
             ["akka.tcp://graphactors@127.0.0.1:4053/user/trainer", "akka.tcp://graphactors@127.0.0.1:4054/user/trainer"]),
+        new EpochAssignment("job-1", 2, 1, Config, 17, 4, [4], [1], [5], 0, 1, false, "", "", null, 17_000),
         new RingChunk("job-1", 2, 1, 9, 3, 1, 0, 1024, [1f, -0f, float.NaN]),
         new RingChunk("job-1", 2, 1, 9, 0, 0, 2, 0, []),
         new RingAck("job-1", 2, 1, 9, 3),

@@ -103,6 +103,97 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// training.embeddings in the cluster (DistDGL's DistEmbedding + SparseAdam): each partition holds the rows of the
+    /// nodes it owns and their optimizer state; the trainers read a batch's rows from the owners at the step they train,
+    /// send back their rows' gradients weighted by their share of the global batch, and the owners add the pieces' and
+    /// apply each global step once. So the rows after two epochs are local mode's (same seed, same global batches), the
+    /// owners write them into the checkpoint (named and hashed in its manifest), and no trainer ever holds a table.
+    /// </summary>
+    [Fact]
+    public async Task Two_worker_nodes_train_embeddings_held_by_the_partitions_and_end_with_local_modes_rows()
+    {
+        var store = TrainingStores.Synthetic;
+        var text = Training
+            .Replace("averaging_period = 2", "averaging_period = 1")
+            .Replace("dropout = 0.2", "dropout = 0.0")
+            .Replace("epochs = 3", """
+                epochs = 2
+                  embeddings {
+                    item { dim = 8, mode = replace, optimizer = sparse_adam, lr = 0.05 }
+                    user { dim = 4, mode = concat, optimizer = sparse_adagrad, lr = 0.1 }
+                  }
+                """);
+        var file = TrainingHocon.Parse(text, "embeddings");
+        Assert.Equal(2, file.Config.Embeddings.Count);
+        GraphActors.Training.Embeddings.SparseEmbeddings localRows;
+        double localTest;
+        float[] localParameters;
+        using var localStore = new GraphActors.Sampling.PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(store));
+        var localTrainer = await Trainer.CreateAsync(localStore, file.Config with { CheckpointDir = null, Patience = 0 });
+        try
+        {
+            for (var e = 0; e < file.Config.Epochs; e++) output.WriteLine($"local epoch {e}: loss {(await localTrainer.TrainEpochAsync()).Loss:F5}");
+            localTest = (await localTrainer.EvaluateAsync(GraphActors.Sampling.SplitKind.Test)).Metrics["accuracy"];
+            localRows = localTrainer.Embeddings!;
+            localParameters = localTrainer.GetParameters();
+
+            var log = new StringWriter();
+            var (a, b, run) = await StartWorkers(store, log);
+            try
+            {
+                var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
+                var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+                var started = await proxy.Ask<JobCommandResult>(new StartJob("rows", job), Wait);
+                Assert.True(started.Accepted, started.Message);
+                var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
+                foreach (var e in status.Epochs)
+                    output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
+                Assert.Equal(1, status.LastCompletedEpoch);
+                Assert.Equal(2, status.Trainers.Length);
+
+                // The owners wrote their slabs into the last checkpoint: one file per type and partition, hashed in the manifest.
+                var (manifest, dir) = Checkpoints.Read(status.LastCheckpointPath);
+                Assert.Equal(["item/0", "item/1", "user/0", "user/1"], manifest.Embeddings!.Select(f => $"{f.Type}/{f.Partition}"));
+                using var clusterRows = Checkpoints.LoadEmbeddings(manifest, dir, localStore.Schema)!;
+                var largest = 0.0;
+                foreach (var type in new[] { "item", "user" })
+                {
+                    var count = localStore.Schema.Node(new GraphActors.Contracts.NodeType(type)).Count;
+                    var dim = file.Config.Embeddings[type].Dim;
+                    var ids = Enumerable.Range(0, count).ToArray();
+                    var (x, y) = (new float[count * dim], new float[count * dim]);
+                    localRows.Gather(type, ids, x);
+                    clusterRows.Gather(type, ids, y);
+                    for (var i = 0; i < x.Length; i++) largest = Math.Max(largest, Math.Abs(x[i] - y[i]));
+                }
+                float[] clusterParameters;
+                using (var reader = await Trainer.CreateAsync(localStore, manifest.Config with { CheckpointDir = null }))
+                {
+                    Checkpoints.LoadModel(reader, manifest, dir);
+                    clusterParameters = reader.GetParameters();
+                }
+                var largestParameter = clusterParameters.Zip(localParameters, (p, q) => (double)Math.Abs(p - q)).Max();
+                var clusterTest = status.MetricValues[Array.IndexOf(status.MetricNames, "test_accuracy")];
+                output.WriteLine($"worker mode: test accuracy {clusterTest:F4} vs local {localTest:F4}; largest embedding difference {largest:E2}, " +
+                    $"largest parameter difference {largestParameter:E2}");
+                Assert.True(largest <= 1e-4, $"the owners' rows differ from local mode's by up to {largest:E3} (bound 1e-4)");
+                Assert.True(largestParameter <= 1e-4, $"the cluster's parameters differ from local mode's by up to {largestParameter:E3} (bound 1e-4)");
+                Assert.Equal(Math.Round(localTest, 3), Math.Round(clusterTest, 3));
+            }
+            finally
+            {
+                output.WriteLine(log.ToString().Split('\n').Where(l => l.Contains("embedding") || l.Contains("ERROR") || l.Contains("WARN")).Take(30)
+                    .Aggregate("", (x, y) => x + y + "\n"));
+                await Task.WhenAll(b.Terminate(), a.Terminate());
+            }
+        }
+        finally
+        {
+            localTrainer.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Link prediction in the cluster (DistDGL's edge split): the coordinator splits the positions of the training edges
     /// of the job's edge split among the trainers (by the partition of each edge's source); each SamplerActor computes the
     /// same split, draws negatives and excludes the global batch's edges and their reverses from message passing; the

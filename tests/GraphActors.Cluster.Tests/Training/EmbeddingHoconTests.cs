@@ -3,7 +3,7 @@ using GraphActors.Training.Embeddings;
 
 namespace GraphActors.Cluster.Tests.Training;
 
-/// <summary>The <c>training.embeddings</c> block as a user writes it, its errors, and the cluster's refusal (local mode only so far).</summary>
+/// <summary>The <c>training.embeddings</c> block as a user writes it, its errors, and what a cluster job needs of it.</summary>
 public sealed class EmbeddingHoconTests
 {
     private const string Base = """
@@ -44,11 +44,13 @@ public sealed class EmbeddingHoconTests
     }
 
     [Fact]
-    public void A_cluster_job_with_embeddings_is_refused_before_it_starts_saying_they_train_in_local_mode()
+    public void A_cluster_job_with_embeddings_needs_gradients_averaged_every_step_and_is_refused_otherwise_before_it_starts()
     {
-        var file = TrainingHocon.Parse(Base, "t.hocon");
+        var every = TrainingHocon.Parse(Base.Replace("training {", "training {\n  averaging_period = 1"), "t.hocon");
+        Assert.Equal(1, TrainingHocon.ToJob(every, "/store", "/checkpoints").AveragingPeriod);
+        var file = TrainingHocon.Parse(Base.Replace("training {", "training {\n  averaging_period = 4"), "t.hocon");
         var e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(file, "/store", "/checkpoints"));
-        Assert.Contains("training.embeddings (item, user)", e.Message);
-        Assert.Contains("local mode", e.Message);
+        Assert.Contains("training.embeddings (item, user) with averaging_period = 4", e.Message);
+        Assert.Contains("averaging_period = 1", e.Message);
     }
 }
