@@ -24,6 +24,40 @@ public sealed class EmbeddingTests(ITestOutputHelper output)
         return rows;
     }
 
+    /// <summary>
+    /// Owned tables (the cluster's): rows read ahead for a batch are used by its step without another read, only once,
+    /// and only for the same ids; the step's gradients are kept for the owners, never applied here.
+    /// </summary>
+    [Fact]
+    public void Owned_tables_use_rows_read_ahead_once_and_keep_the_gradients_for_their_owners()
+    {
+        var reads = 0;
+        var specs = new Dictionary<string, EmbeddingSpec> { ["user"] = new() { Dim = 2 } };
+        using var owned = new OwnedEmbeddings(specs, (type, ids, rows) =>
+        {
+            reads++;
+            for (var i = 0; i < rows.Length; i++) rows[i] = -1;
+        });
+        owned.Prefetched("user", [4, 9], [1, 2, 3, 4]);
+        var rows = new float[4];
+        owned.Gather("user", [4, 9], rows);
+        Assert.Equal([1f, 2, 3, 4], rows);
+        Assert.Equal(0, reads);
+        owned.Gather("user", [4, 9], rows); // used once: the next step reads again
+        Assert.Equal(1, reads);
+        owned.Prefetched("user", [4, 9], [1, 2, 3, 4]);
+        owned.Gather("user", [9, 4], rows); // other ids: read, not the rows read ahead
+        Assert.Equal([-1f, -1, -1, -1], rows);
+        Assert.Equal(2, reads);
+
+        owned.Apply("user", [4, 9], [0.5f, 0.5f, 0.25f, 0.25f]);
+        var taken = Assert.Single(owned.TakeGradients());
+        Assert.Equal("user", taken.Type);
+        Assert.Equal([4, 9], taken.Ids);
+        Assert.Equal([0.5f, 0.5f, 0.25f, 0.25f], taken.Gradients);
+        Assert.Empty(owned.TakeGradients());
+    }
+
     [Fact]
     public void Sparse_Adam_moves_only_the_rows_it_is_given_by_DGLs_update_and_keeps_a_step_count_per_row()
     {

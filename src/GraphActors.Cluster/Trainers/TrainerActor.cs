@@ -458,6 +458,28 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             remote.PushEmbeddingGradientsAsync(w.JobId, g.Type, _owned.Spec(g.Type).Dim, clock, attempt, from, piece, g.Ids, g.Gradients))));
     }
 
+    /// <summary>
+    /// Reads the rows of the batch's embedded input nodes from their owners, every type at once, before the step: the
+    /// step then finds them ready instead of waiting on the network while it holds torch's process-wide lock.
+    /// </summary>
+    private void PrefetchOwnedRows(EpochWork w, MiniBatchData d)
+    {
+        var remote = (RemoteGraphStore)_store;
+        var (clock, attempt, from) = _rowsAt;
+        var reads = new List<(string Type, int[] Ids, float[] Rows)>();
+        for (var i = 0; i < d.NodeTypes.Length; i++)
+        {
+            var type = d.NodeTypes[i];
+            if (!_owned!.Has(type)) continue;
+            var ids = d.Blocks[0].SrcNodes[i];
+            reads.Add((type, ids, new float[ids.Length * _owned.Spec(type).Dim]));
+        }
+        if (reads.Count == 0) return;
+        AtOwners(w.JobId, () => Task.WhenAll(reads.Select(r =>
+            remote.GatherEmbeddingsAsync(w.JobId, r.Type, _owned!.Spec(r.Type).Dim, clock, attempt, from, r.Ids, r.Rows))));
+        foreach (var r in reads) _owned!.Prefetched(r.Type, r.Ids, r.Rows);
+    }
+
     // The rows as they are after every step of the epoch (evaluation, the checkpoint).
     private void RowsAfterEpoch(int epoch) => _rowsAt = (EmbeddingProtocol.Clock(epoch + 1, 0), _rowsAt.Attempt, _rowsAt.From);
 
@@ -643,6 +665,15 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             _owned.TakeGradients(); // nothing of an earlier, failed try goes out with this piece's
             _rowsAt = (EmbeddingProtocol.Clock(w.Epoch, step), EmbeddingProtocol.AttemptKey(w.Epoch, w.Attempt), EmbeddingProtocol.Clock(w.Epoch, w.FromStep));
+            try
+            {
+                PrefetchOwnedRows(w, d);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                Fail(w, $"the embedding rows of global step {step} of epoch {w.Epoch} could not be read from their partitions: {FirstLine(e.Message)}");
+                return false;
+            }
         }
         try
         {

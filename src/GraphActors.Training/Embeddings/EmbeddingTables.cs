@@ -49,13 +49,18 @@ public sealed record EmbeddingGradients(string Type, int[] Ids, float[] Gradient
 
 /// <summary>
 /// Tables whose rows live with the partitions owning their nodes (DistDGL's DistEmbedding): <see cref="Gather"/> reads
-/// them through <paramref name="read"/> (the caller sets the step they are read at), and <see cref="Apply"/> keeps the
-/// step's gradients for the caller to send to the owners (<see cref="TakeGradients"/>): this process never holds a
-/// table, only the rows of the batch at hand.
+/// them through <paramref name="read"/> (the caller sets the step they are read at) unless the caller fetched them
+/// ahead (<see cref="Prefetched"/>: a step's rows arrive before the step takes torch's lock), and <see cref="Apply"/>
+/// keeps the step's gradients for the caller to send to the owners (<see cref="TakeGradients"/>): this process never
+/// holds a table, only the rows of the batch at hand.
 /// </summary>
 public sealed class OwnedEmbeddings(IReadOnlyDictionary<string, EmbeddingSpec> specs, Action<string, int[], float[]> read) : EmbeddingTables
 {
     private readonly List<EmbeddingGradients> _gradients = [];
+    private readonly Dictionary<string, (int[] Ids, float[] Rows)> _ready = new(StringComparer.Ordinal);
+
+    /// <summary>Rows of <paramref name="ids"/> read ahead for the next <see cref="Gather"/> of the same ids (used once).</summary>
+    public void Prefetched(string type, int[] ids, float[] rows) => _ready[type] = (ids, rows);
 
     public override IEnumerable<string> Types => specs.Keys;
     public override bool Has(string type) => specs.ContainsKey(type);
@@ -64,6 +69,11 @@ public sealed class OwnedEmbeddings(IReadOnlyDictionary<string, EmbeddingSpec> s
 
     public override void Gather(string type, ReadOnlySpan<int> ids, Span<float> destination)
     {
+        if (_ready.Remove(type, out var ready) && ready.Ids.AsSpan().SequenceEqual(ids))
+        {
+            ready.Rows.CopyTo(destination);
+            return;
+        }
         var rows = new float[ids.Length * Spec(type).Dim];
         read(type, ids.ToArray(), rows);
         rows.CopyTo(destination);
