@@ -225,6 +225,7 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         Catch(m.Attempt, m.AttemptFrom);
         ApplyBelow(m.Clock);
         var files = _slabs.Values.Select(s => Checkpoints.WriteSlab(m.Directory, s, partition)).ToArray();
+        if (m.Release) Drop();
         return new EmbeddingsWritten(m.RequestId, partition, files.Select(f => f.Type).ToArray(), files.Select(f => f.File).ToArray(),
             files.Select(f => f.Sha256).ToArray());
     }

@@ -305,16 +305,19 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         await Task.WhenAll(asked).ConfigureAwait(false);
     }
 
-    /// <summary>Every partition writes its slabs, as after the steps below <paramref name="clock"/>, into <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Every partition writes its slabs, as after the steps below <paramref name="clock"/>, into <paramref name="directory"/>
+    /// (and with <paramref name="release"/> then drops them).
+    /// </summary>
     public async Task<List<EmbeddingProtocol.EmbeddingsWritten>> WriteEmbeddingsAsync(string jobId, long clock, long attempt, long attemptFrom,
-        string directory, CancellationToken cancellationToken = default)
+        string directory, bool release = false, CancellationToken cancellationToken = default)
     {
         var asked = new List<Task<EmbeddingProtocol.EmbeddingsWritten>>();
         for (var p = 0; p < _book.Parts; p++)
         {
             var partition = p;
             asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsWritten>(partition, 0, (id, deadline) =>
-                new EmbeddingProtocol.WriteEmbeddings(id, partition, jobId, clock, attempt, attemptFrom, directory, deadline), cancellationToken));
+                new EmbeddingProtocol.WriteEmbeddings(id, partition, jobId, clock, attempt, attemptFrom, directory, release, deadline), cancellationToken));
         }
         return [.. await Task.WhenAll(asked).ConfigureAwait(false)];
     }

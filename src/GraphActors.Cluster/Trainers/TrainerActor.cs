@@ -986,8 +986,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 RowsAfterEpoch(m.Epoch);
                 List<EmbeddingProtocol.EmbeddingsWritten> written = [];
                 var (clock, attempt, from) = _rowsAt;
+                // The job's last epoch: the checkpoint holds the rows, and the partitions let them go.
+                var last = m.Epoch + 1 >= _trainer.Config.Epochs;
                 AtOwners(m.JobId, async () =>
-                    written = await ((RemoteGraphStore)_store).WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory).ConfigureAwait(false));
+                    written = await ((RemoteGraphStore)_store).WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory, last).ConfigureAwait(false));
                 owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Partition, f, x.Sha256[i])))];
             }
             Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note,

@@ -57,10 +57,11 @@ public static class EmbeddingProtocol
 
     /// <summary>
     /// Writes the partition's slabs as they are after every step below <paramref name="Clock"/> into
-    /// <paramref name="Directory"/> (a checkpoint being written), one file per type.
+    /// <paramref name="Directory"/> (a checkpoint being written), one file per type; with <paramref name="Release"/> (the
+    /// job's last epoch) the partition then lets the tables go: the checkpoint holds them.
     /// </summary>
     public sealed record WriteEmbeddings(long RequestId, int Partition, string JobId, long Clock, long Attempt, long AttemptFrom,
-        string Directory, long DeadlineUnixMs) : PartitionProtocol.IPartitionRequest;
+        string Directory, bool Release, long DeadlineUnixMs) : PartitionProtocol.IPartitionRequest;
 
     /// <summary>The files written (plain names in the checkpoint folder), their types and sha256s, in type order.</summary>
     public sealed record EmbeddingsWritten(long RequestId, int Partition, string[] Types, string[] Files, string[] Sha256)

@@ -45,6 +45,7 @@ public sealed partial class GraphActorsSerializer
             case EmbeddingGradientsTaken m: w.Long(m.RequestId); w.Int(m.Partition); w.Int(m.Rows); break;
             case WriteEmbeddings m:
                 w.Long(m.RequestId); w.Int(m.Partition); w.String(m.JobId); w.Long(m.Clock); w.Long(m.Attempt); w.Long(m.AttemptFrom); w.String(m.Directory);
+                w.Byte(m.Release ? (byte)1 : (byte)0);
                 w.Long(m.DeadlineUnixMs);
                 break;
             case EmbeddingsWritten m:
@@ -63,7 +64,7 @@ public sealed partial class GraphActorsSerializer
         PushEmbeddingGradientsManifest => new PushEmbeddingGradients(r.Long(), r.Int(), r.String(), r.String(), r.Long(), r.Long(), r.Long(),
             r.Int(), r.Int(), r.Ints(), r.Floats(), r.Long()),
         EmbeddingGradientsTakenManifest => new EmbeddingGradientsTaken(r.Long(), r.Int(), r.Int()),
-        WriteEmbeddingsManifest => new WriteEmbeddings(r.Long(), r.Int(), r.String(), r.Long(), r.Long(), r.Long(), r.String(), r.Long()),
+        WriteEmbeddingsManifest => new WriteEmbeddings(r.Long(), r.Int(), r.String(), r.Long(), r.Long(), r.Long(), r.String(), r.Byte() != 0, r.Long()),
         EmbeddingsWrittenManifest => new EmbeddingsWritten(r.Long(), r.Int(), Strings(ref r), Strings(ref r), Strings(ref r)),
         _ => throw new System.Runtime.Serialization.SerializationException(
             $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),

@@ -153,7 +153,7 @@ public sealed class EmbeddingShardsTests : IDisposable
     {
         using var shards = Opened(0);
         Push(shards, 0, Clock(1, 4), 0, [0, 3], Gradients(2, 9));
-        var written = Assert.IsType<EmbeddingsWritten>(shards.Write(new WriteEmbeddings(6, 0, "j", Clock(2, 0), 0, 0, _dir, 0)));
+        var written = Assert.IsType<EmbeddingsWritten>(shards.Write(new WriteEmbeddings(6, 0, "j", Clock(2, 0), 0, 0, _dir, false, 0)));
         Assert.Equal(["user"], written.Types);
         Assert.Equal(["embedding-user-0.bin"], written.Files);
         Assert.Equal(Checkpoints.Sha256(Path.Combine(_dir, written.Files[0])), written.Sha256[0]);
@@ -162,5 +162,11 @@ public sealed class EmbeddingShardsTests : IDisposable
         var fromFile = new float[5 * Dim];
         slab.Gather([0, 1, 2, 3, 4], [0, 1, 2, 3, 4], fromFile);
         Assert.Equal(Rows(shards, 0, Clock(2, 0), [0, 1, 2, 3, 4]), fromFile);
+
+        // The last epoch's checkpoint releases the tables: the partition holds nothing more, and hands nothing off.
+        shards.Write(new WriteEmbeddings(7, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0));
+        Assert.Equal(0, shards.Bytes);
+        shards.HandOff();
+        Assert.False(File.Exists(EmbeddingShards.HandoffPath(_dir, "j", 0)));
     }
 }

@@ -30,7 +30,7 @@ public static class SampleMessages
         new GetEmbeddingRows(4, 1, "job-1", "user", EmbeddingProtocol.Clock(0, 0), 0, 0, [9, 4, 4], 123),
         new PushEmbeddingGradients(5, 0, "job-1", "item", long.MaxValue, 2, EmbeddingProtocol.Clock(1, 4), 3, 1, [7, 8], [-0f, 1e-30f, float.NaN, 2], 99),
         new EmbeddingGradientsTaken(5, 0, 2),
-        new WriteEmbeddings(6, 2, "job-1", EmbeddingProtocol.Clock(3, 0), 0, 0, "/ck/job-1/epoch-0002.tmp", 77),
+        new WriteEmbeddings(6, 2, "job-1", EmbeddingProtocol.Clock(3, 0), 0, 0, "/ck/job-1/epoch-0002.tmp", true, 77),
         new EmbeddingsWritten(6, 2, ["item", "user"], ["embedding-item-2.bin", "embedding-user-2.bin"], [new string('a', 64), new string('b', 64)]),
         new GetDegrees(3, 0, Click, EdgeDirection.Out, [1, 2, 3], 0),
         new DegreesResult(3, 0, [0, 7, 1]),
