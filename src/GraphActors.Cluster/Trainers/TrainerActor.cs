@@ -62,8 +62,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         /// <summary>When this round's contribution was made, for the averaging metrics.</summary>
         public long ContributedAt { get; set; }
         public int Attempt { get; } = a.Attempt;
-        /// <summary>The global step this attempt starts at (a re-plan's round), and the epoch's training seeds (global batch sizes).</summary>
+        /// <summary>The global step this attempt starts at (a re-plan's round).</summary>
         public int FromStep { get; } = a.FromStep;
+        /// <summary>The assignment (its first part): the epoch's training seeds give each global step's size.</summary>
         public EpochAssignment Assignment { get; } = a;
         /// <summary>The local-mode config the replica was built from (batch size, fanouts, reverse edges of the stream).</summary>
         public TrainingConfig Config { get; } = config;
@@ -686,6 +687,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             // theirs, this is the net for any other. Forward and backward change no parameter, so the same batch is tried
             // once more (a failure inside the optimizer's step may have moved some parameters: that one fails the epoch).
             _log.Warning("Global step {0} of epoch {1} failed in libtorch ({2}): trying the batch again", step, w.Epoch, FirstLine(first.Message));
+            _owned?.TakeGradients(); // whatever the failed try kept of the rows' gradients is not this piece's
             try
             {
                 r = Train(w, d, rngSeed);
