@@ -239,13 +239,14 @@ public static partial class CtlCommand
                 return Refused(o, asked, s.Reason.Length > 0 ? s.Reason : $"no job '{asked}': the coordinator holds '{s.JobId}'");
             var ended = watch is null || s.State != JobState.Running;
             if (o.Json) WriteJson(ToJson(s, watch?.Follow == true));
-            else if (watch is null || (last is null && ended)) RenderStatus(s);
+            else if (watch is null || (last is null && ended && !watch.Follow)) RenderStatus(s);
             else
             {
                 if (last is null) AnsiConsole.MarkupLine(StatusLine(s));
-                // Every epoch completed since the last answer, in order: a follower misses none.
+                // Every epoch completed since the last answer, in order: a follower misses none, not even the epochs a
+                // fast job completed before the first answer (`train start --follow` prints the job from its start).
                 foreach (var e in s.Epochs)
-                    if (last is not null && e.Epoch > last.LastCompletedEpoch) AnsiConsole.MarkupLine(EpochLine(s, e));
+                    if (last is null ? watch.Follow : e.Epoch > last.LastCompletedEpoch) AnsiConsole.MarkupLine(EpochLine(s, e));
                 if (ended) RenderStatus(s);
                 else if (last is not null && DateTime.UtcNow - lastProgress >= watch.Every && Moved(last, s))
                 {
