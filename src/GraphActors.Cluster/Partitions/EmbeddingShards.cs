@@ -33,7 +33,6 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
 
     public long RowCount => _slabs.Values.Sum(s => (long)s.Count);
     public long Bytes => _slabs.Values.Sum(s => s.Bytes);
-    public string Job => _job;
 
     /// <summary>Where partition <paramref name="p"/> of job <paramref name="job"/> hands its tables over when it moves.</summary>
     public static string HandoffPath(string checkpointDir, string job, int p) =>
@@ -59,12 +58,9 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         {
             foreach (var (type, spec) in config.Embeddings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
-                var nodeType = new NodeType(type);
-                if (!book.NodeTypes.Contains(nodeType))
+                if (!book.NodeTypes.Contains(new NodeType(type)))
                     throw new ArgumentException($"training.embeddings.{type}: the partition book has no node type '{type}'.");
-                var bounds = book.Boundaries(nodeType);
-                var slab = new EmbeddingSlab(spec, type, bounds[partition], bounds[partition + 1] - bounds[partition], (ulong)config.Seed);
-                _slabs[type] = slab;
+                var slab = NewSlab(type, spec, config);
                 if (manifest is not null) Checkpoints.ReadSlab(manifest, directory, slab, partition);
             }
         }
@@ -152,10 +148,7 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
                 var type = r.ReadString();
                 if (!config.Embeddings.TryGetValue(type, out var spec))
                     throw new InvalidDataException($"{path}: holds a table of '{type}', which job '{m.JobId}' does not embed.");
-                var bounds = book.Boundaries(new NodeType(type));
-                var slab = new EmbeddingSlab(spec, type, bounds[partition], bounds[partition + 1] - bounds[partition], (ulong)config.Seed);
-                _slabs[type] = slab;
-                slab.ReadFrom(stream, path);
+                NewSlab(type, spec, config).ReadFrom(stream, path);
             }
             var steps = r.ReadInt32();
             for (var i = 0; i < steps; i++)
@@ -187,6 +180,13 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         _job = m.JobId;
         _handoff = path;
         File.Delete(path);
+    }
+
+    // This partition's slab of a type, started from the job's seed as local mode's slab p is, and held from now on.
+    private EmbeddingSlab NewSlab(string type, EmbeddingSpec spec, TrainingConfig config)
+    {
+        var (start, count) = book.Range(new NodeType(type), partition);
+        return _slabs[type] = new EmbeddingSlab(spec, type, start, count, (ulong)config.Seed);
     }
 
     public IPartitionResponse Rows(GetEmbeddingRows m)
@@ -221,7 +221,7 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
 
     public IPartitionResponse Write(WriteEmbeddings m)
     {
-        if (m.JobId != _job) throw new ArgumentException($"job '{m.JobId}' has no embedding tables on partition {partition} (it holds '{_job}').");
+        Held(m.JobId);
         Catch(m.Attempt, m.AttemptFrom);
         ApplyBelow(m.Clock);
         var files = _slabs.Values.Select(s => Checkpoints.WriteSlab(m.Directory, s, partition)).ToArray();
@@ -232,11 +232,17 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
 
     private EmbeddingSlab Table(string job, string type)
     {
+        Held(job);
+        return _slabs.TryGetValue(type, out var s) ? s : throw new KeyNotFoundException($"job '{job}' has no embedding for node type '{type}'.");
+    }
+
+    // The partition holds the job's tables, or the refusal says why (the trainer reopens them on NotHeld).
+    private void Held(string job)
+    {
         if (job != _job)
             throw new InvalidOperationException(_job.Length == 0
                 ? $"job '{job}' {NotHeld} {partition}: they were not opened here (the partition moved since; the trainer reopens them from the hand-off)."
                 : $"job '{job}' {NotHeld} {partition}: it holds job '{_job}'.");
-        return _slabs.TryGetValue(type, out var s) ? s : throw new KeyNotFoundException($"job '{job}' has no embedding for node type '{type}'.");
     }
 
     // A newer attempt of the epoch re-trains from its start clock: what older attempts sent from there on is void.

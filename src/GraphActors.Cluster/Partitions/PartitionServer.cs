@@ -232,9 +232,6 @@ public sealed class PartitionServer : IDisposable
     /// <summary>Writes the job's embedding tables for the partition's next host (the partition is moving or stopping).</summary>
     public void HandOffEmbeddings() => _embeddings.HandOff();
 
-    /// <summary>The learnable embedding rows this partition holds for the running job (0 without one).</summary>
-    public long EmbeddingBytes => _embeddings.Bytes;
-
     public void Dispose()
     {
         _embeddings.Dispose();

@@ -280,29 +280,20 @@ public sealed class RemoteGraphStore : IGraphStore, IDisposable
         if (ids.Length == 0) return;
         var grouping = Group(new NodeType(type), ids);
         var perRequest = RowsPerRequest(dim);
-        var asked = new List<Task<EmbeddingProtocol.EmbeddingGradientsTaken>>();
-        for (var p = 0; p < grouping.Parts; p++)
+        // The gradients in the grouping's order, partition after partition: each request's part is then one slice.
+        var grouped = new float[(long)ids.Length * dim];
+        var starts = new int[grouping.Parts];
+        for (int p = 0, row = 0; p < grouping.Parts; p++)
         {
-            var count = grouping.CountOf(p);
-            var positions = grouping.BatchPositions(p);
-            for (int start = 0, part = 0; start < count; start += perRequest, part++)
-            {
-                var n = Math.Min(perRequest, count - start);
-                var partIds = new int[n];
-                var partGradients = new float[(long)n * dim];
-                for (var j = 0; j < n; j++)
-                {
-                    var at = positions[start + j];
-                    partIds[j] = ids[at];
-                    Array.Copy(gradients, (long)at * dim, partGradients, (long)j * dim, dim);
-                }
-                var (partition, number) = (p, part);
-                asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingGradientsTaken>(partition, n, (id, deadline) =>
-                    new EmbeddingProtocol.PushEmbeddingGradients(id, partition, jobId, type, clock, attempt, attemptFrom, piece, number, partIds,
-                        partGradients, deadline), cancellationToken));
-            }
+            starts[p] = row;
+            foreach (var at in grouping.BatchPositions(p)) Array.Copy(gradients, (long)at * dim, grouped, (long)row++ * dim, dim);
         }
-        await Task.WhenAll(asked).ConfigureAwait(false);
+        await AskAll<EmbeddingProtocol.EmbeddingGradientsTaken>(grouping, ids, perRequest, (p, part, partIds) =>
+        {
+            var partGradients = grouped.AsSpan((starts[p] + part * perRequest) * dim, partIds.Length * dim).ToArray();
+            return (id, deadline) => new EmbeddingProtocol.PushEmbeddingGradients(id, p, jobId, type, clock, attempt, attemptFrom, piece, part, partIds,
+                partGradients, deadline);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

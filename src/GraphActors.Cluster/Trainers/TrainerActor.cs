@@ -145,6 +145,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private (long Clock, long Attempt, long From) _rowsAt;
     private TrainingProtocol.TrainingConfig? _ownedJob; // the job as the coordinator sent it: what a moved partition reopens with
 
+    // The partitions owning the embedding rows (Prepare refuses embeddings on any other store).
+    private RemoteGraphStore Owners => (RemoteGraphStore)_store;
+
     public TrainerActor(TrainerSettings settings, IGraphStore store, IActorRef sampler, IActorRef coordinator, Func<int[]> localPartitions,
         string nodeAddress)
     {
@@ -398,7 +401,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private OwnedEmbeddings? OwnedTables(string jobId, TrainingConfig config)
     {
         if (config.Embeddings.Count == 0) return null;
-        var remote = (RemoteGraphStore)_store;
+        var remote = Owners;
         var dims = config.Embeddings.ToDictionary(kv => kv.Key, kv => kv.Value.Dim);
         return new OwnedEmbeddings(config.Embeddings, (type, ids, rows) =>
         {
@@ -421,7 +424,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         catch (PartitionRequestException e) when (e.Message.Contains(EmbeddingShards.NotHeld, StringComparison.Ordinal) && _ownedJob is not null)
         {
             _log.Warning("A partition holding embedding rows of job '{0}' moved: reopening them from its hand-off ({1})", jobId, FirstLine(e.Message));
-            ((RemoteGraphStore)_store).OpenEmbeddingsAsync(jobId, _ownedJob, _rowsAt.Clock, _rowsAt.Attempt, "", rehome: true).GetAwaiter().GetResult();
+            Owners.OpenEmbeddingsAsync(jobId, _ownedJob, _rowsAt.Clock, _rowsAt.Attempt, "", rehome: true).GetAwaiter().GetResult();
             call().GetAwaiter().GetResult();
         }
     }
@@ -433,10 +436,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var clock = EmbeddingProtocol.Clock(a.Epoch, 0);
         var attempt = EmbeddingProtocol.AttemptKey(a.Epoch, a.Attempt);
         _ownedJob = a.Config;
-        ((RemoteGraphStore)_store).OpenEmbeddingsAsync(a.JobId, a.Config, clock, attempt, directory).GetAwaiter().GetResult();
+        Owners.OpenEmbeddingsAsync(a.JobId, a.Config, clock, attempt, directory).GetAwaiter().GetResult();
         _rowsAt = (clock, attempt, clock);
         _log.Info("Trainer opened the embedding tables of job '{0}' on {1} partition(s) at epoch {2}{3}", a.JobId,
-            ((RemoteGraphStore)_store).Book.Parts, a.Epoch, directory.Length > 0 ? $" from {directory}" : " (fresh)");
+            Owners.Book.Parts, a.Epoch, directory.Length > 0 ? $" from {directory}" : " (fresh)");
     }
 
     /// <summary>
@@ -450,7 +453,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var share = (float)pieceSeeds.Length / w.Assignment.StepSeeds(step, w.Config.BatchSize);
         var piece = int.MaxValue;
         foreach (var s in pieceSeeds) piece = Math.Min(piece, s); // seeds are planned once per step: the smallest names the piece
-        var remote = (RemoteGraphStore)_store;
+        var remote = Owners;
         foreach (var g in taken)
             for (var i = 0; i < g.Gradients.Length; i++) g.Gradients[i] *= share;
         var (clock, attempt, from) = _rowsAt;
@@ -465,7 +468,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void PrefetchOwnedRows(EpochWork w, MiniBatchData d)
     {
-        var remote = (RemoteGraphStore)_store;
+        var remote = Owners;
         var (clock, attempt, from) = _rowsAt;
         var reads = new List<(string Type, int[] Ids, float[] Rows)>();
         for (var i = 0; i < d.NodeTypes.Length; i++)
@@ -991,7 +994,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 // The job's last epoch: the checkpoint holds the rows, and the partitions let them go.
                 var last = m.Epoch + 1 >= _trainer.Config.Epochs;
                 AtOwners(m.JobId, async () =>
-                    written = await ((RemoteGraphStore)_store).WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory, last).ConfigureAwait(false));
+                    written = await Owners.WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory, last).ConfigureAwait(false));
                 owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Partition, f, x.Sha256[i])))];
             }
             Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note,

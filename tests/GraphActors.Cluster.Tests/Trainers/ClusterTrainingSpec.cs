@@ -141,13 +141,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             var (a, b, run) = await StartWorkers(store, log);
             try
             {
-                var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
-                var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
-                var started = await proxy.Ask<JobCommandResult>(new StartJob("rows", job), Wait);
-                Assert.True(started.Accepted, started.Message);
-                var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
-                foreach (var e in status.Epochs)
-                    output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
+                var status = await RunToEnd(a, file, store, run, "rows");
                 Assert.Equal(1, status.LastCompletedEpoch);
                 Assert.Equal(2, status.Trainers.Length);
 
@@ -226,12 +220,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         var (a, b, run) = await StartWorkers(store, log);
         try
         {
-            var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
-            var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
-            Assert.True((await proxy.Ask<JobCommandResult>(new StartJob("link-rows", job), Wait)).Accepted);
-            var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
-            foreach (var e in status.Epochs)
-                output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
+            var status = await RunToEnd(a, file, store, run, "link-rows");
             var auc = status.MetricValues[Array.IndexOf(status.MetricNames, "test_auc")];
             output.WriteLine($"worker mode test AUC {auc:F4}, local {localAuc:F4}");
             Assert.True(Math.Abs(auc - localAuc) <= 0.02, $"worker mode test AUC {auc:F4} vs local {localAuc:F4}: more than 2 points apart");
@@ -287,16 +276,9 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         var (a, b, run) = await StartWorkers(store, log);
         try
         {
-            var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
-            var proxy = await a.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
-            var started = await proxy.Ask<JobCommandResult>(new StartJob("links", job), Wait);
-            Assert.True(started.Accepted, started.Message);
-
-            var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
+            var status = await RunToEnd(a, file, store, run, "links");
             output.WriteLine($"worker mode: {string.Join(", ", status.MetricNames.Zip(status.MetricValues, (n, v) => $"{n} {v:F4}"))} " +
                 $"({clock.Elapsed.TotalSeconds:F0} s); steps {status.GlobalStep}");
-            foreach (var e in status.Epochs)
-                output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
             var alive = typeof(TorchSharp.torch.autograd).GetNestedType("Node", System.Reflection.BindingFlags.NonPublic)?
                 .GetField("AliveNodes", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)?.GetValue(null) as System.Collections.ICollection;
             output.WriteLine($"torch autograd nodes alive: {alive?.Count}");
@@ -495,6 +477,19 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         return (trainer.GetParameters(), test.Metrics["accuracy"], losses);
     });
 
+
+    /// <summary>Starts <paramref name="file"/> as job <paramref name="jobId"/> through <paramref name="node"/>'s coordinator proxy, waits until it finished, prints each epoch.</summary>
+    private async Task<JobStatus> RunToEnd(ActorSystem node, TrainingFile file, string store, string run, string jobId)
+    {
+        var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
+        var proxy = await node.ActorSelection($"/user/{Names.TrainingCoordinatorProxy}").ResolveOne(Wait);
+        var started = await proxy.Ask<JobCommandResult>(new StartJob(jobId, job), Wait);
+        Assert.True(started.Accepted, started.Message);
+        var status = await AwaitState(proxy, JobState.Finished, TimeSpan.FromMinutes(4));
+        foreach (var e in status.Epochs)
+            output.WriteLine($"worker epoch {e.Epoch}: loss {e.Loss:F5}, {string.Join(", ", e.MetricNames.Zip(e.MetricValues, (n, v) => $"{n} {v:F4}"))}");
+        return status;
+    }
 
     private static async Task<JobStatus> AwaitState(IActorRef proxy, JobState state, TimeSpan timeout, bool minTrainersNote = false)
     {
