@@ -1,4 +1,6 @@
 // Where a sampling kernel's draws come from: a stream per node (mini-batches) or one stream through the call (GSL).
+using GraphActors.Graph.Storage;
+
 namespace GraphActors.Sampling;
 
 /// <summary>
@@ -21,21 +23,30 @@ public struct KernelRandom
     internal Xoshiro256 State;
     internal readonly ulong NodeSeed;
     internal readonly int FirstId;
+    internal readonly PartRows? Rows;
     internal readonly bool IsPerNode;
 
-    private KernelRandom(Xoshiro256 state, ulong nodeSeed, int firstId, bool perNode)
+    private KernelRandom(Xoshiro256 state, ulong nodeSeed, int firstId, PartRows? rows, bool perNode)
     {
         State = state;
         NodeSeed = nodeSeed;
         FirstId = firstId;
+        Rows = rows is { Contiguous: false } ? rows : null;
+        if (rows is { Contiguous: true }) FirstId = rows.First;
         IsPerNode = perNode;
     }
 
     /// <summary>A stream per row, keyed by (<paramref name="seed"/>, <paramref name="firstId"/> + row).</summary>
-    public static KernelRandom PerNode(ulong seed, int firstId = 0) => new(default, seed, firstId, perNode: true);
+    public static KernelRandom PerNode(ulong seed, int firstId = 0) => new(default, seed, firstId, null, perNode: true);
+
+    /// <summary>A stream per row of a partition's CSR, keyed by (<paramref name="seed"/>, the id the row holds).</summary>
+    public static KernelRandom PerNode(ulong seed, PartRows rows) => new(default, seed, 0, rows, perNode: true);
+
+    /// <summary>The global id of row <paramref name="row"/> (the key of its stream).</summary>
+    internal readonly int IdOf(int row) => Rows is null ? FirstId + row : Rows.IdOf(row);
 
     /// <summary>One stream through the call, starting from <paramref name="stream"/>; read it back from <see cref="Stream"/>.</summary>
-    public static KernelRandom Sequential(Xoshiro256 stream) => new(stream, 0, 0, perNode: false);
+    public static KernelRandom Sequential(Xoshiro256 stream) => new(stream, 0, 0, null, perNode: false);
 
     /// <summary>A sequential source's stream after the calls it served (to hand on to the next step).</summary>
     public readonly Xoshiro256 Stream => State;

@@ -79,7 +79,7 @@ public static class NegativeSampler
         foreach (var src in rows)
         {
             if (src >= adjacency.RowCount) throw new ArgumentOutOfRangeException(nameof(rows), src, $"Row {src} is outside 0..{adjacency.RowCount - 1}.");
-            if (random.IsPerNode) r = Xoshiro256.ForNode(random.NodeSeed, random.FirstId + src, Occurrence(seen, src));
+            if (random.IsPerNode) r = Xoshiro256.ForNode(random.NodeSeed, random.IdOf(src), Occurrence(seen, src));
             var check = excludeNeighbors && src >= 0 && adjacency.Degree(src) > 0;
             DrawRow(check ? adjacency : null, src, n, degreeTable, ref r, output.Slice(w, k), maxRetries, ref redrawn, ref unresolved);
             w += k;

@@ -64,6 +64,7 @@ public static class NeighborSampler
         var perNode = random.IsPerNode;
         var nodeSeed = random.NodeSeed;
         var firstId = random.FirstId;
+        var rowIds = random.Rows;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -74,7 +75,7 @@ public static class NeighborSampler
             var degree = (int)(Unsafe.Add(ref offsets, row + 1) - start);
             if (degree > 0)
             {
-                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, rowIds is null ? firstId + row : rowIds.IdOf(row));
                 for (var j = 0; j < k; j++)
                 {
                     var p = (int)start + r.NextInt(degree);
@@ -111,6 +112,7 @@ public static class NeighborSampler
         var perNode = random.IsPerNode;
         var nodeSeed = random.NodeSeed;
         var firstId = random.FirstId;
+        var rowIds = random.Rows;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -134,7 +136,7 @@ public static class NeighborSampler
             }
             else if (k <= LinearSetLimit)
             {
-                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, rowIds is null ? firstId + row : rowIds.IdOf(row));
                 // Floyd: for j = n-k .. n-1 draw t in [0, j]; take t unless already taken, else take j (never taken before).
                 var taken = 0;
                 for (var j = degree - k; j < degree; j++)
@@ -153,7 +155,7 @@ public static class NeighborSampler
             }
             else
             {
-                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, rowIds is null ? firstId + row : rowIds.IdOf(row));
                 w = FloydHashed(ref r, chosenArray, start, degree, k, csr.Neighbors, edgeIds, output, w);
             }
             Unsafe.Add(ref outOffsets, i + 1) = w;
@@ -234,6 +236,7 @@ public static class NeighborSampler
         var perNode = random.IsPerNode;
         var nodeSeed = random.NodeSeed;
         var firstId = random.FirstId;
+        var rowIds = random.Rows;
         var w = 0;
         for (var i = 0; i < seeds.Length; i++)
         {
@@ -251,7 +254,7 @@ public static class NeighborSampler
             }
             if (total > 0)
             {
-                if (perNode) r = Xoshiro256.ForNode(nodeSeed, firstId + row);
+                if (perNode) r = Xoshiro256.ForNode(nodeSeed, rowIds is null ? firstId + row : rowIds.IdOf(row));
                 for (var s = 0; s < k; s++)
                 {
                     var u = r.NextDouble() * total;

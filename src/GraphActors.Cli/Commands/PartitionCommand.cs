@@ -33,10 +33,20 @@ public static class PartitionCommand
             Description = "train/val/test fractions for labelled types without masks", DefaultValueFactory = _ => "0.6/0.2/0.2",
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing store once the new one is complete" };
+        var update = new Option<string?>("--update")
+        {
+            Description = "A previous store to bring up to date with --cgdf (a later day's graph): existing nodes keep their partition and id, new ones get ids after them; --parts, --method and --split come from it",
+        };
+        var place = new Option<string>("--place")
+        {
+            Description = "With --update: where new nodes go: hash (their business id's partition) or neighbours (the partition holding most of their existing neighbours)",
+            DefaultValueFactory = _ => "hash",
+        };
+        place.AcceptOnlyFromAmong("hash", "neighbours");
         var svg = new Option<string?>("--chart", "--svg") { Description = "Where to write the balance chart (.svg or .png; the other format goes beside it). Default: balance.svg and balance.png in --out" };
 
         var cmd = new Command("partition", "Partition a CGDF graph into a partition store (part-<i>/ + partitions.json)");
-        foreach (var o in new Option[] { cgdf, synthetic, syntheticDim, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, svg })
+        foreach (var o in new Option[] { cgdf, synthetic, syntheticDim, parts, method, output, seed, balanceEdges, noBalanceTrain, split, overwrite, update, place, svg })
             cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
@@ -52,7 +62,26 @@ public static class PartitionCommand
                 Overwrite = pr.GetValue(overwrite),
                 Progress = line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"),
             };
-            var report = GraphPartitioner.Run(source, options);
+            PartitionReport report;
+            var previous = pr.GetValue(update);
+            if (previous is not null)
+            {
+                if (dir is null) throw CliErrors.BadOption("--update", "needs --cgdf: the later day's graph to bring the store up to date with.");
+                foreach (var fixedByStore in new Option[] { parts, method, split, balanceEdges, noBalanceTrain })
+                    if (pr.GetResult(fixedByStore) is { Implicit: false })
+                        throw CliErrors.BadOption(fixedByStore.Name, $"comes from the previous store with --update ({previous}); leave it out.");
+                if (Path.GetFullPath(previous).TrimEnd('/') == Path.GetFullPath(pr.GetValue(output)!).TrimEnd('/'))
+                    throw CliErrors.BadOption("--out", "must differ from --update: the previous store stays as it is until the new one is complete and switched to.");
+                var (updated, counts) = GraphPartitioner.Update(source, previous, options,
+                    pr.GetValue(place) == "neighbours" ? NewNodePlacement.Neighbours : NewNodePlacement.Hash);
+                report = updated;
+                PartitionReportView.RenderUpdate(counts);
+            }
+            else
+            {
+                if (pr.GetResult(place) is { Implicit: false }) throw CliErrors.BadOption("--place", "applies only with --update.");
+                report = GraphPartitioner.Run(source, options);
+            }
             PartitionReportView.Render(report);
             var (chartSvg, chartPng) = Charts.Write(report.Chart(), pr.GetValue(svg) ?? Path.Combine(pr.GetValue(output)!, "balance.svg"));
             AnsiConsole.MarkupLineInterpolated($"balance chart: {chartSvg} and {chartPng}");

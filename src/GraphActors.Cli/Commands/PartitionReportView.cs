@@ -35,4 +35,23 @@ public static class PartitionReportView
         console.Write(table);
         console.MarkupLine(inv, $"edges {report.Edges:N0}, cut {report.CutEdges:N0} ({report.CutFraction:P2}), took {report.Elapsed.TotalSeconds:F2} s");
     }
+
+    /// <summary>What <c>partition --update</c> did per node type, and where the new nodes went.</summary>
+    public static void RenderUpdate(IReadOnlyList<UpdateCounts> counts, IAnsiConsole? console = null)
+    {
+        console ??= AnsiConsole.Console;
+        var inv = CultureInfo.InvariantCulture;
+        var table = new Table().Title("update: nodes by business id against the previous store");
+        table.AddColumn("type");
+        table.AddColumn(new TableColumn("kept (same id, same partition)").RightAligned());
+        table.AddColumn(new TableColumn("new").RightAligned());
+        table.AddColumn(new TableColumn("retired").RightAligned());
+        table.AddColumn("new per partition");
+        foreach (var c in counts)
+            table.AddRow(c.Type, c.Kept.ToString("N0", inv), c.Added.ToString("N0", inv), c.Retired.ToString("N0", inv),
+                c.AddedPerPartition.Length == 0 ? "" : string.Join(" ", c.AddedPerPartition.Select(n => n.ToString("N0", inv))));
+        console.Write(table);
+        if (counts.Any(c => c.Retired > 0))
+            console.MarkupLine("[yellow]retired nodes are absent from the new graph: they keep their ids, features and business ids, have no edges and are in no split.[/]");
+    }
 }

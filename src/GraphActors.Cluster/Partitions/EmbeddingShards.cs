@@ -185,7 +185,12 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
     // This partition's slab of a type, started from the job's seed as local mode's slab p is, and held from now on.
     private EmbeddingSlab NewSlab(string type, EmbeddingSpec spec, TrainingConfig config)
     {
-        var (start, count) = book.Range(new NodeType(type), partition);
+        var rows = book.For(new NodeType(type)).Part(partition);
+        if (!rows.Contiguous)
+            throw new NotSupportedException($"learnable embeddings of '{type}': partition {partition} owns the ids {rows}, more than one range " +
+                "(a store brought up to date by partition --update); the partitions hold embedding rows of one range each. Train with " +
+                "embeddings in local mode (graphactors train) on this store, or on a store partitioned in full.");
+        var (start, count) = (rows.First, rows.Count);
         return _slabs[type] = new EmbeddingSlab(spec, type, start, count, (ulong)config.Seed);
     }
 

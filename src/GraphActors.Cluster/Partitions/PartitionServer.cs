@@ -80,7 +80,7 @@ public sealed class PartitionServer : IDisposable
         if (!TryLocalRows(rowType, m.Seeds, out var rows, out var problem)) return Error(m, problem);
         var weights = edges.Weights(incoming).Span;
         // Each row draws from its node's stream under the call's seed (keyed by global id), as PartitionedGraphStore does.
-        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(rowType).Start);
+        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(rowType).Rows);
         NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), ToKernel(m.Strategy), ref random, _buffer, weights);
         var edgeIds = _buffer.EdgeIds;
         var w = new float[edgeIds.Length];
@@ -114,7 +114,7 @@ public sealed class PartitionServer : IDisposable
         }
         var output = new int[checked(rows.Length * m.K)];
         // Per source: the stream of (seed, global id, occurrence), as PartitionedGraphStore draws centrally.
-        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(m.EdgeType.Src).Start);
+        var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(m.EdgeType.Src).Rows);
         var stats = NegativeSampler.Sample(edges.Out, rows, candidates, table, m.K, m.ExcludeNeighbors, ref random, output);
         RowsServed += rows.Length;
         return new NegativesResult(m.RequestId, Partition, output, stats.Requested, stats.Redrawn, stats.Unresolved);
@@ -136,8 +136,8 @@ public sealed class PartitionServer : IDisposable
             {
                 using var part = store.LoadPartition(p);
                 var csr = part.Edges(type).In;
-                var start = part.Nodes(type.Dst).Start;
-                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[start + r] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
+                var nodes = part.Nodes(type.Dst);
+                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[nodes.IdOf(r)] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
             }
             return cache[type] = new AliasTable(weights);
         };
@@ -183,23 +183,24 @@ public sealed class PartitionServer : IDisposable
         var nodes = _partition.NodeTypes.OrderBy(n => n.Type.Name, StringComparer.Ordinal).ToArray();
         var edges = _partition.EdgeTypes.OrderBy(e => e.Type.DirectoryName, StringComparer.Ordinal).ToArray();
         return new PartitionInfoResult(requestId, Partition, _partition.Book.Parts,
-            nodes.Select(n => n.Type.Name).ToArray(), nodes.Select(n => n.Start).ToArray(), nodes.Select(n => n.Count).ToArray(),
+            nodes.Select(n => n.Type.Name).ToArray(), nodes.Select(n => n.Rows.First).ToArray(), nodes.Select(n => n.Count).ToArray(),
             nodes.Select(n => n.Features.Dim).ToArray(), edges.Select(e => e.Type).ToArray(),
             edges.Select(e => (long)e.Out.EdgeCount).ToArray(), Requests, RowsServed, MappedBytes, DroppedLate);
     }
 
     private bool TryLocalRows(NodeType type, int[] ids, out int[] rows, out string problem)
     {
-        var nodes = _partition.Nodes(type);
+        var own = _partition.Nodes(type).Rows;
         rows = new int[ids.Length];
         for (var i = 0; i < ids.Length; i++)
         {
-            if (!nodes.Owns(ids[i]))
+            var row = own.RowOf(ids[i]);
+            if (row < 0)
             {
-                problem = $"node {ids[i]} of type '{type}' is not owned here (partition {Partition} owns [{nodes.Start}, {nodes.Start + nodes.Count})).";
+                problem = $"node {ids[i]} of type '{type}' is not owned here (partition {Partition} owns {own}).";
                 return false;
             }
-            rows[i] = ids[i] - nodes.Start;
+            rows[i] = row;
         }
         problem = "";
         return true;

@@ -4,23 +4,25 @@ using GraphActors.Contracts;
 namespace GraphActors.Graph.Storage;
 
 /// <summary>
-/// The nodes of one type that this partition owns: new ids <c>[Start, Start + Count)</c>. Arrays are indexed by the
-/// local row <c>id − Start</c>. Masks hold 1 for members.
+/// The nodes of one type that this partition owns: the ids of <see cref="Rows"/> (one range <c>[First, First + Count)</c>
+/// unless the store was brought up to date by <c>partition --update</c>). Arrays are indexed by the local row
+/// (<see cref="LocalRow"/>). Masks hold 1 for members.
 /// </summary>
 public sealed class PartitionNodes
 {
-    internal PartitionNodes(NodeType type, int start, int count, FeatureSlab features, ReadOnlyMemory<int> labels,
+    internal PartitionNodes(NodeType type, PartRows rows, FeatureSlab features, ReadOnlyMemory<int> labels,
         ReadOnlyMemory<byte> train, ReadOnlyMemory<byte> val, ReadOnlyMemory<byte> test,
         ReadOnlyMemory<long> businessIds, ReadOnlyMemory<long> sortedBusinessIds, ReadOnlyMemory<int> sortedIds)
     {
-        Type = type; Start = start; Count = count; Features = features; Labels = labels;
+        Type = type; Rows = rows; Features = features; Labels = labels;
         TrainMask = train; ValMask = val; TestMask = test;
         BusinessIds = businessIds; SortedBusinessIds = sortedBusinessIds; SortedIds = sortedIds;
     }
 
     public NodeType Type { get; }
-    public int Start { get; }
-    public int Count { get; }
+    /// <summary>Which ids the rows hold.</summary>
+    public PartRows Rows { get; }
+    public int Count => Rows.Count;
     /// <summary>Count × FeatureDim, row-major; an empty slab when the type has no features.</summary>
     public FeatureSlab Features { get; }
     /// <summary>Empty when the type is unlabelled.</summary>
@@ -34,8 +36,14 @@ public sealed class PartitionNodes
     public ReadOnlyMemory<long> SortedBusinessIds { get; }
     public ReadOnlyMemory<int> SortedIds { get; }
 
-    public bool Owns(int id) => (uint)(id - Start) < (uint)Count;
-    public int LocalRow(int id) => Owns(id) ? id - Start : throw new ArgumentOutOfRangeException(nameof(id), $"Node {id} of '{Type}' is not in [{Start}, {Start + Count}).");
+    public bool Owns(int id) => Rows.RowOf(id) >= 0;
+    public int LocalRow(int id)
+    {
+        var row = Rows.RowOf(id);
+        return row >= 0 ? row : throw new ArgumentOutOfRangeException(nameof(id), $"Node {id} of '{Type}' is not in {Rows}.");
+    }
+    /// <summary>The id local row <paramref name="row"/> holds.</summary>
+    public int IdOf(int row) => Rows.IdOf(row);
     public long ToBusiness(int id) => BusinessIds.Span[LocalRow(id)];
 
     /// <summary>The new id of a business id this partition owns.</summary>

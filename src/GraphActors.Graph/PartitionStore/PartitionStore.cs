@@ -17,7 +17,14 @@ public sealed class PartitionStore
     {
         Root = root;
         Manifest = manifest;
-        Book = manifest.CreateBook();
+        try
+        {
+            Book = manifest.CreateBook();
+        }
+        catch (ArgumentException e)
+        {
+            throw new PartitionStoreException(Path.Combine(root, StoreManifest.FileName), $"has an inconsistent partition book: {e.Message}", e);
+        }
     }
 
     public string Root { get; }
@@ -45,7 +52,8 @@ public sealed class PartitionStore
             foreach (var nt in Manifest.NodeTypes)
             {
                 var type = new NodeType(nt.Name);
-                var (start, count) = Book.Range(type, part);
+                var rows = Book.For(type).Part(part);
+                var count = rows.Count;
                 var nd = StoreLayout.NodeDir(dir, type);
                 var business = Load<long>(Path.Combine(nd, StoreLayout.BusinessIds), mode, mappings, count, out _);
                 var features = FeatureSlab.Empty;
@@ -56,8 +64,8 @@ public sealed class PartitionStore
                 }
                 var labelsPath = Path.Combine(nd, StoreLayout.Labels);
                 var labels = nt.LabelCount > 0 ? Load<int>(labelsPath, mode, mappings, count, out _) : ReadOnlyMemory<int>.Empty;
-                CheckLabels(labels.Span, nt, labelsPath, start);
-                nodes[type] = new PartitionNodes(type, start, count, features, labels,
+                CheckLabels(labels.Span, nt, labelsPath, rows);
+                nodes[type] = new PartitionNodes(type, rows, features, labels,
                     Load<byte>(Path.Combine(nd, StoreLayout.TrainMask), mode, mappings, count, out _),
                     Load<byte>(Path.Combine(nd, StoreLayout.ValMask), mode, mappings, count, out _),
                     Load<byte>(Path.Combine(nd, StoreLayout.TestMask), mode, mappings, count, out _),
@@ -72,7 +80,7 @@ public sealed class PartitionStore
                 var ed = StoreLayout.EdgeDir(dir, type);
                 Csr LoadCsr(bool incoming, out ReadOnlyMemory<float> weights)
                 {
-                    var rows = Book.Range(incoming ? type.Dst : type.Src, part).Count;
+                    var rows = Book.Count(incoming ? type.Dst : type.Src, part);
                     var offsetsPath = Path.Combine(ed, StoreLayout.Offsets(incoming));
                     var offsets = Load<long>(offsetsPath, mode, mappings, rows + 1L, out _);
                     var nbrPath = Path.Combine(ed, StoreLayout.Neighbors(incoming));
@@ -104,13 +112,13 @@ public sealed class PartitionStore
     /// A store written before labels were validated can hold −7 or a label past the class count; training would die inside
     /// libtorch ("Target -7 is out of bounds"). One pass over 4 bytes per node at load says which node type and label instead.
     /// </summary>
-    private static void CheckLabels(ReadOnlySpan<int> labels, ManifestNodeType type, string path, int firstId)
+    private static void CheckLabels(ReadOnlySpan<int> labels, ManifestNodeType type, string path, PartRows rows)
     {
         for (var i = 0; i < labels.Length; i++)
         {
             var l = labels[i];
             if (l < -1 || (l >= type.LabelCount && l != -1))
-                throw new PartitionStoreException(path, $"node type '{type.Name}', node {firstId + i}: label {l} is outside [-1, {type.LabelCount}) (labelCount in {StoreManifest.FileName}); re-run etl and partition.");
+                throw new PartitionStoreException(path, $"node type '{type.Name}', node {rows.IdOf(i)}: label {l} is outside [-1, {type.LabelCount}) (labelCount in {StoreManifest.FileName}); re-run etl and partition.");
         }
     }
 

@@ -37,7 +37,19 @@ public sealed record StoreManifest(
     MaskSplit? DefaultSplit)
 {
     public const string FileName = "partitions.json";
+    /// <summary>Format 1: one generation of boundaries per type (<see cref="Book"/>).</summary>
     public const int CurrentVersion = 1;
+    /// <summary>Format 2: a store brought up to date by <c>partition --update</c>, with <see cref="Generations"/>.</summary>
+    public const int GenerationsVersion = 2;
+
+    /// <summary>
+    /// Per node type, the boundaries of each update's new ids after <see cref="Book"/>'s (N+1 each, absolute ids, each
+    /// starting where the one before ended); empty for a store from one full partitioning.
+    /// </summary>
+    public IReadOnlyDictionary<string, int[][]> Generations { get; init; } = new Dictionary<string, int[][]>();
+
+    /// <summary>The stores this one was brought up to date from, oldest first (absolute paths as written).</summary>
+    public IReadOnlyList<string> UpdatedFrom { get; init; } = [];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -46,9 +58,11 @@ public sealed record StoreManifest(
     };
 
     public PartitionBook CreateBook() =>
-        new(Parts, Book.ToDictionary(kv => new NodeType(kv.Key), kv => kv.Value));
+        new(Parts, Book.ToDictionary(kv => new NodeType(kv.Key),
+            kv => (IReadOnlyList<int[]>)[kv.Value, .. Generations.TryGetValue(kv.Key, out var later) ? later : []]));
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    /// <summary>Writes the manifest atomically (a reader never sees half of it).</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
     public static StoreManifest Load(string path)
     {
@@ -64,8 +78,11 @@ public sealed record StoreManifest(
         }
         if (m is null || m.NodeTypes is null || m.EdgeTypes is null || m.Book is null || m.Partitions is null)
             throw new PartitionStoreException(path, "lacks nodeTypes, edgeTypes, book or partitions.");
-        if (m.FormatVersion != CurrentVersion)
-            throw new PartitionStoreException(path, $"has format version {m.FormatVersion}; this build reads {CurrentVersion}.");
+        if (m.FormatVersion is not (CurrentVersion or GenerationsVersion))
+            throw new PartitionStoreException(path, $"has format version {m.FormatVersion}; this build reads {CurrentVersion} and {GenerationsVersion}.");
+        m = m with { Generations = m.Generations ?? new Dictionary<string, int[][]>(), UpdatedFrom = m.UpdatedFrom ?? [] };
+        if (m.FormatVersion == CurrentVersion && m.Generations.Count > 0)
+            throw new PartitionStoreException(path, $"has generations but format version {CurrentVersion}; format {GenerationsVersion} is required.");
         if (m.Partitions.Count != m.Parts)
             throw new PartitionStoreException(path, $"says {m.Parts} parts but lists {m.Partitions.Count}.");
         foreach (var n in m.NodeTypes)

@@ -102,8 +102,8 @@ internal static class EdgeRuns
         var where = $"edge type {type}";
         var srcMap = newIds[type.Src];
         var dstMap = newIds[type.Dst];
-        var srcBounds = book.Boundaries(type.Src).ToArray();
-        var dstBounds = book.Boundaries(type.Dst).ToArray();
+        var srcBook = book.For(type.Src);
+        var dstBook = book.For(type.Dst);
         var count = last - first;
         var bufferRecords = (int)Math.Clamp(bufferBudget / (2L * count * RecordBytes), 1, 1 << 16);
         var names = new (string Out, string In)[count];
@@ -155,10 +155,10 @@ internal static class EdgeRuns
                         throw new GraphInputException(where, 0, "dst", $"edge {at + k} has destination {d}, outside 0..{dstMap.Length - 1}.");
                     var u = srcMap[s];
                     var v = dstMap[d];
-                    var ps = PartitionBook.OwnerIn(srcBounds, u);
-                    var pd = PartitionBook.OwnerIn(dstBounds, v);
-                    if (ps >= first && ps < last) Append(2 * (ps - first), u - srcBounds[ps], v, w[k]);
-                    if (pd >= first && pd < last) Append(2 * (pd - first) + 1, v - dstBounds[pd], u, w[k]);
+                    var ps = srcBook.LocateUnchecked(u, out var rowU);
+                    var pd = dstBook.LocateUnchecked(v, out var rowV);
+                    if (ps >= first && ps < last) Append(2 * (ps - first), rowU, v, w[k]);
+                    if (pd >= first && pd < last) Append(2 * (pd - first) + 1, rowV, u, w[k]);
                 }
                 at += len;
                 if (progress is not null && clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
@@ -185,7 +185,7 @@ internal static class EdgeRuns
         long maxPerPartition, Scratch scratch, out long cut)
     {
         var (rowType, nbrType) = incoming ? (type.Dst, type.Src) : (type.Src, type.Dst);
-        var rowCount = book.Range(rowType, p).Count;
+        var rowCount = book.Count(rowType, p);
         var n = new FileInfo(run).Length / RecordBytes;
         if (n > maxPerPartition)
             throw new BadInputException(
@@ -229,9 +229,8 @@ internal static class EdgeRuns
         cut = 0;
         if (!incoming)
         {
-            var (lo, count) = book.Range(nbrType, p);
-            var hi = lo + count;
-            foreach (var v in neighbors) if (v < lo || v >= hi) cut++;
+            var own = book.For(nbrType).Part(p);
+            foreach (var v in neighbors) if (own.RowOf(v) < 0) cut++;
         }
         StoreFile.Write<long>(Path.Combine(dir, StoreLayout.Offsets(incoming)), offsets);
         StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Neighbors(incoming)), neighbors);

@@ -38,28 +38,12 @@ public sealed record PartitionOptions(string OutputDirectory, int Parts, string 
 /// directory next to the output, renamed into place when complete; a failure deletes it, so no half-written store is
 /// ever visible.
 /// </summary>
-public static class GraphPartitioner
+public static partial class GraphPartitioner
 {
     public static PartitionReport Run(IPartitionSource source, PartitionOptions options)
     {
         Validate(source, options);
-        var total = Stopwatch.StartNew();
-        var output = Path.GetFullPath(options.OutputDirectory);
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
-            throw new IOException($"{output} exists and is not empty; choose another --out or allow overwriting.");
-        var parent = Path.GetDirectoryName(output)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.tmp-{Guid.NewGuid():N}");
-        var phases = new List<(string, TimeSpan)>();
-        var sw = Stopwatch.StartNew();
-        void Phase(string name)
-        {
-            phases.Add((name, sw.Elapsed));
-            options.Progress?.Invoke($"{name}: {sw.Elapsed.TotalSeconds:F2} s");
-            sw.Restart();
-        }
-
-        try
+        return Write(options, (temp, Phase) =>
         {
             var nodeInfo = source.NodeTypes.ToDictionary(n => n.Type);
             foreach (var e in source.EdgeTypes)
@@ -84,47 +68,62 @@ public static class GraphPartitioner
 
             var (book, newIds) = Relabeling.Relabel(assignment);
             assignment = null;
-            for (var p = 0; p < options.Parts; p++) Directory.CreateDirectory(PartTemp(temp, p));
-
-            var outCounts = new Dictionary<string, long>[options.Parts];
-            var inCounts = new Dictionary<string, long>[options.Parts];
-            var cutCounts = new Dictionary<string, long>[options.Parts];
-            for (var p = 0; p < options.Parts; p++) { outCounts[p] = []; inCounts[p] = []; cutCounts[p] = []; }
-            var runDir = Path.Combine(temp, "edge-runs");
-            for (var i = 0; i < source.EdgeTypes.Count; i++)
-            {
-                var info = source.EdgeTypes[i];
-                var list = edges?[i];
-                Func<IEnumerable<EdgeChunk>> read = list is null ? () => source.ReadEdges(info.Type) : () => list.Chunks();
-                var counts = EdgeRuns.Write(info.Type, read, info.Count, book, newIds, p => PartTemp(temp, p), runDir, options.Progress,
-                    options.MaxEdgesPerPartition ?? -1);
-                for (var p = 0; p < options.Parts; p++)
-                {
-                    outCounts[p][info.Type.DirectoryName] = counts[p].Out;
-                    inCounts[p][info.Type.DirectoryName] = counts[p].In;
-                    cutCounts[p][info.Type.DirectoryName] = counts[p].Cut;
-                }
-                if (edges is not null) edges[i] = null!; // the structure of this type is on disk now
-            }
-            if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+            var counts = WriteEdges(source, temp, book, newIds, edges, options);
             Phase("write edges");
-
-            foreach (var table in nodes) WriteNodeColumns(temp, table, book, newIds[table.Type]);
+            foreach (var table in nodes)
+            {
+                var business = new long[table.Count];
+                var split = new byte[table.Count];
+                var labels = table.Labels.Length > 0 ? new int[table.Count] : [];
+                var ids = newIds[table.Type];
+                for (var v = 0; v < table.Count; v++)
+                {
+                    var id = ids[v];
+                    business[id] = table.Business[v];
+                    split[id] = table.Split[v];
+                    if (labels.Length > 0) labels[id] = table.Labels[v];
+                }
+                for (var p = 0; p < book.Parts; p++)
+                    WritePartitionNodeColumns(StoreLayout.NodeDir(PartTemp(temp, p), table.Type), table.Type, book.For(table.Type).Part(p), business, labels, split);
+            }
             Phase("write ids, labels, masks");
             foreach (var table in nodes)
                 if (table.Info.FeatureDim > 0) WriteFeatures(source, temp, table.Info, book, newIds[table.Type]);
             Phase("write features");
 
-            var manifest = new StoreManifest(
-                StoreManifest.CurrentVersion, options.Method, options.Parts,
-                options.Method == MetisPartitioner.MethodName ? options.Metis.Seed : 0,
+            return Manifest(options.Method, options.Parts, options.Method == MetisPartitioner.MethodName ? options.Metis.Seed : 0,
                 source.NodeTypes.Select(n => new ManifestNodeType(n.Type.Name, n.Count, n.FeatureDim, n.LabelCount, n.HasMasks)).ToArray(),
-                source.EdgeTypes.Select(e => new ManifestEdgeType(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name, e.Count)).ToArray(),
-                source.NodeTypes.ToDictionary(n => n.Type.Name, n => book.Boundaries(n.Type).ToArray()),
-                Enumerable.Range(0, options.Parts).Select(p => new ManifestPartition(p,
-                    source.NodeTypes.ToDictionary(n => n.Type.Name, n => book.Range(n.Type, p).Count),
-                    outCounts[p], inCounts[p], cutCounts[p])).ToArray(),
-                source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null);
+                source.EdgeTypes, book, counts, source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null);
+        });
+    }
+
+    /// <summary>
+    /// The frame of every store write: a temporary directory beside the output holding part-&lt;i&gt;.tmp folders,
+    /// <paramref name="build"/> filling it and returning the manifest, then the rename into place. A failure deletes the
+    /// temporary directory, so no half-written store is ever visible.
+    /// </summary>
+    private static PartitionReport Write(PartitionOptions options, Func<string, Action<string>, StoreManifest> build)
+    {
+        var total = Stopwatch.StartNew();
+        var output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
+            throw new IOException($"{output} exists and is not empty; choose another --out or allow overwriting.");
+        var parent = Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.tmp-{Guid.NewGuid():N}");
+        var phases = new List<(string, TimeSpan)>();
+        var sw = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases.Add((name, sw.Elapsed));
+            options.Progress?.Invoke($"{name}: {sw.Elapsed.TotalSeconds:F2} s");
+            sw.Restart();
+        }
+
+        try
+        {
+            for (var p = 0; p < options.Parts; p++) Directory.CreateDirectory(PartTemp(temp, p));
+            var manifest = build(temp, Phase);
             manifest.Save(Path.Combine(temp, StoreManifest.FileName));
             for (var p = 0; p < options.Parts; p++) Directory.Move(PartTemp(temp, p), StoreLayout.PartitionDir(temp, p));
 
@@ -139,6 +138,53 @@ public static class GraphPartitioner
             catch (IOException) { /* best effort: the original error matters more */ }
             throw;
         }
+    }
+
+    private sealed record EdgeCounts(Dictionary<string, long>[] Out, Dictionary<string, long>[] In, Dictionary<string, long>[] Cut);
+
+    /// <summary>Every edge type through <see cref="EdgeRuns"/> into each partition's CSRs (<paramref name="edges"/>: METIS's resident lists, else streamed).</summary>
+    private static EdgeCounts WriteEdges(IPartitionSource source, string temp, PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds,
+        List<EdgeList>? edges, PartitionOptions options)
+    {
+        var parts = book.Parts;
+        var counts = new EdgeCounts(new Dictionary<string, long>[parts], new Dictionary<string, long>[parts], new Dictionary<string, long>[parts]);
+        for (var p = 0; p < parts; p++) { counts.Out[p] = []; counts.In[p] = []; counts.Cut[p] = []; }
+        var runDir = Path.Combine(temp, "edge-runs");
+        for (var i = 0; i < source.EdgeTypes.Count; i++)
+        {
+            var info = source.EdgeTypes[i];
+            var list = edges?[i];
+            Func<IEnumerable<EdgeChunk>> read = list is null ? () => source.ReadEdges(info.Type) : () => list.Chunks();
+            var perPart = EdgeRuns.Write(info.Type, read, info.Count, book, newIds, p => PartTemp(temp, p), runDir, options.Progress,
+                options.MaxEdgesPerPartition ?? -1);
+            for (var p = 0; p < parts; p++)
+            {
+                counts.Out[p][info.Type.DirectoryName] = perPart[p].Out;
+                counts.In[p][info.Type.DirectoryName] = perPart[p].In;
+                counts.Cut[p][info.Type.DirectoryName] = perPart[p].Cut;
+            }
+            if (edges is not null) edges[i] = null!; // the structure of this type is on disk now
+        }
+        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        return counts;
+    }
+
+    private static StoreManifest Manifest(string method, int parts, int seed, ManifestNodeType[] nodeTypes, IReadOnlyList<SourceEdgeType> edgeTypes,
+        PartitionBook book, EdgeCounts counts, MaskSplit? split)
+    {
+        var later = nodeTypes.Where(n => book.For(new NodeType(n.Name)).GenerationCount > 1).ToDictionary(n => n.Name, n =>
+        {
+            var b = book.For(new NodeType(n.Name));
+            return Enumerable.Range(1, b.GenerationCount - 1).Select(g => b.Generation(g).ToArray()).ToArray();
+        });
+        return new StoreManifest(
+            later.Count > 0 ? StoreManifest.GenerationsVersion : StoreManifest.CurrentVersion, method, parts, seed, nodeTypes,
+            edgeTypes.Select(e => new ManifestEdgeType(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name, e.Count)).ToArray(),
+            nodeTypes.ToDictionary(n => n.Name, n => book.For(new NodeType(n.Name)).Generation(0).ToArray()),
+            Enumerable.Range(0, parts).Select(p => new ManifestPartition(p,
+                nodeTypes.ToDictionary(n => n.Name, n => book.Count(new NodeType(n.Name), p)),
+                counts.Out[p], counts.In[p], counts.Cut[p])).ToArray(),
+            split) { Generations = later };
     }
 
     /// <summary>
@@ -162,44 +208,44 @@ public static class GraphPartitioner
 
     private static string PartTemp(string temp, int p) => Path.Combine(temp, $"part-{p}.tmp");
 
-    private static void WriteNodeColumns(string temp, NodeTable table, PartitionBook book, int[] newIds)
+    /// <summary>
+    /// One partition's node columns of one type: business ids, labels and masks in its row order (its ranges one after
+    /// another), and the sorted business → id lookup. <paramref name="business"/>, <paramref name="labels"/> and
+    /// <paramref name="split"/> are indexed by id.
+    /// </summary>
+    internal static void WritePartitionNodeColumns(string dir, NodeType type, PartRows rows, ReadOnlySpan<long> business, ReadOnlySpan<int> labels,
+        ReadOnlySpan<byte> split)
     {
-        var n = table.Count;
-        var business = new long[n];
-        var split = new byte[n];
-        var labels = table.Labels.Length > 0 ? new int[n] : [];
-        for (var v = 0; v < n; v++)
+        var count = rows.Count;
+        Directory.CreateDirectory(dir);
+        var own = new long[count];
+        var ownLabels = labels.Length > 0 ? new int[count] : [];
+        var ownSplit = new byte[count];
+        var ids = new int[count];
+        for (var r = 0; r < rows.RangeCount; r++)
         {
-            var id = newIds[v];
-            business[id] = table.Business[v];
-            split[id] = table.Split[v];
-            if (labels.Length > 0) labels[id] = table.Labels[v];
+            var (firstId, firstRow, n) = rows.Range(r);
+            business.Slice(firstId, n).CopyTo(own.AsSpan(firstRow));
+            if (labels.Length > 0) labels.Slice(firstId, n).CopyTo(ownLabels.AsSpan(firstRow));
+            split.Slice(firstId, n).CopyTo(ownSplit.AsSpan(firstRow));
+            for (var i = 0; i < n; i++) ids[firstRow + i] = firstId + i;
         }
-        for (var p = 0; p < book.Parts; p++)
+        StoreFile.Write<long>(Path.Combine(dir, StoreLayout.BusinessIds), own);
+        if (labels.Length > 0) StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Labels), ownLabels);
+        var mask = new byte[count];
+        foreach (var (flag, file) in new[] { (SplitFlags.Train, StoreLayout.TrainMask), (SplitFlags.Val, StoreLayout.ValMask), (SplitFlags.Test, StoreLayout.TestMask) })
         {
-            var (start, count) = book.Range(table.Type, p);
-            var dir = StoreLayout.NodeDir(PartTemp(temp, p), table.Type);
-            Directory.CreateDirectory(dir);
-            var own = business.AsSpan(start, count);
-            StoreFile.Write<long>(Path.Combine(dir, StoreLayout.BusinessIds), own);
-            if (labels.Length > 0) StoreFile.Write<int>(Path.Combine(dir, StoreLayout.Labels), labels.AsSpan(start, count));
-            var mask = new byte[count];
-            foreach (var (flag, file) in new[] { (SplitFlags.Train, StoreLayout.TrainMask), (SplitFlags.Val, StoreLayout.ValMask), (SplitFlags.Test, StoreLayout.TestMask) })
-            {
-                for (var i = 0; i < count; i++) mask[i] = (byte)((split[start + i] & (byte)flag) != 0 ? 1 : 0);
-                StoreFile.Write<byte>(Path.Combine(dir, file), mask);
-            }
-            // Business → new id without a rebuild at load: sorted keys and their ids, binary-searched.
-            var keys = own.ToArray();
-            var ids = new int[count];
-            for (var i = 0; i < count; i++) ids[i] = start + i;
-            Array.Sort(keys, ids);
-            for (var i = 1; i < count; i++)
-                if (keys[i] == keys[i - 1])
-                    throw new GraphInputException($"node type '{table.Type}'", 0, "node_id", $"business id {keys[i]} appears twice.");
-            StoreFile.Write<long>(Path.Combine(dir, StoreLayout.LookupKeys), keys);
-            StoreFile.Write<int>(Path.Combine(dir, StoreLayout.LookupIds), ids);
+            for (var i = 0; i < count; i++) mask[i] = (byte)((ownSplit[i] & (byte)flag) != 0 ? 1 : 0);
+            StoreFile.Write<byte>(Path.Combine(dir, file), mask);
         }
+        // Business → new id without a rebuild at load: sorted keys and their ids, binary-searched.
+        var keys = own;
+        Array.Sort(keys, ids);
+        for (var i = 1; i < count; i++)
+            if (keys[i] == keys[i - 1])
+                throw new GraphInputException($"node type '{type}'", 0, "node_id", $"business id {keys[i]} appears twice.");
+        StoreFile.Write<long>(Path.Combine(dir, StoreLayout.LookupKeys), keys);
+        StoreFile.Write<int>(Path.Combine(dir, StoreLayout.LookupIds), ids);
     }
 
     /// <summary>
@@ -215,16 +261,16 @@ public static class GraphPartitioner
         var dim = info.FeatureDim;
         var stageRows = (int)Math.Clamp(stageBudgetFloats / ((long)book.Parts * Math.Max(dim, 1)), 1, 4096);
         var rowBytes = (long)dim * sizeof(float);
-        var b = book.Boundaries(info.Type).ToArray();
+        var nodeBook = book.For(info.Type);
         var handles = new Microsoft.Win32.SafeHandles.SafeFileHandle[book.Parts];
         var stage = new float[book.Parts][];
-        var stageFirst = new int[book.Parts];
+        var stageFirst = new int[book.Parts]; // the first staged row (local to the partition)
         var stageCount = new int[book.Parts];
         void Flush(int p)
         {
             if (stageCount[p] == 0) return;
             RandomAccess.Write(handles[p], MemoryMarshal.AsBytes(stage[p].AsSpan(0, stageCount[p] * dim)),
-                StoreFile.HeaderSize + (stageFirst[p] - b[p]) * rowBytes);
+                StoreFile.HeaderSize + stageFirst[p] * rowBytes);
             stageCount[p] = 0;
         }
         try
@@ -232,7 +278,7 @@ public static class GraphPartitioner
             for (var p = 0; p < book.Parts; p++)
             {
                 var dir = StoreLayout.NodeDir(PartTemp(temp, p), info.Type);
-                handles[p] = StoreFile.CreateForRandomWrites<float>(Path.Combine(dir, StoreLayout.Features), (long)(b[p + 1] - b[p]) * dim, dim);
+                handles[p] = StoreFile.CreateForRandomWrites<float>(Path.Combine(dir, StoreLayout.Features), (long)nodeBook.Part(p).Count * dim, dim);
                 stage[p] = new float[(long)stageRows * dim];
             }
             foreach (var chunk in source.ReadNodes(info.Type))
@@ -243,10 +289,9 @@ public static class GraphPartitioner
                 var features = chunk.Features.Span;
                 for (var i = 0; i < ids.Length; i++)
                 {
-                    var id = newIds[ids[i]];
-                    var p = PartitionBook.OwnerIn(b, id);
-                    if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != id)) Flush(p);
-                    if (stageCount[p] == 0) stageFirst[p] = id;
+                    var p = nodeBook.LocateUnchecked(newIds[ids[i]], out var row);
+                    if (stageCount[p] == stageRows || (stageCount[p] > 0 && stageFirst[p] + stageCount[p] != row)) Flush(p);
+                    if (stageCount[p] == 0) stageFirst[p] = row;
                     features.Slice(i * dim, dim).CopyTo(stage[p].AsSpan(stageCount[p]++ * dim, dim));
                 }
             }

@@ -6,7 +6,7 @@ namespace GraphActors.Sampling;
 
 /// <summary>
 /// The one-request-per-partition step of every batched store call: a counting sort of the ids by owner (through the
-/// partition book's range boundaries), giving per partition the local rows to ask for and, for each, the position of
+/// partition book), giving per partition the local rows to ask for and, for each, the position of
 /// the id in the caller's batch; then the scatter of each partition's answer back into batch order. Local mode
 /// (<see cref="PartitionedGraphStore"/>) and the cluster's remote store use the same piece. Buffers only grow, so a
 /// grouping reused across calls stops allocating; not thread-safe (one per call in flight).
@@ -16,6 +16,7 @@ public sealed class OwnerGrouping
     private int[] _owner = [];
     private int[] _order = [];
     private int[] _rows = [];
+    private int[] _rowOf = [];
     private int[] _starts = [];
 
     public int Parts { get; private set; }
@@ -25,7 +26,7 @@ public sealed class OwnerGrouping
     public int Start(int part) => _starts[part];
     public int CountOf(int part) => _starts[part + 1] - _starts[part];
 
-    /// <summary>The local rows (id − range start) partition <paramref name="part"/> is asked for, in batch order.</summary>
+    /// <summary>The local rows (<see cref="PartRows"/>) partition <paramref name="part"/> is asked for, in batch order.</summary>
     public ReadOnlySpan<int> LocalRows(int part) => _rows.AsSpan(_starts[part], CountOf(part));
     public ReadOnlyMemory<int> LocalRowsMemory(int part) => _rows.AsMemory(_starts[part], CountOf(part));
 
@@ -34,39 +35,37 @@ public sealed class OwnerGrouping
 
     public void Group(PartitionBook book, NodeType type, ReadOnlySpan<int> ids)
     {
-        var bounds = book.Boundaries(type);
+        var nodeBook = book.For(type);
         var parts = book.Parts;
         var n = ids.Length;
         Parts = parts;
         Count = n;
-        if (_owner.Length < n) { var size = Math.Max(n, _owner.Length * 3 / 2); _owner = new int[size]; _order = new int[size]; _rows = new int[size]; }
+        if (_owner.Length < n)
+        {
+            var size = Math.Max(n, _owner.Length * 3 / 2);
+            _owner = new int[size]; _order = new int[size]; _rows = new int[size]; _rowOf = new int[size];
+        }
         if (_starts.Length < parts + 2) _starts = new int[parts + 2];
         var starts = _starts.AsSpan(0, parts + 2);
         starts.Clear();
-        var total = bounds[parts];
+        var total = nodeBook.NodeCount;
         var owner = _owner.AsSpan(0, n);
+        var rowOf = _rowOf.AsSpan(0, n);
         for (var i = 0; i < n; i++)
         {
             var id = ids[i];
             if ((uint)id >= (uint)total) throw new ArgumentOutOfRangeException(nameof(ids), id, $"Node {id} of '{type}' is outside 0..{total - 1}.");
-            // The last p with bounds[p] ≤ id (empty partitions share a boundary with the next and are skipped).
-            int lo = 0, hi = parts - 1;
-            while (lo < hi)
-            {
-                var mid = (lo + hi + 1) >> 1;
-                if (bounds[mid] <= id) lo = mid; else hi = mid - 1;
-            }
-            owner[i] = lo;
-            starts[lo + 2]++;
+            var p = nodeBook.LocateUnchecked(id, out rowOf[i]);
+            owner[i] = p;
+            starts[p + 2]++;
         }
         // starts[p + 1] becomes the insertion cursor of p; after placing, starts[p] is p's start.
         for (var p = 2; p < parts + 2; p++) starts[p] += starts[p - 1];
         for (var i = 0; i < n; i++)
         {
-            var p = owner[i];
-            var at = starts[p + 1]++;
+            var at = starts[owner[i] + 1]++;
             _order[at] = i;
-            _rows[at] = ids[i] - bounds[p];
+            _rows[at] = rowOf[i];
         }
     }
 

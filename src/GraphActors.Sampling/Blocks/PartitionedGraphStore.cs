@@ -83,7 +83,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             {
                 if (grouping.CountOf(p) == 0) continue;
                 var edges = _parts[p].Edges(type);
-                var random = KernelRandom.PerNode(rngSeed, _parts[p].Nodes(incoming ? type.Dst : type.Src).Start);
+                var random = KernelRandom.PerNode(rngSeed, _parts[p].Nodes(incoming ? type.Dst : type.Src).Rows);
                 NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref random, scratch.Buffers[p], edges.Weights(incoming).Span);
                 total += scratch.Buffers[p].Count;
             }
@@ -159,9 +159,11 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         {
             var nodes = part.Nodes(type);
             var mask = (split switch { SplitKind.Train => nodes.TrainMask, SplitKind.Val => nodes.ValMask, _ => nodes.TestMask }).Span;
-            for (var r = 0; r < mask.Length; r++) if (mask[r] != 0) ids.Add(nodes.Start + r);
+            for (var r = 0; r < mask.Length; r++) if (mask[r] != 0) ids.Add(nodes.IdOf(r));
         }
-        return ValueTask.FromResult(ids.ToArray());
+        var result = ids.ToArray();
+        Array.Sort(result); // ascending; a partition's rows are ascending only within each of its ranges
+        return ValueTask.FromResult(result);
     }
 
     public ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
@@ -196,7 +198,6 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             _ => throw new NotSupportedException(
                 $"A partitioned store draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
         };
-        var bounds = _book.Boundaries(type.Src);
         var seen = src.Length > 1 ? new Dictionary<int, int>(src.Length) : null;
         int redrawn = 0, unresolved = 0, w = 0;
         foreach (var s in src)
@@ -205,9 +206,8 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             var row = 0;
             if (excludeNeighbors && s >= 0)
             {
-                var p = _book.Owner(type.Src, s);
+                var p = _book.For(type.Src).Locate(s, out row);
                 adjacency = _parts[p].Edges(type).Out;
-                row = s - bounds[p];
                 if (adjacency.Degree(row) == 0) adjacency = null;
             }
             var rng = Xoshiro256.ForNode(rngSeed, s, NegativeSampler.Occurrence(seen, s));
@@ -226,8 +226,8 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             foreach (var part in _parts)
             {
                 var csr = part.Edges(type).In;
-                var start = part.Nodes(type.Dst).Start;
-                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[start + r] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
+                var nodes = part.Nodes(type.Dst);
+                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[nodes.IdOf(r)] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
             }
             return _degreeTables[type] = new AliasTable(weights);
         }
@@ -242,9 +242,9 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         foreach (var part in _parts)
         {
             var csr = part.Edges(type).Out;
-            var start = part.Nodes(type.Src).Start;
+            var nodes = part.Nodes(type.Src);
             var offsets = csr.Offsets;
-            for (var r = 0; r < csr.RowCount; r++) src.AsSpan(w + (int)offsets[r], (int)(offsets[r + 1] - offsets[r])).Fill(start + r);
+            for (var r = 0; r < csr.RowCount; r++) src.AsSpan(w + (int)offsets[r], (int)(offsets[r + 1] - offsets[r])).Fill(nodes.IdOf(r));
             csr.Neighbors.CopyTo(dst.AsSpan(w));
             w += csr.EdgeCount;
         }

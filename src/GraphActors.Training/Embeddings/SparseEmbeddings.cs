@@ -21,7 +21,7 @@ public sealed class SparseEmbeddings : EmbeddingTables
     private sealed class Table(EmbeddingSpec spec, int[] boundaries, EmbeddingSlab[] slabs)
     {
         public EmbeddingSpec Spec { get; } = spec;
-        public int[] Boundaries { get; } = boundaries; // N + 1 starts; slab p holds [b[p], b[p+1])
+        public int[] Boundaries { get; } = boundaries; // slab s holds [b[s], b[s+1]): the book's id ranges (NodeBook.RangeBoundaries)
         public EmbeddingSlab[] Slabs { get; } = slabs;
         public int Count => Boundaries[^1];
     }
@@ -34,7 +34,7 @@ public sealed class SparseEmbeddings : EmbeddingTables
             {
                 var node = schema.NodeTypes.FirstOrDefault(n => n.Type.Name == type)
                     ?? throw new TrainingConfigException($"embeddings.{type}", $"'{type}' is not a node type of the store ({string.Join(", ", schema.NodeTypes.Select(n => n.Type))})");
-                int[] boundaries = book is not null && book.NodeTypes.Contains(node.Type) ? book.Boundaries(node.Type).ToArray() : [0, node.Count];
+                int[] boundaries = book is not null && book.NodeTypes.Contains(node.Type) ? book.For(node.Type).RangeBoundaries() : [0, node.Count];
                 if (boundaries[^1] != node.Count)
                     throw new InvalidDataException($"The partition book has {boundaries[^1]} '{type}' nodes, the store {node.Count}.");
                 var slabs = new EmbeddingSlab[boundaries.Length - 1];

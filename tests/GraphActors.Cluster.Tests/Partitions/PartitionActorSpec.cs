@@ -50,16 +50,16 @@ public class PartitionActorSpec : TestKit
         var dir = (EdgeDirection)direction;
         var rowType = dir == EdgeDirection.In ? TestStore.Click.Dst : TestStore.Click.Src;
         var nodes = p.Nodes(rowType);
-        var seeds = Enumerable.Range(nodes.Start, nodes.Count).Where(i => i % 3 == 0).ToArray();
+        var seeds = Enumerable.Range(nodes.Rows.First, nodes.Count).Where(i => i % 3 == 0).ToArray();
 
         var result = Ask<NeighborsResult>(new GetNeighbors(42, partition, TestStore.Click, dir, seeds, 5, strategy, 1234, 0));
 
         var edges = p.Edges(TestStore.Click);
         var incoming = dir == EdgeDirection.In;
         var buffer = new SampleBuffer();
-        var random = KernelRandom.PerNode(1234, nodes.Start); // rows are local: the key is start + row, the global id
+        var random = KernelRandom.PerNode(1234, nodes.Rows.First); // rows are local: the key is start + row, the global id
         var weights = edges.Weights(incoming).Span;
-        NeighborSampler.Sample(edges.Direction(incoming), seeds.Select(s => s - nodes.Start).ToArray(), 5,
+        NeighborSampler.Sample(edges.Direction(incoming), seeds.Select(s => s - nodes.Rows.First).ToArray(), 5,
             PartitionServer.ToKernel(strategy), ref random, buffer, weights);
         Assert.Equal(buffer.Offsets.ToArray(), result.Offsets);
         Assert.Equal(buffer.Neighbors.ToArray(), result.Neighbors);
@@ -73,10 +73,10 @@ public class PartitionActorSpec : TestKit
     {
         using var p = _store.LoadPartition(1);
         var users = p.Nodes("user");
-        int[] ids = [users.Start + 3, users.Start, users.Start + 3, users.Start + users.Count - 1];
+        int[] ids = [users.Rows.First + 3, users.Rows.First, users.Rows.First + 3, users.Rows.First + users.Count - 1];
         var result = Ask<FeaturesResult>(new GetFeatures(7, 1, "user", ids, 0));
         var expected = new float[ids.Length * users.Features.Dim];
-        users.Features.Gather(ids.Select(i => i - users.Start).ToArray(), expected);
+        users.Features.Gather(ids.Select(i => i - users.Rows.First).ToArray(), expected);
         Assert.Equal((ids.Length, TestStore.UserFeatureDim), (result.Rows, result.Dim));
         Assert.Equal(expected, result.Data);
     }
@@ -91,7 +91,7 @@ public class PartitionActorSpec : TestKit
         Assert.True(items.TryGetId(known, out var id));
         Assert.Equal(id, result.Ids[0]);
         Assert.Equal(-1, result.Ids[1]);
-        Assert.Equal(items.Start + items.Count - 1, result.Ids[2]);
+        Assert.Equal(items.Rows.First + items.Count - 1, result.Ids[2]);
         Assert.Equal([1], result.Misses);
     }
 
@@ -100,9 +100,9 @@ public class PartitionActorSpec : TestKit
     {
         using var p = _store.LoadPartition(0);
         var users = p.Nodes("user");
-        int[] ids = [users.Start, users.Start + 1];
+        int[] ids = [users.Rows.First, users.Rows.First + 1];
         var degrees = Ask<DegreesResult>(new GetDegrees(9, 0, TestStore.Follow, EdgeDirection.Out, ids, 0));
-        Assert.Equal(ids.Select(i => p.Edges(TestStore.Follow).Out.Degree(i - users.Start)), degrees.Degrees);
+        Assert.Equal(ids.Select(i => p.Edges(TestStore.Follow).Out.Degree(i - users.Rows.First)), degrees.Degrees);
 
         var info = Ask<PartitionInfoResult>(new GetPartitionInfo(10, 0));
         Assert.Equal(2, info.Parts);
@@ -115,7 +115,7 @@ public class PartitionActorSpec : TestKit
     public void A_seed_another_partition_owns_is_answered_with_an_error_naming_it()
     {
         using var p = _store.LoadPartition(1);
-        var foreign = p.Nodes("user").Start; // owned by partition 1, asked of partition 0
+        var foreign = p.Nodes("user").Rows.First; // owned by partition 1, asked of partition 0
         var error = Ask<PartitionError>(new GetFeatures(11, 0, "user", [foreign], 0));
         Assert.Equal(0, error.Partition);
         Assert.Contains($"node {foreign}", error.Problem);

@@ -55,7 +55,7 @@ public class TwoNodeClusterSpec : TestKit
         using var p = Graph.Storage.PartitionStore.Open(TestStore.TwoParts).LoadPartition(0);
         var users = p.Nodes("user");
         var rows = 8 * 1024 * 1024 / (TestStore.UserFeatureDim * sizeof(float));
-        var ids = Enumerable.Range(0, rows).Select(i => users.Start + i % users.Count).ToArray();
+        var ids = Enumerable.Range(0, rows).Select(i => users.Rows.First + i % users.Count).ToArray();
 
         var probe = CreateTestProbe(asker);
         asker.PartitionRegion().Tell(new GetFeatures(7, 0, "user", ids, 0), probe.Ref);
@@ -79,7 +79,7 @@ public class TwoNodeClusterSpec : TestKit
         var block = (FeaturesResult)Contracts.Serialization.WireChunks.Deserialize(asker, first.Manifest, assembly.Bytes);
         Assert.Equal(8 * 1024 * 1024, block.Data.Length * sizeof(float));
         var expected = new float[block.Data.Length];
-        users.Features.Gather(ids.Select(i => i - users.Start).ToArray(), expected);
+        users.Features.Gather(ids.Select(i => i - users.Rows.First).ToArray(), expected);
         Assert.True(expected.AsSpan().SequenceEqual(block.Data), "the feature block differs after crossing the wire");
     }
 
@@ -89,7 +89,7 @@ public class TwoNodeClusterSpec : TestKit
         var ordered = new[] { (Sys, _addressA), (_b, _addressB) }.OrderBy(x => x.Item2, Akka.Cluster.Member.AddressOrdering).ToArray();
         using var p = Graph.Storage.PartitionStore.Open(TestStore.TwoParts).LoadPartition(0);
         var users = p.Nodes("user");
-        return (ordered[1].Item1, Enumerable.Range(0, rows).Select(i => users.Start + i % users.Count).ToArray());
+        return (ordered[1].Item1, Enumerable.Range(0, rows).Select(i => users.Rows.First + i % users.Count).ToArray());
     }
 
     [Fact]

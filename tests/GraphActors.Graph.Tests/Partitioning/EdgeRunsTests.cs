@@ -59,7 +59,7 @@ public sealed class EdgeRunsTests
     private static (long[] Offsets, int[] Neighbors, float[] Weights) Expected(Edges e, PartitionBook book, Dictionary<NodeType, int[]> ids, int p, bool incoming)
     {
         var (rowType, nbrType) = incoming ? (Type.Dst, Type.Src) : (Type.Src, Type.Dst);
-        var (start, count) = book.Range(rowType, p);
+        var (start, count) = (book.For(rowType).Part(p).First, book.Count(rowType, p));
         var rows = Enumerable.Range(0, e.Src.Length)
             .Select(i => (Row: ids[rowType][incoming ? e.Dst[i] : e.Src[i]], Nbr: ids[nbrType][incoming ? e.Src[i] : e.Dst[i]], W: e.W[i]))
             .Where(x => x.Row >= start && x.Row < start + count)
@@ -108,7 +108,7 @@ public sealed class EdgeRunsTests
                 Assert.Equal(weights, Read<float>(Path.Combine(dir, StoreLayout.Weights(incoming))));
                 Assert.Equal(neighbors.LongLength, incoming ? counts[p].In : counts[p].Out);
             }
-            var (lo, n) = book.Range(Type.Dst, p);
+            var (lo, n) = (book.For(Type.Dst).Part(p).First, book.Count(Type.Dst, p));
             var (_, outNbrs, _) = Expected(edges, book, ids, p, incoming: false);
             Assert.Equal(outNbrs.LongCount(v => v < lo || v >= lo + n), counts[p].Cut);
         }

@@ -25,9 +25,9 @@ public class PartitionStoreTests
             {
                 using var part = store.LoadPartition(p);
                 var pn = part.Nodes(nodes.Type);
-                Assert.Equal(next, pn.Start);
+                Assert.Equal(next, pn.Rows.First);
                 next += pn.Count;
-                for (var id = pn.Start; id < pn.Start + pn.Count; id++)
+                for (var id = pn.Rows.First; id < pn.Rows.First + pn.Count; id++)
                 {
                     Assert.Equal(p, store.Book.Owner(nodes.Type, id));
                     Assert.False(seen[id]);
