@@ -218,6 +218,47 @@ public static class Checkpoints
         LoadEmbeddings(trainer, manifest, directory);
     }
 
+    /// <summary>
+    /// A new job's start from an earlier job's checkpoint (<c>train --init-from</c>, the previous day's model on today's
+    /// store): the model's parameters, and the embedding rows of every id both stores hold (ids are stable across
+    /// <c>partition --update</c>; rows of new ids keep their fresh start). The optimizer, epoch and best-model record
+    /// start anew. Returns per embedded type how many rows came from the checkpoint.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> WarmStart(Trainer trainer, CheckpointManifest manifest, string directory)
+    {
+        var model = Path.Combine(directory, manifest.ModelFile);
+        Verify(model, manifest.ModelSha256);
+        try
+        {
+            ModelState.Load(trainer.Model, model);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new InvalidDataException($"{model}: its parameters do not fit the model of this job's training config (model, hidden size, layers, " +
+                $"node and edge types and feature widths must be the checkpoint's): {e.Message}", e);
+        }
+        var copied = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (trainer.Embeddings is not { } tables) return copied;
+        foreach (var f in manifest.Embeddings ?? [])
+        {
+            if (!tables.Types.Contains(f.Type)) continue;
+            var path = EmbeddingPath(directory, f);
+            Verify(path, f.Sha256);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            var (type, start, count, dim, optimizer) = EmbeddingSlab.ReadHeader(stream, path);
+            var target = tables.Slabs(type);
+            if (dim != target[0].Dim)
+                throw new InvalidDataException($"{path}: '{type}' rows of {dim}; this job's training.embeddings.{type} has {target[0].Dim}.");
+            stream.Position = 0;
+            using var source = new EmbeddingSlab(target[0].Spec with { Optimizer = optimizer == SparseOptimizerKind.SparseAdam ? "sparse_adam" : "sparse_adagrad" }, type, start, count, seed: 0);
+            source.ReadFrom(stream, path);
+            var n = 0;
+            foreach (var slab in target) n += slab.CopyOverlap(source);
+            copied[type] = copied.GetValueOrDefault(type) + n;
+        }
+        return copied;
+    }
+
     private static void Verify(string file, string sha)
     {
         if (!File.Exists(file)) throw new FileNotFoundException($"Checkpoint file {file} is missing.", file);

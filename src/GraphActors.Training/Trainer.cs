@@ -605,6 +605,27 @@ public sealed class Trainer : IDisposable
         return trainer;
     }
 
+    /// <summary>
+    /// A new job on <paramref name="store"/> starting from an earlier job's model (<c>train --init-from</c>): the
+    /// checkpoint's parameters and the embedding rows of the ids both stores hold (<see cref="Checkpoints.WarmStart"/>);
+    /// epochs, optimizer and best-model record start anew, under <paramref name="config"/>.
+    /// </summary>
+    public static async Task<(Trainer Trainer, IReadOnlyDictionary<string, int> EmbeddingRows)> WarmStartAsync(IGraphStore store, TrainingConfig config,
+        string checkpoint, CancellationToken cancellationToken = default)
+    {
+        var (manifest, directory) = Checkpoints.Read(checkpoint, preferBest: true);
+        var trainer = await CreateAsync(store, config, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (trainer, Checkpoints.WarmStart(trainer, manifest, directory));
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         if (_steps is not null)

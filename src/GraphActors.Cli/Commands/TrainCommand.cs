@@ -16,7 +16,11 @@ public static class TrainCommand
         var store = new Option<string?>("--store") { Description = "Partition store directory (default: the file's store_path)" };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint directory, its manifest.json, or a run directory to continue from" };
         var cmd = new Command("train", "Train a GNN on a partition store in this process, printing a row per epoch");
-        foreach (var o in new Option[] { config, store, resume }) cmd.Options.Add(o);
+        var initFrom = new Option<string?>("--init-from")
+        {
+            Description = "A new job starting from an earlier job's model (its checkpoint, manifest.json or run directory; best/ first): e.g. yesterday's model on a store brought up to date with partition --update. Epochs and optimizer start anew",
+        };
+        foreach (var o in new Option[] { config, store, resume, initFrom }) cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
             TrainingFile file;
@@ -31,19 +35,32 @@ public static class TrainCommand
             }
             var (cfg, storePath) = (file.Config, file.StorePath);
             storePath = pr.GetValue(store) ?? storePath ?? throw CliErrors.BadOption("--store", "no store: pass --store or set training.store_path.");
-            Train(cfg, storePath, pr.GetValue(resume), Console.Out);
+            if (pr.GetValue(resume) is not null && pr.GetValue(initFrom) is not null)
+                throw CliErrors.BadOption("--init-from", "and --resume exclude each other: --resume continues a job, --init-from starts a new one from an earlier model.");
+            Train(cfg, storePath, pr.GetValue(resume), Console.Out, pr.GetValue(initFrom));
         }));
         return cmd;
     }
 
     /// <summary>Runs the job and prints progress; returns the result (quickstart uses it too).</summary>
-    public static TrainingResult Train(TrainingConfig config, string storePath, string? resume, TextWriter output)
+    public static TrainingResult Train(TrainingConfig config, string storePath, string? resume, TextWriter output, string? initFrom = null)
     {
         using var store = new PartitionedGraphStore(PartitionStore.Open(storePath));
-        using var trainer = resume is null
-            ? Trainer.CreateAsync(store, config).GetAwaiter().GetResult()
-            : Trainer.ResumeAsync(store, resume, c => c with { Epochs = config.Epochs, CheckpointDir = config.CheckpointDir ?? c.CheckpointDir }).GetAwaiter().GetResult();
-        if (resume is not null) output.WriteLine($"resumed from {resume} after epoch {trainer.CompletedEpochs - 1}");
+        Trainer started;
+        if (resume is not null)
+        {
+            started = Trainer.ResumeAsync(store, resume, c => c with { Epochs = config.Epochs, CheckpointDir = config.CheckpointDir ?? c.CheckpointDir }).GetAwaiter().GetResult();
+            output.WriteLine($"resumed from {resume} after epoch {started.CompletedEpochs - 1}");
+        }
+        else if (initFrom is not null)
+        {
+            var (warm, rows) = Trainer.WarmStartAsync(store, config, initFrom).GetAwaiter().GetResult();
+            started = warm;
+            output.WriteLine($"started from the model of {initFrom}" +
+                string.Concat(rows.Select(kv => $"; {kv.Value:N0} of {store.Schema.Node(new GraphActors.Contracts.NodeType(kv.Key)).Count:N0} '{kv.Key}' embedding rows from it")));
+        }
+        else started = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
+        using var trainer = started;
         var m = trainer.MetricName;
         output.WriteLine($"{"epoch",5} {"loss",9} {"train " + m,14} {"val " + m,12} {"seconds",8} {"batches/s",10}");
         var result = trainer.RunAsync(r => output.WriteLine(string.Create(CultureInfo.InvariantCulture,

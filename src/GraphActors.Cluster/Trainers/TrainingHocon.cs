@@ -32,6 +32,13 @@ public static class TrainingHocon
         try { root = ConfigurationFactory.ParseString(text); }
         catch (Exception e) { throw new ArgumentException($"{source}: not valid HOCON: {e.Message}"); }
         var t = root.HasPath("training") ? root.GetConfig("training") : root;
+        if (t is not null)
+            foreach (var (key, _) in t.Root.GetObject().Items)
+                if (!Keys.Contains(key))
+                    throw new ArgumentException(!root.HasPath("training") && t.Root.GetObject().Items.Keys.All(k => !Keys.Contains(k))
+                        ? $"{source}: no training {{ … }} block (found {string.Join(", ", t.Root.GetObject().Items.Keys)})."
+                        : $"{source}: training.{key}: not a training setting (a misspelt key would otherwise leave its default in place silently). " +
+                        $"Settings: {string.Join(", ", Keys.Order(StringComparer.Ordinal))}.");
         var d = new TrainingConfig();
         string Where(string key) => $"{source}: training.{key}";
         T Get<T>(string key, T fallback, Func<string, T> read) => Setting(t, key, fallback, read, $"{source}: training");
@@ -86,6 +93,16 @@ public static class TrainingHocon
         if (k < 1) throw new ArgumentException($"{Where("averaging_period")}: {k} must be at least 1 (1 averages after every step).");
         return new TrainingFile(config, SN("store_path", null), k, text);
     }
+
+    /// <summary>Every key of a <c>training</c> block (docs/CONFIGURATION.md).</summary>
+    private static readonly HashSet<string> Keys =
+    [
+        "model_type", "hidden_channels", "num_layers", "batch_size", "learning_rate", "fanouts", "eval_fanouts", "weight_decay", "dropout",
+        "input_dropout", "attention_dropout", "self_loops", "aggregator", "heads", "activation", "task", "target", "epochs", "seed",
+        "eval_every", "patience", "checkpoint_dir", "reverse_edges", "feature_norm", "node_split", "split_fractions", "negatives",
+        "negative_strategy", "exclusion", "val_fraction", "test_fraction", "scorer", "eval_negatives", "readout", "threads", "prefetch",
+        "embeddings", "averaging_period", "store_path",
+    ];
 
     // A setting of a block, or its fallback when absent; a value that does not read is refused as "<where>.<key>: why".
     private static T Setting<T>(Config? block, string key, T fallback, Func<string, T> read, string where)

@@ -190,6 +190,22 @@ public sealed unsafe class EmbeddingSlab : IDisposable
         weights.CopyTo(new Span<float>(_weights, weights.Length));
     }
 
+    /// <summary>
+    /// Copies the rows of <paramref name="source"/> whose ids this slab also holds (optimizer state unchanged): a new
+    /// job started from an earlier one's table, where the store gained ids since. Returns how many rows were copied.
+    /// </summary>
+    public int CopyOverlap(EmbeddingSlab source)
+    {
+        if (source.Dim != Dim || source.Type != Type)
+            throw new ArgumentException($"'{source.Type}' rows of {source.Dim} cannot start '{Type}' rows of {Dim}.", nameof(source));
+        var first = Math.Max(Start, source.Start);
+        var end = Math.Min(Start + Count, source.Start + source.Count);
+        if (end <= first) return 0;
+        new ReadOnlySpan<float>(source._weights + (long)(first - source.Start) * Dim, (end - first) * Dim)
+            .CopyTo(new Span<float>(_weights + (long)(first - Start) * Dim, (end - first) * Dim));
+        return end - first;
+    }
+
     // ---- the slab on disk: a header, then weights, state and step counts in chunks ----
 
     private const uint Magic = 0x42454147; // "GAEB"

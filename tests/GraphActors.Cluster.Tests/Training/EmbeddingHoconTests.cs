@@ -32,6 +32,18 @@ public sealed class EmbeddingHoconTests
     }
 
     [Theory]
+    [InlineData("hiden_channels = 64", "t.hocon: training.hiden_channels: not a training setting")]
+    [InlineData("lr = 0.1", "t.hocon: training.lr: not a training setting")]
+    public void A_misspelt_training_key_is_refused_naming_it_instead_of_leaving_its_default(string line, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrainingHocon.Parse(Base.Replace("num_layers = 2", "num_layers = 2\n  " + line), "t.hocon"));
+        Assert.StartsWith(expected, e.Message);
+        Assert.Contains("hidden_channels, input_dropout, learning_rate", e.Message);
+        var none = Assert.Throws<ArgumentException>(() => TrainingHocon.Parse("akka { loglevel = INFO }", "node.hocon"));
+        Assert.Equal("node.hocon: no training { … } block (found akka).", none.Message);
+    }
+
+    [Theory]
     [InlineData("user { dim = 32, width = 3 }", "t.hocon: training.embeddings.user.width: not a setting of an embedding")]
     [InlineData("user { dim = -4 }", "t.hocon: training.embeddings.user.dim: -4 must be at least 1")]
     [InlineData("user { mode = sum }", "t.hocon: training.embeddings.user.mode: mode 'sum' is not one of replace, concat, add")]
