@@ -15,7 +15,37 @@ namespace GraphActors.Cluster.Tests.Sampling;
 
 /// <summary>RemoteGraphStore on node B of a two-node cluster (real Akka.Remote on 127.0.0.1), against the same store read locally.</summary>
 [Collection(MultiNodeCollection.Name)]
-public class RemoteGraphStoreSpec : TestKit
+public class RemoteGraphStoreSpec() : RemoteGraphStoreSpecBase(TestStore.TwoParts);
+
+/// <summary>
+/// The same on a store brought up to date by <c>partition --update</c>: each partition owns two ranges of ids per type,
+/// so the partitions map rows to ids through their ranges (sampling streams, lookups, degree tables).
+/// </summary>
+[Collection(MultiNodeCollection.Name)]
+public class RemoteGraphStoreOnUpdatedStoreSpec() : RemoteGraphStoreSpecBase(TestStore.Updated)
+{
+    [Fact]
+    public async Task Features_labels_and_business_ids_of_every_node_match_the_local_store()
+    {
+        foreach (var type in new NodeType[] { "user", "item" })
+        {
+            var count = Local.Schema.Node(type).Count;
+            var ids = Enumerable.Range(0, count).Reverse().ToArray();
+            var dim = Local.Schema.Node(type).FeatureDim;
+            var (remote, local) = (new float[count * dim], new float[count * dim]);
+            await Remote.GatherFeaturesAsync(type, ids, remote);
+            await Local.GatherFeaturesAsync(type, ids, local);
+            Assert.Equal(local, remote);
+            var (rb, lb) = (new long[count], new long[count]);
+            await Remote.GetBusinessIdsAsync(type, ids, rb);
+            await Local.GetBusinessIdsAsync(type, ids, lb);
+            Assert.Equal(lb, rb);
+        }
+        Assert.Equal(230, Local.Schema.Node("user").Count);
+    }
+}
+
+public abstract class RemoteGraphStoreSpecBase : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private static readonly int PortA = TestNodes.FreePort();
@@ -23,15 +53,18 @@ public class RemoteGraphStoreSpec : TestKit
     private readonly RemoteGraphStore _remote;
     private readonly PartitionedGraphStore _local;
 
-    public RemoteGraphStoreSpec() : base(TestNodes.Node(PortA, [PortA], "partition", TestStore.TwoParts), "graphactors")
+    protected RemoteGraphStoreSpecBase(string store) : base(TestNodes.Node(PortA, [PortA], "partition", store), "graphactors")
     {
-        _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(TestNodes.FreePort(), [PortA], "partition", TestStore.TwoParts));
+        _b = ActorSystem.Create(Names.ActorSystem, TestNodes.Node(TestNodes.FreePort(), [PortA], "partition", store));
         Task.WhenAll(TestNodes.AwaitUp(Sys, 2, Wait), TestNodes.AwaitUp(_b, 2, Wait)).GetAwaiter().GetResult();
         Sys.StartPartitionSharding(PartitionSettings.Create(Sys));
         _b.StartPartitionSharding(PartitionSettings.Create(_b));
-        _remote = RemoteGraphStore.FromStore(_b, TestStore.TwoParts, TimeSpan.FromSeconds(5));
-        _local = new PartitionedGraphStore(PartitionStore.Open(TestStore.TwoParts));
+        _remote = RemoteGraphStore.FromStore(_b, store, TimeSpan.FromSeconds(5));
+        _local = new PartitionedGraphStore(PartitionStore.Open(store));
     }
+
+    protected RemoteGraphStore Remote => _remote;
+    protected PartitionedGraphStore Local => _local;
 
     private static Dictionary<NodeType, int[]> Seeds() => new()
     {
@@ -97,7 +130,7 @@ public class RemoteGraphStoreSpec : TestKit
         var negatives = new int[sources.Length * 3];
         var stats = await _remote.SampleNegativesAsync(TestStore.Click, sources, 3, strategy, true, 5, negatives);
         Assert.Equal(600, stats.Requested);
-        Assert.All(negatives, n => Assert.InRange(n, 0, 119));
+        Assert.All(negatives, n => Assert.InRange(n, 0, _local.Schema.Node("item").Count - 1));
         var edges = await _local.GetEdgesAsync(TestStore.Click);
         var truth = edges.Src.Zip(edges.Dst).ToHashSet();
         var hits = sources.SelectMany((s, i) => negatives.Skip(i * 3).Take(3).Select(n => (s, n))).Count(truth.Contains);

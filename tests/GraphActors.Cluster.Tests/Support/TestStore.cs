@@ -13,8 +13,18 @@ public static class TestStore
 
     private static readonly Lazy<string> Store = new(() => Build(parts: 2));
 
+    private static readonly Lazy<string> UpdatedStore = new(() =>
+        Build(parts: 2, (previous, dir) => GraphPartitioner.Update(new HeteroGraphSource(Graph(users: 230, items: 130, clicks: 1700, follows: 900)),
+            previous, new PartitionOptions(dir, 2))));
+
     /// <summary>The 2-partition hash store shared by the tests (read-only once written).</summary>
     public static string TwoParts => Store.Value;
+
+    /// <summary>
+    /// <see cref="TwoParts"/>'s graph brought up to date by <c>partition --update</c> with a later one (30 more users, 10
+    /// more items, other edges): each partition owns two ranges of ids per type.
+    /// </summary>
+    public static string Updated => UpdatedStore.Value;
 
     public static HeteroGraph Graph(int users = 200, int items = 120, int clicks = 1500, int follows = 800)
     {
@@ -36,7 +46,7 @@ public static class TestStore
         return b.Build();
     }
 
-    public static string Build(int parts)
+    public static string Build(int parts, Action<string, string>? update = null)
     {
         var run = Path.Combine(Path.GetTempPath(), "ga-cluster-tests", Guid.NewGuid().ToString("N"));
         var dir = Path.Combine(run, "store");
@@ -46,6 +56,9 @@ public static class TestStore
             try { Directory.Delete(run, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         };
         GraphPartitioner.Run(new HeteroGraphSource(Graph()), new PartitionOptions(dir, parts, "hash"));
-        return dir;
+        if (update is null) return dir;
+        var updated = Path.Combine(run, "updated");
+        update(dir, updated);
+        return updated;
     }
 }
