@@ -12,6 +12,7 @@ internal static class BenchCommands
         BlocksBenchmark.Create(),
         EtlBenchmark.Create(),
         PartitionBenchmark.Create(),
+        RefreshBenchmark.Create(),
         ServeBenchmark.Create(),
         OverloadBenchmark.Create(),
         TrainBenchmark.Create(),

@@ -17,14 +17,19 @@ public static class GenerateCommand
         var classes = new Option<int>("--classes") { Description = "Number of classes (latent communities)", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
         var dt = new Option<string>("--dt") { Description = "Partition date YYYY-MM-DD", DefaultValueFactory = _ => "2024-01-01" };
+        var grow = new Option<double>("--grow")
+        {
+            Description = "A later day of the same graph: the graph of the other options unchanged, plus this share more nodes and edges (0.01: a 1 % daily change; docs/DATA.md)",
+        };
         var cmd = new Command("generate", "Synthetic heterogeneous Hive-layout tables (nodes_user, nodes_item, edges_click, edges_swing)");
-        foreach (var o in new Option[] { output, users, items, clicks, swings, dim, classes, seed, dt }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, users, items, clicks, swings, dim, classes, seed, dt, grow }) cmd.Options.Add(o);
         cmd.SetAction(pr => CliRun.Guarded(() =>
         {
             var s = SyntheticGenerator.Run(new GenerateOptions(pr.GetValue(output)!)
             {
                 Users = pr.GetValue(users), Items = pr.GetValue(items), Clicks = pr.GetValue(clicks), Swings = pr.GetValue(swings),
                 FeatureDim = pr.GetValue(dim), Classes = pr.GetValue(classes), Seed = pr.GetValue(seed), Dt = pr.GetValue(dt)!,
+                Grow = pr.GetValue(grow),
             }, Console.Error);
             Console.WriteLine($"generated {s.Users:N0} users, {s.Items:N0} items, {s.Clicks:N0} clicks, {s.Swings:N0} swings in {s.Seconds:F1} s → {pr.GetValue(output)}");
         }));

@@ -15,6 +15,12 @@ public sealed record GenerateOptions(string Output)
     public double Homophily { get; init; } = 0.8;
     /// <summary>Scale of the community centroid in a feature vector; the noise is N(0, 1) per dimension.</summary>
     public double Signal { get; init; } = 0.25;
+    /// <summary>
+    /// A later day of the same graph: the graph of these options unchanged (nodes, features, edges, in the same order),
+    /// plus this share more users, items, clicks and swings drawn from a second stream, whose edges reach old and new
+    /// nodes alike (so old users' labels may move). 0 = the graph itself.
+    /// </summary>
+    public double Grow { get; init; }
     public int RowGroupRows { get; init; } = 65_536;
     public long RowsPerFile { get; init; } = 4_000_000;
 }
@@ -39,31 +45,47 @@ public static class SyntheticGenerator
     {
         if (o.Users <= 0 || o.Items <= 0 || o.Classes <= 0 || o.FeatureDim <= 0)
             throw new BadInputException($"users ({o.Users}), items ({o.Items}), classes ({o.Classes}) and feature dim ({o.FeatureDim}) must be positive.");
+        if (!double.IsFinite(o.Grow) || o.Grow < 0 || o.Grow > 10)
+            throw new BadInputException($"--grow {o.Grow}: must be between 0 and 10 (the share of nodes and edges a later day adds).");
         HiveLayout.CheckDt(o.Dt);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var rng = new Random(o.Seed);
+        // The day's additions draw from their own stream, so the base graph's draws (and so its tables) stay the same.
+        var more = new Random(unchecked(o.Seed * 7919 + 1));
+        var (users, items) = (o.Users + (int)Math.Round(o.Users * o.Grow), o.Items + (int)Math.Round(o.Items * o.Grow));
+        var (moreClicks, moreSwings) = ((long)Math.Round(o.Clicks * o.Grow), (long)Math.Round(o.Swings * o.Grow));
         var k = o.Classes;
         var centroids = new float[k * o.FeatureDim];
         for (var i = 0; i < centroids.Length; i++) centroids[i] = (float)Gaussian(rng);
-        var userComm = new byte[o.Users];
-        var itemComm = new byte[o.Items];
+        var userComm = new byte[users];
+        var itemComm = new byte[items];
         if (k > 255) throw new ArgumentException("At most 255 classes.");
         for (var u = 0; u < o.Users; u++) userComm[u] = (byte)rng.Next(k);
         for (var i = 0; i < o.Items; i++) itemComm[i] = (byte)rng.Next(k);
-        var itemsByComm = Enumerable.Range(0, k).Select(_ => new List<int>()).ToArray();
-        for (var i = 0; i < o.Items; i++) itemsByComm[itemComm[i]].Add(i);
+        for (var u = o.Users; u < users; u++) userComm[u] = (byte)more.Next(k);
+        for (var i = o.Items; i < items; i++) itemComm[i] = (byte)more.Next(k);
+        var baseItems = ItemsByCommunity(itemComm, o.Items, k);
+        var allItems = o.Grow > 0 ? ItemsByCommunity(itemComm, items, k) : baseItems;
 
         // Clicks first: user labels depend on them.
-        var clickCounts = new int[(long)o.Users * k];
+        var clickCounts = new int[(long)users * k];
         using (var w = new HiveEdgeTableWriter(o.Output, "click", o.Dt, o.RowGroupRows * 2, o.RowsPerFile * 2))
         {
-            for (long c = 0; c < o.Clicks; c++)
+            void Click(int u, int item, long c)
             {
-                var u = rng.Next(o.Users);
-                var item = PickItem(rng, userComm[u], itemsByComm, o);
                 clickCounts[(long)u * k + itemComm[item]]++;
                 w.Add(UserId(u), ItemId(item), "user", "item", 1f);
                 if ((c & 0xFFFFF) == 0xFFFFF) progress?.WriteLine($"generate: edges_click {c + 1:N0} rows");
+            }
+            for (long c = 0; c < o.Clicks; c++)
+            {
+                var u = rng.Next(o.Users);
+                Click(u, PickItem(rng, userComm[u], baseItems, o.Homophily, o.Items), c);
+            }
+            for (long c = 0; c < moreClicks; c++)
+            {
+                var u = more.Next(users);
+                Click(u, PickItem(more, userComm[u], allItems, o.Homophily, items), o.Clicks + c);
             }
             w.Complete();
         }
@@ -71,34 +93,49 @@ public static class SyntheticGenerator
         var features = new float[o.FeatureDim];
         using (var w = new HiveNodeTableWriter(o.Output, "user", o.Dt, rowGroupRows: o.RowGroupRows, rowsPerFile: o.RowsPerFile))
         {
-            for (var u = 0; u < o.Users; u++)
+            for (var u = 0; u < users; u++)
             {
-                Features(rng, centroids, userComm[u], o, features);
+                Features(u < o.Users ? rng : more, centroids, userComm[u], o, features);
                 w.Add(UserId(u), features, UserLabel(clickCounts.AsSpan((int)((long)u * k), k), userComm[u]));
             }
             w.Complete();
         }
         using (var w = new HiveNodeTableWriter(o.Output, "item", o.Dt, rowGroupRows: o.RowGroupRows, rowsPerFile: o.RowsPerFile))
         {
-            for (var i = 0; i < o.Items; i++)
+            for (var i = 0; i < items; i++)
             {
-                Features(rng, centroids, itemComm[i], o, features);
+                Features(i < o.Items ? rng : more, centroids, itemComm[i], o, features);
                 w.Add(ItemId(i), features, itemComm[i]);
             }
             w.Complete();
         }
         using (var w = new HiveEdgeTableWriter(o.Output, "swing", o.Dt, o.RowGroupRows * 2, o.RowsPerFile * 2))
         {
+            void Swing(Random r, int a, int b, long s)
+            {
+                w.Add(ItemId(a), ItemId(b), "item", "item", (float)(0.5 + 0.5 * r.NextDouble()));
+                if ((s & 0xFFFFF) == 0xFFFFF) progress?.WriteLine($"generate: edges_swing {s + 1:N0} rows");
+            }
             for (long s = 0; s < o.Swings; s++)
             {
                 var a = rng.Next(o.Items);
-                var b = PickItem(rng, itemComm[a], itemsByComm, o);
-                w.Add(ItemId(a), ItemId(b), "item", "item", (float)(0.5 + 0.5 * rng.NextDouble()));
-                if ((s & 0xFFFFF) == 0xFFFFF) progress?.WriteLine($"generate: edges_swing {s + 1:N0} rows");
+                Swing(rng, a, PickItem(rng, itemComm[a], baseItems, o.Homophily, o.Items), s);
+            }
+            for (long s = 0; s < moreSwings; s++)
+            {
+                var a = more.Next(items);
+                Swing(more, a, PickItem(more, itemComm[a], allItems, o.Homophily, items), o.Swings + s);
             }
             w.Complete();
         }
-        return new GenerateSummary(o.Users, o.Items, o.Clicks, o.Swings, clock.Elapsed.TotalSeconds);
+        return new GenerateSummary(users, items, o.Clicks + moreClicks, o.Swings + moreSwings, clock.Elapsed.TotalSeconds);
+    }
+
+    private static List<int>[] ItemsByCommunity(byte[] itemComm, int count, int k)
+    {
+        var byComm = Enumerable.Range(0, k).Select(_ => new List<int>()).ToArray();
+        for (var i = 0; i < count; i++) byComm[itemComm[i]].Add(i);
+        return byComm;
     }
 
     internal static int UserLabel(ReadOnlySpan<int> counts, int own)
@@ -109,11 +146,11 @@ public static class SyntheticGenerator
         return best;
     }
 
-    private static int PickItem(Random rng, int community, List<int>[] itemsByComm, GenerateOptions o)
+    private static int PickItem(Random rng, int community, List<int>[] itemsByComm, double homophily, int items)
     {
         var pool = itemsByComm[community];
-        if (pool.Count > 0 && rng.NextDouble() < o.Homophily) return pool[rng.Next(pool.Count)];
-        return rng.Next(o.Items);
+        if (pool.Count > 0 && rng.NextDouble() < homophily) return pool[rng.Next(pool.Count)];
+        return rng.Next(items);
     }
 
     private static void Features(Random rng, float[] centroids, int community, GenerateOptions o, float[] into)

@@ -56,6 +56,40 @@ public sealed class GenerateEtlRoundTripTests
     }
 
     [Fact]
+    public void A_later_day_keeps_the_base_graphs_rows_in_order_and_adds_the_grown_share()
+    {
+        using var dir = new TempDir();
+        SyntheticGenerator.Run(Small with { Output = dir.Sub("day1") });
+        var summary = SyntheticGenerator.Run(Small with { Output = dir.Sub("day2"), Grow = 0.1 });
+        Assert.Equal((550L, 330L, 4400L, 2200L), (summary.Users, summary.Items, summary.Clicks, summary.Swings));
+
+        static List<(long Id, float[] Features)> Nodes(string root, string table) =>
+            HiveTableReader.ReadNodes(new HiveTablePartition(root, table, HiveTableKind.Nodes, Small.Dt))
+                .SelectMany(b => Enumerable.Range(0, b.Rows).Select(i => (b.Ids[i]!.Value, b.Features.Row(i).ToArray()))).ToList();
+        static List<(long, long)> Edges(string root, string table) =>
+            HiveTableReader.ReadEdges(new HiveTablePartition(root, table, HiveTableKind.Edges, Small.Dt))
+                .SelectMany(b => Enumerable.Range(0, b.Rows).Select(i => (b.Src[i]!.Value, b.Dst[i]!.Value))).ToList();
+        foreach (var (table, before, after) in new[] { ("nodes_user", 500, 550), ("nodes_item", 300, 330) })
+        {
+            var (day1, day2) = (Nodes(dir.Sub("day1"), table), Nodes(dir.Sub("day2"), table));
+            Assert.Equal((before, after), (day1.Count, day2.Count));
+            for (var i = 0; i < before; i++)
+            {
+                Assert.Equal(day1[i].Id, day2[i].Id);
+                Assert.Equal(day1[i].Features, day2[i].Features);
+            }
+        }
+        foreach (var (table, before, after) in new[] { ("edges_click", 4000, 4400), ("edges_swing", 2000, 2200) })
+        {
+            var (day1, day2) = (Edges(dir.Sub("day1"), table), Edges(dir.Sub("day2"), table));
+            Assert.Equal((before, after), (day1.Count, day2.Count));
+            Assert.Equal(day1, day2.Take(before));
+            var newSource = table == "edges_click" ? SyntheticGenerator.UserId(500) : SyntheticGenerator.ItemId(300);
+            Assert.Contains(day2.Skip(before), e => e.Item1 >= newSource || e.Item2 >= SyntheticGenerator.ItemId(300)); // the new nodes get edges
+        }
+    }
+
+    [Fact]
     public void The_cgdf_reader_streams_dense_ids_and_flat_features()
     {
         using var dir = new TempDir();
