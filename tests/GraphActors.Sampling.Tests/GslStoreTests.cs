@@ -336,4 +336,79 @@ public sealed class GslStoreTests : IDisposable
         var declared = new GslStore(Store(2), directed: r => r == "i2i" ? false : null);
         Assert.Equal([3, 1], declared.V("item").Batch(3).Alias("i").InV("i2i").Sample(1).By("random").Alias("p").Values().First().Nodes("p").Shape);
     }
+
+    [Fact]
+    public void Each_step_of_a_batch_is_one_store_call_whatever_the_batch_size()
+    {
+        var counting = new CountingStore(Store(3));
+        using var ds = new GslStore(counting).V("user").Batch(16).Alias("u").OutV("u2i").Sample(3).By("random").Alias("i")
+            .InV("u2i").Sample(2).By("random").Alias("u2").Values();
+        Assert.Equal(4, Epoch(ds).Count);
+        Assert.Equal(4 * 2, counting.Neighbors);  // two hops per batch
+        Assert.Equal(4 * 3, counting.Features);   // three node steps per batch
+        Assert.Equal(4 * 2, counting.Labels);     // the two user steps (items are unlabelled)
+        Assert.Equal(1 + 4 * 2, counting.BusinessIds); // the share once, then the two hops' far ends per batch
+    }
+
+    [Fact]
+    public void Shuffle_without_traverse_draws_full_batches_from_the_share_without_end()
+    {
+        using var ds = new GslStore(Store(2), 1, 3).V("user").Batch(8).Shuffle().Alias("u").Values();
+        Assert.True(ds.Endless);
+        for (var b = 0; b < 10; b++)
+        {
+            var ids = ds.Next().Nodes("u").Ids;
+            Assert.Equal(8, ids.Length);
+            Assert.All(ids, id => Assert.Equal(1, (int)((id - 5000) / 7 % 3)));
+        }
+    }
+
+    /// <summary>Counts the store calls a query makes; each is one request per partition on a remote store.</summary>
+    private sealed class CountingStore(IGraphStore inner) : IGraphStore
+    {
+        public int Neighbors, Features, Labels, BusinessIds;
+
+        public GraphStoreSchema Schema => inner.Schema;
+
+        public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+            SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Neighbors);
+            return inner.SampleNeighborsAsync(type, incoming, seeds, fanout, strategy, rngSeed, withWeights, cancellationToken);
+        }
+
+        public ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Features);
+            return inner.GatherFeaturesAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Labels);
+            return inner.GatherLabelsAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default) =>
+            inner.GetSplitAsync(type, split, cancellationToken);
+
+        public ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.GetDegreesAsync(type, incoming, ids, destination, cancellationToken);
+
+        public ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
+            bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.SampleNegativesAsync(type, sources, k, strategy, excludeNeighbors, rngSeed, destination, cancellationToken);
+
+        public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default) =>
+            inner.GetEdgesAsync(type, cancellationToken);
+
+        public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref BusinessIds);
+            return inner.GetBusinessIdsAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.LookupIdsAsync(type, businessIds, destination, cancellationToken);
+    }
 }
