@@ -11,6 +11,8 @@ namespace GraphActors.Sampling;
 /// <see cref="Endless"/>: every batch draws its sources with replacement, <c>foreach</c> never ends and the cursor
 /// never reports an end, as GraphLearn's never raises OutOfRangeError. Batch b of epoch e draws from its own random
 /// stream (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// A query over a graph store (<see cref="GslStore"/>) walks this task's share of the sources and builds each batch with
+/// the store's batched calls (<see cref="GslStoreExecutor"/>), waiting for them on the thread that builds it.
 /// <para>
 /// With <see cref="GslOptions.Window"/> &gt; 0 (GraphLearn's <c>gl.Dataset(query, window=N)</c>) a background task
 /// builds the cursor's batches up to N ahead; they are the same batches, in the same order, as without it. The
