@@ -119,6 +119,21 @@ public sealed class ClusterGslSpec
             Assert.Equal(Enumerable.Range(1000, Users).Select(x => (long)x), walks[0].Concat(walks[1]).Order());
         }
 
+        // Edge sources split the same way; negatives come from the partitions and are never a user's own item.
+        static (long, long)[] EdgesOf(ClusterGraph w)
+        {
+            var e = w.E("u2i").Batch(1000).Alias("e").Values().Single().Edges("e");
+            return e.SrcIds.Zip(e.DstIds).ToArray();
+        }
+        var edges = await Task.WhenAll(Task.Run(() => EdgesOf(w0)), Task.Run(() => EdgesOf(w1)));
+        Assert.Equal(sources.Bought.Order(), edges[0].Concat(edges[1]).Order());
+        Assert.Empty(edges[0].Intersect(edges[1]));
+        var negatives = await Task.Run(() => w1.V("user").Batch(Users).Alias("u").OutNeg("u2i").Sample(2).By("in_degree_pow0.75").Alias("n")
+            .Values().Single());
+        var (users, negs) = (negatives.Nodes("u"), negatives.Nodes("n"));
+        Assert.Equal([Users / 2, 2], negs.Shape);
+        for (var j = 0; j < negs.Count; j++) Assert.DoesNotContain((users.Ids[j / 2], negs.Ids[j]), sources.Bought);
+
         // The undirected type is walked backwards through its reverse, and a declared direction is enforced as in local mode.
         var back = w1.V("item", [1, 2]).Alias("i").InV("u2i").By("full").Alias("buyers").Values().Single();
         var buyers = back.Nodes("buyers");
