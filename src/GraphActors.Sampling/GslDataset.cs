@@ -11,6 +11,8 @@ namespace GraphActors.Sampling;
 /// <see cref="Endless"/>: every batch draws its sources with replacement, <c>foreach</c> never ends and the cursor
 /// never reports an end, as GraphLearn's never raises OutOfRangeError. Batch b of epoch e draws from its own random
 /// stream (seed, e, b), so results do not depend on how batches are consumed. Not thread-safe: one consumer per dataset.
+/// A query over a graph store (<see cref="GslStore"/>) walks this task's share of the sources and builds each batch with
+/// the store's batched calls (<see cref="GslStoreExecutor"/>), waiting for them on the thread that builds it.
 /// <para>
 /// With <see cref="GslOptions.Window"/> &gt; 0 (GraphLearn's <c>gl.Dataset(query, window=N)</c>) a background task
 /// builds the cursor's batches up to N ahead; they are the same batches, in the same order, as without it. The
@@ -35,6 +37,7 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
     private int[]? _order;
     private int _orderEpoch = -1;
     private readonly GslPrefetcher? _prefetch;
+    private readonly GslStoreExecutor? _store;
     private bool _disposed;
 
     internal GslDataset(QueryPlan plan, GslOptions options)
@@ -45,7 +48,12 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
         _executionOrder = plan.ExecutionOrder();
         _conditional = new ConditionalNegativeSampler?[_steps.Length];
         var root = _steps[0];
-        _sourceCount = plan.SourceSet?.Length ?? (root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count);
+        if (plan.Store is not null)
+        {
+            _store = new GslStoreExecutor(plan, options, _steps, _executionOrder);
+            _sourceCount = _store.SourceCount;
+        }
+        else _sourceCount = plan.SourceSet?.Length ?? (root.Kind == StepKind.SourceNodes ? plan.Graph.Nodes(root.NodeType).Count : root.EdgeData!.Count);
         Endless = plan.Order == SourceOrder.WithReplacement;
         if (Endless && _sourceCount == 0)
             throw new InvalidOperationException($"{root.Description} has nothing to draw: Shuffle() samples sources with replacement from an empty set.");
@@ -138,6 +146,14 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
     private GslBatch Build(int epoch, int batchIndex)
     {
         var rng = Xoshiro256.ForStream(_options.Seed, (ulong)epoch, (ulong)batchIndex);
+        if (_store is not null)
+        {
+            // Over a store every step draws from a seed of the batch's stream; the store keys each row by it and the node.
+            var picked = Pick(epoch, batchIndex, ref rng);
+            var seeds = new ulong[_steps.Length];
+            for (var i = 0; i < seeds.Length; i++) seeds[i] = rng.NextUInt64();
+            return _store.BuildAsync(epoch, batchIndex, picked, seeds).GetAwaiter().GetResult();
+        }
         var results = new AliasResult[_steps.Length];
         foreach (var i in _executionOrder)
         {
@@ -160,7 +176,8 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
         return new GslBatch(epoch, batchIndex, byAlias);
     }
 
-    private AliasResult Source(GslQuery step, int epoch, int batchIndex, ref Xoshiro256 rng)
+    /// <summary>Positions in the source set of batch <paramref name="batchIndex"/> of <paramref name="epoch"/>, by the source order.</summary>
+    private int[] Pick(int epoch, int batchIndex, ref Xoshiro256 rng)
     {
         var start = batchIndex * _plan.BatchSize;
         var n = Endless ? _plan.BatchSize : Math.Min(_plan.BatchSize, _sourceCount - start);
@@ -171,6 +188,13 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
             case SourceOrder.Traverse: Order(epoch).AsSpan(start, n).CopyTo(picked); break;
             default: for (var i = 0; i < n; i++) picked[i] = start + i; break;
         }
+        return picked;
+    }
+
+    private AliasResult Source(GslQuery step, int epoch, int batchIndex, ref Xoshiro256 rng)
+    {
+        var picked = Pick(epoch, batchIndex, ref rng);
+        var n = picked.Length;
 
         if (step.Kind == StepKind.SourceNodes)
         {

@@ -172,12 +172,14 @@ public sealed class GslQuery
 {
     private readonly QueryPlan _plan;
 
-    private GslQuery(QueryPlan plan, GslQuery? parent, StepKind kind, EdgeTypeData? edges, bool incoming, NodeType nodeType, string description)
+    private GslQuery(QueryPlan plan, GslQuery? parent, StepKind kind, EdgeTypeData? edges, bool incoming, NodeType nodeType, string description,
+        CanonicalEdgeType? edgeType = null)
     {
         _plan = plan;
         Parent = parent;
         Kind = kind;
         EdgeData = edges;
+        EdgeType = edges?.Type ?? edgeType;
         Incoming = incoming;
         NodeType = nodeType;
         Description = description;
@@ -187,8 +189,10 @@ public sealed class GslQuery
 
     internal GslQuery? Parent { get; }
     internal StepKind Kind { get; }
-    /// <summary>The walked edge type; null for a node source, an endpoint and a node-table negative.</summary>
+    /// <summary>The walked edge type's data (local graphs only); null for a node source, an endpoint and a node-table negative.</summary>
     internal EdgeTypeData? EdgeData { get; }
+    /// <summary>The walked edge type, local or in a store; null where <see cref="EdgeData"/> would be.</summary>
+    internal CanonicalEdgeType? EdgeType { get; }
     /// <summary>Hops: walk the in-CSR. Endpoints: take the walked edge's far end (inV) rather than its near end (outV).</summary>
     internal bool Incoming { get; }
     /// <summary>The node type of a node step; for an edge step, the type of the walked edge's near end.</summary>
@@ -209,6 +213,10 @@ public sealed class GslQuery
     internal static GslQuery Source(HeteroGraph graph, StepKind kind, EdgeTypeData? edges, NodeType type, string? description = null) =>
         new(new QueryPlan(graph), null, kind, edges, false, type,
             description ?? (kind == StepKind.SourceNodes ? $"V({type})" : $"E({edges!.Type.Relation})"));
+
+    /// <summary>The source step of a query over a graph store (<see cref="GslStore"/>).</summary>
+    internal static GslQuery Source(GslStore store, StepKind kind, CanonicalEdgeType? edgeType, NodeType type, string description) =>
+        new(new QueryPlan(store), null, kind, null, false, type, description, edgeType);
 
     /// <summary>How many sources each batch takes (GraphLearn's <c>batch</c>); the last batch of an epoch may be smaller.</summary>
     public GslQuery Batch(int size)
@@ -268,6 +276,10 @@ public sealed class GslQuery
         Mutable();
         if (ProducesEdges)
             throw new InvalidOperationException($"Neg({nodeType}) draws for nodes; after {Description} take an end first with outV() or inV().");
+        if (_plan.Store is not null)
+            throw new NotSupportedException(
+                $"Neg({nodeType}) draws by node_weight, and a graph store holds no node weights (the partition store keeps features and labels); " +
+                "draw negatives along an edge type with outNeg(edgeType) instead.");
         var nodes = _plan.Graph.Nodes(nodeType);
         if (!nodes.Data.HasWeights)
             throw new InvalidOperationException(
@@ -302,8 +314,22 @@ public sealed class GslQuery
     public GslQuery By(string strategy)
     {
         Mutable();
-        if (Kind == StepKind.Negative) StrategyNames.ParseNegative(strategy);
-        else if (Kind is StepKind.HopNodes or StepKind.HopEdges) StrategyNames.ParseNeighbor(strategy);
+        if (Kind == StepKind.Negative)
+        {
+            var negative = StrategyNames.ParseNegative(strategy);
+            if (_plan.Store is not null && negative == NegativeStrategy.InDegree)
+                throw new NotSupportedException(
+                    $"{Description}.By(\"{strategy}\"): a partitioned graph store draws negatives uniformly (random) or ∝ in-degree^0.75 " +
+                    $"({StrategyNames.SmoothedInDegree}); raw in-degree needs the whole degree table in one place, which no partition holds.");
+        }
+        else if (Kind is StepKind.HopNodes or StepKind.HopEdges)
+        {
+            var neighbor = StrategyNames.ParseNeighbor(strategy);
+            if (_plan.Store is not null && neighbor == SamplingStrategy.InDegree)
+                throw new NotSupportedException(
+                    $"{Description}.By(\"{strategy}\"): in_degree weighs each neighbour by its own in-degree, which its owner holds, not the " +
+                    "partition that samples the row; a graph store samples random, random_without_replacement, edge_weight, topk and full.");
+        }
         else if (Kind == StepKind.NodeNegative)
         {
             if (strategy != StrategyNames.NodeWeight)
@@ -338,6 +364,10 @@ public sealed class GslQuery
     {
         Mutable();
         var where = $"{Description}.Where(\"{target}\")";
+        if (_plan.Store is not null)
+            throw new NotSupportedException(
+                $"{where}: conditional negatives compare int, float and string attributes of candidates across the whole node table; " +
+                "a graph store keeps no int or string attributes and no node holds the table, so Where() runs on a local graph only.");
         if (Kind != StepKind.Negative)
             throw new InvalidOperationException($"{where}: Where() conditions the negatives of outNeg/inNeg, not {Description}.");
         if (WhereTarget is not null)
@@ -408,6 +438,16 @@ public sealed class GslQuery
         Mutable();
         if (ProducesEdges)
             throw new InvalidOperationException($"{verb}({edgeType}) walks from nodes; after {Description} take an end first with outV() or inV().");
+        if (_plan.Store is { } store)
+        {
+            var t = store.Edge(edgeType);
+            if (incoming) store.RequireInDirection(t, verb);
+            var from = incoming ? t.Dst : t.Src;
+            if (from != NodeType)
+                throw new InvalidOperationException($"{verb}({edgeType}) starts from {from} nodes, but {Description} yields {NodeType} nodes. Edge type {t}.");
+            var to = incoming ? t.Src : t.Dst;
+            return new GslQuery(_plan, this, kind, null, incoming, kind == StepKind.HopEdges ? from : to, $"{verb}({edgeType})", t);
+        }
         var edges = _plan.Graph.Edges(edgeType);
         if (incoming) RequireInDirection(edges, verb);
         var near = incoming ? edges.Type.Dst : edges.Type.Src;
@@ -436,7 +476,7 @@ public sealed class GslQuery
         Mutable();
         if (!ProducesEdges)
             throw new InvalidOperationException($"{(farEnd ? "inV" : "outV")}() without an edge type follows an edge step; {Description} yields nodes.");
-        var t = EdgeData!.Type;
+        var t = EdgeType!.Value;
         var walkedBackwards = Kind == StepKind.HopEdges && Incoming;
         var type = farEnd ^ walkedBackwards ? t.Dst : t.Src;
         return new GslQuery(_plan, this, StepKind.Endpoint, null, farEnd, type, farEnd ? "inV()" : "outV()");
@@ -462,9 +502,19 @@ public sealed class GslQuery
 }
 
 /// <summary>The steps of one query tree, in the order they were written (parents before children).</summary>
-internal sealed class QueryPlan(HeteroGraph graph)
+internal sealed class QueryPlan
 {
-    public HeteroGraph Graph { get; } = graph;
+    private readonly HeteroGraph? _graph;
+
+    public QueryPlan(HeteroGraph graph) => _graph = graph;
+
+    public QueryPlan(GslStore store) => Store = store;
+
+    /// <summary>The local graph the query walks; a query over a graph store has none.</summary>
+    public HeteroGraph Graph => _graph ?? throw new InvalidOperationException("This query runs over a graph store, not a local graph.");
+
+    /// <summary>The graph store the query walks (worker and server mode), or null over a local graph.</summary>
+    public GslStore? Store { get; }
     public List<GslQuery> Steps { get; } = [];
     public int BatchSize { get; set; } = 64;
     public SourceOrder Order { get; set; }

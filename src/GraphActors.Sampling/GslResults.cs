@@ -117,85 +117,130 @@ public abstract class AliasResult
     internal int Cap => _cap;
 }
 
-/// <summary>Columns of the elements named by dense row ids; a row of -1 (padding) gets weight 0, label -1, zero / empty attributes.</summary>
+/// <summary>
+/// The columns of a result's values. Over a local graph they are read from the type's columns by dense row (a row of
+/// -1, padding, gets weight 0, label -1, zero / empty attributes). Over a graph store they are what the store holds,
+/// gathered with the batch: float attributes are the store's features, labels the store's labels, edge weights those
+/// of the sampled edges; the store holds no int or string attributes, node weights or edge labels.
+/// </summary>
 public abstract class ElementColumnsView
 {
-    private readonly ElementData _data;
-    private readonly int[] _rows;
+    private protected ElementColumnsView() { }
+
+    public abstract int IntAttrCount { get; }
+    public abstract int FloatAttrCount { get; }
+    public abstract int StringAttrCount { get; }
+
+    /// <summary>One weight per value, or null when the type has no weight column.</summary>
+    public abstract float[]? Weights { get; }
+
+    /// <summary>One label per value, or null when the type has no label column.</summary>
+    public abstract int[]? Labels { get; }
+
+    /// <summary>[Count, IntAttrCount] row-major.</summary>
+    public abstract long[] IntAttrs { get; }
+
+    /// <summary>[Count, FloatAttrCount] row-major.</summary>
+    public abstract float[] FloatAttrs { get; }
+
+    /// <summary>[Count, StringAttrCount] row-major.</summary>
+    public abstract string[] StringAttrs { get; }
+}
+
+/// <summary>Columns of a local graph's elements named by dense row ids, gathered on first use.</summary>
+internal sealed class ElementDataColumns(ElementData data, int[] rows) : ElementColumnsView
+{
     private float[]? _weights;
     private int[]? _labels;
     private long[]? _ints;
     private float[]? _floats;
     private string[]? _strings;
 
-    private protected ElementColumnsView(ElementData data, int[] rows)
-    {
-        _data = data;
-        _rows = rows;
-    }
-
-    public int IntAttrCount => _data.Schema.IntCount;
-    public int FloatAttrCount => _data.Schema.FloatCount;
-    public int StringAttrCount => _data.Schema.StringCount;
-
-    /// <summary>One weight per value, or null when the type has no weight column.</summary>
-    public float[]? Weights => _data.HasWeights ? _weights ??= GatherScalar(_data.Weights.Span, 0f) : null;
-
-    /// <summary>One label per value, or null when the type has no label column.</summary>
-    public int[]? Labels => _data.HasLabels ? _labels ??= GatherScalar(_data.Labels.Span, -1) : null;
-
-    /// <summary>[Count, IntAttrCount] row-major.</summary>
-    public long[] IntAttrs => _ints ??= GatherRows(_data.Ints.Span, IntAttrCount, 0L);
-
-    /// <summary>[Count, FloatAttrCount] row-major.</summary>
-    public float[] FloatAttrs => _floats ??= GatherRows(_data.Floats.Data.Span, FloatAttrCount, 0f);
-
-    /// <summary>[Count, StringAttrCount] row-major.</summary>
-    public string[] StringAttrs => _strings ??= GatherRows(_data.Strings.Span, StringAttrCount, "");
+    public override int IntAttrCount => data.Schema.IntCount;
+    public override int FloatAttrCount => data.Schema.FloatCount;
+    public override int StringAttrCount => data.Schema.StringCount;
+    public override float[]? Weights => data.HasWeights ? _weights ??= GatherScalar(data.Weights.Span, 0f) : null;
+    public override int[]? Labels => data.HasLabels ? _labels ??= GatherScalar(data.Labels.Span, -1) : null;
+    public override long[] IntAttrs => _ints ??= GatherRows(data.Ints.Span, IntAttrCount, 0L);
+    public override float[] FloatAttrs => _floats ??= GatherRows(data.Floats.Data.Span, FloatAttrCount, 0f);
+    public override string[] StringAttrs => _strings ??= GatherRows(data.Strings.Span, StringAttrCount, "");
 
     private T[] GatherScalar<T>(ReadOnlySpan<T> column, T missing)
     {
-        var result = new T[_rows.Length];
-        for (var i = 0; i < _rows.Length; i++) result[i] = _rows[i] >= 0 ? column[_rows[i]] : missing;
+        var result = new T[rows.Length];
+        for (var i = 0; i < rows.Length; i++) result[i] = rows[i] >= 0 ? column[rows[i]] : missing;
         return result;
     }
 
     private T[] GatherRows<T>(ReadOnlySpan<T> column, int width, T missing)
     {
         if (width == 0) return [];
-        var result = new T[_rows.Length * width];
-        for (var i = 0; i < _rows.Length; i++)
+        var result = new T[rows.Length * width];
+        for (var i = 0; i < rows.Length; i++)
         {
             var dst = result.AsSpan(i * width, width);
-            if (_rows[i] >= 0) column.Slice(_rows[i] * width, width).CopyTo(dst);
+            if (rows[i] >= 0) column.Slice(rows[i] * width, width).CopyTo(dst);
             else dst.Fill(missing);
         }
         return result;
     }
 }
 
+/// <summary>
+/// Columns gathered from a graph store with the batch. <paramref name="weightsRefused"/>, when set, says why the
+/// values have no weights to give although their type may have them (an <c>E()</c> source: the store's edge list
+/// carries none); reading <see cref="Weights"/> then throws rather than answer null.
+/// </summary>
+internal sealed class GatheredColumns(float[] floats, int floatCount, int[]? labels, float[]? weights, string? weightsRefused = null)
+    : ElementColumnsView
+{
+    public override int IntAttrCount => 0;
+    public override int FloatAttrCount => floatCount;
+    public override int StringAttrCount => 0;
+    public override float[]? Weights => weightsRefused is null ? weights : throw new NotSupportedException(weightsRefused);
+    public override int[]? Labels => labels;
+    public override long[] IntAttrs => [];
+    public override float[] FloatAttrs => floats;
+    public override string[] StringAttrs => [];
+}
+
 /// <summary>Nodes of one type (GraphLearn's <c>Nodes</c>, or <c>SparseNodes</c> when ragged).</summary>
 public sealed class NodeResult : AliasResult
 {
-    private readonly NodeTypeData _nodes;
-    private NodeColumns? _columns;
+    private readonly NodeTypeData? _nodes;
+    private ElementColumnsView? _columns;
 
     internal NodeResult(string alias, NodeTypeData nodes, int[] denseIds, long defaultId, int rows, int width, int[]? offsets,
         NegativeSampleStats? negatives = null, long[]? businessIds = null, int cap = 0)
         : base(alias, rows, width, offsets, denseIds.Length, cap)
     {
         _nodes = nodes;
+        Type = nodes.Type;
         DenseIds = denseIds;
         Ids = businessIds ?? BusinessIds(nodes, denseIds, defaultId);
         Negatives = negatives;
     }
 
-    public NodeType Type => _nodes.Type;
+    /// <summary>Nodes served by a graph store: <paramref name="ids"/> are the store's ids, the columns gathered with the batch.</summary>
+    internal NodeResult(string alias, NodeType type, int[] ids, long[] businessIds, ElementColumnsView columns, int rows, int width, int[]? offsets,
+        NegativeSampleStats? negatives = null, int cap = 0)
+        : base(alias, rows, width, offsets, ids.Length, cap)
+    {
+        Type = type;
+        DenseIds = ids;
+        Ids = businessIds;
+        _columns = columns;
+        Negatives = negatives;
+    }
+
+    public NodeType Type { get; }
 
     /// <summary>Business ids; a padding slot holds the default neighbour id.</summary>
     public long[] Ids { get; }
 
-    /// <summary>Dense ids (rows of the node type's columns); a padding slot holds -1.</summary>
+    /// <summary>
+    /// Dense ids (rows of the node type's columns; over a graph store, the store's ids of the type); a padding slot holds -1.
+    /// </summary>
     public int[] DenseIds { get; }
 
     /// <summary>For a negative sampling step: how many draws were redrawn and how many stayed true neighbours.</summary>
@@ -206,7 +251,7 @@ public sealed class NodeResult : AliasResult
     public long[] IntAttrs => Columns.IntAttrs;
     public float[] FloatAttrs => Columns.FloatAttrs;
     public string[] StringAttrs => Columns.StringAttrs;
-    public ElementColumnsView Columns => _columns ??= new NodeColumns(_nodes.Data, DenseIds);
+    public ElementColumnsView Columns => _columns ??= new ElementDataColumns(_nodes!.Data, DenseIds);
 
     internal static long[] BusinessIds(NodeTypeData nodes, int[] dense, long defaultId)
     {
@@ -215,8 +260,6 @@ public sealed class NodeResult : AliasResult
         for (var i = 0; i < dense.Length; i++) ids[i] = dense[i] >= 0 ? map.ToBusiness(dense[i]) : defaultId;
         return ids;
     }
-
-    private sealed class NodeColumns(ElementData data, int[] rows) : ElementColumnsView(data, rows);
 }
 
 /// <summary>
@@ -226,38 +269,58 @@ public sealed class NodeResult : AliasResult
 /// </summary>
 public sealed class EdgeResult : AliasResult
 {
-    private readonly EdgeTypeData _edges;
-    private EdgeColumns? _columns;
+    private readonly EdgeTypeData? _edges;
+    private readonly int[]? _edgeIds;
+    private ElementColumnsView? _columns;
 
     internal EdgeResult(string alias, EdgeTypeData edges, bool reversed, int[] srcDense, int[] dstDense, int[] edgeIds,
         NodeTypeData srcNodes, NodeTypeData dstNodes, long defaultId, int rows, int width, int[]? offsets, int cap = 0)
         : base(alias, rows, width, offsets, edgeIds.Length, cap)
     {
         _edges = edges;
+        Type = edges.Type;
         Reversed = reversed;
         SrcDenseIds = srcDense;
         DstDenseIds = dstDense;
-        EdgeIds = edgeIds;
+        _edgeIds = edgeIds;
         SrcIds = NodeResult.BusinessIds(srcNodes, srcDense, defaultId);
         DstIds = NodeResult.BusinessIds(dstNodes, dstDense, defaultId);
     }
 
-    public CanonicalEdgeType Type => _edges.Type;
+    /// <summary>Edges served by a graph store: ends as the store's ids, columns gathered with the batch, no edge ids.</summary>
+    internal EdgeResult(string alias, CanonicalEdgeType type, bool reversed, int[] src, int[] dst, long[] srcIds, long[] dstIds,
+        ElementColumnsView columns, int rows, int width, int[]? offsets, int cap = 0)
+        : base(alias, rows, width, offsets, src.Length, cap)
+    {
+        Type = type;
+        Reversed = reversed;
+        SrcDenseIds = src;
+        DstDenseIds = dst;
+        SrcIds = srcIds;
+        DstIds = dstIds;
+        _columns = columns;
+    }
+
+    public CanonicalEdgeType Type { get; }
     public bool Reversed { get; }
     public long[] SrcIds { get; }
     public long[] DstIds { get; }
     public int[] SrcDenseIds { get; }
     public int[] DstDenseIds { get; }
-    public int[] EdgeIds { get; }
+
+    /// <summary>
+    /// Positions in the canonical edge data; a graph store has no global edge ids (its edges live in per-partition
+    /// CSRs), so over a store this throws <see cref="NotSupportedException"/>: identify an edge by its two ends.
+    /// </summary>
+    public int[] EdgeIds => _edgeIds ?? throw new NotSupportedException(
+        $"Alias '{Alias}': edges served by a graph store have no edge ids (each partition numbers its own CSR); use SrcIds and DstIds.");
 
     public float[]? Weights => Columns.Weights;
     public int[]? Labels => Columns.Labels;
     public long[] IntAttrs => Columns.IntAttrs;
     public float[] FloatAttrs => Columns.FloatAttrs;
     public string[] StringAttrs => Columns.StringAttrs;
-    public ElementColumnsView Columns => _columns ??= new EdgeColumns(_edges.Data, EdgeIds);
-
-    private sealed class EdgeColumns(ElementData data, int[] rows) : ElementColumnsView(data, rows);
+    public ElementColumnsView Columns => _columns ??= new ElementDataColumns(_edges!.Data, _edgeIds!);
 }
 
 /// <summary>One batch: a result per alias.</summary>

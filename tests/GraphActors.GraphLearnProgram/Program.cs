@@ -8,16 +8,20 @@
 //   g.init(cluster={"server": servers, "client_count": k}, job_name="server", task_index=i); g.wait_for_close()
 //   g.init(cluster={"server": servers, "client_count": k}, job_name="client", task_index=i)
 //   ... look nodes up through the graph ...
+//   ds = gl.Dataset(g.V("user").batch(64).shuffle(traverse=True).alias("u").outV("follow").sample(5).by("random").alias("f").values())
+//   while True: try: ds.next() except gl.OutOfRangeError: break                       # workers and clients: one epoch of their share
 //   g.close()
 //
 // usage: worker TASK COUNT TRACKER STORE NODES EDGES OUT
 //        server TASK SERVERS CLIENT_COUNT STORE NODES EDGES OUT      (SERVERS: host:port,host:port)
 //        client TASK SERVERS CLIENT_COUNT STORE OUT
-// Each task writes one line to OUT when its lookups are done ("ok …"), a server a second line once its clients closed.
+// Each task writes one line to OUT when its lookups are done ("ok …"), a server a second line once its clients closed;
+// a worker or client writes the users its GSL epoch walked to OUT.gsl, one per line.
 using System.Globalization;
 using GraphActors.Cluster.GraphLearn;
 using GraphActors.Contracts;
 using GraphActors.Graph.GraphLearn;
+using GraphActors.Sampling;
 
 var inv = CultureInfo.InvariantCulture;
 if (args.Length < 6)
@@ -62,6 +66,24 @@ var dense = new int[users.Length];
 await g.Store.LookupIdsAsync(new NodeType("user"), users, dense);
 var labels = new int[users.Length];
 await g.Store.GatherLabelsAsync(new NodeType("user"), dense, labels);
+if (g.Role != "server")
+{
+    // One epoch of this task's share, to GraphLearn's OutOfRangeError; every sampled follow is checked to be one.
+    using var ds = g.V("user").Batch(64).Shuffle(traverse: true).Alias("u").OutV("follow").Sample(5).By("random").Alias("f").Values();
+    var walked = new List<long>();
+    while (true)
+    {
+        GslBatch batch;
+        try { batch = ds.Next(); }
+        catch (OutOfRangeException) { break; }
+        var u = batch.Nodes("u");
+        var f = batch.Nodes("f");
+        if (f.Count != u.Count * 5 || u.FloatAttrs.Length != u.Count * 4)
+            throw new InvalidOperationException($"batch {batch.Index}: {u.Count} users, {f.Count} follows, {u.FloatAttrs.Length} features");
+        walked.AddRange(u.Ids);
+    }
+    File.WriteAllLines(output + ".gsl", walked.Select(id => id.ToString(inv)));
+}
 var members = Akka.Cluster.Cluster.Get(g.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
 File.AppendAllText(output, string.Create(inv,
     $"ok {g.Role} {task} {g.Address.Host}:{g.Address.Port} up={members} labels={string.Join(',', labels)}\n"));

@@ -9,6 +9,7 @@ using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 using GraphActors.Contracts.Protocols;
 using GraphActors.Graph.GraphLearn;
+using GraphActors.Sampling;
 using GlGraph = GraphActors.Graph.GraphLearn.Graph;
 
 namespace GraphActors.Cluster.GraphLearn;
@@ -77,12 +78,15 @@ public sealed class ClusterGraph : IAsyncDisposable
     private readonly Task? _closed;
     private int _disposed;
 
-    internal ClusterGraph(ActorSystem system, string role, string storePath, int clients)
+    internal ClusterGraph(ActorSystem system, string role, string storePath, int clients, GlGraph declared, int taskIndex, int taskCount)
     {
         System = system;
         Role = role;
         StorePath = storePath;
         Store = RemoteGraphStore.FromStore(system, storePath);
+        // The partition store does not record directedness; the edges this task declared (if any) say it.
+        var names = declared.EdgeTypes;
+        Gsl = new GslStore(Store, taskIndex, taskCount, relation => names.Contains(relation) ? declared.IsDirected(relation) : null);
         if (role == "server")
         {
             // Watching from the start: a client that comes and goes before wait_for_close() is called still counts.
@@ -99,6 +103,21 @@ public sealed class ClusterGraph : IAsyncDisposable
     public string StorePath { get; }
     /// <summary>The whole graph through the partitions, wherever they run: sampling, features, labels, ids.</summary>
     public RemoteGraphStore Store { get; }
+
+    /// <summary>
+    /// GSL over <see cref="Store"/>, with this task's share: a worker is task i of task_count, a server-mode client is
+    /// client i of the client count, a server walks every node. See <see cref="GslStore"/>.
+    /// </summary>
+    public GslStore Gsl { get; }
+
+    /// <summary>GraphLearn's <c>g.V(type)</c>: this task's share of the type's nodes (see <see cref="GslStore"/>).</summary>
+    public GslQuery V(string nodeType) => Gsl.V(nodeType);
+
+    /// <summary>GraphLearn's <c>g.V(type, feed=ids)</c>: the given business ids, not split among tasks.</summary>
+    public GslQuery V(string nodeType, long[] feed) => Gsl.V(nodeType, feed);
+
+    /// <summary>GraphLearn's <c>g.E(type, reverse)</c>: this task's share of the type's edges.</summary>
+    public GslQuery E(string edgeType, bool reverse = false) => Gsl.E(edgeType, reverse);
     public Akka.Actor.Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
 
     /// <summary>Starts a training job on the cluster (the coordinator splits its seeds among the trainer-role tasks).</summary>
@@ -181,13 +200,15 @@ public static class ClusterInit
             var tracker = new Tracker(mode.Tracker, mode.TaskIndex);
             tracker.Prepare();
             return await Start(graph, load, parts: mode.TaskCount, mode.StorePath, (mode.Host, 0), load ? null : () => tracker.SeedAsync(mode.Timeout, log),
-                "partition, trainer", "worker", 0, mode.Journal, mode.Hocon, mode.Timeout, log, tracker.Publish, mode.TaskCount).ConfigureAwait(false);
+                "partition, trainer", "worker", 0, mode.Journal, mode.Hocon, mode.Timeout, log, tracker.Publish, mode.TaskCount,
+                (mode.TaskIndex, mode.TaskCount)).ConfigureAwait(false);
         }
         if (mode.Hosts.Count != mode.TaskCount)
             throw new ArgumentException($"hosts lists {mode.Hosts.Count} address(es) for task_count = {mode.TaskCount}: one per task (or give a tracker directory).", nameof(mode));
         var hosts = mode.Hosts.Select((h, i) => ParseHost(h, $"hosts[{i}]")).ToArray();
         return await Start(graph, load, parts: mode.TaskCount, mode.StorePath, hosts[mode.TaskIndex], () => Task.FromResult(hosts[0]),
-            "partition, trainer", "worker", 0, mode.Journal, mode.Hocon, mode.Timeout, log, null, mode.TaskCount).ConfigureAwait(false);
+            "partition, trainer", "worker", 0, mode.Journal, mode.Hocon, mode.Timeout, log, null, mode.TaskCount,
+            (mode.TaskIndex, mode.TaskCount)).ConfigureAwait(false);
     }
 
     /// <summary>Server mode: see <see cref="ServerMode"/>. Returns once this task's node and every server are up in the cluster.</summary>
@@ -215,14 +236,16 @@ public static class ClusterInit
             : (mode.Host, 0);
         var seed = ParseHost(mode.Servers[0], "server[0]");
         return await Start(graph, load: isServer && mode.TaskIndex == 0, parts: mode.Servers.Count, mode.StorePath, self, () => Task.FromResult(seed),
-            isServer ? "partition" : "trainer", mode.JobName, mode.ClientTotal, mode.Journal, mode.Hocon, mode.Timeout, log, null, mode.Servers.Count).ConfigureAwait(false);
+            isServer ? "partition" : "trainer", mode.JobName, mode.ClientTotal, mode.Journal, mode.Hocon, mode.Timeout, log, null, mode.Servers.Count,
+            isServer ? (0, 1) : (mode.TaskIndex, mode.ClientTotal)).ConfigureAwait(false);
     }
 
     /// <param name="seed">Where the seed listens, asked once the store is there; null: this node is the seed and joins itself.</param>
     /// <param name="announce">Called with this node's address once it is up (the tracker's file).</param>
+    /// <param name="share">This task's GSL share: (index, count) of the tasks that split the sources.</param>
     private static async Task<ClusterGraph> Start(GlGraph graph, bool load, int parts, string storePath, (string Host, int Port) self,
         Func<Task<(string Host, int Port)>>? seed, string roles, string role, int clients, string journal, string hocon, TimeSpan timeout,
-        TextWriter? log, Action<Akka.Actor.Address>? announce, int partitionNodes)
+        TextWriter? log, Action<Akka.Actor.Address>? announce, int partitionNodes, (int Index, int Count) share)
     {
         storePath = Path.GetFullPath(storePath);
         if (load)
@@ -273,7 +296,7 @@ public static class ClusterInit
             }
             await Task.Delay(100).ConfigureAwait(false);
         }
-        return new ClusterGraph(system, role, storePath, clients);
+        return new ClusterGraph(system, role, storePath, clients, graph, share.Index, share.Count);
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace GraphActors.Cluster.Tests.GraphLearn;
 /// <summary>
 /// GraphLearn's distributed init forms with one process per task on 127.0.0.1: the translated GraphLearn program
 /// (tests/GraphActors.GraphLearnProgram) in worker mode synchronised through a file-system tracker, and in server mode
-/// with client_count, where the server's wait_for_close() returns only once both clients have closed.
+/// with client_count, where the server's wait_for_close() returns only once both clients have closed. Workers and
+/// clients each walk one GSL epoch of their share of the users.
 /// </summary>
 [Collection(MultiNodeCollection.Name)]
 public sealed class GraphLearnProcessTests(ITestOutputHelper output)
@@ -60,6 +61,15 @@ public sealed class GraphLearnProcessTests(ITestOutputHelper output)
             Assert.Contains("up=2", line);
             Assert.EndsWith(Labels, line);
         }
+        AssertSharesAreEveryUserOnce(Out(0) + ".gsl", Out(1) + ".gsl");
+    }
+
+    // Each task's GSL epoch walked its own half of users 1000..1599; together, every user once.
+    private static void AssertSharesAreEveryUserOnce(params string[] files)
+    {
+        var shares = files.Select(f => File.ReadAllLines(f).Select(long.Parse).ToArray()).ToArray();
+        Assert.All(shares, s => Assert.Equal(600 / files.Length, s.Length));
+        Assert.Equal(Enumerable.Range(1000, 600).Select(x => (long)x), shares.SelectMany(s => s).Order());
     }
 
     [Fact]
@@ -87,5 +97,6 @@ public sealed class GraphLearnProcessTests(ITestOutputHelper output)
         Assert.EndsWith(Labels, lines[0]);
         Assert.Equal("closed", lines[1]);
         for (var c = 0; c < 2; c++) Assert.EndsWith(Labels, File.ReadAllText(ClientOut(c)).Trim());
+        AssertSharesAreEveryUserOnce(ClientOut(0) + ".gsl", ClientOut(1) + ".gsl");
     }
 }

@@ -1,0 +1,135 @@
+// GSL over an IGraphStore (a partitioned store here, the cluster's partitions in worker and server mode): the entry points and a task's share.
+using GraphActors.Contracts;
+
+namespace GraphActors.Sampling;
+
+/// <summary>
+/// GraphLearn's SOURCE operations over a graph store: <c>V(type)</c>, <c>V(type, feed)</c>, <c>E(type, reverse)</c>,
+/// then the same <see cref="GslQuery"/> steps and results as over a local graph. A query over a store walks the
+/// store's batched calls (one call per step per batch, which a partitioned or remote store turns into at most one
+/// request per partition), so its draws are the store's per-node streams, not local mode's one stream per batch.
+/// <para>
+/// The task's share (GraphLearn splits traversal by task): the sources of <c>V(type)</c> are the type's nodes in
+/// ascending business id, and task <see cref="TaskIndex"/> of <see cref="TaskCount"/> walks those of rank r with
+/// r % TaskCount == TaskIndex; <c>E(type)</c> likewise over the edges ordered by their ends' business ids. Business ids
+/// make the shares, their order and the batches independent of how many partitions the store has and where they run.
+/// A fed <c>V(type, feed)</c> is the caller's own and is not split.
+/// </para>
+/// </summary>
+/// <param name="directed">
+/// Whether an edge type (by relation name) was declared directed; null for a name it does not know. The partition
+/// store does not record directedness: without the declaration an undirected type between two node types is known by
+/// its <c>_reverse</c> twin, and one within a node type stays unknown (its in-direction is then refused).
+/// </param>
+public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount = 1, Func<string, bool?>? directed = null)
+{
+    public IGraphStore Store { get; } = store ?? throw new ArgumentNullException(nameof(store));
+
+    /// <summary>This task's index among <see cref="TaskCount"/> (GraphLearn's task_index; a client's index in server mode).</summary>
+    public int TaskIndex { get; } = taskCount >= 1 && taskIndex >= 0 && taskIndex < taskCount ? taskIndex
+        : throw new ArgumentOutOfRangeException(nameof(taskIndex), taskIndex, $"task {taskIndex} of {taskCount}: needs 0 ≤ index < count.");
+
+    public int TaskCount { get; } = taskCount;
+
+    /// <summary>Traverses this task's share of the nodes of <paramref name="nodeType"/> (GraphLearn's <c>g.V(type)</c>).</summary>
+    public GslQuery V(string nodeType)
+    {
+        var type = Node(nodeType);
+        return GslQuery.Source(this, StepKind.SourceNodes, null, type,
+            TaskCount == 1 ? $"V({type})" : $"V({type}, share {TaskIndex} of {TaskCount})");
+    }
+
+    /// <summary>
+    /// GraphLearn's <c>g.V(type, feed=ids)</c>: the given business ids, in order, one batch (or batches of n after
+    /// <c>Batch(n)</c>); an id the store lacks walks with default attributes and padding, as over a local graph.
+    /// </summary>
+    public GslQuery V(string nodeType, long[] feed)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        var type = Node(nodeType);
+        var query = GslQuery.Source(this, StepKind.SourceNodes, null, type, $"V({type}, feed: {feed.Length} ids)");
+        query.Plan.SourceIds = (long[])feed.Clone();
+        query.Plan.BatchSize = Math.Max(1, feed.Length);
+        return query;
+    }
+
+    /// <summary>
+    /// Traverses this task's share of the edges of <paramref name="edgeType"/> (GraphLearn's <c>g.E(type, reverse)</c>),
+    /// with local mode's rules for <paramref name="reverse"/>. The store hands out an edge type's edges whole and without
+    /// weights, so the dataset fetches them once, and its results refuse <c>Weights</c>.
+    /// </summary>
+    public GslQuery E(string edgeType, bool reverse = false)
+    {
+        var t = Edge(edgeType);
+        if (reverse)
+        {
+            if (ReverseOf(t) is { } of)
+                throw new InvalidOperationException(
+                    $"E(\"{edgeType}\", reverse: true): {t} is already the reverse of '{of.Relation}'; traverse its edges with E(\"{of.Relation}\").");
+            var directedness = Directed(t);
+            if (t.Src == t.Dst)
+                throw new InvalidOperationException(directedness == true
+                    ? $"E(\"{edgeType}\", reverse: true): {t} is directed, so it has no reverse edges; load it with directed: false, or use E(\"{edgeType}\")."
+                    : $"E(\"{edgeType}\", reverse: true): {t} is within {t.Src}, so it has no reverse type (undirected, its edges already hold both directions); use E(\"{edgeType}\").");
+            if (directedness != false)
+                throw new InvalidOperationException(
+                    $"E(\"{edgeType}\", reverse: true): {t} is directed, so it has no reverse edges; load it with directed: false, or use E(\"{edgeType}\").");
+            t = Store.Schema.Edge(t).Reverse!.Value;
+        }
+        return GslQuery.Source(this, StepKind.SourceEdges, t, t.Src,
+            TaskCount == 1 ? $"E({t.Relation})" : $"E({t.Relation}, share {TaskIndex} of {TaskCount})");
+    }
+
+    internal NodeType Node(string name)
+    {
+        foreach (var n in Store.Schema.NodeTypes)
+            if (n.Type.Name == name) return n.Type;
+        throw new KeyNotFoundException(
+            $"The graph store has no node type '{name}'. Known: {string.Join(", ", Store.Schema.NodeTypes.Select(n => n.Type.Name))}.");
+    }
+
+    internal CanonicalEdgeType Edge(string relation)
+    {
+        foreach (var e in Store.Schema.EdgeTypes)
+            if (e.Type.Relation == relation) return e.Type;
+        throw new KeyNotFoundException(
+            $"The graph store has no edge type '{relation}'. Known: {string.Join(", ", Store.Schema.EdgeTypes.Select(e => e.Type.Relation))}.");
+    }
+
+    /// <summary>GraphLearn walks an edge type backwards only where it is undirected (as local mode's inV/inE/inNeg).</summary>
+    internal void RequireInDirection(CanonicalEdgeType t, string verb)
+    {
+        var outVerb = "out" + verb[2..];
+        if (ReverseOf(t) is { } of)
+            throw new InvalidOperationException(
+                $"{verb}({t.Relation}): {t} is the reverse of '{of.Relation}' and has no reverse of its own; walk it backwards with {outVerb}(\"{of.Relation}\").");
+        switch (Directed(t))
+        {
+            case true:
+                throw new InvalidOperationException(
+                    $"{verb}({t.Relation}): {t} is directed, so it has no in-direction; walk it with {outVerb}(\"{t.Relation}\") from its {t.Src} end, or load it with directed: false.");
+            case null:
+                throw new NotSupportedException(
+                    $"{verb}({t.Relation}): the partition store does not record whether {t} (within {t.Src}) is directed, and GraphLearn walks only an " +
+                    $"undirected type backwards. Pass the declaration to GslStore (a ClusterGraph does when this task declared the edge with g.Edge(…)), or use {outVerb}(\"{t.Relation}\").");
+        }
+    }
+
+    /// <summary>
+    /// The type whose out-direction is <paramref name="t"/>'s in-direction, for the store's negatives (which draw along
+    /// out-edges): the <c>_reverse</c> twin of an undirected type between two node types, the type itself within one.
+    /// </summary>
+    internal CanonicalEdgeType InDirectionType(CanonicalEdgeType t) => t.Src == t.Dst ? t : Store.Schema.Edge(t).Reverse!.Value;
+
+    private CanonicalEdgeType? ReverseOf(CanonicalEdgeType t) =>
+        t.Relation.EndsWith(CanonicalEdgeType.ReverseSuffix, StringComparison.Ordinal) && Store.Schema.Edge(t).Reverse is { } forward
+            && forward.Relation + CanonicalEdgeType.ReverseSuffix == t.Relation ? forward : null;
+
+    // True / false as declared; else a type between two node types is undirected exactly when its _reverse twin was loaded.
+    private bool? Directed(CanonicalEdgeType t)
+    {
+        if (directed?.Invoke(t.Relation) is { } declared) return declared;
+        if (t.Src == t.Dst) return null;
+        return Store.Schema.Edge(t).Reverse is null;
+    }
+}

@@ -1,0 +1,401 @@
+// Runs a GSL query's steps over a graph store: one batched store call per step per batch, results shaped as local mode's.
+using GraphActors.Contracts;
+
+namespace GraphActors.Sampling;
+
+/// <summary>
+/// Builds the batches of a query over a <see cref="GslStore"/>. Each step is one store call for the whole batch
+/// (neighbours, negatives), and each node step gathers business ids, features and labels with one call each, so a
+/// partitioned store asks every partition at most once per call. Step s of batch b in epoch e draws with a seed taken
+/// from the batch's stream (seed, e, b), and the store keys each row's draws by that seed and the node's id; a node
+/// listed twice in one step therefore gets the same draws twice (local mode draws them independently). The sources
+/// (the task's share, in business id order) are fetched from the store once, on the first batch.
+/// </summary>
+internal sealed class GslStoreExecutor
+{
+    private readonly QueryPlan _plan;
+    private readonly GslStore _gsl;
+    private readonly IGraphStore _store;
+    private readonly GslOptions _options;
+    private readonly GslQuery[] _steps;
+    private readonly int[] _executionOrder;
+    private readonly bool[] _candidatesChecked;
+    private SourceTable? _sources;
+
+    /// <summary>A task's share of the sources: store ids and business ids (and the far ends for edges), in walk order.</summary>
+    private sealed record SourceTable(int[] Ids, long[] BusinessIds, int[]? DstIds, long[]? DstBusinessIds);
+
+    public GslStoreExecutor(QueryPlan plan, GslOptions options, GslQuery[] steps, int[] executionOrder)
+    {
+        _plan = plan;
+        _gsl = plan.Store!;
+        _store = _gsl.Store;
+        _options = options;
+        _steps = steps;
+        _executionOrder = executionOrder;
+        _candidatesChecked = new bool[steps.Length];
+        foreach (var s in steps)
+            if (s.Kind == StepKind.Negative && options.MaxNegativeRetries != NegativeSampler.DefaultMaxRetries)
+                throw new NotSupportedException(
+                    $"{s.Description} ('{s.AliasName}'): a graph store redraws a true neighbour up to {NegativeSampler.DefaultMaxRetries} times, " +
+                    $"its own cap; GslOptions.MaxNegativeRetries = {options.MaxNegativeRetries} applies to local graphs only.");
+        var root = steps[0];
+        long total = plan.SourceIds is { } fed ? fed.Length
+            : root.Kind == StepKind.SourceNodes ? _store.Schema.Node(root.NodeType).Count
+            : _store.Schema.Edge(root.EdgeType!.Value).Count;
+        var share = plan.SourceIds is not null ? total : ShareSize(total);
+        if (share > int.MaxValue) throw new NotSupportedException($"{root.Description}: {share} sources in one task's share; at most {int.MaxValue}.");
+        SourceCount = (int)share;
+    }
+
+    /// <summary>How many sources this task walks per epoch (its share, or the fed ids).</summary>
+    public int SourceCount { get; }
+
+    private long ShareSize(long total) => total > _gsl.TaskIndex ? (total - _gsl.TaskIndex - 1) / _gsl.TaskCount + 1 : 0;
+
+    /// <summary>One batch; <paramref name="picked"/> are positions in the share, <paramref name="seeds"/> one per step.</summary>
+    public async Task<GslBatch> BuildAsync(int epoch, int batchIndex, int[] picked, ulong[] seeds)
+    {
+        var sources = _sources ??= await LoadSourcesAsync().ConfigureAwait(false);
+        var results = new AliasResult[_steps.Length];
+        foreach (var i in _executionOrder)
+        {
+            var step = _steps[i];
+            var parent = step.Parent is null ? null : results[step.Parent.Index];
+            results[i] = step.Kind switch
+            {
+                StepKind.SourceNodes => await SourceNodesAsync(step, sources, picked).ConfigureAwait(false),
+                StepKind.SourceEdges => await SourceEdgesAsync(step, sources, picked).ConfigureAwait(false),
+                StepKind.HopNodes or StepKind.HopEdges => await HopAsync(step, (NodeResult)parent!, seeds[i]).ConfigureAwait(false),
+                StepKind.Negative => await NegativeAsync(step, (NodeResult)parent!, seeds[i]).ConfigureAwait(false),
+                StepKind.Endpoint => await EndpointAsync(step, (EdgeResult)parent!).ConfigureAwait(false),
+                // The builder refuses Neg(nodeType) over a store; reaching here is a bug.
+                _ => throw new NotSupportedException($"{step.Description} does not run over a graph store."),
+            };
+        }
+        var byAlias = new Dictionary<string, AliasResult>(_steps.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _steps.Length; i++) byAlias.Add(_steps[i].AliasName!, results[i]);
+        return new GslBatch(epoch, batchIndex, byAlias);
+    }
+
+    private async Task<SourceTable> LoadSourcesAsync()
+    {
+        var root = _steps[0];
+        if (_plan.SourceIds is { } fed)
+        {
+            var ids = new int[fed.Length];
+            await _store.LookupIdsAsync(root.NodeType, fed, ids).ConfigureAwait(false);
+            return new SourceTable(ids, fed, null, null);
+        }
+        if (root.Kind == StepKind.SourceNodes)
+        {
+            var n = _store.Schema.Node(root.NodeType).Count;
+            var all = new int[n];
+            for (var i = 0; i < n; i++) all[i] = i;
+            var business = new long[n];
+            await _store.GetBusinessIdsAsync(root.NodeType, all, business).ConfigureAwait(false);
+            Array.Sort(business, all);
+            var ids = new int[SourceCount];
+            var shareBusiness = new long[SourceCount];
+            for (int r = _gsl.TaskIndex, j = 0; j < ids.Length; r += _gsl.TaskCount, j++)
+            {
+                ids[j] = all[r];
+                shareBusiness[j] = business[r];
+            }
+            return new SourceTable(ids, shareBusiness, null, null);
+        }
+
+        var t = root.EdgeType!.Value;
+        var edges = await _store.GetEdgesAsync(t).ConfigureAwait(false);
+        var srcBusiness = new long[edges.Count];
+        var dstBusiness = new long[edges.Count];
+        await Task.WhenAll(
+            _store.GetBusinessIdsAsync(t.Src, edges.Src, srcBusiness).AsTask(),
+            _store.GetBusinessIdsAsync(t.Dst, edges.Dst, dstBusiness).AsTask()).ConfigureAwait(false);
+        // Ordered by (source, destination) business id, so that no partitioning shows through.
+        var order = new int[edges.Count];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) =>
+        {
+            var c = srcBusiness[a].CompareTo(srcBusiness[b]);
+            return c != 0 ? c : dstBusiness[a].CompareTo(dstBusiness[b]);
+        });
+        var src = new int[SourceCount];
+        var dst = new int[SourceCount];
+        var srcIds = new long[SourceCount];
+        var dstIds = new long[SourceCount];
+        for (int r = _gsl.TaskIndex, j = 0; j < src.Length; r += _gsl.TaskCount, j++)
+        {
+            var e = order[r];
+            src[j] = edges.Src[e];
+            dst[j] = edges.Dst[e];
+            srcIds[j] = srcBusiness[e];
+            dstIds[j] = dstBusiness[e];
+        }
+        return new SourceTable(src, srcIds, dst, dstIds);
+    }
+
+    private Task<NodeResult> SourceNodesAsync(GslQuery step, SourceTable sources, int[] picked)
+    {
+        var ids = new int[picked.Length];
+        var business = new long[picked.Length];
+        for (var i = 0; i < picked.Length; i++)
+        {
+            ids[i] = sources.Ids[picked[i]];
+            business[i] = sources.BusinessIds[picked[i]];
+        }
+        return NodesAsync(step.AliasName!, step.NodeType, ids, business, picked.Length, 0, null, null, 0);
+    }
+
+    private Task<EdgeResult> SourceEdgesAsync(GslQuery step, SourceTable sources, int[] picked)
+    {
+        var n = picked.Length;
+        var src = new int[n];
+        var dst = new int[n];
+        var srcIds = new long[n];
+        var dstIds = new long[n];
+        for (var i = 0; i < n; i++)
+        {
+            var p = picked[i];
+            src[i] = sources.Ids[p];
+            dst[i] = sources.DstIds![p];
+            srcIds[i] = sources.BusinessIds[p];
+            dstIds[i] = sources.DstBusinessIds![p];
+        }
+        var t = step.EdgeType!.Value;
+        var columns = new GatheredColumns([], 0, null, null,
+            $"Alias '{step.AliasName}': {step.Description} walks the edge list a graph store hands out, which carries no weights; " +
+            $"walk the edges from their source nodes (V(\"{t.Src}\").OutE(\"{t.Relation}\")) to have them.");
+        return Task.FromResult(new EdgeResult(step.AliasName!, t, false, src, dst, srcIds, dstIds, columns, n, 0, null));
+    }
+
+    private async Task<AliasResult> HopAsync(GslQuery step, NodeResult parent, ulong seed)
+    {
+        var t = step.EdgeType!.Value;
+        var strategy = StrategyNames.ParseNeighbor(step.StrategyName!);
+        var from = parent.DenseIds;
+        var seeds = Compact(from);
+        int[] far;
+        float[] weights;
+        int[]? offsets = null;
+        int width;
+        using (var sample = await _store.SampleNeighborsAsync(t, step.Incoming, seeds, Math.Max(1, step.K), strategy, seed, withWeights: true)
+                   .ConfigureAwait(false))
+        {
+            if (strategy == SamplingStrategy.Full)
+            {
+                width = -1;
+                (far, weights, offsets) = LayOutRagged(sample, from, step.K > 0 ? step.K : int.MaxValue);
+            }
+            else
+            {
+                width = step.K;
+                (far, weights) = LayOutFixed(sample, from, step.K, _options.Padding);
+            }
+        }
+
+        var farType = step.Incoming ? t.Src : t.Dst;
+        var cap = Math.Max(0, step.K);
+        if (step.Kind == StepKind.HopNodes)
+            return await NodesAsync(step.AliasName!, farType, far, null, from.Length, width, offsets, null, cap).ConfigureAwait(false);
+
+        // Edges keep their walker on the Src side: repeat each parent over its row.
+        var near = new int[far.Length];
+        var nearIds = new long[far.Length];
+        for (var i = 0; i < from.Length; i++)
+        {
+            var (a, b) = offsets is null ? (i * width, (i + 1) * width) : (offsets[i], offsets[i + 1]);
+            near.AsSpan(a, b - a).Fill(from[i]);
+            nearIds.AsSpan(a, b - a).Fill(parent.Ids[i]);
+        }
+        var farIds = await BusinessIdsAsync(farType, far).ConfigureAwait(false);
+        return new EdgeResult(step.AliasName!, t, step.Incoming, near, far, nearIds, farIds, new GatheredColumns([], 0, null, weights),
+            from.Length, width, offsets, cap);
+    }
+
+    // Fixed width k: each row padded as local mode pads it; a padding slot (or a padding parent) has id -1 and weight 0.
+    private static (int[] Far, float[] Weights) LayOutFixed(NeighborSample sample, int[] from, int k, PaddingMode padding)
+    {
+        var far = new int[from.Length * k];
+        var slots = new int[from.Length * k];
+        var positions = Positions(sample.Count);
+        var sampleOffsets = sample.Offsets;
+        var neighbors = sample.Neighbors;
+        var row = 0;
+        for (var i = 0; i < from.Length; i++)
+        {
+            var dst = far.AsSpan(i * k, k);
+            var dstSlots = slots.AsSpan(i * k, k);
+            if (from[i] < 0)
+            {
+                dst.Fill(-1);
+                dstSlots.Fill(-1);
+                continue;
+            }
+            var (a, b) = (sampleOffsets[row], sampleOffsets[row + 1]);
+            row++;
+            Padding.PadRow(neighbors[a..b], positions.AsSpan(a, b - a), padding, -1, dst, dstSlots);
+        }
+        var weights = new float[far.Length];
+        var sampled = sample.Weights;
+        for (var j = 0; j < slots.Length; j++) weights[j] = slots[j] >= 0 ? sampled[slots[j]] : 0f;
+        return (far, weights);
+    }
+
+    // full: each row keeps its first cap neighbours; a padding parent has an empty row.
+    private static (int[] Far, float[] Weights, int[] Offsets) LayOutRagged(NeighborSample sample, int[] from, int cap)
+    {
+        var sampleOffsets = sample.Offsets;
+        var offsets = new int[from.Length + 1];
+        var row = 0;
+        for (var i = 0; i < from.Length; i++)
+        {
+            var count = 0;
+            if (from[i] >= 0)
+            {
+                count = Math.Min(cap, sampleOffsets[row + 1] - sampleOffsets[row]);
+                row++;
+            }
+            offsets[i + 1] = offsets[i] + count;
+        }
+        var far = new int[offsets[^1]];
+        var weights = new float[offsets[^1]];
+        var neighbors = sample.Neighbors;
+        var sampled = sample.Weights;
+        row = 0;
+        for (var i = 0; i < from.Length; i++)
+        {
+            if (from[i] < 0) continue;
+            var count = offsets[i + 1] - offsets[i];
+            var a = sampleOffsets[row++];
+            neighbors.Slice(a, count).CopyTo(far.AsSpan(offsets[i]));
+            sampled.Slice(a, count).CopyTo(weights.AsSpan(offsets[i]));
+        }
+        return (far, weights, offsets);
+    }
+
+    private async Task<NodeResult> NegativeAsync(GslQuery step, NodeResult parent, ulong seed)
+    {
+        var walked = step.EdgeType!.Value;
+        // The store draws along out-edges: an in-direction walk draws along the type that holds it as out-edges.
+        var t = step.Incoming ? _gsl.InDirectionType(walked) : walked;
+        var strategy = StrategyNames.ParseNegative(step.StrategyName!);
+        if (strategy == NegativeStrategy.Random && !_candidatesChecked[step.Index])
+        {
+            await RequireEveryCandidateReachedAsync(step, t).ConfigureAwait(false);
+            _candidatesChecked[step.Index] = true;
+        }
+        var exclude = step.ExcludeNeighbors ?? strategy != NegativeStrategy.Random;
+        var from = parent.DenseIds;
+        var sources = Compact(from);
+        var k = step.K;
+        var drawn = new int[sources.Length * k];
+        var stats = sources.Length == 0 ? new NegativeSampleStats(0, 0, 0)
+            : await _store.SampleNegativesAsync(t, sources, k, strategy, exclude, seed, drawn).ConfigureAwait(false);
+        // A padding source has no negatives: its row is padding.
+        var output = new int[from.Length * k];
+        for (int i = 0, row = 0; i < from.Length; i++)
+        {
+            if (from[i] >= 0) drawn.AsSpan(row++ * k, k).CopyTo(output.AsSpan(i * k, k));
+            else output.AsSpan(i * k, k).Fill(-1);
+        }
+        return await NodesAsync(step.AliasName!, step.NodeType, output, null, from.Length, k, null, stats, 0).ConfigureAwait(false);
+    }
+
+    // GraphLearn's random negatives are drawn among the ids the edge type reaches; the store draws among the whole node
+    // type. They agree when every node of the type is reached, which is checked once; otherwise refused, never differed.
+    private async Task RequireEveryCandidateReachedAsync(GslQuery step, CanonicalEdgeType t)
+    {
+        var n = _store.Schema.Node(t.Dst).Count;
+        var all = new int[n];
+        for (var i = 0; i < n; i++) all[i] = i;
+        var degrees = new int[n];
+        await _store.GetDegreesAsync(t, incoming: true, all, degrees).ConfigureAwait(false);
+        var unreached = 0;
+        foreach (var d in degrees) if (d == 0) unreached++;
+        if (unreached > 0)
+            throw new NotSupportedException(
+                $"{step.Description}.By(\"random\") ('{step.AliasName}'): GraphLearn draws random negatives among the {t.Dst} nodes that {t.Relation} " +
+                $"reaches, a graph store among all {n} {t.Dst} nodes, and {unreached} of them have no {t.Relation} edge; " +
+                $"use By(\"{StrategyNames.SmoothedInDegree}\") (∝ in-degree^0.75, never an unreached node) over a store.");
+    }
+
+    private async Task<NodeResult> EndpointAsync(GslQuery step, EdgeResult parent)
+    {
+        var (ids, business) = step.Incoming ? (parent.DstDenseIds, parent.DstIds) : (parent.SrcDenseIds, parent.SrcIds);
+        return await NodesAsync(step.AliasName!, step.NodeType, ids, business, parent.Rows, parent.Width, parent.Offsets, null, parent.Cap)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A node result with its columns: business ids (unless known), features and labels gathered for the non-padding
+    /// ids in one call each, at once; padding gets the default id, zero features and label -1.
+    /// </summary>
+    private async Task<NodeResult> NodesAsync(string alias, NodeType type, int[] ids, long[]? business, int rows, int width, int[]? offsets,
+        NegativeSampleStats? negatives, int cap)
+    {
+        var schema = _store.Schema.Node(type);
+        var present = Compact(ids);
+        var dim = schema.FeatureDim;
+        var features = new float[(long)present.Length * dim];
+        var labels = schema.LabelCount > 0 ? new int[present.Length] : null;
+        var presentIds = business is null ? new long[present.Length] : null;
+        var calls = new List<Task>(3);
+        if (dim > 0 && present.Length > 0) calls.Add(_store.GatherFeaturesAsync(type, present, features).AsTask());
+        if (labels is not null && present.Length > 0) calls.Add(_store.GatherLabelsAsync(type, present, labels).AsTask());
+        if (presentIds is not null && present.Length > 0) calls.Add(_store.GetBusinessIdsAsync(type, present, presentIds).AsTask());
+        await Task.WhenAll(calls).ConfigureAwait(false);
+
+        if (present.Length == ids.Length)
+            return new NodeResult(alias, type, ids, business ?? presentIds!, new GatheredColumns(features, dim, labels, null),
+                rows, width, offsets, negatives, cap);
+        // Some slots are padding: spread the gathered rows back over the slots.
+        var allFeatures = new float[(long)ids.Length * dim];
+        var allLabels = labels is null ? null : new int[ids.Length];
+        var allIds = business ?? new long[ids.Length];
+        for (int i = 0, j = 0; i < ids.Length; i++)
+        {
+            if (ids[i] < 0)
+            {
+                if (allLabels is not null) allLabels[i] = -1;
+                if (business is null) allIds[i] = _options.DefaultNeighborId;
+                continue;
+            }
+            features.AsSpan(j * dim, dim).CopyTo(allFeatures.AsSpan(i * dim, dim));
+            if (allLabels is not null) allLabels[i] = labels![j];
+            if (business is null) allIds[i] = presentIds![j];
+            j++;
+        }
+        return new NodeResult(alias, type, ids, allIds, new GatheredColumns(allFeatures, dim, allLabels, null), rows, width, offsets, negatives, cap);
+    }
+
+    private async Task<long[]> BusinessIdsAsync(NodeType type, int[] ids)
+    {
+        var present = Compact(ids);
+        var found = new long[present.Length];
+        if (present.Length > 0) await _store.GetBusinessIdsAsync(type, present, found).ConfigureAwait(false);
+        if (present.Length == ids.Length) return found;
+        var all = new long[ids.Length];
+        for (int i = 0, j = 0; i < ids.Length; i++) all[i] = ids[i] >= 0 ? found[j++] : _options.DefaultNeighborId;
+        return all;
+    }
+
+    /// <summary>The non-padding ids, in order; the array itself when there is no padding.</summary>
+    private static int[] Compact(int[] ids)
+    {
+        var m = 0;
+        foreach (var id in ids) if (id >= 0) m++;
+        if (m == ids.Length) return ids;
+        var present = new int[m];
+        m = 0;
+        foreach (var id in ids) if (id >= 0) present[m++] = id;
+        return present;
+    }
+
+    private static int[] Positions(int count)
+    {
+        var positions = new int[count];
+        for (var i = 0; i < count; i++) positions[i] = i;
+        return positions;
+    }
+}

@@ -1,0 +1,414 @@
+using GraphActors.Contracts;
+using GraphActors.Graph;
+using GraphActors.Graph.Partitioning;
+using GraphActors.Graph.Storage;
+
+namespace GraphActors.Sampling.Tests;
+
+/// <summary>
+/// GSL over a partitioned graph store (what a ClusterGraph's remote store serves) against local GSL on the same graph:
+/// the same shapes, sources, epoch ends, features and labels; neighbours that are real; refusals where the store cannot
+/// do what local mode does.
+/// </summary>
+public sealed class GslStoreTests : IDisposable
+{
+    private const int Users = 60;
+    private const int Items = 25;
+    private static readonly CanonicalEdgeType U2I = new("user", "u2i", "item");
+    private static readonly CanonicalEdgeType I2I = new("item", "i2i", "item");
+
+    private readonly HeteroGraph _graph;
+    private readonly HashSet<(long User, long Item)> _bought = [];
+    private readonly Dictionary<long, float[]> _features = [];
+    private readonly Dictionary<long, int> _labels = [];
+    private readonly Dictionary<(long User, long Item), float> _weights = [];
+    private readonly List<string> _dirs = [];
+    private readonly Dictionary<int, PartitionedGraphStore> _stores = [];
+
+    public GslStoreTests() => _graph = Build();
+
+    private static long UserId(int u) => 5000 + 7 * u;
+    private static long ItemId(int i) => 100 + i;
+
+    // Users in ascending business id (so local file order is business id order); every 11th user buys nothing; every item is bought.
+    private HeteroGraph Build()
+    {
+        var rnd = new Random(3);
+        var b = new HeteroGraphBuilder();
+        var users = b.AddNodeType("user", AttributeSchema.Floats(3), labeled: true);
+        for (var u = 0; u < Users; u++)
+        {
+            float[] f = [u, u * 0.5f, -u];
+            users.TryAdd(UserId(u), f, u % 3, out _);
+            _features[UserId(u)] = f;
+            _labels[UserId(u)] = u % 3;
+        }
+        var items = b.AddNodeType("item", AttributeSchema.Floats(2));
+        for (var i = 0; i < Items; i++)
+        {
+            float[] f = [i + 0.25f, 1];
+            items.TryAdd(ItemId(i), f, -1, out _);
+            _features[ItemId(i)] = f;
+        }
+        var u2i = b.AddEdgeType(U2I, AttributeSchema.Empty, weighted: true, directed: false);
+        for (var u = 0; u < Users; u++)
+        {
+            if (u % 11 == 0) continue;
+            var picked = new HashSet<int> { u % Items };
+            var degree = 1 + rnd.Next(6);
+            while (picked.Count < degree) picked.Add(rnd.Next(Items));
+            var j = 0;
+            foreach (var i in picked)
+            {
+                var w = 1 + u * 0.01f + j++ * 0.1f; // distinct within a row, so topk has one answer
+                u2i.Add(u, i, w);
+                _bought.Add((UserId(u), ItemId(i)));
+                _weights[(UserId(u), ItemId(i))] = w;
+            }
+        }
+        var i2i = b.AddEdgeType(I2I, AttributeSchema.Empty, weighted: true);
+        for (var i = 0; i < Items; i++) i2i.Add(i, (i + 1) % Items, 0.5f);
+        return b.Build();
+    }
+
+    private PartitionedGraphStore Store(int parts)
+    {
+        if (_stores.TryGetValue(parts, out var s)) return s;
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-gsl-store-{Guid.NewGuid():N}");
+        _dirs.Add(dir);
+        GraphPartitioner.Run(new HeteroGraphSource(_graph), new PartitionOptions(dir, parts, HashPartitioner.MethodName));
+        return _stores[parts] = new PartitionedGraphStore(PartitionStore.Open(dir));
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _stores.Values) s.Dispose();
+        foreach (var d in _dirs) Directory.Delete(d, recursive: true);
+    }
+
+    private static List<GslBatch> Epoch(GslDataset ds)
+    {
+        var batches = new List<GslBatch>();
+        while (ds.TryNext(out var b)) batches.Add(b);
+        return batches;
+    }
+
+    // GraphLearn's loop: Next() until OutOfRange, which ends the epoch; the call after starts the next one.
+    private static List<GslBatch> UntilOutOfRange(GslDataset ds)
+    {
+        var batches = new List<GslBatch>();
+        while (true)
+        {
+            try { batches.Add(ds.Next()); }
+            catch (OutOfRangeException) { return batches; }
+        }
+    }
+
+    private void AssertColumnsAreTheNodes(NodeResult nodes)
+    {
+        var dim = nodes.Columns.FloatAttrCount;
+        for (var j = 0; j < nodes.Count; j++)
+        {
+            if (nodes.DenseIds[j] < 0)
+            {
+                Assert.All(nodes.FloatAttrs[(j * dim)..((j + 1) * dim)], v => Assert.Equal(0f, v));
+                continue;
+            }
+            Assert.Equal(_features[nodes.Ids[j]], nodes.FloatAttrs[(j * dim)..((j + 1) * dim)]);
+            if (nodes.Labels is { } labels) Assert.Equal(_labels[nodes.Ids[j]], labels[j]);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_two_hop_query_over_the_store_has_local_modes_batches_shapes_and_epoch_end_with_real_neighbours_and_their_own_features(int parts)
+    {
+        GslQuery Query(GslQuery v) => v.Batch(16).Alias("u").OutV("u2i").Sample(3).By("random").Alias("i")
+            .InV("u2i").Sample(2).By("edge_weight").Alias("u2");
+        using var local = Query(_graph.V("user")).Values();
+        using var store = Query(new GslStore(Store(parts)).V("user")).Values();
+        Assert.Equal(local.BatchesPerEpoch, store.BatchesPerEpoch);
+        Assert.Equal(4, store.BatchesPerEpoch);
+
+        var expected = UntilOutOfRange(local);
+        var got = UntilOutOfRange(store);
+        Assert.Equal(expected.Count, got.Count);
+        Assert.Equal(0, store.Next().Index); // the call after the end starts the next epoch
+        Assert.Equal(1, store.EpochsStarted - 1);
+        for (var b = 0; b < got.Count; b++)
+        {
+            foreach (var alias in new[] { "u", "i", "u2" })
+            {
+                Assert.Equal(expected[b][alias].Shape, got[b][alias].Shape);
+                Assert.Equal(expected[b][alias].Count, got[b][alias].Count);
+            }
+            var u = got[b].Nodes("u");
+            var i = got[b].Nodes("i");
+            var u2 = got[b].Nodes("u2");
+            Assert.Equal(expected[b].Nodes("u").Ids, u.Ids);
+            // A user without purchases is padding in both modes, at the same slots.
+            for (var j = 0; j < i.Count; j++) Assert.Equal(expected[b].Nodes("i").DenseIds[j] < 0, i.DenseIds[j] < 0);
+            for (var j = 0; j < i.Count; j++)
+                if (i.DenseIds[j] >= 0) Assert.Contains((u.Ids[j / 3], i.Ids[j]), _bought);
+            for (var j = 0; j < u2.Count; j++)
+                if (u2.DenseIds[j] >= 0) Assert.Contains((u2.Ids[j], i.Ids[j / 2]), _bought);
+            AssertColumnsAreTheNodes(u);
+            AssertColumnsAreTheNodes(i);
+            AssertColumnsAreTheNodes(u2);
+            Assert.NotNull(u.Labels);
+            Assert.Null(i.Labels);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Full_and_topk_hops_over_the_store_give_local_modes_neighbours_and_weights(int parts)
+    {
+        GslQuery Query(GslQuery v)
+        {
+            var u = v.Batch(20).Alias("u");
+            u.OutV("u2i").By("full").Alias("all");
+            u.OutE("u2i").Sample(2).By("topk").Alias("top");
+            return u;
+        }
+        using var local = Query(_graph.V("user")).Values();
+        using var store = Query(new GslStore(Store(parts)).V("user")).Values();
+        foreach (var (want, got) in Epoch(local).Zip(Epoch(store)))
+        {
+            var (wantAll, gotAll) = (want.Nodes("all"), got.Nodes("all"));
+            Assert.True(gotAll.IsRagged);
+            Assert.Equal(wantAll.Lens, gotAll.Lens);
+            Assert.Equal(wantAll.DenseShape, gotAll.DenseShape);
+            for (var r = 0; r < gotAll.Rows; r++)
+            {
+                var (a, b) = (gotAll.Offsets![r], gotAll.Offsets[r + 1]);
+                Assert.Equal(wantAll.Ids[a..b].Order(), gotAll.Ids[a..b].Order());
+            }
+            AssertColumnsAreTheNodes(gotAll);
+
+            var (wantTop, gotTop) = (want.Edges("top"), got.Edges("top"));
+            Assert.Equal(wantTop.Shape, gotTop.Shape);
+            Assert.Equal(wantTop.SrcIds, gotTop.SrcIds);
+            Assert.Equal(wantTop.DstIds, gotTop.DstIds);
+            Assert.Equal(wantTop.Weights, gotTop.Weights);
+            Assert.Throws<NotSupportedException>(() => gotTop.EdgeIds);
+        }
+    }
+
+    [Fact]
+    public void Sources_shuffles_and_deterministic_hops_do_not_depend_on_the_number_of_partitions()
+    {
+        GslQuery Query(GslStore s) => s.V("user").Batch(7).Shuffle(traverse: true).Alias("u").OutE("u2i").Sample(3).By("topk").Alias("e");
+        var options = new GslOptions { Seed = 9 };
+        using var two = Query(new GslStore(Store(2))).Values(options);
+        using var three = Query(new GslStore(Store(3))).Values(options);
+        var a = Epoch(two);
+        var b = Epoch(three);
+        Assert.Equal(a.Count, b.Count);
+        for (var i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Nodes("u").Ids, b[i].Nodes("u").Ids);
+            Assert.Equal(a[i].Edges("e").DstIds, b[i].Edges("e").DstIds);
+            Assert.Equal(a[i].Edges("e").Weights, b[i].Edges("e").Weights);
+        }
+        // A shuffled epoch is a permutation of every user, and the next epoch a different one.
+        var first = a.SelectMany(x => x.Nodes("u").Ids).ToArray();
+        Assert.Equal(Enumerable.Range(0, Users).Select(UserId), first.Order());
+        Assert.NotEqual(Enumerable.Range(0, Users).Select(UserId), first);
+        Assert.NotEqual(first, Epoch(two).SelectMany(x => x.Nodes("u").Ids));
+    }
+
+    [Fact]
+    public void Each_tasks_share_walks_its_own_nodes_and_the_shares_cover_every_node_once_per_epoch()
+    {
+        var store = Store(3);
+        var seen = new List<long>();
+        for (var task = 0; task < 4; task++)
+        {
+            using var ds = new GslStore(store, task, 4).V("user").Batch(4).Shuffle(traverse: true).Alias("u").Values(new GslOptions { Seed = 1 });
+            var epoch = UntilOutOfRange(ds);
+            Assert.Equal(4, ds.BatchesPerEpoch); // 15 of 60 users in batches of 4
+            Assert.Equal(ds.BatchesPerEpoch, epoch.Count);
+            var ids = epoch.SelectMany(b => b.Nodes("u").Ids).ToArray();
+            Assert.Equal(Users / 4, ids.Length);
+            // Rank r in business id order belongs to task r % 4.
+            Assert.All(ids, id => Assert.Equal(task, (int)((id - 5000) / 7 % 4)));
+            seen.AddRange(ids);
+        }
+        Assert.Equal(Enumerable.Range(0, Users).Select(UserId), seen.Order());
+    }
+
+    [Fact]
+    public void Edges_walked_from_E_are_every_edge_once_and_the_reverse_type_swaps_their_ends()
+    {
+        var store = new GslStore(Store(2));
+        var forward = Epoch(store.E("u2i").Batch(13).Alias("e").Values()).Select(b => b.Edges("e")).ToArray();
+        var pairs = forward.SelectMany(e => e.SrcIds.Zip(e.DstIds)).ToArray();
+        Assert.Equal(_bought.Order(), pairs.Order());
+        Assert.Throws<NotSupportedException>(() => forward[0].Weights);
+
+        var back = Epoch(store.E("u2i", reverse: true).Batch(1000).Alias("e").OutV().Alias("item").Values()).Single();
+        Assert.Equal(new NodeType("item"), back.Nodes("item").Type);
+        Assert.Equal(_bought.Order(), back.Edges("e").DstIds.Zip(back.Edges("e").SrcIds).Order());
+        AssertColumnsAreTheNodes(back.Nodes("item"));
+    }
+
+    [Fact]
+    public void A_fed_source_keeps_its_ids_and_an_unknown_one_walks_as_padding()
+    {
+        var store = new GslStore(Store(2));
+        var batch = store.V("user", [UserId(5), 42, UserId(1)]).Alias("u").OutV("u2i").Sample(2).By("random").Alias("i").Values().Single();
+        Assert.Equal([UserId(5), 42L, UserId(1)], batch.Nodes("u").Ids);
+        Assert.Equal(-1, batch.Nodes("u").DenseIds[1]);
+        Assert.Equal([-1, -1], batch.Nodes("i").DenseIds[2..4]);
+        Assert.Equal([0L, 0L], batch.Nodes("i").Ids[2..4]);
+        Assert.Equal(-1, batch.Nodes("u").Labels![1]);
+        AssertColumnsAreTheNodes(batch.Nodes("u"));
+    }
+
+    [Fact]
+    public void Negatives_over_the_store_are_nodes_the_type_reaches_and_no_true_neighbour_of_their_source()
+    {
+        var store = new GslStore(Store(3));
+        using var ds = store.V("user").Batch(30).Alias("u").OutNeg("u2i").Sample(4).By("in_degree_pow0.75").Alias("neg").Values();
+        var stats = 0;
+        foreach (var batch in ds)
+        {
+            var u = batch.Nodes("u");
+            var neg = batch.Nodes("neg");
+            Assert.Equal([30, 4], neg.Shape);
+            for (var j = 0; j < neg.Count; j++)
+            {
+                Assert.InRange(neg.Ids[j], ItemId(0), ItemId(Items - 1));
+                Assert.DoesNotContain((u.Ids[j / 4], neg.Ids[j]), _bought);
+            }
+            AssertColumnsAreTheNodes(neg);
+            stats += neg.Negatives!.Value.Requested;
+        }
+        Assert.Equal(Users * 4, stats);
+
+        // Every item is bought, so the store's uniform draw is GraphLearn's "among the ids the type reaches".
+        var random = store.V("user").Batch(10).Alias("u").OutNeg("u2i").Sample(2).By("random").Alias("neg").Values().First();
+        Assert.Equal([10, 2], random.Nodes("neg").Shape);
+        // inNeg walks the undirected type backwards: users for items.
+        var back = store.V("item").Batch(5).Alias("i").InNeg("u2i").Sample(2).By("in_degree_pow0.75").Alias("neg").Values().First();
+        Assert.Equal(new NodeType("user"), back.Nodes("neg").Type);
+        for (var j = 0; j < 10; j++) Assert.DoesNotContain((back.Nodes("neg").Ids[j], back.Nodes("i").Ids[j / 2]), _bought);
+    }
+
+    [Fact]
+    public void Random_negatives_are_refused_where_some_candidates_have_no_edge_of_the_type()
+    {
+        // i2i reaches every item, but from users nothing reaches a user: walk the reverse type, whose candidates are users.
+        var store = new GslStore(Store(2));
+        using var ds = store.V("item").Batch(5).Alias("i").OutNeg("u2i_reverse").Sample(2).By("random").Alias("neg").Values();
+        var e = Assert.Throws<NotSupportedException>(() => ds.Next());
+        Assert.Contains("6 of them have no u2i_reverse edge", e.Message);
+    }
+
+    [Fact]
+    public void What_a_store_cannot_do_is_refused_with_the_operator_and_the_reason()
+    {
+        var store = new GslStore(Store(2));
+        var e = Assert.Throws<NotSupportedException>(() => store.V("user").OutV("u2i").Sample(2).By("in_degree"));
+        Assert.Contains("in_degree", e.Message);
+        e = Assert.Throws<NotSupportedException>(() => store.V("user").OutNeg("u2i").Sample(2).By("in_degree"));
+        Assert.Contains("in_degree_pow0.75", e.Message);
+        e = Assert.Throws<NotSupportedException>(() => store.V("user").Neg("item"));
+        Assert.Contains("node_weight", e.Message);
+        var v = store.V("user").Alias("u");
+        var dst = v.OutE("u2i").Sample(1).By("random").Alias("e").InV().Alias("dst");
+        e = Assert.Throws<NotSupportedException>(() => v.OutNeg("u2i").Sample(2).By("random").Where("dst"));
+        Assert.Contains("Where", e.Message);
+        e = Assert.Throws<NotSupportedException>(() =>
+            store.V("user").Alias("u").OutNeg("u2i").Sample(2).By("random").Alias("n").Values(new GslOptions { MaxNegativeRetries = 3 }));
+        Assert.Contains("MaxNegativeRetries", e.Message);
+
+        // GraphLearn's direction rules hold as in local mode.
+        Assert.Throws<InvalidOperationException>(() => store.V("user").InV("u2i_reverse"));
+        Assert.Throws<InvalidOperationException>(() => store.E("i2i", reverse: true));
+        Assert.Throws<InvalidOperationException>(() => store.E("u2i_reverse", reverse: true));
+        // Within one node type the store cannot tell undirected from directed; a declaration can.
+        e = Assert.Throws<NotSupportedException>(() => new GslStore(Store(2)).V("item").InV("i2i"));
+        Assert.Contains("directed", e.Message);
+        var declared = new GslStore(Store(2), directed: r => r == "i2i" ? false : null);
+        Assert.Equal([3, 1], declared.V("item").Batch(3).Alias("i").InV("i2i").Sample(1).By("random").Alias("p").Values().First().Nodes("p").Shape);
+    }
+
+    [Fact]
+    public void Each_step_of_a_batch_is_one_store_call_whatever_the_batch_size()
+    {
+        var counting = new CountingStore(Store(3));
+        using var ds = new GslStore(counting).V("user").Batch(16).Alias("u").OutV("u2i").Sample(3).By("random").Alias("i")
+            .InV("u2i").Sample(2).By("random").Alias("u2").Values();
+        Assert.Equal(4, Epoch(ds).Count);
+        Assert.Equal(4 * 2, counting.Neighbors);  // two hops per batch
+        Assert.Equal(4 * 3, counting.Features);   // three node steps per batch
+        Assert.Equal(4 * 2, counting.Labels);     // the two user steps (items are unlabelled)
+        Assert.Equal(1 + 4 * 2, counting.BusinessIds); // the share once, then the two hops' far ends per batch
+    }
+
+    [Fact]
+    public void Shuffle_without_traverse_draws_full_batches_from_the_share_without_end()
+    {
+        using var ds = new GslStore(Store(2), 1, 3).V("user").Batch(8).Shuffle().Alias("u").Values();
+        Assert.True(ds.Endless);
+        for (var b = 0; b < 10; b++)
+        {
+            var ids = ds.Next().Nodes("u").Ids;
+            Assert.Equal(8, ids.Length);
+            Assert.All(ids, id => Assert.Equal(1, (int)((id - 5000) / 7 % 3)));
+        }
+    }
+
+    /// <summary>Counts the store calls a query makes; each is one request per partition on a remote store.</summary>
+    private sealed class CountingStore(IGraphStore inner) : IGraphStore
+    {
+        public int Neighbors, Features, Labels, BusinessIds;
+
+        public GraphStoreSchema Schema => inner.Schema;
+
+        public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+            SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Neighbors);
+            return inner.SampleNeighborsAsync(type, incoming, seeds, fanout, strategy, rngSeed, withWeights, cancellationToken);
+        }
+
+        public ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Features);
+            return inner.GatherFeaturesAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Labels);
+            return inner.GatherLabelsAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default) =>
+            inner.GetSplitAsync(type, split, cancellationToken);
+
+        public ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.GetDegreesAsync(type, incoming, ids, destination, cancellationToken);
+
+        public ValueTask<NegativeSampleStats> SampleNegativesAsync(CanonicalEdgeType type, ReadOnlyMemory<int> sources, int k, NegativeStrategy strategy,
+            bool excludeNeighbors, ulong rngSeed, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.SampleNegativesAsync(type, sources, k, strategy, excludeNeighbors, rngSeed, destination, cancellationToken);
+
+        public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default) =>
+            inner.GetEdgesAsync(type, cancellationToken);
+
+        public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref BusinessIds);
+            return inner.GetBusinessIdsAsync(type, ids, destination, cancellationToken);
+        }
+
+        public ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default) =>
+            inner.LookupIdsAsync(type, businessIds, destination, cancellationToken);
+    }
+}
