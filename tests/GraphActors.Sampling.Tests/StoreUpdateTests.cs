@@ -106,6 +106,8 @@ public sealed class StoreUpdateTests : IDisposable
                 var retiredIds = Lookup(graph, Item, retired);
                 Assert.Equal(Lookup(beforeGraph, Item, retired), retiredIds);
                 Assert.Equal(Features(beforeGraph, Item, retiredIds), Features(graph, Item, retiredIds));
+                Assert.Equal(Labels(beforeGraph, Item, retiredIds), Labels(graph, Item, retiredIds));
+                Assert.Equal(retired, BusinessOf(graph, Item, retiredIds));
                 var degrees = new int[retiredIds.Length];
                 Await(graph.GetDegreesAsync(store.Manifest.EdgeTypes.Select(x => x.Type).First(t => t.Dst == Item), true, retiredIds, degrees));
                 Assert.All(degrees, d => Assert.Equal(0, d));

@@ -122,49 +122,40 @@ public static partial class GraphPartitioner
                 throw new GraphInputException($"edge type {e.Type}", 0, null, "names a node type the source does not declare.");
     }
 
-    /// <summary>Each source node matched to its id in the previous store, or marked new (−1) with a partition to go to.</summary>
+    /// <summary>
+    /// Each source node matched to its id in the previous store, or marked new (−1) with its hash partition to go to.
+    /// The match reads each previous partition's sorted business-id lookup where it is mapped (its hash owner first,
+    /// where a hash store keeps it), so nothing per previous node is resident but one flag (present or retired).
+    /// </summary>
     private static UpdatePlan Match(NodeTable table, NodeBook previous, LoadedPartition[] old)
     {
-        var oldCount = previous.NodeCount;
-        // The previous store's business ids by id, then sorted with their ids: one binary search per new node.
-        var oldBusiness = new long[oldCount];
-        foreach (var part in old)
-        {
-            var nodes = part.Nodes(table.Type);
-            var business = nodes.BusinessIds.Span;
-            for (var r = 0; r < nodes.Rows.RangeCount; r++)
-            {
-                var (firstId, firstRow, count) = nodes.Rows.Range(r);
-                business.Slice(firstRow, count).CopyTo(oldBusiness.AsSpan(firstId));
-            }
-        }
-        var keys = oldBusiness.ToArray();
-        var ids = new int[oldCount];
-        for (var i = 0; i < oldCount; i++) ids[i] = i;
-        Array.Sort(keys, ids);
-
         var parts = previous.Parts;
+        var owners = old.Select(p => p.Nodes(table.Type)).ToArray();
         var newIds = new int[table.Count];
-        var present = new bool[oldCount];
+        var present = new bool[previous.NodeCount];
         var target = new int[table.Count]; // the new nodes' partitions (−1 for kept nodes)
         var added = 0;
         for (var v = 0; v < table.Count; v++)
         {
-            var at = Array.BinarySearch(keys, table.Business[v]);
-            if (at >= 0)
+            var business = table.Business[v];
+            var hashed = HashPartitioner.PartitionOf(business, parts);
+            var found = owners[hashed].TryGetId(business, out var id);
+            for (var p = 0; !found && p < parts; p++)
+                if (p != hashed) found = owners[p].TryGetId(business, out id);
+            if (found)
             {
-                newIds[v] = ids[at];
-                present[ids[at]] = true;
+                newIds[v] = id;
+                present[id] = true;
                 target[v] = -1;
             }
             else
             {
                 newIds[v] = -1;
-                target[v] = HashPartitioner.PartitionOf(table.Business[v], parts);
+                target[v] = hashed;
                 added++;
             }
         }
-        return new UpdatePlan(table, oldCount, oldBusiness, present, newIds, target, added);
+        return new UpdatePlan(table, previous.NodeCount, present, newIds, target, added);
     }
 
     /// <summary>
@@ -213,7 +204,7 @@ public static partial class GraphPartitioner
             }
     }
 
-    private sealed class UpdatePlan(NodeTable table, int oldCount, long[] oldBusiness, bool[] present, int[] newIds, int[] target, int added)
+    private sealed class UpdatePlan(NodeTable table, int oldCount, bool[] present, int[] newIds, int[] target, int added)
     {
         public NodeTable Table { get; } = table;
         /// <summary>Source dense id → store id (−1 for new nodes until <see cref="AssignNewIds"/>).</summary>
@@ -241,34 +232,29 @@ public static partial class GraphPartitioner
         public void WriteNodeColumns(string temp, PartitionBook book, LoadedPartition[] old)
         {
             var n = book.NodeCount(Table.Type);
+            var nodeBook = book.For(Table.Type);
             var business = new long[n];
-            oldBusiness.CopyTo(business, 0);
-            var labels = Table.Labels.Length > 0 || old.Any(p => !p.Nodes(Table.Type).Labels.IsEmpty) ? new int[n] : [];
-            if (labels.Length > 0)
-            {
-                labels.AsSpan().Fill(-1);
-                foreach (var part in old)
-                {
-                    var nodes = part.Nodes(Table.Type);
-                    var l = nodes.Labels.Span;
-                    if (l.IsEmpty) continue;
-                    for (var r = 0; r < nodes.Rows.RangeCount; r++)
-                    {
-                        var (firstId, firstRow, count) = nodes.Rows.Range(r);
-                        l.Slice(firstRow, count).CopyTo(labels.AsSpan(firstId));
-                    }
-                }
-            }
+            var labelled = Table.Labels.Length > 0 || old.Any(p => !p.Nodes(Table.Type).Labels.IsEmpty);
+            var labels = labelled ? new int[n] : [];
+            labels.AsSpan().Fill(-1);
             var split = new byte[n]; // retired nodes stay out of every split
             for (var v = 0; v < Table.Count; v++)
             {
                 var id = NewIds[v];
                 business[id] = Table.Business[v];
                 split[id] = Table.Split[v];
-                if (labels.Length > 0) labels[id] = Table.Labels.Length > 0 ? Table.Labels[v] : -1;
+                if (Table.Labels.Length > 0) labels[id] = Table.Labels[v];
+            }
+            // A retired node's row is where the previous store had it: generations only append rows.
+            for (var id = 0; id < oldCount; id++)
+            {
+                if (present[id]) continue;
+                var from = old[nodeBook.Locate(id, out var row)].Nodes(Table.Type);
+                business[id] = from.BusinessIds.Span[row];
+                if (labelled && !from.Labels.IsEmpty) labels[id] = from.Labels.Span[row];
             }
             for (var p = 0; p < book.Parts; p++)
-                WritePartitionNodeColumns(StoreLayout.NodeDir(PartTemp(temp, p), Table.Type), Table.Type, book.For(Table.Type).Part(p), business, labels, split);
+                WritePartitionNodeColumns(StoreLayout.NodeDir(PartTemp(temp, p), Table.Type), Table.Type, nodeBook.Part(p), business, labels, split);
         }
 
         /// <summary>Retired nodes keep the features the previous store had for them (rows the new graph did not write).</summary>

@@ -162,7 +162,9 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             for (var r = 0; r < mask.Length; r++) if (mask[r] != 0) ids.Add(nodes.IdOf(r));
         }
         var result = ids.ToArray();
-        Array.Sort(result); // ascending; a partition's rows are ascending only within each of its ranges
+        // Partitions of one range each list their ids in ascending order already; an updated store's do so per range.
+        foreach (var part in _parts)
+            if (!part.Nodes(type).Rows.Contiguous) { Array.Sort(result); break; }
         return ValueTask.FromResult(result);
     }
 
