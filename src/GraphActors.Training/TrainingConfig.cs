@@ -55,6 +55,11 @@ public sealed record TrainingConfig
     public int Patience { get; init; }
     /// <summary>Where checkpoints, metrics.csv and curve.svg go; null = no files.</summary>
     public string? CheckpointDir { get; init; }
+    /// <summary>
+    /// An earlier job's checkpoint (or its manifest or run directory, best/ first) whose model this job starts from
+    /// (<c>train --init-from</c>, <see cref="Checkpoints.WarmStart"/>); null = the seed's fresh parameters.
+    /// </summary>
+    public string? InitFrom { get; init; }
     /// <summary>none, add_reverse (virtual (T, r_reverse, S) for every stored type without a reverse), or bidirected
     /// (as add_reverse, but a same-type relation is merged with its reverse: DGL's to_bidirected).</summary>
     public string ReverseEdges { get; init; } = "bidirected";

@@ -35,9 +35,9 @@ public static class TrainCommand
             }
             var (cfg, storePath) = (file.Config, file.StorePath);
             storePath = pr.GetValue(store) ?? storePath ?? throw CliErrors.BadOption("--store", "no store: pass --store or set training.store_path.");
-            if (pr.GetValue(resume) is not null && pr.GetValue(initFrom) is not null)
+            if (pr.GetValue(resume) is not null && (pr.GetValue(initFrom) ?? cfg.InitFrom) is not null)
                 throw CliErrors.BadOption("--init-from", "and --resume exclude each other: --resume continues a job, --init-from starts a new one from an earlier model.");
-            Train(cfg, storePath, pr.GetValue(resume), Console.Out, pr.GetValue(initFrom));
+            Train(cfg, storePath, pr.GetValue(resume), Console.Out, pr.GetValue(initFrom) ?? cfg.InitFrom);
         }));
         return cmd;
     }

@@ -374,6 +374,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         if (!hasCheckpoint)
         {
+            if (config.InitFrom is { } from)
+            {
+                // Every replica reads the same checkpoint over its seeded start, so they stay identical.
+                var (earlier, at) = Checkpoints.Read(from, preferBest: true);
+                Checkpoints.WarmStart(_trainer, earlier, at);
+                _log.Info("Trainer started job {0} from the model of {1} (its epoch {2})", a.JobId, at, earlier.Epoch);
+            }
             OpenOwnedTables(a, "");
             return config;
         }

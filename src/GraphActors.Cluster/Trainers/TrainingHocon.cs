@@ -22,6 +22,7 @@ public static class TrainingHocon
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.");
         var file = Parse(File.ReadAllText(path), path);
         var config = file.Config.CheckpointDir is null ? file.Config : file.Config with { CheckpointDir = Path.GetFullPath(file.Config.CheckpointDir) };
+        if (config.InitFrom is not null) config = config with { InitFrom = Path.GetFullPath(config.InitFrom) };
         return file with { Config = config, StorePath = file.StorePath is null ? null : Path.GetFullPath(file.StorePath) };
     }
 
@@ -71,6 +72,7 @@ public static class TrainingHocon
             EvalEvery = I("eval_every", d.EvalEvery),
             Patience = I("patience", d.Patience),
             CheckpointDir = SN("checkpoint_dir", d.CheckpointDir),
+            InitFrom = SN("init_from", d.InitFrom),
             ReverseEdges = S("reverse_edges", d.ReverseEdges),
             FeatureNorm = S("feature_norm", d.FeatureNorm),
             NodeSplit = S("node_split", d.NodeSplit),
@@ -101,7 +103,7 @@ public static class TrainingHocon
         "input_dropout", "attention_dropout", "self_loops", "aggregator", "heads", "activation", "task", "target", "epochs", "seed",
         "eval_every", "patience", "checkpoint_dir", "reverse_edges", "feature_norm", "node_split", "split_fractions", "negatives",
         "negative_strategy", "exclusion", "val_fraction", "test_fraction", "scorer", "eval_negatives", "readout", "threads", "prefetch",
-        "embeddings", "averaging_period", "store_path",
+        "embeddings", "averaging_period", "store_path", "init_from",
     ];
 
     // A setting of a block, or its fallback when absent; a value that does not read is refused as "<where>.<key>: why".
@@ -153,6 +155,18 @@ public static class TrainingHocon
         if (c.Embeddings.Count > 0 && file.AveragingPeriod != 1)
             throw new ArgumentException($"training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}) with averaging_period = {file.AveragingPeriod}: " +
                 "the partitions owning the rows apply every global step's gradients once, so the trainers average gradients every step (averaging_period = 1).");
+        if (c.InitFrom is not null)
+        {
+            if (c.Embeddings.Count > 0)
+                throw new ArgumentException($"training.init_from with training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}): " +
+                    "in the cluster the partitions hold the embedding rows and start them from the seed, so only the dense parameters would come from " +
+                    $"{c.InitFrom}; warm-start embedded jobs with graphactors train --init-from (local mode).");
+            try { Checkpoints.Read(c.InitFrom, preferBest: true); }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                throw new ArgumentException($"training.init_from: {e.Message}", e);
+            }
+        }
         var metric = EvalMetric(c);
         return new Job(c.ModelType, c.Task, c.Target ?? "", c.HiddenChannels, c.NumLayers, c.BatchSize, (float)c.LearningRate,
             c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, file.Hocon);

@@ -94,6 +94,15 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
             Assert.Equal(Path.Combine(run, "checkpoints", "job-a", "epoch-0002"), status.LastCheckpointPath);
             var (read, _) = Checkpoints.Read(status.LastCheckpointPath);
             Assert.Equal(2, read.Epoch);
+
+            // The next day's job starts from this one's model (training.init_from): the same config and seed would
+            // repeat job-a's first epoch loss to the last digit; started from its checkpoint, the first epoch is
+            // already near where job-a ended, and both replicas stay identical (the coordinator compares their hashes).
+            var warm = TrainingHocon.Parse(Training.Replace("epochs = 3", $"epochs = 1\n  init_from = \"{status.LastCheckpointPath}\""), "warm");
+            var next = await RunToEnd(a, warm, store, run, "job-b");
+            output.WriteLine($"job-a epoch 0 loss {status.Epochs[0].Loss:F5}, last {status.Epochs[^1].Loss:F5}; job-b epoch 0 loss {next.Epochs[0].Loss:F5}");
+            Assert.True(next.Epochs[0].Loss < 0.8 * status.Epochs[0].Loss,
+                $"job-b's first epoch loss {next.Epochs[0].Loss:F5} should start near job-a's last ({status.Epochs[^1].Loss:F5}), not its first ({status.Epochs[0].Loss:F5})");
         }
         finally
         {

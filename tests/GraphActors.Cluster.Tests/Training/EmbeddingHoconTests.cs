@@ -38,7 +38,7 @@ public sealed class EmbeddingHoconTests
     {
         var e = Assert.Throws<ArgumentException>(() => TrainingHocon.Parse(Base.Replace("num_layers = 2", "num_layers = 2\n  " + line), "t.hocon"));
         Assert.StartsWith(expected, e.Message);
-        Assert.Contains("hidden_channels, input_dropout, learning_rate", e.Message);
+        Assert.Contains("hidden_channels, init_from, input_dropout, learning_rate", e.Message);
         var none = Assert.Throws<ArgumentException>(() => TrainingHocon.Parse("akka { loglevel = INFO }", "node.hocon"));
         Assert.Equal("node.hocon: no training { … } block (found akka).", none.Message);
     }
@@ -64,5 +64,17 @@ public sealed class EmbeddingHoconTests
         var e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(file, "/store", "/checkpoints"));
         Assert.Contains("training.embeddings (item, user) with averaging_period = 4", e.Message);
         Assert.Contains("averaging_period = 1", e.Message);
+    }
+
+    [Fact]
+    public void A_cluster_job_that_would_start_from_an_earlier_model_is_refused_with_embeddings_or_without_a_checkpoint_there()
+    {
+        var embedded = TrainingHocon.Parse(Base.Replace("training {", "training {\n  averaging_period = 1\n  init_from = /runs/day1"), "t.hocon");
+        var e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(embedded, "/store", "/checkpoints"));
+        Assert.Contains("training.init_from with training.embeddings (item, user)", e.Message);
+        var missing = Path.Combine(Path.GetTempPath(), "ga-no-checkpoint-" + Guid.NewGuid().ToString("N"));
+        var plain = TrainingHocon.Parse($"training {{ model_type = sage, target = user, init_from = \"{missing}\" }}", "t.hocon");
+        e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(plain, "/store", "/checkpoints"));
+        Assert.StartsWith($"training.init_from: No checkpoint at {missing}", e.Message);
     }
 }
