@@ -32,14 +32,19 @@ public static partial class CtlCommand
             Description = "After the start, follow the job to its end as `status --watch` does (a line per epoch with its metrics, progress in " +
                           "between, the summary at the end); exit 4 when it ends failed, stopped or without a whole result",
         };
+        var initFrom = new Option<string?>("--init-from")
+        {
+            Description = "Start from an earlier job's model (a checkpoint, its manifest or a run directory, best/ first; as the nodes see it): overrides the file's init_from",
+        };
         var every = EveryOption();
         var start = new Command("start", "Start a training job from a HOCON file; exit 1 when the coordinator refuses it (e.g. another job runs)");
-        foreach (var o in new Option[] { config, store, startJob, checkpointDir, follow, every }) start.Options.Add(o);
+        foreach (var o in new Option[] { config, store, startJob, checkpointDir, initFrom, follow, every }) start.Options.Add(o);
         start.SetAction((pr, ct) => Run(pr, g, ct, async (client, o) =>
         {
             var path = pr.GetValue(config)!;
             var followEvery = Every(pr.GetValue(every)); // a bad --every is refused before the job starts
             var file = TrainingHocon.Load(path);
+            if (pr.GetValue(initFrom) is { } from) file = file with { Config = file.Config with { InitFrom = Path.GetFullPath(from) } };
             var storePath = pr.GetValue(store) ?? file.StorePath
                 ?? throw new ArgumentException($"{path}: no partition store: pass --store or set training.store_path.");
             var job = JobId(pr.GetValue(startJob) ?? $"job-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");

@@ -168,8 +168,16 @@ public static class TrainingHocon
             }
         }
         var metric = EvalMetric(c);
+        var hocon = file.Hocon;
+        if (c.InitFrom is not null)
+        {
+            // The trainers read the job's text, not this file's directory: the checkpoint goes to them as an absolute path,
+            // after the file's own setting (a later HOCON value wins), in the form the text has (a training block or bare keys).
+            var key = ConfigurationFactory.ParseString(hocon).HasPath("training") ? "training.init_from" : "init_from";
+            hocon += $"\n{key} = {System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(c.InitFrom))}\n";
+        }
         return new Job(c.ModelType, c.Task, c.Target ?? "", c.HiddenChannels, c.NumLayers, c.BatchSize, (float)c.LearningRate,
-            c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, file.Hocon);
+            c.Fanouts.ToArray(), c.Epochs, (ulong)c.Seed, file.AveragingPeriod, c.EvalEvery, metric, checkpointDir, storePath, hocon);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using GraphActors.Cluster.Trainers;
+using GraphActors.Training;
 using GraphActors.Training.Embeddings;
 
 namespace GraphActors.Cluster.Tests.Training;
@@ -76,5 +77,28 @@ public sealed class EmbeddingHoconTests
         var plain = TrainingHocon.Parse($"training {{ model_type = sage, target = user, init_from = \"{missing}\" }}", "t.hocon");
         e = Assert.Throws<ArgumentException>(() => TrainingHocon.ToJob(plain, "/store", "/checkpoints"));
         Assert.StartsWith($"training.init_from: No checkpoint at {missing}", e.Message);
+    }
+
+    [Fact]
+    public void A_relative_init_from_reaches_the_trainers_as_the_absolute_path_it_names_here()
+    {
+        var run = Path.Combine(Path.GetTempPath(), "ga-init-from-" + Guid.NewGuid().ToString("N"));
+        var best = Path.Combine(run, "best");
+        Directory.CreateDirectory(best);
+        try
+        {
+            File.WriteAllText(Path.Combine(best, Checkpoints.ManifestName), System.Text.Json.JsonSerializer.Serialize(
+                new CheckpointManifest { Config = new TrainingConfig(), Epoch = 0, ModelFile = "model.bin", ModelSha256 = "00" }, Checkpoints.Json));
+            var relative = Path.GetRelativePath(Environment.CurrentDirectory, run);
+            var file = TrainingHocon.Parse($"training {{ model_type = sage, target = user, init_from = \"{relative}\" }}", "t.hocon");
+            var job = TrainingHocon.ToJob(file, "/store", "/checkpoints");
+            Assert.Equal(run, TrainingHocon.FromJob(job, "j").InitFrom);
+            var bare = TrainingHocon.Parse($"model_type = sage\ntarget = user\ninit_from = \"{relative}\"", "bare.hocon");
+            Assert.Equal(run, TrainingHocon.FromJob(TrainingHocon.ToJob(bare, "/store", "/checkpoints"), "j").InitFrom);
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
     }
 }
