@@ -164,9 +164,18 @@ public sealed class EmbeddingShardsTests : IDisposable
         Assert.Equal(Rows(shards, 0, Clock(2, 0), [0, 1, 2, 3, 4]), fromFile);
 
         // The last epoch's checkpoint releases the tables: the partition holds nothing more, and hands nothing off.
-        shards.Write(new WriteEmbeddings(7, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0));
+        var last = Assert.IsType<EmbeddingsWritten>(shards.Write(new WriteEmbeddings(7, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0)));
         Assert.Equal(0, shards.Bytes);
         shards.HandOff();
         Assert.False(File.Exists(EmbeddingShards.HandoffPath(_dir, "j", 0)));
+
+        // A second writer of that checkpoint (the first failed after the owners wrote) gets the files already there;
+        // another checkpoint, or the same one with its files gone, finds no tables.
+        var again = Assert.IsType<EmbeddingsWritten>(shards.Write(new WriteEmbeddings(8, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0)));
+        Assert.Equal((8L, last.Files, last.Sha256), (again.RequestId, again.Files, again.Sha256));
+        var other = Path.Combine(_dir, "other");
+        Assert.Contains(EmbeddingShards.NotHeld, Assert.Throws<InvalidOperationException>(() => shards.Write(new WriteEmbeddings(9, 0, "j", Clock(2, 0), 0, 0, other, true, 0))).Message);
+        File.Delete(Path.Combine(_dir, last.Files[0]));
+        Assert.Contains(EmbeddingShards.NotHeld, Assert.Throws<InvalidOperationException>(() => shards.Write(new WriteEmbeddings(10, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0))).Message);
     }
 }
