@@ -169,8 +169,15 @@ public sealed class CgdfNodeTypeWriter : IDisposable
     private int[] _labels = [];
     private bool[] _train = [], _val = [], _test = [];
     private int _buffered;
+    private int _groupRows;
     private int _maxLabel = -1;
     private bool _completed;
+
+    /// <summary>
+    /// At most this many feature values per row group (64 MB of floats): a wide type (1,433-d) gets fewer rows per
+    /// group than a narrow one, so the writer's arrays and Parquet's level arrays (one int per value) stay bounded.
+    /// </summary>
+    public const int MaxGroupValues = 1 << 24;
 
     internal CgdfNodeTypeWriter(CgdfWriter owner, string type, long globalStart, int featureDim, bool hasMasks)
     {
@@ -205,13 +212,13 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         _labels[i] = label;
         if (label > _maxLabel) _maxLabel = label;
         if (HasMasks) { _train[i] = train; _val[i] = val; _test[i] = test; }
-        if (_buffered == _owner.RowGroupRows) Flush();
+        if (_buffered == _groupRows) Flush();
         return global;
     }
 
     private void Open()
     {
-        var rows = _owner.RowGroupRows;
+        var rows = _groupRows = (int)Math.Clamp(MaxGroupValues / Math.Max(FeatureDim, 1), 1, _owner.RowGroupRows);
         _global = new long[rows];
         _business = new long[rows];
         _values = new float[(long)rows * FeatureDim];

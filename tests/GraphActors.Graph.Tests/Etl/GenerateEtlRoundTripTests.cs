@@ -110,3 +110,31 @@ public sealed class GenerateEtlRoundTripTests
         Assert.Equal(300, edges[0].SrcGlobalStart);
     }
 }
+
+/// <summary>Row groups of wide node types stay bounded in values, so no array of the writer or of Parquet's levels grows with the width.</summary>
+public sealed class CgdfRowGroupTests
+{
+    [Fact]
+    public void A_4096_wide_node_type_is_written_in_row_groups_of_at_most_16M_values_and_reads_back_whole()
+    {
+        using var dir = new TempDir();
+        const int dim = 4096, rows = 9_000;
+        var writer = new CgdfWriter(dir.Sub("cgdf"), "wide", "2024-01-01");
+        var nodes = writer.BeginNodeType("user", dim, hasMasks: false);
+        var row = new float[dim];
+        for (var i = 0; i < rows; i++)
+        {
+            row[0] = i;
+            row[dim - 1] = -i;
+            nodes.Add(1_000 + i, row, i % 3);
+        }
+        nodes.Complete();
+        writer.Complete();
+
+        var chunks = CgdfReader.Open(dir.Sub("cgdf")).ReadNodes("user").ToList();
+        Assert.All(chunks, c => Assert.True((long)c.Count * dim <= CgdfNodeTypeWriter.MaxGroupValues, $"a row group of {c.Count} rows × {dim}"));
+        Assert.Equal([4096, 4096, 808], chunks.Select(c => c.Count));
+        var first = chunks.SelectMany((c, k) => Enumerable.Range(0, c.Count).Select(r => (c.FirstDenseId + r, c.Features[r * dim], c.Features[r * dim + dim - 1]))).ToList();
+        Assert.Equal(Enumerable.Range(0, rows).Select(i => ((long)i, (float)i, (float)-i)), first);
+    }
+}
