@@ -91,7 +91,7 @@ public static partial class GraphPartitioner
                     return new ManifestNodeType(n.Name, book.NodeCount(info.Type), n.FeatureDim, Math.Max(n.LabelCount, info.LabelCount), info.HasMasks);
                 }).ToArray();
                 return Manifest(previous.Manifest.Method, parts, previous.Manifest.Seed, nodeTypes, source.EdgeTypes, book, edgeCounts,
-                    previous.Manifest.DefaultSplit) with
+                    source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? split : previous.Manifest.DefaultSplit) with
                 {
                     UpdatedFrom = [.. previous.Manifest.UpdatedFrom, previous.Root],
                 };
@@ -167,31 +167,30 @@ public static partial class GraphPartitioner
         var byType = plans.ToDictionary(p => p.Table.Type);
         var parts = previous.Parts;
         var votes = plans.ToDictionary(p => p.Table.Type, p => new Dictionary<int, int[]>());
-        void Vote(UpdatePlan plan, int v, NodeBook otherBook, UpdatePlan other, int u)
+        // New node v (of `ids`) gets a vote for the owner of existing node u (of `otherIds`).
+        void Vote(int[] ids, Dictionary<int, int[]> table, int v, NodeBook otherBook, int[] otherIds, int u)
         {
-            if (plan.NewIds[v] >= 0) return;
-            var id = other.NewIds[u];
+            if (ids[v] >= 0) return;
+            var id = otherIds[u];
             if (id < 0) return; // another new node: not placed yet
-            var table = votes[plan.Table.Type];
             if (!table.TryGetValue(v, out var perPart)) table[v] = perPart = new int[parts];
-            perPart[otherBook.Owner(id)]++;
+            perPart[otherBook.LocateUnchecked(id, out _)]++;
         }
         foreach (var e in source.EdgeTypes)
         {
-            var src = byType[e.Type.Src];
-            var dst = byType[e.Type.Dst];
-            var srcBook = previous.For(e.Type.Src);
-            var dstBook = previous.For(e.Type.Dst);
+            var (srcIds, dstIds) = (byType[e.Type.Src].NewIds, byType[e.Type.Dst].NewIds);
+            var (srcVotes, dstVotes) = (votes[e.Type.Src], votes[e.Type.Dst]);
+            var (srcBook, dstBook) = (previous.For(e.Type.Src), previous.For(e.Type.Dst));
             foreach (var chunk in source.ReadEdges(e.Type))
             {
                 var s = chunk.Src.Span;
                 var d = chunk.Dst.Span;
                 for (var i = 0; i < chunk.Length; i++)
                 {
-                    if ((uint)s[i] >= (uint)src.NewIds.Length || (uint)d[i] >= (uint)dst.NewIds.Length)
+                    if ((uint)s[i] >= (uint)srcIds.Length || (uint)d[i] >= (uint)dstIds.Length)
                         throw new GraphInputException($"edge type {e.Type}", 0, null, $"edge ({s[i]}, {d[i]}) names a node outside the node tables.");
-                    Vote(src, s[i], dstBook, dst, d[i]);
-                    Vote(dst, d[i], srcBook, src, s[i]);
+                    Vote(srcIds, srcVotes, s[i], dstBook, dstIds, d[i]);
+                    Vote(dstIds, dstVotes, d[i], srcBook, srcIds, s[i]);
                 }
             }
         }
