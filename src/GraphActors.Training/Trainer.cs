@@ -548,7 +548,7 @@ public sealed class Trainer : IDisposable
                     if (dir is null) bestEmbeddings = Embeddings?.SnapshotWeights();
                     if (dir is not null) Checkpoints.Save(this, Path.Combine(dir, "best"), val.Metrics);
                 }
-                else if (Config.Patience > 0 && epoch - BestEpoch >= Config.Patience)
+                else if (Config.StopsEarlyAfter(epoch, BestEpoch))
                 {
                     stopped = true;
                 }

@@ -53,6 +53,17 @@ public sealed record TrainingConfig
     public int EvalEvery { get; init; } = 1;
     /// <summary>Stop after this many epochs without a better validation metric; 0 = never stop early.</summary>
     public int Patience { get; init; }
+
+    /// <summary>Whether epoch <paramref name="epoch"/> (0-based) is validated: every <see cref="EvalEvery"/>-th, and the last.</summary>
+    public bool Evaluates(int epoch) => (epoch + 1) % Math.Max(1, EvalEvery) == 0 || epoch + 1 == Epochs;
+
+    /// <summary>
+    /// Whether the job stops after epoch <paramref name="epoch"/> by <see cref="Patience"/>: it was validated and
+    /// <paramref name="bestEpoch"/> (the best validated epoch so far, this one included) lies that many epochs back.
+    /// One rule for local mode and the cluster's coordinator (and its trainers, which release embedding tables then).
+    /// </summary>
+    public bool StopsEarlyAfter(int epoch, int bestEpoch) =>
+        Patience > 0 && Evaluates(epoch) && bestEpoch >= 0 && epoch - bestEpoch >= Patience && epoch + 1 < Epochs;
     /// <summary>Where checkpoints, metrics.csv and curve.svg go; null = no files.</summary>
     public string? CheckpointDir { get; init; }
     /// <summary>

@@ -581,6 +581,33 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
             [new Outgoing(writer, new WriteCheckpoint(JobId, run.Epoch, dir, run.MergedNames, run.MergedValues, bestEpoch, bestMetric, run.Note))], warnings);
     }
 
+    /// <summary>
+    /// The job's early-stopping rule as local mode has it: training.patience lives in the job's text, not in the fields
+    /// the coordinator plans with, so it is read from there once per job.
+    /// </summary>
+    private GraphActors.Training.TrainingConfig StopRule
+    {
+        get
+        {
+            if (_stopRuleJob != JobId || _stopRule is null)
+            {
+                _stopRule = new GraphActors.Training.TrainingConfig
+                {
+                    Epochs = Config!.Epochs, EvalEvery = Math.Max(1, Config.EvalEvery),
+                    Patience = GraphActors.Cluster.Trainers.TrainingHocon.PatienceOf(Config),
+                };
+                _stopRuleJob = JobId;
+            }
+            return _stopRule;
+        }
+    }
+    private GraphActors.Training.TrainingConfig? _stopRule;
+    private string _stopRuleJob = "";
+
+    /// <summary>Whether the job ends after <paramref name="run"/>'s epoch by training.patience, as local mode's would.</summary>
+    private bool StopsEarlyAfter(EpochRun run) =>
+        run.Evaluate && StopRule.StopsEarlyAfter(run.Epoch, BestWith(run.Epoch, run.MergedNames, run.MergedValues).Epoch);
+
     /// <summary>The job's best epoch and metric once <paramref name="epoch"/>'s metrics count (what the manifest records).</summary>
     private (int Epoch, float Metric) BestWith(int epoch, string[] names, float[] values)
     {
@@ -607,6 +634,13 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
         {
             events.Add(new JobFinished(JobId));
             sends.AddRange(Halt(JobState.Finished, "all epochs done"));
+        }
+        else if (StopsEarlyAfter(run))
+        {
+            var (bestEpoch, _) = BestWith(run.Epoch, run.MergedNames, run.MergedValues);
+            var reason = $"stopped early after epoch {run.Epoch}: {Config.EvalMetric} has not improved on epoch {bestEpoch}'s for {StopRule.Patience} epoch(s) (training.patience)";
+            events.Add(new JobFinished(JobId, reason));
+            sends.AddRange(Halt(JobState.Finished, reason));
         }
         _run = null;
         return new Decision(null, events, sends, []);
@@ -709,7 +743,7 @@ public sealed class CoordinatorState(AveragingMode averaging = AveragingMode.Sta
                 var i = Array.IndexOf(m.MetricNames, Config?.EvalMetric);
                 if (i >= 0 && (float.IsNaN(BestMetric) || m.MetricValues[i] > BestMetric)) { BestMetric = m.MetricValues[i]; BestEpoch = m.Epoch; }
                 break;
-            case JobFinished: State = JobState.Finished; _run = null; break;
+            case JobFinished m: State = JobState.Finished; Reason = m.Reason; _run = null; break;
             case JobFailed m: State = JobState.Failed; Reason = m.Reason; _run = null; break;
             case JobStopped: State = JobState.Stopped; Reason = "stopped by request"; _run = null; break;
             case JobResumed: State = JobState.Running; Reason = ""; _run = null; break;

@@ -999,7 +999,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 List<EmbeddingProtocol.EmbeddingsWritten> written = [];
                 var (clock, attempt, from) = _rowsAt;
                 // The job's last epoch: the checkpoint holds the rows, and the partitions let them go.
-                var last = m.Epoch + 1 >= _trainer.Config.Epochs;
+                var last = m.Epoch + 1 >= _trainer.Config.Epochs || _trainer.Config.StopsEarlyAfter(m.Epoch, m.BestEpoch);
                 AtOwners(m.JobId, async () =>
                     written = await Owners.WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory, last).ConfigureAwait(false));
                 owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Partition, f, x.Sha256[i])))];

@@ -145,6 +145,15 @@ public static class TrainingHocon
         return result;
     }
 
+    /// <summary>A job's training.patience (0 when its text sets none), read without the rest of the block.</summary>
+    public static int PatienceOf(Job job)
+    {
+        if (string.IsNullOrWhiteSpace(job.TrainingHocon)) return 0;
+        var root = ConfigurationFactory.ParseString(job.TrainingHocon);
+        var t = root.HasPath("training") ? root.GetConfig("training") : root;
+        return t is not null && t.HasPath("patience") ? t.GetInt("patience") : 0;
+    }
+
     /// <summary>The metric a job's best epoch is chosen by.</summary>
     public static string EvalMetric(TrainingConfig c) => c.TaskKind == TrainingTask.LinkPrediction ? "val_auc" : "val_accuracy";
 
@@ -182,7 +191,8 @@ public static class TrainingHocon
 
     /// <summary>
     /// The local-mode config a trainer builds its replica from: the job's HOCON text, then the job's own fields on top
-    /// (they are what the coordinator plans with). Checkpoints are the coordinator's business, so none is set here.
+    /// (they are what the coordinator plans with). Checkpoints are the coordinator's business, so none is set here;
+    /// training.patience stays: the coordinator ends the job by it, and the trainers know that epoch is the last.
     /// </summary>
     public static TrainingConfig FromJob(Job job, string jobId)
     {
@@ -201,7 +211,6 @@ public static class TrainingHocon
             Seed = (int)job.Seed,
             EvalEvery = Math.Max(1, job.EvalEvery),
             CheckpointDir = null,
-            Patience = 0,
         };
         try { return c.Validate(); }
         catch (TrainingConfigException e) { throw new ArgumentException($"job '{jobId}': training.{e.Key}: {e.Reason}"); }

@@ -380,7 +380,8 @@ public static class TrainingProtocol
     public sealed record EpochCompleted(string JobId, int Epoch, float Loss, string[] MetricNames, float[] MetricValues, long SeedsTrained = -1,
         long SeedsPlanned = -1) : ITrainingEvent;
 
-    public sealed record JobFinished(string JobId) : ITrainingEvent;
+    /// <summary>The job ended well: every epoch done, or stopped early by training.patience (<paramref name="Reason"/> says which; "" in journals written before it was recorded).</summary>
+    public sealed record JobFinished(string JobId, string Reason = "") : ITrainingEvent;
 
     public sealed record JobFailed(string JobId, string Reason) : ITrainingEvent;
 

@@ -158,7 +158,7 @@ public sealed partial class GraphActorsSerializer
                 w.String(m.JobId); w.Int(m.Epoch); Float(ref w, m.Loss); Strings(ref w, m.MetricNames); w.Floats(m.MetricValues);
                 w.Long(m.SeedsTrained); w.Long(m.SeedsPlanned);
                 break;
-            case JobFinished m: w.String(m.JobId); break;
+            case JobFinished m: w.String(m.JobId); w.String(m.Reason); break;
             case JobFailed m: w.String(m.JobId); w.String(m.Reason); break;
             case JobStopped m: w.String(m.JobId); break;
             case JobResumed m: w.String(m.JobId); w.Int(m.FromCompletedEpoch); break;
@@ -216,7 +216,7 @@ public sealed partial class GraphActorsSerializer
         CheckpointRecordedManifest => new CheckpointRecorded(r.String(), r.Int(), r.String(), r.String(), Strings(ref r), r.Floats()),
         EpochCompletedManifest => new EpochCompleted(r.String(), r.Int(), Float(ref r), Strings(ref r), r.Floats(), r.HasMore ? r.Long() : -1,
             r.HasMore ? r.Long() : -1),
-        JobFinishedManifest => new JobFinished(r.String()),
+        JobFinishedManifest => new JobFinished(r.String(), r.HasMore ? r.String() : ""),
         JobFailedManifest => new JobFailed(r.String(), r.String()),
         JobStoppedManifest => new JobStopped(r.String()),
         JobResumedManifest => new JobResumed(r.String(), r.Int()),

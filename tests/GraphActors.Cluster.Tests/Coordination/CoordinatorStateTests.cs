@@ -236,6 +236,36 @@ public class CoordinatorStateTests
     }
 
     [Fact]
+    public void A_job_whose_metric_stops_improving_for_its_patience_ends_after_that_epochs_checkpoint_as_local_mode_does()
+    {
+        var (s, Do, _) = NewState();
+        Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n0", [0]), "t0");
+        Do(new RegisterTrainer(Akka.Actor.ActorRefs.Nobody, "n1", [1]), "t1");
+        var config = Config with { Epochs = 5, TrainingHocon = "training { model_type = sage, target = user, patience = 2 }" };
+        Do(new StartJob("j", config), null);
+        var trainers = new Trainers();
+        // Epoch 0 sets the best (0.7), 1 improves (0.8), 2 and 3 do not: patience 2 is spent after epoch 3, of 5.
+        float[] metric = [0.7f, 0.8f, 0.75f, 0.79f];
+        for (var epoch = 0; epoch < metric.Length; epoch++)
+        {
+            Assert.Equal(JobState.Running, s.State);
+            trainers.Take(Do(new PlanEpoch(Seeds), null));
+            for (var r = 0; r < 5; r++)
+                foreach (var t in new[] { "t0", "t1" }) Do(trainers.Contribution("j", epoch, t, r, 2, [1f]), t);
+            Do(new EpochFinished("j", epoch, 0.5f, ["val_acc"], [metric[epoch]]), "t0");
+            var write = Assert.IsType<WriteCheckpoint>(Assert.Single(Do(new EpochFinished("j", epoch, 0.5f, [], []), "t1").Sends).Message);
+            // The writer can tell the job ends here (its trainers release what they hold for it): the same rule, the same inputs.
+            var rule = new GraphActors.Training.TrainingConfig { Epochs = 5, EvalEvery = 1, Patience = 2 };
+            Assert.Equal(epoch == 3, rule.StopsEarlyAfter(write.Epoch, write.BestEpoch));
+            Do(new CheckpointWritten("j", epoch, write.Directory, $"sha{epoch}", [], []), "t0");
+        }
+        Assert.Equal(JobState.Finished, s.State);
+        Assert.Equal(3, s.LastCompletedEpoch);
+        Assert.Equal("stopped early after epoch 3: val_acc has not improved on epoch 1's for 2 epoch(s) (training.patience)", s.Reason);
+        Assert.Equal(1, s.BestEpoch);
+    }
+
+    [Fact]
     public void Only_the_safety_bound_drops_a_silent_trainer_whose_node_is_still_a_member_and_it_says_so_loudly()
     {
         var (s, Do, _) = NewState();

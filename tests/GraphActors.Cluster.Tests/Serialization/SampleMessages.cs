@@ -195,7 +195,7 @@ public static class SampleMessages
         new EpochCompleted("job-1", 1, 0.5f, [], [], 140, 140),
         new CheckpointRecorded("job-1", 0, "/ck/e0", "cafe", ["val_acc"], [0.5f]),
         new EpochCompleted("job-1", 0, 1.25f, ["val_acc", "train_acc"], [0.5f, 0.6f]),
-        new JobFinished("job-1"),
+        new JobFinished("job-1", "stopped early after epoch 3: val_acc has not improved on epoch 1's for 2 epoch(s) (training.patience)"),
         new JobFailed("job-1", "no trainer wrote the checkpoint of epoch 3"),
         new JobStopped("job-1"),
         new JobResumed("job-1", 4),
