@@ -32,6 +32,9 @@ public sealed record CheckpointManifest
     /// <summary>The learnable embedding tables (training.embeddings): one file per node type and partition, with their optimizer state.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<EmbeddingFile>? Embeddings { get; init; }
+    /// <summary>The partition stores the job's store descends from, itself last (<see cref="Trainer.StoreLineage"/>); null when unknown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? StoreLineage { get; init; }
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 }
 
@@ -89,6 +92,7 @@ public static class Checkpoints
             OptimizerFile = OptimizerName,
             OptimizerSha256 = Sha256(optimizer),
             Embeddings = embeddings,
+            StoreLineage = trainer.StoreLineage.Count > 0 ? trainer.StoreLineage : null,
         };
         AtomicFile.WriteAllText(Path.Combine(directory, ManifestName), JsonSerializer.Serialize(manifest, Json));
         return manifest;
@@ -245,6 +249,13 @@ public static class Checkpoints
         }
         var copied = new Dictionary<string, int>(StringComparer.Ordinal);
         if (trainer.Embeddings is not { } tables) return copied;
+        // Rows carry over by id, and ids name the same nodes only in the checkpoint's store and stores brought up to date
+        // from it. Where both sides know their store, a store partitioned anew is refused rather than given other nodes' rows.
+        if (manifest.StoreLineage is { Count: > 0 } was && trainer.StoreLineage.Count > 0 && !trainer.StoreLineage.Contains(was[^1])
+            && (manifest.Embeddings ?? []).Any(f => tables.Types.Contains(f.Type)))
+            throw new InvalidDataException($"{Path.Combine(directory, ManifestName)}: its embedding rows are ids of the store {was[^1]}, and this job's store " +
+                $"({trainer.StoreLineage[^1]}) was not brought up to date from it (partition --update), so the same ids name other nodes. Warm-start " +
+                "embeddings on a store updated from the checkpoint's, or train them from the seed.");
         foreach (var f in manifest.Embeddings ?? [])
         {
             if (!tables.Types.Contains(f.Type)) continue;

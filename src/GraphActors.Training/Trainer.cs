@@ -65,6 +65,13 @@ public sealed class Trainer : IDisposable
     public SparseEmbeddings? Embeddings => _embeddings as SparseEmbeddings;
     /// <summary>The job's embedding tables wherever they live (this process, or the partitions owning the rows), or null.</summary>
     public EmbeddingTables? EmbeddingTables => _embeddings;
+
+    /// <summary>
+    /// The partition stores this trainer's store descends from, itself last (partitions.json's updatedFrom, then its
+    /// root); empty when unknown. Checkpoints record it, so that a later warm start can tell whether ids still name the
+    /// same nodes (they do across <c>partition --update</c>, not across a new partitioning).
+    /// </summary>
+    public IReadOnlyList<string> StoreLineage { get; set; } = [];
     public int BatchesPerEpoch => _nodeLoader?.BatchCount ?? _linkLoader!.BatchCount;
     /// <summary>Best validation metric and its epoch so far (early stopping state; checkpoints carry it).</summary>
     public double BestValMetric { get; private set; } = double.NegativeInfinity;
@@ -611,10 +618,11 @@ public sealed class Trainer : IDisposable
     /// epochs, optimizer and best-model record start anew, under <paramref name="config"/>.
     /// </summary>
     public static async Task<(Trainer Trainer, IReadOnlyDictionary<string, int> EmbeddingRows)> WarmStartAsync(IGraphStore store, TrainingConfig config,
-        string checkpoint, CancellationToken cancellationToken = default)
+        string checkpoint, IReadOnlyList<string>? storeLineage = null, CancellationToken cancellationToken = default)
     {
         var (manifest, directory) = Checkpoints.Read(checkpoint, preferBest: true);
         var trainer = await CreateAsync(store, config, cancellationToken).ConfigureAwait(false);
+        trainer.StoreLineage = storeLineage ?? [];
         try
         {
             return (trainer, Checkpoints.WarmStart(trainer, manifest, directory));

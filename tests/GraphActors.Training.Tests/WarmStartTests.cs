@@ -38,6 +38,12 @@ public sealed class WarmStartTests : IDisposable
         Embeddings = new Dictionary<string, EmbeddingSpec> { ["item"] = new() { Dim = 4, Mode = "concat" } },
     };
 
+    private static IReadOnlyList<string> Lineage(string store)
+    {
+        var s = PartitionStore.Open(store);
+        return [.. s.Manifest.UpdatedFrom, s.Root];
+    }
+
     private static float[] Rows(SparseEmbeddings e, int first, int count)
     {
         var rows = new float[count * e.Spec("item").Dim];
@@ -54,13 +60,15 @@ public sealed class WarmStartTests : IDisposable
         using (var store1 = new PartitionedGraphStore(PartitionStore.Open(day1)))
         using (var trainer = await Trainer.CreateAsync(store1, Config("run1")))
         {
+            trainer.StoreLineage = Lineage(day1);
             await trainer.RunAsync();
             parameters = ModelState.ToVector(trainer.Model);
             oldRows = Rows(trainer.Embeddings!, 0, 150);
         }
 
         using var store2 = new PartitionedGraphStore(PartitionStore.Open(day2));
-        var (warm, copied) = await Trainer.WarmStartAsync(store2, Config("run2"), Path.Combine(_dir, "run1"));
+        Assert.Equal([Path.GetFullPath(day1), Path.GetFullPath(day2)], Lineage(day2));
+        var (warm, copied) = await Trainer.WarmStartAsync(store2, Config("run2"), Path.Combine(_dir, "run1"), Lineage(day2));
         using (warm)
         {
             Assert.Equal(150, copied["item"]);
@@ -76,5 +84,12 @@ public sealed class WarmStartTests : IDisposable
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Trainer.WarmStartAsync(store2, Config("run4", hidden: 8), Path.Combine(_dir, "run1")));
         Assert.Contains("do not fit the model of this job's training config", e.Message);
+
+        // A store of the same day partitioned anew numbers the nodes otherwise: its ids would get other nodes' rows.
+        var anew = Path.Combine(_dir, "store-anew");
+        GraphPartitioner.Run(new CgdfPartitionSource(Path.Combine(_dir, "cgdf-2024-01-02")), new PartitionOptions(anew, 3));
+        using var store3 = new PartitionedGraphStore(PartitionStore.Open(anew));
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => Trainer.WarmStartAsync(store3, Config("run5"), Path.Combine(_dir, "run1"), Lineage(anew)));
+        Assert.Contains("was not brought up to date from it (partition --update), so the same ids name other nodes", e.Message);
     }
 }

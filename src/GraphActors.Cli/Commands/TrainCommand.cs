@@ -45,7 +45,9 @@ public static class TrainCommand
     /// <summary>Runs the job and prints progress; returns the result (quickstart uses it too).</summary>
     public static TrainingResult Train(TrainingConfig config, string storePath, string? resume, TextWriter output, string? initFrom = null)
     {
-        using var store = new PartitionedGraphStore(PartitionStore.Open(storePath));
+        var opened = PartitionStore.Open(storePath);
+        IReadOnlyList<string> lineage = [.. opened.Manifest.UpdatedFrom, opened.Root];
+        using var store = new PartitionedGraphStore(opened);
         Trainer started;
         if (resume is not null)
         {
@@ -54,12 +56,13 @@ public static class TrainCommand
         }
         else if (initFrom is not null)
         {
-            var (warm, rows) = Trainer.WarmStartAsync(store, config, initFrom).GetAwaiter().GetResult();
+            var (warm, rows) = Trainer.WarmStartAsync(store, config, initFrom, lineage).GetAwaiter().GetResult();
             started = warm;
             output.WriteLine($"started from the model of {initFrom}" +
                 string.Concat(rows.Select(kv => $"; {kv.Value:N0} of {store.Schema.Node(new GraphActors.Contracts.NodeType(kv.Key)).Count:N0} '{kv.Key}' embedding rows from it")));
         }
         else started = Trainer.CreateAsync(store, config).GetAwaiter().GetResult();
+        started.StoreLineage = lineage;
         using var trainer = started;
         var m = trainer.MetricName;
         output.WriteLine($"{"epoch",5} {"loss",9} {"train " + m,14} {"val " + m,12} {"seconds",8} {"batches/s",10}");

@@ -36,7 +36,7 @@ public sealed class PartitionStore
 
     public static PartitionStore Open(string directory)
     {
-        var root = Path.GetFullPath(directory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         if (!Directory.Exists(root)) throw new PartitionStoreException(root, "does not exist.");
         return new PartitionStore(root, StoreManifest.Load(Path.Combine(root, StoreManifest.FileName)));
     }
