@@ -367,6 +367,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             // be stepping (reseeding it per step) while this one builds.
             _owned = OwnedTables(a.JobId, config);
             _trainer = Trainer.CreateAsync(_store, config, embeddings: _owned).GetAwaiter().GetResult();
+            _trainer.StoreLineage = StoreLineage(a.Config.StorePath);
             _jobId = a.JobId;
             _completedEpoch = -1;
             _vectorLength = _trainer.GetParameters().Length;
@@ -399,6 +400,21 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _completedEpoch = a.Epoch - 1;
         _log.Info("Trainer restored epoch {0}'s parameters from {1}", manifest.Epoch, directory);
         return config;
+    }
+
+    /// <summary>The job's store and the stores it was updated from, for the checkpoints (empty when the store cannot be read here).</summary>
+    private static IReadOnlyList<string> StoreLineage(string storePath)
+    {
+        if (string.IsNullOrEmpty(storePath)) return [];
+        try
+        {
+            var store = GraphActors.Graph.Storage.PartitionStore.Open(storePath);
+            return [.. store.Manifest.UpdatedFrom, store.Root];
+        }
+        catch (GraphActors.Graph.Storage.PartitionStoreException)
+        {
+            return [];
+        }
     }
 
     /// <summary>
