@@ -119,15 +119,17 @@ public sealed class StoreUpdateTests : IDisposable
         }
     }
 
-    [Fact]
-    public void New_nodes_placed_by_neighbours_go_where_most_of_their_existing_neighbours_are()
+    [Theory]
+    [InlineData("hash", true)]    // asked for
+    [InlineData("metis", false)]  // a METIS store's default
+    public void New_nodes_placed_by_neighbours_go_where_most_of_their_existing_neighbours_are(string method, bool ask)
     {
         var day1 = Day("2024-01-01", users: 400, items: 200, seed: 1);
         var first = Path.Combine(_dir, "store-1");
-        GraphPartitioner.Run(new CgdfPartitionSource(day1), new PartitionOptions(first, 4));
+        GraphPartitioner.Run(new CgdfPartitionSource(day1), new PartitionOptions(first, 4, method));
         var day2 = Day("2024-01-02", users: 440, items: 200, seed: 2);
         var updated = Path.Combine(_dir, "store-2");
-        GraphPartitioner.Update(new CgdfPartitionSource(day2), first, new PartitionOptions(updated, 1), NewNodePlacement.Neighbours);
+        GraphPartitioner.Update(new CgdfPartitionSource(day2), first, new PartitionOptions(updated, 1), ask ? NewNodePlacement.Neighbours : null);
 
         var store = PartitionStore.Open(updated);
         using var graph = new PartitionedGraphStore(store);

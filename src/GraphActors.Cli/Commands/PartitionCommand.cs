@@ -37,10 +37,9 @@ public static class PartitionCommand
         {
             Description = "A previous store to bring up to date with --cgdf (a later day's graph): existing nodes keep their partition and id, new ones get ids after them; --parts, --method and --split come from it",
         };
-        var place = new Option<string>("--place")
+        var place = new Option<string?>("--place")
         {
-            Description = "With --update: where new nodes go: hash (their business id's partition) or neighbours (the partition holding most of their existing neighbours)",
-            DefaultValueFactory = _ => "hash",
+            Description = "With --update: where new nodes go: hash (their business id's partition) or neighbours (the partition holding most of their existing neighbours); default: hash for a hash store, neighbours for a METIS store",
         };
         place.AcceptOnlyFromAmong("hash", "neighbours");
         var svg = new Option<string?>("--chart", "--svg") { Description = "Where to write the balance chart (.svg or .png; the other format goes beside it). Default: balance.svg and balance.png in --out" };
@@ -72,14 +71,18 @@ public static class PartitionCommand
                         throw CliErrors.BadOption(fixedByStore.Name, $"comes from the previous store with --update ({previous}); leave it out.");
                 if (Path.GetFullPath(previous).TrimEnd('/') == Path.GetFullPath(pr.GetValue(output)!).TrimEnd('/'))
                     throw CliErrors.BadOption("--out", "must differ from --update: the previous store stays as it is until the new one is complete and switched to.");
-                var (updated, counts) = GraphPartitioner.Update(source, previous, options,
-                    pr.GetValue(place) == "neighbours" ? NewNodePlacement.Neighbours : NewNodePlacement.Hash);
+                var (updated, counts) = GraphPartitioner.Update(source, previous, options, pr.GetValue(place) switch
+                {
+                    "neighbours" => NewNodePlacement.Neighbours,
+                    "hash" => NewNodePlacement.Hash,
+                    _ => null,
+                });
                 report = updated;
                 PartitionReportView.RenderUpdate(counts);
             }
             else
             {
-                if (pr.GetResult(place) is { Implicit: false }) throw CliErrors.BadOption("--place", "applies only with --update.");
+                if (pr.GetValue(place) is not null) throw CliErrors.BadOption("--place", "applies only with --update.");
                 report = GraphPartitioner.Run(source, options);
             }
             PartitionReportView.Render(report);

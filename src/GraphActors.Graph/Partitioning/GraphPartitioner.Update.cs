@@ -33,13 +33,16 @@ public static partial class GraphPartitioner
     /// id, label and features (a lookup still answers), loses its edges and leaves every split;</item>
     /// <item>edges, labels, masks and features are the new graph's.</item>
     /// </list>
-    /// The partition count, method and default split are the previous store's. Node types must be the same and keep
+    /// The partition count, method and default split are the previous store's; <paramref name="placement"/> defaults to
+    /// the method's (hash for a hash store, neighbours for a METIS store). Node types must be the same and keep
     /// their feature widths; edge types may change.
     /// </summary>
     public static (PartitionReport Report, IReadOnlyList<UpdateCounts> Counts) Update(IPartitionSource source, string previousStore,
-        PartitionOptions options, NewNodePlacement placement = NewNodePlacement.Hash)
+        PartitionOptions options, NewNodePlacement? placement = null)
     {
         var previous = PartitionStore.Open(previousStore);
+        // By default new nodes follow the store's method: a hash store hashes them, a METIS store keeps its locality.
+        var place = placement ?? (previous.Manifest.Method == MetisPartitioner.MethodName ? NewNodePlacement.Neighbours : NewNodePlacement.Hash);
         var parts = previous.Parts;
         options = options with { Parts = parts, Method = previous.Manifest.Method };
         CheckSchema(source, previous);
@@ -54,7 +57,7 @@ public static partial class GraphPartitioner
                 Phase("read nodes");
                 var plans = nodes.Select(t => Match(t, previous.Book.For(t.Type), old)).ToArray();
                 Phase("match business ids");
-                if (placement == NewNodePlacement.Neighbours) PlaceByNeighbours(source, plans, previous.Book);
+                if (place == NewNodePlacement.Neighbours) PlaceByNeighbours(source, plans, previous.Book);
                 var generations = new Dictionary<NodeType, IReadOnlyList<int[]>>();
                 foreach (var t in previous.Book.NodeTypes)
                 {
@@ -71,7 +74,7 @@ public static partial class GraphPartitioner
                     counts.Add(new UpdateCounts(plan.Table.Type.Name, plan.Kept, plan.Added, plan.Retired, plan.AddedPerPartition));
                     options.Progress?.Invoke($"{plan.Table.Type}: {plan.Kept:N0} kept, {plan.Added:N0} new, {plan.Retired:N0} retired (absent from the new graph; ids kept, no edges, in no split)");
                 }
-                Phase($"place new nodes ({(placement == NewNodePlacement.Hash ? "hash" : "neighbours")})");
+                Phase($"place new nodes ({(place == NewNodePlacement.Hash ? "hash" : "neighbours")})");
 
                 var edgeCounts = WriteEdges(source, temp, book, newIds, null, options);
                 Phase("write edges");
