@@ -38,11 +38,7 @@ public sealed class WarmStartTests : IDisposable
         Embeddings = new Dictionary<string, EmbeddingSpec> { ["item"] = new() { Dim = 4, Mode = "concat" } },
     };
 
-    private static IReadOnlyList<string> Lineage(string store)
-    {
-        var s = PartitionStore.Open(store);
-        return [.. s.Manifest.UpdatedFrom, s.Root];
-    }
+    private static IReadOnlyList<string> Lineage(string store) => PartitionStore.Open(store).Lineage;
 
     private static float[] Rows(SparseEmbeddings e, int first, int count)
     {

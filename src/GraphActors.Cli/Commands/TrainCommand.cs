@@ -46,7 +46,7 @@ public static class TrainCommand
     public static TrainingResult Train(TrainingConfig config, string storePath, string? resume, TextWriter output, string? initFrom = null)
     {
         var opened = PartitionStore.Open(storePath);
-        IReadOnlyList<string> lineage = [.. opened.Manifest.UpdatedFrom, opened.Root];
+        var lineage = opened.Lineage;
         using var store = new PartitionedGraphStore(opened);
         Trainer started;
         if (resume is not null)

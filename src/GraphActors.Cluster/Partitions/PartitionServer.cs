@@ -135,9 +135,7 @@ public sealed class PartitionServer : IDisposable
             for (var p = 0; p < store.Parts; p++)
             {
                 using var part = store.LoadPartition(p);
-                var csr = part.Edges(type).In;
-                var nodes = part.Nodes(type.Dst);
-                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[nodes.IdOf(r)] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
+                NegativeSampler.AddSmoothedInDegrees(part, type, weights);
             }
             return cache[type] = new AliasTable(weights);
         };

@@ -408,8 +408,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         if (string.IsNullOrEmpty(storePath)) return [];
         try
         {
-            var store = GraphActors.Graph.Storage.PartitionStore.Open(storePath);
-            return [.. store.Manifest.UpdatedFrom, store.Root];
+            return GraphActors.Graph.Storage.PartitionStore.Open(storePath).Lineage;
         }
         catch (GraphActors.Graph.Storage.PartitionStoreException)
         {

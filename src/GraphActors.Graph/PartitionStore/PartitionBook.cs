@@ -56,13 +56,19 @@ public sealed class PartitionBook
     /// The owner of <paramref name="id"/> among <paramref name="boundaries"/> (one generation's N+1 boundaries, id in
     /// range unchecked): the last p &lt; N with boundaries[p] ≤ id, so empty partitions (b[p] == b[p+1]) are skipped.
     /// </summary>
-    public static int OwnerIn(ReadOnlySpan<int> boundaries, int id)
+    public static int OwnerIn(ReadOnlySpan<int> boundaries, int id) => LastAtMost(boundaries[..^1], id);
+
+    /// <summary>
+    /// The last index i of <paramref name="ascending"/> (non-decreasing, not empty) with ascending[i] ≤
+    /// <paramref name="value"/>, or 0 when there is none: the one binary search of the book, its generations and ranges.
+    /// </summary>
+    internal static int LastAtMost(ReadOnlySpan<int> ascending, int value)
     {
-        int lo = 0, hi = boundaries.Length - 2;
+        int lo = 0, hi = ascending.Length - 1;
         while (lo < hi)
         {
             var mid = (lo + hi + 1) >> 1;
-            if (boundaries[mid] <= id) lo = mid; else hi = mid - 1;
+            if (ascending[mid] <= value) lo = mid; else hi = mid - 1;
         }
         return lo;
     }
@@ -156,17 +162,7 @@ public sealed class NodeBook
     /// <summary><see cref="Locate"/> for an id known to be in 0..NodeCount − 1 (inner loops that checked it).</summary>
     public int LocateUnchecked(int id, out int row)
     {
-        var g = 0;
-        if (_generations.Length > 1)
-        {
-            int lo = 0, hi = _generations.Length - 1;
-            while (lo < hi)
-            {
-                var mid = (lo + hi + 1) >> 1;
-                if (_generationStarts[mid] <= id) lo = mid; else hi = mid - 1;
-            }
-            g = lo;
-        }
+        var g = _generations.Length > 1 ? PartitionBook.LastAtMost(_generationStarts, id) : 0;
         var b = _generations[g];
         var p = PartitionBook.OwnerIn(b, id);
         row = _rowsBefore[g][p] + id - b[p];
@@ -209,27 +205,17 @@ public sealed class PartRows
     public int IdOf(int row)
     {
         if (Contiguous) return First + row;
-        int lo = 0, hi = _firstRows.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) >> 1;
-            if (_firstRows[mid] <= row) lo = mid; else hi = mid - 1;
-        }
-        return _firstIds[lo] + row - _firstRows[lo];
+        var r = PartitionBook.LastAtMost(_firstRows, row);
+        return _firstIds[r] + row - _firstRows[r];
     }
 
     /// <summary>The row holding <paramref name="id"/>, or −1 when another partition owns it.</summary>
     public int RowOf(int id)
     {
         if (Contiguous) return (uint)(id - First) < (uint)Count ? id - First : -1;
-        int lo = 0, hi = _firstIds.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) >> 1;
-            if (_firstIds[mid] <= id) lo = mid; else hi = mid - 1;
-        }
-        var offset = id - _firstIds[lo];
-        return (uint)offset < (uint)_counts[lo] ? _firstRows[lo] + offset : -1;
+        var r = PartitionBook.LastAtMost(_firstIds, id);
+        var offset = id - _firstIds[r];
+        return (uint)offset < (uint)_counts[r] ? _firstRows[r] + offset : -1;
     }
 
     /// <summary>The ids this partition owns, as ranges: "[a, b)" or "[a, b) ∪ [c, d)…" (for messages).</summary>

@@ -31,6 +31,12 @@ public sealed class PartitionStore
     public StoreManifest Manifest { get; }
     public PartitionBook Book { get; }
 
+    /// <summary>
+    /// The stores this one descends from, itself last: partitions.json's updatedFrom (<c>partition --update</c>), then
+    /// <see cref="Root"/>. Checkpoints record it, so a warm start can tell whether ids still name the same nodes.
+    /// </summary>
+    public IReadOnlyList<string> Lineage => [.. Manifest.UpdatedFrom, Root];
+
     /// <summary>The partition count: fixed by the store, never by configuration.</summary>
     public int Parts => Manifest.Parts;
 

@@ -96,7 +96,7 @@ public static partial class GraphPartitioner
                 return Manifest(previous.Manifest.Method, parts, previous.Manifest.Seed, nodeTypes, source.EdgeTypes, book, edgeCounts,
                     source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? split : previous.Manifest.DefaultSplit) with
                 {
-                    UpdatedFrom = [.. previous.Manifest.UpdatedFrom, previous.Root],
+                    UpdatedFrom = previous.Lineage,
                 };
             }
             finally

@@ -225,12 +225,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         {
             if (_degreeTables.TryGetValue(type, out var t)) return t;
             var weights = new double[Schema.Node(type.Dst).Count];
-            foreach (var part in _parts)
-            {
-                var csr = part.Edges(type).In;
-                var nodes = part.Nodes(type.Dst);
-                for (var r = 0; r < csr.RowCount; r++) { var d = csr.Degree(r); weights[nodes.IdOf(r)] = d == 0 ? 0 : Math.Pow(d, NegativeSampler.DegreePower); }
-            }
+            foreach (var part in _parts) NegativeSampler.AddSmoothedInDegrees(part, type, weights);
             return _degreeTables[type] = new AliasTable(weights);
         }
     }
