@@ -343,7 +343,7 @@ public sealed class RemoteGraphStore : IVersionedGraphStore, IDisposable
     /// with <paramref name="rehome"/>, a partition that moved takes over its previous host's hand-off instead.
     /// </summary>
     public async Task OpenEmbeddingsAsync(string jobId, TrainingProtocol.TrainingConfig config, long clock, long attempt, string restoreDirectory,
-        bool rehome = false, CancellationToken cancellationToken = default)
+        bool rehome = false, string warmFrom = "", CancellationToken cancellationToken = default)
     {
         var view = _view;
         var asked = new List<Task<EmbeddingProtocol.EmbeddingsOpened>>();
@@ -351,7 +351,7 @@ public sealed class RemoteGraphStore : IVersionedGraphStore, IDisposable
         {
             var partition = p;
             asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsOpened>(view, partition, 0, (id, deadline) =>
-                new EmbeddingProtocol.OpenEmbeddings(id, partition, jobId, config, clock, attempt, restoreDirectory, rehome, deadline), cancellationToken));
+                new EmbeddingProtocol.OpenEmbeddings(id, partition, jobId, config, clock, attempt, restoreDirectory, rehome, deadline, warmFrom), cancellationToken));
         }
         await Task.WhenAll(asked).ConfigureAwait(false);
     }

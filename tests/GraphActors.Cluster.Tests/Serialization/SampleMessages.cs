@@ -31,7 +31,7 @@ public static class SampleMessages
         new PushEmbeddingGradients(5, 0, "job-1", "item", long.MaxValue, 2, EmbeddingProtocol.Clock(1, 4), 3, 1, [7, 8], [-0f, 1e-30f, float.NaN, 2], 99),
         new EmbeddingGradientsTaken(5, 0, 2),
         new WriteEmbeddings(6, 2, "job-1", EmbeddingProtocol.Clock(3, 0), 0, 0, "/ck/job-1/epoch-0002.tmp", true, 77),
-        new EmbeddingsWritten(6, 2, ["item", "user"], ["embedding-item-2.bin", "embedding-user-2.bin"], [new string('a', 64), new string('b', 64)]),
+        new EmbeddingsWritten(6, 2, ["item", "user"], ["embedding-item-2.bin", "embedding-user-2.bin"], [new string('a', 64), new string('b', 64)], [2, 5]),
         new StoreProtocol.VersionedRequest(3, new GetFeatures(2, 1, "user", [4, 4, 9], 123)),
         new StoreProtocol.VersionedRequest(int.MaxValue, new StoreProtocol.LoadStoreVersion(7, 1, int.MaxValue, "/data/stores/2024-01-02/ü", 88)),
         new StoreProtocol.LoadStoreVersion(7, 0, 2, "/data/stores/2024-01-02", 0),
