@@ -34,6 +34,7 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
     private sealed record LoadTimedOut(int Version) : INoSerializationVerificationNeeded;
     private sealed record Retire(int Version, int Parts) : INoSerializationVerificationNeeded;
     private sealed record StartOver(string Why) : INoSerializationVerificationNeeded;
+    private sealed record RetireEarlier(int Version) : INoSerializationVerificationNeeded;
 
     private sealed class Reload(ReloadStore request, IActorRef replyTo, int version, string path, int parts)
     {
@@ -82,6 +83,15 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
             _log.Info("Store versions recovered: version {0} at [{1}]", _current.Version, _current.Path);
             // Nodes that started before this singleton (or while it moved) learn the version now.
             Publish();
+            // Partition nodes that came up before hearing it started their partitions at version 0, and a move during a
+            // drain leaves the previous version's: both retire after the drain (an entity not running starts and stops).
+            if (_current.Version > 0) Self.Tell(new RetireEarlier(_current.Version));
+        });
+        Command<RetireEarlier>(m =>
+        {
+            if (m.Version != _current.Version) return;
+            foreach (var earlier in new[] { 0, _current.Previous }.Where(v => v >= 0 && v < _current.Version).Distinct())
+                Timers.StartSingleTimer("retire-" + earlier.ToString(CultureInfo.InvariantCulture), new Retire(earlier, Parts()), _settings.Drain);
         });
         Command<StartOver>(m => Persist(new StoreVersionSwitched(0, _initialPath, -1, ""), e =>
         {
@@ -109,6 +119,20 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
 
     public static Props Props(StoreVersionSettings settings, string initialPath, IActorRef region, ICanTell coordinator, string coordinatorRole) =>
         Akka.Actor.Props.Create(() => new StoreVersionActor(settings, initialPath, region, coordinator, coordinatorRole));
+
+    // The current store's partition count (0 when it cannot be read here: nothing to retire then).
+    private int Parts()
+    {
+        try
+        {
+            return PartitionStore.Open(_current.Path).Parts;
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Store version {0} [{1}] does not open on this node: {2}", _current.Version, _current.Path, e.Message);
+            return 0;
+        }
+    }
 
     private void Apply(StoreVersionSwitched e) => _current = new StoreVersionChanged(e.Version, e.Path, e.Previous, e.PreviousPath);
 

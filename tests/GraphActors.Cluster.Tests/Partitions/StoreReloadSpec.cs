@@ -194,6 +194,8 @@ public sealed class StoreReloadSpec : TestKit, IAsyncLifetime
         {
             var recovered = await again.ActorSelection("/user/" + Names.StoreVersionsProxy).Ask<StoreVersionChanged>(GetStoreVersion.Instance, Wait);
             Assert.Equal((1, _new), (recovered.Version, recovered.Path));
+            // As a partition node that started its partitions before hearing the version: version 0's entities.
+            foreach (var p in new[] { "0", "1" }) again.PartitionRegion().Tell(new ShardRegion.StartEntity(p));
             using var remote = RemoteGraphStore.FromStore(again, Old, TimeSpan.FromSeconds(10));
             AwaitCondition(() => remote.StoreVersion == 1, Wait);
             // User 229 is one of the 30 the refreshed store added: only version 1 holds it.
@@ -203,6 +205,12 @@ public sealed class StoreReloadSpec : TestKit, IAsyncLifetime
             var features = new float[TestStore.UserFeatureDim];
             await remote.GatherFeaturesAsync("user", ids, features);
             Assert.Equal(229f, features[0]);
+            // The singleton retires the earlier versions' entities after the drain: only version 1's are left.
+            await AwaitAssertAsync(async () =>
+            {
+                var region = await again.PartitionRegion().Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Wait);
+                Assert.Equal(["0@1", "1@1"], region.Shards.SelectMany(s => s.EntityIds).Order(StringComparer.Ordinal));
+            }, Wait, TimeSpan.FromMilliseconds(250));
         }
         finally
         {
@@ -232,6 +240,7 @@ public sealed class StoreReloadSpec : TestKit, IAsyncLifetime
         var port = TestNodes.FreePort();
         var config = NodeConfig.WithPersistence(TestNodes.Node(port, [port], "partition", store, $"""
             graphactors.persistence.sqlite-path = {NodeConfig.Quote(Path.Combine(_journal, "journal.db"))}
+            graphactors.store-versions.drain = 1s
             """));
         var system = ActorSystem.Create(Names.ActorSystem, config);
         await TestNodes.AwaitUp(system, 1, Wait);
