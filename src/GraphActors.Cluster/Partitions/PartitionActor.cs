@@ -48,6 +48,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     // The store directory of this version: null until a load names it or the path is asked for.
     private string? _path;
     private int _attempt;
+    private int _pathAsked = -1; // the attempt that asked for this version's path
     private int _stashed;
     private string _lastFailure = "not loaded yet";
 
@@ -74,7 +75,10 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(LoadTimeoutTimer, LoadTimedOut.Instance, _settings.LoadTimeout);
-        StartLoad();
+        // A later version's entity started by a reload gets its path from the load, its first message; one started
+        // otherwise (a request after its shard moved, a StartEntity) asks for it, at once when a request waits.
+        if (_path is not null) StartLoad();
+        else Timers.StartSingleTimer(RetryTimer, RetryLoad.Instance, TimeSpan.FromMilliseconds(500));
     }
 
     // ---- behaviours ----
@@ -90,7 +94,8 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
             {
                 _path = m.Path;
                 _versions.Learn(_version, m.Path);
-                if (_loading is null && !Timers.IsTimerActive(RetryTimer)) StartLoad();
+                Timers.Cancel(RetryTimer);
+                if (_loading is null) StartLoad(); // else the path being asked for arrives too, or fails and is loaded at once
             }
             _stashed++;
             Stash.Stash();
@@ -113,6 +118,11 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
             }
             _stashed++;
             Stash.Stash();
+            if (_path is null && _loading is null && Timers.IsTimerActive(RetryTimer) && _attempt == 0)
+            {
+                Timers.Cancel(RetryTimer);
+                StartLoad();
+            }
         });
     }
 
@@ -187,6 +197,12 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         Receive<LoadFailed>(m =>
         {
             _loading = null;
+            if (_path is not null && m.Attempt == _pathAsked)
+            {
+                // The path was asked for while a reload's load named it (the singleton knows only versions already served).
+                StartLoad();
+                return;
+            }
             _metrics.PartitionLoadFailures.WithLabels(_label).Inc();
             _lastFailure = m.Cause.Message;
             var delay = Backoff(m.Attempt);
@@ -203,6 +219,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     {
         var attempt = ++_attempt;
         var (path, version, partition, versions, timeout) = (_path, _version, _partition, _versions, _settings.LoadTimeout);
+        if (path is null) _pathAsked = attempt;
         _loading = Task.Run(async () =>
         {
             // A later version's path: known here, named by the load, or asked of the store-version singleton.
