@@ -88,6 +88,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         // ---- end SamplingProtocol ----
         _ when CommandManifest(o) is { } command => command,
         _ when EmbeddingManifest(o) is { } embedding => embedding,
+        _ when ColumnManifest(o) is { } column => column,
         // ---- training protocol (GraphActorsSerializer.Training.cs) ----
         _ when TrainingManifest(o) is { } training => training,
         // ---- end training protocol ----
@@ -195,6 +196,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case IGraphActorsMessage when EmbeddingManifest(obj) is not null:
                 WriteEmbedding(ref w, obj);
                 break;
+            case IGraphActorsMessage when ColumnManifest(obj) is not null:
+                WriteColumnMessage(ref w, obj);
+                break;
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             case IGraphActorsMessage when TrainingManifest(obj) is not null:
                 WriteTraining(ref w, obj);
@@ -255,6 +259,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             WithTokenManifest => ReadWithToken(ref r),
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
             ['E', ..] => ReadEmbedding(ref r, manifest),
+            ['A', ..] => ReadColumnMessage(ref r, manifest),
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             ['T', ..] => ReadTraining(ref r, manifest, system),
             // ---- end training protocol ----
