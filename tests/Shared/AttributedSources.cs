@@ -32,14 +32,16 @@ public sealed record AttributedSources(string Users, string Items, string Clicks
         _ => $"plain{k}",
     };
 
-    public static AttributedSources Write(string dir, int users = 40, int items = 15, int seed = 5)
+    /// <param name="longStrings">When above 0, each user's second string attribute is this many 'é' longer (two UTF-8 bytes each): wide answers.</param>
+    public static AttributedSources Write(string dir, int users = 40, int items = 15, int seed = 5, int longStrings = 0)
     {
+        var tail = new string('é', longStrings);
         Directory.CreateDirectory(dir);
         var inv = CultureInfo.InvariantCulture;
         var rnd = new Random(seed);
         var u = new StringBuilder("id:int64\tweight:float\tlabel:int32\tattributes:string\n");
         for (var k = 0; k < users; k++)
-            u.Append(inv, $"{1000 + k}\t{0.5 + k % 4}\t{k % 3}\t{k * 10}:{Word(k)}:{k * 0.5}:{Word(k + 1)}:{-k}\n");
+            u.Append(inv, $"{1000 + k}\t{0.5 + k % 4}\t{k % 3}\t{k * 10}:{Word(k)}:{k * 0.5}:{Word(k + 1)}{tail}:{-k}\n");
         var it = new StringBuilder("id:int64\tweight:float\tattributes:string\n");
         for (var k = 0; k < items; k++)
             it.Append(inv, $"{1 + k}\t{1 + k % 3}\t{k % 3}:{k * 0.25}:c{k % 4}\n");
