@@ -528,6 +528,8 @@ internal sealed class QueryPlan
     public int[]? SourceSet { get; set; }
     /// <summary>The fed business ids, parallel to <see cref="SourceSet"/> (feed only).</summary>
     public long[]? SourceIds { get; set; }
+    /// <summary>Over a graph store: the sources are a chosen set of the type's nodes (a mask's, or node_from's), not all of them.</summary>
+    public ChosenSources? ChosenSources { get; set; }
     public bool Frozen { get; set; }
 
     public IEnumerable<string> Aliases()

@@ -56,6 +56,12 @@ internal sealed class GslStoreExecutor
         var share = plan.SourceIds is not null ? total : ShareSize(total);
         if (share > int.MaxValue) throw new NotSupportedException($"{root.Description}: {share} sources in one task's share; at most {int.MaxValue}.");
         SourceCount = (int)share;
+        if (plan.ChosenSources is not null)
+        {
+            // A mask or node_from set: how many there are is known only from the store, and the dataset needs it now.
+            _sources = LoadSourcesAsync().GetAwaiter().GetResult();
+            SourceCount = _sources.Ids.Length;
+        }
     }
 
     /// <summary>How many sources this task walks per epoch (its share, or the fed ids).</summary>
@@ -101,16 +107,17 @@ internal sealed class GslStoreExecutor
         }
         if (root.Kind == StepKind.SourceNodes)
         {
-            var n = _store.Schema.Node(root.NodeType).Count;
-            var all = AllIds(n);
-            var business = new long[n];
-            await _store.GetBusinessIdsAsync(root.NodeType, all, business).ConfigureAwait(false);
-            Array.Sort(business, all);
-            var ids = new int[SourceCount];
-            var shareBusiness = new long[SourceCount];
+            var candidates = _plan.ChosenSources is { } chosen
+                ? await ChosenAsync(root.NodeType, chosen).ConfigureAwait(false)
+                : AllIds(_store.Schema.Node(root.NodeType).Count);
+            var business = new long[candidates.Length];
+            await _store.GetBusinessIdsAsync(root.NodeType, candidates, business).ConfigureAwait(false);
+            Array.Sort(business, candidates);
+            var ids = new int[ShareSize(candidates.Length)];
+            var shareBusiness = new long[ids.Length];
             for (int r = _gsl.TaskIndex, j = 0; j < ids.Length; r += _gsl.TaskCount, j++)
             {
-                ids[j] = all[r];
+                ids[j] = candidates[r];
                 shareBusiness[j] = business[r];
             }
             return new SourceTable(ids, shareBusiness, null, null);
@@ -146,6 +153,20 @@ internal sealed class GslStoreExecutor
             if (handles is not null) handles[j] = edges.Handles![e];
         }
         return new SourceTable(src, srcIds, dst, dstIds, handles);
+    }
+
+    /// <summary>The store ids of a mask's set (the store's train/val/test set), or of the nodes with an edge of a type at one end.</summary>
+    private async Task<int[]> ChosenAsync(NodeType type, ChosenSources chosen)
+    {
+        if (chosen.Split is { } split) return await _store.GetSplitAsync(type, split).ConfigureAwait(false);
+        var all = AllIds(_store.Schema.Node(type).Count);
+        var degrees = new int[all.Length];
+        await _store.GetDegreesAsync(chosen.EdgeType!.Value, chosen.Incoming, all, degrees).ConfigureAwait(false);
+        var count = 0;
+        foreach (var d in degrees) if (d > 0) count++;
+        var ids = new int[count];
+        for (int i = 0, j = 0; i < degrees.Length; i++) if (degrees[i] > 0) ids[j++] = i;
+        return ids;
     }
 
     private Task<NodeResult> SourceNodesAsync(GslQuery step, SourceTable sources, int[] picked)

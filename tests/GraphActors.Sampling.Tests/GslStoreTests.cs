@@ -619,6 +619,44 @@ public sealed class GslStoreTests : IDisposable
         Assert.Equal("str_cols", bad.ParamName);
     }
 
+    [Fact]
+    public void Masks_and_node_from_over_the_store_walk_the_sets_local_mode_walks_split_among_tasks()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-gsl-masks-{Guid.NewGuid():N}");
+        _dirs.Add(dir);
+        var s = AttributedSources.Write(Path.Combine(dir, "src"));
+        // TRAIN ids in ascending order (the store walks business id order), one of them not a user.
+        var train = Path.Combine(dir, "train.txt");
+        File.WriteAllText(train, "id:int64\n" + string.Join("\n", new long[] { 1001, 1004, 1009, 1500, 1020, 1033 }) + "\n");
+        var g = new GlGraph()
+            .Node(s.Users, "user", new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.UserAttrTypes))
+            .Node(train, "user", new Decoder(), GraphActors.Graph.GraphLearn.Mask.Train)
+            .Node(s.Items, "item", new Decoder(weighted: true, attrTypes: AttributedSources.ItemAttrTypes))
+            .Edge(s.Clicks, ("user", "item", "u2i"), new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.ClickAttrTypes), directed: false);
+        g.Init();
+        var storeDir = Path.Combine(dir, "store");
+        GraphPartitioner.Run(GraphActors.Graph.GraphLearn.GraphLearnPartitionSource.Of(g, out _), new PartitionOptions(storeDir, 3));
+        var store = new PartitionedGraphStore(PartitionStore.Open(storeDir));
+        _stores[-100] = store;
+
+        long[] Walk(GslQuery q) => Epoch(q.Batch(4).Alias("v").Values()).SelectMany(b => b.Nodes("v").Ids).ToArray();
+        var local = Walk(g.V("user", GraphActors.Graph.GraphLearn.Mask.Train));
+        Assert.Equal([1001L, 1004, 1009, 1500, 1020, 1033], local);
+        // The store's set holds the mask's nodes: 1500 is no user, so it is in no set (task 0 names it when it writes the store).
+        Assert.Equal(local.Where(id => id != 1500), Walk(new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Train)));
+        var shares = Enumerable.Range(0, 2).Select(t => Walk(new GslStore(store, t, 2).V("user", GraphActors.Graph.GraphLearn.Mask.Train))).ToArray();
+        Assert.Equal([1001L, 1009, 1033], shares[0].Order());
+        Assert.Equal([1004L, 1020], shares[1].Order());
+        // A mask the type had no source for is an empty set; a type without mask sources has none of GraphLearn's sets.
+        Assert.Empty(Walk(new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Val)));
+        var e = Assert.Throws<KeyNotFoundException>(() => new GslStore(store).V("item", GraphActors.Graph.GraphLearn.Mask.Train));
+        Assert.Contains("Mask.Train", e.Message);
+
+        foreach (var end in new[] { NodeFrom.EdgeSrc, NodeFrom.EdgeDst })
+            Assert.Equal(Walk(g.V("u2i", end)).Order(), Walk(new GslStore(store).V("u2i", end)));
+        Assert.Equal(g.NodeCount("user"), Walk(new GslStore(store).V("u2i", NodeFrom.EdgeSrc)).Length); // every user clicks
+    }
+
     private static IEnumerable<(long, long)> Loaded(HeteroGraph g, string relation)
     {
         var edges = g.Edges(relation);

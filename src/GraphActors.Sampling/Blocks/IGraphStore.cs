@@ -11,6 +11,9 @@ public sealed record StoreNodeType(NodeType Type, int Count, int FeatureDim, int
     /// <summary>Node weights, int and string attributes the store holds beside features and labels (GraphLearn sources).</summary>
     public NodeColumns Columns { get; init; } = NodeColumns.None;
 
+    /// <summary>Whether the type's train/val/test sets are its GraphLearn mask sources (rather than a default split).</summary>
+    public bool MasksFromSource { get; init; }
+
     /// <summary>
     /// Of <paramref name="asked"/>, the columns a gather answers: weights and labels where the type has them, attribute
     /// kinds always (0 wide when the type has none: features are the float attributes).

@@ -51,7 +51,11 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
     {
         var relations = manifest.EdgeTypes.ToDictionary(e => e.Relation, e => e.Type);
         return new GraphStoreSchema(
-            manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount) { Columns = n.Columns ?? NodeColumns.None }).ToArray(),
+            manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount)
+            {
+                Columns = n.Columns ?? NodeColumns.None,
+                MasksFromSource = n.MasksFromSource,
+            }).ToArray(),
             manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations)) { Columns = e.Columns ?? EdgeColumns.None })
                 .ToArray());
     }

@@ -200,6 +200,12 @@ public sealed class ClusterGslSpec
         var walked = await Task.WhenAll(Task.Run(() => CompareWithLocalMode(w0, local)), Task.Run(() => CompareWithLocalMode(w1, local)));
         Assert.Equal(local.NodeCount("user"), walked.Sum());
 
+        // node_from over the cluster: the workers' shares are local mode's set of items some user clicked.
+        static long[] Ends(ClusterGraph w) => w.V("u2i", NodeFrom.EdgeDst).Batch(7).Alias("i").Values().SelectMany(b => b.Nodes("i").Ids).ToArray();
+        var ends = await Task.WhenAll(Task.Run(() => Ends(w0)), Task.Run(() => Ends(w1)));
+        Assert.Equal(local.V("u2i", NodeFrom.EdgeDst).Batch(100).Alias("i").Values().Single().Nodes("i").Ids.Order(), ends[0].Concat(ends[1]).Order());
+        Assert.Empty(ends[0].Intersect(ends[1]));
+
         await Task.Run(() =>
         {
             // Neg(nodeType): items by node weight, never one of the batch's sources.
