@@ -507,7 +507,7 @@ public sealed class GslStoreTests : IDisposable
     // An edge of local mode's graph by id, walked forwards or backwards, in EdgeRows' form.
     private static string Describe(HeteroGraph g, EdgeTypeData edges, int e, bool reversed)
     {
-        var src = g.Nodes(edges.Type.Src).Ids.ToBusiness(RowOfEdge(edges.Out.Offsets, e));
+        var src = g.Nodes(edges.Type.Src).Ids.ToBusiness(edges.Out.RowOfEntry(e));
         var dst = g.Nodes(edges.Type.Dst).Ids.ToBusiness(edges.Out.Neighbors[e]);
         if (reversed) (src, dst) = (dst, src);
         var d = edges.Data;
@@ -515,17 +515,6 @@ public sealed class GslStoreTests : IDisposable
         int? l = d.HasLabels ? d.Label(e) : null;
         return $"{e} {src}->{dst} w={w} l={l} i=[{string.Join(",", d.IntsOf(e).ToArray())}] f=[{string.Join(",", d.FloatsOf(e).ToArray())}] " +
                $"s=[{string.Join("|", d.StringsOf(e).ToArray())}]";
-    }
-
-    private static int RowOfEdge(ReadOnlySpan<long> offsets, int position)
-    {
-        int lo = 0, hi = offsets.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (offsets[mid] <= position) lo = mid + 1; else hi = mid;
-        }
-        return lo - 1;
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class HeteroGraphSource : IPartitionSource
         {
             var len = Math.Min(_chunk, n - start);
             var src = new int[len];
-            var row = RowOf(csr.Offsets, start);
+            var row = csr.RowOfEntry(start);
             for (var i = 0; i < len; i++)
             {
                 while (csr.Offsets[row + 1] <= start + i) row++;
@@ -69,7 +69,7 @@ public sealed class HeteroGraphSource : IPartitionSource
                     Labels = data.HasLabels ? data.Labels.Slice(start, len) : default,
                     Ints = data.Ints.Slice(start * a.IntCount, len * a.IntCount),
                     Floats = a.FloatCount > 0 ? data.Floats.Data.Slice(start * a.FloatCount, len * a.FloatCount) : default,
-                    Strings = a.StringCount > 0 ? Utf8Column.Encode(data.Strings.Span.Slice(start * a.StringCount, len * a.StringCount)) : default,
+                    Strings = Strings(data, start, len),
                 };
             }
             yield return chunk;
@@ -102,23 +102,18 @@ public sealed class HeteroGraphSource : IPartitionSource
                 {
                     Weights = data.HasWeights ? data.Weights.Slice(start, len) : default,
                     Ints = data.Ints.Slice(start * a.IntCount, len * a.IntCount),
-                    Strings = a.StringCount > 0 ? Utf8Column.Encode(data.Strings.Span.Slice(start * a.StringCount, len * a.StringCount)) : default,
+                    Strings = Strings(data, start, len),
                 };
             }
             yield return chunk;
         }
     }
 
-    private static int RowOf(ReadOnlySpan<long> offsets, long position)
+    // Rows start .. start + len of the string attributes, as UTF-8: one buffer per chunk, never a copy per value.
+    private static Utf8Column Strings(ElementData data, int start, int len)
     {
-        // The last row whose start is ≤ position (rows may be empty).
-        int lo = 0, hi = offsets.Length - 2;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) >> 1;
-            if (offsets[mid] <= position) lo = mid; else hi = mid - 1;
-        }
-        return lo;
+        var k = data.Schema.StringCount;
+        return k > 0 ? Utf8Column.Encode(data.Strings.Span.Slice(start * k, len * k)) : default;
     }
 
     private static float[] Ones(int n)

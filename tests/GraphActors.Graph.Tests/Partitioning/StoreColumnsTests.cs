@@ -99,7 +99,7 @@ public sealed class StoreColumnsTests : IDisposable
                                 count[e]++;
                                 // The stored id names local mode's edge: same ends, same columns.
                                 var (src, dst) = incoming ? (far, near) : (near, far);
-                                Assert.Equal(srcIds.ToBusiness(RowOf(edges.Out.Offsets, e)), src);
+                                Assert.Equal(srcIds.ToBusiness(edges.Out.RowOfEntry(e)), src);
                                 Assert.Equal(dstIds.ToBusiness(edges.Out.Neighbors[e]), dst);
                                 Assert.Equal(data.Weight(e), pe.Weights(incoming).Span[at]);
                                 Assert.Equal(data.Label(e), c.Labels.Span[at]);
@@ -124,17 +124,6 @@ public sealed class StoreColumnsTests : IDisposable
         {
             foreach (var p in loaded) p.Dispose();
         }
-    }
-
-    private static int RowOf(ReadOnlySpan<long> offsets, int position)
-    {
-        int lo = 0, hi = offsets.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (offsets[mid] <= position) lo = mid + 1; else hi = mid;
-        }
-        return lo - 1;
     }
 
     [Fact]
