@@ -27,6 +27,13 @@ public static class Names
     /// <summary>Persistence id of the training coordinator: one journal for the cluster's jobs (one job at a time).</summary>
     public const string TrainingCoordinatorPersistenceId = "training-coordinator";
 
+    /// <summary>The store-version singleton's manager (<c>/user/store-versions</c>) on every partition-role node, its proxy, journal id and topic.</summary>
+    public const string StoreVersionsSingleton = "store-versions";
+    public const string StoreVersionsProxy = "store-versions-proxy";
+    public const string StoreVersionsFollower = "store-versions-follower";
+    public const string StoreVersionsPersistenceId = "store-versions";
+    public const string StoreVersionsTopic = "graphactors-store-versions";
+
     /// <summary>Persistence-id prefix of training jobs (reserved for the persistence work).</summary>
     public const string TrainingJobPersistencePrefix = "training-job-";
 

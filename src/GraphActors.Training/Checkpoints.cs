@@ -38,7 +38,11 @@ public sealed record CheckpointManifest
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 }
 
-/// <summary>One embedding slab in a checkpoint: node type, partition, file and its sha256.</summary>
+/// <summary>
+/// One embedding slab in a checkpoint: node type, its range among the type's id ranges (<c>NodeBook.RangeBoundaries</c>:
+/// the partition on a store partitioned in full; range s is partition s mod N's part of generation s / N on a store
+/// brought up to date by <c>partition --update</c>), file and its sha256.
+/// </summary>
 public sealed record EmbeddingFile(string Type, int Partition, string File, string Sha256);
 
 public static class Checkpoints
@@ -247,23 +251,43 @@ public static class Checkpoints
             throw new InvalidDataException($"{model}: its parameters do not fit the model of this job's training config (model, hidden size, layers, " +
                 $"node and edge types and feature widths must be the checkpoint's): {e.Message}", e);
         }
-        var copied = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (trainer.Embeddings is not { } tables) return copied;
-        // Rows carry over by id, and ids name the same nodes only in the checkpoint's store and stores brought up to date
-        // from it. Where both sides know their store, a store partitioned anew is refused rather than given other nodes' rows.
-        if (manifest.StoreLineage is { Count: > 0 } was && trainer.StoreLineage.Count > 0 && !trainer.StoreLineage.Contains(was[^1])
-            && (manifest.Embeddings ?? []).Any(f => tables.Types.Contains(f.Type)))
+        if (trainer.Embeddings is not { } tables) return new Dictionary<string, int>(StringComparer.Ordinal);
+        CheckRowsCarryOver(manifest, directory, trainer.StoreLineage, tables.Types);
+        return CopyEmbeddingRows(manifest, directory, type => tables.Has(type) ? tables.Slabs(type) : null);
+    }
+
+    /// <summary>
+    /// Refuses to carry the checkpoint's embedding rows of <paramref name="types"/> to a store whose ids name other nodes:
+    /// rows carry over by id, and ids name the same nodes only in the checkpoint's store and stores brought up to date
+    /// from it. Where either side does not know its store, nothing is refused.
+    /// </summary>
+    public static void CheckRowsCarryOver(CheckpointManifest manifest, string directory, IReadOnlyList<string> storeLineage, IEnumerable<string> types)
+    {
+        var embedded = types.ToHashSet(StringComparer.Ordinal);
+        if (manifest.StoreLineage is { Count: > 0 } was && storeLineage.Count > 0 && !storeLineage.Contains(was[^1])
+            && (manifest.Embeddings ?? []).Any(f => embedded.Contains(f.Type)))
             throw new InvalidDataException($"{Path.Combine(directory, ManifestName)}: its embedding rows are ids of the store {was[^1]}, and this job's store " +
-                $"({trainer.StoreLineage[^1]}) was not brought up to date from it (partition --update), so the same ids name other nodes. Warm-start " +
+                $"({storeLineage[^1]}) was not brought up to date from it (partition --update), so the same ids name other nodes. Warm-start " +
                 "embeddings on a store updated from the checkpoint's, or train them from the seed.");
+    }
+
+    /// <summary>
+    /// Copies the checkpoint's embedding rows into <paramref name="targets"/>' slabs (null: a type not embedded here),
+    /// by id: each target row whose id a checkpoint file holds takes that file's row (weights only; optimizer state
+    /// starts anew). A file whose range meets none of a type's target slabs is not read. Returns the rows copied per type.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> CopyEmbeddingRows(CheckpointManifest manifest, string directory, Func<string, IReadOnlyList<EmbeddingSlab>?> targets)
+    {
+        var copied = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var f in manifest.Embeddings ?? [])
         {
-            if (!tables.Types.Contains(f.Type)) continue;
+            if (targets(f.Type) is not { Count: > 0 } target) continue;
             var path = EmbeddingPath(directory, f);
-            Verify(path, f.Sha256);
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             var (type, start, count, dim, optimizer) = EmbeddingSlab.ReadHeader(stream, path);
-            var target = tables.Slabs(type);
+            if (type != f.Type) throw new InvalidDataException($"{path}: holds '{type}' rows; the manifest says '{f.Type}'.");
+            if (!target.Any(t => t.Start < start + count && start < t.Start + t.Count)) continue;
+            Verify(path, f.Sha256);
             if (dim != target[0].Dim)
                 throw new InvalidDataException($"{path}: '{type}' rows of {dim}; this job's training.embeddings.{type} has {target[0].Dim}.");
             stream.Position = 0;

@@ -80,11 +80,12 @@ public static partial class CtlCommand
             },
             new Option<string?>("--token-file") { Description = "A file whose first line is the cluster's ctl token (a node's graphactors.ctl.token-file)", Recursive = true });
 
-        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|down-unreachable|join|tail`, `partitions show`, " +
+        var ctl = new Command("ctl", "Control a running cluster: `cluster show|leave|down|down-unreachable|join|tail`, `partitions show`, `store version|reload`, " +
                                      "`train start|status|stop|resume`, `checkpoints list`, `model list|register|unregister|scale|export`");
         foreach (var o in g.All) ctl.Options.Add(o);
         ctl.Subcommands.Add(ClusterPalette(g));
         ctl.Subcommands.Add(PartitionsPalette(g));
+        ctl.Subcommands.Add(StorePalette(g));
         ctl.Subcommands.Add(TrainPalette(g));
         ctl.Subcommands.Add(CheckpointsPalette(g));
         ctl.Subcommands.Add(ModelPalette(g));

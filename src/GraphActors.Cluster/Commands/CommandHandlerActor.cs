@@ -87,6 +87,7 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
         Receive<PartitionsTimedOut>(t => FinishPartitionsQuery(t.Query, timedOut: true));
 
         Receive<GetJobStatus>(ToCoordinator);
+        Receive<Contracts.Protocols.StoreProtocol.GetStoreVersion>(ToStoreVersions);
         Receive<ListCheckpoints>(m => Query(m, m.TimeoutMs));
 
         Receive<GetServedModels>(m => AskInference(m, "", m.TimeoutMs));
@@ -142,6 +143,9 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
                 break;
             case ExportModel c:
                 Query(c, c.TimeoutMs);
+                break;
+            case Contracts.Protocols.StoreProtocol.ReloadStore c:
+                ToStoreVersions(c);
                 break;
         }
     }
@@ -316,7 +320,10 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
             var requestId = ++_nextId;
             query.Asked(requestId, p);
             _requestToQuery[requestId] = id;
-            _partitionRegion.Tell(new GetPartitionInfo(requestId, p, deadline));
+            // The entity of the version the cluster serves now (a reload may have switched past the store-path's).
+            var version = Partitions.StoreVersions.Get(Context.System).Current.Version;
+            var info = new GetPartitionInfo(requestId, p, deadline);
+            _partitionRegion.Tell(version == 0 ? info : new Contracts.Protocols.StoreProtocol.VersionedRequest(version, info));
         }
         if (query.Complete) FinishPartitionsQuery(id, timedOut: false);
     }
@@ -411,6 +418,22 @@ public sealed class CommandHandlerActor : ReceiveActor, IWithTimers
     }
 
     // The singleton proxy buffers while no node can host the coordinator: say so instead of letting the client time out.
+    /// <summary>`store version` and `store reload` go to the store-version singleton, which answers the client directly.</summary>
+    private void ToStoreVersions(IGraphActorsMessage command)
+    {
+        var role = Partitions.PartitionSettings.Create(Context.System).Role;
+        if (!_cluster.State.Members.Any(m => m.Status == MemberStatus.Up && m.HasRole(role)))
+        {
+            var problem = $"no member with role '{role}' is up, so no store-version singleton runs (it lives on the oldest '{role}' node)";
+            Sender.Tell(command is Contracts.Protocols.StoreProtocol.ReloadStore
+                ? new Contracts.Protocols.StoreProtocol.StoreReloaded(false, -1, "", problem)
+                : new CommandResult(false, problem));
+            return;
+        }
+        if (command is Contracts.Protocols.StoreProtocol.ReloadStore r) _log.Info("ctl: store reload to [{0}]", r.Path);
+        Context.System.ActorSelection("/user/" + Names.StoreVersionsProxy).Tell(command, Sender);
+    }
+
     private string? CoordinatorMissing() =>
         _cluster.State.Members.Any(m => m.Status == MemberStatus.Up && m.HasRole(_coordinatorRole)) ? null
             : $"no member with role '{_coordinatorRole}' is up, so no training coordinator runs (it lives on the oldest '{_coordinatorRole}' node)";

@@ -81,6 +81,8 @@ public static class NodeHost
                 system.StartPartitionStarter(partitions);
         }
         else system.StartPartitionShardingProxy(partitions);
+        // The cluster's store version: the singleton that runs reloads (partition nodes), and every node's view of it.
+        system.StartStoreVersions(partitions, CoordinatorSettings.Create(config));
         // Every node answers `graphactors ctl`, whatever its roles.
         system.StartCommandHandler(system.PartitionRegion(), ctl);
         output.WriteLine(ctl.Describe());

@@ -11,9 +11,11 @@ using static GraphActors.Contracts.Protocols.PartitionProtocol;
 namespace GraphActors.Cluster.Partitions;
 
 /// <summary>
-/// The owner's side of <see cref="Contracts.Protocols.EmbeddingProtocol"/> for one partition: one
-/// <see cref="EmbeddingSlab"/> per embedded node type (rows <c>[b[p], b[p+1])</c> of the partition book, initialised
-/// from the job's seed exactly as local mode's slab p is), the gradients trainers pushed per step clock, and the clock
+/// The owner's side of <see cref="Contracts.Protocols.EmbeddingProtocol"/> for one partition: per embedded node type,
+/// one <see cref="EmbeddingSlab"/> per id range the partition owns (rows <c>[b[p], b[p+1])</c> of the partition book;
+/// on a store brought up to date by <c>partition --update</c>, one more range per generation: range s of
+/// <see cref="NodeBook.RangeBoundaries"/> for every s ≡ p mod N), each initialised from the job's seed exactly as local
+/// mode's slab s is and written to the checkpoint as its file s, the gradients trainers pushed per step clock, and the clock
 /// below which every step is applied. Steps are applied in clock order, each step's gradients added in piece order, so
 /// the result does not depend on which trainer's message came first. One job at a time: opening another drops the tables.
 /// </summary>
@@ -22,7 +24,10 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
     /// <summary>What a refusal says when the partition holds no tables of the job (it moved since they were opened).</summary>
     public const string NotHeld = "has no embedding tables on partition";
 
-    private readonly Dictionary<string, EmbeddingSlab> _slabs = new(StringComparer.Ordinal);
+    // Per type: this partition's slabs, and each slab's range index among the type's ranges (its checkpoint file number).
+    private sealed record Held(SlabSet Set, int[] Indexes);
+
+    private readonly Dictionary<string, Held> _slabs = new(StringComparer.Ordinal);
     // clock → (type, piece, part) → the part's rows and gradients; a retried part replaces itself.
     private readonly SortedDictionary<long, SortedDictionary<(string Type, int Piece, int Part), (int[] Ids, float[] Gradients)>> _pending = new();
     private string _job = "";
@@ -32,8 +37,8 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
     private string _handoff = ""; // where this partition's state goes when the partition moves to another node
     private (string Job, string Directory, long Clock, EmbeddingsWritten Answer)? _released; // the last checkpoint that let the tables go
 
-    public long RowCount => _slabs.Values.Sum(s => (long)s.Count);
-    public long Bytes => _slabs.Values.Sum(s => s.Bytes);
+    public long RowCount => _slabs.Values.Sum(h => h.Set.RowCount);
+    public long Bytes => _slabs.Values.Sum(h => h.Set.Bytes);
 
     /// <summary>Where partition <paramref name="p"/> of job <paramref name="job"/> hands its tables over when it moves.</summary>
     public static string HandoffPath(string checkpointDir, string job, int p) =>
@@ -61,8 +66,15 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
             {
                 if (!book.NodeTypes.Contains(new NodeType(type)))
                     throw new ArgumentException($"training.embeddings.{type}: the partition book has no node type '{type}'.");
-                var slab = NewSlab(type, spec, config);
-                if (manifest is not null) Checkpoints.ReadSlab(manifest, directory, slab, partition);
+                var held = NewSlabs(type, spec, config);
+                if (manifest is not null)
+                    for (var i = 0; i < held.Indexes.Length; i++) Checkpoints.ReadSlab(manifest, directory, held.Set.Slabs[i], held.Indexes[i]);
+            }
+            // A warm start (training.init_from): the earlier job's rows of every id both stores hold, by id.
+            if (manifest is null && m.WarmFrom.Length > 0)
+            {
+                var (earlier, at) = Checkpoints.Read(m.WarmFrom);
+                Checkpoints.CopyEmbeddingRows(earlier, at, type => _slabs.TryGetValue(type, out var h) ? h.Set.Slabs : null);
             }
         }
         catch
@@ -99,13 +111,15 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
             w.Write(_opened.Restore);
             w.Write(_applied);
             w.Write(_attempt);
-            w.Write(_slabs.Count);
-            foreach (var (type, slab) in _slabs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                w.Write(type);
-                w.Flush();
-                slab.WriteTo(stream);
-            }
+            // One entry per slab, a type's in range order (one per type on a store partitioned in full).
+            w.Write(_slabs.Values.Sum(h => h.Set.Slabs.Count));
+            foreach (var (type, held) in _slabs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                foreach (var slab in held.Set.Slabs)
+                {
+                    w.Write(type);
+                    w.Flush();
+                    slab.WriteTo(stream);
+                }
             w.Write(_pending.Count);
             foreach (var (clock, parts) in _pending)
             {
@@ -144,12 +158,18 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
             _applied = r.ReadInt64();
             _attempt = r.ReadInt64();
             var slabs = r.ReadInt32();
+            var read = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < slabs; i++)
             {
                 var type = r.ReadString();
                 if (!config.Embeddings.TryGetValue(type, out var spec))
                     throw new InvalidDataException($"{path}: holds a table of '{type}', which job '{m.JobId}' does not embed.");
-                NewSlab(type, spec, config).ReadFrom(stream, path);
+                // A type's first entry makes its slabs; each entry fills the next one (the header must match its range).
+                if (!_slabs.TryGetValue(type, out var held)) (held, read[type]) = (NewSlabs(type, spec, config), 0);
+                var next = read[type]++;
+                if (next >= held.Set.Slabs.Count)
+                    throw new InvalidDataException($"{path}: holds more slabs of '{type}' than partition {partition} owns ranges ({held.Set.Describe()}).");
+                held.Set.Slabs[next].ReadFrom(stream, path);
             }
             var steps = r.ReadInt32();
             for (var i = 0; i < steps; i++)
@@ -183,43 +203,52 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         File.Delete(path);
     }
 
-    // This partition's slab of a type, started from the job's seed as local mode's slab p is, and held from now on.
-    private EmbeddingSlab NewSlab(string type, EmbeddingSpec spec, TrainingConfig config)
+    // This partition's slabs of a type, one per range it owns (ranges s ≡ partition mod N of the type's ranges, the
+    // empty ones included, as local mode keeps them), each started from the job's seed as local mode's slab s is.
+    private Held NewSlabs(string type, EmbeddingSpec spec, TrainingConfig config)
     {
-        var rows = book.For(new NodeType(type)).Part(partition);
-        if (!rows.Contiguous)
-            throw new NotSupportedException($"learnable embeddings of '{type}': partition {partition} owns the ids {rows}, more than one range " +
-                "(a store brought up to date by partition --update); the partitions hold embedding rows of one range each. Train with " +
-                "embeddings in local mode (graphactors train) on this store, or on a store partitioned in full.");
-        var (start, count) = (rows.First, rows.Count);
-        return _slabs[type] = new EmbeddingSlab(spec, type, start, count, (ulong)config.Seed);
+        var boundaries = book.For(new NodeType(type)).RangeBoundaries();
+        var slabs = new List<EmbeddingSlab>();
+        var indexes = new List<int>();
+        try
+        {
+            for (var s = partition; s < boundaries.Length - 1; s += book.Parts)
+            {
+                slabs.Add(new EmbeddingSlab(spec, type, boundaries[s], boundaries[s + 1] - boundaries[s], (ulong)config.Seed));
+                indexes.Add(s);
+            }
+        }
+        catch
+        {
+            foreach (var slab in slabs) slab.Dispose();
+            throw;
+        }
+        return _slabs[type] = new Held(new SlabSet(slabs, $"partition {partition}"), [.. indexes]);
     }
 
     public IPartitionResponse Rows(GetEmbeddingRows m)
     {
-        var slab = Table(m.JobId, m.Type);
+        var slabs = Table(m.JobId, m.Type);
         Catch(m.Attempt, m.AttemptFrom);
         ApplyBelow(m.Clock);
-        var data = new float[(long)m.Ids.Length * slab.Dim];
-        var positions = new int[m.Ids.Length];
-        for (var i = 0; i < positions.Length; i++) positions[i] = i;
-        slab.Gather(m.Ids, positions, data);
-        return new FeaturesResult(m.RequestId, partition, m.Ids.Length, slab.Dim, data);
+        var data = new float[(long)m.Ids.Length * slabs.Dim];
+        slabs.Gather(m.Ids, data);
+        return new FeaturesResult(m.RequestId, partition, m.Ids.Length, slabs.Dim, data);
     }
 
     public IPartitionResponse Push(PushEmbeddingGradients m)
     {
-        var slab = Table(m.JobId, m.Type);
+        var slabs = Table(m.JobId, m.Type);
         if (m.Attempt < _attempt) return new EmbeddingGradientsTaken(m.RequestId, partition, 0); // a superseded attempt's step
         Catch(m.Attempt, m.AttemptFrom);
         if (m.Clock < _applied)
             throw new InvalidOperationException($"gradients of '{m.Type}' for step {Describe(m.Clock)} (piece {m.Piece}) arrived after " +
                 $"partition {partition} applied the steps below {Describe(_applied)}: they would be lost.");
-        if (m.Gradients.Length != (long)m.Ids.Length * slab.Dim)
-            throw new ArgumentException($"{m.Gradients.Length} gradient values for {m.Ids.Length} rows of '{m.Type}' × {slab.Dim}.");
+        if (m.Gradients.Length != (long)m.Ids.Length * slabs.Dim)
+            throw new ArgumentException($"{m.Gradients.Length} gradient values for {m.Ids.Length} rows of '{m.Type}' × {slabs.Dim}.");
         foreach (var id in m.Ids)
-            if (id < slab.Start || id >= slab.Start + slab.Count)
-                throw new ArgumentException($"node {id} of '{m.Type}' is not owned by partition {partition} (ids {slab.Start}..{slab.Start + slab.Count - 1}).");
+            if (!slabs.Holds(id))
+                throw new ArgumentException($"node {id} of '{m.Type}' is not owned by partition {partition} (ids {slabs.Describe()}).");
         if (!_pending.TryGetValue(m.Clock, out var step)) _pending[m.Clock] = step = new(PartOrder.Instance);
         step[(m.Type, m.Piece, m.Part)] = (m.Ids, m.Gradients);
         return new EmbeddingGradientsTaken(m.RequestId, partition, m.Ids.Length);
@@ -232,12 +261,12 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         if (_released is { } r && r.Job == m.JobId && r.Directory == m.Directory && r.Clock == m.Clock && _job != m.JobId
             && r.Answer.Files.All(f => File.Exists(Path.Combine(m.Directory, f))))
             return r.Answer with { RequestId = m.RequestId };
-        Held(m.JobId);
+        Holds(m.JobId);
         Catch(m.Attempt, m.AttemptFrom);
         ApplyBelow(m.Clock);
-        var files = _slabs.Values.Select(s => Checkpoints.WriteSlab(m.Directory, s, partition)).ToArray();
+        var files = _slabs.Values.SelectMany(h => h.Set.Slabs.Select((s, i) => Checkpoints.WriteSlab(m.Directory, s, h.Indexes[i]))).ToArray();
         var answer = new EmbeddingsWritten(m.RequestId, partition, files.Select(f => f.Type).ToArray(), files.Select(f => f.File).ToArray(),
-            files.Select(f => f.Sha256).ToArray());
+            files.Select(f => f.Sha256).ToArray(), files.Select(f => f.Partition).ToArray());
         if (m.Release)
         {
             Drop();
@@ -246,14 +275,14 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
         return answer;
     }
 
-    private EmbeddingSlab Table(string job, string type)
+    private SlabSet Table(string job, string type)
     {
-        Held(job);
-        return _slabs.TryGetValue(type, out var s) ? s : throw new KeyNotFoundException($"job '{job}' has no embedding for node type '{type}'.");
+        Holds(job);
+        return _slabs.TryGetValue(type, out var h) ? h.Set : throw new KeyNotFoundException($"job '{job}' has no embedding for node type '{type}'.");
     }
 
     // The partition holds the job's tables, or the refusal says why (the trainer reopens them on NotHeld).
-    private void Held(string job)
+    private void Holds(string job)
     {
         if (job != _job)
             throw new InvalidOperationException(_job.Length == 0
@@ -277,16 +306,16 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
             if (first >= clock) break;
             _pending.Remove(first);
             foreach (var group in parts.GroupBy(kv => kv.Key.Type))
-                ApplySum(_slabs[group.Key], group.Select(kv => kv.Value));
+                ApplySum(_slabs[group.Key].Set, group.Select(kv => kv.Value));
         }
         if (clock > _applied) _applied = clock;
     }
 
     // One optimizer step on the step's rows: a row named by several pieces gets the sum of their (already weighted)
     // gradients, added in piece order, into one buffer for the step.
-    private static void ApplySum(EmbeddingSlab slab, IEnumerable<(int[] Ids, float[] Gradients)> parts)
+    private static void ApplySum(SlabSet slabs, IEnumerable<(int[] Ids, float[] Gradients)> parts)
     {
-        var dim = slab.Dim;
+        var dim = slabs.Dim;
         var list = parts.ToList();
         var total = 0;
         foreach (var (partIds, _) in list) total += partIds.Length;
@@ -309,16 +338,14 @@ public sealed class EmbeddingShards(int partition, PartitionBook book) : IDispos
                 for (var j = 0; j < dim; j++) sum[j] += g[j];
             }
         }
-        var positions = new int[n];
-        for (var u = 0; u < n; u++) positions[u] = u;
-        slab.Apply(ids.AsSpan(0, n), positions, sums.AsSpan(0, n * dim));
+        slabs.ApplyDistinct(ids.AsSpan(0, n), sums.AsSpan(0, n * dim));
     }
 
     private static string Describe(long clock) => $"{clock >> 32}:{(uint)clock}";
 
     private void Drop()
     {
-        foreach (var s in _slabs.Values) s.Dispose();
+        foreach (var h in _slabs.Values) h.Set.Dispose();
         _slabs.Clear();
         _pending.Clear();
         _job = "";

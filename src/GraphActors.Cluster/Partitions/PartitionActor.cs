@@ -1,4 +1,4 @@
-// One partition as a sharded entity: Loading (stash) → Serving, or Unavailable when the store cannot be loaded in time.
+// One partition at one store version as a sharded entity: Loading (stash) → Serving, or Unavailable when the store cannot be loaded in time.
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
@@ -8,11 +8,15 @@ using GraphActors.Cluster.Wire;
 using GraphActors.Graph.Storage;
 using static GraphActors.Contracts.Protocols.PartitionProtocol;
 using static GraphActors.Contracts.Protocols.SamplingProtocol;
+using static GraphActors.Contracts.Protocols.StoreProtocol;
 
 namespace GraphActors.Cluster.Partitions;
 
 /// <summary>
-/// Hosts partition <c>i</c> of the store named by <see cref="PartitionSettings.StorePath"/>. The partition is
+/// Hosts partition <c>i</c> of store version v: version 0 is the store named by <see cref="PartitionSettings.StorePath"/>,
+/// a later one (entity <c>i@v</c>, loaded beside the current one by a reload) the path its <see cref="LoadStoreVersion"/>
+/// names, or, for an entity started by a request (after its shard moved), the path <see cref="StoreVersions"/> knows or
+/// asks the store-version singleton for. A <see cref="RetireStoreVersion"/> stops it in any state. The partition is
 /// memory-mapped off the actor thread; requests wait in the stash meanwhile. A failed load is logged with the path and
 /// retried with a doubling backoff; after <see cref="PartitionSettings.LoadTimeout"/> the waiting requests (and new
 /// ones) get a <see cref="PartitionError"/> until a retry succeeds. Nothing survives a restart: the store is the state.
@@ -21,7 +25,7 @@ namespace GraphActors.Cluster.Partitions;
 public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
 {
     // Internal messages never leave this actor; they skip serialization checks (they hold a LoadedPartition or an exception).
-    private sealed record Loaded(LoadedPartition Partition, int Attempt) : INoSerializationVerificationNeeded;
+    private sealed record Loaded(LoadedPartition Partition, string Path, int Attempt) : INoSerializationVerificationNeeded;
     private sealed record LoadFailed(Exception Cause, int Attempt) : INoSerializationVerificationNeeded;
     private sealed record RetryLoad : INoSerializationVerificationNeeded { public static readonly RetryLoad Instance = new(); }
     private sealed record LoadTimedOut : INoSerializationVerificationNeeded { public static readonly LoadTimedOut Instance = new(); }
@@ -32,22 +36,28 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private const string SweepTimer = "sweep-transfers";
 
     private readonly int _partition;
+    private readonly int _version;
     private readonly PartitionSettings _settings;
+    private readonly StoreVersions _versions = StoreVersions.Get(Context.System);
     private readonly ChunkedAnswers _answers;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NodeMetrics _metrics = NodeMetrics.Get(Context.System);
     private readonly string _label;
     private PartitionServer? _server;
-    private Task<LoadedPartition>? _loading;
+    private Task<(LoadedPartition Partition, string Path)>? _loading;
+    // The store directory of this version: null until a load names it or the path is asked for.
+    private string? _path;
     private int _attempt;
     private int _stashed;
     private string _lastFailure = "not loaded yet";
 
-    public PartitionActor(int partition, PartitionSettings settings, WireSettings? wire = null)
+    public PartitionActor(int partition, PartitionSettings settings, WireSettings? wire = null, int version = 0)
     {
         _partition = partition;
+        _version = version;
         _label = partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _settings = settings;
+        _path = version == 0 ? settings.StorePath : _versions.PathOf(version);
         _answers = new ChunkedAnswers(wire ?? WireSettings.Create(Context.System));
         Loading();
     }
@@ -55,8 +65,11 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(int partition, PartitionSettings settings, WireSettings? wire = null) =>
-        Akka.Actor.Props.Create(() => new PartitionActor(partition, settings, wire));
+    public static Props Props(int partition, PartitionSettings settings, WireSettings? wire = null, int version = 0) =>
+        Akka.Actor.Props.Create(() => new PartitionActor(partition, settings, wire, version));
+
+    /// <summary>The store this entity serves, for logs: its path, with the version when it is not the first.</summary>
+    private string Store => _version == 0 ? $"[{_path}]" : $"[{_path ?? "path not known yet"}] (store version {_version})";
 
     protected override void PreStart()
     {
@@ -68,11 +81,24 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
 
     private void Loading()
     {
+        ReceiveRetire();
         ReceiveLoadOutcomes();
+        // A reload's load names this version's path: the entity it started may not have known it.
+        Receive<LoadStoreVersion>(m =>
+        {
+            if (_path is null)
+            {
+                _path = m.Path;
+                _versions.Learn(_version, m.Path);
+                if (_loading is null && !Timers.IsTimerActive(RetryTimer)) StartLoad();
+            }
+            _stashed++;
+            Stash.Stash();
+        });
         Receive<LoadTimedOut>(_ =>
         {
-            _log.Error("Partition {0} is still not loaded from [{1}] after {2}: answering {3} waiting request(s) with errors; last failure: {4}",
-                _partition, _settings.StorePath, _settings.LoadTimeout, _stashed, _lastFailure);
+            _log.Error("Partition {0} is still not loaded from {1} after {2}: answering {3} waiting request(s) with errors; last failure: {4}",
+                _partition, Store, _settings.LoadTimeout, _stashed, _lastFailure);
             foreach (var envelope in Stash.ClearStash())
                 if (envelope.Message is IPartitionRequest r) envelope.Sender.Tell(Unavailable(r), Self);
             _stashed = 0;
@@ -93,12 +119,15 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>The store could not be loaded in time: still retrying, but nobody is kept waiting.</summary>
     private void Unavailable()
     {
+        ReceiveRetire();
         ReceiveLoadOutcomes();
         Receive<IPartitionRequest>(r => Sender.Tell(Unavailable(r)));
     }
 
     private void Serving()
     {
+        ReceiveRetire();
+        Receive<LoadStoreVersion>(m => Sender.Tell(new StoreVersionLoaded(m.RequestId, _partition, _version, _server!.MappedBytes)));
         Receive<IPartitionRequest>(r =>
         {
             if (r.DeadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > r.DeadlineUnixMs)
@@ -133,15 +162,23 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         });
     }
 
+    /// <summary>The version is no longer asked for (a reload switched past it, or failed): the entity stops, its files unmapped.</summary>
+    private void ReceiveRetire() => Receive<RetireStoreVersion>(_ =>
+    {
+        _log.Info("Partition {0} of {1} retires", _partition, Store);
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+    });
+
     private void ReceiveLoadOutcomes()
     {
         Receive<Loaded>(m =>
         {
             _loading = null;
-            _server = new PartitionServer(m.Partition, PartitionServer.StoreDegreeTables(_settings.StorePath));
+            _path = m.Path;
+            _server = new PartitionServer(m.Partition, PartitionServer.StoreDegreeTables(m.Path));
             Timers.CancelAll();
-            _log.Info("Partition {0} loaded from [{1}] (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
-                _partition, _settings.StorePath, m.Attempt, _server.MappedBytes, _stashed);
+            _log.Info("Partition {0} loaded from {1} (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
+                _partition, Store, m.Attempt, _server.MappedBytes, _stashed);
             _stashed = 0;
             _metrics.PartitionsLoaded.Inc();
             Become(Serving);
@@ -153,8 +190,8 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
             _metrics.PartitionLoadFailures.WithLabels(_label).Inc();
             _lastFailure = m.Cause.Message;
             var delay = Backoff(m.Attempt);
-            _log.Error(m.Cause, "Partition {0} failed to load from [{1}] (attempt {2}): {3}; retrying in {4}",
-                _partition, _settings.StorePath, m.Attempt, m.Cause.Message, delay);
+            _log.Error(m.Cause, "Partition {0} failed to load from {1} (attempt {2}): {3}; retrying in {4}",
+                _partition, Store, m.Attempt, m.Cause.Message, delay);
             Timers.StartSingleTimer(RetryTimer, RetryLoad.Instance, delay);
         });
         Receive<RetryLoad>(_ => StartLoad());
@@ -165,15 +202,16 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     private void StartLoad()
     {
         var attempt = ++_attempt;
-        var path = _settings.StorePath;
-        var partition = _partition;
-        _loading = Task.Run(() =>
+        var (path, version, partition, versions, timeout) = (_path, _version, _partition, _versions, _settings.LoadTimeout);
+        _loading = Task.Run(async () =>
         {
+            // A later version's path: known here, named by the load, or asked of the store-version singleton.
+            path ??= await versions.PathOfAsync(version, timeout).ConfigureAwait(false);
             if (string.IsNullOrWhiteSpace(path))
                 throw new InvalidOperationException("graphactors.partitions.store-path is empty (set it in HOCON or GA_STORE).");
-            return PartitionStore.Open(path).LoadPartition(partition);
+            return (PartitionStore.Open(path).LoadPartition(partition), path);
         });
-        _loading.PipeTo(Self, success: p => new Loaded(p, attempt), failure: e => new LoadFailed(e.GetBaseException(), attempt));
+        _loading.PipeTo(Self, success: p => new Loaded(p.Partition, p.Path, attempt), failure: e => new LoadFailed(e.GetBaseException(), attempt));
     }
 
     private TimeSpan Backoff(int attempt)
@@ -183,7 +221,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
     }
 
     private PartitionError Unavailable(IPartitionRequest r) => new(r.RequestId, _partition,
-        $"partition {_partition} is not loaded: store [{_settings.StorePath}] failed to load within {_settings.LoadTimeout}: {_lastFailure}");
+        $"partition {_partition} is not loaded: store {Store} failed to load within {_settings.LoadTimeout}: {_lastFailure}");
 
     /// <summary>The metrics label of a request's kind.</summary>
     private static string Kind(IPartitionRequest r) => r switch
@@ -200,6 +238,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         Contracts.Protocols.EmbeddingProtocol.GetEmbeddingRows => "embedding_rows",
         Contracts.Protocols.EmbeddingProtocol.PushEmbeddingGradients => "embedding_gradients",
         Contracts.Protocols.EmbeddingProtocol.OpenEmbeddings or Contracts.Protocols.EmbeddingProtocol.WriteEmbeddings => "embedding_tables",
+        LoadStoreVersion or RetireStoreVersion => "store_version",
         _ => "other",
     };
 
@@ -218,7 +257,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         if (_server is not null) _metrics.PartitionsLoaded.Dec();
         _server?.Dispose();
         // A load still in flight would otherwise leave its mappings open after the entity stopped (rebalance, shutdown).
-        _loading?.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+        _loading?.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Partition.Dispose(); }, TaskScheduler.Default);
         base.PostStop();
     }
 }
@@ -237,7 +276,7 @@ public static class PartitionActorRegistration
         var wire = WireSettings.Create(system);
         return sharding.Start(
             Names.PartitionShard,
-            entityId => PartitionActor.Props(PartitionMessageExtractor.PartitionOf(entityId), settings, wire),
+            entityId => PartitionActor.Props(PartitionMessageExtractor.PartitionOf(entityId), settings, wire, PartitionMessageExtractor.VersionOf(entityId)),
             shardingSettings,
             PartitionMessageExtractor.Instance,
             new PartitionAllocationStrategy(settings.Role, settings.RebalanceMaxSimultaneous),
@@ -263,7 +302,8 @@ public static class PartitionActorRegistration
     {
         var parts = PartitionStore.Open(settings.StorePath).Parts;
         var region = system.PartitionRegion();
-        for (var i = 0; i < parts; i++) region.Tell(new ShardRegion.StartEntity(PartitionMessageExtractor.IdOf(i)));
+        var version = StoreVersions.Get(system).Current.Version;
+        for (var i = 0; i < parts; i++) region.Tell(new ShardRegion.StartEntity(PartitionMessageExtractor.IdOf(i, version)));
         return parts;
     }
 

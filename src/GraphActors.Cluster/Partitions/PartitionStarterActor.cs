@@ -125,6 +125,8 @@ public sealed class PartitionStarterActor : ReceiveActor, IWithTimers
             Timers.Cancel(Check.Instance);
             return;
         }
-        foreach (var id in _pending) _region.Tell(new ShardRegion.StartEntity(id));
+        // The entity of the version the cluster serves now (a reload may have switched past the store-path's).
+        var version = StoreVersions.Get(Context.System).Current.Version;
+        foreach (var id in _pending) _region.Tell(new ShardRegion.StartEntity(PartitionMessageExtractor.IdOf(PartitionMessageExtractor.PartitionOf(id), version)));
     }
 }

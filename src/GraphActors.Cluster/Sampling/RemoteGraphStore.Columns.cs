@@ -16,12 +16,13 @@ public sealed partial class RemoteGraphStore
     public async ValueTask<ElementColumns> GatherNodeColumnsAsync(NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns,
         CancellationToken cancellationToken = default)
     {
-        var schema = Schema.Node(type);
+        var view = _view;
+        var schema = view.Schema.Node(type);
         var builder = ElementColumnsBuilder.For(schema, ids.Length, columns);
         if (ids.Length == 0) return builder.Build();
-        var grouping = Group(type, ids.Span);
+        var grouping = Group(view, type, ids.Span);
         var perRequest = ColumnRowsPerRequest(8 + 8L * schema.Columns.IntCount + 4L * schema.FeatureDim + 4L * schema.Columns.StringCount);
-        var answers = await AskAll<NodeColumnsResult>(grouping, ids.Span, perRequest, (p, _, part) => (id, deadline) =>
+        var answers = await AskAll<NodeColumnsResult>(view, grouping, ids.Span, perRequest, (p, _, part) => (id, deadline) =>
             new GetNodeColumns(id, p, type, part, columns, deadline), cancellationToken).ConfigureAwait(false);
         foreach (var a in answers) builder.Add(Positions(grouping, a), a.Answer.Columns);
         return builder.Build();
@@ -31,15 +32,16 @@ public sealed partial class RemoteGraphStore
     public async ValueTask<NeighborSample> SampleNeighborEdgesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
         SamplingStrategy strategy, ulong rngSeed, ColumnSet columns, CancellationToken cancellationToken = default)
     {
-        var grouping = Group(incoming ? type.Dst : type.Src, seeds.Span);
+        var view = _view;
+        var grouping = Group(view, incoming ? type.Dst : type.Src, seeds.Span);
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
         var kind = ToProtocol(strategy);
         var asked = columns & ~ColumnSet.Weights;
-        var answers = await AskAll<NeighborEdgesResult>(grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
+        var answers = await AskAll<NeighborEdgesResult>(view, grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
             new GetNeighborEdges(id, p, type, direction, ids, Math.Max(1, fanout), kind, rngSeed, asked, deadline),
             cancellationToken).ConfigureAwait(false);
         var result = Scatter(grouping, seeds.Length, answers, a => (a.Offsets, a.Neighbors, a.Weights), withWeights: true);
-        var edgeType = Schema.Edge(type);
+        var edgeType = view.Schema.Edge(type);
         if (edgeType.Columns == Graph.Partitioning.EdgeColumns.None) return result;
         var offsets = result.Offsets;
         var builder = ElementColumnsBuilder.For(edgeType, result.Count, asked);
@@ -52,7 +54,7 @@ public sealed partial class RemoteGraphStore
     /// <summary>Columns of the edges <see cref="GetEdgesAsync"/> named: read, as the edge list itself, from the store directory.</summary>
     public ValueTask<ElementColumns> GatherEdgeColumnsAsync(CanonicalEdgeType type, ReadOnlyMemory<long> handles, ColumnSet columns,
         CancellationToken cancellationToken = default) =>
-        Local().GatherEdgeColumnsAsync(type, handles, columns, cancellationToken);
+        Local(_view).GatherEdgeColumnsAsync(type, handles, columns, cancellationToken);
 
     /// <summary>The ragged rows of every partition's answer, in the caller's seed order.</summary>
     private static NeighborSample Scatter<TResult>(OwnerGrouping grouping, int seeds, List<Piece<TResult>> answers,

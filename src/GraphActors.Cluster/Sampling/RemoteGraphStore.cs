@@ -1,5 +1,6 @@
 // IGraphStore over the cluster: one request per partition per call, all partitions at once, answers scattered back in order.
 using Akka.Actor;
+using Akka.Event;
 using GraphActors.Cluster.Partitions;
 using GraphActors.Cluster.Wire;
 using GraphActors.Contracts;
@@ -54,19 +55,43 @@ public sealed class PartitionRequestException(int partition, string message) : I
 /// occurs in two pieces still draws two independent sets.
 /// </para>
 /// </summary>
-public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
+public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
 {
     private static long _nextRequestId = DateTime.UtcNow.Ticks;
     private static int _stores;
 
+    /// <summary>One store version as this store reads it: its number, directory, book and schema, and the directory's listings.</summary>
+    private sealed class View
+    {
+        public View(int version, string? path, PartitionBook book, GraphStoreSchema schema)
+        {
+            Version = version;
+            Path = path;
+            Book = book;
+            Schema = schema;
+            if (path is not null) Local = new(() => new PartitionedGraphStore(PartitionStore.Open(path)));
+        }
+
+        public int Version { get; }
+        public string? Path { get; }
+        public PartitionBook Book { get; }
+        public GraphStoreSchema Schema { get; }
+        public Lazy<PartitionedGraphStore>? Local { get; }
+
+        // The store pinned to this version: one per version, so whatever a caller keys by store (pooled samplers) is reused.
+        public RemoteGraphStore? Pinned;
+    }
+
     private readonly ActorSystem _system;
     private readonly IActorRef _region;
     private readonly IActorRef _collector;
-    private readonly PartitionBook _book;
     private readonly TimeSpan _timeout;
     private readonly WireSettings _wire;
-    private readonly string? _storePath;
-    private readonly Lazy<PartitionedGraphStore>? _local;
+    // Null for a pinned store (it shares its parent's collector and views); the store following versions owns them.
+    private readonly RemoteGraphStore? _parent;
+    private volatile View _view;
+    private readonly object _switching = new();
+    private StoreVersions? _following;
 
     /// <param name="system">Where this store's <see cref="ReplyCollectorActor"/> runs (stopped on <see cref="Dispose"/>).</param>
     /// <param name="wire">Chunking settings; null: <c>graphactors.wire</c> of <paramref name="system"/>.</param>
@@ -76,25 +101,96 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
         if (requestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(requestTimeout), requestTimeout, "A request needs a positive deadline.");
         _system = system;
         _region = region;
-        _book = book;
-        Schema = schema;
+        _view = new View(0, storePath, book, schema);
         _timeout = requestTimeout;
         _wire = wire ?? WireSettings.Create(system);
-        _storePath = storePath;
-        if (storePath is not null) _local = new(() => new PartitionedGraphStore(PartitionStore.Open(storePath)));
         _collector = system.ActorOf(ReplyCollectorActor.Props(), $"graph-store-replies-{Interlocked.Increment(ref _stores)}");
+    }
+
+    // A pinned store: the parent's collector and region, one version for good.
+    private RemoteGraphStore(RemoteGraphStore parent, View view)
+    {
+        (_system, _region, _collector, _timeout, _wire) = (parent._system, parent._region, parent._collector, parent._timeout, parent._wire);
+        _parent = parent;
+        _view = view;
     }
 
     /// <summary>The store at <paramref name="storePath"/> served by the partition region (or proxy) started on <paramref name="system"/>.</summary>
     public static RemoteGraphStore FromStore(ActorSystem system, string storePath, TimeSpan? requestTimeout = null)
     {
         var store = PartitionStore.Open(storePath);
-        return new RemoteGraphStore(system, system.PartitionRegion(), store.Book, PartitionedGraphStore.SchemaOf(store.Manifest),
+        var remote = new RemoteGraphStore(system, system.PartitionRegion(), store.Book, PartitionedGraphStore.SchemaOf(store.Manifest),
             requestTimeout ?? PartitionSettings.Create(system).RequestTimeout, storePath);
+        // The cluster's own store follows its versions (a reload); any other store stays as it is.
+        var versions = StoreVersions.Get(system);
+        if (versions.PathOf(0) is { } first && SameDirectory(first, storePath)) remote.Follow(versions);
+        return remote;
     }
 
-    public GraphStoreSchema Schema { get; }
-    public PartitionBook Book => _book;
+    public GraphStoreSchema Schema => _view.Schema;
+    public PartitionBook Book => _view.Book;
+
+    /// <summary>The store version the next call reads (0 until a reload switches it).</summary>
+    public int StoreVersion => _view.Version;
+
+    /// <summary>The directory of that version.</summary>
+    public string? StorePath => _view.Path;
+
+    /// <summary>
+    /// This store at the version it reads now, for good: a caller that makes several calls for one answer (a
+    /// prediction, a mini-batch) pins one, so a reload switching versions meanwhile never mixes two in it. Disposing
+    /// a pinned store does nothing (the store it came from owns the resources).
+    /// </summary>
+    public IGraphStore Pin()
+    {
+        var view = _view;
+        if (view.Pinned is { } pinned) return pinned;
+        var made = new RemoteGraphStore(_parent ?? this, view);
+        return Interlocked.CompareExchange(ref view.Pinned, made, null) ?? made;
+    }
+
+    // ---- store versions ----
+
+    private static bool SameDirectory(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
+
+    /// <summary>Switches to each newer version <paramref name="versions"/> learns of (and to the current one now).</summary>
+    private void Follow(StoreVersions versions)
+    {
+        _following = versions;
+        versions.Changed += OnVersion;
+        if (versions.Current.Version > 0) OnVersion(versions.Current);
+    }
+
+    private void OnVersion(StoreProtocol.StoreVersionChanged m)
+    {
+        // Opening the new version's book reads its partitions.json: off the thread that heard the news.
+        _ = Task.Run(() =>
+        {
+            var log = Logging.GetLogger(_system, typeof(RemoteGraphStore));
+            try
+            {
+                var store = PartitionStore.Open(m.Path);
+                var next = new View(m.Version, m.Path, store.Book, PartitionedGraphStore.SchemaOf(store.Manifest));
+                View old;
+                lock (_switching)
+                {
+                    if (_view.Version >= m.Version) return;
+                    old = _view;
+                    _view = next;
+                }
+                log.Info("Graph store switched from version {0} to version {1} [{2}]", old.Version, next.Version, next.Path);
+                // Calls that pinned the old version may still read its listings: closed after the drain.
+                if (old.Local is { IsValueCreated: true } local)
+                    _ = Task.Delay(StoreVersionSettings.Create(_system.Settings.Config).Drain).ContinueWith(_ => local.Value.Dispose(), TaskScheduler.Default);
+            }
+            catch (Exception e)
+            {
+                log.Error(e, "Graph store could not switch to store version {0} [{1}]: it keeps reading version {2}", m.Version, m.Path, _view.Version);
+            }
+        });
+    }
+
     public TimeSpan RequestTimeout => _timeout;
     public WireSettings Wire => _wire;
 
@@ -103,10 +199,11 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     public async ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
         SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
     {
-        var grouping = Group(incoming ? type.Dst : type.Src, seeds.Span);
+        var view = _view;
+        var grouping = Group(view, incoming ? type.Dst : type.Src, seeds.Span);
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
         var kind = ToProtocol(strategy);
-        var answers = await AskAll<NeighborsResult>(grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
+        var answers = await AskAll<NeighborsResult>(view, grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
             new GetNeighbors(id, p, type, direction, ids, Math.Max(1, fanout), kind, rngSeed, deadline),
             cancellationToken).ConfigureAwait(false);
         return Scatter(grouping, seeds.Length, answers, a => (a.Offsets, a.Neighbors, a.Weights), withWeights);
@@ -114,14 +211,15 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
 
     public async ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default)
     {
-        var dim = Schema.Node(type).FeatureDim;
+        var view = _view;
+        var dim = view.Schema.Node(type).FeatureDim;
         if (destination.Length < (long)ids.Length * dim)
             throw new ArgumentException($"Destination holds {destination.Length} floats; {ids.Length} rows of {dim} need {(long)ids.Length * dim}.", nameof(destination));
         if (dim == 0 || ids.Length == 0) return;
-        var grouping = Group(type, ids.Span);
+        var grouping = Group(view, type, ids.Span);
         // Rows per request: as many as fit a chunk of ids, and no more than one answer may hold.
         var rows = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (dim * (long)sizeof(float))));
-        var answers = await AskAll<FeaturesResult>(grouping, ids.Span, rows, (p, _, part) => (id, deadline) => new GetFeatures(id, p, type, part, deadline),
+        var answers = await AskAll<FeaturesResult>(view, grouping, ids.Span, rows, (p, _, part) => (id, deadline) => new GetFeatures(id, p, type, part, deadline),
             cancellationToken).ConfigureAwait(false);
         foreach (var a in answers)
         {
@@ -134,8 +232,9 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     public async ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
     {
         if (ids.Length == 0) return;
-        var grouping = Group(type, ids.Span);
-        var answers = await AskAll<LabelsResult>(grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
+        var view = _view;
+        var grouping = Group(view, type, ids.Span);
+        var answers = await AskAll<LabelsResult>(view, grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
             (p, _, part) => (id, deadline) => new GetLabels(id, p, type, part, deadline), cancellationToken).ConfigureAwait(false);
         foreach (var a in answers) OwnerGrouping.ScatterFixed<int>(Positions(grouping, a), a.Answer.Labels, 1, destination.Span);
     }
@@ -143,9 +242,10 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     public async ValueTask GetDegreesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
     {
         if (ids.Length == 0) return;
-        var grouping = Group(incoming ? type.Dst : type.Src, ids.Span);
+        var view = _view;
+        var grouping = Group(view, incoming ? type.Dst : type.Src, ids.Span);
         var direction = incoming ? EdgeDirection.In : EdgeDirection.Out;
-        var answers = await AskAll<DegreesResult>(grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
+        var answers = await AskAll<DegreesResult>(view, grouping, ids.Span, _wire.MaxIdsPerRequest(sizeof(int)),
             (p, _, part) => (id, deadline) => new GetDegrees(id, p, type, direction, part, deadline), cancellationToken).ConfigureAwait(false);
         foreach (var a in answers) OwnerGrouping.ScatterFixed<int>(Positions(grouping, a), a.Answer.Degrees, 1, destination.Span);
     }
@@ -157,7 +257,8 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "The number of negatives must be positive.");
         if (destination.Length < (long)sources.Length * k) throw new ArgumentException($"Destination holds {destination.Length} ids; {sources.Length} × {k} needed.", nameof(destination));
         if (sources.Length == 0) return new NegativeSampleStats(0, 0, 0);
-        var grouping = Group(type.Src, sources.Span);
+        var view = _view;
+        var grouping = Group(view, type.Src, sources.Span);
         var kind = strategy switch
         {
             NegativeStrategy.Random => NegativeStrategyKind.Random,
@@ -166,7 +267,7 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
                 $"The cluster draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
         };
         var perRequest = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (k * (long)sizeof(int))));
-        var answers = await AskAll<NegativesResult>(grouping, sources.Span, perRequest, (p, piece, part) => (id, deadline) =>
+        var answers = await AskAll<NegativesResult>(view, grouping, sources.Span, perRequest, (p, piece, part) => (id, deadline) =>
             new GetNegatives(id, p, type, part, k, kind, excludeNeighbors, piece == 0 ? rngSeed : BlockSampler.StreamSeed(rngSeed, 1, (ulong)piece), deadline),
             cancellationToken).ConfigureAwait(false);
         var stats = new NegativeSampleStats(0, 0, 0);
@@ -184,16 +285,17 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     /// </summary>
     public async ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default)
     {
+        var view = _view;
         var perRequest = _wire.MaxIdsPerRequest(sizeof(long));
         var slices = new List<(int Start, long[] Ids)>();
         for (var start = 0; start < businessIds.Length; start += perRequest)
             slices.Add((start, businessIds.Slice(start, Math.Min(perRequest, businessIds.Length - start)).ToArray()));
         var tasks = new List<(int Start, Task<IdsResult> Answer)>();
-        for (var p = 0; p < _book.Parts; p++)
+        for (var p = 0; p < view.Book.Parts; p++)
         {
             var part = p;
             foreach (var (start, ids) in slices)
-                tasks.Add((start, RequestAsync<IdsResult>(part, ids.Length, (id, deadline) => new GetIds(id, part, type, ids, deadline), cancellationToken)));
+                tasks.Add((start, RequestAsync<IdsResult>(view, part, ids.Length, (id, deadline) => new GetIds(id, part, type, ids, deadline), cancellationToken)));
         }
         await Task.WhenAll(tasks.Select(t => t.Answer)).ConfigureAwait(false);
         var dst = destination.Span;
@@ -209,15 +311,15 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     // ---- whole-graph listings: read from the store directory ----
 
     public ValueTask<int[]> GetSplitAsync(NodeType type, SplitKind split, CancellationToken cancellationToken = default) =>
-        Local().GetSplitAsync(type, split, cancellationToken);
+        Local(_view).GetSplitAsync(type, split, cancellationToken);
 
     public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default) =>
-        Local().GetEdgesAsync(type, cancellationToken);
+        Local(_view).GetEdgesAsync(type, cancellationToken);
 
     public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default) =>
-        Local().GetBusinessIdsAsync(type, ids, destination, cancellationToken);
+        Local(_view).GetBusinessIdsAsync(type, ids, destination, cancellationToken);
 
-    private PartitionedGraphStore Local() => _local?.Value ?? throw new InvalidOperationException(
+    private static PartitionedGraphStore Local(View view) => view.Local?.Value ?? throw new InvalidOperationException(
         "This RemoteGraphStore was built without a store path: splits, edge lists and business ids are read from the store directory.");
 
     // ---- learnable embeddings, held by the partitions owning the rows (EmbeddingProtocol) ----
@@ -227,14 +329,15 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     /// with <paramref name="rehome"/>, a partition that moved takes over its previous host's hand-off instead.
     /// </summary>
     public async Task OpenEmbeddingsAsync(string jobId, TrainingProtocol.TrainingConfig config, long clock, long attempt, string restoreDirectory,
-        bool rehome = false, CancellationToken cancellationToken = default)
+        bool rehome = false, string warmFrom = "", CancellationToken cancellationToken = default)
     {
+        var view = _view;
         var asked = new List<Task<EmbeddingProtocol.EmbeddingsOpened>>();
-        for (var p = 0; p < _book.Parts; p++)
+        for (var p = 0; p < view.Book.Parts; p++)
         {
             var partition = p;
-            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsOpened>(partition, 0, (id, deadline) =>
-                new EmbeddingProtocol.OpenEmbeddings(id, partition, jobId, config, clock, attempt, restoreDirectory, rehome, deadline), cancellationToken));
+            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsOpened>(view, partition, 0, (id, deadline) =>
+                new EmbeddingProtocol.OpenEmbeddings(id, partition, jobId, config, clock, attempt, restoreDirectory, rehome, deadline, warmFrom), cancellationToken));
         }
         await Task.WhenAll(asked).ConfigureAwait(false);
     }
@@ -244,9 +347,10 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
         float[] destination, CancellationToken cancellationToken = default)
     {
         if (ids.Length == 0) return;
-        var grouping = Group(new NodeType(type), ids);
+        var view = _view;
+        var grouping = Group(view, new NodeType(type), ids);
         var rows = RowsPerRequest(dim);
-        var answers = await AskAll<FeaturesResult>(grouping, ids, rows, (p, _, part) => (id, deadline) =>
+        var answers = await AskAll<FeaturesResult>(view, grouping, ids, rows, (p, _, part) => (id, deadline) =>
             new EmbeddingProtocol.GetEmbeddingRows(id, p, jobId, type, clock, attempt, attemptFrom, part, deadline), cancellationToken).ConfigureAwait(false);
         foreach (var a in answers)
         {
@@ -264,7 +368,8 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
         int[] ids, float[] gradients, CancellationToken cancellationToken = default)
     {
         if (ids.Length == 0) return;
-        var grouping = Group(new NodeType(type), ids);
+        var view = _view;
+        var grouping = Group(view, new NodeType(type), ids);
         var perRequest = RowsPerRequest(dim);
         // The gradients in the grouping's order, partition after partition: each request's part is then one slice.
         var grouped = new float[(long)ids.Length * dim];
@@ -274,7 +379,7 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
             starts[p] = row;
             foreach (var at in grouping.BatchPositions(p)) Array.Copy(gradients, (long)at * dim, grouped, (long)row++ * dim, dim);
         }
-        await AskAll<EmbeddingProtocol.EmbeddingGradientsTaken>(grouping, ids, perRequest, (p, part, partIds) =>
+        await AskAll<EmbeddingProtocol.EmbeddingGradientsTaken>(view, grouping, ids, perRequest, (p, part, partIds) =>
         {
             var partGradients = grouped.AsSpan((starts[p] + part * perRequest) * dim, partIds.Length * dim).ToArray();
             return (id, deadline) => new EmbeddingProtocol.PushEmbeddingGradients(id, p, jobId, type, clock, attempt, attemptFrom, piece, part, partIds,
@@ -289,11 +394,12 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     public async Task<List<EmbeddingProtocol.EmbeddingsWritten>> WriteEmbeddingsAsync(string jobId, long clock, long attempt, long attemptFrom,
         string directory, bool release = false, CancellationToken cancellationToken = default)
     {
+        var view = _view;
         var asked = new List<Task<EmbeddingProtocol.EmbeddingsWritten>>();
-        for (var p = 0; p < _book.Parts; p++)
+        for (var p = 0; p < view.Book.Parts; p++)
         {
             var partition = p;
-            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsWritten>(partition, 0, (id, deadline) =>
+            asked.Add(RequestAsync<EmbeddingProtocol.EmbeddingsWritten>(view, partition, 0, (id, deadline) =>
                 new EmbeddingProtocol.WriteEmbeddings(id, partition, jobId, clock, attempt, attemptFrom, directory, release, deadline), cancellationToken));
         }
         return [.. await Task.WhenAll(asked).ConfigureAwait(false)];
@@ -305,11 +411,11 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
 
     // ---- requests ----
 
-    private OwnerGrouping Group(NodeType type, ReadOnlySpan<int> ids)
+    private static OwnerGrouping Group(View view, NodeType type, ReadOnlySpan<int> ids)
     {
         // One grouping per call: calls run concurrently (SelectAsync), and the scatter happens after the awaits.
         var grouping = new OwnerGrouping();
-        grouping.Group(_book, type, ids);
+        grouping.Group(view.Book, type, ids);
         return grouping;
     }
 
@@ -323,7 +429,7 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
     /// Sends every partition owning some of <paramref name="ids"/> its ids, all partitions at once: one request each, or
     /// consecutive pieces of at most <paramref name="perRequest"/> ids (the request factory gets the piece number).
     /// </summary>
-    private Task<List<Piece<TResult>>> AskAll<TResult>(OwnerGrouping grouping, ReadOnlySpan<int> ids, int perRequest,
+    private Task<List<Piece<TResult>>> AskAll<TResult>(View view, OwnerGrouping grouping, ReadOnlySpan<int> ids, int perRequest,
         Func<int, int, int[], Func<long, long, IPartitionRequest>> request, CancellationToken cancellationToken) where TResult : class, IPartitionResponse
     {
         var asked = new List<(int Partition, int Start, int Count, Task<TResult> Answer)>();
@@ -336,7 +442,7 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
                 var n = Math.Min(perRequest, count - start);
                 var partIds = new int[n];
                 for (var j = 0; j < n; j++) partIds[j] = ids[positions[start + j]];
-                asked.Add((p, start, n, RequestAsync<TResult>(p, n, request(p, piece, partIds), cancellationToken)));
+                asked.Add((p, start, n, RequestAsync<TResult>(view, p, n, request(p, piece, partIds), cancellationToken)));
             }
         }
         return Collect(asked);
@@ -348,7 +454,7 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
         return asked.Select(a => new Piece<TResult>(a.Partition, a.Start, a.Count, a.Answer.Result)).ToList();
     }
 
-    private async Task<TResult> RequestAsync<TResult>(int partition, int count, Func<long, long, IPartitionRequest> make,
+    private async Task<TResult> RequestAsync<TResult>(View view, int partition, int count, Func<long, long, IPartitionRequest> make,
         CancellationToken cancellationToken) where TResult : class, IPartitionResponse
     {
         var first = 0L;
@@ -361,7 +467,8 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
             var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
             // Registered before the request leaves, so the collector knows the id whatever arrives first.
             _collector.Tell(new ReplyCollectorActor.Expect(id, answer, _timeout));
-            _region.Tell(request, _collector);
+            // A later store version's entity (p@v) answers for it; version 0's requests go bare, as they always did.
+            _region.Tell(view.Version == 0 ? request : new StoreProtocol.VersionedRequest(view.Version, request), _collector);
             object reply;
             using (cancellationToken.Register(() =>
                    {
@@ -427,7 +534,9 @@ public sealed partial class RemoteGraphStore : IGraphStore, IDisposable
 
     public void Dispose()
     {
+        if (_parent is not null) return;
+        if (_following is not null) _following.Changed -= OnVersion;
         _collector.Tell(PoisonPill.Instance);
-        if (_local is { IsValueCreated: true }) _local.Value.Dispose();
+        if (_view.Local is { IsValueCreated: true } local) local.Value.Dispose();
     }
 }

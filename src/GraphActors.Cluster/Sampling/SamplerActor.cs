@@ -41,7 +41,7 @@ public sealed class SamplerActor : ReceiveActor
     private readonly ISamplerObserver? _observer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer _materializer = null!;
-    private ((CanonicalEdgeType, double, double, ulong) Key, Task<EdgeSplit> Split)? _split;
+    private ((CanonicalEdgeType, double, double, ulong, IGraphStore) Key, Task<EdgeSplit> Split)? _split;
     // Stream stages of one epoch ask for the epoch's order concurrently (SelectAsync).
     private readonly object _orderLock = new();
     private ((int Count, ulong Seed, int Epoch) Key, int[] Order)? _order;
@@ -101,10 +101,11 @@ public sealed class SamplerActor : ReceiveActor
         };
         // BlockSampler is single-threaded: each in-flight batch borrows one (at most `parallelism` exist per epoch).
         var samplers = new ConcurrentBag<BlockSampler>();
-        var store = _store;
+        // One store version for the whole epoch (a reload is refused while a job runs; this holds even if one raced it).
+        var store = _store is IVersionedGraphStore versioned ? versioned.Pin() : _store;
         var observer = _observer;
         var link = m.Link;
-        var split = link is null ? null : Split(link);
+        var split = link is null ? null : Split(link, store);
         var metrics = NodeMetrics.Get(Context.System);
 
         var ready = Source.From(Enumerable.Range(0, batches))
@@ -194,11 +195,10 @@ public sealed class SamplerActor : ReceiveActor
     /// it (an epoch's seeds are positions into its <see cref="EdgeSplit.Train"/>). It reads the edge list from the
     /// store's files (RemoteGraphStore's store path), off the actor's thread; the epoch's first batches wait for it.
     /// </summary>
-    private Task<EdgeSplit> Split(LinkSampling link)
+    private Task<EdgeSplit> Split(LinkSampling link, IGraphStore store)
     {
-        var key = (link.Type, link.ValFraction, link.TestFraction, link.SplitSeed);
+        var key = (link.Type, link.ValFraction, link.TestFraction, link.SplitSeed, store);
         if (_split is { } cached && cached.Key == key && !cached.Split.IsFaulted) return cached.Split; // a failed read is tried again
-        var store = _store;
         var task = Task.Run(async () => await EdgeSplit.CreateAsync(store, link.Type, link.ValFraction, link.TestFraction, link.SplitSeed).ConfigureAwait(false));
         _split = (key, task);
         return task;

@@ -375,14 +375,21 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         if (!hasCheckpoint)
         {
+            var warmFrom = "";
             if (config.InitFrom is { } from)
             {
                 // Every replica reads the same checkpoint over its seeded start, so they stay identical.
                 var (earlier, at) = Checkpoints.Read(from, preferBest: true);
                 Checkpoints.WarmStart(_trainer, earlier, at);
+                // The embedding rows are the owners' to take over: by id, so only on a store brought up to date from the checkpoint's.
+                if (_owned is not null)
+                {
+                    Checkpoints.CheckRowsCarryOver(earlier, at, _trainer.StoreLineage, config.Embeddings.Keys);
+                    warmFrom = at;
+                }
                 _log.Info("Trainer started job {0} from the model of {1} (its epoch {2})", a.JobId, at, earlier.Epoch);
             }
-            OpenOwnedTables(a, "");
+            OpenOwnedTables(a, "", warmFrom);
             return config;
         }
         var (manifest, directory) = Checkpoints.Read(a.StartParametersPath);
@@ -452,16 +459,16 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Opens (or restores from the checkpoint in <paramref name="directory"/>) the job's tables on every partition.</summary>
-    private void OpenOwnedTables(EpochAssignment a, string directory)
+    private void OpenOwnedTables(EpochAssignment a, string directory, string warmFrom = "")
     {
         if (_owned is null) return;
         var clock = EmbeddingProtocol.Clock(a.Epoch, 0);
         var attempt = EmbeddingProtocol.AttemptKey(a.Epoch, a.Attempt);
         _ownedJob = a.Config;
-        Owners.OpenEmbeddingsAsync(a.JobId, a.Config, clock, attempt, directory).GetAwaiter().GetResult();
+        Owners.OpenEmbeddingsAsync(a.JobId, a.Config, clock, attempt, directory, warmFrom: warmFrom).GetAwaiter().GetResult();
         _rowsAt = (clock, attempt, clock);
         _log.Info("Trainer opened the embedding tables of job '{0}' on {1} partition(s) at epoch {2}{3}", a.JobId,
-            Owners.Book.Parts, a.Epoch, directory.Length > 0 ? $" from {directory}" : " (fresh)");
+            Owners.Book.Parts, a.Epoch, directory.Length > 0 ? $" from {directory}" : warmFrom.Length > 0 ? $" (fresh, the rows of every id {warmFrom} holds from there)" : " (fresh)");
     }
 
     /// <summary>
@@ -1017,7 +1024,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 var last = m.Epoch + 1 >= _trainer.Config.Epochs || _trainer.Config.StopsEarlyAfter(m.Epoch, m.BestEpoch);
                 AtOwners(m.JobId, async () =>
                     written = await Owners.WriteEmbeddingsAsync(m.JobId, clock, attempt, from, m.Directory, last).ConfigureAwait(false));
-                owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Partition, f, x.Sha256[i])))];
+                owned = [.. written.SelectMany(x => x.Files.Select((f, i) => new EmbeddingFile(x.Types[i], x.Ranges[i], f, x.Sha256[i])))];
             }
             Checkpoints.Save(_trainer, m.Directory, metrics, epochOverride: m.Epoch, bestEpoch: m.BestEpoch, bestValMetric: m.BestMetric, note: note,
                 ownedEmbeddings: owned);

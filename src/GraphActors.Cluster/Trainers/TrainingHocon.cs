@@ -166,10 +166,6 @@ public static class TrainingHocon
                 "the partitions owning the rows apply every global step's gradients once, so the trainers average gradients every step (averaging_period = 1).");
         if (c.InitFrom is not null)
         {
-            if (c.Embeddings.Count > 0)
-                throw new ArgumentException($"training.init_from with training.embeddings ({string.Join(", ", c.Embeddings.Keys.Order(StringComparer.Ordinal))}): " +
-                    "in the cluster the partitions hold the embedding rows and start them from the seed, so only the dense parameters would come from " +
-                    $"{c.InitFrom}; warm-start embedded jobs with graphactors train --init-from (local mode).");
             try { Checkpoints.Read(c.InitFrom, preferBest: true); }
             catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
             {

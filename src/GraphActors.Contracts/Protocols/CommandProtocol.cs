@@ -105,6 +105,7 @@ public static class CommandProtocol
         RegisterServedModel => "model register",
         UnregisterServedModel => "model unregister",
         ScaleServedModel => "model scale",
+        StoreProtocol.ReloadStore => "store reload",
         _ => null,
     };
 

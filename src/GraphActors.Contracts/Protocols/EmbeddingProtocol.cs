@@ -30,8 +30,13 @@ public static class EmbeddingProtocol
     /// previous host wrote when the partition moved (under <c>Config.CheckpointDir</c>): rows, optimizer state, clocks
     /// and gradients not applied yet, exactly as they were.
     /// </summary>
+    /// <para>
+    /// With <paramref name="WarmFrom"/> (an earlier job's checkpoint directory: <c>training.init_from</c>) and no
+    /// <paramref name="RestoreDirectory"/>, the fresh rows of every id that checkpoint holds take its rows (a refreshed
+    /// store keeps its ids; new nodes keep their seeded rows).
+    /// </para>
     public sealed record OpenEmbeddings(long RequestId, int Partition, string JobId, TrainingProtocol.TrainingConfig Config, long Clock,
-        long Attempt, string RestoreDirectory, bool Rehome, long DeadlineUnixMs) : PartitionProtocol.IPartitionRequest;
+        long Attempt, string RestoreDirectory, bool Rehome, long DeadlineUnixMs, string WarmFrom = "") : PartitionProtocol.IPartitionRequest;
 
     /// <summary>The tables are ready at <paramref name="Clock"/>; <paramref name="Rows"/> rows over all types are held here.</summary>
     public sealed record EmbeddingsOpened(long RequestId, int Partition, long Clock, long Rows) : PartitionProtocol.IPartitionResponse;
@@ -63,7 +68,11 @@ public static class EmbeddingProtocol
     public sealed record WriteEmbeddings(long RequestId, int Partition, string JobId, long Clock, long Attempt, long AttemptFrom,
         string Directory, bool Release, long DeadlineUnixMs) : PartitionProtocol.IPartitionRequest;
 
-    /// <summary>The files written (plain names in the checkpoint folder), their types and sha256s, in type order.</summary>
-    public sealed record EmbeddingsWritten(long RequestId, int Partition, string[] Types, string[] Files, string[] Sha256)
+    /// <summary>
+    /// The files written (plain names in the checkpoint folder), their types, sha256s and range indexes, in type order:
+    /// <paramref name="Ranges"/>[i] is file i's place among its type's id ranges (the partition on a store partitioned
+    /// in full; on a refreshed one, partition p owns ranges p, p + N, …), the number a checkpoint's manifest gives it.
+    /// </summary>
+    public sealed record EmbeddingsWritten(long RequestId, int Partition, string[] Types, string[] Files, string[] Sha256, int[] Ranges)
         : PartitionProtocol.IPartitionResponse;
 }

@@ -31,7 +31,7 @@ public sealed partial class GraphActorsSerializer
         {
             case OpenEmbeddings m:
                 w.Long(m.RequestId); w.Int(m.Partition); w.String(m.JobId); Config(ref w, m.Config); w.Long(m.Clock); w.Long(m.Attempt);
-                w.String(m.RestoreDirectory); w.Byte(m.Rehome ? (byte)1 : (byte)0); w.Long(m.DeadlineUnixMs);
+                w.String(m.RestoreDirectory); w.Byte(m.Rehome ? (byte)1 : (byte)0); w.Long(m.DeadlineUnixMs); w.String(m.WarmFrom);
                 break;
             case EmbeddingsOpened m: w.Long(m.RequestId); w.Int(m.Partition); w.Long(m.Clock); w.Long(m.Rows); break;
             case GetEmbeddingRows m:
@@ -49,7 +49,7 @@ public sealed partial class GraphActorsSerializer
                 w.Long(m.DeadlineUnixMs);
                 break;
             case EmbeddingsWritten m:
-                w.Long(m.RequestId); w.Int(m.Partition); Strings(ref w, m.Types); Strings(ref w, m.Files); Strings(ref w, m.Sha256);
+                w.Long(m.RequestId); w.Int(m.Partition); Strings(ref w, m.Types); Strings(ref w, m.Files); Strings(ref w, m.Sha256); w.Ints(m.Ranges);
                 break;
             default:
                 throw Unknown(obj);
@@ -58,14 +58,14 @@ public sealed partial class GraphActorsSerializer
 
     private static object ReadEmbedding(ref WireReader r, string manifest) => manifest switch
     {
-        OpenEmbeddingsManifest => new OpenEmbeddings(r.Long(), r.Int(), r.String(), Config(ref r), r.Long(), r.Long(), r.String(), r.Byte() != 0, r.Long()),
+        OpenEmbeddingsManifest => new OpenEmbeddings(r.Long(), r.Int(), r.String(), Config(ref r), r.Long(), r.Long(), r.String(), r.Byte() != 0, r.Long(), r.String()),
         EmbeddingsOpenedManifest => new EmbeddingsOpened(r.Long(), r.Int(), r.Long(), r.Long()),
         GetEmbeddingRowsManifest => new GetEmbeddingRows(r.Long(), r.Int(), r.String(), r.String(), r.Long(), r.Long(), r.Long(), r.Ints(), r.Long()),
         PushEmbeddingGradientsManifest => new PushEmbeddingGradients(r.Long(), r.Int(), r.String(), r.String(), r.Long(), r.Long(), r.Long(),
             r.Int(), r.Int(), r.Ints(), r.Floats(), r.Long()),
         EmbeddingGradientsTakenManifest => new EmbeddingGradientsTaken(r.Long(), r.Int(), r.Int()),
         WriteEmbeddingsManifest => new WriteEmbeddings(r.Long(), r.Int(), r.String(), r.Long(), r.Long(), r.Long(), r.String(), r.Byte() != 0, r.Long()),
-        EmbeddingsWrittenManifest => new EmbeddingsWritten(r.Long(), r.Int(), Strings(ref r), Strings(ref r), Strings(ref r)),
+        EmbeddingsWrittenManifest => new EmbeddingsWritten(r.Long(), r.Int(), Strings(ref r), Strings(ref r), Strings(ref r), r.Ints()),
         _ => throw new System.Runtime.Serialization.SerializationException(
             $"Unknown GraphActors manifest '{manifest}': a newer node sent a message this node does not know."),
     };

@@ -89,6 +89,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         _ when CommandManifest(o) is { } command => command,
         _ when EmbeddingManifest(o) is { } embedding => embedding,
         _ when ColumnManifest(o) is { } column => column,
+        _ when StoreManifest(o) is { } store => store,
         // ---- training protocol (GraphActorsSerializer.Training.cs) ----
         _ when TrainingManifest(o) is { } training => training,
         // ---- end training protocol ----
@@ -199,6 +200,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case IGraphActorsMessage when ColumnManifest(obj) is not null:
                 WriteColumnMessage(ref w, obj);
                 break;
+            case IGraphActorsMessage when StoreManifest(obj) is not null:
+                WriteStore(ref w, obj);
+                break;
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             case IGraphActorsMessage when TrainingManifest(obj) is not null:
                 WriteTraining(ref w, obj);
@@ -260,6 +264,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
             ['E', ..] => ReadEmbedding(ref r, manifest),
             ['A', ..] => ReadColumnMessage(ref r, manifest),
+            ['V', ..] => ReadStore(ref r, manifest),
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             ['T', ..] => ReadTraining(ref r, manifest, system),
             // ---- end training protocol ----

@@ -239,3 +239,14 @@ internal static class StoreColumnDefaults
         return new ElementColumns(n, present, [], [], labels, [], 0, floats, dim, [0], [], 0);
     }
 }
+
+/// <summary>
+/// A store whose contents may switch to a newer version while it serves (a cluster's rolling reload of a refreshed
+/// store). Each call reads one version; an answer built from several calls (a prediction: ids, hops, features) pins
+/// one with <see cref="Pin"/>, so it never mixes two versions.
+/// </summary>
+public interface IVersionedGraphStore : IGraphStore
+{
+    /// <summary>This store at the version it reads now, for good. Disposing the pinned store does nothing.</summary>
+    IGraphStore Pin();
+}

@@ -113,11 +113,13 @@ public sealed class InferenceEngine : IDisposable
             using var lease = Models.Acquire(request.Model, request.Version);
             version = lease.Entry.Version;
             lease.Entry.Workers.ThrowIfNone(request.Model, version); // TorchServe's 503 for a model scaled to no workers, before any work
+            // One store version for the whole answer: a reload switching versions meanwhile never mixes two in it.
+            var store = _store is IVersionedGraphStore versioned ? versioned.Pin() : _store;
             var (result, queued) = request switch
             {
-                NodePredictionRequest n => await PredictNodesAsync(lease.Entry, n, cancellationToken).ConfigureAwait(false),
-                LinkPredictionRequest l => await PredictLinksAsync(lease.Entry, l, cancellationToken).ConfigureAwait(false),
-                NodeExplanationRequest x => await ExplainNodesAsync(lease.Entry, x, cancellationToken).ConfigureAwait(false),
+                NodePredictionRequest n => await PredictNodesAsync(lease.Entry, n, store, cancellationToken).ConfigureAwait(false),
+                LinkPredictionRequest l => await PredictLinksAsync(lease.Entry, l, store, cancellationToken).ConfigureAwait(false),
+                NodeExplanationRequest x => await ExplainNodesAsync(lease.Entry, x, store, cancellationToken).ConfigureAwait(false),
                 _ => throw ServingException.BadRequest($"Unknown request kind {request.GetType().Name}."),
             };
             Metrics.RecordRequest(request.Model, version, 200);
@@ -139,16 +141,16 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    private async Task<(PredictionResult, TimeSpan)> PredictNodesAsync(ModelEntry entry, NodePredictionRequest r, CancellationToken ct)
+    private async Task<(PredictionResult, TimeSpan)> PredictNodesAsync(ModelEntry entry, NodePredictionRequest r, IGraphStore store, CancellationToken ct)
     {
         var model = entry.Model;
         if (!r.Embeddings && model.Info.Task != ServingTask.NodeClassification)
             throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model: ask for \"embeddings\": true or send \"pairs\".");
-        var type = ResolveType(r.NodeType, model);
+        var type = ResolveType(r.NodeType, model, store);
         CheckCount(r.Ids.Length, "ids");
-        var ids = await LookupAsync(type, r.Ids, ct).ConfigureAwait(false);
+        var ids = await LookupAsync(type, r.Ids, store, ct).ConfigureAwait(false);
         var (unique, rowOf) = Distinct(ids);
-        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, ct).ConfigureAwait(false);
+        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, store, ct).ConfigureAwait(false);
         var (rows, queued) = await RunOnLaneAsync(entry, () =>
         {
             using var scope = NewDisposeScope();
@@ -169,17 +171,17 @@ public sealed class InferenceEngine : IDisposable
         return (new NodePredictionResult(entry.Name, entry.Version, type.Name, predictions), queued);
     }
 
-    private async Task<(PredictionResult, TimeSpan)> PredictLinksAsync(ModelEntry entry, LinkPredictionRequest r, CancellationToken ct)
+    private async Task<(PredictionResult, TimeSpan)> PredictLinksAsync(ModelEntry entry, LinkPredictionRequest r, IGraphStore store, CancellationToken ct)
     {
         var model = entry.Model;
         if (model.Info.Task != ServingTask.LinkPrediction)
             throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model; it does not score pairs.");
-        var srcType = ResolveType(r.SrcType, model);
-        var dstType = ResolveType(r.DstType, model);
+        var srcType = ResolveType(r.SrcType, model, store);
+        var dstType = ResolveType(r.DstType, model, store);
         if (r.Src.Length != r.Dst.Length) throw ServingException.BadRequest($"{r.Src.Length} sources for {r.Dst.Length} destinations.");
         CheckCount(r.Src.Length, "pairs");
-        var src = await LookupAsync(srcType, r.Src, ct).ConfigureAwait(false);
-        var dst = await LookupAsync(dstType, r.Dst, ct).ConfigureAwait(false);
+        var src = await LookupAsync(srcType, r.Src, store, ct).ConfigureAwait(false);
+        var dst = await LookupAsync(dstType, r.Dst, store, ct).ConfigureAwait(false);
         // One seed list per type: a pair of one type contributes both ends to the same list.
         var perType = new Dictionary<NodeType, List<int>>();
         void AddAll(NodeType t, int[] xs) { if (!perType.TryGetValue(t, out var l)) perType[t] = l = []; l.AddRange(xs); }
@@ -197,7 +199,7 @@ public sealed class InferenceEngine : IDisposable
         }
         var srcRows = src.Select(id => (long)rowMaps[srcType][id]).ToArray();
         var dstRows = dst.Select(id => (long)rowMaps[dstType][id]).ToArray();
-        using var batch = await SampleAsync(model, seeds, r.FullNeighborhood, ct).ConfigureAwait(false);
+        using var batch = await SampleAsync(model, seeds, r.FullNeighborhood, store, ct).ConfigureAwait(false);
         var (scores, queued) = await RunOnLaneAsync(entry, () =>
         {
             using var scope = NewDisposeScope();
@@ -227,18 +229,18 @@ public sealed class InferenceEngine : IDisposable
     /// attribution is its value times the logit's gradient by it; an input node's is the sum over its features. Types
     /// without input features (learned embeddings) get no attribution.
     /// </summary>
-    private async Task<(PredictionResult, TimeSpan)> ExplainNodesAsync(ModelEntry entry, NodeExplanationRequest r, CancellationToken ct)
+    private async Task<(PredictionResult, TimeSpan)> ExplainNodesAsync(ModelEntry entry, NodeExplanationRequest r, IGraphStore store, CancellationToken ct)
     {
         var model = entry.Model;
         if (model.Info.Task != ServingTask.NodeClassification)
             throw ServingException.BadRequest($"Model {entry.Name} is a {model.Info.Task} model: explanations explain node classification scores.");
-        var type = ResolveType(r.NodeType, model);
+        var type = ResolveType(r.NodeType, model, store);
         CheckCount(r.Ids.Length, "ids");
         if (r.Ids.Length > MaxExplainedPerRequest)
             throw ServingException.TooLarge($"{r.Ids.Length} ids to explain: each takes a backward pass, at most {MaxExplainedPerRequest} per request.");
-        var ids = await LookupAsync(type, r.Ids, ct).ConfigureAwait(false);
+        var ids = await LookupAsync(type, r.Ids, store, ct).ConfigureAwait(false);
         var (unique, rowOf) = Distinct(ids);
-        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, ct).ConfigureAwait(false);
+        using var batch = await SampleAsync(model, new Dictionary<NodeType, int[]> { [type] = unique }, r.FullNeighborhood, store, ct).ConfigureAwait(false);
         var (raw, queued) = await RunOnLaneAsync(entry, () => Explain(model, batch, type, unique, r.Target, r.TopNeighbors), ct).ConfigureAwait(false);
 
         // The named input nodes' business ids: one lookup per type.
@@ -251,7 +253,7 @@ public sealed class InferenceEngine : IDisposable
                 foreach (var (nt, denseId, _) in node.Top) if (nt == t) dense.Add(denseId);
             if (dense.Count == 0) continue;
             business[t] = new long[dense.Count];
-            await _store.GetBusinessIdsAsync(types[t], dense.ToArray(), business[t], ct).ConfigureAwait(false);
+            await store.GetBusinessIdsAsync(types[t], dense.ToArray(), business[t], ct).ConfigureAwait(false);
         }
         var next = new int[types.Count];
         var named = new NodeExplanation[unique.Length];
@@ -437,11 +439,14 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    private async Task<SampledBatch> SampleAsync(ServableModel model, Dictionary<NodeType, int[]> seeds, bool? fullRequested, CancellationToken ct)
+    private async Task<SampledBatch> SampleAsync(ServableModel model, Dictionary<NodeType, int[]> seeds, bool? fullRequested, IGraphStore store, CancellationToken ct)
     {
         var full = fullRequested ?? (_options.FullNeighborhoodByDefault || model.Info.Fanouts is null);
         var (options, pool) = Plan(model, full);
-        var sampler = pool.TryTake(out var s) ? s : new BlockSampler(_store, options);
+        // A pooled sampler reads the store version it was made for; one of an earlier version is let go.
+        BlockSampler? sampler;
+        while (pool.TryTake(out sampler) && !ReferenceEquals(sampler.Store, store)) { }
+        sampler ??= new BlockSampler(store, options);
         MiniBatch batch;
         try
         {
@@ -454,7 +459,7 @@ public sealed class InferenceEngine : IDisposable
         var sampled = new SampledBatch(batch, new Dictionary<string, FeatureRows>());
         try
         {
-            await GatherFeaturesAsync(batch, model, sampled.Features, ct).ConfigureAwait(false);
+            await GatherFeaturesAsync(batch, model, sampled.Features, store, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -519,7 +524,7 @@ public sealed class InferenceEngine : IDisposable
     /// every row it misses. Scratch arrays come from the shared pools too, so a prediction's feature path allocates
     /// nothing that outlives it.
     /// </summary>
-    private async Task GatherFeaturesAsync(MiniBatch batch, ServableModel model, Dictionary<string, FeatureRows> result, CancellationToken ct)
+    private async Task GatherFeaturesAsync(MiniBatch batch, ServableModel model, Dictionary<string, FeatureRows> result, IGraphStore store, CancellationToken ct)
     {
         for (var t = 0; t < batch.NodeTypes.Count; t++)
         {
@@ -533,7 +538,7 @@ public sealed class InferenceEngine : IDisposable
             if (ids.Length == 0) continue;
             if (_features is null)
             {
-                await _store.GatherFeaturesAsync(type, ids, rows.AsMemory(0, length), ct).ConfigureAwait(false);
+                await store.GatherFeaturesAsync(type, ids, rows.AsMemory(0, length), ct).ConfigureAwait(false);
                 Metrics.RecordStoreGather(ids.Length);
                 continue;
             }
@@ -541,7 +546,7 @@ public sealed class InferenceEngine : IDisposable
             var found = ArrayPool<bool>.Shared.Rent(ids.Length);
             try
             {
-                await _store.GetBusinessIdsAsync(type, ids, business.AsMemory(0, ids.Length), ct).ConfigureAwait(false);
+                await store.GetBusinessIdsAsync(type, ids, business.AsMemory(0, ids.Length), ct).ConfigureAwait(false);
                 Array.Clear(found, 0, ids.Length);
                 var hits = await _features.GetAsync(type, dim, business.AsMemory(0, ids.Length), rows.AsMemory(0, length), found.AsMemory(0, ids.Length), ct).ConfigureAwait(false);
                 Metrics.RecordCache(type.Name, hits, ids.Length - hits);
@@ -555,7 +560,7 @@ public sealed class InferenceEngine : IDisposable
                     positions[m++] = i;
                 }
                 var fetched = new float[missing.Length * dim];
-                await _store.GatherFeaturesAsync(type, missing, fetched, ct).ConfigureAwait(false);
+                await store.GatherFeaturesAsync(type, missing, fetched, ct).ConfigureAwait(false);
                 Metrics.RecordStoreGather(missing.Length);
                 for (var m = 0; m < missing.Length; m++)
                     fetched.AsSpan(m * dim, dim).CopyTo(rows.AsSpan(positions[m] * dim, dim));
@@ -568,11 +573,11 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    private NodeType ResolveType(string name, ServableModel model)
+    private static NodeType ResolveType(string name, ServableModel model, IGraphStore store)
     {
         if (string.IsNullOrEmpty(name)) throw ServingException.BadRequest("The node type is missing.");
-        var node = _store.Schema.NodeTypes.FirstOrDefault(n => n.Type.Name == name)
-            ?? throw ServingException.BadRequest($"Unknown node type '{name}'; the graph has {string.Join(", ", _store.Schema.NodeTypes.Select(n => n.Type.Name))}.");
+        var node = store.Schema.NodeTypes.FirstOrDefault(n => n.Type.Name == name)
+            ?? throw ServingException.BadRequest($"Unknown node type '{name}'; the graph has {string.Join(", ", store.Schema.NodeTypes.Select(n => n.Type.Name))}.");
         if (!model.Config.InDims.ContainsKey(name))
             throw ServingException.BadRequest($"The model does not know node type '{name}'.");
         return node.Type;
@@ -585,10 +590,10 @@ public sealed class InferenceEngine : IDisposable
             throw ServingException.TooLarge($"{count} {what} in one request; the limit is {_options.MaxIdsPerRequest}.");
     }
 
-    private async Task<int[]> LookupAsync(NodeType type, long[] businessIds, CancellationToken ct)
+    private static async Task<int[]> LookupAsync(NodeType type, long[] businessIds, IGraphStore store, CancellationToken ct)
     {
         var ids = new int[businessIds.Length];
-        await _store.LookupIdsAsync(type, businessIds, ids, ct).ConfigureAwait(false);
+        await store.LookupIdsAsync(type, businessIds, ids, ct).ConfigureAwait(false);
         List<long>? unknown = null;
         for (var i = 0; i < ids.Length; i++) if (ids[i] < 0) (unknown ??= []).Add(businessIds[i]);
         if (unknown is not null)

@@ -23,6 +23,8 @@ public sealed class SparseEmbeddings : EmbeddingTables
         public EmbeddingSpec Spec { get; } = spec;
         public int[] Boundaries { get; } = boundaries; // slab s holds [b[s], b[s+1]): the book's id ranges (NodeBook.RangeBoundaries)
         public EmbeddingSlab[] Slabs { get; } = slabs;
+        // Made on first use: the constructor fills the slabs after registering the table (so a failure disposes them).
+        public SlabSet Set => field ??= new(Slabs, "the job's tables");
         public int Count => Boundaries[^1];
     }
 
@@ -117,12 +119,8 @@ public sealed class SparseEmbeddings : EmbeddingTables
         var dim = t.Spec.Dim;
         if (destination.Length < (long)ids.Length * dim)
             throw new ArgumentException($"{destination.Length} floats for {ids.Length} rows of {dim}.", nameof(destination));
-        var (byOwner, positions, offsets) = Group(t, ids);
-        for (var p = 0; p < t.Slabs.Length; p++)
-        {
-            var (from, to) = (offsets[p], offsets[p + 1]);
-            if (to > from) t.Slabs[p].Gather(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), destination);
-        }
+        CheckRange(t, ids);
+        t.Set.Gather(ids, destination);
     }
 
     /// <summary>
@@ -146,12 +144,8 @@ public sealed class SparseEmbeddings : EmbeddingTables
 
     private static void ApplyDistinct(Table t, ReadOnlySpan<int> ids, ReadOnlySpan<float> gradients)
     {
-        var (byOwner, positions, offsets) = Group(t, ids);
-        for (var p = 0; p < t.Slabs.Length; p++)
-        {
-            var (from, to) = (offsets[p], offsets[p + 1]);
-            if (to > from) t.Slabs[p].Apply(byOwner.AsSpan(from, to - from), positions.AsSpan(from, to - from), gradients);
-        }
+        CheckRange(t, ids);
+        t.Set.ApplyDistinct(ids, gradients);
     }
 
     // Whether no id repeats: a sorted copy, neighbours compared (memory as the ids, whatever the table's size).
@@ -192,31 +186,11 @@ public sealed class SparseEmbeddings : EmbeddingTables
         return (unique.ToArray(), sums);
     }
 
-    // The ids grouped by owning slab (counting sort, stable), with each id's position in the caller's order.
-    private static (int[] Ids, int[] Positions, int[] Offsets) Group(Table t, ReadOnlySpan<int> ids)
+    private static void CheckRange(Table t, ReadOnlySpan<int> ids)
     {
-        var parts = t.Slabs.Length;
-        var owner = new int[ids.Length];
-        var offsets = new int[parts + 1];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            var id = ids[i];
+        foreach (var id in ids)
             if ((uint)id >= (uint)t.Count)
                 throw new ArgumentOutOfRangeException(nameof(ids), $"Node {id} of '{t.Slabs[0].Type}' is outside 0..{t.Count - 1}.");
-            owner[i] = parts == 1 ? 0 : PartitionBook.OwnerIn(t.Boundaries, id);
-            offsets[owner[i] + 1]++;
-        }
-        for (var p = 0; p < parts; p++) offsets[p + 1] += offsets[p];
-        var next = offsets[..parts];
-        var grouped = new int[ids.Length];
-        var positions = new int[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            var k = next[owner[i]]++;
-            grouped[k] = ids[i];
-            positions[k] = i;
-        }
-        return (grouped, positions, offsets);
     }
 
     /// <summary>Every table's weights (the best epoch's, kept to restore at the end of a run).</summary>

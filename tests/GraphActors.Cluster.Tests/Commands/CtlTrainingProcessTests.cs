@@ -127,6 +127,16 @@ public class CtlTrainingProcessTests(CtlTrainingFixture node) : IClassFixture<Ct
         Assert.False(second.Json.GetProperty("accepted").GetBoolean());
         Assert.Contains("job 'lifecycle' is running", second.Json.GetProperty("message").GetString());
 
+        // A store reload would have the job's epochs read two versions: refused while it runs, naming the job.
+        var refreshed = Path.Combine(node.Dir, "refreshed");
+        if (!Directory.Exists(refreshed))
+            GraphActors.Graph.Partitioning.GraphPartitioner.Update(new GraphActors.Graph.Partitioning.HeteroGraphSource(TestStore.Graph(users: 210)),
+                TestStore.TwoParts, new GraphActors.Graph.Partitioning.PartitionOptions(refreshed, 2));
+        var reload = await Ctl("store", "reload", refreshed);
+        Assert.True(reload.ExitCode == 1, reload.ToString());
+        Assert.Contains("training job 'lifecycle' is running", reload.Json.GetProperty("message").GetString());
+        Assert.Equal(0, (await Ctl("store", "version")).Json.GetProperty("version").GetInt32());
+
         // Without --job, stop and resume act on the coordinator's current job.
         var stop = await Ctl("train", "stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());

@@ -178,4 +178,46 @@ public sealed class EmbeddingShardsTests : IDisposable
         File.Delete(Path.Combine(_dir, last.Files[0]));
         Assert.Contains(EmbeddingShards.NotHeld, Assert.Throws<InvalidOperationException>(() => shards.Write(new WriteEmbeddings(10, 0, "j", Clock(2, 0), 0, 0, _dir, true, 0))).Message);
     }
+
+    [Fact]
+    public void On_a_refreshed_store_an_owner_holds_every_range_of_its_ids_as_local_mode_does_and_writes_local_modes_slab_files()
+    {
+        // Two generations (partition --update): partition 0 owns [0, 5) ∪ [10, 12), partition 1 owns [5, 10) ∪ [12, 15).
+        var book = new PartitionBook(2, new Dictionary<NodeType, IReadOnlyList<int[]>> { [User] = [[0, 5, 10], [10, 12, 15]] });
+        var schema = new GraphActors.Sampling.GraphStoreSchema([new GraphActors.Sampling.StoreNodeType(User, 15, 0, 0)], []);
+        using var local = new SparseEmbeddings(_config.Embeddings, schema, book, (ulong)_config.Seed);
+        using var p0 = new EmbeddingShards(0, book);
+        using var p1 = new EmbeddingShards(1, book);
+        foreach (var (shards, p) in new[] { (p0, 0), (p1, 1) })
+            Assert.IsType<EmbeddingsOpened>(shards.Open(new OpenEmbeddings(1, p, "j", _job, 0, 0, "", false, 0)));
+        Assert.Equal((7L, 8L), (p0.RowCount, p1.RowCount));
+
+        int[] owned1 = [5, 9, 12, 14, 6];
+        Assert.Equal(Rows(local, owned1), Rows(p1, 1, Clock(0, 0), owned1)); // the seed's rows, as local mode's, in both ranges
+        Assert.Equal(Rows(local, [0, 11]), Rows(p0, 0, Clock(0, 0), [0, 11]));
+
+        // One step over both ranges of partition 1: applied as local mode applies it.
+        var grads = Gradients(4, 5);
+        Assert.IsType<EmbeddingGradientsTaken>(Push(p1, 1, Clock(0, 0), 0, [13, 5, 9, 12], grads));
+        local.Apply("user", [13, 5, 9, 12], grads);
+        Assert.Equal(Rows(local, [5, 6, 9, 12, 13, 14]), Rows(p1, 1, Clock(0, 1), [5, 6, 9, 12, 13, 14]));
+        // An id of the other partition's new range is refused, naming the ranges this one holds.
+        var e = Assert.Throws<ArgumentException>(() => Push(p1, 1, Clock(0, 1), 0, [10], Gradients(1, 1)));
+        Assert.Contains("[5, 10) ∪ [12, 15)", e.Message);
+
+        // The checkpoint: range s is file s, as local mode numbers them, so local mode loads the owners' files.
+        var w0 = Assert.IsType<EmbeddingsWritten>(p0.Write(new WriteEmbeddings(6, 0, "j", Clock(0, 1), 0, 0, _dir, false, 0)));
+        var w1 = Assert.IsType<EmbeddingsWritten>(p1.Write(new WriteEmbeddings(6, 1, "j", Clock(0, 1), 0, 0, _dir, false, 0)));
+        Assert.Equal(["embedding-user-0.bin", "embedding-user-2.bin"], w0.Files);
+        Assert.Equal(["embedding-user-1.bin", "embedding-user-3.bin"], w1.Files);
+        using var loaded = SparseEmbeddings.Load(_config.Embeddings, schema, w0.Files.Concat(w1.Files).Select(f => Path.Combine(_dir, f)));
+        var all = Enumerable.Range(0, 15).ToArray();
+        Assert.Equal(Rows(local, all), Rows(loaded, all));
+
+        // A move hands every range over.
+        p1.HandOff();
+        using var moved = new EmbeddingShards(1, book);
+        Assert.IsType<EmbeddingsOpened>(moved.Open(new OpenEmbeddings(4, 1, "j", _job, Clock(0, 1), 0, "", true, 0)));
+        Assert.Equal(Rows(local, [5, 6, 9, 12, 13, 14]), Rows(moved, 1, Clock(0, 1), [5, 6, 9, 12, 13, 14]));
+    }
 }

@@ -74,7 +74,8 @@ public class GraphActorsSerializerTests() : Akka.TestKit.Xunit2.TestKit(
         Assert.Contains("GetClusterState", e.Message);
         Assert.All(new object[] { new LeaveMember("a"), new DownMember("a"), new StartJob("j", SampleMessages.Config), new StopJob("j"), new ResumeJob("j"),
             new ExportModel("", "", ExportChoice.Best, -1, "/o", 1), new DownUnreachable(), new JoinCluster("a"),
-            new RegisterServedModel("u", "n", "", -1, "", 1), new UnregisterServedModel("n", "", "", 1), new ScaleServedModel("n", "", 1, 1, "", 1) },
+            new RegisterServedModel("u", "n", "", -1, "", 1), new UnregisterServedModel("n", "", "", 1), new ScaleServedModel("n", "", 1, 1, "", 1),
+            new Contracts.Protocols.StoreProtocol.ReloadStore("/s", 1) },
             m => Assert.True(ChangesCluster(m), m.GetType().Name));
         Assert.All(new object[] { new GetClusterState(), new GetPartitions(1), new GetJobStatus(), new ListCheckpoints("", "", 1), new SubscribeMembership(),
             new GetServedModels(1) },

@@ -12,6 +12,18 @@ public static class TrainingStores
     {
         Users = 1200, Items = 600, Clicks = 12_000, Swings = 6_000, Seed = 7, Dt = Dt,
     })));
+    // The synthetic graph's next day: 10 % more nodes and edges (`generate --grow 0.1`), brought up to date by `partition --update`.
+    private static readonly Lazy<string> SyntheticUpdatedDir = new(() =>
+    {
+        var root = Path.GetDirectoryName(Synthetic)!;
+        var tables = Path.Combine(root, "tables-next");
+        SyntheticGenerator.Run(new GenerateOptions(tables) { Users = 1200, Items = 600, Clicks = 12_000, Swings = 6_000, Seed = 7, Dt = Dt, Grow = 0.1 });
+        var cgdf = Path.Combine(root, "cgdf-next");
+        HiveToCgdf.Run(new EtlOptions(tables, Dt, cgdf));
+        var store = Path.Combine(root, "store-next");
+        GraphPartitioner.Update(new CgdfPartitionSource(cgdf), Synthetic, new PartitionOptions(store, 2));
+        return store;
+    });
     private static readonly Lazy<string> WideDir = new(() => Build("wide", 2, "hash", tables => SyntheticGenerator.Run(new GenerateOptions(tables)
     {
         Users = 29_000, Items = 1_000, Clicks = 150_000, Swings = 5_000, FeatureDim = 4096, Seed = 7, Dt = Dt,
@@ -35,6 +47,9 @@ public static class TrainingStores
 
     /// <summary>A generated user/item graph (1200 users, 8 classes, chance 1/8), 2 hash partitions, random 60/20/20 masks.</summary>
     public static string Synthetic => SyntheticDir.Value;
+
+    /// <summary><see cref="Synthetic"/> brought up to date with a grown next day: each partition owns two ranges of ids per type.</summary>
+    public static string SyntheticUpdated => SyntheticUpdatedDir.Value;
 
     /// <summary>
     /// The generated user/item graph at the width tests must use: 29,000 users and 1,000 items with 4,096-d features

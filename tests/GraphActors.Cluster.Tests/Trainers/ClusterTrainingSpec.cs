@@ -116,22 +116,16 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     /// nodes it owns and their optimizer state; the trainers read a batch's rows from the owners at the step they train,
     /// send back their rows' gradients weighted by their share of the global batch, and the owners add the pieces' and
     /// apply each global step once. So the rows after two epochs are local mode's (same seed, same global batches), the
-    /// owners write them into the checkpoint (named and hashed in its manifest), and no trainer ever holds a table.
+    /// owners write them into the checkpoint (named and hashed in its manifest), and no trainer ever holds a table. On a
+    /// store brought up to date by `partition --update` each owner holds one slab per range it owns (two generations).
     /// </summary>
-    [Fact]
-    public async Task Two_worker_nodes_train_embeddings_held_by_the_partitions_and_end_with_local_modes_rows()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_worker_nodes_train_embeddings_held_by_the_partitions_and_end_with_local_modes_rows(bool updated)
     {
-        var store = TrainingStores.Synthetic;
-        var text = Training
-            .Replace("averaging_period = 2", "averaging_period = 1")
-            .Replace("dropout = 0.2", "dropout = 0.0")
-            .Replace("epochs = 3", """
-                epochs = 2
-                  embeddings {
-                    item { dim = 8, mode = replace, optimizer = sparse_adam, lr = 0.05 }
-                    user { dim = 4, mode = concat, optimizer = sparse_adagrad, lr = 0.1 }
-                  }
-                """);
+        var store = updated ? TrainingStores.SyntheticUpdated : TrainingStores.Synthetic;
+        var text = EmbeddingTraining(epochs: 2);
         var file = TrainingHocon.Parse(text, "embeddings");
         Assert.Equal(2, file.Config.Embeddings.Count);
         GraphActors.Training.Embeddings.SparseEmbeddings localRows;
@@ -156,26 +150,10 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
 
                 // The owners wrote their slabs into the last checkpoint: one file per type and partition, hashed in the manifest.
                 var (manifest, dir) = Checkpoints.Read(status.LastCheckpointPath);
-                Assert.Equal(["item/0", "item/1", "user/0", "user/1"], manifest.Embeddings!.Select(f => $"{f.Type}/{f.Partition}"));
-                using var clusterRows = Checkpoints.LoadEmbeddings(manifest, dir, localStore.Schema)!;
-                var largest = 0.0;
-                foreach (var type in new[] { "item", "user" })
-                {
-                    var count = localStore.Schema.Node(new GraphActors.Contracts.NodeType(type)).Count;
-                    var dim = file.Config.Embeddings[type].Dim;
-                    var ids = Enumerable.Range(0, count).ToArray();
-                    var (x, y) = (new float[count * dim], new float[count * dim]);
-                    localRows.Gather(type, ids, x);
-                    clusterRows.Gather(type, ids, y);
-                    for (var i = 0; i < x.Length; i++) largest = Math.Max(largest, Math.Abs(x[i] - y[i]));
-                }
-                float[] clusterParameters;
-                using (var reader = await Trainer.CreateAsync(localStore, manifest.Config with { CheckpointDir = null }))
-                {
-                    Checkpoints.LoadModel(reader, manifest, dir);
-                    clusterParameters = reader.GetParameters();
-                }
-                var largestParameter = clusterParameters.Zip(localParameters, (p, q) => (double)Math.Abs(p - q)).Max();
+                // (On the updated store, range s of a type is file s: partition s mod 2's part of generation s / 2.)
+                string[] files = updated ? ["item/0", "item/2", "item/1", "item/3", "user/0", "user/2", "user/1", "user/3"] : ["item/0", "item/1", "user/0", "user/1"];
+                Assert.Equal(files.Order(StringComparer.Ordinal), manifest.Embeddings!.Select(f => $"{f.Type}/{f.Partition}").Order(StringComparer.Ordinal));
+                var (largest, largestParameter) = await DifferenceFromLocal(manifest, dir, localStore, localRows, localParameters);
                 var clusterTest = status.MetricValues[Array.IndexOf(status.MetricNames, "test_accuracy")];
                 output.WriteLine($"worker mode: test accuracy {clusterTest:F4} vs local {localTest:F4}; largest embedding difference {largest:E2}, " +
                     $"largest parameter difference {largestParameter:E2}");
@@ -193,6 +171,55 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         finally
         {
             localTrainer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The daily loop in the cluster with learnable embeddings: day 1 trains on the synthetic store; day 2 trains on the
+    /// store brought up to date from it (10 % more nodes, two ranges per partition) with training.init_from = day 1's
+    /// checkpoint. The owners take day 1's rows of every id both stores hold (new ids keep their seeded rows), so day 2
+    /// ends with local mode's rows and parameters for the same warm start, within 1e-4.
+    /// </summary>
+    [Fact]
+    public async Task The_next_days_cluster_job_on_a_refreshed_store_starts_its_embedding_rows_from_the_previous_days_as_local_mode_does()
+    {
+        var text = EmbeddingTraining(epochs: 1);
+        var (store1, store2) = (TrainingStores.Synthetic, TrainingStores.SyntheticUpdated);
+        var log = new StringWriter();
+        string day1;
+        var (a, b, run) = await StartWorkers(store1, log);
+        try
+        {
+            day1 = (await RunToEnd(a, TrainingHocon.Parse(text, "day1"), store1, run, "day1")).LastCheckpointPath;
+        }
+        finally
+        {
+            await Task.WhenAll(b.Terminate(), a.Terminate());
+        }
+
+        var next = TrainingHocon.Parse(text.Replace("epochs = 1", $"epochs = 1\n  init_from = \"{day1}\""), "day2");
+        using var localStore = new GraphActors.Sampling.PartitionedGraphStore(GraphActors.Graph.Storage.PartitionStore.Open(store2));
+        var (local, copied) = await Trainer.WarmStartAsync(localStore, next.Config with { CheckpointDir = null, Patience = 0 }, day1,
+            GraphActors.Graph.Storage.PartitionStore.Open(store2).Lineage);
+        using (local)
+        {
+            Assert.True(copied["user"] == 1200 && copied["item"] == 600, $"local mode carried over {string.Join(", ", copied)}");
+            await local.TrainEpochAsync();
+            (a, b, run) = await StartWorkers(store2, log);
+            try
+            {
+                var status = await RunToEnd(a, next, store2, run, "day2");
+                var (manifest, dir) = Checkpoints.Read(status.LastCheckpointPath);
+                var (largest, largestParameter) = await DifferenceFromLocal(manifest, dir, localStore, local.Embeddings!, local.GetParameters());
+                output.WriteLine($"day 2: largest difference from local mode {largest:E2} (rows), {largestParameter:E2} (parameters)");
+                Assert.True(largest <= 1e-4, $"the owners' warm-started rows differ from local mode's by up to {largest:E3} (bound 1e-4)");
+                Assert.True(largestParameter <= 1e-4, $"the cluster's parameters differ from local mode's by up to {largestParameter:E3} (bound 1e-4)");
+            }
+            finally
+            {
+                output.WriteLine(log.ToString().Split('\n').Where(l => l.Contains("embedding") || l.Contains("ERROR")).Take(20).Aggregate("", (x, y) => x + y + "\n"));
+                await Task.WhenAll(b.Terminate(), a.Terminate());
+            }
         }
     }
 
@@ -488,6 +515,43 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
 
 
     /// <summary>Starts <paramref name="file"/> as job <paramref name="jobId"/> through <paramref name="node"/>'s coordinator proxy, waits until it finished, prints each epoch.</summary>
+    /// <summary>The training file of the embedding tests: every step averaged, no dropout, an embedding per node type.</summary>
+    private static string EmbeddingTraining(int epochs) => Training
+        .Replace("averaging_period = 2", "averaging_period = 1")
+        .Replace("dropout = 0.2", "dropout = 0.0")
+        .Replace("epochs = 3", $$"""
+            epochs = {{epochs}}
+              embeddings {
+                item { dim = 8, mode = replace, optimizer = sparse_adam, lr = 0.05 }
+                user { dim = 4, mode = concat, optimizer = sparse_adagrad, lr = 0.1 }
+              }
+            """);
+
+    /// <summary>How far a cluster checkpoint's embedding rows (every id of item and user) and parameters are from local mode's.</summary>
+    private static async Task<(double Rows, double Parameters)> DifferenceFromLocal(CheckpointManifest manifest, string dir,
+        GraphActors.Sampling.PartitionedGraphStore localStore, GraphActors.Training.Embeddings.SparseEmbeddings localRows, float[] localParameters)
+    {
+        using var clusterRows = Checkpoints.LoadEmbeddings(manifest, dir, localStore.Schema)!;
+        var largest = 0.0;
+        foreach (var type in new[] { "item", "user" })
+        {
+            var count = localStore.Schema.Node(new GraphActors.Contracts.NodeType(type)).Count;
+            var dim = manifest.Config.Embeddings[type].Dim;
+            var ids = Enumerable.Range(0, count).ToArray();
+            var (x, y) = (new float[count * dim], new float[count * dim]);
+            localRows.Gather(type, ids, x);
+            clusterRows.Gather(type, ids, y);
+            for (var i = 0; i < x.Length; i++) largest = Math.Max(largest, Math.Abs(x[i] - y[i]));
+        }
+        float[] clusterParameters;
+        using (var reader = await Trainer.CreateAsync(localStore, manifest.Config with { CheckpointDir = null }))
+        {
+            Checkpoints.LoadModel(reader, manifest, dir);
+            clusterParameters = reader.GetParameters();
+        }
+        return (largest, clusterParameters.Zip(localParameters, (p, q) => (double)Math.Abs(p - q)).Max());
+    }
+
     private async Task<JobStatus> RunToEnd(ActorSystem node, TrainingFile file, string store, string run, string jobId)
     {
         var job = TrainingHocon.ToJob(file, store, Path.Combine(run, "checkpoints"));
