@@ -59,6 +59,20 @@ public sealed class Csr
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int EdgeIdAt(int position) => EdgeIdsMemory.IsEmpty ? position : EdgeIdsMemory.Span[position];
 
+    /// <summary>The row whose entries hold <paramref name="position"/> (0 ≤ position &lt; <see cref="EdgeCount"/>): the out-CSR source of an edge id.</summary>
+    public int RowOfEntry(long position)
+    {
+        // The last row starting at or before the position: an upper bound on the offsets, minus one (skips empty rows).
+        var offsets = Offsets;
+        int lo = 0, hi = offsets.Length - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (offsets[mid] <= position) lo = mid + 1; else hi = mid;
+        }
+        return lo - 1;
+    }
+
     /// <summary>Whether <paramref name="row"/> has <paramref name="neighbor"/> (binary search in the sorted row).</summary>
     public bool Contains(int row, int neighbor) => Row(row).BinarySearch(neighbor) >= 0;
 }

@@ -18,7 +18,7 @@ namespace GraphActors.Sampling;
 /// </summary>
 internal sealed class ConditionalNegativeSampler
 {
-    private readonly Csr _adjacency;
+    private readonly Csr? _adjacency;
     private readonly AliasTable _all;
     private readonly ColumnGroups[] _columns;
     private readonly float[] _props;
@@ -27,52 +27,44 @@ internal sealed class ConditionalNegativeSampler
     private readonly HashSet<int> _picked = [];
     private readonly HashSet<int> _batchTargets = [];
 
+    /// <summary>Over a local graph: candidates and their columns from the graph, true neighbours from the walked CSR.</summary>
     public ConditionalNegativeSampler(EdgeTypeData edges, bool incoming, NegativeStrategy strategy, NodeTypeData candidates, NegativeCondition condition)
+        : this(CandidateWeights(edges.Direction(!incoming), strategy, edges.Type.ToString()), condition,
+            col => candidates.Data.Ints.Span[col.Node * candidates.Data.Schema.IntCount + col.Column],
+            col => candidates.Data.Floats.Row(col.Node)[col.Column],
+            col => candidates.Data.Strings.Span[col.Node * candidates.Data.Schema.StringCount + col.Column])
     {
         _adjacency = edges.Direction(incoming);
-        var reached = edges.Direction(!incoming);
-        _all = strategy switch
-        {
-            NegativeStrategy.InDegree => NegativeSampler.RawDegreeTable(reached, edges),
-            NegativeStrategy.SmoothedInDegree => NegativeSampler.DegreeTable(reached, edges),
-            _ => NegativeSampler.EdgeEndTable(reached, edges),
-        };
-        var weights = new double[reached.RowCount];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            var d = reached.Degree(i);
-            weights[i] = d == 0 ? 0 : strategy switch
-            {
-                NegativeStrategy.InDegree => d,
-                NegativeStrategy.SmoothedInDegree => Math.Pow(d, NegativeSampler.DegreePower),
-                _ => 1,
-            };
-        }
+    }
 
+    /// <summary>
+    /// From arrays (a graph store's candidates): <paramref name="weights"/> is each candidate's weight by the strategy (0:
+    /// not a candidate, the edge type never reaches it), the value getters read column c of candidate n. True neighbours
+    /// come with each call (<see cref="Sample"/>'s adjacency).
+    /// </summary>
+    public ConditionalNegativeSampler(double[] weights, NegativeCondition condition, Func<(int Node, int Column), long> intOf,
+        Func<(int Node, int Column), float> floatOf, Func<(int Node, int Column), string> stringOf)
+    {
+        _all = new AliasTable(weights);
         // GraphLearn's order: int columns, then float, then string.
-        var data = candidates.Data;
-        var schema = data.Schema;
         var columns = new List<ColumnGroups>();
         var props = new List<float>();
         for (var j = 0; j < condition.IntCols.Count; j++)
         {
             var col = condition.IntCols[j];
-            var ints = data.Ints;
-            columns.Add(new ColumnGroups<long>(weights, node => ints.Span[node * schema.IntCount + col], null));
+            columns.Add(new ColumnGroups<long>(weights, node => intOf((node, col)), null));
             props.Add(condition.IntProps[j]);
         }
         for (var j = 0; j < condition.FloatCols.Count; j++)
         {
             var col = condition.FloatCols[j];
-            var floats = data.Floats;
-            columns.Add(new ColumnGroups<float>(weights, node => floats.Row(node)[col], null));
+            columns.Add(new ColumnGroups<float>(weights, node => floatOf((node, col)), null));
             props.Add(condition.FloatProps[j]);
         }
         for (var j = 0; j < condition.StrCols.Count; j++)
         {
             var col = condition.StrCols[j];
-            var strings = data.Strings;
-            columns.Add(new ColumnGroups<string>(weights, node => strings.Span[node * schema.StringCount + col], StringComparer.Ordinal));
+            columns.Add(new ColumnGroups<string>(weights, node => stringOf((node, col)), StringComparer.Ordinal));
             props.Add(condition.StrProps[j]);
         }
         _columns = columns.ToArray();
@@ -81,11 +73,44 @@ internal sealed class ConditionalNegativeSampler
         _unique = condition.Unique;
     }
 
+    /// <summary>
+    /// Each candidate's weight by the strategy from its degree towards the sources (<paramref name="reached"/>'s rows, or
+    /// <paramref name="degrees"/>): 0 for a node the edge type never reaches. Refused when no candidate is reached.
+    /// </summary>
+    public static double[] CandidateWeights(Csr reached, NegativeStrategy strategy, string edgeType)
+    {
+        var degrees = new int[reached.RowCount];
+        for (var i = 0; i < degrees.Length; i++) degrees[i] = reached.Degree(i);
+        return CandidateWeights(degrees, strategy, edgeType);
+    }
+
+    public static double[] CandidateWeights(ReadOnlySpan<int> degrees, NegativeStrategy strategy, string edgeType)
+    {
+        var weights = new double[degrees.Length];
+        var any = false;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var d = degrees[i];
+            any |= d > 0;
+            weights[i] = d == 0 ? 0 : strategy switch
+            {
+                NegativeStrategy.InDegree => d,
+                NegativeStrategy.SmoothedInDegree => Math.Pow(d, NegativeSampler.DegreePower),
+                _ => 1,
+            };
+        }
+        if (!any) throw new InvalidOperationException($"{edgeType}: no node has an edge, so {strategy.Name()} negatives have nothing to draw from.");
+        return weights;
+    }
+
     /// <param name="sources">Dense ids of the negatives' sources (a row's source; -1 for padding).</param>
     /// <param name="targets">Dense ids of the positives, one per source (-1 for padding).</param>
     /// <param name="output">sources.Length × k dense ids, row-major.</param>
-    public NegativeSampleStats Sample(ReadOnlySpan<int> sources, ReadOnlySpan<int> targets, int k, ref Xoshiro256 rng, Span<int> output, int maxRetries)
+    /// <param name="adjacency">The sources' true neighbours (rows named by <paramref name="sources"/>); null: the walked CSR of a local graph.</param>
+    public NegativeSampleStats Sample(ReadOnlySpan<int> sources, ReadOnlySpan<int> targets, int k, ref Xoshiro256 rng, Span<int> output, int maxRetries,
+        Csr? adjacency = null)
     {
+        adjacency ??= _adjacency ?? throw new ArgumentNullException(nameof(adjacency), "A sampler built from arrays takes the sources' adjacency with each call.");
         _picked.Clear();
         _batchTargets.Clear();
         if (_batchShare)
@@ -108,7 +133,7 @@ internal sealed class ConditionalNegativeSampler
                 for (int taken = 0, budget = share * (maxRetries + 1); taken < share && budget > 0; budget--)
                 {
                     var c = _columns[j].Draw(group, ref rng);
-                    if (Refused(c, src, target)) { redrawn++; continue; }
+                    if (Refused(c, src, target, adjacency)) { redrawn++; continue; }
                     Take(c, slots, ref filled);
                     taken++;
                 }
@@ -117,13 +142,13 @@ internal sealed class ConditionalNegativeSampler
             {
                 var c = _all.Next(ref rng);
                 var tries = 0;
-                while (Refused(c, src, target) && tries < maxRetries)
+                while (Refused(c, src, target, adjacency) && tries < maxRetries)
                 {
                     c = _all.Next(ref rng);
                     tries++;
                 }
                 redrawn += tries;
-                if (tries == maxRetries && Refused(c, src, target)) unresolved++;
+                if (tries == maxRetries && Refused(c, src, target, adjacency)) unresolved++;
                 Take(c, slots, ref filled);
             }
         }
@@ -136,11 +161,11 @@ internal sealed class ConditionalNegativeSampler
         if (_unique) _picked.Add(c);
     }
 
-    private bool Refused(int c, int src, int target)
+    private bool Refused(int c, int src, int target, Csr adjacency)
     {
         if (_unique && _picked.Contains(c)) return true;
         if (_batchShare) return _batchTargets.Contains(c);
-        return c == target || (src >= 0 && _adjacency.Contains(src, c));
+        return c == target || (src >= 0 && adjacency.Contains(src, c));
     }
 
     /// <summary>The candidates of one attribute column grouped by value, each group with an alias table over its weights.</summary>

@@ -214,14 +214,13 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
 
         // Edge ids are out-CSR positions, so an edge's source is the row whose range holds it.
         var edges = step.EdgeData!;
-        var offsets = edges.Out.Offsets;
         var neighbors = edges.Out.Neighbors;
         var src = new int[n];
         var dst = new int[n];
         for (var i = 0; i < n; i++)
         {
             var e = picked[i];
-            src[i] = RowOf(offsets, e);
+            src[i] = edges.Out.RowOfEntry(e);
             dst[i] = neighbors[e];
         }
         return new EdgeResult(step.AliasName!, edges, false, src, dst, picked,
@@ -393,17 +392,5 @@ public sealed class GslDataset : IEnumerable<GslBatch>, IDisposable
         _order = order;
         _orderEpoch = epoch;
         return order;
-    }
-
-    private static int RowOf(ReadOnlySpan<long> offsets, int position)
-    {
-        // Last row whose start is ≤ position and which is non-empty: upper bound on offsets, minus one.
-        int lo = 0, hi = offsets.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (offsets[mid] <= position) lo = mid + 1; else hi = mid;
-        }
-        return lo - 1;
     }
 }

@@ -276,10 +276,15 @@ public sealed class GslQuery
         Mutable();
         if (ProducesEdges)
             throw new InvalidOperationException($"Neg({nodeType}) draws for nodes; after {Description} take an end first with outV() or inV().");
-        if (_plan.Store is not null)
-            throw new NotSupportedException(
-                $"Neg({nodeType}) draws by node_weight, and a graph store holds no node weights (the partition store keeps features and labels); " +
-                "draw negatives along an edge type with outNeg(edgeType) instead.");
+        if (_plan.Store is { } store)
+        {
+            var type = store.Node(nodeType);
+            if (!store.Store.Schema.Node(type).Columns.Weighted)
+                throw new NotSupportedException(
+                    $"Neg({nodeType}) draws by node_weight, and the graph store holds no weights of {nodeType} nodes: its source was unweighted, or the " +
+                    "store came from CGDF (which keeps features and labels only). Load the nodes with a weighted decoder, or draw along an edge type with outNeg(edgeType).");
+            return new GslQuery(_plan, this, StepKind.NodeNegative, null, false, type, $"Neg({nodeType})");
+        }
         var nodes = _plan.Graph.Nodes(nodeType);
         if (!nodes.Data.HasWeights)
             throw new InvalidOperationException(
@@ -364,10 +369,6 @@ public sealed class GslQuery
     {
         Mutable();
         var where = $"{Description}.Where(\"{target}\")";
-        if (_plan.Store is not null)
-            throw new NotSupportedException(
-                $"{where}: conditional negatives compare int, float and string attributes of candidates across the whole node table; " +
-                "a graph store keeps no int or string attributes and no node holds the table, so Where() runs on a local graph only.");
         if (Kind != StepKind.Negative)
             throw new InvalidOperationException($"{where}: Where() conditions the negatives of outNeg/inNeg, not {Description}.");
         if (WhereTarget is not null)
@@ -390,7 +391,12 @@ public sealed class GslQuery
                 $"{where}: '{target}' yields {positive.NodeType} nodes but {Description} draws {NodeType} nodes; the condition compares attributes within one node type.",
                 nameof(target));
         condition ??= new NegativeCondition();
-        condition.Validate(_plan.Graph.Nodes(NodeType), where);
+        if (_plan.Store is { } graphStore)
+        {
+            var schema = graphStore.Store.Schema.Node(NodeType);
+            condition.Validate(NodeType.Name, schema.Columns.IntCount, schema.FeatureDim, schema.Columns.StringCount, where);
+        }
+        else condition.Validate(_plan.Graph.Nodes(NodeType), where);
         WhereTarget = positive;
         Condition = condition;
         return this;
@@ -522,6 +528,8 @@ internal sealed class QueryPlan
     public int[]? SourceSet { get; set; }
     /// <summary>The fed business ids, parallel to <see cref="SourceSet"/> (feed only).</summary>
     public long[]? SourceIds { get; set; }
+    /// <summary>Over a graph store: the sources are a chosen set of the type's nodes (a mask's, or node_from's), not all of them.</summary>
+    public ChosenSources? ChosenSources { get; set; }
     public bool Frozen { get; set; }
 
     public IEnumerable<string> Aliases()

@@ -120,8 +120,8 @@ public abstract class AliasResult
 /// <summary>
 /// The columns of a result's values. Over a local graph they are read from the type's columns by dense row (a row of
 /// -1, padding, gets weight 0, label -1, zero / empty attributes). Over a graph store they are what the store holds,
-/// gathered with the batch: float attributes are the store's features, labels the store's labels, edge weights those
-/// of the sampled edges; the store holds no int or string attributes, node weights or edge labels.
+/// gathered with the batch: what the store holds of each column (a store from GraphLearn sources holds them all; one
+/// from CGDF only features as float attributes, labels, and edge weights).
 /// </summary>
 public abstract class ElementColumnsView
 {
@@ -187,21 +187,25 @@ internal sealed class ElementDataColumns(ElementData data, int[] rows) : Element
 }
 
 /// <summary>
-/// Columns gathered from a graph store with the batch. <paramref name="weightsRefused"/>, when set, says why the
-/// values have no weights to give although their type may have them (an <c>E()</c> source: the store's edge list
-/// carries none); reading <see cref="Weights"/> then throws rather than answer null.
+/// Columns gathered from a graph store with the batch (<see cref="ElementColumns"/>: what the store holds for the type).
+/// Edge weights come from the sampled edges (<paramref name="weights"/>) unless the columns carry them.
+/// <paramref name="weightsRefused"/>, when set, says why the values have no weights to give although their type may have
+/// them (an <c>E()</c> source of a store that hands out no edge handles); reading <see cref="Weights"/> then throws rather
+/// than answer null. Strings are decoded on first use.
 /// </summary>
-internal sealed class GatheredColumns(float[] floats, int floatCount, int[]? labels, float[]? weights, string? weightsRefused = null)
-    : ElementColumnsView
+internal sealed class GatheredColumns(ElementColumns columns, float[]? weights = null, string? weightsRefused = null) : ElementColumnsView
 {
-    public override int IntAttrCount => 0;
-    public override int FloatAttrCount => floatCount;
-    public override int StringAttrCount => 0;
-    public override float[]? Weights => weightsRefused is null ? weights : throw new NotSupportedException(weightsRefused);
-    public override int[]? Labels => labels;
-    public override long[] IntAttrs => [];
-    public override float[] FloatAttrs => floats;
-    public override string[] StringAttrs => [];
+    private string[]? _strings;
+
+    public override int IntAttrCount => columns.IntCount;
+    public override int FloatAttrCount => columns.FloatCount;
+    public override int StringAttrCount => columns.StringCount;
+    public override float[]? Weights => weightsRefused is not null ? throw new NotSupportedException(weightsRefused)
+        : columns.Has(ColumnSet.Weights) ? columns.Weights : weights;
+    public override int[]? Labels => columns.Has(ColumnSet.Labels) ? columns.Labels : null;
+    public override long[] IntAttrs => columns.Ints;
+    public override float[] FloatAttrs => columns.Floats;
+    public override string[] StringAttrs => _strings ??= columns.DecodeStrings();
 }
 
 /// <summary>Nodes of one type (GraphLearn's <c>Nodes</c>, or <c>SparseNodes</c> when ragged).</summary>
@@ -287,11 +291,12 @@ public sealed class EdgeResult : AliasResult
         DstIds = NodeResult.BusinessIds(dstNodes, dstDense, defaultId);
     }
 
-    /// <summary>Edges served by a graph store: ends as the store's ids, columns gathered with the batch, no edge ids.</summary>
+    /// <summary>Edges served by a graph store: ends as the store's ids, columns gathered with the batch, edge ids when the store keeps them.</summary>
     internal EdgeResult(string alias, CanonicalEdgeType type, bool reversed, int[] src, int[] dst, long[] srcIds, long[] dstIds,
-        ElementColumnsView columns, int rows, int width, int[]? offsets, int cap = 0)
+        ElementColumnsView columns, int rows, int width, int[]? offsets, int cap = 0, int[]? edgeIds = null)
         : base(alias, rows, width, offsets, src.Length, cap)
     {
+        _edgeIds = edgeIds;
         Type = type;
         Reversed = reversed;
         SrcDenseIds = src;
@@ -309,11 +314,12 @@ public sealed class EdgeResult : AliasResult
     public int[] DstDenseIds { get; }
 
     /// <summary>
-    /// Positions in the canonical edge data; a graph store has no global edge ids (its edges live in per-partition
-    /// CSRs), so over a store this throws <see cref="NotSupportedException"/>: identify an edge by its two ends.
+    /// GraphLearn's edge ids: positions in the canonical edge data (local mode), and the same ids from a store written
+    /// from GraphLearn sources. A store that keeps no edge ids (CGDF) throws <see cref="NotSupportedException"/>: identify
+    /// an edge by its two ends.
     /// </summary>
     public int[] EdgeIds => _edgeIds ?? throw new NotSupportedException(
-        $"Alias '{Alias}': edges served by a graph store have no edge ids (each partition numbers its own CSR); use SrcIds and DstIds.");
+        $"Alias '{Alias}': this graph store keeps no edge ids (it was not written from GraphLearn sources); use SrcIds and DstIds.");
 
     public float[]? Weights => Columns.Weights;
     public int[]? Labels => Columns.Labels;

@@ -54,6 +54,50 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
     }
 
     /// <summary>
+    /// GraphLearn's <c>g.V(type, mask=gl.Mask.TRAIN|TEST|VAL)</c> over the store: this task's share (as for
+    /// <see cref="V(string)"/>, in ascending business id) of the store's set for the mask, which a store written from
+    /// GraphLearn sources took from the type's mask sources. A type whose sets are not GraphLearn's (no mask source: the
+    /// partitioner's split) is a <see cref="KeyNotFoundException"/>; a mask without a source of a type that has others
+    /// is an empty set. Mask ids that were not nodes of the type are not in the store (task 0 names them when it writes it).
+    /// The set is read from the store when the dataset is made.
+    /// </summary>
+    public GslQuery V(string nodeType, GraphActors.Graph.GraphLearn.Mask mask)
+    {
+        if (mask == GraphActors.Graph.GraphLearn.Mask.None) return V(nodeType);
+        var type = Node(nodeType);
+        var name = GraphActors.Graph.GraphLearn.Graph.MaskName(mask);
+        if (!Store.Schema.Node(type).MasksFromSource)
+            throw new KeyNotFoundException(
+                $"V({nodeType}, mask: {name}): the store's sets of '{nodeType}' are the partitioner's split, not GraphLearn masks; declare the set " +
+                $"with g.Node(source, \"{nodeType}\", decoder, Mask.{mask}) on the task that writes the store.");
+        var query = GslQuery.Source(this, StepKind.SourceNodes, null, type, Shared($"V({type}, mask: {name})"));
+        query.Plan.ChosenSources = new ChosenSources(mask switch
+        {
+            GraphActors.Graph.GraphLearn.Mask.Train => SplitKind.Train,
+            GraphActors.Graph.GraphLearn.Mask.Val => SplitKind.Val,
+            _ => SplitKind.Test,
+        }, null, false);
+        return query;
+    }
+
+    /// <summary>
+    /// GraphLearn's <c>g.V(edge_type, node_from=gl.EDGE_SRC|gl.EDGE_DST)</c> over the store: this task's share (in
+    /// ascending business id) of the nodes that are a source (destination) of at least one edge of the type, found from
+    /// the partitions' degrees when the dataset is made.
+    /// </summary>
+    public GslQuery V(string edgeType, NodeFrom nodeFrom)
+    {
+        var t = Edge(edgeType);
+        var from = nodeFrom == NodeFrom.EdgeSrc;
+        var query = GslQuery.Source(this, StepKind.SourceNodes, null, from ? t.Src : t.Dst,
+            Shared($"V({t.Relation}, node_from: {(from ? "EDGE_SRC" : "EDGE_DST")})"));
+        query.Plan.ChosenSources = new ChosenSources(null, t, Incoming: !from);
+        return query;
+    }
+
+    private string Shared(string description) => TaskCount == 1 ? description : $"{description[..^1]}, share {TaskIndex} of {TaskCount})";
+
+    /// <summary>
     /// Traverses this task's share of the edges of <paramref name="edgeType"/> (GraphLearn's <c>g.E(type, reverse)</c>),
     /// with local mode's rules for <paramref name="reverse"/>. The store hands out an edge type's edges whole and without
     /// weights, so the dataset fetches them once, and its results refuse <c>Weights</c>.
@@ -133,3 +177,6 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
         return Store.Schema.Edge(t).Reverse is null;
     }
 }
+
+/// <summary>A chosen set of a node type as GSL sources over a store: a mask's set (<paramref name="Split"/>), or the nodes at one end of an edge type.</summary>
+internal sealed record ChosenSources(SplitKind? Split, CanonicalEdgeType? EdgeType, bool Incoming);

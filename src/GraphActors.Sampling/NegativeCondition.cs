@@ -67,10 +67,16 @@ public sealed record NegativeCondition
     internal void Validate(NodeTypeData nodes, string where)
     {
         var schema = nodes.Data.Schema;
+        Validate(nodes.Type.Name, schema.IntCount, schema.FloatCount, schema.StringCount, where);
+    }
+
+    /// <summary>Checks the condition against a node type with these attribute counts (a graph store's type).</summary>
+    internal void Validate(string type, int intCount, int floatCount, int stringCount, string where)
+    {
         var total = 0.0;
-        total += Check(where, nodes.Type.Name, "int", IntCols, IntProps, schema.IntCount);
-        total += Check(where, nodes.Type.Name, "float", FloatCols, FloatProps, schema.FloatCount);
-        total += Check(where, nodes.Type.Name, "str", StrCols, StrProps, schema.StringCount);
+        total += Check(where, type, "int", IntCols, IntProps, intCount);
+        total += Check(where, type, "float", FloatCols, FloatProps, floatCount);
+        total += Check(where, type, "str", StrCols, StrProps, stringCount);
         if (total > 1 + 1e-6)
             throw new ArgumentException(
                 $"{where}: int_props, float_props and str_props sum to {total:0.###}; GraphLearn requires at most 1 (the rest are drawn by the strategy alone).",

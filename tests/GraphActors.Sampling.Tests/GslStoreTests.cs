@@ -2,6 +2,9 @@ using GraphActors.Contracts;
 using GraphActors.Graph;
 using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
+using GraphActors.TestSupport;
+using Decoder = GraphActors.Graph.GraphLearn.Decoder;
+using GlGraph = GraphActors.Graph.GraphLearn.Graph;
 
 namespace GraphActors.Sampling.Tests;
 
@@ -247,7 +250,9 @@ public sealed class GslStoreTests : IDisposable
         var forward = Epoch(store.E("u2i").Batch(13).Alias("e").Values()).Select(b => b.Edges("e")).ToArray();
         var pairs = forward.SelectMany(e => e.SrcIds.Zip(e.DstIds)).ToArray();
         Assert.Equal(_bought.Order(), pairs.Order());
-        Assert.Throws<NotSupportedException>(() => forward[0].Weights);
+        // The store names each edge, so E() sources carry their weights as the hops' edges do.
+        foreach (var e in forward)
+            for (var j = 0; j < e.Count; j++) Assert.Equal(_weights[(e.SrcIds[j], e.DstIds[j])], e.Weights![j]);
 
         var back = Epoch(store.E("u2i", reverse: true).Batch(1000).Alias("e").OutV().Alias("item").Values()).Single();
         Assert.Equal(new NodeType("item"), back.Nodes("item").Type);
@@ -316,12 +321,9 @@ public sealed class GslStoreTests : IDisposable
         Assert.Contains("in_degree", e.Message);
         e = Assert.Throws<NotSupportedException>(() => store.V("user").OutNeg("u2i").Sample(2).By("in_degree"));
         Assert.Contains("in_degree_pow0.75", e.Message);
+        // This store came from a graph source without its columns: no node weights to draw Neg(nodeType) by.
         e = Assert.Throws<NotSupportedException>(() => store.V("user").Neg("item"));
         Assert.Contains("node_weight", e.Message);
-        var v = store.V("user").Alias("u");
-        var dst = v.OutE("u2i").Sample(1).By("random").Alias("e").InV().Alias("dst");
-        e = Assert.Throws<NotSupportedException>(() => v.OutNeg("u2i").Sample(2).By("random").Where("dst"));
-        Assert.Contains("Where", e.Message);
         e = Assert.Throws<NotSupportedException>(() =>
             store.V("user").Alias("u").OutNeg("u2i").Sample(2).By("random").Alias("n").Values(new GslOptions { MaxNegativeRetries = 3 }));
         Assert.Contains("MaxNegativeRetries", e.Message);
@@ -344,9 +346,9 @@ public sealed class GslStoreTests : IDisposable
         using var ds = new GslStore(counting).V("user").Batch(16).Alias("u").OutV("u2i").Sample(3).By("random").Alias("i")
             .InV("u2i").Sample(2).By("random").Alias("u2").Values();
         Assert.Equal(4, Epoch(ds).Count);
-        Assert.Equal(4 * 2, counting.Neighbors);  // two hops per batch
-        Assert.Equal(4 * 3, counting.Features);   // three node steps per batch
-        Assert.Equal(4 * 2, counting.Labels);     // the two user steps (items are unlabelled)
+        Assert.Equal(4 * 2, counting.Neighbors);    // two hops per batch
+        Assert.Equal(4 * 3, counting.NodeColumns);  // three node steps per batch, every column in one call
+        Assert.Equal(0, counting.Features + counting.Labels);
         Assert.Equal(1 + 4 * 2, counting.BusinessIds); // the share once, then the two hops' far ends per batch
     }
 
@@ -363,10 +365,315 @@ public sealed class GslStoreTests : IDisposable
         }
     }
 
+    // ---- GraphLearn's columns: a store written from GraphLearn sources against local mode on the same files ----
+
+    private GlGraph? _attributed;
+    private readonly Dictionary<int, PartitionedGraphStore> _attributedStores = [];
+
+    /// <summary>The shared attributed sources (every attribute kind on nodes and edges), loaded in local mode once.</summary>
+    private GlGraph Attributed()
+    {
+        if (_attributed is not null) return _attributed;
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-gsl-columns-{Guid.NewGuid():N}");
+        _dirs.Add(dir);
+        var s = AttributedSources.Write(Path.Combine(dir, "src"));
+        var g = new GlGraph()
+            .Node(s.Users, "user", new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.UserAttrTypes))
+            .Node(s.Items, "item", new Decoder(weighted: true, attrTypes: AttributedSources.ItemAttrTypes))
+            .Edge(s.Clicks, ("user", "item", "u2i"), new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.ClickAttrTypes), directed: false)
+            .Edge(s.Similar, ("item", "item", "i2i"), new Decoder(labeled: true, attrTypes: AttributedSources.SimilarAttrTypes), directed: false);
+        g.Init();
+        return _attributed = g;
+    }
+
+    private GslStore AttributedStore(int parts)
+    {
+        if (!_attributedStores.TryGetValue(parts, out var store))
+        {
+            var g = Attributed();
+            var dir = Path.Combine(Path.GetTempPath(), $"ga-gsl-columns-store-{Guid.NewGuid():N}");
+            _dirs.Add(dir);
+            GraphPartitioner.Run(GraphActors.Graph.GraphLearn.GraphLearnPartitionSource.Of(g, out _), new PartitionOptions(dir, parts));
+            _attributedStores[parts] = store = new PartitionedGraphStore(PartitionStore.Open(dir));
+            _stores[-parts] = store; // disposed with the others
+        }
+        // The store does not record directedness; the declaration does, as a ClusterGraph passes it.
+        return new GslStore(store, directed: r => r is "u2i" or "i2i" ? false : null);
+    }
+
+    private static void AssertSameNodeColumns(NodeResult want, NodeResult got)
+    {
+        Assert.Equal(want.Ids, got.Ids);
+        Assert.Equal(want.Weights, got.Weights);
+        Assert.Equal(want.Labels, got.Labels);
+        Assert.Equal(want.Columns.IntAttrCount, got.Columns.IntAttrCount);
+        Assert.Equal(want.IntAttrs, got.IntAttrs);
+        Assert.Equal(want.FloatAttrs, got.FloatAttrs);
+        Assert.Equal(want.Columns.StringAttrCount, got.Columns.StringAttrCount);
+        Assert.Equal(want.StringAttrs, got.StringAttrs);
+    }
+
+    /// <summary>One edge of a result with every column, to compare edges whose order within a row differs between modes.</summary>
+    private static List<string> EdgeRows(EdgeResult e)
+    {
+        var rows = new List<string>();
+        var (ki, kf, ks) = (e.Columns.IntAttrCount, e.Columns.FloatAttrCount, e.Columns.StringAttrCount);
+        for (var j = 0; j < e.Count; j++)
+            rows.Add($"{e.EdgeIds[j]} {e.SrcIds[j]}->{e.DstIds[j]} w={e.Weights?[j]} l={e.Labels?[j]} " +
+                     $"i=[{string.Join(",", e.IntAttrs[(j * ki)..((j + 1) * ki)])}] f=[{string.Join(",", e.FloatAttrs[(j * kf)..((j + 1) * kf)])}] " +
+                     $"s=[{string.Join("|", e.StringAttrs[(j * ks)..((j + 1) * ks)])}]");
+        return rows;
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Node_columns_over_the_store_are_local_modes_weights_labels_and_int_float_string_attributes(int parts)
+    {
+        GslQuery Query(GslQuery v) => v.Batch(7).Alias("u").OutV("u2i").By("full").Alias("i");
+        var local = Epoch(Query(Attributed().V("user")).Values());
+        var store = Epoch(Query(AttributedStore(parts).V("user")).Values());
+        Assert.Equal(local.Count, store.Count);
+        for (var b = 0; b < local.Count; b++)
+        {
+            AssertSameNodeColumns(local[b].Nodes("u"), store[b].Nodes("u"));
+            // A full row's order is each mode's CSR order: compare the rows' nodes as sorted sets, columns and all.
+            var (want, got) = (local[b].Nodes("i"), store[b].Nodes("i"));
+            Assert.Equal(want.Lens, got.Lens);
+            for (var r = 0; r < want.Rows; r++)
+            {
+                var (a, z) = (want.Offsets![r], want.Offsets[r + 1]);
+                var wantOrder = Enumerable.Range(a, z - a).OrderBy(j => want.Ids[j]).ToArray();
+                var gotOrder = Enumerable.Range(got.Offsets![r], z - a).OrderBy(j => got.Ids[j]).ToArray();
+                for (var j = 0; j < wantOrder.Length; j++)
+                {
+                    Assert.Equal(want.Ids[wantOrder[j]], got.Ids[gotOrder[j]]);
+                    Assert.Equal(want.Weights![wantOrder[j]], got.Weights![gotOrder[j]]);
+                    Assert.Equal(want.IntAttrs[wantOrder[j]], got.IntAttrs[gotOrder[j]]); // items have one int attribute
+                    Assert.Equal(want.StringAttrs[wantOrder[j]], got.StringAttrs[gotOrder[j]]);
+                }
+            }
+        }
+        Assert.Contains(store.SelectMany(x => x.Nodes("u").StringAttrs), x => x.Length == 0);
+        Assert.Contains(store.SelectMany(x => x.Nodes("u").StringAttrs), x => x.Any(c => c > 127));
+
+        // Fed ids, one of them only an edge names and one the graph lacks: GraphLearn's defaults, as in local mode.
+        long[] feed = [1003, AttributedSources.EdgeOnlyUser, 42, 1000];
+        AssertSameNodeColumns(Attributed().V("user", feed).Alias("u").Values().Single().Nodes("u"),
+            AttributedStore(parts).V("user", feed).Alias("u").Values().Single().Nodes("u"));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Edges_after_a_hop_in_either_direction_carry_local_modes_edge_ids_weights_labels_and_attributes(int parts)
+    {
+        GslQuery Query(GslQuery v) => v.Batch(9).Alias("u")
+            .Each(
+                u => u.OutE("u2i").By("full").Alias("out").InV().Alias("item")
+                    .Each(i => i.InE("u2i").By("full").Alias("back"), i => i.OutE("i2i").By("full").Alias("next"), i => i.InE("i2i").By("full").Alias("prev")),
+                u => u.OutE("u2i").Sample(4).By("random").Alias("drawn"));
+        var local = Epoch(Query(Attributed().V("user")).Values());
+        var store = Epoch(Query(AttributedStore(parts).V("user")).Values());
+        Assert.Equal(local.Count, store.Count);
+        var edges = 0;
+        for (var b = 0; b < local.Count; b++)
+        {
+            // The first hop's rows hold the same edges (each mode orders a row by its own ids).
+            var (want, got) = (local[b].Edges("out"), store[b].Edges("out"));
+            Assert.Equal(want.Lens, got.Lens);
+            Assert.Equal(EdgeRows(want).Order(), EdgeRows(got).Order());
+            edges += got.Count;
+            Assert.NotNull(got.Labels);
+            // Beyond the first hop the parents' order differs, so every edge is checked against local mode's edge of its id.
+            foreach (var alias in new[] { "back", "next", "prev", "drawn" })
+            {
+                var e = store[b].Edges(alias);
+                var type = Attributed().Store.Edges(e.Type);
+                var rows = EdgeRows(e);
+                for (var j = 0; j < e.Count; j++)
+                {
+                    if (e.EdgeIds[j] < 0) continue;
+                    Assert.Equal(e.Reversed, alias is "back" or "prev");
+                    var expected = Describe(Attributed().Store, type, e.EdgeIds[j], e.Reversed);
+                    Assert.Equal(expected, rows[j]);
+                    edges++;
+                }
+            }
+        }
+        Assert.True(edges > 300, $"{edges} edges compared");
+    }
+
+    // An edge of local mode's graph by id, walked forwards or backwards, in EdgeRows' form.
+    private static string Describe(HeteroGraph g, EdgeTypeData edges, int e, bool reversed)
+    {
+        var src = g.Nodes(edges.Type.Src).Ids.ToBusiness(edges.Out.RowOfEntry(e));
+        var dst = g.Nodes(edges.Type.Dst).Ids.ToBusiness(edges.Out.Neighbors[e]);
+        if (reversed) (src, dst) = (dst, src);
+        var d = edges.Data;
+        float? w = d.HasWeights ? d.Weight(e) : null;
+        int? l = d.HasLabels ? d.Label(e) : null;
+        return $"{e} {src}->{dst} w={w} l={l} i=[{string.Join(",", d.IntsOf(e).ToArray())}] f=[{string.Join(",", d.FloatsOf(e).ToArray())}] " +
+               $"s=[{string.Join("|", d.StringsOf(e).ToArray())}]";
+    }
+
+    [Fact]
+    public void Edge_sources_carry_local_modes_ids_and_columns()
+    {
+        var local = Epoch(Attributed().E("u2i").Batch(50).Alias("e").Values()).SelectMany(b => EdgeRows(b.Edges("e"))).Order().ToArray();
+        var store = Epoch(AttributedStore(3).E("u2i").Batch(50).Alias("e").Values()).SelectMany(b => EdgeRows(b.Edges("e"))).Order().ToArray();
+        Assert.Equal(local, store);
+        var back = Epoch(AttributedStore(2).E("u2i", reverse: true).Batch(50).Alias("e").Values()).SelectMany(b => EdgeRows(b.Edges("e"))).Order();
+        Assert.Equal(Epoch(Attributed().E("u2i", reverse: true).Batch(50).Alias("e").Values()).SelectMany(b => EdgeRows(b.Edges("e"))).Order(), back);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Neg_by_node_weight_over_the_store_draws_items_in_proportion_to_their_weight_and_never_a_batch_source(int parts)
+    {
+        using var ds = AttributedStore(parts).V("item").Batch(5).Shuffle().Alias("i").Neg("item").Sample(20).By("node_weight").Alias("neg")
+            .Values(new GslOptions { Seed = 3 });
+        var drawn = new Dictionary<long, int>();
+        for (var b = 0; b < 200; b++)
+        {
+            var batch = ds.Next();
+            var (sources, neg) = (batch.Nodes("i"), batch.Nodes("neg"));
+            Assert.Equal([5, 20], neg.Shape);
+            Assert.Equal(5 * 20, neg.Negatives!.Value.Requested);
+            foreach (var id in neg.Ids)
+            {
+                if (neg.Negatives.Value.Unresolved == 0) Assert.DoesNotContain(id, sources.Ids);
+                drawn[id] = drawn.GetValueOrDefault(id) + 1;
+            }
+            // Negatives come with their columns, as every node step.
+            Assert.Equal(neg.Ids.Select(id => 1f + (id - 1) % 3), neg.Weights!);
+        }
+        // Item weights are 1, 2, 3 (1 + k % 3): draws per weight class follow them.
+        double PerItem(int w) => drawn.Where(kv => 1 + (kv.Key - 1) % 3 == w).Average(kv => kv.Value);
+        Assert.InRange(PerItem(3) / PerItem(1), 2.4, 3.6);
+        Assert.InRange(PerItem(2) / PerItem(1), 1.6, 2.4);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Where_over_the_store_gives_each_column_its_share_of_the_positives_values_and_avoids_neighbours_and_the_positive(int parts)
+    {
+        var condition = new NegativeCondition { IntCols = [0], IntProps = [0.3f], StrCols = [0], StrProps = [0.3f] };
+        var store = AttributedStore(parts);
+        using var ds = store.E("u2i").Batch(16).Alias("e").Each(
+                e => e.InV().Alias("dst"),
+                e => e.OutV().Alias("src").OutNeg("u2i").Sample(10).By("random").Where("dst", condition).Alias("neg"))
+            .Values(new GslOptions { Seed = 2 });
+        var g = Attributed().Store;
+        var items = g.Nodes("item");
+        long Int(long item) => items.Data.IntsOf(Dense(item))[0];
+        string Str(long item) => items.Data.StringsOf(Dense(item))[0];
+        int Dense(long item) => items.Ids.TryGetDense(item, out var d) ? d : throw new KeyNotFoundException($"item {item}");
+        var bought = new HashSet<(long, long)>(Loaded(g, "u2i"));
+        var reached = bought.Select(b => b.Item2).ToHashSet();
+        // A column can only give its share when some candidate holds the value and is neither the positive nor bought by the source.
+        bool CanGive(long user, long positive, Func<long, bool> same) =>
+            reached.Any(i => i != positive && same(i) && !bought.Contains((user, i)));
+        var (rows, checkedRows) = (0, 0);
+        foreach (var batch in ds)
+        {
+            var (src, dst, neg) = (batch.Nodes("src"), batch.Nodes("dst"), batch.Nodes("neg"));
+            Assert.Equal([src.Count, 10], neg.Shape);
+            for (var row = 0; row < src.Count; row++, rows++)
+            {
+                var r = neg.Ids[(row * 10)..((row + 1) * 10)];
+                var (user, positive) = (src.Ids[row], dst.Ids[row]);
+                if (CanGive(user, positive, i => Int(i) == Int(positive)) && CanGive(user, positive, i => Str(i) == Str(positive)))
+                {
+                    // 10 × 0.3 = 3 per column, GraphLearn's order: int columns, then string columns, then the strategy alone.
+                    Assert.All(r[0..3], n => Assert.Equal(Int(positive), Int(n)));
+                    Assert.All(r[3..6], n => Assert.Equal(Str(positive), Str(n)));
+                    checkedRows++;
+                }
+                Assert.All(r, n => Assert.NotEqual(positive, n));
+                Assert.All(r, n => Assert.DoesNotContain((src.Ids[row], n), bought));
+            }
+            // The negatives' columns are the items' own.
+            for (var j = 0; j < neg.Count; j++) Assert.Equal(Str(neg.Ids[j]), neg.StringAttrs[j]);
+        }
+        Assert.Equal(Attributed().EdgeCount("u2i"), rows);
+        Assert.True(checkedRows > rows * 3 / 4, $"{checkedRows} of {rows} rows could give every column its share");
+
+        // A column the store's type does not have is refused by name, as in local mode.
+        var v = store.V("user").Alias("u");
+        v.OutE("u2i").Sample(1).By("random").Alias("e").InV().Alias("dst");
+        var bad = Assert.Throws<ArgumentOutOfRangeException>(() => v.OutNeg("u2i").Sample(2).By("random").Where("dst", new NegativeCondition { StrCols = [1], StrProps = [0.5f] }));
+        Assert.Equal("str_cols", bad.ParamName);
+    }
+
+    [Fact]
+    public void Masks_and_node_from_over_the_store_walk_the_sets_local_mode_walks_split_among_tasks()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"ga-gsl-masks-{Guid.NewGuid():N}");
+        _dirs.Add(dir);
+        var s = AttributedSources.Write(Path.Combine(dir, "src"));
+        // TRAIN ids in ascending order (the store walks business id order), one of them not a user.
+        var train = Path.Combine(dir, "train.txt");
+        File.WriteAllText(train, "id:int64\n" + string.Join("\n", new long[] { 1001, 1004, 1009, 1500, 1020, 1033 }) + "\n");
+        var g = new GlGraph()
+            .Node(s.Users, "user", new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.UserAttrTypes))
+            .Node(train, "user", new Decoder(), GraphActors.Graph.GraphLearn.Mask.Train)
+            .Node(s.Items, "item", new Decoder(weighted: true, attrTypes: AttributedSources.ItemAttrTypes))
+            .Edge(s.Clicks, ("user", "item", "u2i"), new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.ClickAttrTypes), directed: false);
+        g.Init();
+        var storeDir = Path.Combine(dir, "store");
+        GraphPartitioner.Run(GraphActors.Graph.GraphLearn.GraphLearnPartitionSource.Of(g, out _), new PartitionOptions(storeDir, 3));
+        var store = new PartitionedGraphStore(PartitionStore.Open(storeDir));
+        _stores[-100] = store;
+
+        long[] Walk(GslQuery q) => Epoch(q.Batch(4).Alias("v").Values()).SelectMany(b => b.Nodes("v").Ids).ToArray();
+        var local = Walk(g.V("user", GraphActors.Graph.GraphLearn.Mask.Train));
+        Assert.Equal([1001L, 1004, 1009, 1500, 1020, 1033], local);
+        // The store's set holds the mask's nodes: 1500 is no user, so it is in no set (task 0 names it when it writes the store).
+        Assert.Equal(local.Where(id => id != 1500), Walk(new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Train)));
+        var shares = Enumerable.Range(0, 2).Select(t => Walk(new GslStore(store, t, 2).V("user", GraphActors.Graph.GraphLearn.Mask.Train))).ToArray();
+        Assert.Equal([1001L, 1009, 1033], shares[0].Order());
+        Assert.Equal([1004L, 1020], shares[1].Order());
+        // A mask the type had no source for is an empty set; a type without mask sources has none of GraphLearn's sets.
+        Assert.Empty(Walk(new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Val)));
+        var e = Assert.Throws<KeyNotFoundException>(() => new GslStore(store).V("item", GraphActors.Graph.GraphLearn.Mask.Train));
+        Assert.Contains("Mask.Train", e.Message);
+
+        foreach (var end in new[] { NodeFrom.EdgeSrc, NodeFrom.EdgeDst })
+            Assert.Equal(Walk(g.V("u2i", end)).Order(), Walk(new GslStore(store).V("u2i", end)));
+        Assert.Equal(g.NodeCount("user"), Walk(new GslStore(store).V("u2i", NodeFrom.EdgeSrc)).Length); // every user clicks
+    }
+
+    private static IEnumerable<(long, long)> Loaded(HeteroGraph g, string relation)
+    {
+        var edges = g.Edges(relation);
+        var src = g.Nodes(edges.Type.Src).Ids;
+        var dst = g.Nodes(edges.Type.Dst).Ids;
+        var pairs = new List<(long, long)>();
+        for (var r = 0; r < edges.Out.RowCount; r++)
+            foreach (var v in edges.Out.Row(r)) pairs.Add((src.ToBusiness(r), dst.ToBusiness(v)));
+        return pairs;
+    }
+
     /// <summary>Counts the store calls a query makes; each is one request per partition on a remote store.</summary>
     private sealed class CountingStore(IGraphStore inner) : IGraphStore
     {
-        public int Neighbors, Features, Labels, BusinessIds;
+        public int Neighbors, Features, Labels, BusinessIds, NodeColumns;
+
+        public ValueTask<ElementColumns> GatherNodeColumnsAsync(NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref NodeColumns);
+            return inner.GatherNodeColumnsAsync(type, ids, columns, cancellationToken);
+        }
+
+        public ValueTask<NeighborSample> SampleNeighborEdgesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+            SamplingStrategy strategy, ulong rngSeed, ColumnSet columns, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Neighbors);
+            return inner.SampleNeighborEdgesAsync(type, incoming, seeds, fanout, strategy, rngSeed, columns, cancellationToken);
+        }
 
         public GraphStoreSchema Schema => inner.Schema;
 

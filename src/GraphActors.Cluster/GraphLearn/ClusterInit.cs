@@ -116,6 +116,12 @@ public sealed class ClusterGraph : IAsyncDisposable
     /// <summary>GraphLearn's <c>g.V(type, feed=ids)</c>: the given business ids, not split among tasks.</summary>
     public GslQuery V(string nodeType, long[] feed) => Gsl.V(nodeType, feed);
 
+    /// <summary>GraphLearn's <c>g.V(type, mask=gl.Mask.TRAIN|TEST|VAL)</c>: this task's share of the mask's set (see <see cref="GslStore.V(string, Mask)"/>).</summary>
+    public GslQuery V(string nodeType, Mask mask) => Gsl.V(nodeType, mask);
+
+    /// <summary>GraphLearn's <c>g.V(edge_type, node_from=gl.EDGE_SRC|gl.EDGE_DST)</c>: this task's share of the nodes at that end of the type's edges.</summary>
+    public GslQuery V(string edgeType, NodeFrom nodeFrom) => Gsl.V(edgeType, nodeFrom);
+
     /// <summary>GraphLearn's <c>g.E(type, reverse)</c>: this task's share of the type's edges.</summary>
     public GslQuery E(string edgeType, bool reverse = false) => Gsl.E(edgeType, reverse);
     public Akka.Actor.Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;

@@ -249,6 +249,8 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         GetIds => "ids",
         GetNegatives => "negatives",
         GetLabels => "labels",
+        Contracts.Protocols.ColumnProtocol.GetNodeColumns => "node_columns",
+        Contracts.Protocols.ColumnProtocol.GetNeighborEdges => "neighbor_edges",
         GetPartitionInfo => "info",
         Contracts.Protocols.EmbeddingProtocol.GetEmbeddingRows => "embedding_rows",
         Contracts.Protocols.EmbeddingProtocol.PushEmbeddingGradients => "embedding_gradients",

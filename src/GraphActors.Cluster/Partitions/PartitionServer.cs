@@ -14,7 +14,7 @@ namespace GraphActors.Cluster.Partitions;
 /// Not thread-safe (the actor calls it from its own thread only). A request the partition cannot answer gives a
 /// <see cref="PartitionError"/> naming what was wrong, never an exception.
 /// </summary>
-public sealed class PartitionServer : IDisposable
+public sealed partial class PartitionServer : IDisposable
 {
     private readonly LoadedPartition _partition;
     private readonly SampleBuffer _buffer = new();
@@ -57,6 +57,8 @@ public sealed class PartitionServer : IDisposable
                 GetPartitionInfo m => Info(m.RequestId),
                 GetNegatives m => Negatives(m),
                 GetLabels m => Labels(m),
+                ColumnProtocol.GetNodeColumns m => NodeColumns(m),
+                ColumnProtocol.GetNeighborEdges m => NeighborEdges(m),
                 EmbeddingProtocol.OpenEmbeddings m => _embeddings.Open(m),
                 EmbeddingProtocol.GetEmbeddingRows m => _embeddings.Rows(m),
                 EmbeddingProtocol.PushEmbeddingGradients m => _embeddings.Push(m),
@@ -222,9 +224,9 @@ public sealed class PartitionServer : IDisposable
         long total = 0;
         foreach (var n in p.NodeTypes)
             total += n.Features.ByteSize + n.Labels.Length * 4L + (n.TrainMask.Length + n.ValMask.Length + n.TestMask.Length)
-                     + n.BusinessIds.Length * 8L + n.SortedBusinessIds.Length * 8L + n.SortedIds.Length * 4L;
+                     + n.BusinessIds.Length * 8L + n.SortedBusinessIds.Length * 8L + n.SortedIds.Length * 4L + n.Columns.ByteSize;
         foreach (var e in p.EdgeTypes)
-            total += e.Out.ByteSize + e.In.ByteSize + (e.OutWeights.Length + e.InWeights.Length) * 4L;
+            total += e.Out.ByteSize + e.In.ByteSize + (e.OutWeights.Length + e.InWeights.Length) * 4L + e.OutColumns.ByteSize + e.InColumns.ByteSize;
         return total;
     }
 

@@ -55,7 +55,7 @@ public sealed class PartitionRequestException(int partition, string message) : I
 /// occurs in two pieces still draws two independent sets.
 /// </para>
 /// </summary>
-public sealed class RemoteGraphStore : IVersionedGraphStore, IDisposable
+public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
 {
     private static long _nextRequestId = DateTime.UtcNow.Ticks;
     private static int _stores;
@@ -206,21 +206,7 @@ public sealed class RemoteGraphStore : IVersionedGraphStore, IDisposable
         var answers = await AskAll<NeighborsResult>(view, grouping, seeds.Span, _wire.MaxIdsPerRequest(sizeof(int)), (p, piece, ids) => (id, deadline) =>
             new GetNeighbors(id, p, type, direction, ids, Math.Max(1, fanout), kind, rngSeed, deadline),
             cancellationToken).ConfigureAwait(false);
-        var total = 0L;
-        foreach (var a in answers) total += a.Answer.Neighbors.Length;
-        if (total > Array.MaxLength)
-            throw new PartitionRequestException(-1, $"{total:N0} neighbours of {seeds.Length:N0} seeds along {type}: more than one array holds; sample fewer seeds at once.");
-        var result = NeighborSample.Rent(seeds.Length, (int)total, withWeights);
-        var offsets = result.OffsetArray.AsSpan(0, seeds.Length + 1);
-        foreach (var a in answers) OwnerGrouping.CountRows(Positions(grouping, a), a.Answer.Offsets, offsets);
-        OwnerGrouping.ToOffsets(offsets);
-        foreach (var a in answers)
-        {
-            var positions = Positions(grouping, a);
-            OwnerGrouping.ScatterRows<int>(positions, a.Answer.Offsets, a.Answer.Neighbors, offsets, result.NeighborArray.AsSpan(0, (int)total));
-            if (withWeights) OwnerGrouping.ScatterRows<float>(positions, a.Answer.Offsets, a.Answer.Weights, offsets, result.WeightArray.AsSpan(0, (int)total));
-        }
-        return result;
+        return Scatter(grouping, seeds.Length, answers, a => (a.Offsets, a.Neighbors, a.Weights), withWeights);
     }
 
     public async ValueTask GatherFeaturesAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<float> destination, CancellationToken cancellationToken = default)

@@ -88,6 +88,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         // ---- end SamplingProtocol ----
         _ when CommandManifest(o) is { } command => command,
         _ when EmbeddingManifest(o) is { } embedding => embedding,
+        _ when ColumnManifest(o) is { } column => column,
         _ when StoreManifest(o) is { } store => store,
         // ---- training protocol (GraphActorsSerializer.Training.cs) ----
         _ when TrainingManifest(o) is { } training => training,
@@ -196,6 +197,9 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             case IGraphActorsMessage when EmbeddingManifest(obj) is not null:
                 WriteEmbedding(ref w, obj);
                 break;
+            case IGraphActorsMessage when ColumnManifest(obj) is not null:
+                WriteColumnMessage(ref w, obj);
+                break;
             case IGraphActorsMessage when StoreManifest(obj) is not null:
                 WriteStore(ref w, obj);
                 break;
@@ -259,6 +263,7 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
             WithTokenManifest => ReadWithToken(ref r),
             _ when manifest.StartsWith('C') => ReadCommand(ref r, manifest),
             ['E', ..] => ReadEmbedding(ref r, manifest),
+            ['A', ..] => ReadColumnMessage(ref r, manifest),
             ['V', ..] => ReadStore(ref r, manifest),
             // ---- training protocol (GraphActorsSerializer.Training.cs) ----
             ['T', ..] => ReadTraining(ref r, manifest, system),

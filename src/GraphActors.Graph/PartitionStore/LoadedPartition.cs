@@ -1,5 +1,6 @@
 // One partition as a PartitionActor holds it: CSR per edge type and direction, slabs, labels, masks, id maps.
 using GraphActors.Contracts;
+using GraphActors.Graph.Partitioning;
 
 namespace GraphActors.Graph.Storage;
 
@@ -35,6 +36,9 @@ public sealed class PartitionNodes
     /// <summary>The business ids sorted, with <see cref="SortedIds"/> the new id of each (the business → id lookup).</summary>
     public ReadOnlyMemory<long> SortedBusinessIds { get; }
     public ReadOnlyMemory<int> SortedIds { get; }
+
+    /// <summary>Node weights, int and string attributes by local row (<see cref="NodeColumnData.None"/> when the store has none).</summary>
+    public NodeColumnData Columns { get; internal init; } = NodeColumnData.None;
 
     public bool Owns(int id) => Rows.RowOf(id) >= 0;
     public int LocalRow(int id)
@@ -75,6 +79,70 @@ public sealed class PartitionEdges
     public ReadOnlyMemory<float> InWeights { get; }
     public Csr Direction(bool incoming) => incoming ? In : Out;
     public ReadOnlyMemory<float> Weights(bool incoming) => incoming ? InWeights : OutWeights;
+
+    /// <summary>Edge ids, labels and attributes parallel to the out-CSR's entries (<see cref="EdgeColumnData.None"/> when the store has none).</summary>
+    public EdgeColumnData OutColumns { get; internal init; } = EdgeColumnData.None;
+    /// <summary>The same columns parallel to the in-CSR's entries.</summary>
+    public EdgeColumnData InColumns { get; internal init; } = EdgeColumnData.None;
+    public EdgeColumnData Columns(bool incoming) => incoming ? InColumns : OutColumns;
+}
+
+/// <summary>
+/// String values as a partition stores them: row r's value c is <c>Bytes[Offsets[r × Width + c] .. Offsets[r × Width + c + 1])</c>,
+/// UTF-8 (offsets int64, one more than the values).
+/// </summary>
+public readonly struct StoredStrings(int width, ReadOnlyMemory<long> offsets, ReadOnlyMemory<byte> bytes)
+{
+    public static readonly StoredStrings None = new(0, new long[] { 0 }, ReadOnlyMemory<byte>.Empty);
+
+    public int Width { get; } = width;
+    public ReadOnlyMemory<long> Offsets { get; } = offsets;
+    public ReadOnlyMemory<byte> Bytes { get; } = bytes;
+
+    public ReadOnlySpan<byte> Value(int row, int column)
+    {
+        var o = Offsets.Span;
+        var v = row * Width + column;
+        return Bytes.Span[(int)o[v]..(int)o[v + 1]];
+    }
+
+    /// <summary>The bytes of row <paramref name="row"/>'s values, all columns, and where they start.</summary>
+    public ReadOnlySpan<byte> RowBytes(int row, out long start)
+    {
+        var o = Offsets.Span;
+        start = o[row * Width];
+        return Bytes.Span[(int)start..(int)o[(row + 1) * Width]];
+    }
+}
+
+/// <summary>A node type's columns beyond features and labels, by local row: weights (empty when unweighted), ints (rows × IntCount), strings.</summary>
+public sealed class NodeColumnData(NodeColumns columns, ReadOnlyMemory<float> weights, ReadOnlyMemory<long> ints, StoredStrings strings)
+{
+    public static readonly NodeColumnData None = new(NodeColumns.None, default, default, StoredStrings.None);
+
+    public NodeColumns Columns { get; } = columns;
+    public ReadOnlyMemory<float> Weights { get; } = weights;
+    public ReadOnlyMemory<long> Ints { get; } = ints;
+    public StoredStrings Strings { get; } = strings;
+    public long ByteSize => Weights.Length * 4L + Ints.Length * 8L + Strings.Offsets.Length * 8L + Strings.Bytes.Length;
+}
+
+/// <summary>
+/// One direction's per-edge columns, parallel to that direction's entries: GraphLearn edge ids (empty unless kept),
+/// labels (empty when unlabelled), ints and floats (entries × count), strings.
+/// </summary>
+public sealed class EdgeColumnData(EdgeColumns columns, ReadOnlyMemory<long> ids, ReadOnlyMemory<int> labels, ReadOnlyMemory<long> ints,
+    ReadOnlyMemory<float> floats, StoredStrings strings)
+{
+    public static readonly EdgeColumnData None = new(EdgeColumns.None, default, default, default, default, StoredStrings.None);
+
+    public EdgeColumns Columns { get; } = columns;
+    public ReadOnlyMemory<long> Ids { get; } = ids;
+    public ReadOnlyMemory<int> Labels { get; } = labels;
+    public ReadOnlyMemory<long> Ints { get; } = ints;
+    public ReadOnlyMemory<float> Floats { get; } = floats;
+    public StoredStrings Strings { get; } = strings;
+    public long ByteSize => Ids.Length * 8L + Labels.Length * 4L + Ints.Length * 8L + Floats.Length * 4L + Strings.Offsets.Length * 8L + Strings.Bytes.Length;
 }
 
 /// <summary>A loaded partition. Its memory points into mapped files (or arrays); disposing unmaps them.</summary>

@@ -1,5 +1,6 @@
 // Opens a partition store: the manifest and book at once, each partition on demand by memory-mapping its files.
 using GraphActors.Contracts;
+using GraphActors.Graph.Partitioning;
 
 namespace GraphActors.Graph.Storage;
 
@@ -77,7 +78,10 @@ public sealed class PartitionStore
                     Load<byte>(Path.Combine(nd, StoreLayout.TestMask), mode, mappings, count, out _),
                     business,
                     Load<long>(Path.Combine(nd, StoreLayout.LookupKeys), mode, mappings, count, out _),
-                    Load<int>(Path.Combine(nd, StoreLayout.LookupIds), mode, mappings, count, out _));
+                    Load<int>(Path.Combine(nd, StoreLayout.LookupIds), mode, mappings, count, out _))
+                {
+                    Columns = nt.Columns is { Any: true } c ? LoadNodeColumns(c, dir, nd, part, mode, mappings, count) : NodeColumnData.None,
+                };
             }
             var edges = new Dictionary<CanonicalEdgeType, PartitionEdges>();
             foreach (var et in Manifest.EdgeTypes)
@@ -103,7 +107,12 @@ public sealed class PartitionStore
                 }
                 var @out = LoadCsr(false, out var ow);
                 var @in = LoadCsr(true, out var iw);
-                edges[type] = new PartitionEdges(type, @out, ow, @in, iw);
+                var columns = et.Columns is { Any: true } c;
+                edges[type] = new PartitionEdges(type, @out, ow, @in, iw)
+                {
+                    OutColumns = columns ? LoadEdgeColumns(et.Columns!, dir, ed, false, part, mode, mappings, @out.EdgeCount) : EdgeColumnData.None,
+                    InColumns = columns ? LoadEdgeColumns(et.Columns!, dir, ed, true, part, mode, mappings, @in.EdgeCount) : EdgeColumnData.None,
+                };
             }
             return new LoadedPartition(part, Book, Manifest, nodes, edges, mappings);
         }
@@ -112,6 +121,71 @@ public sealed class PartitionStore
             foreach (var m in mappings) m.Dispose();
             throw;
         }
+    }
+
+    private NodeColumnData LoadNodeColumns(NodeColumns c, string partDir, string nd, int part, PartitionLoadMode mode, List<IDisposable> mappings, int count)
+    {
+        ReadOnlyMemory<T> Column<T>(string name, long expected) where T : unmanaged =>
+            LoadListed<T>(partDir, Path.Combine(nd, name), part, mode, mappings, expected);
+        return new NodeColumnData(c,
+            c.Weighted ? Column<float>(StoreLayout.NodeWeights, count) : default,
+            c.IntCount > 0 ? Column<long>(StoreLayout.Ints, (long)count * c.IntCount) : default,
+            c.StringCount > 0 ? LoadStrings(partDir, nd, "", part, mode, mappings, count, c.StringCount) : StoredStrings.None);
+    }
+
+    private EdgeColumnData LoadEdgeColumns(EdgeColumns c, string partDir, string ed, bool incoming, int part, PartitionLoadMode mode,
+        List<IDisposable> mappings, int entries)
+    {
+        ReadOnlyMemory<T> Column<T>(string name, long expected) where T : unmanaged =>
+            LoadListed<T>(partDir, Path.Combine(ed, StoreLayout.EdgeColumn(incoming, name)), part, mode, mappings, expected);
+        return new EdgeColumnData(c,
+            c.EdgeIds ? Column<long>(StoreLayout.EdgeIds, entries) : default,
+            c.Labeled ? Column<int>(StoreLayout.EdgeLabels, entries) : default,
+            c.IntCount > 0 ? Column<long>(StoreLayout.Ints, (long)entries * c.IntCount) : default,
+            c.FloatCount > 0 ? Column<float>(StoreLayout.Floats, (long)entries * c.FloatCount) : default,
+            c.StringCount > 0 ? LoadStrings(partDir, ed, StoreLayout.EdgeColumn(incoming, ""), part, mode, mappings, entries, c.StringCount) : StoredStrings.None);
+    }
+
+    private StoredStrings LoadStrings(string partDir, string dir, string prefix, int part, PartitionLoadMode mode, List<IDisposable> mappings, int rows, int width)
+    {
+        var offsetsPath = Path.Combine(dir, prefix + StoreLayout.StringOffsets);
+        var offsets = LoadListed<long>(partDir, offsetsPath, part, mode, mappings, (long)rows * width + 1);
+        var o = offsets.Span;
+        // Offsets that do not climb from 0 to the blob's length would hand out slices of the wrong bytes.
+        for (var i = 1; i < o.Length; i++)
+            if (o[i] < o[i - 1]) throw new PartitionStoreException(offsetsPath, $"offset {i} ({o[i]}) is below offset {i - 1} ({o[i - 1]}).");
+        if (o[0] != 0) throw new PartitionStoreException(offsetsPath, $"starts at {o[0]}, not 0.");
+        var bytes = LoadListed<byte>(partDir, Path.Combine(dir, prefix + StoreLayout.Strings), part, mode, mappings, o[^1]);
+        return new StoredStrings(width, offsets, bytes);
+    }
+
+    /// <summary>A column file as partitions.json lists it: refused when missing from the list or when its length differs from it.</summary>
+    private ReadOnlyMemory<T> LoadListed<T>(string partDir, string path, int part, PartitionLoadMode mode, List<IDisposable> mappings, long expected)
+        where T : unmanaged
+    {
+        var key = StoreLayout.FileKey(partDir, path);
+        if (Manifest.Partitions[part].Files is not { } files || !files.TryGetValue(key, out var listed))
+            throw new PartitionStoreException(path, $"is not listed in {StoreManifest.FileName} (partition {part}'s files), though its type declares the column.");
+        var length = new FileInfo(path) is { Exists: true } info ? info.Length : -1;
+        if (length != listed.Bytes)
+            throw new PartitionStoreException(path, length < 0 ? "is missing." : $"is {length} bytes; {StoreManifest.FileName} lists {listed.Bytes}.");
+        return Load<T>(path, mode, mappings, expected, out _);
+    }
+
+    /// <summary>
+    /// Checks every column file of partition <paramref name="part"/> against the sha256 <c>partitions.json</c> lists
+    /// (a full read of each; loading checks lengths only, as it maps rather than reads). Returns the files that differ.
+    /// </summary>
+    public IReadOnlyList<string> VerifyColumnFiles(int part)
+    {
+        var bad = new List<string>();
+        var dir = StoreLayout.PartitionDir(Root, part);
+        foreach (var (key, listed) in Manifest.Partitions[part].Files ?? new Dictionary<string, ManifestFile>())
+        {
+            var path = Path.Combine(dir, key);
+            if (!File.Exists(path) || ManifestFile.Of(path) != listed) bad.Add(path);
+        }
+        return bad;
     }
 
     /// <summary>

@@ -6,11 +6,20 @@ using GraphActors.Graph.Partitioning;
 
 namespace GraphActors.Graph.Storage;
 
-public sealed record ManifestNodeType(string Name, int Count, int FeatureDim, int LabelCount, bool MasksFromSource);
+public sealed record ManifestNodeType(string Name, int Count, int FeatureDim, int LabelCount, bool MasksFromSource)
+{
+    /// <summary>Node weights, int and string attributes the store holds for the type (GraphLearn sources); null: none (a CGDF store, an older store).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public NodeColumns? Columns { get; init; }
+}
 
 public sealed record ManifestEdgeType(string Src, string Relation, string Dst, long Count)
 {
     [JsonIgnore] public CanonicalEdgeType Type => new(Src, Relation, Dst);
+
+    /// <summary>Edge ids, labels and attributes the store holds for the type (GraphLearn sources); null: none, and weights are 1 where the source had none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public EdgeColumns? Columns { get; init; }
 }
 
 /// <summary>
@@ -23,7 +32,15 @@ public sealed record ManifestPartition(
     IReadOnlyDictionary<string, int> Nodes,
     IReadOnlyDictionary<string, long> OutEdges,
     IReadOnlyDictionary<string, long> InEdges,
-    IReadOnlyDictionary<string, long> CutEdges);
+    IReadOnlyDictionary<string, long> CutEdges)
+{
+    /// <summary>
+    /// The column files of the partition (node and edge columns), by path under <c>part-&lt;i&gt;/</c>, with their
+    /// length and sha256; null when the store has none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, ManifestFile>? Files { get; init; }
+}
 
 public sealed record StoreManifest(
     int FormatVersion,

@@ -15,6 +15,13 @@ namespace GraphActors.Graph.Partitioning;
 /// of one direction must fit a span (2^31 − 1 entries), as the partition loader requires.
 /// With more partitions than <see cref="MaxOpenRuns"/>/2 the partitions are taken in groups, one pass over the
 /// source per group.
+/// <para>
+/// A type with <see cref="EdgeColumns"/> (edge ids, labels, attributes: a GraphLearn source) sends each edge's columns
+/// to <see cref="ColumnRuns"/> beside its structure records, in the same order. Building a CSR then also tracks where
+/// each run record lands (its row slot, then the stable sort within the row: 8 more bytes per entry while one CSR is
+/// built), and the columns are scattered to those positions, so every direction's column files run parallel to its
+/// neighbours, as the weights do. Columns cost their own bytes twice on temporary disk (once per direction).
+/// </para>
 /// </summary>
 internal static class EdgeRuns
 {
@@ -41,9 +48,12 @@ internal static class EdgeRuns
     /// </summary>
     internal static PartCounts[] Write(CanonicalEdgeType type, Func<IEnumerable<EdgeChunk>> read, long declared,
         PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds, Func<int, string> partDir, string runDir,
-        Action<string>? progress, long maxPerPartition = -1, long bufferBudget = BufferBudgetBytes, int maxOpenRuns = MaxOpenRuns)
+        Action<string>? progress, long maxPerPartition = -1, long bufferBudget = BufferBudgetBytes, int maxOpenRuns = MaxOpenRuns,
+        EdgeColumns? columns = null, IReadOnlyList<IDictionary<string, ManifestFile>>? files = null)
     {
         if (maxPerPartition < 0) maxPerPartition = Array.MaxLength;
+        var layout = columns is { Any: true } ? ColumnLayout.Of(columns) : null;
+        if (layout is not null && files is null) throw new ArgumentNullException(nameof(files), "A type with columns lists its column files.");
         var parts = book.Parts;
         var result = new PartCounts[parts];
         var group = Math.Max(1, maxOpenRuns / 2);
@@ -52,18 +62,25 @@ internal static class EdgeRuns
         for (var first = 0; first < parts; first += group)
         {
             var last = Math.Min(parts, first + group);
-            var runs = WriteRuns(type, read(), declared, book, newIds, runDir, first, last, progress, bufferBudget);
+            using var outColumns = layout is null ? null : new ColumnRuns(layout, runDir, "out", last - first, bufferBudget / 2);
+            using var inColumns = layout is null ? null : new ColumnRuns(layout, runDir, "in", last - first, bufferBudget / 2);
+            var runs = WriteRuns(type, read(), declared, book, newIds, runDir, first, last, progress,
+                layout is null ? bufferBudget : bufferBudget / 2, outColumns, inColumns);
             for (var p = first; p < last; p++)
             {
                 var dir = StoreLayout.EdgeDir(partDir(p), type);
                 Directory.CreateDirectory(dir);
-                var outCount = BuildCsr(type, book, p, incoming: false, runs[p - first].Out, dir, maxPerPartition, scratch, out var cut);
-                var inCount = BuildCsr(type, book, p, incoming: true, runs[p - first].In, dir, maxPerPartition, scratch, out _);
+                var sink = layout is null ? null : new ColumnSink(p - first, partDir(p), files![p]);
+                var outCount = BuildCsr(type, book, p, incoming: false, runs[p - first].Out, dir, maxPerPartition, scratch, out var cut, outColumns, sink);
+                var inCount = BuildCsr(type, book, p, incoming: true, runs[p - first].In, dir, maxPerPartition, scratch, out _, inColumns, sink);
                 result[p] = new PartCounts(outCount, inCount, cut);
             }
         }
         return result;
     }
+
+    /// <summary>Where one partition's column files go: its slot in the group's column runs, its folder, its file list.</summary>
+    private sealed record ColumnSink(int Slot, string PartDir, IDictionary<string, ManifestFile> Files);
 
     /// <summary>
     /// The arrays one CSR is built in, kept from partition to partition and grown to the largest share: a fresh set per
@@ -78,6 +95,10 @@ internal static class EdgeRuns
         public float[] Weights = [];
         public long[] Keys = [];
         public float[] Moved = [];
+        // Only for a type with columns: the run record at each CSR position, and its inverse.
+        public int[] Records = [];
+        public int[] PositionOf = [];
+        public int[] MovedRecords = [];
         public readonly RunEdge[] Block = new RunEdge[1 << 16];
 
         public void Ensure(int rows, long entries)
@@ -97,7 +118,7 @@ internal static class EdgeRuns
     /// <summary>One pass over the source: every edge goes to the out-run of its source's owner and the in-run of its destination's owner.</summary>
     private static (string Out, string In)[] WriteRuns(CanonicalEdgeType type, IEnumerable<EdgeChunk> chunks, long declared,
         PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds, string runDir, int first, int last,
-        Action<string>? progress, long bufferBudget)
+        Action<string>? progress, long bufferBudget, ColumnRuns? outColumns, ColumnRuns? inColumns)
     {
         var where = $"edge type {type}";
         var srcMap = newIds[type.Src];
@@ -145,6 +166,12 @@ internal static class EdgeRuns
                 var src = chunk.Src.Span;
                 var dst = chunk.Dst.Span;
                 var w = chunk.Weights.Span;
+                var layout = outColumns?.Layout;
+                if (layout is not null) CheckColumns(where, chunk, layout, at);
+                var labels = chunk.Labels.Span;
+                var ints = chunk.Ints.Span;
+                var floats = chunk.Floats.Span;
+                var (ki, kf, ks) = layout is null ? (0, 0, 0) : (layout.IntCount, layout.FloatCount, layout.StringCount);
                 for (var k = 0; k < len; k++)
                 {
                     var s = src[k];
@@ -157,8 +184,18 @@ internal static class EdgeRuns
                     var v = dstMap[d];
                     var ps = srcBook.LocateUnchecked(u, out var rowU);
                     var pd = dstBook.LocateUnchecked(v, out var rowV);
-                    if (ps >= first && ps < last) Append(2 * (ps - first), rowU, v, w[k]);
-                    if (pd >= first && pd < last) Append(2 * (pd - first) + 1, rowV, u, w[k]);
+                    if (ps >= first && ps < last)
+                    {
+                        Append(2 * (ps - first), rowU, v, w[k]);
+                        outColumns?.Append(ps - first, at + k, ints.Slice(k * ki, ki), floats.Slice(k * kf, kf), 1f,
+                            labels.IsEmpty ? -1 : labels[k], chunk.Strings, k * ks);
+                    }
+                    if (pd >= first && pd < last)
+                    {
+                        Append(2 * (pd - first) + 1, rowV, u, w[k]);
+                        inColumns?.Append(pd - first, at + k, ints.Slice(k * ki, ki), floats.Slice(k * kf, kf), 1f,
+                            labels.IsEmpty ? -1 : labels[k], chunk.Strings, k * ks);
+                    }
                 }
                 at += len;
                 if (progress is not null && clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
@@ -169,6 +206,8 @@ internal static class EdgeRuns
             }
             if (at != declared) throw new GraphInputException(where, 0, null, $"declares {declared:N0} edges but yields {at:N0}.");
             for (var r = 0; r < streams.Length; r++) Flush(r);
+            outColumns?.Close();
+            inColumns?.Close();
         }
         finally
         {
@@ -177,12 +216,27 @@ internal static class EdgeRuns
         return names;
     }
 
+    // A chunk's columns must be what the type declares, one row per edge; the error names the field and the first edge of the chunk.
+    private static void CheckColumns(string where, in EdgeChunk chunk, ColumnLayout layout, long at)
+    {
+        var len = chunk.Length;
+        string? field = null;
+        string problem = "";
+        if (layout.Labels && chunk.Labels.Length != len) (field, problem) = ("label", $"{chunk.Labels.Length} labels");
+        else if (!layout.Labels && !chunk.Labels.IsEmpty) (field, problem) = ("label", $"{chunk.Labels.Length} labels but the type is unlabelled");
+        else if (chunk.Ints.Length != (long)len * layout.IntCount) (field, problem) = ("attributes", $"{chunk.Ints.Length} int values, expected {len} × {layout.IntCount}");
+        else if (chunk.Floats.Length != (long)len * layout.FloatCount) (field, problem) = ("attributes", $"{chunk.Floats.Length} float values, expected {len} × {layout.FloatCount}");
+        else if (chunk.Strings.Count != (long)len * layout.StringCount) (field, problem) = ("attributes", $"{chunk.Strings.Count} string values, expected {len} × {layout.StringCount}");
+        if (field is not null)
+            throw new GraphInputException(where, 0, field, $"the chunk of edges {at:N0} .. {at + len - 1:N0} has {problem}.");
+    }
+
     /// <summary>
     /// Reads one run into a CSR: rows local to the partition, each row's neighbours ascending with ties in input order
     /// (a counting scatter in input order, then a stable sort within each row), weights parallel. Deletes the run.
     /// </summary>
     private static long BuildCsr(CanonicalEdgeType type, PartitionBook book, int p, bool incoming, string run, string dir,
-        long maxPerPartition, Scratch scratch, out long cut)
+        long maxPerPartition, Scratch scratch, out long cut, ColumnRuns? columns = null, ColumnSink? sink = null)
     {
         var (rowType, nbrType) = incoming ? (type.Dst, type.Src) : (type.Src, type.Dst);
         var rowCount = book.Count(rowType, p);
@@ -205,16 +259,27 @@ internal static class EdgeRuns
         var weights = scratch.Weights.AsSpan(0, (int)n);
         var next = scratch.Next.AsSpan(0, rowCount);
         for (var r = 0; r < rowCount; r++) next[r] = (int)offsets[r];
+        var tracked = columns is not null;
+        if (tracked && scratch.Records.Length < n)
+        {
+            scratch.Records = [];
+            scratch.PositionOf = [];
+            scratch.Records = new int[n];
+            scratch.PositionOf = new int[n];
+        }
+        var records = tracked ? scratch.Records.AsSpan(0, (int)n) : default;
         using (var fs = new FileStream(run, FileMode.Open, FileAccess.Read, FileShare.None, 0))
         {
             int got;
+            var record = 0;
             while ((got = ReadBlock(fs, block)) > 0)
-                for (var i = 0; i < got; i++)
+                for (var i = 0; i < got; i++, record++)
                 {
                     ref readonly var e = ref block[i];
                     var at = next[e.Row]++;
                     neighbors[at] = e.Neighbor;
                     weights[at] = e.Weight;
+                    if (tracked) records[at] = record;
                 }
         }
         File.Delete(run);
@@ -223,7 +288,15 @@ internal static class EdgeRuns
         {
             var start = (int)offsets[r];
             var len = (int)(offsets[r + 1] - start);
-            SortRow(neighbors.Slice(start, len), weights.Slice(start, len), ref scratch.Keys, ref scratch.Moved);
+            SortRow(neighbors.Slice(start, len), weights.Slice(start, len), tracked ? records.Slice(start, len) : default,
+                ref scratch.Keys, ref scratch.Moved, ref scratch.MovedRecords);
+        }
+        if (tracked)
+        {
+            var positionOf = scratch.PositionOf.AsSpan(0, (int)n);
+            for (var at = 0; at < records.Length; at++) positionOf[records[at]] = at;
+            columns!.Scatter(sink!.Slot, positionOf, dir, StoreLayout.EdgeColumn(incoming, ""), sink.PartDir, sink.Files,
+                $"edge type {type}, partition {p}, {(incoming ? "in" : "out")}-edges");
         }
 
         cut = 0;
@@ -255,6 +328,14 @@ internal static class EdgeRuns
     /// <summary>Stable sort of one row by neighbour, weights moved along: insertion for short rows, keyed (neighbour, position) sort otherwise.</summary>
     internal static void SortRow(Span<int> neighbors, Span<float> weights, ref long[] keys, ref float[] moved)
     {
+        int[] movedRecords = [];
+        SortRow(neighbors, weights, default, ref keys, ref moved, ref movedRecords);
+    }
+
+    /// <summary>The same, with <paramref name="records"/> (empty, or one per entry) moved along too.</summary>
+    internal static void SortRow(Span<int> neighbors, Span<float> weights, Span<int> records, ref long[] keys, ref float[] moved, ref int[] movedRecords)
+    {
+        var tracked = !records.IsEmpty;
         var len = neighbors.Length;
         var sorted = true;
         for (var i = 1; i < len && sorted; i++) sorted = neighbors[i - 1] <= neighbors[i];
@@ -265,15 +346,18 @@ internal static class EdgeRuns
             {
                 var v = neighbors[i];
                 var w = weights[i];
+                var rec = tracked ? records[i] : 0;
                 var j = i - 1;
                 while (j >= 0 && neighbors[j] > v)
                 {
                     neighbors[j + 1] = neighbors[j];
                     weights[j + 1] = weights[j];
+                    if (tracked) records[j + 1] = records[j];
                     j--;
                 }
                 neighbors[j + 1] = v;
                 weights[j + 1] = w;
+                if (tracked) records[j + 1] = rec;
             }
             return;
         }
@@ -292,5 +376,10 @@ internal static class EdgeRuns
             m[i] = weights[(int)k[i]];
         }
         m.CopyTo(weights);
+        if (!tracked) return;
+        if (movedRecords.Length < len) movedRecords = new int[keys.Length];
+        var mr = movedRecords.AsSpan(0, len);
+        for (var i = 0; i < len; i++) mr[i] = records[(int)k[i]];
+        mr.CopyTo(records);
     }
 }

@@ -68,7 +68,8 @@ public static partial class GraphPartitioner
 
             var (book, newIds) = Relabeling.Relabel(assignment);
             assignment = null;
-            var counts = WriteEdges(source, temp, book, newIds, edges, options);
+            var files = NewFileLists(options.Parts);
+            var counts = WriteEdges(source, temp, book, newIds, edges, options, files);
             Phase("write edges");
             foreach (var table in nodes)
             {
@@ -90,10 +91,19 @@ public static partial class GraphPartitioner
             foreach (var table in nodes)
                 if (table.Info.FeatureDim > 0) WriteFeatures(source, temp, table.Info, book, newIds[table.Type]);
             Phase("write features");
+            if (source.NodeTypes.Any(n => n.Columns.Any))
+            {
+                foreach (var info in source.NodeTypes)
+                    if (info.Columns.Any) WriteNodeColumns(source, temp, info, book, newIds[info.Type], files);
+                Phase("write node columns");
+            }
 
             return Manifest(options.Method, options.Parts, options.Method == MetisPartitioner.MethodName ? options.Metis.Seed : 0,
-                source.NodeTypes.Select(n => new ManifestNodeType(n.Type.Name, n.Count, n.FeatureDim, n.LabelCount, n.HasMasks)).ToArray(),
-                source.EdgeTypes, book, counts, source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null);
+                source.NodeTypes.Select(n => new ManifestNodeType(n.Type.Name, n.Count, n.FeatureDim, n.LabelCount, n.HasMasks)
+                {
+                    Columns = n.Columns.Any ? n.Columns : null,
+                }).ToArray(),
+                source.EdgeTypes, book, counts, source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null, files);
         });
     }
 
@@ -142,9 +152,17 @@ public static partial class GraphPartitioner
 
     private sealed record EdgeCounts(Dictionary<string, long>[] Out, Dictionary<string, long>[] In, Dictionary<string, long>[] Cut);
 
+    /// <summary>Per partition, the column files written so far (path under the partition folder → length and sha256).</summary>
+    private static SortedDictionary<string, ManifestFile>[] NewFileLists(int parts)
+    {
+        var files = new SortedDictionary<string, ManifestFile>[parts];
+        for (var p = 0; p < parts; p++) files[p] = new SortedDictionary<string, ManifestFile>(StringComparer.Ordinal);
+        return files;
+    }
+
     /// <summary>Every edge type through <see cref="EdgeRuns"/> into each partition's CSRs (<paramref name="edges"/>: METIS's resident lists, else streamed).</summary>
     private static EdgeCounts WriteEdges(IPartitionSource source, string temp, PartitionBook book, IReadOnlyDictionary<NodeType, int[]> newIds,
-        List<EdgeList>? edges, PartitionOptions options)
+        List<EdgeList>? edges, PartitionOptions options, IReadOnlyList<IDictionary<string, ManifestFile>>? files = null)
     {
         var parts = book.Parts;
         var counts = new EdgeCounts(new Dictionary<string, long>[parts], new Dictionary<string, long>[parts], new Dictionary<string, long>[parts]);
@@ -154,9 +172,10 @@ public static partial class GraphPartitioner
         {
             var info = source.EdgeTypes[i];
             var list = edges?[i];
-            Func<IEnumerable<EdgeChunk>> read = list is null ? () => source.ReadEdges(info.Type) : () => list.Chunks();
+            // METIS's resident lists hold structure only: a type with columns is read from the source again for them.
+            Func<IEnumerable<EdgeChunk>> read = list is null || info.Columns.Any ? () => source.ReadEdges(info.Type) : () => list.Chunks();
             var perPart = EdgeRuns.Write(info.Type, read, info.Count, book, newIds, p => PartTemp(temp, p), runDir, options.Progress,
-                options.MaxEdgesPerPartition ?? -1);
+                options.MaxEdgesPerPartition ?? -1, columns: info.Columns, files: files);
             for (var p = 0; p < parts; p++)
             {
                 counts.Out[p][info.Type.DirectoryName] = perPart[p].Out;
@@ -170,7 +189,7 @@ public static partial class GraphPartitioner
     }
 
     private static StoreManifest Manifest(string method, int parts, int seed, ManifestNodeType[] nodeTypes, IReadOnlyList<SourceEdgeType> edgeTypes,
-        PartitionBook book, EdgeCounts counts, MaskSplit? split)
+        PartitionBook book, EdgeCounts counts, MaskSplit? split, IReadOnlyList<IReadOnlyDictionary<string, ManifestFile>>? files = null)
     {
         var later = nodeTypes.Where(n => book.For(new NodeType(n.Name)).GenerationCount > 1).ToDictionary(n => n.Name, n =>
         {
@@ -179,11 +198,17 @@ public static partial class GraphPartitioner
         });
         return new StoreManifest(
             later.Count > 0 ? StoreManifest.GenerationsVersion : StoreManifest.CurrentVersion, method, parts, seed, nodeTypes,
-            edgeTypes.Select(e => new ManifestEdgeType(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name, e.Count)).ToArray(),
+            edgeTypes.Select(e => new ManifestEdgeType(e.Type.Src.Name, e.Type.Relation, e.Type.Dst.Name, e.Count)
+            {
+                Columns = e.Columns == EdgeColumns.None ? null : e.Columns,
+            }).ToArray(),
             nodeTypes.ToDictionary(n => n.Name, n => book.For(new NodeType(n.Name)).Generation(0).ToArray()),
             Enumerable.Range(0, parts).Select(p => new ManifestPartition(p,
                 nodeTypes.ToDictionary(n => n.Name, n => book.Count(new NodeType(n.Name), p)),
-                counts.Out[p], counts.In[p], counts.Cut[p])).ToArray(),
+                counts.Out[p], counts.In[p], counts.Cut[p])
+            {
+                Files = files is not null && files[p].Count > 0 ? files[p] : null,
+            }).ToArray(),
             split) { Generations = later };
     }
 
@@ -246,6 +271,52 @@ public static partial class GraphPartitioner
                 throw new GraphInputException($"node type '{type}'", 0, "node_id", $"business id {keys[i]} appears twice.");
         StoreFile.Write<long>(Path.Combine(dir, StoreLayout.LookupKeys), keys);
         StoreFile.Write<int>(Path.Combine(dir, StoreLayout.LookupIds), ids);
+    }
+
+    /// <summary>
+    /// A further node pass for a type with <see cref="NodeColumns"/> (node weights, int and string attributes): each node's
+    /// values go to its owner's column runs with the node's local row, then each partition's runs are laid out by row
+    /// (<see cref="ColumnRuns"/>). Resident: the row of every node (4 bytes each) and the run buffers.
+    /// </summary>
+    private static void WriteNodeColumns(IPartitionSource source, string temp, SourceNodeType info, PartitionBook book, int[] newIds,
+        IReadOnlyList<IDictionary<string, ManifestFile>> files)
+    {
+        var layout = ColumnLayout.Of(info.Columns);
+        var where = $"node type '{info.Type}'";
+        var nodeBook = book.For(info.Type);
+        var runDir = Path.Combine(temp, "node-runs");
+        Directory.CreateDirectory(runDir);
+        var rowOf = new int[book.Parts][];
+        for (var p = 0; p < book.Parts; p++) rowOf[p] = new int[nodeBook.Part(p).Count];
+        using (var runs = new ColumnRuns(layout, runDir, "nodes", book.Parts, EdgeRuns.BufferBudgetBytes))
+        {
+            var (ki, ks) = (layout.IntCount, layout.StringCount);
+            foreach (var chunk in source.ReadNodes(info.Type))
+            {
+                var ids = chunk.DenseIds.Span;
+                var len = ids.Length;
+                string? field = null, problem = null;
+                if (layout.Weights && chunk.Weights.Length != len) (field, problem) = ("weight", $"{chunk.Weights.Length} weights");
+                else if (chunk.Ints.Length != (long)len * ki) (field, problem) = ("attributes", $"{chunk.Ints.Length} int values, expected {len} × {ki}");
+                else if (chunk.Strings.Count != (long)len * ks) (field, problem) = ("attributes", $"{chunk.Strings.Count} string values, expected {len} × {ks}");
+                if (field is not null) throw new GraphInputException(where, 0, field, $"a chunk of {len} nodes has {problem}.");
+                var weights = chunk.Weights.Span;
+                var ints = chunk.Ints.Span;
+                for (var i = 0; i < len; i++)
+                {
+                    var p = nodeBook.LocateUnchecked(newIds[ids[i]], out var row);
+                    rowOf[p][(int)runs.Records(p)] = row;
+                    runs.Append(p, 0, ints.Slice(i * ki, ki), default, layout.Weights ? weights[i] : 1f, -1, chunk.Strings, i * ks);
+                }
+            }
+            runs.Close();
+            for (var p = 0; p < book.Parts; p++)
+            {
+                var part = PartTemp(temp, p);
+                runs.Scatter(p, rowOf[p], StoreLayout.NodeDir(part, info.Type), "", part, files[p], $"{where}, partition {p}");
+            }
+        }
+        Directory.Delete(runDir, recursive: true);
     }
 
     /// <summary>

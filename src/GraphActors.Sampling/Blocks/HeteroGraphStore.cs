@@ -37,9 +37,17 @@ public sealed class HeteroGraphStore : IGraphStore
             }
             _splits[n.Type] = flags;
         }
+        // The graph holds every column, so the schema says so: GSL over this store returns what local mode returns.
         Schema = new GraphStoreSchema(
-            graph.NodeTypes.Select(n => new StoreNodeType(n.Type, n.Count, n.Schema.FeatureDim, n.Schema.Labeled ? Math.Max(n.Schema.LabelCount, 0) : 0)).ToArray(),
-            graph.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(graph, e))).ToArray());
+            graph.NodeTypes.Select(n => new StoreNodeType(n.Type, n.Count, n.Schema.FeatureDim, n.Schema.Labeled ? Math.Max(n.Schema.LabelCount, 0) : 0)
+            {
+                Columns = new NodeColumns(n.Schema.Weighted, n.Schema.Attributes.IntCount, n.Schema.Attributes.StringCount),
+            }).ToArray(),
+            graph.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(graph, e))
+            {
+                Columns = new EdgeColumns(true, e.Schema.Weighted, e.Schema.Labeled, e.Schema.Attributes.IntCount, e.Schema.Attributes.FloatCount,
+                    e.Schema.Attributes.StringCount),
+            }).ToArray());
     }
 
     public GraphStoreSchema Schema { get; }
@@ -53,18 +61,22 @@ public sealed class HeteroGraphStore : IGraphStore
     }
 
     public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
-        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
+        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Sample(type, incoming, seeds.Span, fanout, strategy, rngSeed, withWeights, ColumnSet.None));
+
+    private NeighborSample Sample(CanonicalEdgeType type, bool incoming, ReadOnlySpan<int> seeds, int fanout, SamplingStrategy strategy, ulong rngSeed,
+        bool withWeights, ColumnSet columns)
     {
         var edges = _graph.Edges(type);
         var weights = edges.Data.Weights.Span; // by edge id
-        // Edge ids are needed only to read weights; without them the kernel skips a random read per sampled row.
-        var needsEdgeIds = withWeights || strategy is SamplingStrategy.EdgeWeight or SamplingStrategy.TopK;
+        // Edge ids are needed only to read weights and columns; without them the kernel skips a random read per sampled row.
+        var needsEdgeIds = withWeights || columns != ColumnSet.None || strategy is SamplingStrategy.EdgeWeight or SamplingStrategy.TopK;
         var csr = needsEdgeIds ? edges.Direction(incoming) : WithoutEdgeIds(edges, incoming);
         var buffer = Interlocked.Exchange(ref _spare, null) ?? new SampleBuffer();
         try
         {
             var random = KernelRandom.PerNode(rngSeed);
-            NeighborSampler.Sample(csr, seeds.Span, fanout, strategy, ref random, buffer, weights, edges.Direction(!incoming));
+            NeighborSampler.Sample(csr, seeds, fanout, strategy, ref random, buffer, weights, edges.Direction(!incoming));
             var n = seeds.Length;
             var count = buffer.Count;
             var result = NeighborSample.Rent(n, count, withWeights);
@@ -80,12 +92,30 @@ public sealed class HeteroGraphStore : IGraphStore
                     for (var i = 0; i < count; i++) w[i] = weights[eids[i]];
                 }
             }
-            return ValueTask.FromResult(result);
+            if (columns != ColumnSet.None) result.Edges = ColumnGather.Elements(edges.Data, buffer.EdgeIds, columns);
+            return result;
         }
         finally
         {
             Interlocked.Exchange(ref _spare, buffer);
         }
+    }
+
+    public ValueTask<NeighborSample> SampleNeighborEdgesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, ColumnSet columns, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Sample(type, incoming, seeds.Span, fanout, strategy, rngSeed, withWeights: true,
+            Schema.Edge(type).Answered(columns & ~ColumnSet.Weights)));
+
+    public ValueTask<ElementColumns> GatherNodeColumnsAsync(NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ColumnGather.Elements(_graph.Nodes(type).Data, ids.Span, Schema.Node(type).Answered(columns)));
+
+    public ValueTask<ElementColumns> GatherEdgeColumnsAsync(CanonicalEdgeType type, ReadOnlyMemory<long> handles, ColumnSet columns,
+        CancellationToken cancellationToken = default)
+    {
+        var h = handles.Span;
+        var ids = new int[h.Length];
+        for (var i = 0; i < ids.Length; i++) ids[i] = checked((int)h[i]);
+        return ValueTask.FromResult(ColumnGather.Elements(_graph.Edges(type).Data, ids, Schema.Edge(type).Answered(columns)));
     }
 
     private Csr WithoutEdgeIds(EdgeTypeData edges, bool incoming)
@@ -154,7 +184,9 @@ public sealed class HeteroGraphStore : IGraphStore
         var src = new int[csr.EdgeCount];
         var offsets = csr.Offsets;
         for (var r = 0; r < csr.RowCount; r++) src.AsSpan((int)offsets[r], (int)(offsets[r + 1] - offsets[r])).Fill(r);
-        return ValueTask.FromResult(new EdgeList(type, src, csr.Neighbors.ToArray()));
+        var handles = new long[csr.EdgeCount];
+        for (var e = 0; e < handles.Length; e++) handles[e] = e; // out-CSR positions are the edge ids
+        return ValueTask.FromResult(new EdgeList(type, src, csr.Neighbors.ToArray()) { Handles = handles });
     }
 
     public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default)

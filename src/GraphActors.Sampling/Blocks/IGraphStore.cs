@@ -1,18 +1,47 @@
 // The graph-store interface the mini-batch samplers talk to: batched, async-capable, ids and structure only.
 using System.Buffers;
 using GraphActors.Contracts;
+using GraphActors.Graph.Partitioning;
 
 namespace GraphActors.Sampling;
 
 /// <summary>A node type as a graph store serves it: ids are 0 .. Count - 1 (global per type).</summary>
-public sealed record StoreNodeType(NodeType Type, int Count, int FeatureDim, int LabelCount);
+public sealed record StoreNodeType(NodeType Type, int Count, int FeatureDim, int LabelCount)
+{
+    /// <summary>Node weights, int and string attributes the store holds beside features and labels (GraphLearn sources).</summary>
+    public NodeColumns Columns { get; init; } = NodeColumns.None;
+
+    /// <summary>Whether the type's train/val/test sets are its GraphLearn mask sources (rather than a default split).</summary>
+    public bool MasksFromSource { get; init; }
+
+    /// <summary>
+    /// Of <paramref name="asked"/>, the columns a gather answers: weights and labels where the type has them, attribute
+    /// kinds always (0 wide when the type has none: features are the float attributes).
+    /// </summary>
+    public ColumnSet Answered(ColumnSet asked) => asked & (ColumnSet.Ints | ColumnSet.Floats | ColumnSet.Strings
+        | (Columns.Weighted ? ColumnSet.Weights : 0) | (LabelCount > 0 ? ColumnSet.Labels : 0));
+}
 
 /// <summary>
 /// A canonical edge type. <see cref="Reverse"/> is the type holding each edge reversed, when the store knows it: the
 /// <c>_reverse</c> twin of an undirected heterogeneous edge, or the type itself for an undirected same-type edge
 /// (whose CSRs hold both directions). Null when unknown (the partition store does not record directedness).
 /// </summary>
-public sealed record StoreEdgeType(CanonicalEdgeType Type, long Count, CanonicalEdgeType? Reverse);
+public sealed record StoreEdgeType(CanonicalEdgeType Type, long Count, CanonicalEdgeType? Reverse)
+{
+    /// <summary>Edge ids, labels and attributes the store holds (GraphLearn sources); <see cref="EdgeColumns.None"/> for a CGDF store.</summary>
+    public EdgeColumns Columns { get; init; } = EdgeColumns.None;
+
+    /// <summary>
+    /// Whether sampled edges' weights are the source's: a store that records its columns knows (an unweighted GraphLearn
+    /// type has none), one that does not (CGDF, older stores) hands out its stored weights, 1 where the source had none.
+    /// </summary>
+    public bool HasWeights => Columns == EdgeColumns.None || Columns.Weighted;
+
+    /// <summary>Of <paramref name="asked"/>, the per-edge columns an answer holds: ids and labels where kept, attribute kinds always, weights where <see cref="HasWeights"/>.</summary>
+    public ColumnSet Answered(ColumnSet asked) => asked & (ColumnSet.Ints | ColumnSet.Floats | ColumnSet.Strings
+        | (Columns.EdgeIds ? ColumnSet.EdgeIds : 0) | (Columns.Labeled ? ColumnSet.Labels : 0) | (HasWeights ? ColumnSet.Weights : 0));
+}
 
 public sealed class GraphStoreSchema
 {
@@ -77,6 +106,12 @@ public sealed class NeighborSample : IDisposable
     public ReadOnlySpan<float> Weights => _weights is null ? default : _weights.AsSpan(0, Offsets[SeedCount]);
     public bool HasWeights => _weights is not null;
 
+    /// <summary>
+    /// The sampled edges' columns (ids, labels, attributes), one value per neighbour in the same order; null unless
+    /// asked for with <see cref="IGraphStore.SampleNeighborEdgesAsync"/> from a store that holds them.
+    /// </summary>
+    public ElementColumns? Edges { get; internal set; }
+
     internal static NeighborSample Rent(int seeds, int edges, bool weights) =>
         new(seeds, ArrayPool<int>.Shared.Rent(seeds + 1), ArrayPool<int>.Shared.Rent(Math.Max(edges, 1)),
             weights ? ArrayPool<float>.Shared.Rent(Math.Max(edges, 1)) : null);
@@ -100,6 +135,12 @@ public sealed class NeighborSample : IDisposable
 public sealed record EdgeList(CanonicalEdgeType Type, int[] Src, int[] Dst)
 {
     public int Count => Src.Length;
+
+    /// <summary>
+    /// Where each edge's columns live, for <see cref="IGraphStore.GatherEdgeColumnsAsync"/> (a store's own handle: an
+    /// edge id, or a partition and an out-CSR position); null when the store hands out no edge columns.
+    /// </summary>
+    public long[]? Handles { get; init; }
 }
 
 /// <summary>
@@ -154,6 +195,49 @@ public interface IGraphStore
 
     /// <summary>Ids of business ids; -1 for an unknown one.</summary>
     ValueTask LookupIdsAsync(NodeType type, ReadOnlyMemory<long> businessIds, Memory<int> destination, CancellationToken cancellationToken = default);
+
+    // ---- GraphLearn's columns. The defaults serve a store that keeps features and labels only. ----
+
+    /// <summary>
+    /// The <paramref name="columns"/> of <paramref name="ids"/> in one call (one request per partition): weights, labels,
+    /// int attributes, float attributes (the features) and string attributes, as far as the type has them
+    /// (<see cref="StoreNodeType.Answered"/>).
+    /// </summary>
+    ValueTask<ElementColumns> GatherNodeColumnsAsync(NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns, CancellationToken cancellationToken = default) =>
+        StoreColumnDefaults.GatherNodeColumnsAsync(this, type, ids, columns, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SampleNeighborsAsync"/> with weights, plus the sampled edges' <paramref name="columns"/> in
+    /// <see cref="NeighborSample.Edges"/> (ids, labels, attributes: <see cref="StoreEdgeType.Answered"/>), in the same one
+    /// request per partition; a store without edge columns leaves <see cref="NeighborSample.Edges"/> null. Draws equal
+    /// those of <see cref="SampleNeighborsAsync"/> with the same arguments.
+    /// </summary>
+    ValueTask<NeighborSample> SampleNeighborEdgesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, ColumnSet columns, CancellationToken cancellationToken = default) =>
+        SampleNeighborsAsync(type, incoming, seeds, fanout, strategy, rngSeed, withWeights: true, cancellationToken);
+
+    /// <summary>The <paramref name="columns"/> (weights included) of edges named by <see cref="EdgeList.Handles"/> of <see cref="GetEdgesAsync"/>.</summary>
+    ValueTask<ElementColumns> GatherEdgeColumnsAsync(CanonicalEdgeType type, ReadOnlyMemory<long> handles, ColumnSet columns,
+        CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} hands out no edge handles, so it gathers no columns of {type}'s edges.");
+}
+
+/// <summary>What a store without GraphLearn's extra columns answers: features as the float attributes, and labels.</summary>
+internal static class StoreColumnDefaults
+{
+    public static async ValueTask<ElementColumns> GatherNodeColumnsAsync(IGraphStore store, NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns,
+        CancellationToken cancellationToken)
+    {
+        var schema = store.Schema.Node(type);
+        var present = schema.Answered(columns) & (ColumnSet.Labels | ColumnSet.Floats | ColumnSet.Ints | ColumnSet.Strings);
+        var n = ids.Length;
+        var dim = (present & ColumnSet.Floats) != 0 ? schema.FeatureDim : 0;
+        var floats = new float[(long)n * dim];
+        var labels = (present & ColumnSet.Labels) != 0 ? new int[n] : [];
+        if (dim > 0 && n > 0) await store.GatherFeaturesAsync(type, ids, floats, cancellationToken).ConfigureAwait(false);
+        if (labels.Length > 0) await store.GatherLabelsAsync(type, ids, labels, cancellationToken).ConfigureAwait(false);
+        return new ElementColumns(n, present, [], [], labels, [], 0, floats, dim, [0], [], 0);
+    }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 // IGraphStore over every partition of a partition store loaded in this process (local mode).
 using GraphActors.Contracts;
 using GraphActors.Graph;
+using GraphActors.Graph.Partitioning;
 using GraphActors.Graph.Storage;
 
 namespace GraphActors.Sampling;
@@ -50,8 +51,13 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
     {
         var relations = manifest.EdgeTypes.ToDictionary(e => e.Relation, e => e.Type);
         return new GraphStoreSchema(
-            manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount)).ToArray(),
-            manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations))).ToArray());
+            manifest.NodeTypes.Select(n => new StoreNodeType(n.Name, n.Count, n.FeatureDim, n.LabelCount)
+            {
+                Columns = n.Columns ?? NodeColumns.None,
+                MasksFromSource = n.MasksFromSource,
+            }).ToArray(),
+            manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations)) { Columns = e.Columns ?? EdgeColumns.None })
+                .ToArray());
     }
 
     // The store does not record directedness, so only the _reverse naming convention reveals a reverse type.
@@ -68,13 +74,22 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
     public IReadOnlyList<LoadedPartition> Partitions => _parts;
 
     public ValueTask<NeighborSample> SampleNeighborsAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
-        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default)
+        SamplingStrategy strategy, ulong rngSeed, bool withWeights = false, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Sample(type, incoming, seeds.Span, fanout, strategy, rngSeed, withWeights, ColumnSet.None));
+
+    public ValueTask<NeighborSample> SampleNeighborEdgesAsync(CanonicalEdgeType type, bool incoming, ReadOnlyMemory<int> seeds, int fanout,
+        SamplingStrategy strategy, ulong rngSeed, ColumnSet columns, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Sample(type, incoming, seeds.Span, fanout, strategy, rngSeed, withWeights: true, columns & ~ColumnSet.Weights));
+
+    private NeighborSample Sample(CanonicalEdgeType type, bool incoming, ReadOnlySpan<int> ids, int fanout, SamplingStrategy strategy, ulong rngSeed,
+        bool withWeights, ColumnSet columns)
     {
+        var edgeType = Schema.Edge(type);
+        var present = columns == ColumnSet.None || edgeType.Columns == EdgeColumns.None ? ColumnSet.None : edgeType.Answered(columns);
         var scratch = Interlocked.Exchange(ref _spare, null) ?? new Scratch();
         try
         {
             var grouping = scratch.Grouping;
-            var ids = seeds.Span;
             grouping.Group(_book, incoming ? type.Dst : type.Src, ids);
             if (scratch.Buffers.Length < _parts.Length)
                 scratch.Buffers = Enumerable.Range(0, _parts.Length).Select(_ => new SampleBuffer()).ToArray();
@@ -108,7 +123,21 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
                     grouping.ScatterRows<float>(p, buffer.Offsets, partWeights, offsets, result.WeightArray.AsSpan(0, total));
                 }
             }
-            return ValueTask.FromResult(result);
+            if (present != ColumnSet.None)
+            {
+                // Sampled positions index the partition's CSR, and its column files run parallel to it.
+                var builder = ElementColumnsBuilder.For(edgeType, total, present);
+                for (var p = 0; p < _parts.Length; p++)
+                {
+                    if (grouping.CountOf(p) == 0) continue;
+                    var buffer = scratch.Buffers[p];
+                    var edges = _parts[p].Edges(type);
+                    builder.Add(ElementColumnsBuilder.EntryPositions(grouping.BatchPositions(p), buffer.Offsets, offsets),
+                        ColumnGather.Edges(edges.Columns(incoming), edges.Weights(incoming).Span, buffer.EdgeIds, present));
+                }
+                result.Edges = builder.Build();
+            }
+            return result;
         }
         finally
         {
@@ -134,6 +163,18 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             }
         });
         return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ElementColumns> GatherNodeColumnsAsync(NodeType type, ReadOnlyMemory<int> ids, ColumnSet columns, CancellationToken cancellationToken = default)
+    {
+        var builder = ElementColumnsBuilder.For(Schema.Node(type), ids.Length, columns);
+        WithGrouping(type, ids.Span, grouping =>
+        {
+            for (var p = 0; p < _parts.Length; p++)
+                if (grouping.CountOf(p) > 0)
+                    builder.Add(grouping.BatchPositions(p), ColumnGather.Nodes(_parts[p].Nodes(type), grouping.LocalRows(p), builder.Present));
+        });
+        return ValueTask.FromResult(builder.Build());
     }
 
     public ValueTask GatherLabelsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<int> destination, CancellationToken cancellationToken = default)
@@ -235,6 +276,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         var total = _parts.Sum(p => (long)p.Edges(type).Out.EdgeCount);
         var src = new int[total];
         var dst = new int[total];
+        var handles = new long[total];
         var w = 0;
         foreach (var part in _parts)
         {
@@ -243,9 +285,43 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             var offsets = csr.Offsets;
             for (var r = 0; r < csr.RowCount; r++) src.AsSpan(w + (int)offsets[r], (int)(offsets[r + 1] - offsets[r])).Fill(nodes.IdOf(r));
             csr.Neighbors.CopyTo(dst.AsSpan(w));
+            for (var e = 0; e < csr.EdgeCount; e++) handles[w + e] = Handle(part.Id.Value, e);
             w += csr.EdgeCount;
         }
-        return ValueTask.FromResult(new EdgeList(type, src, dst));
+        return ValueTask.FromResult(new EdgeList(type, src, dst) { Handles = handles });
+    }
+
+    // An edge of a partitioned store is named by its partition and its position in that partition's out-CSR.
+    private static long Handle(int partition, int position) => ((long)partition << 32) | (uint)position;
+
+    /// <summary>The columns (weights included) of edges named by <see cref="EdgeList.Handles"/>, each read from its partition's out-CSR columns.</summary>
+    public ValueTask<ElementColumns> GatherEdgeColumnsAsync(CanonicalEdgeType type, ReadOnlyMemory<long> handles, ColumnSet columns,
+        CancellationToken cancellationToken = default)
+    {
+        var h = handles.Span;
+        var builder = ElementColumnsBuilder.For(Schema.Edge(type), h.Length, columns);
+        var counts = new int[_parts.Length];
+        foreach (var x in h)
+        {
+            var p = (int)(x >> 32);
+            if ((uint)p >= (uint)_parts.Length) throw new ArgumentOutOfRangeException(nameof(handles), x, $"Edge handle {x} names partition {p}; the store has {_parts.Length}.");
+            counts[p]++;
+        }
+        for (var p = 0; p < _parts.Length; p++)
+        {
+            if (counts[p] == 0) continue;
+            var positions = new int[counts[p]];
+            var at = new int[counts[p]];
+            for (int i = 0, j = 0; i < h.Length; i++)
+                if ((int)(h[i] >> 32) == p)
+                {
+                    positions[j] = i;
+                    at[j++] = (int)(uint)h[i];
+                }
+            var edges = _parts[p].Edges(type);
+            builder.Add(positions, ColumnGather.Edges(edges.OutColumns, edges.OutWeights.Span, at, builder.Present));
+        }
+        return ValueTask.FromResult(builder.Build());
     }
 
     public ValueTask GetBusinessIdsAsync(NodeType type, ReadOnlyMemory<int> ids, Memory<long> destination, CancellationToken cancellationToken = default)

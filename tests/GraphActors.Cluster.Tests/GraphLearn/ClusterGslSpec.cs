@@ -3,6 +3,7 @@ using System.Text;
 using GraphActors.Cluster.GraphLearn;
 using GraphActors.Cluster.Tests.Support;
 using GraphActors.Sampling;
+using GraphActors.TestSupport;
 using GlGraph = GraphActors.Graph.GraphLearn.Graph;
 using Decoder = GraphActors.Graph.GraphLearn.Decoder;
 
@@ -140,7 +141,101 @@ public sealed class ClusterGslSpec
         Assert.Equal(sources.Bought.Count(b => b.Item2 == 1), buyers.Lens![0]);
         Assert.All(buyers.Ids[..buyers.Lens[0]], u => Assert.Contains((u, 1L), sources.Bought));
         Assert.Throws<InvalidOperationException>(() => w0.V("user").InV("u2i_reverse"));
+        // These items were loaded unweighted: node_weight has nothing to draw by.
         Assert.Throws<NotSupportedException>(() => w0.V("user").Neg("item"));
+    }
+
+    private static GlGraph DeclareAttributed(AttributedSources s) => new GlGraph()
+        .Node(s.Users, "user", new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.UserAttrTypes))
+        .Node(s.Items, "item", new Decoder(weighted: true, attrTypes: AttributedSources.ItemAttrTypes))
+        .Edge(s.Clicks, ("user", "item", "u2i"), new Decoder(weighted: true, labeled: true, attrTypes: AttributedSources.ClickAttrTypes), directed: false)
+        .Edge(s.Similar, ("item", "item", "i2i"), new Decoder(labeled: true, attrTypes: AttributedSources.SimilarAttrTypes), directed: false);
+
+    /// <summary>
+    /// A worker's share of the users with their edges, against local mode fed the same ids: every column of the users,
+    /// and each walked edge (found in local mode's row by its edge id) with its ends, weight, label and attributes.
+    /// </summary>
+    private static int CompareWithLocalMode(ClusterGraph worker, GlGraph local)
+    {
+        var got = worker.V("user").Batch(1000).Alias("u").OutE("u2i").By("full").Alias("e").InV().Alias("i").Values().Single();
+        var u = got.Nodes("u");
+        var want = local.V("user", u.Ids).Alias("u").OutE("u2i").By("full").Alias("e").Values().Single();
+        var wu = want.Nodes("u");
+        Assert.Equal(wu.Weights, u.Weights);
+        Assert.Equal(wu.Labels, u.Labels);
+        Assert.Equal(wu.IntAttrs, u.IntAttrs);
+        Assert.Equal(wu.FloatAttrs, u.FloatAttrs);
+        Assert.Equal(wu.StringAttrs, u.StringAttrs);
+        var (e, we) = (got.Edges("e"), want.Edges("e"));
+        Assert.Equal(we.Lens, e.Lens);
+        var (ki, kf, ks) = (e.Columns.IntAttrCount, e.Columns.FloatAttrCount, e.Columns.StringAttrCount);
+        Assert.Equal((1, 1, 1), (ki, kf, ks));
+        for (var r = 0; r < e.Rows; r++)
+            for (var j = e.Offsets![r]; j < e.Offsets[r + 1]; j++)
+            {
+                var w = Array.IndexOf(we.EdgeIds, e.EdgeIds[j], we.Offsets![r], we.Lens![r]);
+                Assert.True(w >= 0, $"edge {e.EdgeIds[j]} is not in local mode's row {r}");
+                Assert.Equal((we.SrcIds[w], we.DstIds[w], we.Weights![w], we.Labels![w]), (e.SrcIds[j], e.DstIds[j], e.Weights![j], e.Labels![j]));
+                Assert.Equal((we.IntAttrs[w], we.FloatAttrs[w], we.StringAttrs[w]), (e.IntAttrs[j], e.FloatAttrs[j], e.StringAttrs[j]));
+            }
+        Assert.Equal(got.Nodes("i").Ids, e.DstIds);
+        return u.Count;
+    }
+
+    [Fact]
+    public async Task Worker_mode_gives_every_attribute_kind_and_edge_ids_as_local_mode_and_draws_neg_and_where_over_the_cluster()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ga-gsl-columns", Guid.NewGuid().ToString("N"));
+        var sources = AttributedSources.Write(dir);
+        var hosts = new[] { $"127.0.0.1:{TestNodes.FreePort()}", $"127.0.0.1:{TestNodes.FreePort()}" };
+        var store = Path.Combine(dir, "store");
+        var log = new StringWriter();
+        var t1 = DeclareAttributed(sources).InitAsync(new WorkerMode(1, 2, hosts, store) { Hocon = Fast, Timeout = Wait });
+        var t0 = DeclareAttributed(sources).InitAsync(new WorkerMode(0, 2, hosts, store) { Hocon = Fast, Timeout = Wait }, log);
+        await using var w0 = await t0;
+        await using var w1 = await t1;
+        Assert.DoesNotContain("not in the partition store", log.ToString());
+        var local = DeclareAttributed(sources).Init();
+
+        var walked = await Task.WhenAll(Task.Run(() => CompareWithLocalMode(w0, local)), Task.Run(() => CompareWithLocalMode(w1, local)));
+        Assert.Equal(local.NodeCount("user"), walked.Sum());
+
+        // node_from over the cluster: the workers' shares are local mode's set of items some user clicked.
+        static long[] Ends(ClusterGraph w) => w.V("u2i", NodeFrom.EdgeDst).Batch(7).Alias("i").Values().SelectMany(b => b.Nodes("i").Ids).ToArray();
+        var ends = await Task.WhenAll(Task.Run(() => Ends(w0)), Task.Run(() => Ends(w1)));
+        Assert.Equal(local.V("u2i", NodeFrom.EdgeDst).Batch(100).Alias("i").Values().Single().Nodes("i").Ids.Order(), ends[0].Concat(ends[1]).Order());
+        Assert.Empty(ends[0].Intersect(ends[1]));
+
+        await Task.Run(() =>
+        {
+            // Neg(nodeType): items by node weight, never one of the batch's sources.
+            var neg = w1.V("item").Batch(5).Alias("i").Neg("item").Sample(4).By("node_weight").Alias("n").Values().First();
+            Assert.Equal([5, 4], neg.Nodes("n").Shape);
+            Assert.All(neg.Nodes("n").Ids, id => Assert.DoesNotContain(id, neg.Nodes("i").Ids));
+            Assert.All(neg.Nodes("n").Weights!, weight => Assert.True(weight > 0));
+
+            // Where(): the int column's share holds the positive's value; no negative is the positive or a neighbour of its source.
+            var bought = local.Store.Edges("u2i");
+            var batch = w0.E("u2i").Batch(20).Alias("e").Each(
+                    e => e.InV().Alias("dst"),
+                    e => e.OutV().Alias("src").OutNeg("u2i").Sample(5).By("random")
+                        .Where("dst", new NegativeCondition { IntCols = [0], IntProps = [0.2f] }).Alias("neg"))
+                .Values().First();
+            var (src, dst, negs) = (batch.Nodes("src"), batch.Nodes("dst"), batch.Nodes("neg"));
+            Assert.Equal([20, 5], negs.Shape);
+            var items = local.Store.Nodes("item");
+            for (var row = 0; row < 20; row++)
+            {
+                Assert.Equal(dst.IntAttrs[row], negs.IntAttrs[row * 5]);
+                Assert.True(local.Store.Nodes("user").Ids.TryGetDense(src.Ids[row], out var s));
+                for (var j = row * 5; j < row * 5 + 5; j++)
+                {
+                    Assert.NotEqual(dst.Ids[row], negs.Ids[j]);
+                    Assert.True(items.Ids.TryGetDense(negs.Ids[j], out var n));
+                    Assert.False(bought.Out.Contains(s, n), $"negative {negs.Ids[j]} is an item user {src.Ids[row]} bought");
+                }
+            }
+        });
     }
 
     [Fact]

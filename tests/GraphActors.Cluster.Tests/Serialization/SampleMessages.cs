@@ -54,6 +54,16 @@ public static class SampleMessages
         new ResponseChunk(7, 1, 2, 5, "PFR", 20_381_498, new byte[] { 1, 2, 3, 0, 255 }),
         new ResponseChunk(long.MaxValue, 0, 0, 1, "PNR", 0, ReadOnlyMemory<byte>.Empty),
         new ChunkAck(7, 1, 2),
+        // ---- ColumnProtocol ----
+        new ColumnProtocol.GetNodeColumns(21, 1, "user", [3, 3, 0], ColumnSet.All, 1_700_000_000_000),
+        new ColumnProtocol.GetNodeColumns(22, 0, "ü𝄞ser", [], ColumnSet.None, 0),
+        new ColumnProtocol.NodeColumnsResult(21, 1, new ElementColumns(2, ColumnSet.Weights | ColumnSet.Labels | ColumnSet.Ints | ColumnSet.Floats | ColumnSet.Strings,
+            [], [0.5f, float.NaN], [-1, 3], [long.MinValue, 0, 7, long.MaxValue], 2, [1f, -0f], 1, [0, 6, 6, 12, 16], "naïve東京😀"u8.ToArray(), 2)),
+        new ColumnProtocol.NodeColumnsResult(22, 0, ElementColumns.None(0)),
+        new ColumnProtocol.GetNeighborEdges(23, 2, Click, EdgeDirection.In, [0, 9], 4, NeighborStrategy.Random, ulong.MaxValue, ColumnSet.EdgeIds | ColumnSet.Strings, 5),
+        new ColumnProtocol.NeighborEdgesResult(23, 2, [0, 1, 3], [4, 5, 6], [1f, 2f, 3f],
+            new ElementColumns(3, ColumnSet.EdgeIds | ColumnSet.Labels | ColumnSet.Strings, [0, long.MaxValue, 17], [], [1, 0, -1], [], 0, [], 0,
+                [0, 1, 1, 4], "a東"u8.ToArray(), 1)),
         // ---- SamplingProtocol ----
         new GetNegatives(7, 1, Click, [3, 4, 4], 5, NegativeStrategyKind.InDegree, true, ulong.MaxValue, 1_700_000_000_000),
         new GetNegatives(8, 0, Click, [], 1, NegativeStrategyKind.Random, false, 0, 0),
@@ -269,7 +279,7 @@ public static class SampleMessages
             for (var i = 0; i < ea.Length; i++) AssertValue(ea[i], aa[i], $"{where}[{i}]");
         }
         // A command inside WithToken compares property by property (a StartJob's config holds arrays).
-        else if (e is BlockData or TrainingConfig or CheckpointInfo or LinkPairsData or EpochSummary or IGraphActorsMessage)
+        else if (e is BlockData or TrainingConfig or CheckpointInfo or LinkPairsData or EpochSummary or ElementColumns or IGraphActorsMessage)
             AssertSame(e, a);
         else
             Assert.Equal(e, a);
