@@ -37,7 +37,9 @@ internal sealed class GslStoreExecutor
     {
         _plan = plan;
         _gsl = plan.Store!;
-        _store = _gsl.Store;
+        // One store version for the whole dataset (a cluster's reload may switch versions meanwhile): its shares, tables
+        // and every batch read the same one.
+        _store = _gsl.Store is IVersionedGraphStore versioned ? versioned.Pin() : _gsl.Store;
         _options = options;
         _steps = steps;
         _executionOrder = executionOrder;
