@@ -319,22 +319,8 @@ public sealed class GslQuery
     public GslQuery By(string strategy)
     {
         Mutable();
-        if (Kind == StepKind.Negative)
-        {
-            var negative = StrategyNames.ParseNegative(strategy);
-            if (_plan.Store is not null && negative == NegativeStrategy.InDegree)
-                throw new NotSupportedException(
-                    $"{Description}.By(\"{strategy}\"): a partitioned graph store draws negatives uniformly (random) or ∝ in-degree^0.75 " +
-                    $"({StrategyNames.SmoothedInDegree}); raw in-degree needs the whole degree table in one place, which no partition holds.");
-        }
-        else if (Kind is StepKind.HopNodes or StepKind.HopEdges)
-        {
-            var neighbor = StrategyNames.ParseNeighbor(strategy);
-            if (_plan.Store is not null && neighbor == SamplingStrategy.InDegree)
-                throw new NotSupportedException(
-                    $"{Description}.By(\"{strategy}\"): in_degree weighs each neighbour by its own in-degree, which its owner holds, not the " +
-                    "partition that samples the row; a graph store samples random, random_without_replacement, edge_weight, topk and full.");
-        }
+        if (Kind == StepKind.Negative) StrategyNames.ParseNegative(strategy);
+        else if (Kind is StepKind.HopNodes or StepKind.HopEdges) StrategyNames.ParseNeighbor(strategy);
         else if (Kind == StepKind.NodeNegative)
         {
             if (strategy != StrategyNames.NodeWeight)

@@ -23,7 +23,6 @@ internal sealed class GslStoreExecutor
     private readonly GslOptions _options;
     private readonly GslQuery[] _steps;
     private readonly int[] _executionOrder;
-    private readonly bool[] _candidatesChecked;
     private readonly object?[] _tables;
     private SourceTable? _sources;
 
@@ -43,7 +42,6 @@ internal sealed class GslStoreExecutor
         _options = options;
         _steps = steps;
         _executionOrder = executionOrder;
-        _candidatesChecked = new bool[steps.Length];
         _tables = new object?[steps.Length];
         foreach (var s in steps)
             // Plain negatives are drawn by the partitions, with their own cap; Where() and Neg() draw here and take the option.
@@ -349,12 +347,9 @@ internal sealed class GslStoreExecutor
         // The store draws along out-edges: an in-direction walk draws along the type that holds it as out-edges.
         var t = step.Incoming ? _gsl.InDirectionType(walked) : walked;
         var strategy = StrategyNames.ParseNegative(step.StrategyName!);
-        if (strategy == NegativeStrategy.Random && !_candidatesChecked[step.Index])
-        {
-            await RequireEveryCandidateReachedAsync(step, t).ConfigureAwait(false);
-            _candidatesChecked[step.Index] = true;
-        }
         var exclude = step.ExcludeNeighbors ?? strategy != NegativeStrategy.Random;
+        // GraphLearn's random negatives are drawn among the ids the edge type reaches, not every node of the type.
+        if (strategy == NegativeStrategy.Random) strategy = NegativeStrategy.RandomReached;
         var from = parent.DenseIds;
         var sources = Compact(from);
         var k = step.K;
@@ -369,23 +364,6 @@ internal sealed class GslStoreExecutor
             else output.AsSpan(i * k, k).Fill(-1);
         }
         return await NodesAsync(step.AliasName!, step.NodeType, output, null, from.Length, k, null, stats, 0).ConfigureAwait(false);
-    }
-
-    // GraphLearn's random negatives are drawn among the ids the edge type reaches; the store draws among the whole node
-    // type. They agree when every node of the type is reached, which is checked once; otherwise refused, never differed.
-    private async Task RequireEveryCandidateReachedAsync(GslQuery step, CanonicalEdgeType t)
-    {
-        var n = _store.Schema.Node(t.Dst).Count;
-        var all = AllIds(n);
-        var degrees = new int[n];
-        await _store.GetDegreesAsync(t, incoming: true, all, degrees).ConfigureAwait(false);
-        var unreached = 0;
-        foreach (var d in degrees) if (d == 0) unreached++;
-        if (unreached > 0)
-            throw new NotSupportedException(
-                $"{step.Description}.By(\"random\") ('{step.AliasName}'): GraphLearn draws random negatives among the {t.Dst} nodes that {t.Relation} " +
-                $"reaches, a graph store among all {n} {t.Dst} nodes, and {unreached} of them have no {t.Relation} edge; " +
-                $"use By(\"{StrategyNames.SmoothedInDegree}\") (∝ in-degree^0.75, never an unreached node) over a store.");
     }
 
     /// <summary>

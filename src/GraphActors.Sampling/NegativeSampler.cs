@@ -26,22 +26,6 @@ public readonly record struct NegativeSampleStats(int Requested, int Redrawn, in
 public static class NegativeSampler
 {
     public const double DegreePower = 0.75;
-
-    /// <summary>
-    /// Writes in-degree^<see cref="DegreePower"/> of every <paramref name="type"/> destination that
-    /// <paramref name="partition"/> owns into <paramref name="weights"/> (indexed by global id): one partition's share of
-    /// the degree table that partitioned stores draw smoothed negatives from.
-    /// </summary>
-    public static void AddSmoothedInDegrees(GraphActors.Graph.Storage.LoadedPartition partition, GraphActors.Contracts.CanonicalEdgeType type, double[] weights)
-    {
-        var csr = partition.Edges(type).In;
-        var nodes = partition.Nodes(type.Dst);
-        for (var r = 0; r < csr.RowCount; r++)
-        {
-            var d = csr.Degree(r);
-            weights[nodes.IdOf(r)] = d == 0 ? 0 : Math.Pow(d, DegreePower);
-        }
-    }
     public const int DefaultMaxRetries = 32;
 
     private static readonly ConditionalWeakTable<Csr, AliasTable> DegreeTables = new();
@@ -68,6 +52,7 @@ public static class NegativeSampler
             NegativeStrategy.Random => null,
             NegativeStrategy.InDegree => RawDegreeTable(candidates, edges),
             NegativeStrategy.SmoothedInDegree => DegreeTable(candidates, edges),
+            NegativeStrategy.RandomReached => EdgeEndTable(candidates, edges),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown negative strategy."),
         };
         return Sample(adjacency, sources, n, table, k, excludeNeighbors, ref random, output, maxRetries);

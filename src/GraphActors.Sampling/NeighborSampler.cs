@@ -22,10 +22,12 @@ public static class NeighborSampler
     /// <summary>
     /// Dispatches by strategy. <paramref name="weights"/> are per edge id; empty means every edge weighs 1.
     /// <paramref name="inDegrees"/> is the CSR of the other direction (its row degrees are the neighbours' in-degrees
-    /// along <paramref name="csr"/>); only <see cref="SamplingStrategy.InDegree"/> reads it.
+    /// along <paramref name="csr"/>), or, where only part of the graph is at hand (a partition),
+    /// <paramref name="neighborDegrees"/> holds the same degrees by neighbour id (<see cref="DegreeTables.NeighborDegrees"/>);
+    /// only <see cref="SamplingStrategy.InDegree"/> reads them.
     /// </summary>
     public static void Sample(Csr csr, ReadOnlySpan<int> seeds, int k, SamplingStrategy strategy, ref KernelRandom random,
-        SampleBuffer output, ReadOnlySpan<float> weights = default, Csr? inDegrees = null)
+        SampleBuffer output, ReadOnlySpan<float> weights = default, Csr? inDegrees = null, ReadOnlySpan<int> neighborDegrees = default)
     {
         switch (strategy)
         {
@@ -37,11 +39,16 @@ public static class NeighborSampler
                 break;
             case SamplingStrategy.TopK: SampleTopK(csr, weights, seeds, k, output); break;
             case SamplingStrategy.Full: SampleFull(csr, seeds, output); break;
-            case SamplingStrategy.InDegree:
-                SampleByInDegree(csr, inDegrees ?? throw new ArgumentException(
-                    "in_degree sampling needs the CSR of the other direction, whose row degrees are the neighbours' in-degrees.", nameof(inDegrees)),
-                    seeds, k, ref random, output);
+            case SamplingStrategy.InDegree when inDegrees is not null:
+                SampleByInDegree(csr, inDegrees, seeds, k, ref random, output);
                 break;
+            case SamplingStrategy.InDegree when !neighborDegrees.IsEmpty:
+                CheckFanout(k);
+                SampleProportional(csr, new NeighborDegrees(csr.Neighbors, neighborDegrees), seeds, k, ref random, output);
+                break;
+            case SamplingStrategy.InDegree:
+                throw new ArgumentException(
+                    "in_degree sampling needs the neighbours' in-degrees: the CSR of the other direction, or a degree table by neighbour id.", nameof(inDegrees));
             default: throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy.");
         }
     }
@@ -214,6 +221,15 @@ public static class NeighborSampler
             var v = _neighbors[position];
             return _offsets[v + 1] - _offsets[v];
         }
+    }
+
+    /// <summary>The in-degree of the edge's neighbour, read from a table by neighbour id (the whole graph's, at a partition).</summary>
+    private readonly ref struct NeighborDegrees(ReadOnlySpan<int> neighbors, ReadOnlySpan<int> degrees) : IPositionWeights
+    {
+        private readonly ReadOnlySpan<int> _neighbors = neighbors;
+        private readonly ReadOnlySpan<int> _degrees = degrees;
+
+        public double At(int position) => _degrees[_neighbors[position]];
     }
 
     /// <summary>

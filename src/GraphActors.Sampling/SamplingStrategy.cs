@@ -37,6 +37,12 @@ public enum NegativeStrategy
     /// than raw in-degree does); not a GraphLearn strategy, kept for the block samplers and the cluster.
     /// </summary>
     SmoothedInDegree,
+
+    /// <summary>
+    /// GSL's <c>random</c> over a graph store: uniform among the ids the edge type reaches (its destinations with an
+    /// edge), where a store's <see cref="Random"/> draws among every node of the type as the block samplers do.
+    /// </summary>
+    RandomReached,
 }
 
 public static class StrategyNames
@@ -81,7 +87,7 @@ public static class StrategyNames
 
     public static string Name(this NegativeStrategy s) => s switch
     {
-        NegativeStrategy.Random => "random",
+        NegativeStrategy.Random or NegativeStrategy.RandomReached => "random",
         NegativeStrategy.InDegree => "in_degree",
         NegativeStrategy.SmoothedInDegree => SmoothedInDegree,
         _ => s.ToString(),

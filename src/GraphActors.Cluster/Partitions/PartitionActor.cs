@@ -185,7 +185,7 @@ public sealed class PartitionActor : ReceiveActor, IWithStash, IWithTimers
         {
             _loading = null;
             _path = m.Path;
-            _server = new PartitionServer(m.Partition, PartitionServer.StoreDegreeTables(m.Path));
+            _server = new PartitionServer(m.Partition, GraphActors.Sampling.DegreeTables.OfStore(m.Path));
             Timers.CancelAll();
             _log.Info("Partition {0} loaded from {1} (attempt {2}): {3:N0} bytes mapped; serving {4} waiting request(s)",
                 _partition, Store, m.Attempt, _server.MappedBytes, _stashed);

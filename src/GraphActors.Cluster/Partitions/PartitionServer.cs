@@ -18,17 +18,18 @@ public sealed partial class PartitionServer : IDisposable
 {
     private readonly LoadedPartition _partition;
     private readonly SampleBuffer _buffer = new();
-    private readonly Func<CanonicalEdgeType, AliasTable>? _degreeTables;
+    private readonly DegreeTables? _degrees;
     private readonly EmbeddingShards _embeddings;
 
-    /// <param name="degreeTables">
-    /// The whole graph's in_degree table of an edge type's destination nodes (a partition holds only its own nodes'
-    /// in-CSR rows); null: in_degree negatives are refused with an error.
+    /// <param name="degrees">
+    /// The whole graph's degree tables (a partition holds only its own nodes' CSR rows): in_degree neighbour sampling
+    /// weighs a neighbour owned elsewhere by its degree, in_degree negatives draw among every destination. Null: both are
+    /// refused with an error.
     /// </param>
-    public PartitionServer(LoadedPartition partition, Func<CanonicalEdgeType, AliasTable>? degreeTables = null)
+    public PartitionServer(LoadedPartition partition, DegreeTables? degrees = null)
     {
         _partition = partition;
-        _degreeTables = degreeTables;
+        _degrees = degrees;
         _embeddings = new EmbeddingShards(partition.Id.Value, partition.Book);
         MappedBytes = MeasureBytes(partition);
     }
@@ -83,7 +84,11 @@ public sealed partial class PartitionServer : IDisposable
         var weights = edges.Weights(incoming).Span;
         // Each row draws from its node's stream under the call's seed (keyed by global id), as PartitionedGraphStore does.
         var random = KernelRandom.PerNode(m.RngSeed, _partition.Nodes(rowType).Rows);
-        NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), ToKernel(m.Strategy), ref random, _buffer, weights);
+        var strategy = ToKernel(m.Strategy);
+        if (strategy == SamplingStrategy.InDegree && _degrees is null)
+            return Error(m, "in_degree sampling weighs neighbours by the whole graph's degrees, which this partition was not given.");
+        NeighborSampler.Sample(edges.Direction(incoming), rows, Math.Max(1, m.Fanout), strategy, ref random, _buffer, weights,
+            neighborDegrees: strategy == SamplingStrategy.InDegree ? _degrees!.NeighborDegrees(m.EdgeType, incoming) : default);
         var edgeIds = _buffer.EdgeIds;
         var w = new float[edgeIds.Length];
         if (weights.IsEmpty) w.AsSpan().Fill(1f);
@@ -109,10 +114,15 @@ public sealed partial class PartitionServer : IDisposable
         if (!TryLocalRows(m.EdgeType.Src, m.Sources, out var rows, out var problem)) return Error(m, problem);
         var candidates = _partition.Book.NodeCount(m.EdgeType.Dst);
         AliasTable? table = null;
-        if (m.Strategy == NegativeStrategyKind.InDegree)
+        if (m.Strategy != NegativeStrategyKind.Random)
         {
-            if (_degreeTables is null) return Error(m, "in_degree negatives need the whole graph's degree table, which this partition was not given.");
-            table = _degreeTables(m.EdgeType);
+            if (_degrees is null) return Error(m, $"{m.Strategy} negatives need the whole graph's degree table, which this partition was not given.");
+            table = m.Strategy switch
+            {
+                NegativeStrategyKind.RawInDegree => _degrees.Raw(m.EdgeType),
+                NegativeStrategyKind.RandomReached => _degrees.Reached(m.EdgeType),
+                _ => _degrees.Smoothed(m.EdgeType),
+            };
         }
         var output = new int[checked(rows.Length * m.K)];
         // Per source: the stream of (seed, global id, occurrence), as PartitionedGraphStore draws centrally.
@@ -120,27 +130,6 @@ public sealed partial class PartitionServer : IDisposable
         var stats = NegativeSampler.Sample(edges.Out, rows, candidates, table, m.K, m.ExcludeNeighbors, ref random, output);
         RowsServed += rows.Length;
         return new NegativesResult(m.RequestId, Partition, output, stats.Requested, stats.Redrawn, stats.Unresolved);
-    }
-
-    /// <summary>
-    /// A degree-table provider reading every partition's in-CSR row lengths from the store once per edge type
-    /// (memory-mapped, so the other partitions' files are only touched for their offsets), cached for the server's life.
-    /// </summary>
-    public static Func<CanonicalEdgeType, AliasTable> StoreDegreeTables(string storePath)
-    {
-        var cache = new Dictionary<CanonicalEdgeType, AliasTable>();
-        return type =>
-        {
-            if (cache.TryGetValue(type, out var t)) return t;
-            var store = PartitionStore.Open(storePath);
-            var weights = new double[store.Book.NodeCount(type.Dst)];
-            for (var p = 0; p < store.Parts; p++)
-            {
-                using var part = store.LoadPartition(p);
-                NegativeSampler.AddSmoothedInDegrees(part, type, weights);
-            }
-            return cache[type] = new AliasTable(weights);
-        };
     }
 
     private IPartitionResponse Gather(GetFeatures m)
@@ -213,6 +202,7 @@ public sealed partial class PartitionServer : IDisposable
         NeighborStrategy.EdgeWeight => SamplingStrategy.EdgeWeight,
         NeighborStrategy.TopK => SamplingStrategy.TopK,
         NeighborStrategy.Full => SamplingStrategy.Full,
+        NeighborStrategy.InDegree => SamplingStrategy.InDegree,
         _ => throw new ArgumentOutOfRangeException(nameof(s), s, "Unknown neighbour strategy."),
     };
 

@@ -263,8 +263,9 @@ public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
         {
             NegativeStrategy.Random => NegativeStrategyKind.Random,
             NegativeStrategy.SmoothedInDegree => NegativeStrategyKind.InDegree,
-            _ => throw new NotSupportedException(
-                $"The cluster draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
+            NegativeStrategy.InDegree => NegativeStrategyKind.RawInDegree,
+            NegativeStrategy.RandomReached => NegativeStrategyKind.RandomReached,
+            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown negative strategy."),
         };
         var perRequest = (int)Math.Min(_wire.MaxIdsPerRequest(sizeof(int)), Math.Max(1, (_wire.MaxMessageBytes - 1024) / (k * (long)sizeof(int))));
         var answers = await AskAll<NegativesResult>(view, grouping, sources.Span, perRequest, (p, piece, part) => (id, deadline) =>
@@ -527,8 +528,7 @@ public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
         SamplingStrategy.EdgeWeight => NeighborStrategy.EdgeWeight,
         SamplingStrategy.TopK => NeighborStrategy.TopK,
         SamplingStrategy.Full => NeighborStrategy.Full,
-        SamplingStrategy.InDegree => throw new NotSupportedException(
-            "Neighbour sampling by in_degree reads every neighbour's in-degree, which a partition does not hold; the cluster samples by random, random_without_replacement, edge_weight, topk or full."),
+        SamplingStrategy.InDegree => NeighborStrategy.InDegree,
         _ => throw new ArgumentOutOfRangeException(nameof(s), s, "Unknown sampling strategy."),
     };
 

@@ -21,6 +21,8 @@ public enum NeighborStrategy : byte
     TopK = 3,
     /// <summary><c>full</c>: every neighbour.</summary>
     Full = 4,
+    /// <summary><c>in_degree</c>: k draws with replacement, each neighbour ∝ its in-degree along the edge type (the whole graph's).</summary>
+    InDegree = 5,
 }
 
 /// <summary>

@@ -10,6 +10,10 @@ public enum NegativeStrategyKind : byte
     Random = 0,
     /// <summary><c>in_degree_pow0.75</c>: drawn ∝ in-degree^0.75 (word2vec's unigram^0.75; the wire name predates GSL's raw in_degree).</summary>
     InDegree = 1,
+    /// <summary><c>in_degree</c>: drawn ∝ in-degree (GraphLearn's in_degree negatives).</summary>
+    RawInDegree = 2,
+    /// <summary>GSL's <c>random</c>: uniform among the destinations the edge type reaches.</summary>
+    RandomReached = 3,
 }
 
 /// <summary>

@@ -22,7 +22,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
     private readonly PartitionBook _book;
     private readonly LoadedPartition[] _parts;
     private readonly bool _ownsPartitions;
-    private readonly Dictionary<CanonicalEdgeType, AliasTable> _degreeTables = new();
+    private readonly DegreeTables _degrees;
     private Scratch? _spare;
 
     private sealed class Scratch
@@ -40,6 +40,7 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         if (partitions.Count != book.Parts) throw new ArgumentException($"The book has {book.Parts} partitions; got {partitions.Count}.", nameof(partitions));
         _book = book;
         _parts = partitions.OrderBy(p => p.Id.Value).ToArray();
+        _degrees = new DegreeTables(() => _parts, owned: false);
         for (var p = 0; p < _parts.Length; p++)
             if (_parts[p].Id.Value != p) throw new ArgumentException($"Partition {p} is missing.", nameof(partitions));
         _ownsPartitions = ownsPartitions;
@@ -99,7 +100,8 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
                 if (grouping.CountOf(p) == 0) continue;
                 var edges = _parts[p].Edges(type);
                 var random = KernelRandom.PerNode(rngSeed, _parts[p].Nodes(incoming ? type.Dst : type.Src).Rows);
-                NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref random, scratch.Buffers[p], edges.Weights(incoming).Span);
+                NeighborSampler.Sample(edges.Direction(incoming), grouping.LocalRows(p), fanout, strategy, ref random, scratch.Buffers[p], edges.Weights(incoming).Span,
+                    neighborDegrees: strategy == SamplingStrategy.InDegree ? _degrees.NeighborDegrees(type, incoming) : default);
                 total += scratch.Buffers[p].Count;
             }
             var result = NeighborSample.Rent(ids.Length, total, withWeights);
@@ -237,9 +239,10 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
         var table = strategy switch
         {
             NegativeStrategy.Random => null,
-            NegativeStrategy.SmoothedInDegree => DegreeTable(type),
-            _ => throw new NotSupportedException(
-                $"A partitioned store draws negatives by random or {StrategyNames.SmoothedInDegree} (in-degree^0.75), not by {strategy.Name()}."),
+            NegativeStrategy.SmoothedInDegree => _degrees.Smoothed(type),
+            NegativeStrategy.InDegree => _degrees.Raw(type),
+            NegativeStrategy.RandomReached => _degrees.Reached(type),
+            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown negative strategy."),
         };
         var seen = src.Length > 1 ? new Dictionary<int, int>(src.Length) : null;
         int redrawn = 0, unresolved = 0, w = 0;
@@ -258,17 +261,6 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
             w += k;
         }
         return ValueTask.FromResult(new NegativeSampleStats(src.Length * k, redrawn, unresolved));
-    }
-
-    private AliasTable DegreeTable(CanonicalEdgeType type)
-    {
-        lock (_degreeTables)
-        {
-            if (_degreeTables.TryGetValue(type, out var t)) return t;
-            var weights = new double[Schema.Node(type.Dst).Count];
-            foreach (var part in _parts) NegativeSampler.AddSmoothedInDegrees(part, type, weights);
-            return _degreeTables[type] = new AliasTable(weights);
-        }
     }
 
     public ValueTask<EdgeList> GetEdgesAsync(CanonicalEdgeType type, CancellationToken cancellationToken = default)

@@ -20,7 +20,7 @@ public sealed class PartitionServerSamplingTests : IDisposable
 
     public PartitionServerSamplingTests()
     {
-        var degrees = PartitionServer.StoreDegreeTables(TestStore.TwoParts);
+        var degrees = GraphActors.Sampling.DegreeTables.OfStore(TestStore.TwoParts);
         _servers = Enumerable.Range(0, _store.Parts).Select(p => new PartitionServer(_store.LoadPartition(p), degrees)).ToArray();
         _local = new PartitionedGraphStore(_store);
     }

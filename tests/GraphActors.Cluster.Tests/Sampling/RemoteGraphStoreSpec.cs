@@ -91,6 +91,7 @@ public abstract class RemoteGraphStoreSpecBase : TestKit
     [InlineData(SamplingStrategy.RandomWithoutReplacement, ReverseEdges.Bidirected)]
     [InlineData(SamplingStrategy.EdgeWeight, ReverseEdges.AddReverse)]
     [InlineData(SamplingStrategy.TopK, ReverseEdges.Bidirected)]
+    [InlineData(SamplingStrategy.InDegree, ReverseEdges.AddReverse)]
     public async Task BlockSampler_over_the_cluster_gives_exactly_the_local_partitioned_stores_sampled_minibatch(SamplingStrategy strategy, ReverseEdges reverse)
     {
         // Every partition draws with the call's seed and each node from its own stream, so random strategies agree too.
@@ -124,6 +125,7 @@ public abstract class RemoteGraphStoreSpecBase : TestKit
     [Theory]
     [InlineData(NegativeStrategy.Random)]
     [InlineData(NegativeStrategy.SmoothedInDegree)]
+    [InlineData(NegativeStrategy.InDegree)]
     public async Task Negatives_are_drawn_by_each_sources_owner_and_avoid_true_neighbours(NegativeStrategy strategy)
     {
         var sources = Enumerable.Range(0, 200).ToArray();
