@@ -17,8 +17,8 @@ namespace GraphActors.Sampling;
 /// </para>
 /// </summary>
 /// <param name="directed">
-/// Whether an edge type (by relation name) was declared directed; null for a name it does not know. The partition
-/// store does not record directedness: without the declaration an undirected type between two node types is known by
+/// Whether an edge type (by relation name) was declared directed; null for a name it does not know. A store written from
+/// GraphLearn sources records it for every type; any other (CGDF) does not: without a declaration there an undirected type between two node types is known by
 /// its <c>_reverse</c> twin, and one within a node type stays unknown (its in-direction is then refused).
 /// </param>
 public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount = 1, Func<string, bool?>? directed = null)
@@ -154,7 +154,7 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
                     $"{verb}({t.Relation}): {t} is directed, so it has no in-direction; walk it with {outVerb}(\"{t.Relation}\") from its {t.Src} end, or load it with directed: false.");
             case null:
                 throw new NotSupportedException(
-                    $"{verb}({t.Relation}): the partition store does not record whether {t} (within {t.Src}) is directed, and GraphLearn walks only an " +
+                    $"{verb}({t.Relation}): this partition store does not record whether {t} (within {t.Src}) is directed (it was not written from GraphLearn sources), and GraphLearn walks only an " +
                     $"undirected type backwards. Pass the declaration to GslStore (a ClusterGraph does when this task declared the edge with g.Edge(…)), or use {outVerb}(\"{t.Relation}\").");
         }
     }
@@ -169,11 +169,12 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
         t.Relation.EndsWith(CanonicalEdgeType.ReverseSuffix, StringComparison.Ordinal) && Store.Schema.Edge(t).Reverse is { } forward
             && forward.Relation + CanonicalEdgeType.ReverseSuffix == t.Relation ? forward : null;
 
-    // True / false as declared; else a type between two node types is undirected exactly when its _reverse twin was loaded.
+    // True / false as declared to this task; else, within one node type, as the store recorded it (a store written from
+    // GraphLearn sources; null otherwise); between two node types, undirected exactly when its _reverse twin was loaded.
     private bool? Directed(CanonicalEdgeType t)
     {
         if (directed?.Invoke(t.Relation) is { } declared) return declared;
-        if (t.Src == t.Dst) return null;
+        if (t.Src == t.Dst) return Store.Schema.Edge(t).Columns.Directed;
         return Store.Schema.Edge(t).Reverse is null;
     }
 }

@@ -399,8 +399,22 @@ public sealed class GslStoreTests : IDisposable
             _attributedStores[parts] = store = new PartitionedGraphStore(PartitionStore.Open(dir));
             _stores[-parts] = store; // disposed with the others
         }
-        // The store does not record directedness; the declaration does, as a ClusterGraph passes it.
+        // The declaration, as a ClusterGraph passes it (a store from GraphLearn sources records it too: see below).
         return new GslStore(store, directed: r => r is "u2i" or "i2i" ? false : null);
+    }
+
+    [Fact]
+    public void A_store_written_from_GraphLearn_sources_knows_a_same_type_edge_is_undirected_without_a_declaration()
+    {
+        AttributedStore(2);
+        var undeclared = new GslStore(_attributedStores[2]);
+        // i2i was loaded with directed: false, and the store recorded it: inV walks it as local mode does.
+        var local = Attributed().V("item").Batch(7).Alias("i").InV("i2i").Sample(3).By("full").Alias("p").Values().First().Nodes("p");
+        var store = undeclared.V("item").Batch(7).Alias("i").InV("i2i").Sample(3).By("full").Alias("p").Values().First().Nodes("p");
+        Assert.Equal(local.Shape, store.Shape);
+        Assert.Equal(local.Ids.Order(), store.Ids.Order());
+        // A store partitioned from a graph without its columns still cannot tell, and says so.
+        Assert.Contains("directed", Assert.Throws<NotSupportedException>(() => new GslStore(Store(2)).V("item").InV("i2i")).Message);
     }
 
     private static void AssertSameNodeColumns(NodeResult want, NodeResult got)

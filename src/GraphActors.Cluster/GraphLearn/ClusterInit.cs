@@ -84,7 +84,7 @@ public sealed class ClusterGraph : IAsyncDisposable
         Role = role;
         StorePath = storePath;
         Store = RemoteGraphStore.FromStore(system, storePath);
-        // The partition store does not record directedness; the edges this task declared (if any) say it.
+        // The edges this task declared (if any) say how each is directed; the store written from the sources records it too.
         var names = declared.EdgeTypes;
         Gsl = new GslStore(Store, taskIndex, taskCount, relation => names.Contains(relation) ? declared.IsDirected(relation) : null);
         if (role == "server")

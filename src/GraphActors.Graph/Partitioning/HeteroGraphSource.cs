@@ -32,7 +32,8 @@ public sealed class HeteroGraphSource : IPartitionSource
         EdgeTypes = graph.EdgeTypes.Select(e => new SourceEdgeType(e.Type, e.Count)
         {
             Columns = allColumns
-                ? new EdgeColumns(true, e.Schema.Weighted, e.Schema.Labeled, e.Schema.Attributes.IntCount, e.Schema.Attributes.FloatCount, e.Schema.Attributes.StringCount)
+                ? new EdgeColumns(true, e.Schema.Weighted, e.Schema.Labeled, e.Schema.Attributes.IntCount, e.Schema.Attributes.FloatCount, e.Schema.Attributes.StringCount,
+                    e.Schema.Directed)
                 : EdgeColumns.None,
         }).ToArray();
         _columns = NodeTypes.Any(n => n.Columns.Any) || EdgeTypes.Any(e => e.Columns.Any);

@@ -51,7 +51,8 @@ public sealed record NodeColumns(bool Weighted, int IntCount, int StringCount)
 /// source's edge order, GraphLearn's edge id), <paramref name="Weighted"/> records that the weights came from the source
 /// (they are stored either way, 1 when absent), then labels and int64, float32 and string attributes per edge.
 /// </summary>
-public sealed record EdgeColumns(bool EdgeIds, bool Weighted, bool Labeled, int IntCount, int FloatCount, int StringCount)
+/// <param name="Directed">How a GraphLearn source declared the type (<c>g.Edge(…, directed)</c>); null where nobody said (CGDF).</param>
+public sealed record EdgeColumns(bool EdgeIds, bool Weighted, bool Labeled, int IntCount, int FloatCount, int StringCount, bool? Directed = null)
 {
     public static readonly EdgeColumns None = new(false, false, false, 0, 0, 0);
     /// <summary>Whether any column follows the edges into the store (the weight flag alone moves no data).</summary>

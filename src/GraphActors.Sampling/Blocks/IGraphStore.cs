@@ -25,7 +25,7 @@ public sealed record StoreNodeType(NodeType Type, int Count, int FeatureDim, int
 /// <summary>
 /// A canonical edge type. <see cref="Reverse"/> is the type holding each edge reversed, when the store knows it: the
 /// <c>_reverse</c> twin of an undirected heterogeneous edge, or the type itself for an undirected same-type edge
-/// (whose CSRs hold both directions). Null when unknown (the partition store does not record directedness).
+/// (whose CSRs hold both directions: known where the store recorded the GraphLearn declaration). Null when unknown.
 /// </summary>
 public sealed record StoreEdgeType(CanonicalEdgeType Type, long Count, CanonicalEdgeType? Reverse)
 {

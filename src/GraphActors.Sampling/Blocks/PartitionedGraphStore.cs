@@ -57,11 +57,13 @@ public sealed class PartitionedGraphStore : IGraphStore, IDisposable
                 Columns = n.Columns ?? NodeColumns.None,
                 MasksFromSource = n.MasksFromSource,
             }).ToArray(),
-            manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count, ReverseOf(e.Relation, relations)) { Columns = e.Columns ?? EdgeColumns.None })
+            manifest.EdgeTypes.Select(e => new StoreEdgeType(e.Type, e.Count,
+                // An undirected same-type type (as its GraphLearn source declared it) holds both directions: it is its own reverse.
+                ReverseOf(e.Relation, relations) ?? (e.Columns?.Directed == false && e.Type.Src == e.Type.Dst ? e.Type : null)) { Columns = e.Columns ?? EdgeColumns.None })
                 .ToArray());
     }
 
-    // The store does not record directedness, so only the _reverse naming convention reveals a reverse type.
+    // Between two node types, the _reverse naming convention reveals a reverse type (whatever wrote the store).
     private static CanonicalEdgeType? ReverseOf(string relation, Dictionary<string, CanonicalEdgeType> relations)
     {
         if (relations.TryGetValue(relation + CanonicalEdgeType.ReverseSuffix, out var r)) return r;

@@ -88,7 +88,7 @@ public sealed class StoreColumnsTests : IDisposable
                         var csr = pe.Direction(incoming);
                         var c = pe.Columns(incoming);
                         var rows = part.Nodes(incoming ? t.Dst : t.Src);
-                        Assert.Equal(new EdgeColumns(true, a is not null && edges.Schema.Weighted, edges.Schema.Labeled, a!.IntCount, a.FloatCount, a.StringCount), c.Columns);
+                        Assert.Equal(new EdgeColumns(true, a is not null && edges.Schema.Weighted, edges.Schema.Labeled, a!.IntCount, a.FloatCount, a.StringCount, edges.Schema.Directed), c.Columns);
                         for (var r = 0; r < csr.RowCount; r++)
                         {
                             var near = rows.BusinessIds.Span[r];
