@@ -13,18 +13,6 @@ public class GslGraphLearnRulesTests
     /// Nodes 0..9 of type "n", directed "e": 0 → 1, 2, 3, and 1 is reached by 0 only, 2 by 0, 4, 5 and 3 by 0, 4..8,
     /// so node 0's neighbours have in-degrees 1, 3 and 6.
     /// </summary>
-    private static HeteroGraph InDegreeGraph()
-    {
-        var b = new HeteroGraphBuilder();
-        var nodes = b.AddNodeType("n", AttributeSchema.Empty);
-        for (var i = 0; i < 10; i++) nodes.TryAdd(i, 1f, -1, [], [], [], out _);
-        var e = b.AddEdgeType(new CanonicalEdgeType("n", "e", "n"), AttributeSchema.Empty);
-        e.Add(0, 1); e.Add(0, 2); e.Add(0, 3);
-        e.Add(4, 2); e.Add(5, 2);
-        for (var i = 4; i <= 8; i++) e.Add(i, 3);
-        return b.Build();
-    }
-
     /// <summary>Users 0..2 and items 0..5; undirected u2i: user u buys item u only, so items 3..5 are never reached.</summary>
     private static HeteroGraph SparseUserItem()
     {
@@ -54,7 +42,7 @@ public class GslGraphLearnRulesTests
     [Fact]
     public void In_degree_sampling_draws_each_neighbour_in_proportion_to_its_in_degree()
     {
-        var batch = InDegreeGraph().V("n").Batch(1).Alias("n")
+        var batch = TestGraphs.InDegreeGraph().V("n").Batch(1).Alias("n")
             .OutV("e").Sample(30_000).By("in_degree").Alias("nbr")
             .Values(new GslOptions { Seed = 1 }).Next();
         var nbr = batch.Nodes("nbr");
@@ -159,7 +147,7 @@ public class GslGraphLearnRulesTests
     [Fact]
     public void In_degree_negatives_follow_raw_in_degree_and_avoid_true_neighbours()
     {
-        var neg = InDegreeGraph().V("n").Batch(10).Alias("n")
+        var neg = TestGraphs.InDegreeGraph().V("n").Batch(10).Alias("n")
             .OutNeg("e").Sample(30_000).By("in_degree").Alias("neg")
             .Values(new GslOptions { Seed = 4, MaxNegativeRetries = 400 }).Next().Nodes("neg");
         Assert.Equal([10, 30_000], neg.Shape);
@@ -174,7 +162,7 @@ public class GslGraphLearnRulesTests
     [Fact]
     public void Smoothed_in_degree_negatives_keep_the_power_three_quarters_under_their_own_name()
     {
-        var neg = InDegreeGraph().V("n").Batch(10).Alias("n")
+        var neg = TestGraphs.InDegreeGraph().V("n").Batch(10).Alias("n")
             .OutNeg("e").Sample(30_000).By("in_degree_pow0.75").Alias("neg")
             .Values(new GslOptions { Seed = 4 }).Next().Nodes("neg");
         AssertProportional(Frequencies(neg.Ids.AsSpan(9 * 30_000, 30_000).ToArray(), 1, 2, 3), 1, Math.Pow(3, 0.75), Math.Pow(6, 0.75));

@@ -31,18 +31,6 @@ public sealed class GslStoreInDegreeTests : IDisposable
     }
 
     /// <summary>Node 0 → 1, 2, 3, whose in-degrees are 1, 3 and 6 (nodes 4..8 also reach 2 and 3).</summary>
-    private static HeteroGraph InDegreeGraph()
-    {
-        var b = new HeteroGraphBuilder();
-        var nodes = b.AddNodeType("n", AttributeSchema.Empty);
-        for (var i = 0; i < 10; i++) nodes.TryAdd(i, 1f, -1, [], [], [], out _);
-        var e = b.AddEdgeType(new CanonicalEdgeType("n", "e", "n"), AttributeSchema.Empty);
-        e.Add(0, 1); e.Add(0, 2); e.Add(0, 3);
-        e.Add(4, 2); e.Add(5, 2);
-        for (var i = 4; i <= 8; i++) e.Add(i, 3);
-        return b.Build();
-    }
-
     private static void AssertProportional(long[] ids, long[] of, params double[] weights)
     {
         var total = weights.Sum();
@@ -58,7 +46,7 @@ public sealed class GslStoreInDegreeTests : IDisposable
     [InlineData(3)]
     public void Out_hops_by_in_degree_draw_each_neighbour_in_proportion_to_its_in_degree_wherever_it_lives(int parts)
     {
-        var nbr = Partitioned(InDegreeGraph(), parts).V("n", [0L]).Alias("n")
+        var nbr = Partitioned(TestGraphs.InDegreeGraph(), parts).V("n", [0L]).Alias("n")
             .OutV("e").Sample(30_000).By("in_degree").Alias("nbr")
             .Values(new GslOptions { Seed = 1 }).Next().Nodes("nbr");
         Assert.Equal([1, 30_000], nbr.Shape);
@@ -83,7 +71,7 @@ public sealed class GslStoreInDegreeTests : IDisposable
     public void Negatives_by_in_degree_draw_destinations_in_proportion_to_their_in_degree(int parts)
     {
         // Node 9 has no edge, so nothing is excluded: the candidates with an in-degree are 1, 2 and 3 (1, 3 and 6).
-        var neg = Partitioned(InDegreeGraph(), parts).V("n", [9L]).Alias("n")
+        var neg = Partitioned(TestGraphs.InDegreeGraph(), parts).V("n", [9L]).Alias("n")
             .OutNeg("e").Sample(30_000).By("in_degree").Alias("neg")
             .Values(new GslOptions { Seed = 3 }).Next().Nodes("neg");
         AssertProportional(neg.Ids, [1, 2, 3], 1, 3, 6);

@@ -6,6 +6,19 @@ namespace GraphActors.Sampling.Tests;
 
 internal static class TestGraphs
 {
+    /// <summary>Node 0 → 1, 2, 3, whose in-degrees are 1, 3 and 6 (nodes 4..8 also reach 2 and 3); node 9 has no edge.</summary>
+    public static HeteroGraph InDegreeGraph()
+    {
+        var b = new HeteroGraphBuilder();
+        var nodes = b.AddNodeType("n", AttributeSchema.Empty);
+        for (var i = 0; i < 10; i++) nodes.TryAdd(i, 1f, -1, [], [], [], out _);
+        var e = b.AddEdgeType(new CanonicalEdgeType("n", "e", "n"), AttributeSchema.Empty);
+        e.Add(0, 1); e.Add(0, 2); e.Add(0, 3);
+        e.Add(4, 2); e.Add(5, 2);
+        for (var i = 4; i <= 8; i++) e.Add(i, 3);
+        return b.Build();
+    }
+
     /// <summary>
     /// Nodes 0..9 of type "n"; directed weighted edge type "e":
     /// 0 → 1,2,3,4 (weights 1,2,3,4); 1 → 0 (5); 2 → nothing; 5 → 6,7,8,9 (2,5,5,1).
