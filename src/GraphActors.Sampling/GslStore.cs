@@ -57,8 +57,8 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
     /// GraphLearn's <c>g.V(type, mask=gl.Mask.TRAIN|TEST|VAL)</c> over the store: this task's share (as for
     /// <see cref="V(string)"/>, in ascending business id) of the store's set for the mask, which a store written from
     /// GraphLearn sources took from the type's mask sources. A type whose sets are not GraphLearn's (no mask source: the
-    /// partitioner's split) is a <see cref="KeyNotFoundException"/>; a mask without a source of a type that has others
-    /// is an empty set. Mask ids that were not nodes of the type are not in the store (task 0 names them when it writes it).
+    /// partitioner's split) is a <see cref="KeyNotFoundException"/>, and so is a mask the type has no source for (as in
+    /// local mode; a store written before the sources were recorded gives an empty set). Mask ids that were not nodes of the type are not in the store (task 0 names them when it writes it).
     /// The set is read from the store when the dataset is made.
     /// </summary>
     public GslQuery V(string nodeType, GraphActors.Graph.GraphLearn.Mask mask)
@@ -70,6 +70,10 @@ public sealed class GslStore(IGraphStore store, int taskIndex = 0, int taskCount
             throw new KeyNotFoundException(
                 $"V({nodeType}, mask: {name}): the store's sets of '{nodeType}' are the partitioner's split, not GraphLearn masks; declare the set " +
                 $"with g.Node(source, \"{nodeType}\", decoder, Mask.{mask}) on the task that writes the store.");
+        if (Store.Schema.Node(type).Columns.Masks is { } declared && !declared.Split(',').Contains(name))
+            throw new KeyNotFoundException(
+                $"V({nodeType}, mask: {name}): node type '{nodeType}' has no {name} source; declare one with g.Node(source, \"{nodeType}\", decoder, " +
+                $"Mask.{mask}) on the task that writes the store (it has {declared}).");
         var query = GslQuery.Source(this, StepKind.SourceNodes, null, type, Shared($"V({type}, mask: {name})"));
         query.Plan.ChosenSources = new ChosenSources(mask switch
         {

@@ -652,8 +652,11 @@ public sealed class GslStoreTests : IDisposable
         var shares = Enumerable.Range(0, 2).Select(t => Walk(new GslStore(store, t, 2).V("user", GraphActors.Graph.GraphLearn.Mask.Train))).ToArray();
         Assert.Equal([1001L, 1009, 1033], shares[0].Order());
         Assert.Equal([1004L, 1020], shares[1].Order());
-        // A mask the type had no source for is an empty set; a type without mask sources has none of GraphLearn's sets.
-        Assert.Empty(Walk(new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Val)));
+        // A mask the type had no source for is refused as local mode refuses it; a type without mask sources has none of GraphLearn's sets.
+        Assert.Contains("Mask.Val", Assert.Throws<KeyNotFoundException>(() => g.V("user", GraphActors.Graph.GraphLearn.Mask.Val)).Message);
+        var noVal = Assert.Throws<KeyNotFoundException>(() => new GslStore(store).V("user", GraphActors.Graph.GraphLearn.Mask.Val));
+        Assert.Contains("has no VAL source", noVal.Message);
+        Assert.Contains("it has TRAIN", noVal.Message);
         var e = Assert.Throws<KeyNotFoundException>(() => new GslStore(store).V("item", GraphActors.Graph.GraphLearn.Mask.Train));
         Assert.Contains("Mask.Train", e.Message);
 

@@ -19,6 +19,7 @@ public static class GraphLearnPartitionSource
         ArgumentNullException.ThrowIfNull(graph);
         var store = graph.Store;
         var masks = new Dictionary<NodeType, (byte[] Train, byte[] Val, byte[] Test)>();
+        var declared = new Dictionary<NodeType, string>();
         var lost = new List<string>();
         foreach (var nodes in store.NodeTypes)
         {
@@ -40,9 +41,10 @@ public static class GraphLearnPartitionSource
                     lost.Add($"{absent} {Graph.MaskName(sets[k])} id(s) of '{name}' are not nodes of the type: they are in no set of the store");
             }
             masks[nodes.Type] = (bytes[0], bytes[1], bytes[2]);
+            declared[nodes.Type] = string.Join(',', sets.Where(m => graph.HasMaskedSource(name, m)).Select(Graph.MaskName));
         }
 
         notCarried = lost;
-        return new HeteroGraphSource(store, masks: masks, allColumns: true);
+        return new HeteroGraphSource(store, masks: masks, allColumns: true, maskSources: declared);
     }
 }

@@ -101,7 +101,7 @@ public static partial class GraphPartitioner
             return Manifest(options.Method, options.Parts, options.Method == MetisPartitioner.MethodName ? options.Metis.Seed : 0,
                 source.NodeTypes.Select(n => new ManifestNodeType(n.Type.Name, n.Count, n.FeatureDim, n.LabelCount, n.HasMasks)
                 {
-                    Columns = n.Columns.Any ? n.Columns : null,
+                    Columns = n.Columns.Any || n.Columns.Masks is not null ? n.Columns : null,
                 }).ToArray(),
                 source.EdgeTypes, book, counts, source.NodeTypes.Any(n => n.LabelCount > 0 && !n.HasMasks) ? options.Split : null, files);
         });

@@ -17,7 +17,8 @@ public sealed class HeteroGraphSource : IPartitionSource
     private readonly IReadOnlyDictionary<NodeType, (byte[] Train, byte[] Val, byte[] Test)> _masks;
 
     public HeteroGraphSource(HeteroGraph graph, int chunkSize = 1 << 16,
-        IReadOnlyDictionary<NodeType, (byte[] Train, byte[] Val, byte[] Test)>? masks = null, bool allColumns = false)
+        IReadOnlyDictionary<NodeType, (byte[] Train, byte[] Val, byte[] Test)>? masks = null, bool allColumns = false,
+        IReadOnlyDictionary<NodeType, string>? maskSources = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         _graph = graph;
@@ -26,7 +27,9 @@ public sealed class HeteroGraphSource : IPartitionSource
         NodeTypes = graph.NodeTypes.Select(n => new SourceNodeType(n.Type, n.Count, n.Schema.FeatureDim,
             n.Schema.Labeled ? Math.Max(n.Schema.LabelCount, 0) : 0, _masks.ContainsKey(n.Type))
         {
-            Columns = allColumns ? new NodeColumns(n.Schema.Weighted, n.Schema.Attributes.IntCount, n.Schema.Attributes.StringCount) : NodeColumns.None,
+            Columns = allColumns
+                ? new NodeColumns(n.Schema.Weighted, n.Schema.Attributes.IntCount, n.Schema.Attributes.StringCount, maskSources?.GetValueOrDefault(n.Type))
+                : NodeColumns.None,
         }).ToArray();
         // Edge ids are positions in the pass, and a pass walks the out-CSR: an edge's stored id is the graph's own edge id.
         EdgeTypes = graph.EdgeTypes.Select(e => new SourceEdgeType(e.Type, e.Count)

@@ -40,7 +40,11 @@ public sealed record SourceEdgeType(CanonicalEdgeType Type, long Count)
 /// A node type's columns beyond features (its float attributes), labels and masks: GraphLearn's node weights, int64
 /// attributes (<paramref name="IntCount"/> per node) and string attributes (<paramref name="StringCount"/> per node).
 /// </summary>
-public sealed record NodeColumns(bool Weighted, int IntCount, int StringCount)
+/// <param name="Masks">
+/// The GraphLearn mask sources the type was declared with (<c>TRAIN</c>, <c>VAL</c>, <c>TEST</c>, comma-separated, in
+/// that order); null where it has none, so a store can refuse <c>V(type, mask)</c> for a mask without a source as local mode does.
+/// </param>
+public sealed record NodeColumns(bool Weighted, int IntCount, int StringCount, string? Masks = null)
 {
     public static readonly NodeColumns None = new(false, 0, 0);
     [System.Text.Json.Serialization.JsonIgnore] public bool Any => Weighted || IntCount > 0 || StringCount > 0;

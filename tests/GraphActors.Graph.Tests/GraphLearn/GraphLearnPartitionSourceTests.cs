@@ -36,7 +36,7 @@ public sealed class GraphLearnPartitionSourceTests : IDisposable
         var source = GraphLearnPartitionSource.Of(g, out var notCarried);
         // Weights, int and string attributes and edge labels go into the store now: only the stray mask id is named.
         Assert.Equal("1 TRAIN id(s) of 'item' are not nodes of the type: they are in no set of the store", Assert.Single(notCarried));
-        Assert.Equal(new NodeColumns(true, 1, 1), source.NodeTypes[0].Columns);
+        Assert.Equal(new NodeColumns(true, 1, 1, Masks: "TRAIN,VAL,TEST"), source.NodeTypes[0].Columns);
         Assert.Equal(new EdgeColumns(true, false, true, 0, 0, 0, Directed: true), source.EdgeTypes[0].Columns);
 
         var dir = Path.Combine(TestGraphs.TempDir(), "s");
