@@ -148,7 +148,7 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
                 $"a reload to [{running.Path}] (version {running.Version}) is running; try again when it ends"));
             return;
         }
-        if (Check(m.Path) is { } problem)
+        if (Check(m.Path, out var parts) is { } problem)
         {
             _log.Warning("Store reload to [{0}] refused: {1}", m.Path, problem.Message);
             Sender.Tell(new StoreReloaded(false, _current.Version, _current.Path, problem.Message));
@@ -156,14 +156,15 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
         }
         var path = System.IO.Path.GetFullPath(m.Path);
         var timeout = m.TimeoutMs > 0 ? m.TimeoutMs : (long)_settings.ReloadTimeout.TotalMilliseconds;
-        _reload = new Reload(m with { TimeoutMs = timeout }, Sender, _current.Version + 1, path, PartitionStore.Open(path).Parts);
+        _reload = new Reload(m with { TimeoutMs = timeout }, Sender, _current.Version + 1, path, parts);
         _log.Info("Store reload to [{0}] as version {1}: checking that no training job runs", path, _reload.Version);
         CheckNoJob().PipeTo(Self, success: refusal => new JobChecked(refusal), failure: e => new JobChecked(
             $"cannot tell whether a training job runs (the training coordinator did not answer: {e.GetBaseException().Message}); try again"));
     }
 
-    private Exception? Check(string path)
+    private Exception? Check(string path, out int parts)
     {
+        parts = 0;
         if (string.IsNullOrWhiteSpace(path)) return new ArgumentException("no store path given");
         string full;
         try
@@ -174,7 +175,7 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
         {
             return new ArgumentException($"'{path}' is not a path: {e.Message}");
         }
-        if (SamePath(full, _current.Path)) return new ArgumentException($"[{full}] is already the current store (version {_current.Version})");
+        if (PartitionStore.SameDirectory(full, _current.Path)) return new ArgumentException($"[{full}] is already the current store (version {_current.Version})");
         PartitionStore next, current;
         try
         {
@@ -194,21 +195,22 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
         }
         if (next.Parts != current.Parts)
             return new ArgumentException($"[{full}] has {next.Parts} partitions; the current store [{current.Root}] has {current.Parts}: a reload keeps the partitions (repartitioning needs a restart)");
-        if (!next.Lineage.Any(l => SamePath(l, current.Root)))
+        if (!next.Lineage.Any(l => PartitionStore.SameDirectory(l, current.Root)))
             return new ArgumentException(
                 $"[{full}] was not brought up to date from the current store [{current.Root}] (it descends from {string.Join(" → ", next.Lineage.Select(l => $"[{l}]"))}): " +
                 $"the same ids would name other nodes; write it with `graphactors partition --update {current.Root} --cgdf DAY --out NEW`");
+        parts = next.Parts;
         return null;
     }
 
     /// <summary>Null when the store at <paramref name="current"/> is <paramref name="initial"/> or was brought up to date from it; else why not.</summary>
     private static string? Unrelated(string current, string initial)
     {
-        if (string.IsNullOrWhiteSpace(initial) || SamePath(current, initial)) return null;
+        if (string.IsNullOrWhiteSpace(initial) || PartitionStore.SameDirectory(current, initial)) return null;
         try
         {
             var lineage = PartitionStore.Open(current).Lineage;
-            return lineage.Any(l => SamePath(l, initial)) ? null
+            return lineage.Any(l => PartitionStore.SameDirectory(l, initial)) ? null
                 : $"the journal's current store [{current}] does not descend from this cluster's store-path [{initial}]";
         }
         catch (Exception e)
@@ -216,10 +218,6 @@ public sealed class StoreVersionActor : ReceivePersistentActor, IWithTimers
             return $"the journal's current store [{current}] does not open ({e.Message})";
         }
     }
-
-    private static bool SamePath(string a, string b) =>
-        string.Equals(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(a)),
-            System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(b)), StringComparison.Ordinal);
 
     /// <summary>Null when no job runs (or the cluster has no member that could host the coordinator), else why not.</summary>
     private async Task<string?> CheckNoJob()

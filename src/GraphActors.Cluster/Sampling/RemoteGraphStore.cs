@@ -123,7 +123,7 @@ public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
             requestTimeout ?? PartitionSettings.Create(system).RequestTimeout, storePath);
         // The cluster's own store follows its versions (a reload); any other store stays as it is.
         var versions = StoreVersions.Get(system);
-        if (versions.PathOf(0) is { } first && SameDirectory(first, storePath)) remote.Follow(versions);
+        if (versions.PathOf(0) is { } first && PartitionStore.SameDirectory(first, storePath)) remote.Follow(versions);
         return remote;
     }
 
@@ -150,9 +150,6 @@ public sealed partial class RemoteGraphStore : IVersionedGraphStore, IDisposable
     }
 
     // ---- store versions ----
-
-    private static bool SameDirectory(string a, string b) =>
-        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 
     /// <summary>Switches to each newer version <paramref name="versions"/> learns of (and to the current one now).</summary>
     private void Follow(StoreVersions versions)

@@ -39,11 +39,8 @@ public sealed partial class GraphActorsSerializer
                 // The request as this serializer writes it on its own (manifest + payload), behind the version.
                 if (m.Request is VersionedRequest)
                     throw new SerializationException("A VersionedRequest cannot carry another VersionedRequest.");
-                w.Int(m.Version); w.String(ManifestOf(m.Request));
-                var inner = new WireSizer();
-                Write(ref inner, m.Request, default);
-                w.Int((int)inner.Size);
-                Write(ref w, m.Request, default);
+                w.Int(m.Version);
+                WriteNested(ref w, m.Request);
                 break;
             case LoadStoreVersion m: w.Long(m.RequestId); w.Int(m.Partition); w.Int(m.Version); w.String(m.Path); w.Long(m.DeadlineUnixMs); break;
             case StoreVersionLoaded m: w.Long(m.RequestId); w.Int(m.Partition); w.Int(m.Version); w.Long(m.MappedBytes); break;
@@ -75,8 +72,7 @@ public sealed partial class GraphActorsSerializer
     private VersionedRequest ReadVersionedRequest(ref WireReader r)
     {
         var version = r.Int();
-        var manifest = r.String();
-        var request = FromBinaryUncounted(r.Bytes(), manifest);
+        var (request, manifest) = ReadNested(ref r);
         return request is IPartitionRequest and not VersionedRequest
             ? new VersionedRequest(version, (IPartitionRequest)request)
             : throw new SerializationException($"A VersionedRequest carries '{manifest}', which is not a partition request.");

@@ -692,11 +692,8 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
                 // The command as this serializer writes it on its own (manifest + payload as a byte array), behind the token.
                 if (!ChangesCluster(m.Command))
                     throw new SerializationException($"WithToken carries only commands that change the cluster, not {m.Command.GetType().Name}.");
-                w.String(m.Token); w.String(ManifestOf(m.Command));
-                var inner = new WireSizer();
-                Write(ref inner, m.Command, default);
-                w.Int((int)inner.Size);
-                Write(ref w, m.Command, default);
+                w.String(m.Token);
+                WriteNested(ref w, m.Command);
                 break;
             case NotAuthorized m:
                 w.String(m.Command); w.String(m.Reason);
@@ -812,11 +809,27 @@ public sealed partial class GraphActorsSerializer(ExtendedActorSystem system) : 
         return new InferenceNodeAnswer(node, ok, code, message, models);
     }
 
+    /// <summary>A message inside another (a command behind its token, a request behind its store version): its manifest, then its own payload as a byte array.</summary>
+    private static void WriteNested<TW>(ref TW w, object message) where TW : struct, IWire
+    {
+        w.String(ManifestOf(message));
+        var inner = new WireSizer();
+        Write(ref inner, message, default);
+        w.Int((int)inner.Size);
+        Write(ref w, message, default);
+    }
+
+    /// <summary>What <see cref="WriteNested"/> wrote: the inner message and its manifest (for the refusal of one that does not belong there).</summary>
+    private (object Message, string Manifest) ReadNested(ref WireReader r)
+    {
+        var manifest = r.String();
+        return (FromBinaryUncounted(r.Bytes(), manifest), manifest);
+    }
+
     private WithToken ReadWithToken(ref WireReader r)
     {
         var token = r.String();
-        var manifest = r.String();
-        var command = FromBinaryUncounted(r.Bytes(), manifest);
+        var (command, manifest) = ReadNested(ref r);
         return ChangesCluster(command) ? new WithToken(token, (IGraphActorsMessage)command)
             : throw new SerializationException($"WithToken carries '{manifest}', which is not a command that changes the cluster.");
     }

@@ -38,6 +38,10 @@ public sealed class PartitionStore
     /// </summary>
     public IReadOnlyList<string> Lineage => [.. Manifest.UpdatedFrom, Root];
 
+    /// <summary>Whether two paths name the same store directory (absolute, without a trailing separator, as <see cref="Root"/> is kept).</summary>
+    public static bool SameDirectory(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
+
     /// <summary>The partition count: fixed by the store, never by configuration.</summary>
     public int Parts => Manifest.Parts;
 
