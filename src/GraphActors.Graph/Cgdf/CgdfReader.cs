@@ -69,6 +69,7 @@ public sealed class CgdfReader
         foreach (var path in CgdfLayout.PartFiles(CgdfLayout.NodeDirectory(Directory, nodeType)))
         {
             var reader = OpenParquet(path);
+            var pages = new FloatListPages(path);
             try
             {
                 var schema = reader.Schema;
@@ -84,7 +85,7 @@ public sealed class CgdfReader
                     var rg = reader.OpenRowGroupReader(g);
                     var rows = checked((int)rg.RowCount);
                     var globals = ParquetColumns.ReadAsync<long>(rg, gid, rows).GetAwaiter().GetResult();
-                    var lists = ParquetColumns.ReadFloatListsAsync(rg, fv, rows).GetAwaiter().GetResult();
+                    var lists = pages.Read(rg, fv, rows, reuseValues: false);
                     if (lists.Values.Length != (long)rows * meta.FeatureDim)
                         throw new GraphInputException(path, 0, CgdfLayout.FeatureVec, $"row group {g}: {lists.Values.Length} floats for {rows} rows of dim {meta.FeatureDim}.");
                     if (rows > 0 && globals[0] != meta.GlobalIdStart + expectedDense)
@@ -110,6 +111,7 @@ public sealed class CgdfReader
             }
             finally
             {
+                pages.Dispose();
                 reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }

@@ -170,14 +170,17 @@ public sealed class CgdfNodeTypeWriter : IDisposable
     private bool[] _train = [], _val = [], _test = [];
     private int _buffered;
     private int _groupRows;
+    private FixedListLevels? _levels;
     private int _maxLabel = -1;
     private bool _completed;
 
     /// <summary>
-    /// At most this many feature values per row group (64 MB of floats): a wide type (1,433-d) gets fewer rows per
-    /// group than a narrow one, so the writer's arrays and Parquet's level arrays (one int per value) stay bounded.
+    /// At most this many feature values per row group (16 MB of floats; 8,388 rows at 500-d, 2,927 at 1,433-d,
+    /// 65,536 up to 64-d): a wide type gets fewer rows per group than a narrow one, so the writer's arrays, the level
+    /// arrays (one int per value) and Parquet.Net's page buffers (one page per column chunk) stay small enough to be
+    /// reused from row group to row group instead of faulted in afresh.
     /// </summary>
-    public const int MaxGroupValues = 1 << 24;
+    public const int MaxGroupValues = 1 << 22;
 
     internal CgdfNodeTypeWriter(CgdfWriter owner, string type, long globalStart, int featureDim, bool hasMasks)
     {
@@ -227,6 +230,7 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         var fields = new List<Field> { _fields.GlobalId, _fields.NodeId, _features, _fields.Label };
         if (HasMasks) fields.AddRange([_fields.Train, _fields.Val, _fields.Test]);
         _sink = new PartFileSink(CgdfLayout.NodeDirectory(_owner.Directory, Type), new ParquetSchema(fields), _owner.RowsPerFile);
+        if (FeatureDim > 0) _levels = new FixedListLevels(_features, rows, FeatureDim); // after the schema has set the levels
     }
 
     private void Flush()
@@ -237,7 +241,8 @@ public sealed class CgdfNodeTypeWriter : IDisposable
         {
             await rg.WriteAsync<long>(_fields.GlobalId, _global.AsMemory(0, n));
             await rg.WriteAsync<long>(_fields.NodeId, _business.AsMemory(0, n));
-            await ParquetColumns.WriteFixedFloatListsAsync(rg, _features, _values, n, FeatureDim);
+            if (_levels is null) await ParquetColumns.WriteFixedFloatListsAsync(rg, _features, _values, n, FeatureDim);
+            else await ParquetColumns.WriteFixedFloatListsAsync(rg, _features, _values, n, _levels);
             await rg.WriteAsync<int>(_fields.Label, _labels.AsMemory(0, n));
             if (HasMasks)
             {

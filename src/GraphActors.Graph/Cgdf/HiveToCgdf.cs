@@ -64,6 +64,10 @@ public sealed class HiveToCgdf
     private readonly Dictionary<string, long> _rowsRead = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _rejects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StreamWriter> _rejectFiles = new(StringComparer.Ordinal);
+    // Every table is decoded into these, one row group at a time (each is copied into the CGDF writer before the next is
+    // read), so the page buffers and batch arrays fault in once per run rather than once per file or row group.
+    private readonly PageBuffers _featureBuffers = new();
+    private readonly EdgeBatchArrays _edgeArrays = new();
     private string _work = "";
     private string _output = "";
 
@@ -100,6 +104,10 @@ public sealed class HiveToCgdf
             try { if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true); } catch (IOException) { }
             throw;
         }
+        finally
+        {
+            _featureBuffers.Dispose();
+        }
     }
 
     private void LoadNodes(CgdfWriter writer, HiveTablePartition table)
@@ -112,7 +120,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in HiveTableReader.ReadNodeFile(table, file))
+            foreach (var b in HiveTableReader.ReadNodeFile(table, file, _featureBuffers))
             {
                 nodes ??= writer.BeginNodeType(type, -1, b.Train is not null);
                 for (var i = 0; i < b.Rows; i++)
@@ -180,7 +188,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in HiveTableReader.ReadEdgeFile(table, file))
+            foreach (var b in HiveTableReader.ReadEdgeFile(table, file, _edgeArrays, _featureBuffers))
             {
                 for (var i = 0; i < b.Rows; i++)
                 {

@@ -15,9 +15,9 @@ public sealed class HiveNodeBatch
 {
     public required BatchOrigin Origin { get; init; }
     public required int Rows { get; init; }
-    public required long?[] Ids { get; init; }
+    public required NullableColumn<long> Ids { get; init; }
     public required FloatLists Features { get; init; }
-    public required int?[] Labels { get; init; }
+    public required NullableColumn<int> Labels { get; init; }
     /// <summary>Null when the table has no mask columns; a null entry reads as false.</summary>
     public bool?[]? Train { get; init; }
     public bool?[]? Val { get; init; }
@@ -28,12 +28,45 @@ public sealed class HiveEdgeBatch
 {
     public required BatchOrigin Origin { get; init; }
     public required int Rows { get; init; }
-    public required long?[] Src { get; init; }
-    public required long?[] Dst { get; init; }
-    public required string?[] SrcType { get; init; }
-    public required string?[] DstType { get; init; }
+    public required NullableColumn<long> Src { get; init; }
+    public required NullableColumn<long> Dst { get; init; }
+    public required CategoryColumn SrcType { get; init; }
+    public required CategoryColumn DstType { get; init; }
     /// <summary>A null weight reads as 1.</summary>
-    public required float?[] Weights { get; init; }
+    public required NullableColumn<float> Weights { get; init; }
+}
+
+/// <summary>A column of one row group read as values and null marks (row i is null when <c>IsNull[i]</c>).</summary>
+public readonly record struct NullableColumn<T>(T[] Values, bool[] IsNull) where T : struct
+{
+    public T? this[int row] => IsNull[row] ? null : Values[row];
+}
+
+/// <summary>A string column of one row group read as codes into its distinct values (−1 for null).</summary>
+public readonly record struct CategoryColumn(int[] Codes, Categories Names)
+{
+    public string? this[int row] => Codes[row] < 0 ? null : Names[Codes[row]];
+}
+
+/// <summary>
+/// The arrays of an edge batch, handed from one row group to the next by a caller that is done with a batch before it
+/// asks for the next, so they are allocated once per run instead of once per row group.
+/// </summary>
+internal sealed class EdgeBatchArrays
+{
+    public long[] Src = [], Dst = [];
+    public bool[] SrcNull = [], DstNull = [], WeightNull = [];
+    public int[] SrcType = [], DstType = [];
+    public float[] Weights = [];
+
+    public void Ensure(int rows)
+    {
+        if (Src.Length >= rows) return;
+        Src = new long[rows]; Dst = new long[rows];
+        SrcNull = new bool[rows]; DstNull = new bool[rows]; WeightNull = new bool[rows];
+        SrcType = new int[rows]; DstType = new int[rows];
+        Weights = new float[rows];
+    }
 }
 
 /// <summary>
@@ -56,10 +89,19 @@ public static class HiveTableReader
     }
 
     /// <summary>The row groups of one file of <paramref name="table"/> (a path from <see cref="HiveTablePartition.Files"/>).</summary>
-    public static IEnumerable<HiveNodeBatch> ReadNodeFile(HiveTablePartition table, string path)
+    public static IEnumerable<HiveNodeBatch> ReadNodeFile(HiveTablePartition table, string path) => ReadNodeFile(table, path, null);
+
+    /// <summary>
+    /// As <see cref="ReadNodeFile(HiveTablePartition, string)"/>; with <paramref name="reuse"/> every batch's feature
+    /// values live in those buffers, overwritten by the next batch read with them: for a caller that is done with a
+    /// batch before it asks for the next (the buffers then fault in once for a whole run, not once per file).
+    /// </summary>
+    internal static IEnumerable<HiveNodeBatch> ReadNodeFile(HiveTablePartition table, string path, PageBuffers? reuse)
     {
         var (file, reader) = Open(table, path);
         using (reader)
+        using (var pages = new FloatListPages(path, reuse))
+        using (var flat = new FlatColumnPages(path, reuse))
         {
             var schema = reader.Reader.Schema;
             var id = Require(table, file, schema, HiveLayout.NodeId);
@@ -75,9 +117,9 @@ public static class HiveTableReader
                 {
                     Origin = origin,
                     Rows = rows,
-                    Ids = ParquetColumns.ReadNullableAsync<long>(rg, id, rows).GetAwaiter().GetResult(),
-                    Features = ParquetColumns.ReadFloatListsAsync(rg, features, rows).GetAwaiter().GetResult(),
-                    Labels = ParquetColumns.ReadNullableAsync<int>(rg, label, rows).GetAwaiter().GetResult(),
+                    Ids = Column<long>(flat, rg, id, rows),
+                    Features = pages.Read(rg, features, rows, reuseValues: reuse is not null),
+                    Labels = Column<int>(flat, rg, label, rows),
                     Train = train is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, train, rows).GetAwaiter().GetResult(),
                     Val = val is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, val, rows).GetAwaiter().GetResult(),
                     Test = test is null ? null : ParquetColumns.ReadNullableAsync<bool>(rg, test, rows).GetAwaiter().GetResult(),
@@ -86,10 +128,24 @@ public static class HiveTableReader
         }
     }
 
-    public static IEnumerable<HiveEdgeBatch> ReadEdgeFile(HiveTablePartition table, string path)
+    private static NullableColumn<T> Column<T>(FlatColumnPages pages, ParquetRowGroupReader rg, DataField field, int rows) where T : unmanaged
+    {
+        var column = new NullableColumn<T>(new T[rows], new bool[rows]);
+        pages.Read(rg, field, rows, column.Values, column.IsNull);
+        return column;
+    }
+
+    public static IEnumerable<HiveEdgeBatch> ReadEdgeFile(HiveTablePartition table, string path) => ReadEdgeFile(table, path, null, null);
+
+    /// <summary>
+    /// As <see cref="ReadEdgeFile(HiveTablePartition, string)"/>; with <paramref name="reuse"/> every batch lives in
+    /// those arrays (and pages in <paramref name="pages"/>), overwritten by the next batch read with them.
+    /// </summary>
+    internal static IEnumerable<HiveEdgeBatch> ReadEdgeFile(HiveTablePartition table, string path, EdgeBatchArrays? reuse, PageBuffers? pages)
     {
         var (file, reader) = Open(table, path);
         using (reader)
+        using (var columns = new FlatColumnPages(path, pages))
         {
             var schema = reader.Reader.Schema;
             var src = Require(table, file, schema, HiveLayout.SrcNodeId);
@@ -97,17 +153,28 @@ public static class HiveTableReader
             var srcType = Require(table, file, schema, HiveLayout.SrcType);
             var dstType = Require(table, file, schema, HiveLayout.DstType);
             var weight = ParquetColumns.Leaf(schema, HiveLayout.EdgeWeight);
+            var types = new Categories(); // src_type and dst_type share one table: the same name is one string
             foreach (var batch in RowGroups(table, file, reader, (rg, rows, origin) =>
-                new HiveEdgeBatch
+            {
+                var a = reuse ?? new EdgeBatchArrays();
+                a.Ensure(rows);
+                columns.Read(rg, src, rows, a.Src, a.SrcNull);
+                columns.Read(rg, dst, rows, a.Dst, a.DstNull);
+                columns.ReadCategories(rg, srcType, rows, a.SrcType, types);
+                columns.ReadCategories(rg, dstType, rows, a.DstType, types);
+                if (weight is null) a.WeightNull.AsSpan(0, rows).Fill(true);
+                else columns.Read(rg, weight, rows, a.Weights, a.WeightNull);
+                return new HiveEdgeBatch
                 {
                     Origin = origin,
                     Rows = rows,
-                    Src = ParquetColumns.ReadNullableAsync<long>(rg, src, rows).GetAwaiter().GetResult(),
-                    Dst = ParquetColumns.ReadNullableAsync<long>(rg, dst, rows).GetAwaiter().GetResult(),
-                    SrcType = ParquetColumns.ReadStringsAsync(rg, srcType, rows).GetAwaiter().GetResult(),
-                    DstType = ParquetColumns.ReadStringsAsync(rg, dstType, rows).GetAwaiter().GetResult(),
-                    Weights = weight is null ? new float?[rows] : ParquetColumns.ReadNullableAsync<float>(rg, weight, rows).GetAwaiter().GetResult(),
-                }, b => b.Rows))
+                    Src = new NullableColumn<long>(a.Src, a.SrcNull),
+                    Dst = new NullableColumn<long>(a.Dst, a.DstNull),
+                    SrcType = new CategoryColumn(a.SrcType, types),
+                    DstType = new CategoryColumn(a.DstType, types),
+                    Weights = new NullableColumn<float>(a.Weights, a.WeightNull),
+                };
+            }, b => b.Rows))
                 yield return batch;
         }
     }

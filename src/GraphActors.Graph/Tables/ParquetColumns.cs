@@ -15,6 +15,35 @@ public readonly record struct FloatLists(float[] Values, int[] Offsets, bool[] I
     public ReadOnlySpan<float> Row(int row) => Values.AsSpan(Offsets[row], Offsets[row + 1] - Offsets[row]);
 }
 
+/// <summary>
+/// The repetition and definition levels of row groups of up to <see cref="Rows"/> lists of exactly <see cref="Dim"/>
+/// values: the same for every such group (a prefix for a shorter one), so they are made once instead of two fresh int
+/// arrays beside every row group's values. Never written after construction, so a writer that keeps a reference to
+/// them past a call sees the same levels.
+/// </summary>
+internal sealed class FixedListLevels
+{
+    public FixedListLevels(ListField list, int rows, int dim)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dim, 1); // an empty list takes one level entry, not dim
+        Rows = rows;
+        Dim = dim;
+        var count = checked(rows * dim);
+        var def = new int[count];
+        var rep = new int[count];
+        Array.Fill(def, ParquetColumns.Item(list).MaxDefinitionLevel);
+        Array.Fill(rep, 1);
+        for (var r = 0; r < rows; r++) rep[r * dim] = 0;
+        Definition = def;
+        Repetition = rep;
+    }
+
+    public int Rows { get; }
+    public int Dim { get; }
+    public ReadOnlyMemory<int> Definition { get; }
+    public ReadOnlyMemory<int> Repetition { get; }
+}
+
 internal static class ParquetColumns
 {
     /// <summary>The standard 3-level LIST of FLOAT (<c>optional group name (LIST) { repeated group list { required float element } }</c>) that Spark and pyarrow write.</summary>
@@ -58,6 +87,17 @@ internal static class ParquetColumns
         var offsets = new int[rows + 1];
         for (var r = 0; r <= rows; r++) offsets[r] = r * dim;
         return WriteFloatListsAsync(rg, list, values[..(rows * dim)], offsets);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="rows"/> lists of exactly <paramref name="levels"/>' width each, with levels made once
+    /// for every row group of that width (see <see cref="FixedListLevels"/>).
+    /// </summary>
+    public static Task WriteFixedFloatListsAsync(ParquetRowGroupWriter rg, ListField list, ReadOnlyMemory<float> values, int rows, FixedListLevels levels)
+    {
+        var count = rows * levels.Dim;
+        if (rows > levels.Rows) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"the levels were made for {levels.Rows} rows.");
+        return rg.WriteAllPartsAsync(Item(list), values[..count], levels.Definition[..count], levels.Repetition[..count], CancellationToken.None);
     }
 
     /// <summary>Reads a LIST&lt;FLOAT&gt; column of one row group; <paramref name="item"/> is the list's leaf data field.</summary>
