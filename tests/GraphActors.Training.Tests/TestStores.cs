@@ -34,7 +34,7 @@ internal static class TestStores
 
     private static string Build(string name, Action<string> writeTables)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"ga-training-{name}-{Environment.ProcessId}");
+        var root = TempRoots.ForProcess($"ga-training-{name}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var tables = Path.Combine(root, "tables");
         writeTables(tables);

@@ -17,7 +17,7 @@ public sealed class DeployModeScriptTests(ITestOutputHelper output)
     public async Task Server_mode_script_trains_a_Cora_job_with_two_clients_and_stops_every_node()
     {
         var root = RepoFiles.Root;
-        var run = Path.Combine(Path.GetTempPath(), "ga-deploy-script", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-deploy-script");
         Directory.CreateDirectory(run);
         var config = Path.Combine(run, "cora-short.hocon");
         File.WriteAllText(config, File.ReadAllText(Path.Combine(root, "hocon", "cora-cluster.hocon"))

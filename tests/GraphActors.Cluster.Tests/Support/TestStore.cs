@@ -48,7 +48,7 @@ public static class TestStore
 
     public static string Build(int parts, Action<string, string>? update = null)
     {
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-tests", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-tests");
         var dir = Path.Combine(run, "store");
         // Shared by every test of the run, so it goes when the test process does (mappings on Linux survive the unlink).
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>

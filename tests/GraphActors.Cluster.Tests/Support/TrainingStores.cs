@@ -63,7 +63,7 @@ public static class TrainingStores
 
     private static string Build(string name, int parts, string method, Action<string> writeTables, MaskSplit? split = null, bool keepSources = true)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"ga-cluster-{name}-{Environment.ProcessId}");
+        var root = TempRoots.ForProcess($"ga-cluster-{name}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var tables = Path.Combine(root, "tables");
         writeTables(tables);

@@ -51,7 +51,7 @@ public static class WideStore
             for (var k = 0; k < HubEdges; k++) fo.Add(hub, rng.Next(Users), 0.5f + k % 1000);
         var graph = b.Build();
 
-        var run = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ga-cluster-tests", "wide-" + Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-tests");
         var dir = System.IO.Path.Combine(run, "store");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {

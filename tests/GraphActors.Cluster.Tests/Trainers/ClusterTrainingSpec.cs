@@ -56,7 +56,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     /// <summary>Two worker nodes (partition + trainer) sharing one SQLite journal, both up.</summary>
     private static async Task<(ActorSystem A, ActorSystem B, string Run)> StartWorkers(string store, TextWriter log)
     {
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-training");
         var journal = Path.Combine(run, "coordinator.db");
         var p1 = TestNodes.FreePort();
         var p2 = TestNodes.FreePort();
@@ -349,7 +349,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     public async Task A_trainer_trains_on_the_stream_of_a_separate_sampler_node()
     {
         var store = TrainingStores.Synthetic;
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-training");
         var journal = Path.Combine(run, "coordinator.db");
         var log = new StringWriter();
         var (p1, p2, p3) = (TestNodes.FreePort(), TestNodes.FreePort(), TestNodes.FreePort());
@@ -390,7 +390,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
     public async Task A_job_over_a_node_type_the_store_lacks_fails_with_a_reason_naming_it()
     {
         var store = TrainingStores.Synthetic;
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-training");
         var log = new StringWriter();
         var p1 = TestNodes.FreePort();
         var a = StartNode(p1, [p1], store, Path.Combine(run, "coordinator.db"), log, minTrainers: 1);
@@ -431,7 +431,7 @@ public sealed class ClusterTrainingSpec(ITestOutputHelper output)
         var file = DeterminismJob();
         var local = LocalCora.Value;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var run = Path.Combine(Path.GetTempPath(), "ga-cluster-training", Guid.NewGuid().ToString("N"));
+        var run = TempRoots.New("ga-cluster-training");
         var journal = Path.Combine(run, "coordinator.db");
         var log = new StringWriter();
         var ports = Enumerable.Range(0, 5).Select(_ => TestNodes.FreePort()).ToArray();

@@ -68,8 +68,6 @@ internal static class TestGraphs
 
     public static string TempDir()
     {
-        var d = Path.Combine(Path.GetTempPath(), "ga-part-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
+        return TempRoots.New("ga-part-tests");
     }
 }
