@@ -1,6 +1,7 @@
 // Decodes flat (non-repeated) columns page by page into arrays the caller reuses: numbers with a null mark per row,
 // and strings as codes into a table of the distinct values, so that an edge table's src_type/dst_type columns (one or
 // two names over millions of rows) cost no string per row.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Parquet;
 using Parquet.Meta;
@@ -64,7 +65,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
     {
         var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         var row = 0;
-        var walked = Walk(meta, field, (PageType type, Encoding encoding, int n, ReadOnlySpan<byte> body) =>
+        var walked = Walk(meta, field, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (PageType type, Encoding encoding, int n, ReadOnlySpan<byte> body) =>
         {
             if (type == PageType.DICTIONARY_PAGE)
             {
@@ -106,7 +107,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
     private bool Strings(ColumnMetaData meta, DataField field, int rows, int[] codes, Categories names)
     {
         var row = 0;
-        var walked = Walk(meta, field, (PageType type, Encoding encoding, int n, ReadOnlySpan<byte> body) =>
+        var walked = Walk(meta, field, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (PageType type, Encoding encoding, int n, ReadOnlySpan<byte> body) =>
         {
             if (type == PageType.DICTIONARY_PAGE)
             {
@@ -162,6 +163,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
         read == rows ? true : throw new InvalidDataException($"Column '{field.Path}' holds {read} values for {rows} rows.");
 
     /// <summary>A data page's definition levels as null marks; returns how many values are present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Nulls(ReadOnlySpan<byte> body, ref int at, DataField field, int n, Span<bool> isNull)
     {
         if (field.MaxDefinitionLevel == 0)
@@ -185,6 +187,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
     }
 
     /// <summary>Moves the <paramref name="present"/> values at the front of <paramref name="values"/> to their rows (from the back).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Spread<T>(Span<T> values, ReadOnlySpan<bool> isNull, int present) where T : unmanaged
     {
         if (present == values.Length) return;

@@ -2,6 +2,7 @@
 // and the value array in one pass, instead of a generic read's two int arrays per value (repetition and definition
 // levels, 8 bytes beside every 4-byte float) and its copies of every page. At 500-d and 65,536-row groups that is
 // ~260 MB of fresh level arrays per row group that the kernel has to fault in and the GC to collect.
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Parquet;
 using Parquet.Meta;
@@ -75,6 +76,7 @@ internal sealed class FloatListPages(string path, PageBuffers? buffers = null) :
     }
 
     /// <summary>One data page: levels into row offsets and null marks, the present values appended at <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop over every value of a table: no tier-0 start
     private bool Page(ReadOnlySpan<byte> data, Encoding encoding, ReadOnlySpan<byte> repBytes, ReadOnlySpan<byte> defBytes, int n,
         int maxDef, int defWidth, int rows, int[] offsets, bool[] isNull, float[] values, ref int row, ref int v, DataField item)
     {

@@ -1,5 +1,6 @@
 // Walks the column chunks of a Parquet file page by page: Thrift page headers, codecs, RLE/bit-packed levels and the
 // buffers the column decoders share.
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
@@ -108,6 +109,7 @@ internal abstract class ParquetPages : IDisposable
     }
 
     /// <summary>BYTE_STREAM_SPLIT values: byte b of value k is at b × count + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected static void ByteStreamSplit<T>(ReadOnlySpan<byte> data, Span<T> target, DataField field) where T : unmanaged
     {
         var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
@@ -217,6 +219,7 @@ internal abstract class ParquetPages : IDisposable
         return levels;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every level of a table passes here: no tier-0 start
     protected static void Levels(ReadOnlySpan<byte> src, int width, Span<byte> into, DataField item, string what)
     {
         var i = 0;
@@ -255,6 +258,7 @@ internal abstract class ParquetPages : IDisposable
     }
 
     /// <summary>RLE/bit-packed hybrid values of up to 32 bits (dictionary indices).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected static void Hybrid(ReadOnlySpan<byte> src, int width, Span<int> into, DataField item, string what)
     {
         var i = 0;
