@@ -1,7 +1,7 @@
 // The etl verb: Hive-layout tables of one date → a CGDF directory, streamed, validated, swapped in atomically.
-using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using GraphActors.Contracts;
 using GraphActors.Graph.Tables;
@@ -67,7 +67,7 @@ public sealed class HiveToCgdf
     private readonly Dictionary<string, StreamWriter> _rejectFiles = new(StringComparer.Ordinal);
     // Every table is decoded into these, one row group at a time (each is copied into the CGDF writer before the next is
     // read), so the page buffers and batch arrays fault in once per run rather than once per file or row group.
-    private readonly PageBuffers _featureBuffers = new();
+    private readonly PageBuffers _pages = new();
     private readonly EdgeBatchArrays _edgeArrays = new();
     private string _work = "";
     private string _output = "";
@@ -107,7 +107,7 @@ public sealed class HiveToCgdf
         }
         finally
         {
-            _featureBuffers.Dispose();
+            _pages.Dispose();
         }
     }
 
@@ -124,7 +124,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in HiveTableReader.ReadNodeFile(table, file, _featureBuffers))
+            foreach (var b in HiveTableReader.ReadNodeFile(table, file, _pages))
             {
                 nodes ??= writer.BeginNodeType(type, -1, b.Train is not null);
                 for (var i = 0; i < b.Rows; i++)
@@ -193,7 +193,7 @@ public sealed class HiveToCgdf
         var progress = new Progress(table.Table, _options.Progress);
         foreach (var file in table.Files)
         {
-            foreach (var b in HiveTableReader.ReadEdgeFile(table, file, _edgeArrays, _featureBuffers))
+            foreach (var b in HiveTableReader.ReadEdgeFile(table, file, _edgeArrays, _pages))
             {
                 for (var i = 0; i < b.Rows; i++)
                 {

@@ -63,7 +63,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
 
     private bool Numbers<T>(ColumnMetaData meta, DataField field, int rows, T[] values, bool[] isNull) where T : unmanaged
     {
-        var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         var row = 0;
         var walked = Walk(meta, field, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (PageType type, Encoding encoding, int n, ReadOnlySpan<byte> body) =>
         {

@@ -2,8 +2,8 @@
 // and the value array in one pass, instead of a generic read's two int arrays per value (repetition and definition
 // levels, 8 bytes beside every 4-byte float) and its copies of every page. At 500-d and 65,536-row groups that is
 // ~260 MB of fresh level arrays per row group that the kernel has to fault in and the GC to collect.
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Parquet;
 using Parquet.Meta;
 using Parquet.Schema;

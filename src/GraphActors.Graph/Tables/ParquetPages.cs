@@ -1,8 +1,8 @@
 // Walks the column chunks of a Parquet file page by page: Thrift page headers, codecs, RLE/bit-packed levels and the
 // buffers the column decoders share.
-using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Parquet;
@@ -112,7 +112,7 @@ internal abstract class ParquetPages : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected static void ByteStreamSplit<T>(ReadOnlySpan<byte> data, Span<T> target, DataField field) where T : unmanaged
     {
-        var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         var count = target.Length;
         if (data.Length < count * size) throw Short(field, count, data.Length);
         var bytes = MemoryMarshal.AsBytes(target);
@@ -126,7 +126,7 @@ internal abstract class ParquetPages : IDisposable
     /// <summary>PLAIN values of a fixed size.</summary>
     protected static void Plain<T>(ReadOnlySpan<byte> data, Span<T> target, DataField field) where T : unmanaged
     {
-        var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         if (data.Length < target.Length * size) throw Short(field, target.Length, data.Length);
         MemoryMarshal.Cast<byte, T>(data)[..target.Length].CopyTo(target);
     }
