@@ -20,6 +20,11 @@ namespace GraphActors.Graph.Tables;
 /// </summary>
 internal sealed class FloatListPages(string path, PageBuffers? buffers = null) : ParquetPages(path, buffers)
 {
+    /// <summary>
+    /// Reads the LIST&lt;FLOAT&gt; column <paramref name="item"/> (the list's leaf) of one row group of <paramref name="rows"/>
+    /// rows. With <paramref name="reuseValues"/> the returned values live in the shared buffers (longer than the values:
+    /// use the offsets) and are overwritten by the next read; otherwise they are a fresh array of exact length.
+    /// </summary>
     public FloatLists Read(ParquetRowGroupReader rg, DataField item, int rows, bool reuseValues)
     {
         var chunk = rg.GetMetadata(item);
