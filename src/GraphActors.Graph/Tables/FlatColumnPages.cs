@@ -174,7 +174,7 @@ internal sealed class FlatColumnPages(string path, PageBuffers? buffers = null) 
         var defBytes = LengthPrefixed(body, ref at, field);
         if (_buffers.Def.Length < n) _buffers.Def = new byte[n];
         var def = _buffers.Def.AsSpan(0, n);
-        Levels(defBytes, 1, def, field, "definition");
+        Hybrid(defBytes, 1, def, field, "definition");
         var present = 0;
         for (var i = 0; i < n; i++)
         {

@@ -90,8 +90,8 @@ internal sealed class FloatListPages(string path, PageBuffers? buffers = null) :
         if (_buffers.Rep.Length < n) { _buffers.Rep = new byte[n]; _buffers.Def = new byte[n]; }
         var rep = _buffers.Rep.AsSpan(0, n);
         var def = _buffers.Def.AsSpan(0, n);
-        Levels(repBytes, 1, rep, item, "repetition");
-        Levels(defBytes, defWidth, def, item, "definition");
+        Hybrid(repBytes, 1, rep, item, "repetition");
+        Hybrid(defBytes, defWidth, def, item, "definition");
         var first = v;
         var r = row;
         var md = (byte)maxDef;

@@ -2,6 +2,7 @@
 // buffers the column decoders share.
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
@@ -169,30 +170,28 @@ internal abstract class ParquetPages : IDisposable
         if (uncompressed < 0) throw new InvalidDataException($"Column '{item.Path}': a page of {uncompressed} bytes.");
         if (_buffers.Page.Length < uncompressed) _buffers.Page = GC.AllocateUninitializedArray<byte>(uncompressed);
         var page = _buffers.Page.AsSpan(0, uncompressed);
-        var src = stored;
-        var dst = page;
         int written;
         switch (codec)
         {
             case CompressionCodec.SNAPPY:
-                written = Snappier.Snappy.Decompress(src, dst);
+                written = Snappier.Snappy.Decompress(stored, page);
                 break;
             case CompressionCodec.ZSTD:
-                written = _buffers.Zstd.Unwrap(src, dst);
+                written = _buffers.Zstd.Unwrap(stored, page);
                 break;
             case CompressionCodec.LZ4_RAW:
-                written = K4os.Compression.LZ4.LZ4Codec.Decode(src, dst);
+                written = K4os.Compression.LZ4.LZ4Codec.Decode(stored, page);
                 break;
             default:
             {
                 using var gz = new GZipStream(new MemoryStream(_buffers.Stored, 0, size, writable: false), CompressionMode.Decompress);
                 written = 0;
                 int got;
-                while (written < dst.Length && (got = gz.Read(dst[written..])) > 0) written += got;
+                while (written < page.Length && (got = gz.Read(page[written..])) > 0) written += got;
                 break;
             }
         }
-        if (written != dst.Length)
+        if (written != page.Length)
             throw new InvalidDataException($"Column '{item.Path}': a page decompressed to {written} bytes; its header says {uncompressed}.");
         return page;
     }
@@ -219,51 +218,17 @@ internal abstract class ParquetPages : IDisposable
         return levels;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every level of a table passes here: no tier-0 start
-    protected static void Levels(ReadOnlySpan<byte> src, int width, Span<byte> into, DataField item, string what)
-    {
-        var i = 0;
-        var p = 0;
-        while (i < into.Length)
-        {
-            var header = VarUInt(src, ref p, item, what);
-            var count = (int)Math.Min(header >> 1, (uint)(into.Length - i));
-            if ((header & 1) == 0)
-            {
-                if (p >= src.Length) throw Ended(item, what);
-                var value = src[p++]; // level widths are 1..8 bits: one byte per run value
-                into.Slice(i, count).Fill(value);
-                i += count;
-                continue;
-            }
-            var groups = (int)(header >> 1);
-            var bytes = groups * width;
-            if (p + bytes > src.Length) throw Ended(item, what);
-            var packed = src.Slice(p, bytes);
-            var take = (int)Math.Min((long)groups * 8, into.Length - i);
-            ulong buffer = 0;
-            var bits = 0;
-            var q = 0;
-            var mask = (1UL << width) - 1;
-            for (var k = 0; k < take; k++)
-            {
-                while (bits < width) { buffer |= (ulong)packed[q++] << bits; bits += 8; }
-                into[i + k] = (byte)(buffer & mask);
-                buffer >>= width;
-                bits -= width;
-            }
-            i += take;
-            p += bytes;
-        }
-    }
-
-    /// <summary>RLE/bit-packed hybrid values of up to 32 bits (dictionary indices).</summary>
+    /// <summary>
+    /// RLE/bit-packed hybrid values of up to 32 bits: repetition and definition levels (1–8 bits, into bytes) and
+    /// dictionary indices (into ints). Every level and index of a table passes here, so it starts fully optimised.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected static void Hybrid(ReadOnlySpan<byte> src, int width, Span<int> into, DataField item, string what)
+    protected static void Hybrid<T>(ReadOnlySpan<byte> src, int width, Span<T> into, DataField item, string what) where T : unmanaged, IBinaryInteger<T>
     {
         var i = 0;
         var p = 0;
         var valueBytes = (width + 7) / 8;
+        var mask = width == 32 ? uint.MaxValue : (1UL << width) - 1;
         while (i < into.Length)
         {
             var header = VarUInt(src, ref p, item, what);
@@ -271,10 +236,10 @@ internal abstract class ParquetPages : IDisposable
             if ((header & 1) == 0)
             {
                 if (p + valueBytes > src.Length) throw Ended(item, what);
-                var value = 0;
-                for (var b = 0; b < valueBytes; b++) value |= src[p + b] << (8 * b);
+                var value = 0u;
+                for (var b = 0; b < valueBytes; b++) value |= (uint)src[p + b] << (8 * b);
                 p += valueBytes;
-                into.Slice(i, count).Fill(value);
+                into.Slice(i, count).Fill(T.CreateTruncating(value));
                 i += count;
                 continue;
             }
@@ -286,11 +251,10 @@ internal abstract class ParquetPages : IDisposable
             ulong buffer = 0;
             var bits = 0;
             var q = 0;
-            var mask = width == 32 ? uint.MaxValue : (1UL << width) - 1;
             for (var k = 0; k < take; k++)
             {
                 while (bits < width) { buffer |= (ulong)packed[q++] << bits; bits += 8; }
-                into[i + k] = (int)(buffer & mask);
+                into[i + k] = T.CreateTruncating(buffer & mask);
                 buffer >>= width;
                 bits -= width;
             }

@@ -10,13 +10,11 @@ namespace GraphActors.Graph.Tests.Etl;
 /// </summary>
 public sealed class FlatColumnPagesTests
 {
-    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Etl", "Fixtures", "float-lists", name + ".parquet");
-
     [Theory]
     [MemberData(nameof(FloatListPagesTests.DuckDbFiles), MemberType = typeof(FloatListPagesTests))]
     public async Task Every_flat_column_of_a_DuckDB_file_reads_as_Parquet_Net_reads_it(string name)
     {
-        var path = Fixture(name);
+        var path = FloatListPagesTests.Fixture(name);
         await using var reader = await ParquetReader.CreateAsync(path);
         using var pages = new FlatColumnPages(path);
         using var rg = reader.OpenRowGroupReader(0);

@@ -12,7 +12,7 @@ namespace GraphActors.Graph.Tests.Etl;
 /// </summary>
 public sealed class FloatListPagesTests
 {
-    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Etl", "Fixtures", "float-lists", name + ".parquet");
+    internal static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Etl", "Fixtures", "float-lists", name + ".parquet");
 
     public static TheoryData<string> DuckDbFiles() =>
         ["snappy", "uncompressed", "gzip", "zstd-row-groups", "lz4raw", "byte-stream-split"];
