@@ -33,7 +33,7 @@ public static unsafe class FastDropout
             if (n > 0) Chunked(n, seed, (nint)NativeTensors.Data(x), (nint)NativeTensors.Data(y), threshold, scale);
             return y;
         }
-        using var mask = empty(x.shape, ScalarType.Float32);
+        using var mask = empty(NativeTensors.Shape(x), ScalarType.Float32);
         if (n > 0) Chunked(n, seed, 0, (nint)NativeTensors.Data(mask), threshold, scale);
         return x * mask;
     }

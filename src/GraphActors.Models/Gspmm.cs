@@ -206,7 +206,7 @@ public static class Gspmm
         var index = args.Index;
         var outRows = byDestination ? index.NumDst : index.NumSrc;
         using var x = input.contiguous();
-        var shape = x.shape;
+        var shape = NativeTensors.Shape(x);
         shape[0] = outRows;
         var result = empty(shape, ScalarType.Float32);
         var width = outRows == 0 ? 0 : (int)(result.numel() / outRows);

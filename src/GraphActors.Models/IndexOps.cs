@@ -12,7 +12,7 @@ internal static class IndexOps
     /// </summary>
     public static Tensor SumInto(Tensor values, Tensor index, long rows)
     {
-        // Sizes by dimension (size(d)), not values.shape: every shape read allocates a pinned array in TorchSharp.
+        // Sizes by dimension (size(d)), not values.shape: every shape read leaves a finalizable object (NativeTensors.Shape).
         if (values.dim() == 1)
             return zeros(rows, dtype: values.dtype, device: values.device).scatter_add(0, index, values);
         if (values.dim() == 2)
@@ -26,7 +26,7 @@ internal static class IndexOps
             return zero.scatter_add(0, along, values);
         }
         using var scope = NewDisposeScope();
-        var shape = values.shape.ToArray();
+        var shape = NativeTensors.Shape(values);
         shape[0] = rows;
         // From the trailing dimensions, not numel / rows: with no edges numel is 0 and the width would come out 0.
         long width = 1;

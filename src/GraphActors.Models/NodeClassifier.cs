@@ -22,6 +22,7 @@ public static class NodeClassifier
         using var _ = no_grad();
         using var argmax = logits.argmax(1);
         using var asInt = argmax.to_type(ScalarType.Int32);
-        return asInt.data<int>().ToArray();
+        using var values = asInt.contiguous();
+        return NativeTensors.Int32Values(values).ToArray();
     }
 }

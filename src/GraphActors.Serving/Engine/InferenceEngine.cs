@@ -157,7 +157,7 @@ public sealed class InferenceEngine : IDisposable
             using var noGrad = no_grad();
             var output = Forward(model, batch)[type.Name];
             using var rowsTensor = r.Embeddings ? output.contiguous() : output.softmax(1).contiguous();
-            return (Width: (int)rowsTensor.shape[1], Values: rowsTensor.data<float>().ToArray());
+            return (Width: (int)rowsTensor.size(1), Values: NativeTensors.Float32Values(rowsTensor).ToArray());
         }, ct).ConfigureAwait(false);
 
         var predictions = new NodePrediction[r.Ids.Length];
@@ -209,7 +209,7 @@ public sealed class InferenceEngine : IDisposable
             var hv = h[dstType.Name].index_select(0, NativeTensors.Int64(dstRows));
             // DotProductScorer's formula: the score is a logit, its sigmoid the probability.
             using var score = (hu * hv).sum(-1).contiguous();
-            return score.data<float>().ToArray();
+            return NativeTensors.Float32Values(score).ToArray();
         }, ct).ConfigureAwait(false);
         var predictions = new LinkPrediction[scores.Length];
         for (var i = 0; i < scores.Length; i++)
@@ -298,13 +298,13 @@ public sealed class InferenceEngine : IDisposable
                 leafTypes.Add(t);
             }
             var logits = model.Forward(blocks, features, mb)[type.Name];
-            var classes = (int)logits.shape[1];
+            var classes = (int)logits.size(1);
             if (target is { } asked && asked >= classes)
                 throw ServingException.BadRequest($"\"target\" {asked} is not a class of the model: it has {classes} (0 to {classes - 1}).");
             float[] probabilities;
             using (no_grad())
             using (var p = logits.softmax(1).contiguous())
-                probabilities = p.data<float>().ToArray();
+                probabilities = NativeTensors.Float32Values(p).ToArray();
 
             var seedType = mb.Blocks[0].IndexOf(type);
             var inputs = mb.InputNodes;
@@ -328,10 +328,10 @@ public sealed class InferenceEngine : IDisposable
                     var t = leafTypes[k];
                     if (t == seedType && ownRow >= 0)
                         using (var ownAttr = attribution[ownRow].contiguous())
-                            own = ownAttr.data<float>().ToArray();
+                            own = NativeTensors.Float32Values(ownAttr).ToArray();
                     using var perNode = attribution.sum(1).contiguous();
-                    var sums = perNode.data<float>();
-                    for (var i = 0; i < sums.Count; i++)
+                    var sums = NativeTensors.Float32Values(perNode);
+                    for (var i = 0; i < sums.Length; i++)
                     {
                         if (t == seedType && i == ownRow) continue;
                         var v = sums[i];
