@@ -15,6 +15,9 @@ internal static class BenchLoad
 {
     public const double ComparableBelow = 1.5;
 
+    /// <summary>Set in the environment of a benchmark re-run under taskset (<see cref="CpuSplit.RunConfined"/>): its parent reports the load, once.</summary>
+    public const string ConfinedChild = "GRAPHACTORS_BENCH_CONFINED";
+
     /// <summary>"/proc/loadavg"'s first three fields, or "unknown".</summary>
     public static string Read() => Fields() is { } f ? string.Join(" ", f) : "unknown";
 
@@ -32,6 +35,7 @@ internal static class BenchLoad
     /// <summary>Wraps the action of <paramref name="cmd"/> and of its subcommands with the two load lines.</summary>
     public static Command Reported(Command cmd)
     {
+        if (Environment.GetEnvironmentVariable(ConfinedChild) == "1") return cmd;
         switch (cmd.Action)
         {
             case SynchronousCommandLineAction sync:

@@ -49,6 +49,7 @@ internal sealed record CpuSplit(string Server, string? Client, bool ServerIsCurr
     public static int RunConfined(CpuSplit split, IEnumerable<string> extraArgs)
     {
         var psi = new ProcessStartInfo(split.Taskset!) { UseShellExecute = false };
+        psi.Environment[BenchLoad.ConfinedChild] = "1"; // this process reports the load around the whole run
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(split.Server);
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");

@@ -130,9 +130,7 @@ public static class OverloadBenchmark
             await File.WriteAllTextAsync(script, LuaScript.Replace("__THINK__", "", StringComparison.Ordinal));
             await File.WriteAllTextAsync(ThinkingScript(script), LuaScript.Replace("__THINK__", ThinkFunction, StringComparison.Ordinal));
 
-            // Warm-up at full admission for as long as a phase, so that tiered JIT has finished before capacity is measured
-            // (a 3-s warm-up at 4 connections left capacity 20 % under what the next phase then served).
-            await Wrk(o, script, url, o.CapacityConnections[^1], 0, o.Seconds, "warm-up");
+            await WarmUp(o, script, url);
             Console.WriteLine();
             Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8} {"GCs",5} {"GC ms",6} {"KB/200",7}");
             AllocationSampler? sampler = o.Allocations ? new AllocationSampler() : null;
@@ -179,6 +177,37 @@ public static class OverloadBenchmark
         }
     }
 
+    /// <summary>Warm-up rounds end when the JIT compiled fewer methods than this in a round …</summary>
+    private const int SteadyJitMethods = 20;
+    /// <summary>… and the round's predictions per second are within this fraction of the round before.</summary>
+    private const double SteadyWithin = 0.05;
+    private const int MaxWarmUpRounds = 15;
+
+    /// <summary>
+    /// Rounds at full admission (a phase long each) until the JIT has finished and the rate stopped moving. On one
+    /// saturated core tiered compilation (tier 0, the instrumented tier, tier 1) gets a share of the CPU like every other
+    /// thread, so the server takes 40–90 s of load to reach its steady rate: after one 10-s round it served 1,300–2,000
+    /// predictions/s and 4,000–5,200/s five rounds later, while two early rounds can agree with each other. Capacity
+    /// measured before that is the JIT's, not the server's.
+    /// </summary>
+    private static async Task WarmUp(Settings o, string script, string url)
+    {
+        double? previous = null;
+        for (var round = 1; round <= MaxWarmUpRounds; round++)
+        {
+            var compiled0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var r = await Wrk(o, script, url, o.CapacityConnections[^1], 0, o.Seconds, "warm-up");
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled0;
+            var rate = r.Count(200) / r.Seconds;
+            var steady = compiled < SteadyJitMethods && previous is { } p && Math.Abs(rate - p) <= SteadyWithin * p;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up round {round} ({o.CapacityConnections[^1]} connections, {o.Seconds} s): {rate:N0} predictions/s, {compiled:N0} methods compiled{(steady ? ": steady" : "")}"));
+            if (steady) return;
+            previous = rate;
+        }
+        Console.WriteLine($"WARNING: after {MaxWarmUpRounds} warm-up rounds the JIT was still compiling or the rate still moving by more than {SteadyWithin:P0}; capacity may be understated.");
+    }
+
     private sealed record PhaseResult(double Ok, double Rate, double? RefusedP99);
 
     /// <summary>
@@ -191,6 +220,7 @@ public static class OverloadBenchmark
         var before = Counted(engine);
         var (gcs0, pause0, alloc0) = (GC.CollectionCount(0), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
         var usage = Usage.Start(o.Cpus);
+        using var pauses = new GcPauses();
         WrkResult all, timed;
         if (connections <= 32)
         {
@@ -216,6 +246,7 @@ public static class OverloadBenchmark
                           $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
                           $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8} {gcs,5} {pauseMs,6:F0} {kbPerOk,7:F0}");
         Console.WriteLine($"  {used}");
+        Console.WriteLine($"  {pauses.Summary()}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
         return new PhaseResult(ok, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99));
     }
@@ -440,6 +471,57 @@ public static class OverloadBenchmark
           for k, v in pairs(h) do io.write(string.format("GA hist %d %d %d\n", math.floor(k / 100000), k % 100000, v)) end
         end
         """;
+
+    /// <summary>
+    /// The server's garbage collections in one phase from the runtime's own events: how long the threads took to stop
+    /// (suspension: every managed thread must reach a safe point, and on a saturated core a preempted thread needs the
+    /// CPU to get there), how long each pause was from the stop request to the restart, and what survived gen0.
+    /// </summary>
+    private sealed class GcPauses : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly object _gate = new();
+        private readonly List<double> _suspend = [], _pause = [];
+        private readonly List<long> _promoted = [];
+        private readonly List<long> _finalizable = [];
+        private DateTime _suspendBegin;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Informational, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            lock (_gate)
+            {
+                switch (e.EventName)
+                {
+                    case "GCSuspendEEBegin_V1": _suspendBegin = e.TimeStamp; break;
+                    case "GCSuspendEEEnd_V1": if (_suspendBegin != default) _suspend.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); break;
+                    case "GCRestartEEEnd_V1": if (_suspendBegin != default) _pause.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); _suspendBegin = default; break;
+                    case "GCHeapStats_V2":
+                        var names = e.PayloadNames!;
+                        if (names.IndexOf("TotalPromotedSize0") is var i and >= 0) _promoted.Add(Convert.ToInt64(e.Payload![i], CultureInfo.InvariantCulture));
+                        if (names.IndexOf("FinalizationPromotedCount") is var f and >= 0) _finalizable.Add(Convert.ToInt64(e.Payload![f], CultureInfo.InvariantCulture));
+                        break;
+                }
+            }
+        }
+
+        public string Summary()
+        {
+            lock (_gate)
+            {
+                if (_pause.Count == 0) return "GC: no pauses seen";
+                _pause.Sort();
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"GC: {_pause.Count} pauses, mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
+                    $"p90 {_pause[(int)(0.9 * (_pause.Count - 1))]:F2}, max {_pause[^1]:F2} ms; gen0 survivors {(_promoted.Count == 0 ? 0 : _promoted.Average()) / 1024:F0} KB per collection, " +
+                    $"of them {(_finalizable.Count == 0 ? 0 : _finalizable.Average()):F0} objects kept only for their finalizers");
+            }
+        }
+    }
 
     /// <summary>
     /// The runtime's GC AllocationTick events (one per ~100 KB allocated, naming the type that crossed the line),
