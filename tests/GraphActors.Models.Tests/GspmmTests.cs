@@ -141,6 +141,30 @@ public sealed class GspmmTests
     }
 
     [Fact]
+    public void The_source_side_is_built_by_the_first_backward_pass_and_equals_the_edges_sorted_by_source()
+    {
+        using var scope = NewDisposeScope();
+        const int numSrc = 50, numDst = 40;
+        var (src, dst) = RandomEdges(numSrc, numDst, 400, seed: 5);
+        var index = EdgeIndex.FromTensors(src, dst, numSrc, numDst);
+        var h = randn(numSrc, 8).requires_grad_(true);
+        using (no_grad()) Gspmm.Sum(h, index, null, mean: true);
+        Assert.False(index.HasSourceSide); // inference never pays for it
+
+        Gspmm.Sum(h, index, null, mean: true).sum().backward();
+        Assert.True(index.HasSourceSide);
+        var s = src.data<long>().ToArray();
+        var d = dst.data<long>().ToArray();
+        var bySource = Enumerable.Range(0, s.Length).OrderBy(e => s[e]).ToArray(); // stable: edge order within a source
+        Assert.Equal(bySource, index.SrcEdge.ToArray());
+        Assert.Equal(bySource.Select(e => (int)d[e]).ToArray(), index.SrcDst.ToArray());
+        var ptr = new int[numSrc + 1];
+        foreach (var x in s) ptr[x + 1]++;
+        for (var r = 0; r < numSrc; r++) ptr[r + 1] += ptr[r];
+        Assert.Equal(ptr, index.SrcPtr.ToArray());
+    }
+
+    [Fact]
     public void An_edge_outside_the_block_is_refused_naming_it()
     {
         using var scope = NewDisposeScope();
