@@ -102,25 +102,20 @@ public static unsafe class NativeTensors
     /// The values of a contiguous float32 CPU tensor, read in place (no copy); valid while the tensor is alive and
     /// unchanged.
     /// </summary>
-    public static ReadOnlySpan<float> Float32Values(Tensor t)
-    {
-        if (t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CPU || !t.is_contiguous())
-            throw new ArgumentException($"Expected a contiguous float32 CPU tensor, got {t.dtype} on {t.device_type}.", nameof(t));
-        var n = t.numel();
-        if (n > int.MaxValue) throw new ArgumentException($"{n} values do not fit one span.", nameof(t));
-        return n == 0 ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(Data(t), (int)n);
-    }
+    public static ReadOnlySpan<float> Float32Values(Tensor t) => Values<float>(t, ScalarType.Float32, "float32");
 
     /// <summary>
     /// The values of a contiguous int32 CPU tensor, read in place (no copy); valid while the tensor is alive and unchanged.
     /// </summary>
-    public static ReadOnlySpan<int> Int32Values(Tensor t)
+    public static ReadOnlySpan<int> Int32Values(Tensor t) => Values<int>(t, ScalarType.Int32, "int32");
+
+    private static ReadOnlySpan<T> Values<T>(Tensor t, ScalarType dtype, string kind) where T : unmanaged
     {
-        if (t.dtype != ScalarType.Int32 || t.device_type != DeviceType.CPU || !t.is_contiguous())
-            throw new ArgumentException($"Expected a contiguous int32 CPU tensor, got {t.dtype} on {t.device_type}.", nameof(t));
+        if (t.dtype != dtype || t.device_type != DeviceType.CPU || !t.is_contiguous())
+            throw new ArgumentException($"Expected a contiguous {kind} CPU tensor, got {t.dtype} on {t.device_type}.", nameof(t));
         var n = t.numel();
         if (n > int.MaxValue) throw new ArgumentException($"{n} values do not fit one span.", nameof(t));
-        return n == 0 ? ReadOnlySpan<int>.Empty : new ReadOnlySpan<int>(Data(t), (int)n);
+        return n == 0 ? ReadOnlySpan<T>.Empty : new ReadOnlySpan<T>(Data(t), (int)n);
     }
 
     /// <summary>
