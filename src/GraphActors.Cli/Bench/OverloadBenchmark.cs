@@ -134,9 +134,11 @@ public static class OverloadBenchmark
             Console.WriteLine();
             Console.WriteLine($"{"phase",-44} {"200/s",7} {"503/s",8} {"other",6} {"good",5} {"200 p50",8} {"200 p99",8} {"503 p50",8} {"503 p99",8} {"503 max",8} {"counted",8} {"GCs",5} {"GC ms",6} {"KB/200",7}");
             AllocationSampler? sampler = o.Allocations ? new AllocationSampler() : null;
-            var capacityRate = 0.0;
+            PhaseResult? best = null;
             foreach (var c in o.CapacityConnections)
-                capacityRate = Math.Max(capacityRate, (await Phase(o, engine, script, url, $"capacity ({c} connections)", c, 0, null)).Ok);
+                if (await Phase(o, engine, script, url, $"capacity ({c} connections)", c, 0, null) is var cap && (best is null || cap.Ok > best.Ok)) best = cap;
+            var capacityRate = best!.Ok;
+            var manyUsers = new List<(int K, PhaseResult R)>();
             var sampled = sampler?.Stop();
             var missed = new List<string>();
             foreach (var k in o.Offered)
@@ -144,6 +146,7 @@ public static class OverloadBenchmark
                 // N users offering k × capacity: each waits N / (k × capacity) on average between its requests.
                 var thinkMs = o.Connections * 1000.0 / (k * capacityRate);
                 var r = await Phase(o, engine, script, url, $"{k} × capacity ({o.Connections} users, think {thinkMs:F0} ms)", o.Connections, thinkMs, capacityRate);
+                manyUsers.Add((k, r));
                 if (r.Ok < 0.8 * capacityRate) missed.Add($"goodput at {k} × capacity {r.Ok / capacityRate:P0} < 80 %");
                 if (r.RefusedP99 is { } p99 && p99 >= 5) missed.Add($"503 p99 at {k} × capacity {p99:F2} ms ≥ 5 ms");
                 if (r.RefusedP99 is null) missed.Add($"{k} × capacity refused nothing at the probe: the offered load did not fill max-in-flight");
@@ -158,6 +161,19 @@ public static class OverloadBenchmark
                 : $"targets under overload by many users: MISSED ({string.Join("; ", missed)})");
             Console.WriteLine($"flood: {flood.Ok / capacityRate:P0} of capacity as goodput; with {o.Connections} connections that never wait, every request waits for " +
                               $"{o.Connections} / {flood.Rate:N0} per s = {o.Connections * 1000.0 / flood.Rate:F1} ms on average (Little's law), whatever its status");
+            if (RefusalCost(best, flood) is { } cost)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"what a refusal costs the server: ≈ {cost.RefusalUs:F0} µs of CPU against ≈ {cost.PredictionUs:F0} µs for a prediction (the flood's CPU time less its 200s at the capacity phase's cost per 200, ÷ its 503s: an estimate that puts on the 503s whatever the flood's 200s cost beyond that)"));
+                foreach (var (k, r) in manyUsers)
+                {
+                    var refusing = r.Refused * cost.RefusalUs / 1e6;
+                    var perOk = r.Ok > 0 ? Math.Max(0, r.Cores - refusing) / r.Ok * 1e6 : double.NaN;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  at {k} × capacity the {r.Refused:N0} refusals/s took ≈ {refusing:F2} of the {best.Cores:F2} cores the capacity phase used: room for at most ≈ {Math.Max(0, best.Cores - refusing) / best.Cores:P0} of capacity " +
+                        $"as goodput if a 200 cost what it did there; the rest of the CPU came to ≈ {perOk:F0} µs per 200"));
+                }
+            }
             if (sampled is not null)
             {
                 Console.WriteLine();
@@ -208,7 +224,20 @@ public static class OverloadBenchmark
         Console.WriteLine($"WARNING: after {MaxWarmUpRounds} warm-up rounds the JIT was still compiling or the rate still moving by more than {SteadyWithin:P0}; capacity may be understated.");
     }
 
-    private sealed record PhaseResult(double Ok, double Rate, double? RefusedP99);
+    private sealed record PhaseResult(double Ok, double Refused, double Rate, double? RefusedP99, double Cores);
+
+    /// <summary>
+    /// CPU per refusal and per prediction, in µs, from the best capacity phase (all 200s) and the flood (mostly 503s): a
+    /// 200 costs the capacity phase's cores ÷ its rate, and what the flood's CPU time has left after its 200s is put on
+    /// its 503s. Null when the flood refused too little to tell.
+    /// </summary>
+    private static (double RefusalUs, double PredictionUs)? RefusalCost(PhaseResult capacity, PhaseResult flood)
+    {
+        if (capacity.Ok <= 0 || flood.Refused < 100) return null;
+        var perPrediction = capacity.Cores / capacity.Ok;
+        var left = flood.Cores - flood.Ok * perPrediction;
+        return left <= 0 ? null : (left / flood.Refused * 1e6, perPrediction * 1e6);
+    }
 
     /// <summary>
     /// One timed phase: <paramref name="connections"/> connections (above the probe's 4: an untimed crowd beside 4 timed
@@ -234,7 +263,7 @@ public static class OverloadBenchmark
             all = Sum(await crowd, timed);
         }
         var after = Counted(engine);
-        var used = await usage.StopAsync(o.Seconds);
+        var (used, cores) = await usage.StopAsync(o.Seconds);
         // The server's garbage collections meanwhile (this process is the server; wrk is another): pauses stop every thread.
         var (gcs, pauseMs, kbPerOk) = (GC.CollectionCount(0) - gcs0, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds,
             (GC.GetTotalAllocatedBytes() - alloc0) / 1024.0 / Math.Max(1, after.Ok - before.Ok));
@@ -248,7 +277,7 @@ public static class OverloadBenchmark
         Console.WriteLine($"  {used}");
         Console.WriteLine($"  {pauses.Summary()}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
-        return new PhaseResult(ok, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99));
+        return new PhaseResult(ok, all.Count(503) / all.Seconds, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99), cores);
     }
 
     private static string ThinkingScript(string script) => Path.ChangeExtension(script, ".think.lua");
@@ -361,7 +390,8 @@ public static class OverloadBenchmark
 
         public static Usage Start(CpuSplit cpus) => new(cpus);
 
-        public async Task<string> StopAsync(int seconds)
+        /// <summary>The phase's summary line and the cores of CPU time the server used.</summary>
+        public async Task<(string Line, double Cores)> StopAsync(int seconds)
         {
             var cores = (Process.GetCurrentProcess().TotalProcessorTime - _cpu0).TotalSeconds / seconds;
             var ticks = CpuTicks();
@@ -373,8 +403,8 @@ public static class OverloadBenchmark
                     ? (100.0 * (1 - (double)(t1.Idle - t0.Idle) / (t1.Total - t0.Total))).ToString("F0", CultureInfo.InvariantCulture) + " %"
                     : "?"));
             var wrk = _cpus.Client is { } client ? $"wrk's CPUs ({client}) busy {Busy(client)}; " : "";
-            return string.Create(CultureInfo.InvariantCulture,
-                $"server: {cores:F2} cores of CPU time, its CPUs ({_cpus.Server}) busy {Busy(_cpus.Server)}; {wrk}thread pool: {queued:F1} items queued, {threads:F1} threads");
+            return (string.Create(CultureInfo.InvariantCulture,
+                $"server: {cores:F2} cores of CPU time, its CPUs ({_cpus.Server}) busy {Busy(_cpus.Server)}; {wrk}thread pool: {queued:F1} items queued, {threads:F1} threads"), cores);
         }
     }
 
@@ -475,7 +505,8 @@ public static class OverloadBenchmark
     /// <summary>
     /// The server's garbage collections in one phase from the runtime's own events: how long the threads took to stop
     /// (suspension: every managed thread must reach a safe point, and on a saturated core a preempted thread needs the
-    /// CPU to get there), how long each pause was from the stop request to the restart, and what survived gen0.
+    /// CPU to get there), how long each pause was from the stop request to the restart, what survived gen0, and how many
+    /// collections were of gen1 or gen2 (they mark and copy more than a gen0 one).
     /// </summary>
     private sealed class GcPauses : System.Diagnostics.Tracing.EventListener
     {
@@ -483,6 +514,7 @@ public static class OverloadBenchmark
         private readonly List<double> _suspend = [], _pause = [];
         private readonly List<long> _promoted = [];
         private readonly List<long> _finalizable = [];
+        private readonly int[] _generations = new int[3];
         private DateTime _suspendBegin;
 
         protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
@@ -498,6 +530,10 @@ public static class OverloadBenchmark
                 switch (e.EventName)
                 {
                     case "GCSuspendEEBegin_V1": _suspendBegin = e.TimeStamp; break;
+                    case "GCStart_V2":
+                        if (e.PayloadNames!.IndexOf("Depth") is var d and >= 0 && Convert.ToInt32(e.Payload![d], CultureInfo.InvariantCulture) is var depth and >= 0 and <= 2)
+                            _generations[depth]++;
+                        break;
                     case "GCSuspendEEEnd_V1": if (_suspendBegin != default) _suspend.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); break;
                     case "GCRestartEEEnd_V1": if (_suspendBegin != default) _pause.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); _suspendBegin = default; break;
                     case "GCHeapStats_V2":
@@ -516,7 +552,7 @@ public static class OverloadBenchmark
                 if (_pause.Count == 0) return "GC: no pauses seen";
                 _pause.Sort();
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"GC: {_pause.Count} pauses, mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
+                    $"GC: {_pause.Count} pauses (gen0 {_generations[0]}, gen1 {_generations[1]}, gen2 {_generations[2]}), mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
                     $"p90 {_pause[(int)(0.9 * (_pause.Count - 1))]:F2}, max {_pause[^1]:F2} ms; gen0 survivors {(_promoted.Count == 0 ? 0 : _promoted.Average()) / 1024:F0} KB per collection, " +
                     $"of them {(_finalizable.Count == 0 ? 0 : _finalizable.Average()):F0} objects kept only for their finalizers");
             }
