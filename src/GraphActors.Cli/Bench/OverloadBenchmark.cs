@@ -174,6 +174,8 @@ public static class OverloadBenchmark
                         $"as goodput if a 200 cost what it did there; the rest of the CPU came to ≈ {perOk:F0} µs per 200"));
                 }
             }
+            else
+                Console.WriteLine($"what a refusal costs the server: not estimated (the flood refused {flood.Refused:N0}/s: too few to tell, or its 200s used all the CPU it took)");
             if (sampled is not null)
             {
                 Console.WriteLine();
@@ -552,7 +554,7 @@ public static class OverloadBenchmark
                 if (_pause.Count == 0) return "GC: no pauses seen";
                 _pause.Sort();
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"GC: {_pause.Count} pauses (gen0 {_generations[0]}, gen1 {_generations[1]}, gen2 {_generations[2]}), mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
+                    $"GC: {_pause.Count} pauses of collections gen0 {_generations[0]}, gen1 {_generations[1]}, gen2 {_generations[2]} (a background gen2 pauses twice), mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
                     $"p90 {_pause[(int)(0.9 * (_pause.Count - 1))]:F2}, max {_pause[^1]:F2} ms; gen0 survivors {(_promoted.Count == 0 ? 0 : _promoted.Average()) / 1024:F0} KB per collection, " +
                     $"of them {(_finalizable.Count == 0 ? 0 : _finalizable.Average()):F0} objects kept only for their finalizers");
             }
