@@ -17,13 +17,17 @@ namespace GraphActors.Cli.Bench;
 /// predictions per second from a few connections, all admitted. Then overload as many users make it: N connections
 /// that each wait a random (exponential) think time between requests, offering k × capacity; and a flood: N
 /// connections with no think time (every answer brings the next request at once, the worst a client can do).
-/// Reported per phase: goodput (200s per second over all connections) against capacity, the latency per status at 4
-/// timed probe connections (what a 200 and a 503 cost a client), and whether the server's counters
+/// Reported per phase: goodput (200s per second over all connections) against capacity, the latency per status at 32
+/// timed probe connections (what a 200 and a 503 cost a client; an eighth of 256 users, so a 99th percentile rests on
+/// hundreds of answers, not on the few dozen that 4 probes saw), and whether the server's counters
 /// (ts_inference_requests_total by code) saw what wrk saw.
 /// </summary>
 public static class OverloadBenchmark
 {
-    private const int ProbeConnections = 4;
+    /// <summary>Most connections wrk times (one thread each, so each thread's request and response pair up).</summary>
+    private const int MaxTimedConnections = 32;
+
+    private const int ProbeConnections = MaxTimedConnections;
 
     public static Command Create()
     {
@@ -32,7 +36,7 @@ public static class OverloadBenchmark
         var clicks = new Option<int>("--clicks") { Description = "User–item clicks (undirected).", DefaultValueFactory = _ => 500_000 };
         var dim = new Option<int>("--dim") { Description = "Feature size of both types.", DefaultValueFactory = _ => 32 };
         var ids = new Option<int>("--ids") { Description = "Business ids per request.", DefaultValueFactory = _ => 1 };
-        var connections = new Option<int>("--connections") { Description = "Connections of the overload phase (flood + 4 probe).", DefaultValueFactory = _ => 256 };
+        var connections = new Option<int>("--connections") { Description = $"Connections of the overload phases (an untimed crowd + {ProbeConnections} timed probes).", DefaultValueFactory = _ => 256 };
         var capacityConnections = new Option<string>("--capacity-connections")
         {
             Description = "Connection counts of the capacity phases, all admitted (default: 8, 16, 32 … up to max-in-flight); capacity is the best of them.",
@@ -152,7 +156,7 @@ public static class OverloadBenchmark
                 if (r.RefusedP99 is null) missed.Add($"{k} × capacity refused nothing at the probe: the offered load did not fill max-in-flight");
             }
             var flood = await Phase(o, engine, script, url, $"flood ({o.Connections} connections, no think time)", o.Connections, 0, capacityRate);
-            Console.WriteLine("latencies in ms at the timed connections (all of them in the capacity phase, 4 probes otherwise); good = 200/s ÷ capacity;");
+            Console.WriteLine($"latencies in ms at the timed connections (all of them in the capacity phase, {ProbeConnections} probes otherwise; \"timed\" gives how many answers of each status they rest on); good = 200/s ÷ capacity;");
             Console.WriteLine("counted = the server's ts_inference_requests_total (200 + 503) ÷ the answers wrk read (requests cut off at a phase's end are the server's only);");
             Console.WriteLine("GCs, GC ms = the server's collections and their total pause in the phase; KB/200 = bytes it allocated per successful prediction");
             Console.WriteLine();
@@ -242,8 +246,8 @@ public static class OverloadBenchmark
     }
 
     /// <summary>
-    /// One timed phase: <paramref name="connections"/> connections (above the probe's 4: an untimed crowd beside 4 timed
-    /// probes, all with the same think time), one table row.
+    /// One timed phase: <paramref name="connections"/> connections (above the probe's <see cref="ProbeConnections"/>: an
+    /// untimed crowd beside that many timed probes, all with the same think time), one table row.
     /// </summary>
     private static async Task<PhaseResult> Phase(Settings o, InferenceEngine engine, string script, string url, string name, int connections,
         double thinkMs, double? capacity)
@@ -253,7 +257,7 @@ public static class OverloadBenchmark
         var usage = Usage.Start(o.Cpus);
         using var pauses = new GcPauses();
         WrkResult all, timed;
-        if (connections <= 32)
+        if (connections <= MaxTimedConnections)
         {
             all = timed = await Wrk(o, script, url, connections, thinkMs, o.Seconds, name);
         }
@@ -276,7 +280,7 @@ public static class OverloadBenchmark
         Console.WriteLine($"{name,-44} {ok,7:N0} {all.Count(503) / all.Seconds,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
                           $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
                           $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8} {gcs,5} {pauseMs,6:F0} {kbPerOk,7:F0}");
-        Console.WriteLine($"  {used}");
+        Console.WriteLine($"  {used}; timed {timed.Count(200):N0} 200s and {timed.Count(503):N0} 503s");
         Console.WriteLine($"  {pauses.Summary()}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
         return new PhaseResult(ok, all.Count(503) / all.Seconds, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99), cores);
@@ -302,7 +306,7 @@ public static class OverloadBenchmark
     /// </summary>
     private static async Task<WrkResult> Wrk(Settings o, string script, string url, int connections, double thinkMs, int seconds, string phase)
     {
-        var timed = connections <= 32;
+        var timed = connections <= MaxTimedConnections;
         var threads = timed ? connections : 2;
         var psi = new ProcessStartInfo(o.Cpus.Client is null ? o.Wrk : o.Cpus.Taskset!)
         {
@@ -517,7 +521,17 @@ public static class OverloadBenchmark
         private readonly List<long> _promoted = [];
         private readonly List<long> _finalizable = [];
         private readonly int[] _generations = new int[3];
+        private readonly SortedDictionary<string, int> _reasons = new(StringComparer.Ordinal);
         private DateTime _suspendBegin;
+
+        /// <summary>GCStart's Reason values, as the runtime names them (gcinterface.h's gc_reason).</summary>
+        private static readonly string[] ReasonNames =
+        [
+            "small-object budget", "induced", "low memory", "empty", "large-object budget", "out of small-object space",
+            "out of large-object space", "induced, not forced", "internal", "induced, low memory", "induced, compacting",
+            "low memory (host)", "provisioning", "low memory (host, blocking)", "bgc tuning (soh)", "bgc tuning (loh)",
+            "bgc stepping", "induced, aggressive",
+        ];
 
         protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
         {
@@ -534,7 +548,14 @@ public static class OverloadBenchmark
                     case "GCSuspendEEBegin_V1": _suspendBegin = e.TimeStamp; break;
                     case "GCStart_V2":
                         if (e.PayloadNames!.IndexOf("Depth") is var d and >= 0 && Convert.ToInt32(e.Payload![d], CultureInfo.InvariantCulture) is var depth and >= 0 and <= 2)
+                        {
                             _generations[depth]++;
+                            if (depth > 0 && e.PayloadNames.IndexOf("Reason") is var r and >= 0 && Convert.ToInt32(e.Payload![r], CultureInfo.InvariantCulture) is var reason)
+                            {
+                                var key = $"gen{depth} {(reason >= 0 && reason < ReasonNames.Length ? ReasonNames[reason] : $"reason {reason}")}";
+                                _reasons[key] = _reasons.GetValueOrDefault(key) + 1;
+                            }
+                        }
                         break;
                     case "GCSuspendEEEnd_V1": if (_suspendBegin != default) _suspend.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); break;
                     case "GCRestartEEEnd_V1": if (_suspendBegin != default) _pause.Add((e.TimeStamp - _suspendBegin).TotalMilliseconds); _suspendBegin = default; break;
@@ -554,7 +575,7 @@ public static class OverloadBenchmark
                 if (_pause.Count == 0) return "GC: no pauses seen";
                 _pause.Sort();
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"GC: {_pause.Count} pauses of collections gen0 {_generations[0]}, gen1 {_generations[1]}, gen2 {_generations[2]} (a background gen2 pauses twice), mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
+                    $"GC: {_pause.Count} pauses of collections gen0 {_generations[0]}, gen1 {_generations[1]}, gen2 {_generations[2]} (a background gen2 pauses twice{(_reasons.Count == 0 ? "" : "; gen1/gen2 triggered by " + string.Join(", ", _reasons.Select(kv => $"{kv.Key} {kv.Value}")))}), mean {_pause.Average():F2} ms (suspension {(_suspend.Count == 0 ? 0 : _suspend.Average()):F2} ms), " +
                     $"p90 {_pause[(int)(0.9 * (_pause.Count - 1))]:F2}, max {_pause[^1]:F2} ms; gen0 survivors {(_promoted.Count == 0 ? 0 : _promoted.Average()) / 1024:F0} KB per collection, " +
                     $"of them {(_finalizable.Count == 0 ? 0 : _finalizable.Average()):F0} objects kept only for their finalizers");
             }
