@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace GraphActors.Cluster.Hosting;
 
@@ -20,8 +19,7 @@ public static class NodeHttpEndpoint
     public static async Task<Uri> StartAsync(ActorSystem system, string name, string host, int port,
         Action<IServiceCollection>? services, Action<WebApplication> map)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = GraphActors.Serving.HttpHosts.NewBuilder();
         builder.WebHost.UseKestrel(k =>
         {
             if (host == "localhost") k.ListenLocalhost(port);

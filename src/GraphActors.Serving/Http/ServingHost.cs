@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace GraphActors.Serving;
 
@@ -87,8 +86,7 @@ public sealed partial class ServingHost : IAsyncDisposable
     private static WebApplication Build(ServingOptions options, int port, string? token, InferenceEngine engine, ApiDescription.Api api,
         Action<WebApplication> map, Action<WebApplication>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = HttpHosts.NewBuilder();
         ApiDescription.Add(builder, api);
         builder.WebHost.UseKestrel(k =>
         {
