@@ -307,7 +307,7 @@ public static class OverloadBenchmark
     private static async Task<WrkResult> Wrk(Settings o, string script, string url, int connections, double thinkMs, int seconds, string phase)
     {
         var timed = connections <= MaxTimedConnections;
-        var threads = timed ? connections : 2;
+        var threads = timed ? connections : Math.Min(2, connections); // wrk needs a connection per thread
         var psi = new ProcessStartInfo(o.Cpus.Client is null ? o.Wrk : o.Cpus.Taskset!)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -524,7 +524,7 @@ public static class OverloadBenchmark
         private readonly SortedDictionary<string, int> _reasons = new(StringComparer.Ordinal);
         private DateTime _suspendBegin;
 
-        /// <summary>GCStart's Reason values, as the runtime names them (gcinterface.h's gc_reason).</summary>
+        /// <summary>GCStart's Reason values: the runtime's event documentation names 0–9, its gc_reason enum the rest.</summary>
         private static readonly string[] ReasonNames =
         [
             "small-object budget", "induced", "low memory", "empty", "large-object budget", "out of small-object space",
