@@ -274,16 +274,17 @@ public static class OverloadBenchmark
         var (gcs, pauseMs, kbPerOk) = (GC.CollectionCount(0) - gcs0, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds,
             (GC.GetTotalAllocatedBytes() - alloc0) / 1024.0 / Math.Max(1, after.Ok - before.Ok));
         var ok = all.Count(200) / all.Seconds;
+        var refused = all.Count(503) / all.Seconds;
         var rate = (all.Count(200) + all.Count(503) + all.Other) / all.Seconds;
         var seen = all.Count(200) + all.Count(503);
         var counted = (after.Ok - before.Ok) + (after.Refused - before.Refused);
-        Console.WriteLine($"{name,-44} {ok,7:N0} {all.Count(503) / all.Seconds,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
+        Console.WriteLine($"{name,-44} {ok,7:N0} {refused,8:N0} {all.Other,6:N0} {(capacity is { } c ? (ok / c).ToString("P0", CultureInfo.InvariantCulture) : "-"),5} " +
                           $"{Ms(timed, 200, 0.5),8} {Ms(timed, 200, 0.99),8} {Ms(timed, 503, 0.5),8} {Ms(timed, 503, 0.99),8} {Ms(timed, 503, 1.0),8} " +
                           $"{(seen == 0 ? "-" : ((double)counted / seen).ToString("P1", CultureInfo.InvariantCulture)),8} {gcs,5} {pauseMs,6:F0} {kbPerOk,7:F0}");
         Console.WriteLine($"  {used}; timed {timed.Count(200):N0} 200s and {timed.Count(503):N0} 503s");
         Console.WriteLine($"  {pauses.Summary()}");
         if (all.Errors != "0" && all.Errors != "0 / 0") Console.WriteLine($"  socket errors (wrk): {all.Errors}");
-        return new PhaseResult(ok, all.Count(503) / all.Seconds, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99), cores);
+        return new PhaseResult(ok, refused, rate, timed.Count(503) == 0 ? null : timed.Percentile(503, 0.99), cores);
     }
 
     private static string ThinkingScript(string script) => Path.ChangeExtension(script, ".think.lua");
